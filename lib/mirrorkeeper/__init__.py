@@ -1,0 +1,1 @@
+"""mirrorkeeper: keeps a software distribution's mirror network honest."""
