@@ -1,0 +1,42 @@
+"""Storm classes implementing the domain's interfaces, and the set
+utilities that find them.
+
+`register_utilities(store)` makes the sets available as zope.component
+utilities bound to `store`: ``getUtility(IDistributionMirrorSet)``.
+"""
+
+from zope.component import getGlobalSiteManager
+
+from mirrorkeeper.interfaces.country import ICountrySet, IContinentSet
+from mirrorkeeper.interfaces.distribution import (
+    IComponentSet, IDistributionSet, IDistroArchSeriesSet, IDistroSeriesSet)
+from mirrorkeeper.interfaces.distributionmirror import IDistributionMirrorSet
+from mirrorkeeper.interfaces.person import IPersonSet
+from mirrorkeeper.interfaces.publishing import IPublishingSet
+from mirrorkeeper.model.country import ContinentSet, CountrySet
+from mirrorkeeper.model.distribution import DistributionSet
+from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from mirrorkeeper.model.distroseries import (
+    ComponentSet, DistroArchSeriesSet, DistroSeriesSet)
+from mirrorkeeper.model.person import PersonSet
+from mirrorkeeper.model.publishing import PublishingSet
+
+SET_UTILITIES = [
+    (IPersonSet, PersonSet),
+    (ICountrySet, CountrySet),
+    (IContinentSet, ContinentSet),
+    (IDistributionSet, DistributionSet),
+    (IDistroSeriesSet, DistroSeriesSet),
+    (IDistroArchSeriesSet, DistroArchSeriesSet),
+    (IComponentSet, ComponentSet),
+    (IPublishingSet, PublishingSet),
+    (IDistributionMirrorSet, DistributionMirrorSet),
+]
+
+
+def register_utilities(store):
+    """Register every set utility, bound to `store` (replacing earlier
+    registrations)."""
+    site_manager = getGlobalSiteManager()
+    for interface, factory in SET_UTILITIES:
+        site_manager.registerUtility(factory(store), interface)

@@ -1,0 +1,33 @@
+"""The errors mirrorkeeper reports to the people who use it.
+
+Each carries a message meant to be shown as it is: one line that names the
+problem and the value at fault.
+"""
+
+
+class MirrorKeeperError(Exception):
+    """Something a person asked for cannot be done; nothing was changed."""
+
+
+class NotFoundError(MirrorKeeperError, LookupError):
+    """A named thing does not exist."""
+
+
+class InvalidURLError(MirrorKeeperError, ValueError):
+    """A URL is malformed or of the wrong kind."""
+
+
+class DuplicateError(MirrorKeeperError, ValueError):
+    """Something that must be unique is already taken."""
+
+
+class InvalidValueError(MirrorKeeperError, ValueError):
+    """A value is not one the field accepts."""
+
+
+class ConfigurationError(MirrorKeeperError):
+    """The configuration file or environment is wrong."""
+
+
+class SchemaError(MirrorKeeperError):
+    """The database schema is missing, too old, or a patch failed."""

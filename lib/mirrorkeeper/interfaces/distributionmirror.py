@@ -1,0 +1,192 @@
+"""Mirrors, what they carry, and the records of probing them."""
+
+from zope.interface import Attribute, Interface
+
+
+class IDistributionMirror(Interface):
+    """A mirror of one distribution's archive or of its CD images."""
+
+    id = Attribute("The database id.")
+    distribution = Attribute("The IDistribution mirrored.")
+    owner = Attribute("The IPerson who runs the mirror.")
+    reviewer = Attribute("The IPerson who last reviewed it, or None.")
+    name = Attribute("The unique short name, e.g. 'mirror-br-1'.")
+    display_name = Attribute("The name people read, or None.")
+    title = Attribute("display_name, or else name.")
+    description = Attribute("Free text from the owner, or None.")
+    http_base_url = Attribute("The normalised http:// URL, or None.")
+    https_base_url = Attribute("The normalised https:// URL, or None.")
+    ftp_base_url = Attribute("The normalised ftp:// URL, or None.")
+    rsync_base_url = Attribute("The normalised rsync:// URL, or None.")
+    base_url = Attribute(
+        "The URL the prober uses: https, else http, else ftp.")
+    enabled = Attribute(
+        "True while the prober finds the mirror carrying content; only "
+        "enabled mirrors are listed for users.")
+    speed = Attribute("A MirrorSpeed.")
+    country = Attribute("The ICountry the mirror is in.")
+    content = Attribute("A MirrorContent: ARCHIVE or RELEASE.")
+    pulse_type = Attribute("A MirrorPulseType.")
+    pulse_source = Attribute("Where the mirror syncs from, or None.")
+    official_candidate = Attribute("The owner asks for official status.")
+    status = Attribute("A MirrorStatus: where the mirror is in review.")
+    whiteboard = Attribute("The reviewers' notes, or None.")
+    date_created = Attribute("When it was registered (UTC).")
+    date_reviewed = Attribute("When it was last reviewed (UTC), or None.")
+    bandwidth_mbps = Attribute(
+        "Declared bandwidth in Mbps; the weight of the mirror in the random "
+        "order of mirror lists.  Defaults to the speed's figure.")
+    private = Attribute(
+        "A private mirror serves only clients in its netblocks or ASN.")
+    internet2 = Attribute("The mirror is on Internet2.")
+    asn = Attribute("The mirror's autonomous system number, or None.")
+    asn_clients = Attribute("Serve clients of the same ASN first.")
+    owner_paused = Attribute(
+        "The owner's own switch: True while the mirror is down for "
+        "maintenance; a paused mirror is neither probed nor listed.")
+    netblocks = Attribute("The CIDR netblocks the mirror serves first.")
+    acl_addresses = Attribute(
+        "Addresses allowed to rsync from the master for this mirror.")
+    countries_allowed = Attribute(
+        "The ICountries the mirror may serve; empty means all.")
+    arch_series = Attribute(
+        "The IMirrorDistroArchSeries records: binary content carried.")
+    source_series = Attribute(
+        "The IMirrorDistroSeriesSource records: source content carried.")
+    cdimage_series = Attribute(
+        "The IMirrorCDImageDistroSeries records: CD images carried.")
+    last_probe_record = Attribute("The newest IMirrorProbeRecord, or None.")
+    probe_records = Attribute("Every IMirrorProbeRecord, newest first.")
+
+    def isOfficial():
+        """True if the mirror is an official candidate approved as
+        OFFICIAL."""
+
+    def ensureMirrorDistroArchSeries(distro_arch_series, pocket, component):
+        """The record saying the mirror carries that arch series, pocket and
+        component, created (with UNKNOWN freshness) if missing."""
+
+    def deleteMirrorDistroArchSeries(distro_arch_series, pocket, component):
+        """Forget that the mirror carries it (no error if it did not)."""
+
+    def ensureMirrorDistroSeriesSource(distro_series, pocket, component):
+        """As ensureMirrorDistroArchSeries, for source packages."""
+
+    def deleteMirrorDistroSeriesSource(distro_series, pocket, component):
+        """As deleteMirrorDistroArchSeries, for source packages."""
+
+    def ensureMirrorCDImageSeries(distro_series, flavour):
+        """The record saying the mirror carries that series' CD images of
+        `flavour` (e.g. 'ubuntu', 'kubuntu'), created if missing."""
+
+    def deleteMirrorCDImageSeries(distro_series, flavour):
+        """Forget that the mirror carries those images."""
+
+    def newProbeRecord(log, date_created=None):
+        """Record a probe of the mirror with its full log (a string, or a
+        file-like object that is read from its start) and return it."""
+
+    def getOverallFreshness():
+        """The mirror's freshness as a whole: for an archive mirror, the
+        worst freshness of its content records that is not UNKNOWN, or
+        UNKNOWN when none is known; for a CD image mirror, UP when it
+        carries images, else UNKNOWN."""
+
+    def shouldDisable(expected_cdimage_series=None):
+        """True if the mirror should not be listed: an archive mirror that
+        carries no content record, or a CD image mirror that lacks one of
+        `expected_cdimage_series` ((IDistroSeries, flavour) pairs)."""
+
+    def disable(notify_owner=True, log=None):
+        """Disable the mirror.  With `notify_owner`, queue one message to the
+        owner and one to each of the distribution's mirror admins, each
+        quoting the first lines of `log` (default: the last probe's log).
+        The messages leave with the transaction: see mirrorkeeper.mail."""
+
+    def disableAndNotifyOwner(log=None):
+        """disable(notify_owner=True, log=log)."""
+
+    def guessPackagesPaths():
+        """[(IDistroArchSeries, pocket, IComponent, path)] of every
+        Packages.gz the mirror should carry: every official architecture of
+        every series that is not OBSOLETE, every pocket, every component of
+        the series, as dists/<suite>/<component>/binary-<arch>/Packages.gz."""
+
+    def guessSourcesPaths():
+        """[(IDistroSeries, pocket, IComponent, path)] of every Sources.gz,
+        as dists/<suite>/<component>/source/Sources.gz."""
+
+
+class IMirrorContentRecord(Interface):
+    """Says that a mirror carries one part of the archive, and how fresh."""
+
+    distribution_mirror = Attribute("The IDistributionMirror.")
+    component = Attribute("The IComponent.")
+    pocket = Attribute("A PackagePublishingPocket.")
+    freshness = Attribute("A MirrorFreshness, UNKNOWN until probed.")
+
+    def getURLsToCheckUpdateness(when=None):
+        """{MirrorFreshness: URL} of the files whose presence on the mirror
+        tells how fresh it is, freshest band first.
+
+        For each band, the newest upload published in it (by its age at
+        `when`, default now) gives one URL on the mirror.  When nothing was
+        published in the last week, the newest upload there is gives the
+        single URL, for UP.  Empty when nothing was ever published there.
+        Binary records skip .udeb files; source records use the .dsc.
+        """
+
+
+class IMirrorDistroArchSeries(IMirrorContentRecord):
+    distro_arch_series = Attribute("The IDistroArchSeries.")
+
+
+class IMirrorDistroSeriesSource(IMirrorContentRecord):
+    distro_series = Attribute("The IDistroSeries.")
+
+
+class IMirrorCDImageDistroSeries(Interface):
+    distribution_mirror = Attribute("The IDistributionMirror.")
+    distro_series = Attribute("The IDistroSeries.")
+    flavour = Attribute("e.g. 'ubuntu', 'kubuntu'.")
+
+
+class IMirrorProbeRecord(Interface):
+    """One probe of one mirror, with everything it asked and heard."""
+
+    distribution_mirror = Attribute("The IDistributionMirror probed.")
+    log = Attribute("The full log of the probe, as text.")
+    date_created = Attribute("When the probe finished (UTC).")
+
+    def destroySelf():
+        """Remove the record."""
+
+
+class IDistributionMirrorSet(Interface):
+    """Every mirror of every distribution."""
+
+    def get(mirror_id):
+        """The mirror with that id, or NotFoundError."""
+
+    def getByName(name):
+        """The mirror called `name`, or None."""
+
+    def __getitem__(name):
+        """The mirror called `name`, or NotFoundError."""
+
+    def getByURL(url):
+        """The mirror with that http, https, ftp or rsync base URL (after
+        normalisation), or None."""
+
+    def getMirrorsToProbe(content_type=None, ignore_last_probe=False,
+                          limit=None):
+        """The mirrors the prober should probe now.
+
+        These are the mirrors of `content_type` (default ARCHIVE) of
+        distributions that support mirrors, that are enabled or were
+        reviewed as OFFICIAL or UNOFFICIAL (so a mirror the prober disabled
+        is probed again and comes back when it recovers), that their owner
+        has not paused, and that have no probe record of the last 24 hours
+        unless `ignore_last_probe`.  Never-probed mirrors come first, then
+        the ones probed longest ago.  `limit` caps how many.
+        """

@@ -1,0 +1,221 @@
+"""Distributions, and the registration of their mirrors."""
+
+import re
+
+from storm.locals import Bool, DateTime, Int, Reference, Storm, Unicode
+from zope.interface import implementer
+
+from mirrorkeeper.enums import MirrorContent, MirrorStatus
+from mirrorkeeper.errors import DuplicateError, InvalidValueError, \
+    NotFoundError
+from mirrorkeeper.interfaces.distribution import IDistribution, \
+    IDistributionSet
+from mirrorkeeper.model.base import StoreBoundSet, store_of
+from mirrorkeeper.model.country import Country
+from mirrorkeeper.model.distributionmirror import (
+    URL_SCHEMES, DistributionMirror, DistributionMirrorSet)
+from mirrorkeeper.model.distroseries import DistroSeries
+from mirrorkeeper.timeutil import utcnow
+from mirrorkeeper.validators import (
+    normalise_base_url, valid_address, valid_name, valid_netblock)
+
+# The registration details newMirror takes besides the required ones.
+_MIRROR_DETAILS = ("pulse_source", "bandwidth_mbps", "private", "internet2",
+                   "asn", "asn_clients", "whiteboard", "owner_paused")
+
+
+def _version_key(series):
+    return [int(part) if part.isdigit() else part
+            for part in re.split(r"(\d+)", series.version)]
+
+
+@implementer(IDistribution)
+class Distribution(Storm):
+    __storm_table__ = "distribution"
+
+    id = Int(primary=True)
+    name = Unicode(allow_none=False)
+    display_name = Unicode(allow_none=False)
+    title = Unicode(allow_none=False)
+    owner_id = Int(name="owner", allow_none=False)
+    owner = Reference(owner_id, "Person.id")
+    mirror_admin_id = Int(name="mirror_admin", allow_none=False)
+    mirror_admin = Reference(mirror_admin_id, "Person.id")
+    supports_mirrors = Bool(allow_none=False)
+    date_created = DateTime(allow_none=False)
+
+    def __init__(self, name, display_name, title, owner, mirror_admin,
+                 supports_mirrors=True):
+        self.name = name
+        self.display_name = display_name
+        self.title = title
+        self.owner = owner
+        self.mirror_admin = mirror_admin
+        self.supports_mirrors = supports_mirrors
+        self.date_created = utcnow()
+
+    def __repr__(self):
+        return "<Distribution %s>" % (self.name,)
+
+    # Series.
+
+    @property
+    def series(self):
+        found = store_of(self).find(
+            DistroSeries, DistroSeries.distribution_id == self.id)
+        return sorted(found, key=_version_key, reverse=True)
+
+    def newSeries(self, name, version, status, components=(),
+                  date_created=None):
+        name = valid_name(name)
+        store = store_of(self)
+        if not store.find(DistroSeries, distribution_id=self.id,
+                          name=name).is_empty():
+            raise DuplicateError("%s already has a series called %s"
+                                 % (self.name, name))
+        series = DistroSeries(self, name, version, status, date_created)
+        store.add(series)
+        for component in components:
+            series.addComponent(component)
+        return series
+
+    def getSeries(self, name):
+        series = store_of(self).find(
+            DistroSeries, distribution_id=self.id, name=name).one()
+        if series is None:
+            raise NotFoundError("%s has no series called %r"
+                                % (self.name, name))
+        return series
+
+    # Mirror listings.
+
+    def _mirrors(self, *conditions):
+        mirror = DistributionMirror
+        return list(store_of(self).find(
+            mirror, mirror.distribution_id == self.id,
+            mirror.country_id == Country.id, *conditions).order_by(
+                Country.name, mirror.id))
+
+    @property
+    def mirrors(self):
+        return sorted(self._mirrors(), key=lambda mirror: mirror.name)
+
+    @property
+    def enabled_mirrors(self):
+        return self._mirrors(DistributionMirror.enabled == True,  # noqa
+                             DistributionMirror.owner_paused == False)  # noqa
+
+    @property
+    def enabled_official_mirrors(self):
+        return [mirror for mirror in self.enabled_mirrors
+                if mirror.isOfficial()]
+
+    @property
+    def archive_mirrors(self):
+        return [mirror for mirror in self.enabled_official_mirrors
+                if mirror.content is MirrorContent.ARCHIVE]
+
+    @property
+    def cdimage_mirrors(self):
+        return [mirror for mirror in self.enabled_official_mirrors
+                if mirror.content is MirrorContent.RELEASE]
+
+    @property
+    def disabled_mirrors(self):
+        return self._mirrors(
+            DistributionMirror.enabled == False,  # noqa: E712
+            DistributionMirror.status.is_in(
+                [MirrorStatus.OFFICIAL, MirrorStatus.UNOFFICIAL]))
+
+    @property
+    def pending_review_mirrors(self):
+        return self._mirrors(
+            DistributionMirror.status == MirrorStatus.PENDING_REVIEW)
+
+    # Registration.
+
+    def newMirror(self, owner, name, speed, country, content, pulse_type,
+                  display_name=None, description=None, http_base_url=None,
+                  https_base_url=None, ftp_base_url=None,
+                  rsync_base_url=None, official_candidate=False,
+                  enabled=False, netblocks=(), acl_addresses=(),
+                  countries_allowed=(), **details):
+        unknown = set(details) - set(_MIRROR_DETAILS)
+        if unknown:
+            raise InvalidValueError("unknown mirror field(s): %s"
+                                    % ", ".join(sorted(unknown)))
+        name = valid_name(name)
+        store = store_of(self)
+        mirrors = DistributionMirrorSet(store)
+        if mirrors.getByName(name) is not None:
+            raise DuplicateError("a mirror called %s is already registered"
+                                 % (name,))
+        given = dict(zip(URL_SCHEMES, (http_base_url, https_base_url,
+                                       ftp_base_url, rsync_base_url)))
+        urls = {}
+        for scheme, url in given.items():
+            if url:
+                urls[scheme] = normalise_base_url(url, scheme)
+                other = mirrors.getByURL(urls[scheme])
+                if other is not None:
+                    raise DuplicateError(
+                        "the URL %s is already registered for the mirror %s"
+                        % (urls[scheme], other.name))
+        if not any(urls.get(scheme) for scheme in ("http", "https", "ftp")):
+            raise InvalidValueError(
+                "a mirror needs at least one http, https or ftp URL")
+        netblocks = [valid_netblock(block) for block in netblocks]
+        acl_addresses = [valid_address(address) for address in acl_addresses]
+        bandwidth = details.get("bandwidth_mbps")
+        if bandwidth is not None and (not isinstance(bandwidth, int)
+                                      or bandwidth <= 0):
+            raise InvalidValueError("invalid bandwidth %r: give a positive "
+                                    "number of Mbps" % (bandwidth,))
+        asn = details.get("asn")
+        if asn is not None and (not isinstance(asn, int)
+                                or not 0 < asn < 2 ** 32):
+            raise InvalidValueError("invalid ASN %r" % (asn,))
+
+        mirror = DistributionMirror(self, owner, name, speed, country,
+                                    content, pulse_type)
+        mirror.display_name = display_name
+        mirror.description = description
+        for scheme, url in urls.items():
+            setattr(mirror, "%s_base_url" % scheme, url)
+        mirror.official_candidate = official_candidate
+        mirror.enabled = enabled
+        for field, value in details.items():
+            setattr(mirror, field, value)
+        store.add(mirror)
+        store.flush()
+        mirror.netblocks = netblocks
+        mirror.acl_addresses = acl_addresses
+        mirror.countries_allowed = list(countries_allowed)
+        return mirror
+
+
+@implementer(IDistributionSet)
+class DistributionSet(StoreBoundSet):
+
+    def new(self, name, display_name, title, owner, mirror_admin,
+            supports_mirrors=True):
+        name = valid_name(name)
+        if self.getByName(name) is not None:
+            raise DuplicateError("a distribution called %s exists" % (name,))
+        distribution = Distribution(name, display_name, title, owner,
+                                    mirror_admin, supports_mirrors)
+        self.store.add(distribution)
+        return distribution
+
+    def getByName(self, name):
+        return self.store.find(Distribution, Distribution.name == name).one()
+
+    def __getitem__(self, name):
+        distribution = self.getByName(name)
+        if distribution is None:
+            raise NotFoundError("no distribution is called %r" % (name,))
+        return distribution
+
+    def __iter__(self):
+        return iter(self.store.find(Distribution).order_by(
+            Distribution.name))

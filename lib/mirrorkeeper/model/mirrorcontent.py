@@ -1,0 +1,180 @@
+"""What a mirror carries, and the records of probing it."""
+
+from storm.expr import Desc
+from storm.locals import DateTime, Int, Reference, Storm, Unicode
+from zope.interface import implementer
+
+from mirrorkeeper.enums import (
+    BinaryPackageFileType, MirrorFreshness, PackagePublishingPocket,
+    PackagePublishingStatus, SourcePackageFileType)
+from mirrorkeeper.freshness import uploads_to_check
+from mirrorkeeper.interfaces.distributionmirror import (
+    IMirrorCDImageDistroSeries, IMirrorDistroArchSeries,
+    IMirrorDistroSeriesSource, IMirrorProbeRecord)
+from mirrorkeeper.model.base import EnumCol, store_of
+from mirrorkeeper.model.publishing import (
+    BinaryPackageFile, BinaryPackagePublishingHistory, SourcePackageFile,
+    SourcePackagePublishingHistory)
+from mirrorkeeper.timeutil import as_utc, utcnow
+
+# How far back uploads can tell a band: the oldest band's threshold.
+_HISTORY_WINDOW = MirrorFreshness.ONEWEEKBEHIND.threshold
+
+
+class _ContentRecord:
+    """What binary and source content records share: finding the uploads
+    whose presence on the mirror tells its freshness."""
+
+    def _publications(self):
+        """The store query of this place's published uploads, each paired
+        with the file to ask the mirror for."""
+        raise NotImplementedError
+
+    def getURLsToCheckUpdateness(self, when=None):
+        when = as_utc(when) or utcnow()
+        publication_class, file_class, found = self._publications()
+        date = publication_class.date_published
+        recent = list(found.find(
+            date <= when, date >= when - _HISTORY_WINDOW).order_by(
+                Desc(date), Desc(publication_class.id)).config(distinct=True))
+        if not recent:
+            recent = list(found.find(date <= when).order_by(
+                Desc(date), Desc(publication_class.id))[:1])
+        uploads = [(published, path) for published, _, path in recent]
+        base_url = self.distribution_mirror.base_url
+        return {band: base_url + path
+                for band, path in uploads_to_check(uploads, when).items()}
+
+
+@implementer(IMirrorDistroArchSeries)
+class MirrorDistroArchSeries(_ContentRecord, Storm):
+    __storm_table__ = "mirror_distro_arch_series"
+
+    id = Int(primary=True)
+    distribution_mirror_id = Int(name="distribution_mirror",
+                                 allow_none=False)
+    distribution_mirror = Reference(distribution_mirror_id,
+                                    "DistributionMirror.id")
+    distro_arch_series_id = Int(name="distro_arch_series", allow_none=False)
+    distro_arch_series = Reference(distro_arch_series_id,
+                                   "DistroArchSeries.id")
+    component_id = Int(name="component", allow_none=False)
+    component = Reference(component_id, "Component.id")
+    pocket = EnumCol(enum=PackagePublishingPocket, allow_none=False)
+    freshness = EnumCol(enum=MirrorFreshness, allow_none=False)
+
+    def __init__(self, mirror, distro_arch_series, component, pocket):
+        self.distribution_mirror = mirror
+        self.distro_arch_series = distro_arch_series
+        self.component = component
+        self.pocket = pocket
+        self.freshness = MirrorFreshness.UNKNOWN
+
+    def __repr__(self):
+        return "<MirrorDistroArchSeries %s %s/%s %s %s>" % (
+            self.distribution_mirror.name,
+            self.distro_arch_series.distro_series.name,
+            self.distro_arch_series.architecture_tag,
+            self.pocket.name, self.component.name)
+
+    def _publications(self):
+        bpph, bpf = BinaryPackagePublishingHistory, BinaryPackageFile
+        found = store_of(self).using(bpph, bpf).find(
+            (bpph.date_published, bpph.id, bpf.path),
+            bpf.release_id == bpph.release_id,
+            bpf.filetype != BinaryPackageFileType.UDEB,
+            bpph.distro_arch_series_id == self.distro_arch_series_id,
+            bpph.component_id == self.component_id,
+            bpph.pocket == self.pocket,
+            bpph.status == PackagePublishingStatus.PUBLISHED)
+        return bpph, bpf, found
+
+
+@implementer(IMirrorDistroSeriesSource)
+class MirrorDistroSeriesSource(_ContentRecord, Storm):
+    __storm_table__ = "mirror_distro_series_source"
+
+    id = Int(primary=True)
+    distribution_mirror_id = Int(name="distribution_mirror",
+                                 allow_none=False)
+    distribution_mirror = Reference(distribution_mirror_id,
+                                    "DistributionMirror.id")
+    distro_series_id = Int(name="distro_series", allow_none=False)
+    distro_series = Reference(distro_series_id, "DistroSeries.id")
+    component_id = Int(name="component", allow_none=False)
+    component = Reference(component_id, "Component.id")
+    pocket = EnumCol(enum=PackagePublishingPocket, allow_none=False)
+    freshness = EnumCol(enum=MirrorFreshness, allow_none=False)
+
+    def __init__(self, mirror, distro_series, component, pocket):
+        self.distribution_mirror = mirror
+        self.distro_series = distro_series
+        self.component = component
+        self.pocket = pocket
+        self.freshness = MirrorFreshness.UNKNOWN
+
+    def __repr__(self):
+        return "<MirrorDistroSeriesSource %s %s %s %s>" % (
+            self.distribution_mirror.name, self.distro_series.name,
+            self.pocket.name, self.component.name)
+
+    def _publications(self):
+        spph, spf = SourcePackagePublishingHistory, SourcePackageFile
+        found = store_of(self).using(spph, spf).find(
+            (spph.date_published, spph.id, spf.path),
+            spf.release_id == spph.release_id,
+            spf.filetype == SourcePackageFileType.DSC,
+            spph.distro_series_id == self.distro_series_id,
+            spph.component_id == self.component_id,
+            spph.pocket == self.pocket,
+            spph.status == PackagePublishingStatus.PUBLISHED)
+        return spph, spf, found
+
+
+@implementer(IMirrorCDImageDistroSeries)
+class MirrorCDImageDistroSeries(Storm):
+    __storm_table__ = "mirror_cd_image_distro_series"
+
+    id = Int(primary=True)
+    distribution_mirror_id = Int(name="distribution_mirror",
+                                 allow_none=False)
+    distribution_mirror = Reference(distribution_mirror_id,
+                                    "DistributionMirror.id")
+    distro_series_id = Int(name="distro_series", allow_none=False)
+    distro_series = Reference(distro_series_id, "DistroSeries.id")
+    flavour = Unicode(allow_none=False)
+
+    def __init__(self, mirror, distro_series, flavour):
+        self.distribution_mirror = mirror
+        self.distro_series = distro_series
+        self.flavour = flavour
+
+    def __repr__(self):
+        return "<MirrorCDImageDistroSeries %s %s %s>" % (
+            self.distribution_mirror.name, self.distro_series.name,
+            self.flavour)
+
+
+@implementer(IMirrorProbeRecord)
+class MirrorProbeRecord(Storm):
+    __storm_table__ = "mirror_probe_record"
+
+    id = Int(primary=True)
+    distribution_mirror_id = Int(name="distribution_mirror",
+                                 allow_none=False)
+    distribution_mirror = Reference(distribution_mirror_id,
+                                    "DistributionMirror.id")
+    log = Unicode(allow_none=False)
+    date_created = DateTime(allow_none=False)
+
+    def __init__(self, mirror, log, date_created=None):
+        self.distribution_mirror = mirror
+        self.log = log
+        self.date_created = as_utc(date_created) or utcnow()
+
+    def __repr__(self):
+        return "<MirrorProbeRecord %s %s>" % (
+            self.distribution_mirror.name, self.date_created)
+
+    def destroySelf(self):
+        store_of(self).remove(self)
