@@ -482,8 +482,8 @@ class TemplateDatabases:
             # Sessions left open by prepare() would make every copy fail;
             # after this nobody can connect, so the template stays as built.
             server.execute(
-                sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false "
-                        "IS_TEMPLATE true").format(
+                sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false"
+                        ).format(
                     sql.Identifier(self.template)))
             server.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
