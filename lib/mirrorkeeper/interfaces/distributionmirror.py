@@ -44,6 +44,9 @@ class IDistributionMirror(Interface):
     owner_paused = Attribute(
         "The owner's own switch: True while the mirror is down for "
         "maintenance; a paused mirror is neither probed nor listed.")
+    date_disabled_notified = Attribute(
+        "When the owner was last told the mirror is disabled; None once it "
+        "is enabled again.")
     netblocks = Attribute("The CIDR netblocks the mirror serves first.")
     acl_addresses = Attribute(
         "Addresses allowed to rsync from the master for this mirror.")
@@ -102,6 +105,10 @@ class IDistributionMirror(Interface):
         owner and one to each of the distribution's mirror admins, each
         quoting the first lines of `log` (default: the last probe's log).
         The messages leave with the transaction: see mirrorkeeper.mail."""
+
+    def enable():
+        """Enable the mirror, and forget that its owner was told it was
+        disabled."""
 
     def disableAndNotifyOwner(log=None):
         """disable(notify_owner=True, log=log)."""

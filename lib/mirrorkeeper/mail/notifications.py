@@ -4,7 +4,7 @@ Composing a message is a pure function of plain values; queueing it is the
 only step that touches the database (see mirrorkeeper.mail.outbox).
 """
 
-from email.headerregistry import Address
+import textwrap
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
@@ -32,13 +32,16 @@ def mirror_disabled_message(sender, recipient, reason, distribution_name,
     lines = [
         "Dear %s," % (recipient[0],),
         "",
-        "The %s mirror %s (%s) has been disabled: the last probe found" % (
-            distribution_name, mirror_title, mirror_url),
-        "it missing the content it is expected to carry.",
+        textwrap.fill(
+            "The %s mirror %s (%s) has been disabled: the last probe found "
+            "it missing the content it is expected to carry."
+            % (distribution_name, mirror_title, mirror_url), 72,
+            break_on_hyphens=False, break_long_words=False),
         "",
-        "Once the mirror carries that content again, the next probe",
-        "enables it again.  The first lines of the probe's log follow;",
-        "the full log is kept with the mirror's probe records.",
+        textwrap.fill(
+            "Once the mirror carries that content again, the next probe "
+            "enables it again.  The first lines of the probe's log follow; "
+            "the full log is kept with the mirror's probe records.", 72),
         "",
     ]
     lines += ["    " + line for line in quoted] or ["    (the log is empty)"]

@@ -104,6 +104,7 @@ class DistributionMirror(Storm):
     asn = Int()
     asn_clients = Bool(allow_none=False)
     owner_paused = Bool(allow_none=False)
+    date_disabled_notified = DateTime()
 
     def __init__(self, distribution, owner, name, speed, country, content,
                  pulse_type):
@@ -312,6 +313,12 @@ class DistributionMirror(Storm):
             if log is None and self.last_probe_record is not None:
                 log = self.last_probe_record.log
             queue_mirror_disabled(store_of(self), self, log or "")
+            self.date_disabled_notified = utcnow()
+
+    def enable(self):
+        """Enable the mirror: it carries its content (again)."""
+        self.enabled = True
+        self.date_disabled_notified = None
 
     def disableAndNotifyOwner(self, log=None):
         self.disable(notify_owner=True, log=log)

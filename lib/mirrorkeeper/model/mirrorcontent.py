@@ -21,29 +21,59 @@ from mirrorkeeper.timeutil import as_utc, utcnow
 _HISTORY_WINDOW = MirrorFreshness.ONEWEEKBEHIND.threshold
 
 
-class _ContentRecord:
-    """What binary and source content records share: finding the uploads
-    whose presence on the mirror tells its freshness."""
+def _paths_to_check(found, publication_class, when):
+    """{band: path} for uploads_to_check over a query of (date, id, path)."""
+    date = publication_class.date_published
+    newest_first = (Desc(date), Desc(publication_class.id))
+    recent = list(found.find(
+        date <= when, date >= when - _HISTORY_WINDOW).order_by(
+            *newest_first).config(distinct=True))
+    if not recent:
+        recent = list(found.find(date <= when).order_by(*newest_first)[:1])
+    return uploads_to_check(
+        [(published, path) for published, _, path in recent], when)
 
-    def _publications(self):
-        """The store query of this place's published uploads, each paired
-        with the file to ask the mirror for."""
-        raise NotImplementedError
+
+def binary_paths_to_check(store, distro_arch_series_id, component_id,
+                          pocket, when=None):
+    """{MirrorFreshness: archive path} of the binary packages that tell how
+    fresh a mirror's copy of that place is at `when` (default now); .udeb
+    files never count."""
+    bpph, bpf = BinaryPackagePublishingHistory, BinaryPackageFile
+    found = store.using(bpph, bpf).find(
+        (bpph.date_published, bpph.id, bpf.path),
+        bpf.release_id == bpph.release_id,
+        bpf.filetype != BinaryPackageFileType.UDEB,
+        bpph.distro_arch_series_id == distro_arch_series_id,
+        bpph.component_id == component_id,
+        bpph.pocket == pocket,
+        bpph.status == PackagePublishingStatus.PUBLISHED)
+    return _paths_to_check(found, bpph, as_utc(when) or utcnow())
+
+
+def source_paths_to_check(store, distro_series_id, component_id, pocket,
+                          when=None):
+    """{MirrorFreshness: archive path} of the .dsc files that tell how
+    fresh a mirror's copy of that place's sources is at `when`."""
+    spph, spf = SourcePackagePublishingHistory, SourcePackageFile
+    found = store.using(spph, spf).find(
+        (spph.date_published, spph.id, spf.path),
+        spf.release_id == spph.release_id,
+        spf.filetype == SourcePackageFileType.DSC,
+        spph.distro_series_id == distro_series_id,
+        spph.component_id == component_id,
+        spph.pocket == pocket,
+        spph.status == PackagePublishingStatus.PUBLISHED)
+    return _paths_to_check(found, spph, as_utc(when) or utcnow())
+
+
+class _ContentRecord:
+    """What binary and source content records share."""
 
     def getURLsToCheckUpdateness(self, when=None):
-        when = as_utc(when) or utcnow()
-        publication_class, file_class, found = self._publications()
-        date = publication_class.date_published
-        recent = list(found.find(
-            date <= when, date >= when - _HISTORY_WINDOW).order_by(
-                Desc(date), Desc(publication_class.id)).config(distinct=True))
-        if not recent:
-            recent = list(found.find(date <= when).order_by(
-                Desc(date), Desc(publication_class.id))[:1])
-        uploads = [(published, path) for published, _, path in recent]
         base_url = self.distribution_mirror.base_url
         return {band: base_url + path
-                for band, path in uploads_to_check(uploads, when).items()}
+                for band, path in self._pathsToCheck(when).items()}
 
 
 @implementer(IMirrorDistroArchSeries)
@@ -77,17 +107,10 @@ class MirrorDistroArchSeries(_ContentRecord, Storm):
             self.distro_arch_series.architecture_tag,
             self.pocket.name, self.component.name)
 
-    def _publications(self):
-        bpph, bpf = BinaryPackagePublishingHistory, BinaryPackageFile
-        found = store_of(self).using(bpph, bpf).find(
-            (bpph.date_published, bpph.id, bpf.path),
-            bpf.release_id == bpph.release_id,
-            bpf.filetype != BinaryPackageFileType.UDEB,
-            bpph.distro_arch_series_id == self.distro_arch_series_id,
-            bpph.component_id == self.component_id,
-            bpph.pocket == self.pocket,
-            bpph.status == PackagePublishingStatus.PUBLISHED)
-        return bpph, bpf, found
+    def _pathsToCheck(self, when):
+        return binary_paths_to_check(
+            store_of(self), self.distro_arch_series_id, self.component_id,
+            self.pocket, when)
 
 
 @implementer(IMirrorDistroSeriesSource)
@@ -118,17 +141,10 @@ class MirrorDistroSeriesSource(_ContentRecord, Storm):
             self.distribution_mirror.name, self.distro_series.name,
             self.pocket.name, self.component.name)
 
-    def _publications(self):
-        spph, spf = SourcePackagePublishingHistory, SourcePackageFile
-        found = store_of(self).using(spph, spf).find(
-            (spph.date_published, spph.id, spf.path),
-            spf.release_id == spph.release_id,
-            spf.filetype == SourcePackageFileType.DSC,
-            spph.distro_series_id == self.distro_series_id,
-            spph.component_id == self.component_id,
-            spph.pocket == self.pocket,
-            spph.status == PackagePublishingStatus.PUBLISHED)
-        return spph, spf, found
+    def _pathsToCheck(self, when):
+        return source_paths_to_check(
+            store_of(self), self.distro_series_id, self.component_id,
+            self.pocket, when)
 
 
 @implementer(IMirrorCDImageDistroSeries)

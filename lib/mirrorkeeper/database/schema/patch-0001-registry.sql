@@ -187,6 +187,9 @@ CREATE TABLE distribution_mirror (
     asn INTEGER,
     asn_clients BOOLEAN NOT NULL DEFAULT FALSE,
     owner_paused BOOLEAN NOT NULL DEFAULT FALSE,
+    -- Set when the owner was told the mirror is disabled, cleared when it
+    -- is enabled again: a mirror that never worked is reported once.
+    date_disabled_notified TIMESTAMP WITHOUT TIME ZONE,
     CHECK (http_base_url IS NOT NULL OR https_base_url IS NOT NULL
            OR ftp_base_url IS NOT NULL)
 );

@@ -1,0 +1,211 @@
+"""What to ask each mirror: plans made from the database before any probe.
+
+The reactor never sees a Storm object.  Before the network work starts, the
+database is read once into plain, immutable plans: for each mirror, the URLs
+of the control files it should carry and, for each, the URLs whose presence
+tells how fresh that part is.  The freshness paths depend only on the
+archive's publishing history, so they are computed once per distribution and
+shared by every mirror of it.
+"""
+
+import attrs
+
+from mirrorkeeper.enums import MirrorContent, SeriesStatus
+from mirrorkeeper.model.mirrorcontent import (
+    binary_paths_to_check, source_paths_to_check)
+
+
+@attrs.frozen
+class ContentCheck:
+    """One part of the archive a mirror may carry.
+
+    `kind` is 'binary' or 'source'; `place` is (arch series id or series id,
+    pocket, component id); `freshness_urls` maps each MirrorFreshness band to
+    a URL on the mirror, freshest first.
+    """
+
+    kind: str
+    place: tuple
+    label: str
+    control_url: str
+    freshness_urls: dict
+
+
+@attrs.frozen
+class CDImageCheck:
+    """The images of one (series, flavour) a CD image mirror may carry."""
+
+    series_id: int
+    series_name: str
+    flavour: str
+    urls: tuple
+
+
+@attrs.frozen
+class MirrorPlan:
+    mirror_id: int
+    name: str
+    base_url: str
+    content: MirrorContent
+    enabled: bool
+    content_checks: tuple = ()
+    cdimage_checks: tuple = ()
+
+    @property
+    def urls(self):
+        """Every URL the plan may ask for."""
+        for check in self.content_checks:
+            yield check.control_url
+            yield from check.freshness_urls.values()
+        for check in self.cdimage_checks:
+            yield from check.urls
+
+
+class _ArchivePlaces:
+    """The places of one distribution's archive, with their freshness paths,
+    computed once for all its mirrors."""
+
+    def __init__(self, store, distribution, when):
+        self.store = store
+        self.distribution = distribution
+        self.when = when
+        self._paths = {}
+
+    def _freshness_paths(self, kind, place):
+        if (kind, place) not in self._paths:
+            finder = binary_paths_to_check if kind == "binary" \
+                else source_paths_to_check
+            self._paths[(kind, place)] = finder(
+                self.store, place[0], place[2], place[1], self.when)
+        return self._paths[(kind, place)]
+
+    def checks_for(self, mirror):
+        """The ContentChecks of `mirror`: every place it is expected to
+        carry, and the places of obsolete series and unofficial
+        architectures only where it has a record of them already."""
+        base_url = mirror.base_url
+        wanted = []
+        for arch, pocket, component, path in mirror.guessPackagesPaths():
+            wanted.append(("binary", (arch.id, pocket, component.id), path,
+                           "%s/%s %s %s" % (
+                               arch.distro_series.name, arch.architecture_tag,
+                               component.name, pocket.name)))
+        for series, pocket, component, path in mirror.guessSourcesPaths():
+            wanted.append(("source", (series.id, pocket, component.id), path,
+                           "%s source %s %s" % (
+                               series.name, component.name, pocket.name)))
+        expected = {(kind, place) for kind, place, _, _ in wanted}
+        for record in mirror.arch_series:
+            place = (record.distro_arch_series_id, record.pocket,
+                     record.component_id)
+            if ("binary", place) not in expected:
+                arch = record.distro_arch_series
+                wanted.append(("binary", place, "dists/%s/%s/binary-%s/"
+                               "Packages.gz" % (
+                                   arch.distro_series.suite(record.pocket),
+                                   record.component.name,
+                                   arch.architecture_tag),
+                               "%s/%s %s %s" % (
+                                   arch.distro_series.name,
+                                   arch.architecture_tag,
+                                   record.component.name, record.pocket.name)))
+        for record in mirror.source_series:
+            place = (record.distro_series_id, record.pocket,
+                     record.component_id)
+            if ("source", place) not in expected:
+                series = record.distro_series
+                wanted.append(("source", place, "dists/%s/%s/source/"
+                               "Sources.gz" % (series.suite(record.pocket),
+                                               record.component.name),
+                               "%s source %s %s" % (
+                                   series.name, record.component.name,
+                                   record.pocket.name)))
+        return tuple(
+            ContentCheck(kind, place, label, base_url + path, {
+                band: base_url + freshness_path
+                for band, freshness_path in
+                self._freshness_paths(kind, place).items()})
+            for kind, place, path, label in wanted)
+
+
+def plan_archive_mirrors(store, mirrors, when=None):
+    """MirrorPlans for archive `mirrors` (model objects, read here)."""
+    places = {}
+    plans = []
+    for mirror in mirrors:
+        distribution = mirror.distribution
+        if distribution.id not in places:
+            places[distribution.id] = _ArchivePlaces(store, distribution,
+                                                     when)
+        plans.append(MirrorPlan(
+            mirror.id, mirror.name, mirror.base_url, mirror.content,
+            mirror.enabled,
+            content_checks=places[distribution.id].checks_for(mirror)))
+    return plans
+
+
+@attrs.frozen
+class ManifestEntry:
+    flavour: str
+    series: str
+    path: str
+    size: int
+
+
+class ManifestError(ValueError):
+    """The CD image manifest is malformed; the message names the line."""
+
+
+def parse_cdimage_manifest(text):
+    """The entries of a CD image manifest: one image a line, tab separated:
+    flavour, series, path (relative to a mirror's base URL), size."""
+    entries = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 4:
+            raise ManifestError(
+                "manifest line %d has %d fields, not 4 (flavour, series, "
+                "path, size): %r" % (number, len(fields), line[:200]))
+        flavour, series, path, size = (field.strip() for field in fields)
+        try:
+            size = int(size)
+        except ValueError:
+            raise ManifestError("manifest line %d: size %r is not a number"
+                                % (number, size)) from None
+        entries.append(ManifestEntry(flavour, series, path.lstrip("/"),
+                                     size))
+    return entries
+
+
+def expected_cdimage_series(distribution, entries):
+    """{(series, flavour): [paths]} of the manifest entries whose series the
+    distribution has and has not made obsolete."""
+    series_by_name = {series.name: series for series in distribution.series
+                      if series.status is not SeriesStatus.OBSOLETE}
+    expected = {}
+    for entry in entries:
+        series = series_by_name.get(entry.series)
+        if series is not None:
+            expected.setdefault((series, entry.flavour), []).append(
+                entry.path)
+    return expected
+
+
+def plan_cdimage_mirrors(mirrors, entries):
+    """MirrorPlans for CD image `mirrors` against the manifest `entries`."""
+    plans = []
+    for mirror in mirrors:
+        expected = expected_cdimage_series(mirror.distribution, entries)
+        base_url = mirror.base_url
+        checks = tuple(
+            CDImageCheck(series.id, series.name, flavour,
+                         tuple(base_url + path for path in paths))
+            for (series, flavour), paths in sorted(
+                expected.items(), key=lambda item: (item[0][0].name,
+                                                    item[0][1])))
+        plans.append(MirrorPlan(mirror.id, mirror.name, base_url,
+                                mirror.content, mirror.enabled,
+                                cdimage_checks=checks))
+    return plans
