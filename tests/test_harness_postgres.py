@@ -33,8 +33,11 @@ def _wait_gone(pid, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+            with open("/proc/%d/stat" % pid) as f:
+                # A zombie has finished; only its parent's wait() is missing.
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
             return True
         time.sleep(0.05)
     return False

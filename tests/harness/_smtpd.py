@@ -1,0 +1,208 @@
+"""The SMTP server process behind tests/harness/smtp.py; not imported.
+
+    python _smtpd.py SPOOL [--tls CERT_AND_KEY.pem] [--login USER:PASSWORD]
+                           [--refuse ADDRESS]... [--remove-on-exit DIR]
+
+Listens with Twisted's ESMTP on 127.0.0.1, port chosen by the kernel, and
+prints "PORT <n>" on stdout once it listens. Each message it accepts is kept
+in SPOOL as NNNNNN.eml (the bytes received, after its own Received: line)
+and NNNNNN.json (the envelope); the .json appears last, by rename, so a
+reader never sees half a message. Both are written before the server answers
+250 to the end of DATA, so a client that was told "accepted" finds them.
+
+--tls offers STARTTLS with that certificate; --login requires AUTH (PLAIN or
+LOGIN) with that user and password before MAIL FROM; --refuse answers 550 to
+RCPT TO for that address. The process exits when its stdin closes, so it
+never outlives the test process that started it; --remove-on-exit DIR
+removes DIR (its spool and certificate) as it goes.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+
+from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
+from twisted.cred.portal import IRealm, Portal
+from twisted.internet import defer, endpoints, protocol, reactor, ssl, stdio
+from twisted.mail import smtp
+from twisted.mail.imap4 import LOGINCredentials, PLAINCredentials
+from zope.interface import implementer
+
+
+class Spool:
+    """Numbered files in a directory, one pair per message."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sequence = 0
+
+    def keep(self, envelope, data):
+        self.sequence += 1
+        stem = os.path.join(self.path, "%06d" % self.sequence)
+        with open(stem + ".eml", "wb") as f:
+            f.write(data)
+        envelope = dict(envelope, sequence=self.sequence,
+                        data=os.path.basename(stem + ".eml"))
+        with open(stem + ".json.tmp", "w") as f:
+            json.dump(envelope, f)
+        os.rename(stem + ".json.tmp", stem + ".json")
+
+
+@implementer(smtp.IMessage)
+class ReceivedMessage:
+    def __init__(self, spool, envelope):
+        self.spool = spool
+        self.envelope = envelope
+        self.lines = []
+
+    def lineReceived(self, line):
+        self.lines.append(line)
+
+    def eomReceived(self):
+        self.spool.keep(self.envelope, b"".join(
+            line + b"\r\n" for line in self.lines))
+        return defer.succeed(None)
+
+    def connectionLost(self):
+        self.lines = None
+
+
+@implementer(smtp.IMessageDelivery)
+class Delivery:
+    """Accepts every sender, and every recipient not in `refused`.
+
+    `user` is who authenticated, if anyone.
+    """
+
+    def __init__(self, refused, user=None):
+        self.refused = refused
+        self.user = user
+
+    def receivedHeader(self, helo, origin, recipients):
+        return ("Received: from %s ([%s]) by mirrorkeeper-test-smtpd"
+                % (helo[0].decode("ascii", "replace"),
+                   helo[1].decode("ascii", "replace"))).encode("ascii")
+
+    def validateFrom(self, helo, origin):
+        return origin
+
+    def validateTo(self, user):
+        address = str(user.dest)
+        if address.lower() in self.refused:
+            raise smtp.SMTPBadRcpt(
+                user, code=550, resp="5.1.1 <%s>: no such mailbox" % address)
+        # Never called: the protocol makes one message per transaction.
+        return lambda: None
+
+
+@implementer(IRealm)
+class Realm:
+    def __init__(self, refused):
+        self.refused = refused
+
+    def requestAvatar(self, avatarId, mind, *interfaces):
+        if smtp.IMessageDelivery not in interfaces:
+            raise NotImplementedError(interfaces)
+        user = avatarId.decode() if isinstance(avatarId, bytes) else avatarId
+        return (smtp.IMessageDelivery, Delivery(self.refused, user),
+                lambda: None)
+
+
+class KeepingESMTP(smtp.ESMTP):
+    """ESMTP that stores each transaction once, with all its recipients.
+
+    (Twisted's own SMTP makes one message per recipient.)
+    """
+
+    spool = None
+
+    def do_DATA(self, rest):
+        if self._from is not None and self._to:
+            envelope = {
+                "mail_from": str(self._from),
+                "rcpt_to": [str(user.dest) for user, _ in self._to],
+                "authenticated_as": getattr(self.delivery, "user", None),
+                "tls": bool(self.startedTLS),
+            }
+            first_user = self._to[0][0]
+            self._to = [(first_user,
+                         lambda: ReceivedMessage(self.spool, envelope))]
+        return smtp.ESMTP.do_DATA(self, rest)
+
+
+class Factory(protocol.ServerFactory):
+    def __init__(self, spool, refused, tls, portal):
+        self.spool = spool
+        self.refused = refused
+        self.tls = tls
+        self.portal = portal
+
+    def buildProtocol(self, addr):
+        challengers = {}
+        if self.portal is not None:
+            challengers = {b"PLAIN": PLAINCredentials,
+                           b"LOGIN": LOGINCredentials}
+        server = KeepingESMTP(challengers, self.tls)
+        server.host = b"mirrorkeeper-test-smtpd"
+        server.spool = self.spool
+        server.factory = self
+        server.noisy = False
+        if self.portal is not None:
+            # Senders must authenticate: anonymous login is refused.
+            server.portal = self.portal
+        else:
+            server.delivery = Delivery(self.refused)
+        return server
+
+
+class StopWhenStdinCloses(protocol.Protocol):
+    def connectionLost(self, reason):
+        if reactor.running:
+            reactor.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("spool")
+    parser.add_argument("--tls")
+    parser.add_argument("--login")
+    parser.add_argument("--refuse", action="append", default=[])
+    parser.add_argument("--remove-on-exit")
+    options = parser.parse_args()
+
+    spool = Spool(options.spool)
+    refused = {address.lower() for address in options.refuse}
+    tls = None
+    if options.tls:
+        with open(options.tls, "rb") as f:
+            tls = ssl.PrivateCertificate.loadPEM(f.read()).options()
+    portal = None
+    if options.login:
+        user, password = options.login.split(":", 1)
+        checker = InMemoryUsernamePasswordDatabaseDontUse(
+            **{user: password.encode()})
+        portal = Portal(Realm(refused), [checker])
+
+    factory = Factory(spool, refused, tls, portal)
+    endpoint = endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1")
+
+    def listening(port):
+        sys.stdout.write("PORT %d\n" % port.getHost().port)
+        sys.stdout.flush()
+
+    def failed(reason):
+        sys.stderr.write("cannot listen: %s\n" % reason.getErrorMessage())
+        reactor.stop()
+
+    endpoint.listen(factory).addCallbacks(listening, failed)
+    stdio.StandardIO(StopWhenStdinCloses())
+    reactor.run()
+    if options.remove_on_exit:
+        # The test process may have been killed before it could clean up.
+        shutil.rmtree(options.remove_on_exit, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
