@@ -1,0 +1,212 @@
+"""One prober run, from the mirrors to probe to the mail sent about them.
+
+    plans (database, read once) -> probes (reactor, no database)
+        -> records (database, one transaction per mirror)
+        -> enable/disable (only when the run can trust what it saw)
+        -> mail (delivered from the outbox after commit)
+"""
+
+import time
+
+import attrs
+from twisted.internet import defer, task
+
+from mirrorkeeper.enums import MirrorContent
+from mirrorkeeper.interfaces.mail import MailDeliveryError
+from mirrorkeeper.mail.outbox import deliver_pending
+from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from mirrorkeeper.prober.client import ProbeClient
+from mirrorkeeper.prober.plan import (
+    ManifestError, parse_cdimage_manifest, plan_archive_mirrors,
+    plan_cdimage_mirrors)
+from mirrorkeeper.prober.record import (
+    apply_verdicts, judge_run, record_report)
+from mirrorkeeper.prober.run import probe_mirrors
+
+# The largest CD image manifest accepted: a manifest lists a few thousand
+# images at most.
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+
+
+@attrs.define
+class ProberOptions:
+    content_type: MirrorContent = MirrorContent.ARCHIVE
+    force: bool = False
+    max_mirrors: int | None = None
+    max_parallel: int = 100
+    max_parallel_per_host: int = 2
+    timeout: float = 30.0
+    notify_owners: bool = True
+    dry_run: bool = False
+    allow_private: bool = False
+    cdimage_manifest_url: str = ""
+    canary_url: str = ""
+    progress_interval: float | None = None
+    trust_root: object = None
+    hosts: dict | None = None
+
+
+@attrs.define
+class RunSummary:
+    probed: int = 0
+    disabled: list = attrs.Factory(list)
+    enabled: list = attrs.Factory(list)
+    requests: int = 0
+    failures: dict = attrs.Factory(dict)
+    wall_time: float = 0.0
+    verdict: object = None
+    mail_sent: int = 0
+    mail_failed: int = 0
+    error: str = ""
+
+
+class ProberRun:
+    """A run of the prober over one store, logging through `logger`."""
+
+    def __init__(self, reactor, store, options, logger, mail_delivery=None):
+        self.reactor = reactor
+        self.store = store
+        self.options = options
+        self.logger = logger
+        self.mail_delivery = mail_delivery
+        self.summary = RunSummary()
+        self._done = 0
+        self._total = 0
+
+    def _client(self):
+        options = self.options
+        return ProbeClient(
+            self.reactor, timeout=options.timeout,
+            max_parallel=options.max_parallel,
+            max_parallel_per_host=options.max_parallel_per_host,
+            allow_private=options.allow_private,
+            trust_root=options.trust_root, hosts=options.hosts)
+
+    @defer.inlineCallbacks
+    def run(self):
+        """Fires with the RunSummary."""
+        started = time.monotonic()
+        options, log = self.options, self.logger
+        mirrors = DistributionMirrorSet(self.store).getMirrorsToProbe(
+            options.content_type, ignore_last_probe=options.force,
+            limit=options.max_mirrors)
+        if not mirrors:
+            log.info("No mirrors to probe.")
+            return self.summary
+        client = self._probe_client = self._client()
+        try:
+            plans = yield self._plan(client, mirrors)
+            # The plans hold everything the network phase needs; end the
+            # read transaction so the database is free while we probe.
+            self.store.rollback()
+            if plans is None:
+                return self.summary
+            canary = None
+            if options.canary_url:
+                canary = yield client.probe(options.canary_url)
+            self._total = len(plans)
+            progress = self._start_progress()
+            try:
+                reports = yield probe_mirrors(
+                    client, plans, self.reactor,
+                    mirrors_in_flight=max(
+                        1, 2 * options.max_parallel //
+                        max(1, options.max_parallel_per_host)),
+                    on_report=self._reported)
+            finally:
+                if progress is not None:
+                    progress.stop()
+        finally:
+            yield client.close()
+        stats = client.stats
+        self.summary.probed = len(reports)
+        self.summary.requests = stats.requests
+        self.summary.failures = {
+            outcome.name: count for outcome, count in stats.failures.items()}
+        for host, why in sorted(client.skipped_hosts().items()):
+            log.warning("Skipped %s for the rest of the run: %s", host, why)
+        if options.dry_run:
+            log.info("Dry run: nothing recorded.")
+        else:
+            self._record(reports, canary)
+        self.summary.wall_time = time.monotonic() - started
+        return self.summary
+
+    @defer.inlineCallbacks
+    def _plan(self, client, mirrors):
+        if self.options.content_type is MirrorContent.ARCHIVE:
+            return plan_archive_mirrors(self.store, mirrors)
+        url = self.options.cdimage_manifest_url
+        if not url:
+            self.summary.error = ("no CD image manifest is configured "
+                                  "([prober] cdimage_manifest_url)")
+            self.logger.error(self.summary.error)
+            return None
+        result = yield client.fetch(url, MAX_MANIFEST_BYTES, headers=(
+            ("Cache-Control", "no-cache"), ("Pragma", "no-cache")))
+        if not result.found:
+            self.summary.error = "cannot fetch the CD image manifest %s: %s" \
+                % (url, result.message)
+            self.logger.error(self.summary.error)
+            return None
+        try:
+            entries = parse_cdimage_manifest(
+                result.body.decode("utf-8", "replace"))
+        except ManifestError as error:
+            self.summary.error = "the CD image manifest %s is malformed: " \
+                "%s" % (url, error)
+            self.logger.error(self.summary.error)
+            return None
+        return plan_cdimage_mirrors(mirrors, entries)
+
+    def _reported(self, report):
+        self._done += 1
+        self.logger.debug("Probed %s: %d requests", report.plan.name,
+                          report.requests)
+
+    def _start_progress(self):
+        interval = self.options.progress_interval
+        if not interval:
+            return None
+        progress = task.LoopingCall(self._progress)
+        progress.clock = self.reactor
+        progress.start(interval, now=False)
+        return progress
+
+    def _progress(self):
+        self.logger.info("Progress: %d of %d mirrors probed, %d requests",
+                         self._done, self._total,
+                         self._probe_client.stats.requests)
+
+    def _record(self, reports, canary):
+        log = self.logger
+        for report in reports:
+            record_report(self.store, report)
+        verdict = judge_run(reports, canary)
+        self.summary.verdict = verdict
+        if not verdict.trusted:
+            log.error("Disabling nobody and sending no mail: %s",
+                      verdict.reason)
+            return
+        changes = apply_verdicts(self.store, reports,
+                                 notify_owners=self.options.notify_owners)
+        for change in changes:
+            if change.change == "disabled":
+                self.summary.disabled.append(change.mirror_name)
+                log.info("Disabled %s%s", change.mirror_name,
+                         " and notified its owner" if change.notified
+                         else "")
+            else:
+                self.summary.enabled.append(change.mirror_name)
+                log.info("Enabled %s again: it carries its content",
+                         change.mirror_name)
+        if self.mail_delivery is not None:
+            try:
+                sent, failed = deliver_pending(self.store, self.mail_delivery)
+            except MailDeliveryError as error:
+                sent, failed = 0, 1
+                log.error("Mail not delivered: %s", error)
+            self.summary.mail_sent, self.summary.mail_failed = sent, failed
+            if failed:
+                log.warning("%d messages could not be delivered; they stay "
+                            "in the outbox for the next run", failed)

@@ -1,0 +1,129 @@
+"""Recording a prober run: reports in, database updated.
+
+Each mirror's findings (content records, freshness, the probe record with its
+log) are committed in one transaction of their own, so a run that is killed
+leaves every mirror either fully updated or untouched.  Enabling and
+disabling come after every mirror is recorded, and only when the run can
+trust what it saw: see `RunVerdict`.
+"""
+
+import attrs
+
+from mirrorkeeper.enums import MirrorContent, MirrorStatus
+from mirrorkeeper.model.distributionmirror import DistributionMirror
+from mirrorkeeper.model.distroseries import DistroSeries
+
+# A run in which at least this share of the mirrors could not be reached at
+# all, out of at least MIN_MIRRORS_FOR_RATIO, says more about the prober's
+# own network than about the mirrors: it disables nobody.
+MAX_UNREACHABLE_RATIO = 0.8
+MIN_MIRRORS_FOR_RATIO = 5
+
+
+@attrs.frozen
+class RunVerdict:
+    """Whether this run may change which mirrors are enabled, and why."""
+
+    trusted: bool
+    reason: str = ""
+
+
+def judge_run(reports, canary_result=None):
+    """The RunVerdict for a run's reports and its canary probe (a
+    ProbeResult of a URL that must always answer, or None if none is
+    configured)."""
+    if canary_result is not None and not canary_result.found:
+        return RunVerdict(False, "the canary %s failed (%s): the prober "
+                          "cannot trust its view of the network"
+                          % (canary_result.url, canary_result.message))
+    unreachable = sum(1 for report in reports if report.unreachable)
+    if len(reports) >= MIN_MIRRORS_FOR_RATIO and \
+            unreachable >= MAX_UNREACHABLE_RATIO * len(reports):
+        return RunVerdict(False, "%d of %d mirrors were unreachable at once"
+                          % (unreachable, len(reports)))
+    return RunVerdict(True)
+
+
+def record_report(store, report):
+    """Write one mirror's findings and probe record, and commit."""
+    mirror = store.get(DistributionMirror, report.plan.mirror_id)
+    if mirror is None:
+        # Deleted while the run was probing it: nothing to record.
+        return
+    for finding in report.content_findings:
+        check = finding.check
+        place_id, pocket, component_id = check.place
+        if check.kind == "binary":
+            records = mirror.arch_series.find(
+                distro_arch_series_id=place_id, pocket=pocket,
+                component_id=component_id)
+        else:
+            records = mirror.source_series.find(
+                distro_series_id=place_id, pocket=pocket,
+                component_id=component_id)
+        if finding.found:
+            record = records.one()
+            if record is None:
+                record = _new_record(store, mirror, check.kind, place_id,
+                                     pocket, component_id)
+            record.freshness = finding.freshness
+        else:
+            records.remove()
+    for finding in report.cdimage_findings:
+        series = store.get(DistroSeries, finding.check.series_id)
+        if finding.found:
+            mirror.ensureMirrorCDImageSeries(series, finding.check.flavour)
+        else:
+            mirror.deleteMirrorCDImageSeries(series, finding.check.flavour)
+    mirror.newProbeRecord(report.log)
+    store.commit()
+
+
+def _new_record(store, mirror, kind, place_id, pocket, component_id):
+    from mirrorkeeper.model.distroseries import Component, DistroArchSeries
+    component = store.get(Component, component_id)
+    if kind == "binary":
+        return mirror.ensureMirrorDistroArchSeries(
+            store.get(DistroArchSeries, place_id), pocket, component)
+    return mirror.ensureMirrorDistroSeriesSource(
+        store.get(DistroSeries, place_id), pocket, component)
+
+
+@attrs.frozen
+class StatusChange:
+    mirror_name: str
+    change: str   # 'disabled' or 'enabled'
+    notified: bool
+
+
+def apply_verdicts(store, reports, notify_owners=True):
+    """Disable the mirrors that carry nothing and enable those that carry
+    their content again; commit each mirror on its own.  A disabled mirror's
+    owner and the mirror admins are told once: when it is disabled, or, for
+    a mirror that never worked, the first time it is found so.  Returns the
+    StatusChanges made."""
+    changes = []
+    for report in reports:
+        mirror = store.get(DistributionMirror, report.plan.mirror_id)
+        if mirror is None:
+            continue
+        if mirror.content is MirrorContent.RELEASE:
+            expected = [(store.get(DistroSeries, check.series_id),
+                         check.flavour)
+                        for check in report.plan.cdimage_checks]
+            disable = mirror.shouldDisable(expected) or not expected
+        else:
+            disable = mirror.shouldDisable()
+        if disable:
+            was_enabled = mirror.enabled
+            notify = notify_owners and (
+                was_enabled or mirror.date_disabled_notified is None)
+            if was_enabled or notify:
+                mirror.disable(notify_owner=notify, log=report.log)
+                changes.append(StatusChange(mirror.name, "disabled", notify))
+        elif not mirror.enabled and mirror.status in (
+                MirrorStatus.OFFICIAL, MirrorStatus.UNOFFICIAL):
+            mirror.enable()
+            changes.append(StatusChange(mirror.name, "enabled", False))
+        store.commit()
+    return changes

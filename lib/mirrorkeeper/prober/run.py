@@ -1,0 +1,159 @@
+"""The network phase of a prober run: plans in, reports out.
+
+Everything here runs in the reactor and touches no database: it is given
+plain MirrorPlans and a probe client, and produces one plain MirrorReport per
+mirror, with the full log of what was asked and what came back.  Persisting
+the reports is another step (mirrorkeeper.prober.record).
+"""
+
+import attrs
+from twisted.internet import defer
+
+from mirrorkeeper.enums import MirrorFreshness
+from mirrorkeeper.freshness import freshness_found
+from mirrorkeeper.prober.result import ProbeOutcome, format_timestamp
+
+# Outcomes that say the network, not the mirror's content, failed: when
+# nearly every probe of a run ends like this, the prober itself is cut off.
+NETWORK_FAILURES = frozenset([
+    ProbeOutcome.TIMEOUT, ProbeOutcome.CONNECTION_REFUSED,
+    ProbeOutcome.DNS_ERROR, ProbeOutcome.HOST_SKIPPED,
+])
+
+
+@attrs.frozen
+class ContentFinding:
+    """What a mirror answered for one ContentCheck."""
+
+    check: object
+    found: bool
+    freshness: MirrorFreshness
+
+
+@attrs.frozen
+class CDImageFinding:
+    check: object
+    found: bool
+    missing: tuple
+
+
+@attrs.frozen
+class MirrorReport:
+    """Everything one mirror's probe learnt, ready to be recorded."""
+
+    plan: object
+    content_findings: tuple
+    cdimage_findings: tuple
+    log: str
+    requests: int
+    outcomes: dict
+
+    @property
+    def carries_anything(self):
+        return any(finding.found for finding in self.content_findings) or \
+            any(finding.found for finding in self.cdimage_findings)
+
+    @property
+    def unreachable(self):
+        """True when every request failed at the network level."""
+        return self.requests > 0 and sum(
+            count for outcome, count in self.outcomes.items()
+            if outcome in NETWORK_FAILURES) == self.requests
+
+
+class _MirrorProbe:
+    """Probes one mirror's plan and collects its log."""
+
+    def __init__(self, client, plan, clock):
+        self.client = client
+        self.plan = plan
+        self.clock = clock
+        self.lines = []
+        self.requests = 0
+        self.outcomes = {}
+
+    def note(self, text):
+        self.lines.append("%s %s" % (format_timestamp(self.clock.seconds()),
+                                     text))
+
+    def _record(self, result):
+        self.requests += 1
+        self.outcomes[result.outcome] = \
+            self.outcomes.get(result.outcome, 0) + 1
+        self.lines.extend(result.log_lines)
+        return result
+
+    def probe(self, url):
+        return self.client.probe(url).addCallback(self._record)
+
+    @defer.inlineCallbacks
+    def check_content(self, check):
+        control = yield self.probe(check.control_url)
+        if not control.found:
+            return ContentFinding(check, False, MirrorFreshness.UNKNOWN)
+        urls = list(check.freshness_urls.values())
+        results = yield defer.gatherResults([self.probe(url) for url in urls])
+        found = {result.url for result in results if result.found}
+        return ContentFinding(
+            check, True, freshness_found(check.freshness_urls, found))
+
+    @defer.inlineCallbacks
+    def check_cdimage(self, check):
+        results = yield defer.gatherResults(
+            [self.probe(url) for url in check.urls])
+        missing = tuple(result.url for result in results if not result.found)
+        return CDImageFinding(check, not missing, missing)
+
+    @defer.inlineCallbacks
+    def run(self):
+        plan = self.plan
+        self.note("Probing %s (%s) at %s" % (
+            plan.name, plan.content.title, plan.base_url))
+        content = yield defer.gatherResults(
+            [self.check_content(check) for check in plan.content_checks])
+        images = yield defer.gatherResults(
+            [self.check_cdimage(check) for check in plan.cdimage_checks])
+        for finding in content:
+            if finding.found:
+                self.note("Carries %s: %s" % (finding.check.label,
+                                              finding.freshness.name))
+            else:
+                self.note("Does not carry %s" % (finding.check.label,))
+        for finding in images:
+            check = finding.check
+            if finding.found:
+                self.note("Carries the %s images of %s" % (
+                    check.flavour, check.series_name))
+            else:
+                self.note("Lacks %d of the %d %s images of %s" % (
+                    len(finding.missing), len(check.urls), check.flavour,
+                    check.series_name))
+        self.note("Done: %d requests" % (self.requests,))
+        return MirrorReport(plan, tuple(content), tuple(images),
+                            "\n".join(self.lines) + "\n", self.requests,
+                            dict(self.outcomes))
+
+
+def probe_mirror(client, plan, clock):
+    """Probe one mirror: a Deferred firing with its MirrorReport."""
+    return _MirrorProbe(client, plan, clock).run()
+
+
+def probe_mirrors(client, plans, clock, mirrors_in_flight=50,
+                  on_report=None):
+    """Probe every plan, at most `mirrors_in_flight` mirrors at once (the
+    client's own limits bound the requests; this bounds the memory of the
+    requests waiting for them).  Fires with the MirrorReports in the order
+    of `plans`; `on_report(report)` is called as each one completes."""
+    limit = defer.DeferredSemaphore(max(1, mirrors_in_flight))
+
+    def one(plan):
+        d = limit.run(probe_mirror, client, plan, clock)
+        if on_report is not None:
+            def report(result):
+                on_report(result)
+                return result
+            d.addCallback(report)
+        return d
+
+    return defer.gatherResults([one(plan) for plan in plans])
