@@ -1,0 +1,147 @@
+"""The distribution mirror prober, as cron runs it.
+
+    cronscripts/distributionmirror-prober.py [--content-type=archive|cdimage]
+        [--force] [--max-mirrors=N] [--max-parallel=N]
+        [--max-parallel-per-host=N] [--no-owner-notification] [--dry-run]
+
+Settings not given on the command line come from the [prober] and [mail]
+sections of the configuration.
+"""
+
+import sys
+
+from twisted.internet.error import ReactorNotRunning
+
+from mirrorkeeper.enums import MirrorContent
+from mirrorkeeper.errors import MirrorKeeperError
+from mirrorkeeper.mail.delivery import SMTPMailDelivery
+from mirrorkeeper.prober.job import ProberOptions, ProberRun
+from mirrorkeeper.scripts.base import EXIT_ERROR, MirrorKeeperScript
+
+# How often a run on a terminal says how far it is.
+PROGRESS_INTERVAL = 5.0
+
+
+def _positive(text):
+    value = int(text)
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
+class ProberScript(MirrorKeeperScript):
+    name = "distributionmirror-prober"
+    description = ("Probe the distribution mirrors: what each carries, how "
+                   "fresh it is; disable the ones carrying nothing and tell "
+                   "their owners.")
+
+    def add_my_options(self, parser):
+        parser.add_argument(
+            "--content-type", choices=["archive", "cdimage"],
+            default="archive", help="which mirrors to probe")
+        parser.add_argument(
+            "--force", action="store_true",
+            help="probe mirrors probed in the last 24 hours too")
+        parser.add_argument(
+            "--max-mirrors", type=_positive, metavar="N",
+            help="probe at most N mirrors (those probed longest ago first)")
+        parser.add_argument(
+            "--max-parallel", type=_positive, metavar="N",
+            help="requests in flight across all mirrors")
+        parser.add_argument(
+            "--max-parallel-per-host", type=_positive, metavar="N",
+            help="requests in flight to one host")
+        parser.add_argument(
+            "--no-owner-notification", action="store_true",
+            help="disable mirrors without emailing their owners")
+        parser.add_argument(
+            "--dry-run", action="store_true",
+            help="probe and log, but write nothing to the database")
+
+    def prober_options(self):
+        config, given = self.config, self.options
+        return ProberOptions(
+            content_type=(MirrorContent.RELEASE
+                          if given.content_type == "cdimage"
+                          else MirrorContent.ARCHIVE),
+            force=given.force,
+            max_mirrors=given.max_mirrors,
+            max_parallel=given.max_parallel or config.getint(
+                "prober", "max_parallel"),
+            max_parallel_per_host=given.max_parallel_per_host or
+            config.getint("prober", "max_parallel_per_host"),
+            timeout=config.getfloat("prober", "timeout"),
+            notify_owners=not given.no_owner_notification,
+            dry_run=given.dry_run,
+            allow_private=config.getboolean(
+                "prober", "allow_private_addresses"),
+            cdimage_manifest_url=config.get("prober",
+                                            "cdimage_manifest_url"),
+            canary_url=config.get("prober", "canary_url"),
+            progress_interval=(PROGRESS_INTERVAL if sys.stderr.isatty()
+                               else None),
+        )
+
+    def mail_delivery(self):
+        return SMTPMailDelivery(self.config.get("mail", "smtp_host"),
+                                self.config.getint("mail", "smtp_port"))
+
+    def main(self):
+        self.lock(self.config.get("prober", "lock_file"))
+        options = self.prober_options()
+        store = self.store
+        self.logger.info("Probing Distribution Mirrors")
+        from twisted.internet import reactor
+        run = ProberRun(reactor, store, options, self.logger,
+                        None if options.dry_run else self.mail_delivery())
+        summary = _run_reactor(reactor, run.run)
+        self._report(summary)
+        return EXIT_ERROR if summary.error else 0
+
+    def _report(self, summary):
+        log = self.logger
+        log.info("Probed %d mirrors.", summary.probed)
+        if summary.probed:
+            failures = ", ".join(
+                "%s %d" % (kind, count)
+                for kind, count in sorted(summary.failures.items()))
+            log.info("%d requests in %.1f s; failures: %s",
+                     summary.requests, summary.wall_time,
+                     failures or "none")
+            log.info("Disabled %d, enabled again %d.",
+                     len(summary.disabled), len(summary.enabled))
+        log.info("Done.")
+
+
+def _run_reactor(reactor, function):
+    """Run the reactor until the Deferred `function()` returns has fired;
+    return its result or raise its failure.  Only entry points call this."""
+    outcome = []
+
+    def finish(result):
+        outcome.append(result)
+        try:
+            reactor.stop()
+        except ReactorNotRunning:
+            pass
+
+    def start():
+        from twisted.internet import defer
+        defer.maybeDeferred(function).addBoth(finish)
+
+    reactor.callWhenRunning(start)
+    reactor.run()
+    if not outcome:
+        raise MirrorKeeperError("the run was interrupted before it ended")
+    result = outcome[0]
+    if hasattr(result, "raiseException"):
+        result.raiseException()
+    return result
+
+
+def main(argv=None):
+    return ProberScript().run(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
