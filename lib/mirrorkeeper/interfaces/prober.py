@@ -1,0 +1,94 @@
+"""The network side of the prober: asking mirrors whether a file is there."""
+
+from zope.interface import Attribute, Interface
+
+
+class IProbeClient(Interface):
+    """Probes URLs on mirrors for one prober run.
+
+    A probe client owns everything a run learns about the network: the
+    global and per-host concurrency limits, kept-alive connections, which
+    hosts time out too often or showed a bad certificate, and what each host
+    name resolved to.  Create one per run and L{close} it at the end; two
+    clients share nothing.
+
+    Every Deferred a probe client returns fires with a
+    L{mirrorkeeper.prober.result.ProbeResult} and never fails: refused
+    connections, DNS failures, timeouts, TLS failures, hostile answers
+    (endless redirects, huge headers) and bugs are all results, each with
+    its own L{mirrorkeeper.prober.result.ProbeOutcome} and log lines.
+    """
+
+    stats = Attribute(
+        "A snapshot of the run so far, a "
+        "L{mirrorkeeper.prober.client.ProbeStats}: probes finished, requests "
+        "sent, connections opened, and results counted by outcome."
+    )
+
+    def probe(url):
+        """Ask whether the file at C{url} is there, without fetching it.
+
+        http and https URLs are asked with HEAD, ftp URLs with SIZE (or a
+        directory listing where the server has no SIZE).  Only a 200 answer
+        (213 for FTP) is FOUND, as apt sees it.  Redirects (301, 302, 303,
+        307, 308, relative or absolute) are followed up to the client's
+        limit; a redirect loop, too many redirects, a redirect to a scheme
+        the client does not speak, or a redirect to a different file name
+        (the error page that answers 200) each end the probe with their own
+        outcome.
+
+        The probe waits for a free slot under the global limit and under the
+        per-host limit of the host it actually contacts (after a redirect,
+        the redirect target's).  The timeout covers connecting, the TLS
+        handshake and the response, not the wait for a slot.  A refused
+        connection or a DNS failure is reported at once.
+
+        Before connecting, the host name is resolved and the probe refused
+        (FORBIDDEN_ADDRESS) if any address is loopback, link-local, private,
+        unspecified, multicast or reserved, unless the client was made to
+        allow it; redirect targets are checked the same way.
+
+        A host that has timed out too often (after a threshold of requests,
+        fewer than a given number of requests per timeout), or whose
+        certificate failed verification once, is skipped for the rest of
+        the run: probes to it end HOST_SKIPPED at once and say why.
+
+        @param url: the absolute URL, str.
+        @return: a Deferred firing with a ProbeResult.
+        """
+
+    def fetch(url, max_size, headers=()):
+        """Fetch a small body (an image manifest, a trace file) with GET.
+
+        Redirects, limits, timeouts, address policy and host skipping work
+        as for L{probe}.  The result is FOUND, with the body in its C{body}
+        attribute, only for a 200 answer whose body is at most C{max_size}
+        bytes; a larger one ends TOO_LARGE without being read further.  FTP
+        URLs are not fetched (INVALID_URL).
+
+        @param url: the absolute http or https URL, str.
+        @param max_size: the most bytes of body accepted, int.
+        @param headers: extra request headers, (name, value) pairs of str,
+            e.g. ("Cache-Control", "no-cache").
+        @return: a Deferred firing with a ProbeResult.
+        """
+
+    def address_families(host):
+        """Which IP families C{host} resolved to during this run.
+
+        @param host: a host name as it appears in probed URLs, str.
+        @return: an object with boolean C{ipv4} and C{ipv6} attributes, or
+            None if the host has not been resolved in this run.
+        """
+
+    def skipped_hosts():
+        """The hosts this run skips and why.
+
+        @return: a dict of "scheme://host:port" to a sentence saying why.
+        """
+
+    def close():
+        """Close every kept-alive connection and FTP session.
+
+        @return: a Deferred firing with None once all are closed.
+        """

@@ -1,0 +1,583 @@
+"""The probe client: one object holding everything a prober run learns.
+
+L{ProbeClient} implements L{IProbeClient}: it turns a URL into a
+L{ProbeResult}, following redirects, enforcing the global and per-host
+limits, the timeout, the address policy and host skipping.  The protocols
+underneath (L{mirrorkeeper.prober.http}, L{mirrorkeeper.prober.ftp}) know
+none of those rules.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+from collections import Counter
+from urllib.parse import quote, unquote, urljoin, urlsplit
+
+import attrs
+from OpenSSL import SSL
+from service_identity.exceptions import CertificateError, VerificationError
+from twisted.internet import defer, error
+from twisted.internet.interfaces import IResolutionReceiver
+from twisted.internet.ssl import optionsForClientTLS
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from mirrorkeeper.interfaces.prober import IProbeClient
+from mirrorkeeper.prober.ftp import FTPReplyError, FTPSessionLost, FTPSessionPool
+from mirrorkeeper.prober.http import (
+    BodyTooLarge,
+    ConnectionDropped,
+    HTTPConnectionPool,
+    HTTPProtocolError,
+    Site,
+)
+from mirrorkeeper.prober.result import ProbeLog, ProbeOutcome, ProbeResult
+
+log = Logger()
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21}
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_NOT_FOUND_STATUSES = frozenset({404, 410})
+# Characters left alone when quoting a request target: the reserved set
+# and "%" so that an already quoted URL is not quoted twice.
+_TARGET_SAFE = "/?#[]@!$&'()*+,;=:%~-._"
+
+
+class _InvalidURL(Exception):
+    pass
+
+
+@attrs.frozen
+class AddressFamilies:
+    """The IP families a host name resolved to."""
+
+    ipv4: bool
+    ipv6: bool
+
+
+@attrs.frozen
+class ProbeStats:
+    """A snapshot of a run's counters.
+
+    @ivar probes: probes finished.
+    @ivar requests: HTTP requests and FTP commands sent (a redirect is one
+        request per hop; a retried request counts twice).
+    @ivar connections_opened: TCP connections opened, HTTP and FTP.
+    @ivar outcomes: a dict of L{ProbeOutcome} to the number of probes that
+        ended so.
+    """
+
+    probes: int
+    requests: int
+    connections_opened: int
+    outcomes: dict
+
+    @property
+    def failures(self):
+        """The outcomes other than FOUND, with their counts."""
+        return {k: v for k, v in self.outcomes.items() if k is not ProbeOutcome.FOUND}
+
+
+class _HostState:
+    """What the run knows about one site: its limit and its record."""
+
+    __slots__ = ("semaphore", "requests", "timeouts", "bad_certificate")
+
+    def __init__(self, per_host):
+        self.semaphore = defer.DeferredSemaphore(per_host)
+        self.requests = 0
+        self.timeouts = 0
+        self.bad_certificate = None
+
+
+def _site_url(site):
+    host = f"[{site.host}]" if ":" in site.host else site.host
+    return f"{site.scheme}://{host}:{site.port}"
+
+
+def _file_name(url):
+    return posixpath.basename(unquote(urlsplit(url).path))
+
+
+def _parse(url):
+    """Split a URL into a L{Site}, a request target (bytes) and a path.
+
+    @raise _InvalidURL: when the URL cannot be probed.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as e:
+        raise _InvalidURL(str(e)) from None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise _InvalidURL(f"unsupported scheme {scheme!r}")
+    host = parts.hostname
+    if not host:
+        raise _InvalidURL("no host")
+    target = quote(parts.path or "/", safe=_TARGET_SAFE)
+    if parts.query:
+        target += "?" + quote(parts.query, safe=_TARGET_SAFE)
+    site = Site(scheme, host, port or _DEFAULT_PORTS[scheme])
+    return site, target.encode("ascii"), unquote(parts.path or "/")
+
+
+@implementer(IResolutionReceiver)
+class _Resolution:
+    """Collects the addresses one host name resolves to."""
+
+    def __init__(self, done):
+        self._done = done
+        self._addresses = []
+
+    def resolutionBegan(self, resolution):
+        pass
+
+    def addressResolved(self, address):
+        if address.host not in self._addresses:
+            self._addresses.append(address.host)
+
+    def resolutionComplete(self):
+        self._done(self._addresses)
+
+
+@implementer(IProbeClient)
+class ProbeClient:
+    """Probes mirrors for one run.  See L{IProbeClient}.
+
+    @param reactor: provides IReactorTCP, IReactorTime and
+        IReactorPluggableNameResolver.
+    @param timeout: seconds a request may take (connect, TLS, response).
+    @param max_parallel: requests in flight across all mirrors.
+    @param max_parallel_per_host: requests in flight to one site.
+    @param max_redirects: redirects followed before TOO_MANY_REDIRECTS.
+    @param allow_private: if True, addresses on loopback and private
+        networks may be probed (tests, demos, an internal mirror network).
+    @param allowed_networks: networks (str or ipaddress network objects)
+        probed even though they are not public, e.g. ["127.0.0.2/32"].
+    @param trust_root: the IOpenSSLTrustRoot certificates are verified
+        against (e.g. a twisted.internet.ssl.Certificate of a test CA);
+        None trusts the platform's roots.
+    @param hosts: a dict of host name to a list of addresses used instead
+        of resolving that name, as curl's --resolve does.
+    @param user_agent: the User-Agent header, str.
+    """
+
+    # A mirror that cannot answer in 30 s is of no use to apt either.
+    timeout = 30.0
+    # Bounds sockets and memory for the whole run; 100 keeps a 2-core
+    # machine busy without queueing inside the kernel.
+    max_parallel = 100
+    # What apt and mirror operators consider polite for one client.
+    max_parallel_per_host = 2
+    # apt follows redirects too, but real mirrors need at most one or two.
+    max_redirects = 5
+    # Launchpad's thresholds: judge a host only after 30 requests, and give
+    # up on it when fewer than 3 requests go by per timeout.
+    min_requests_to_judge_timeouts = 30
+    min_requests_per_timeout = 3
+    # Real mirrors send under 2 KB of headers; 64 KB stops a hostile one
+    # from growing our memory without refusing any honest server.
+    max_header_bytes = 64 * 1024
+    user_agent = "mirrorkeeper-prober/0.1"
+
+    def __init__(
+        self,
+        reactor,
+        *,
+        timeout=None,
+        max_parallel=None,
+        max_parallel_per_host=None,
+        max_redirects=None,
+        allow_private=False,
+        allowed_networks=(),
+        trust_root=None,
+        hosts=None,
+        user_agent=None,
+    ):
+        self._reactor = reactor
+        if timeout is not None:
+            self.timeout = timeout
+        if max_parallel is not None:
+            self.max_parallel = max_parallel
+        if max_parallel_per_host is not None:
+            self.max_parallel_per_host = max_parallel_per_host
+        if max_redirects is not None:
+            self.max_redirects = max_redirects
+        if user_agent is not None:
+            self.user_agent = user_agent
+        self._allow_private = allow_private
+        self._allowed_networks = [ipaddress.ip_network(n) for n in allowed_networks]
+        self._trust_root = trust_root
+        self._hosts = {name.lower(): list(addrs) for name, addrs in (hosts or {}).items()}
+        self._global = defer.DeferredSemaphore(self.max_parallel)
+        self._host_states = {}
+        self._addresses = {}
+        self._resolving = {}
+        self._families = {}
+        self._tls_options = {}
+        self._http = HTTPConnectionPool(
+            reactor,
+            tls_options_for=self._tls_options_for,
+            user_agent=self.user_agent,
+            connect_timeout=self.timeout,
+            max_header_bytes=self.max_header_bytes,
+        )
+        self._ftp = FTPSessionPool(reactor, connect_timeout=self.timeout)
+        self._probes = 0
+        self._outcomes = Counter()
+
+    # The interface.
+
+    def probe(self, url):
+        return _Probe(self, url, b"HEAD", 0, ()).start()
+
+    def fetch(self, url, max_size, headers=()):
+        extra = tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers)
+        return _Probe(self, url, b"GET", max_size, extra).start()
+
+    @property
+    def stats(self):
+        return ProbeStats(
+            probes=self._probes,
+            requests=self._http.requests_sent + self._ftp.requests_sent,
+            connections_opened=self._http.connections_opened + self._ftp.connections_opened,
+            outcomes=dict(self._outcomes),
+        )
+
+    def address_families(self, host):
+        return self._families.get(host.lower())
+
+    def skipped_hosts(self):
+        skipped = {}
+        for site, state in self._host_states.items():
+            reason = self._skip_reason(state)
+            if reason:
+                skipped[_site_url(site)] = reason
+        return skipped
+
+    def close(self):
+        d = defer.gatherResults([self._http.close(), self._ftp.close()])
+        d.addCallback(lambda _: None)
+        return d
+
+    # What the probes use.
+
+    def _host(self, site):
+        state = self._host_states.get(site)
+        if state is None:
+            state = self._host_states[site] = _HostState(self.max_parallel_per_host)
+        return state
+
+    def _skip_reason(self, state):
+        if state.bad_certificate:
+            return f"its TLS certificate failed verification earlier in this run ({state.bad_certificate})"
+        if (
+            state.timeouts
+            and state.requests >= self.min_requests_to_judge_timeouts
+            and state.requests / state.timeouts < self.min_requests_per_timeout
+        ):
+            return f"{state.timeouts} of its {state.requests} requests timed out"
+        return None
+
+    def _tls_options_for(self, host):
+        options = self._tls_options.get(host)
+        if options is None:
+            options = optionsForClientTLS(host, trustRoot=self._trust_root)
+            self._tls_options[host] = options
+        return options
+
+    def _resolve(self, host):
+        """The addresses of C{host}: a Deferred firing with a list of str,
+        or failing with DNSLookupError."""
+        try:
+            ipaddress.ip_address(host.split("%", 1)[0])
+        except ValueError:
+            pass
+        else:
+            self._record_families(host, [host])
+            return defer.succeed([host])
+        if host in self._hosts:
+            self._record_families(host, self._hosts[host])
+            return defer.succeed(self._hosts[host])
+        if host in self._addresses:
+            addresses = self._addresses[host]
+            if not addresses:
+                return defer.fail(error.DNSLookupError(host))
+            return defer.succeed(addresses)
+        d = defer.Deferred()
+        waiting = self._resolving.get(host)
+        if waiting is not None:
+            waiting.append(d)
+            return d
+        self._resolving[host] = [d]
+
+        def done(addresses):
+            self._addresses[host] = addresses
+            self._record_families(host, addresses)
+            for waiter in self._resolving.pop(host, []):
+                if waiter.called:
+                    continue
+                if addresses:
+                    waiter.callback(addresses)
+                else:
+                    waiter.errback(error.DNSLookupError(host))
+
+        self._reactor.nameResolver.resolveHostName(_Resolution(done), host, 0)
+        return d
+
+    def _record_families(self, host, addresses):
+        versions = set()
+        for address in addresses:
+            try:
+                versions.add(ipaddress.ip_address(address.split("%", 1)[0]).version)
+            except ValueError:
+                continue
+        self._families[host] = AddressFamilies(ipv4=4 in versions, ipv6=6 in versions)
+
+    def _address_allowed(self, text):
+        ip = ipaddress.ip_address(text.split("%", 1)[0])
+        if ip.version == 6 and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if any(ip.version == net.version and ip in net for net in self._allowed_networks):
+            return True
+        if self._allow_private:
+            return True
+        return not (
+            ip.is_loopback
+            or ip.is_link_local
+            or ip.is_private
+            or ip.is_unspecified
+            or ip.is_multicast
+            or ip.is_reserved
+        )
+
+    def _record(self, result):
+        self._probes += 1
+        self._outcomes[result.outcome] += 1
+
+
+def _tls_problem(failure):
+    """A few words on what went wrong if C{failure} is a TLS failure, else None."""
+    value = failure.value
+    if isinstance(value, ConnectionDropped) and value.reason is not None:
+        value = value.reason.value
+    if isinstance(value, (VerificationError, CertificateError)):
+        return "the certificate does not name this host"
+    if isinstance(value, SSL.Error):
+        reasons = [r[-1] for r in value.args[0] if isinstance(r, tuple) and r] if value.args else []
+        return "; ".join(str(r) for r in reasons) or "TLS handshake failed"
+    return None
+
+
+class _Probe:
+    """One probe of one URL, through its redirects."""
+
+    def __init__(self, client, url, method, max_body, extra_headers):
+        self.client = client
+        self.url = url
+        self.method = method
+        self.max_body = max_body
+        self.extra_headers = extra_headers
+        self.log = ProbeLog(client._reactor)
+        self.started = client._reactor.seconds()
+        self.redirects = []
+        self.visited = {url}
+        self.status = None
+        self.current = url
+        self.deferred = defer.Deferred()
+
+    def start(self):
+        self.hop(self.url)
+        return self.deferred
+
+    def hop(self, url):
+        self.current = url
+        try:
+            site, target, path = _parse(url)
+        except _InvalidURL as e:
+            return self.finish(ProbeOutcome.INVALID_URL, f"{url}: {e}.")
+        if site.scheme == "ftp" and self.method != b"HEAD":
+            return self.finish(ProbeOutcome.INVALID_URL, "Fetching over FTP is not supported.")
+        state = self.client._host(site)
+        if self.skipped(site, state):
+            return
+        d = self.client._resolve(site.host)
+        d.addCallbacks(
+            self.resolved, self.resolve_failed, callbackArgs=(site, state, target, path)
+        )
+        d.addErrback(self.crashed)
+
+    def skipped(self, site, state):
+        reason = self.client._skip_reason(state)
+        if reason:
+            self.log.add(f"Skipping {_site_url(site)}: {reason}.")
+            self.finish(ProbeOutcome.HOST_SKIPPED, f"{_site_url(site)}: {reason}.")
+            return True
+        return False
+
+    def resolve_failed(self, failure):
+        self.log.add(f"Cannot resolve the host of {self.current}: {failure.getErrorMessage()}")
+        self.finish(ProbeOutcome.DNS_ERROR, failure.getErrorMessage())
+
+    def resolved(self, addresses, site, state, target, path):
+        forbidden = [a for a in addresses if not self.client._address_allowed(a)]
+        if forbidden:
+            self.log.add(
+                f"Refusing {self.current}: {site.host} resolves to {', '.join(forbidden)},"
+                " which this prober may not probe."
+            )
+            return self.finish(ProbeOutcome.FORBIDDEN_ADDRESS, f"{site.host} is {forbidden[0]}.")
+        d = state.semaphore.acquire()
+        d.addCallback(lambda _: self.client._global.acquire())
+        d.addCallback(self.send, site, state, addresses[0], target, path)
+        d.addErrback(self.crashed)
+
+    def send(self, _, site, state, address, target, path):
+        if self.skipped(site, state):
+            return self.release(None, state)
+        state.requests += 1
+        client = self.client
+        if site.scheme == "ftp":
+            self.log.add(f"SIZE {path} on {self.current}")
+            d = client._ftp.check(site, address, path)
+        else:
+            self.log.add(f"{self.method.decode()} {self.current}")
+            d = client._http.request(
+                site, address, self.method, target, self.extra_headers, self.max_body
+            )
+        timed_out = []
+
+        def on_timeout():
+            timed_out.append(True)
+            d.cancel()
+
+        timer = client._reactor.callLater(client.timeout, on_timeout)
+
+        def stop_timer(result):
+            if timer.active():
+                timer.cancel()
+            self.release(None, state)
+            return result
+
+        d.addBoth(stop_timer)
+        if site.scheme == "ftp":
+            d.addCallbacks(self.ftp_answered, self.failed, errbackArgs=(site, state, timed_out))
+        else:
+            d.addCallbacks(self.answered, self.failed, errbackArgs=(site, state, timed_out))
+        d.addErrback(self.crashed)
+
+    def release(self, result, state):
+        self.client._global.release()
+        state.semaphore.release()
+        return result
+
+    def answered(self, response):
+        self.status = status = response.status
+        how = ""
+        if response.retried:
+            how = " (the kept-alive connection had closed; sent again on a new one)"
+        elif response.reused:
+            how = " (over a kept-alive connection)"
+        self.log.add(f"{response.version} {status} {response.reason}{how}")
+        if status == 200:
+            return self.finish(ProbeOutcome.FOUND, body=response.body)
+        if status in _REDIRECT_STATUSES:
+            location = response.headers.get("location", "").strip()
+            if not location:
+                return self.finish(ProbeOutcome.HTTP_ERROR, f"{status} redirect without a Location.")
+            return self.redirect(location)
+        if status in _NOT_FOUND_STATUSES:
+            return self.finish(ProbeOutcome.NOT_FOUND, f"HTTP {status} {response.reason}.")
+        return self.finish(ProbeOutcome.HTTP_ERROR, f"HTTP {status} {response.reason}.")
+
+    def ftp_answered(self, answer):
+        self.status = answer.code
+        how = " (over a kept-alive session)" if answer.reused else ""
+        self.log.add(f"{answer.command}: {answer.reply}{how}")
+        if answer.found:
+            return self.finish(ProbeOutcome.FOUND)
+        if answer.code in (450, 550) or answer.command == "LIST":
+            return self.finish(ProbeOutcome.NOT_FOUND, f"FTP {answer.reply}")
+        return self.finish(ProbeOutcome.FTP_ERROR, f"FTP {answer.reply}")
+
+    def redirect(self, location):
+        try:
+            url = urljoin(self.current, location)
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError:
+            self.log.add(f"Bad redirect Location {location!r}")
+            return self.finish(ProbeOutcome.PROTOCOL_ERROR, f"bad Location {location[:200]!r}.")
+        self.log.add(f"Redirected to {url}")
+        if scheme not in _DEFAULT_PORTS:
+            return self.finish(ProbeOutcome.REDIRECT_UNKNOWN_SCHEME, f"Location: {url}")
+        if url in self.visited:
+            return self.finish(ProbeOutcome.REDIRECT_LOOP, f"{url} was already visited.")
+        if _file_name(url) != _file_name(self.url):
+            return self.finish(
+                ProbeOutcome.REDIRECT_TO_OTHER_FILE,
+                f"asked for {_file_name(self.url)!r}, redirected to {_file_name(url)!r}.",
+            )
+        if len(self.redirects) >= self.client.max_redirects:
+            return self.finish(
+                ProbeOutcome.TOO_MANY_REDIRECTS, f"more than {self.client.max_redirects}."
+            )
+        self.redirects.append(url)
+        self.visited.add(url)
+        self.hop(url)
+
+    def failed(self, failure, site, state, timed_out):
+        message = failure.getErrorMessage()
+        if timed_out:
+            state.timeouts += 1
+            self.log.add(f"No complete answer within {self.client.timeout:g} s; gave up.")
+            return self.finish(ProbeOutcome.TIMEOUT, f"after {self.client.timeout:g} s.")
+        problem = _tls_problem(failure)
+        if problem is not None:
+            if site.scheme == "https":
+                state.bad_certificate = problem
+            self.log.add(f"TLS failure with {_site_url(site)}: {problem}.")
+            return self.finish(ProbeOutcome.TLS_ERROR, f"{problem}.")
+        outcome = ProbeOutcome.CONNECTION_ERROR
+        if failure.check(error.ConnectionRefusedError):
+            outcome = ProbeOutcome.CONNECTION_REFUSED
+        elif failure.check(error.DNSLookupError):
+            outcome = ProbeOutcome.DNS_ERROR
+        elif failure.check(ConnectionDropped, FTPSessionLost, error.ConnectionLost):
+            outcome = ProbeOutcome.CONNECTION_LOST
+        elif failure.check(HTTPProtocolError):
+            outcome = ProbeOutcome.PROTOCOL_ERROR
+        elif failure.check(BodyTooLarge):
+            outcome = ProbeOutcome.TOO_LARGE
+        elif failure.check(FTPReplyError):
+            self.status = failure.value.code
+            outcome = ProbeOutcome.FTP_ERROR
+        elif not failure.check(error.ConnectError, error.ConnectionClosed):
+            log.failure("Unexpected failure probing {url}", failure, url=self.current)
+        self.log.add(f"{outcome.title}: {message}")
+        return self.finish(outcome, message)
+
+    def crashed(self, failure):
+        log.failure("Probe of {url} crashed", failure, url=self.url)
+        self.finish(ProbeOutcome.PROBER_ERROR, failure.getErrorMessage())
+
+    def finish(self, outcome, detail="", body=None):
+        if self.deferred.called:
+            return
+        self.log.add(f"Result: {outcome.name}. {outcome.message}" + (f" {detail}" if detail else ""))
+        result = ProbeResult(
+            url=self.url,
+            outcome=outcome,
+            status=self.status,
+            final_url=self.current,
+            redirects=tuple(self.redirects),
+            started=self.started,
+            finished=self.client._reactor.seconds(),
+            log_lines=tuple(self.log.lines),
+            detail=detail,
+            body=body if outcome is ProbeOutcome.FOUND and self.method == b"GET" else None,
+            method="SIZE" if self.current.lower().startswith("ftp:") else self.method.decode(),
+        )
+        self.client._record(result)
+        self.deferred.callback(result)

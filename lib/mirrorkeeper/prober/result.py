@@ -1,0 +1,136 @@
+"""What one probe of one URL found: plain values, no I/O.
+
+The prober's network code produces these; a separate step reads them and
+writes records and probe logs.  Nothing here knows about the reactor or the
+database.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+import attrs
+
+
+class ProbeOutcome(enum.Enum):
+    """How a probe ended.  Each member's value is its stored name; its
+    C{message} says in words what happened, for probe logs and emails."""
+
+    def __new__(cls, value, message):
+        member = object.__new__(cls)
+        member._value_ = value
+        member.message = message
+        return member
+
+    FOUND = ("found", "The file is there.")
+    NOT_FOUND = ("not-found", "The file is not there.")
+    HTTP_ERROR = ("http-error", "The server answered with an HTTP status other than 200.")
+    FTP_ERROR = ("ftp-error", "The FTP server refused the request.")
+    TIMEOUT = ("timeout", "No complete answer before the timeout.")
+    CONNECTION_REFUSED = ("connection-refused", "The connection was refused.")
+    CONNECTION_LOST = ("connection-lost", "The connection closed before a complete answer.")
+    CONNECTION_ERROR = ("connection-error", "The connection could not be made.")
+    DNS_ERROR = ("dns-error", "The host name could not be resolved.")
+    REDIRECT_LOOP = ("redirect-loop", "The redirects lead back to a URL already visited.")
+    TOO_MANY_REDIRECTS = ("too-many-redirects", "Too many redirects in a row.")
+    REDIRECT_UNKNOWN_SCHEME = (
+        "redirect-unknown-scheme",
+        "A redirect pointed to a URL scheme the prober does not speak.",
+    )
+    REDIRECT_TO_OTHER_FILE = (
+        "redirect-to-other-file",
+        "A redirect pointed to a different file name (an error page that answers 200).",
+    )
+    TLS_ERROR = ("tls-error", "The TLS handshake or certificate verification failed.")
+    HOST_SKIPPED = (
+        "host-skipped",
+        "The host was skipped: too many timeouts or a bad certificate earlier in this run.",
+    )
+    FORBIDDEN_ADDRESS = (
+        "forbidden-address",
+        "The host resolves to a loopback, private, link-local or otherwise reserved address.",
+    )
+    PROTOCOL_ERROR = ("protocol-error", "The server's answer broke the protocol.")
+    TOO_LARGE = ("too-large", "The body is larger than the prober fetches.")
+    INVALID_URL = ("invalid-url", "The URL cannot be probed.")
+    PROBER_ERROR = ("prober-error", "The prober failed unexpectedly (a bug); see its log.")
+
+    @property
+    def title(self):
+        """The name in words, e.g. "TLS error"."""
+        words = self.name.replace("_", " ").capitalize().split()
+        acronyms = {"tls": "TLS", "dns": "DNS", "http": "HTTP", "ftp": "FTP", "url": "URL"}
+        return " ".join(acronyms.get(w.lower(), w) for w in words)
+
+
+def format_timestamp(seconds):
+    """An ISO 8601 UTC timestamp with milliseconds for a POSIX time."""
+    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@attrs.frozen
+class ProbeResult:
+    """The result of probing one URL, redirects included.
+
+    @ivar url: the URL that was asked for.
+    @ivar outcome: a L{ProbeOutcome}.
+    @ivar status: the last HTTP status or FTP reply code received, or None
+        when nothing came back.
+    @ivar final_url: the last URL asked for (the redirect target, if any).
+    @ivar redirects: the URLs redirected to, in order (empty without
+        redirects); the last one is C{final_url}.
+    @ivar started: when the probe began, POSIX seconds on the reactor's clock.
+    @ivar finished: when the probe ended, same clock.
+    @ivar log_lines: timestamped lines saying what was asked and what came
+        back, ready to go into a probe log.
+    @ivar detail: more words on the failure (an exception's text, the
+        offending Location), or "".
+    @ivar body: for fetches (GET), the body received when FOUND, else None.
+    @ivar method: "HEAD", "GET" or "SIZE" (FTP).
+    """
+
+    url: str
+    outcome: ProbeOutcome
+    status: int | None = None
+    final_url: str | None = None
+    redirects: tuple[str, ...] = ()
+    started: float = 0.0
+    finished: float = 0.0
+    log_lines: tuple[str, ...] = ()
+    detail: str = ""
+    body: bytes | None = attrs.field(default=None, repr=False)
+    method: str = "HEAD"
+
+    @property
+    def found(self):
+        """True only when the file is there (FOUND)."""
+        return self.outcome is ProbeOutcome.FOUND
+
+    @property
+    def message(self):
+        """The outcome's message, followed by the detail when there is one."""
+        if self.detail:
+            return f"{self.outcome.message} {self.detail}"
+        return self.outcome.message
+
+    @property
+    def elapsed(self):
+        """Seconds between start and finish on the reactor's clock."""
+        return self.finished - self.started
+
+
+class ProbeLog:
+    """Collects timestamped lines for one probe.
+
+    @param clock: an L{IReactorTime} whose C{seconds()} stamps each line.
+    """
+
+    def __init__(self, clock):
+        self._clock = clock
+        self.lines = []
+
+    def add(self, text):
+        """Append one line, stamped with the clock's current time."""
+        self.lines.append(f"{format_timestamp(self._clock.seconds())} {text}")
