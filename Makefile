@@ -1,0 +1,48 @@
+# mirrorkeeper: the commands a developer (and .ci/run) uses.
+#
+#   make run     create the virtualenv, install, and run the demo job
+#   make check   the whole test suite (SQLite and a throwaway PostgreSQL)
+#   make bench   the benchmarks; SIZE=quick (default) or a bigger size
+#   make clean   remove build products; make distclean also the virtualenv
+#                and the demo database under var/
+
+PYTHON ?= python3
+VENV := .venv
+# Written after a successful install; pip runs again only when
+# pyproject.toml is newer (or the virtualenv is gone).
+STAMP := $(VENV)/.installed
+SIZE ?= quick
+PYTEST_ARGS ?=
+
+.PHONY: venv check run bench clean distclean
+
+venv: $(STAMP)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-e '.[test]'
+	touch $@
+
+check: venv
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+run: venv
+	$(VENV)/bin/mirrorkeeper demo
+
+bench: venv
+	@if [ -f bench/__main__.py ]; then \
+		$(VENV)/bin/python -m bench --size $(SIZE); \
+	else \
+		echo "make bench: no benchmarks yet (bench/__main__.py)"; \
+	fi
+
+clean:
+	rm -rf build dist lib/*.egg-info .pytest_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d \
+		-exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) var
