@@ -1,0 +1,258 @@
+"""The prober cronscript, run as cron runs it, against real mirrors on
+loopback, on both database backends."""
+
+import fcntl
+import os
+import socket
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from mirrorkeeper.database.store import open_store
+from mirrorkeeper.enums import (
+    MirrorFreshness, PackagePublishingPocket, SourcePackageFileType)
+from mirrorkeeper.model import register_utilities
+from mirrorkeeper.model.distribution import DistributionSet
+from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from mirrorkeeper.model.publishing import PublishingSet
+from mirrorkeeper.sampledata import load_sample_data
+from mirrorkeeper.timeutil import utcnow
+from tests.mirror_servers import MirrorServer, write_archive
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROBER = os.path.join(ROOT, "cronscripts", "distributionmirror-prober.py")
+
+
+def closed_port():
+    """A loopback port nothing listens on: connections are refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class World:
+    """Sample data whose mirrors are real servers: valid-mirror carries the
+    whole archive but the newest upload, archive-404-mirror carries nothing,
+    unreachable-mirror refuses connections."""
+
+    def __init__(self, uri, tmp_path, smtp_server):
+        self.uri = uri
+        self.tmp_path = tmp_path
+        self.smtp_server = smtp_server
+        self.full_root = str(tmp_path / "full")
+        self.empty_root = str(tmp_path / "empty")
+        os.makedirs(self.empty_root)
+        self.servers = [MirrorServer(self.full_root),
+                        MirrorServer(self.empty_root)]
+        full, empty = self.servers
+        store = self.store()
+        ubuntu = load_sample_data(store, base_urls={
+            "valid-mirror": {"http": full.url},
+            "archive-404-mirror": {"http": empty.url},
+            "unreachable-mirror": {
+                "http": "http://127.0.0.1:%d/" % closed_port()},
+        })
+        warty = ubuntu.getSeries("warty")
+        main = warty.components[0]
+        now = utcnow()
+        for version, age in [("1.0-1", timedelta(hours=30)),
+                             ("1.1-1", timedelta(hours=3))]:
+            PublishingSet(store).publishSource(
+                warty, main, PackagePublishingPocket.RELEASE, "hello",
+                version, [("hello_%s.dsc" % version,
+                           SourcePackageFileType.DSC)], now - age)
+        store.commit()
+        write_archive(self.full_root, store, leave_out=["hello_1.1-1"])
+        store.close()
+        self.config = str(tmp_path / "mirrorkeeper.conf")
+        with open(self.config, "w") as f:
+            f.write("[database]\nuri = %s\n[mail]\nsmtp_host = %s\n"
+                    "smtp_port = %d\n[prober]\nallow_private_addresses = "
+                    "true\ntimeout = 5\nlock_file = %s\n" % (
+                        uri, smtp_server.host, smtp_server.port,
+                        tmp_path / "prober.lock"))
+        self.lock_file = str(tmp_path / "prober.lock")
+
+    def store(self):
+        store = open_store(self.uri)
+        register_utilities(store)
+        return store
+
+    def mirror(self, name):
+        store = self.store()
+        return store, DistributionMirrorSet(store)[name]
+
+    def run(self, *args):
+        process = subprocess.run(
+            [sys.executable, PROBER, "--config", self.config] + list(args),
+            capture_output=True, text=True, timeout=120, cwd=ROOT)
+        return process
+
+    def stop(self):
+        for server in self.servers:
+            server.stop()
+
+
+@pytest.fixture
+def world(database_uri, tmp_path, smtp_server):
+    smtp_server.clear()
+    world = World(database_uri, tmp_path, smtp_server)
+    yield world
+    world.stop()
+
+
+def test_run_records_content_and_freshness(world):
+    """A run finds what valid-mirror carries and how fresh each part is."""
+    process = world.run()
+    assert process.returncode == 0, process.stderr
+    assert "INFO    Probing Distribution Mirrors" in process.stderr
+    assert "INFO    Probed 2 mirrors." in process.stderr
+    assert process.stderr.rstrip().endswith("INFO    Done.")
+    assert process.stdout == ""
+    store, mirror = world.mirror("valid-mirror")
+    sources = {(r.distro_series.name, r.pocket.name, r.component.name):
+               r.freshness for r in mirror.source_series}
+    # The newest hello upload (3 hours old) is missing; the one of 30
+    # hours ago is there.
+    assert sources[("warty", "RELEASE", "main")] is \
+        MirrorFreshness.TWODAYSBEHIND
+    # Every expected place is carried, since the tree has every index.
+    assert len(sources) == len(mirror.guessSourcesPaths())
+    assert mirror.arch_series.count() == len(mirror.guessPackagesPaths())
+    assert mirror.enabled
+    log = mirror.last_probe_record.log
+    assert "HEAD %sdists/warty/main/source/Sources.gz" % mirror.base_url \
+        in log
+    assert "Carries warty source main RELEASE: TWODAYSBEHIND" in log
+    store.close()
+
+
+def test_mirror_carrying_nothing_is_disabled_and_owner_emailed(world):
+    """archive-404-mirror loses its records, is disabled, and its owner and
+    the mirror admins each get one message."""
+    process = world.run()
+    assert process.returncode == 0, process.stderr
+    assert "Disabled archive-404-mirror and notified its owner" in \
+        process.stderr
+    store, mirror = world.mirror("archive-404-mirror")
+    assert not mirror.enabled
+    assert mirror.arch_series.is_empty() and mirror.source_series.is_empty()
+    assert "404" in mirror.last_probe_record.log
+    store.close()
+    received = world.smtp_server.wait_for(2)
+    recipients = sorted(m.message["To"] for m in received)
+    assert recipients == ["Foo Bar <foo.bar@example.com>",
+                          "Mark Shuttleworth <mark@example.com>"]
+    assert all("archive-404-mirror has been disabled" in m.message["Subject"]
+               for m in received)
+    assert "404" in received[0].message.get_content()
+
+
+def test_second_run_within_a_day_probes_nothing(world):
+    """Mirrors probed in the last day are left alone unless forced."""
+    assert world.run().returncode == 0
+    process = world.run()
+    assert "No mirrors to probe." in process.stderr
+    assert "Probed 0 mirrors." in process.stderr
+    forced = world.run("--force")
+    assert "Probed 3 mirrors." in forced.stderr
+
+
+def test_disabled_mirror_is_told_once_and_enabled_on_recovery(world):
+    """A forced second run does not mail again; once the mirror carries
+    the archive it is enabled again."""
+    assert world.run().returncode == 0
+    world.smtp_server.wait_for(2)
+    world.smtp_server.clear()
+    store = world.store()
+    write_archive(world.empty_root, store)
+    store.close()
+    process = world.run("--force")
+    assert "Enabled archive-404-mirror again" in process.stderr
+    store, mirror = world.mirror("archive-404-mirror")
+    assert mirror.enabled and mirror.date_disabled_notified is None
+    assert not mirror.arch_series.is_empty()
+    store.close()
+    # The forced run probed unreachable-mirror too, and told its owner;
+    # nobody heard about archive-404-mirror a second time.
+    subjects = [m.message["Subject"] for m in world.smtp_server.messages]
+    assert not any("archive-404-mirror" in subject for subject in subjects)
+    assert any("unreachable-mirror" in subject for subject in subjects)
+
+
+def test_dry_run_writes_nothing(world):
+    """--dry-run probes and logs, and leaves the database as it was."""
+    process = world.run("--dry-run")
+    assert process.returncode == 0, process.stderr
+    assert "Dry run: nothing recorded." in process.stderr
+    store, mirror = world.mirror("archive-404-mirror")
+    assert mirror.enabled and mirror.probe_records.is_empty()
+    store.close()
+
+
+def test_no_owner_notification(world):
+    """--no-owner-notification disables without sending mail."""
+    process = world.run("--no-owner-notification")
+    assert "Disabled archive-404-mirror" in process.stderr
+    store, mirror = world.mirror("archive-404-mirror")
+    assert not mirror.enabled
+    store.close()
+    assert world.smtp_server.messages == []
+
+
+def test_unreachable_mirror_and_max_mirrors(world):
+    """A refused connection fails at once and is logged; --max-mirrors
+    caps the run."""
+    process = world.run("--force", "--max-mirrors", "1")
+    assert "Probed 1 mirrors." in process.stderr
+    # Never-probed mirrors come first, then in the order registered.
+    store = world.store()
+    mirrors = DistributionMirrorSet(store)
+    assert mirrors["valid-mirror"].last_probe_record is not None
+    assert mirrors["archive-404-mirror"].last_probe_record is None
+    store.close()
+    world.run("--force")
+    store, mirror = world.mirror("unreachable-mirror")
+    assert "refused" in mirror.last_probe_record.log.lower()
+    assert not mirror.enabled
+    store.close()
+
+
+def test_concurrent_runs_are_refused(world):
+    """While a run holds the lock, another exits with an error."""
+    with open(world.lock_file, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        process = world.run()
+    assert process.returncode == 1
+    assert "another run holds the lock" in process.stderr
+
+
+def test_mass_failure_disables_nobody(world, tmp_path):
+    """When every mirror is unreachable, the run disables nobody and says
+    why."""
+    store = world.store()
+    for mirror in DistributionMirrorSet(store):
+        if mirror.http_base_url:
+            mirror.setURL("http", "http://127.0.0.1:%d/%s/" % (
+                closed_port(), mirror.name))
+    # Five mirrors are needed before a mass failure can be told apart.
+    ubuntu = DistributionSet(store)["ubuntu"]
+    owner = ubuntu.owner
+    for number in range(3):
+        extra = ubuntu.newMirror(
+            owner, "extra-%d" % number, DistributionMirrorSet(store)[
+                "valid-mirror"].speed, ubuntu.mirrors[0].country,
+            ubuntu.mirrors[0].content, ubuntu.mirrors[0].pulse_type,
+            http_base_url="http://127.0.0.1:%d/extra%d/" % (
+                closed_port(), number), enabled=True)
+        extra.status = DistributionMirrorSet(store)["valid-mirror"].status
+    store.commit()
+    store.close()
+    process = world.run("--force")
+    assert "Disabling nobody and sending no mail" in process.stderr
+    store, mirror = world.mirror("valid-mirror")
+    assert mirror.enabled
+    store.close()
+    assert world.smtp_server.messages == []
