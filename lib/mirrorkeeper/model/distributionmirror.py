@@ -162,7 +162,8 @@ class DistributionMirror(Storm):
     def _setListOf(self, cls, values):
         store = store_of(self)
         store.find(cls, cls.distribution_mirror_id == self.id).remove()
-        for value in values:
+        # Each value once: the table holds it once per mirror.
+        for value in dict.fromkeys(values):
             store.add(cls(self, value))
 
     @property
