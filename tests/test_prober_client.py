@@ -1,0 +1,446 @@
+"""ProbeClient: outcomes, redirects, limits, timeouts, host skipping, TLS
+and the address policy, against the fake mirror farm on loopback (and a
+fake clock where only timing matters)."""
+
+from twisted.internet import defer
+from twisted.internet.testing import MemoryReactorClock
+from twisted.trial import unittest
+from zope.interface.verify import verifyObject
+
+from mirrorkeeper.interfaces.prober import IProbeClient
+from mirrorkeeper.prober.client import AddressFamilies, ProbeClient
+from mirrorkeeper.prober.result import ProbeOutcome
+from tests.farm import (
+    Hang,
+    HugeHeaders,
+    MovedInside,
+    NotFound,
+    RedirectForever,
+    RedirectLoop,
+    RedirectToMirror,
+    RedirectToOtherFile,
+    RedirectToURL,
+    RedirectUnknownScheme,
+    ServerError,
+    ServeTree,
+    Slow,
+)
+from tests.farm.testing import PACKAGES, RELEASE, FarmTestMixin
+
+O = ProbeOutcome
+
+
+class OutcomeTests(FarmTestMixin, unittest.TestCase):
+    timeout = 10
+
+    def setUp(self):
+        self.tree = self.make_tree()
+        self.farm = self.make_farm()
+        self.client = self.make_client()
+
+    def test_provides_interface(self):
+        """ProbeClient provides IProbeClient."""
+        self.assertTrue(verifyObject(IProbeClient, self.client))
+
+    @defer.inlineCallbacks
+    def test_found(self):
+        """A file the mirror has is FOUND with status 200 and a log of the exchange."""
+        mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree)
+        result = yield self.client.probe(mirror.url(RELEASE))
+        self.assertEqual((result.outcome, result.status), (O.FOUND, 200))
+        self.assertTrue(result.found)
+        self.assertEqual(result.final_url, mirror.url(RELEASE))
+        self.assertEqual(result.redirects, ())
+        self.assertLogSays(result, f"HEAD {mirror.url(RELEASE)}", "HTTP/1.1 200 OK", "Result: FOUND")
+        self.assertLessEqual(result.started, result.finished)
+
+    @defer.inlineCallbacks
+    def test_not_found(self):
+        """A missing file is NOT_FOUND with status 404."""
+        mirror = self.farm.add_mirror("m", NotFound())
+        result = yield self.client.probe(mirror.url(RELEASE))
+        self.assertEqual((result.outcome, result.status), (O.NOT_FOUND, 404))
+        self.assertFalse(result.found)
+        self.assertLogSays(result, "404 Not Found", "Result: NOT_FOUND")
+
+    @defer.inlineCallbacks
+    def test_server_error(self):
+        """A 500 is HTTP_ERROR with the status kept."""
+        mirror = self.farm.add_mirror("m", ServerError())
+        result = yield self.client.probe(mirror.url(RELEASE))
+        self.assertEqual((result.outcome, result.status), (O.HTTP_ERROR, 500))
+        self.assertLogSays(result, "500 Internal Server Error", "Result: HTTP_ERROR")
+
+    @defer.inlineCallbacks
+    def test_huge_headers(self):
+        """A mirror sending enormous headers is a PROTOCOL_ERROR."""
+        mirror = self.farm.add_mirror("m", HugeHeaders())
+        result = yield self.client.probe(mirror.url(RELEASE))
+        self.assertEqual(result.outcome, O.PROTOCOL_ERROR)
+        self.assertLogSays(result, "larger than 65536 bytes")
+
+    @defer.inlineCallbacks
+    def test_refused_fails_at_once(self):
+        """A closed port is CONNECTION_REFUSED without waiting for the (long) timeout."""
+        mirror = self.farm.add_refusing_mirror("gone")
+        client = self.make_client(timeout=60)
+        result = yield client.probe(mirror.url(RELEASE))
+        self.assertEqual(result.outcome, O.CONNECTION_REFUSED)
+        self.assertIsNone(result.status)
+        self.assertLogSays(result, "Connection refused")
+
+    @defer.inlineCallbacks
+    def test_dns_failure(self):
+        """A name that does not resolve is DNS_ERROR."""
+        result = yield self.client.probe("http://no-such-mirror.invalid/ubuntu/" + RELEASE)
+        self.assertEqual(result.outcome, O.DNS_ERROR)
+        self.assertLogSays(result, "Cannot resolve", "no-such-mirror.invalid")
+
+    @defer.inlineCallbacks
+    def test_invalid_urls(self):
+        """URLs that cannot be probed are INVALID_URL, never an error."""
+        for url in ["not a url", "http://", "mailto:a@b.example", "http://h:99999/"]:
+            result = yield self.client.probe(url)
+            self.assertEqual(result.outcome, O.INVALID_URL, url)
+
+    @defer.inlineCallbacks
+    def test_real_timeout(self):
+        """A mirror that never answers is TIMEOUT and its connection is closed."""
+        mirror = self.farm.add_mirror("m", Hang())
+        client = self.make_client(timeout=0.3)
+        result = yield client.probe(mirror.url(RELEASE))
+        self.assertEqual(result.outcome, O.TIMEOUT)
+        self.assertLogSays(result, "No complete answer within 0.3 s")
+        self.assertEqual(mirror.counters.requests, 1)
+
+    @defer.inlineCallbacks
+    def test_fetch(self):
+        """fetch returns the body of a 200 answer."""
+        mirror = self.farm.add_mirror("m", ServeTree(chunked=True), root=self.tree)
+        result = yield self.client.fetch(mirror.url(RELEASE), 10000, [("Cache-Control", "no-cache")])
+        self.assertEqual(result.outcome, O.FOUND)
+        self.assertEqual(result.method, "GET")
+        self.assertTrue(result.body.startswith(b"Suite: noble"))
+
+    @defer.inlineCallbacks
+    def test_fetch_too_large(self):
+        """fetch of a body above max_size is TOO_LARGE, with no body."""
+        mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree)
+        result = yield self.client.fetch(mirror.url(RELEASE), 16)
+        self.assertEqual(result.outcome, O.TOO_LARGE)
+        self.assertIsNone(result.body)
+
+    @defer.inlineCallbacks
+    def test_stats_count_outcomes(self):
+        """The stats count probes, requests and outcomes."""
+        good = self.farm.add_mirror("good", ServeTree(), root=self.tree)
+        bad = self.farm.add_mirror("bad", NotFound())
+        yield self.client.probe(good.url(RELEASE))
+        yield self.client.probe(bad.url(RELEASE))
+        yield self.client.probe(bad.url(PACKAGES))
+        stats = self.client.stats
+        self.assertEqual((stats.probes, stats.requests, stats.connections_opened), (3, 3, 2))
+        self.assertEqual(stats.failures, {O.NOT_FOUND: 2})
+
+
+class RedirectTests(FarmTestMixin, unittest.TestCase):
+    timeout = 10
+
+    def setUp(self):
+        self.tree = self.make_tree()
+        self.farm = self.make_farm()
+        self.target = self.farm.add_mirror("target", ServeTree(), root=self.tree)
+        self.client = self.make_client()
+
+    @defer.inlineCallbacks
+    def test_each_redirect_status_is_followed(self):
+        """301, 302, 303, 307 and 308 to the same file on another mirror are followed to FOUND."""
+        for status in (301, 302, 303, 307, 308):
+            mirror = self.farm.add_mirror(f"r{status}", RedirectToMirror("target", status))
+            result = yield self.client.probe(mirror.url(RELEASE))
+            self.assertEqual((result.outcome, result.status), (O.FOUND, 200), status)
+            self.assertEqual(result.final_url, self.target.url(RELEASE))
+            self.assertEqual(result.redirects, (self.target.url(RELEASE),))
+            self.assertLogSays(result, f" {status} ", f"Redirected to {self.target.url(RELEASE)}")
+
+    @defer.inlineCallbacks
+    def test_relative_redirect(self):
+        """A relative Location is resolved against the URL asked for."""
+        mirror = self.farm.add_mirror("moved", MovedInside("/archive"), root=self.tree)
+        result = yield self.client.probe(mirror.url(RELEASE))
+        self.assertEqual(result.outcome, O.FOUND)
+        self.assertEqual(result.final_url, mirror.url("archive/" + RELEASE))
+        self.assertEqual(mirror.counters.connections, 1)
+
+    @defer.inlineCallbacks
+    def test_loop(self):
+        """A redirect back to a URL already visited is REDIRECT_LOOP."""
+        mirror = self.farm.add_mirror("loop", RedirectLoop())
+        result = yield self.client.probe(mirror.url(RELEASE))
+        self.assertEqual(result.outcome, O.REDIRECT_LOOP)
+        self.assertEqual(result.redirects, (mirror.url(RELEASE) + "?bounce=1",))
+        self.assertEqual(result.final_url, mirror.url(RELEASE) + "?bounce=1")
+        self.assertLogSays(result, "Result: REDIRECT_LOOP", "already visited")
+
+    @defer.inlineCallbacks
+    def test_too_many(self):
+        """Endless redirects stop after the limit with TOO_MANY_REDIRECTS."""
+        mirror = self.farm.add_mirror("forever", RedirectForever())
+        client = self.make_client(max_redirects=3)
+        result = yield client.probe(mirror.url(RELEASE))
+        self.assertEqual(result.outcome, O.TOO_MANY_REDIRECTS)
+        self.assertEqual(len(result.redirects), 3)
+        self.assertEqual(mirror.counters.requests, 4)
+
+    @defer.inlineCallbacks
+    def test_other_file(self):
+        """A redirect to a different file name is REDIRECT_TO_OTHER_FILE, not followed."""
+        mirror = self.farm.add_mirror("liar", RedirectToOtherFile("/index.html"))
+        result = yield self.client.probe(mirror.url(RELEASE))
+        self.assertEqual(result.outcome, O.REDIRECT_TO_OTHER_FILE)
+        self.assertEqual(result.final_url, mirror.url(RELEASE))
+        self.assertLogSays(result, "'index.html'")
+        self.assertEqual(mirror.counters.requests, 1)
+
+    @defer.inlineCallbacks
+    def test_unknown_scheme(self):
+        """A redirect to gopher:// is REDIRECT_UNKNOWN_SCHEME."""
+        mirror = self.farm.add_mirror("gopher", RedirectUnknownScheme())
+        result = yield self.client.probe(mirror.url(RELEASE))
+        self.assertEqual(result.outcome, O.REDIRECT_UNKNOWN_SCHEME)
+        self.assertLogSays(result, "Redirected to gopher://")
+
+
+class LimitTests(FarmTestMixin, unittest.TestCase):
+    timeout = 20
+
+    def setUp(self):
+        self.tree = self.make_tree()
+        self.farm = self.make_farm()
+
+    def probe_all(self, client, urls):
+        return defer.gatherResults([client.probe(url) for url in urls])
+
+    @defer.inlineCallbacks
+    def test_keep_alive_reuse(self):
+        """Forty HEADs to one mirror open at most the per-host limit of connections."""
+        mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree)
+        client = self.make_client()
+        results = yield self.probe_all(client, [mirror.url(RELEASE)] * 40)
+        self.assertEqual({r.outcome for r in results}, {O.FOUND})
+        self.assertLessEqual(mirror.counters.connections, 2)
+        self.assertEqual(client.stats.connections_opened, mirror.counters.connections)
+        self.assertEqual(client.stats.requests, 40)
+
+    @defer.inlineCallbacks
+    def test_per_host_limit(self):
+        """No more than the per-host limit of requests is in flight to one mirror."""
+        mirror = self.farm.add_mirror("m", Slow(0.05), root=self.tree)
+        client = self.make_client(max_parallel_per_host=2)
+        yield self.probe_all(client, [mirror.url(RELEASE)] * 8)
+        self.assertEqual(mirror.counters.max_in_flight, 2)
+
+    @defer.inlineCallbacks
+    def test_global_limit_across_mirrors(self):
+        """The global limit holds across all mirrors together."""
+        mirrors = [self.farm.add_mirror(f"m{i}", Slow(0.05), root=self.tree) for i in range(4)]
+        client = self.make_client(max_parallel=3, max_parallel_per_host=2)
+        yield self.probe_all(client, [m.url(RELEASE) for m in mirrors for _ in range(4)])
+        self.assertEqual(self.farm.counters.max_in_flight, 3)
+        self.assertTrue(all(m.counters.max_in_flight <= 2 for m in mirrors))
+
+    @defer.inlineCallbacks
+    def test_per_host_limit_follows_redirects(self):
+        """The per-host limit applies to the host a redirect leads to."""
+        target = self.farm.add_mirror("target", Slow(0.05), root=self.tree)
+        redirectors = [self.farm.add_mirror(f"r{i}", RedirectToMirror("target")) for i in range(3)]
+        client = self.make_client(max_parallel_per_host=2)
+        results = yield self.probe_all(client, [r.url(RELEASE) for r in redirectors for _ in range(3)])
+        self.assertEqual({r.outcome for r in results}, {O.FOUND})
+        self.assertEqual(target.counters.max_in_flight, 2)
+
+
+class ClockTests(unittest.TestCase):
+    """Timing logic on a fake clock: connections never complete."""
+
+    def setUp(self):
+        self.reactor = MemoryReactorClock()
+        self.client = ProbeClient(self.reactor, timeout=30, allow_private=True)
+
+    def test_timeout_covers_connect(self):
+        """A connection that never completes is TIMEOUT after the timeout, not before."""
+        d = self.client.probe("http://192.0.2.7/ubuntu/" + RELEASE)
+        self.reactor.advance(29)
+        self.assertNoResult(d)
+        self.reactor.advance(1)
+        result = self.successResultOf(d)
+        self.assertEqual(result.outcome, O.TIMEOUT)
+        self.assertEqual(result.finished - result.started, 30)
+        self.assertEqual(len(self.reactor.tcpClients), 1)
+
+    def test_waiting_for_a_slot_is_not_timed(self):
+        """The timeout starts when the request starts, not while it waits for a slot."""
+        client = ProbeClient(self.reactor, timeout=30, allow_private=True, max_parallel_per_host=1)
+        first = client.probe("http://192.0.2.7/a/" + RELEASE)
+        second = client.probe("http://192.0.2.7/b/" + RELEASE)
+        self.reactor.advance(30)
+        self.assertEqual(self.successResultOf(first).outcome, O.TIMEOUT)
+        self.assertNoResult(second)
+        self.reactor.advance(30)
+        self.assertEqual(self.successResultOf(second).outcome, O.TIMEOUT)
+
+    def test_host_skipped_after_too_many_timeouts(self):
+        """After 30 requests with fewer than 3 per timeout, the host is skipped at once."""
+        url = "http://192.0.2.7/ubuntu/" + RELEASE
+        probes = [self.client.probe(url) for _ in range(40)]
+        for _ in range(15):
+            self.reactor.advance(30)
+        outcomes = [self.successResultOf(d).outcome for d in probes]
+        self.assertEqual(outcomes.count(O.TIMEOUT), 30)
+        self.assertEqual(outcomes.count(O.HOST_SKIPPED), 10)
+        later = self.successResultOf(self.client.probe("http://192.0.2.7/other/" + RELEASE))
+        self.assertEqual(later.outcome, O.HOST_SKIPPED)
+        self.assertIn("30 of its 30 requests timed out", "\n".join(later.log_lines))
+        self.assertEqual(list(self.client.skipped_hosts()), ["http://192.0.2.7:80"])
+        other = self.client.probe("http://192.0.2.8/ubuntu/" + RELEASE)
+        self.assertNoResult(other)
+        self.reactor.advance(30)
+        self.assertEqual(self.successResultOf(other).outcome, O.TIMEOUT)
+
+    def test_skip_threshold(self):
+        """Three requests per timeout keep a host in the run; fewer skip it."""
+        state = self.client._host(("http", "192.0.2.7", 80))
+        state.requests, state.timeouts = 30, 10
+        self.assertIsNone(self.client._skip_reason(state))
+        state.timeouts = 11
+        self.assertIsNotNone(self.client._skip_reason(state))
+
+
+class TLSTests(FarmTestMixin, unittest.TestCase):
+    timeout = 10
+
+    def setUp(self):
+        self.tree = self.make_tree()
+        self.farm = self.make_farm()
+
+    def tls_client(self, **kwargs):
+        kwargs.setdefault("trust_root", self.farm.ca.certificate)
+        return self.make_client(**kwargs)
+
+    @defer.inlineCallbacks
+    def test_valid_certificate_with_sni(self):
+        """A certificate from a trusted CA naming the host (sent by SNI) is accepted, over one kept-alive connection."""
+        mirror = self.farm.add_mirror("s", ServeTree(), root=self.tree, tls="valid", hostname="secure.mirror.test")
+        client = self.tls_client(hosts={"secure.mirror.test": ["127.0.0.1"]})
+        first = yield client.probe(mirror.url(RELEASE))
+        second = yield client.probe(mirror.url(PACKAGES))
+        self.assertEqual((first.outcome, second.outcome), (O.FOUND, O.FOUND))
+        self.assertEqual(first.final_url, "https://secure.mirror.test:%d/%s" % (mirror.port, RELEASE))
+        self.assertEqual(mirror.counters.connections, 1)
+
+    @defer.inlineCallbacks
+    def test_valid_certificate_for_an_address(self):
+        """A certificate naming the IP address asked for is accepted."""
+        mirror = self.farm.add_mirror("s", ServeTree(), root=self.tree, tls="valid")
+        result = yield self.tls_client().probe(mirror.url(RELEASE))
+        self.assertEqual(result.outcome, O.FOUND)
+
+    @defer.inlineCallbacks
+    def test_untrusted_ca(self):
+        """Without the farm's CA in the trust roots its certificates fail with TLS_ERROR."""
+        mirror = self.farm.add_mirror("s", ServeTree(), root=self.tree, tls="valid")
+        result = yield self.make_client().probe(mirror.url(RELEASE))
+        self.assertEqual(result.outcome, O.TLS_ERROR)
+        self.assertEqual(mirror.counters.requests, 0)
+
+    @defer.inlineCallbacks
+    def check_bad_certificate(self, tls, says):
+        mirror = self.farm.add_mirror("bad", ServeTree(), root=self.tree, tls=tls, hostname="bad.mirror.test")
+        client = self.tls_client(hosts={"bad.mirror.test": ["127.0.0.1"]})
+        first = yield client.probe(mirror.url(RELEASE))
+        second = yield client.probe(mirror.url(PACKAGES))
+        self.assertEqual((first.outcome, second.outcome), (O.TLS_ERROR, O.HOST_SKIPPED))
+        self.assertLogSays(first, "TLS failure with https://bad.mirror.test", says)
+        self.assertLogSays(second, "Skipping https://bad.mirror.test", "certificate failed verification")
+        self.assertEqual(mirror.counters.connections, 1)
+        self.assertEqual(mirror.counters.requests, 0)
+        self.assertEqual(list(client.skipped_hosts()), [f"https://bad.mirror.test:{mirror.port}"])
+
+    def test_self_signed(self):
+        """A self-signed certificate fails once with TLS_ERROR; the host is skipped after."""
+        return self.check_bad_certificate("self-signed", "certificate verify failed")
+
+    def test_wrong_host(self):
+        """A trusted certificate for another name fails once with TLS_ERROR; the host is skipped after."""
+        return self.check_bad_certificate("wrong-host", "does not name this host")
+
+
+class AddressPolicyTests(FarmTestMixin, unittest.TestCase):
+    timeout = 10
+
+    def setUp(self):
+        self.tree = self.make_tree()
+        self.farm = self.make_farm()
+
+    @defer.inlineCallbacks
+    def test_loopback_refused_by_default(self):
+        """A client not allowing private addresses refuses a loopback URL without connecting."""
+        mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree)
+        client = self.make_client(allow_private=False)
+        result = yield client.probe(mirror.url(RELEASE))
+        self.assertEqual(result.outcome, O.FORBIDDEN_ADDRESS)
+        self.assertLogSays(result, "Refusing", "resolves to 127.0.0.1")
+        self.assertEqual(mirror.counters.connections, 0)
+
+    @defer.inlineCallbacks
+    def test_names_and_mapped_addresses_refused(self):
+        """Names resolving to private addresses, and IPv4-mapped loopback, are refused."""
+        client = self.make_client(allow_private=False, hosts={"intranet.test": ["10.1.2.3"], "ll.test": ["fe80::1"]})
+        for url in ["http://intranet.test/x", "http://ll.test/x", "http://[::ffff:127.0.0.1]/x",
+                    "http://0.0.0.0/x", "http://224.0.0.1/x", "http://169.254.169.254/latest/meta-data"]:
+            result = yield client.probe(url)
+            self.assertEqual(result.outcome, O.FORBIDDEN_ADDRESS, url)
+
+    @defer.inlineCallbacks
+    def test_redirect_into_private_network_refused(self):
+        """A redirect from an allowed host to a forbidden address is refused before connecting."""
+        inside = self.farm.add_mirror("inside", ServeTree(), root=self.tree, interface="127.0.0.3")
+        by_address = self.farm.add_mirror("a", RedirectToMirror("inside"), interface="127.0.0.2")
+        by_name = self.farm.add_mirror(
+            "b", RedirectToURL(lambda path: f"http://intranet.test:{inside.port}{path}"), interface="127.0.0.2"
+        )
+        client = self.make_client(allowed_networks=["127.0.0.2/32"], hosts={"intranet.test": ["127.0.0.3"]})
+        for mirror in (by_address, by_name):
+            result = yield client.probe(mirror.url(RELEASE))
+            self.assertEqual(result.outcome, O.FORBIDDEN_ADDRESS)
+            self.assertEqual(len(result.redirects), 1)
+            self.assertEqual(result.final_url, result.redirects[0])
+            self.assertLogSays(result, "resolves to 127.0.0.3")
+        self.assertEqual(inside.counters.connections, 0)
+
+    @defer.inlineCallbacks
+    def test_allowed_network(self):
+        """An address inside an allowed network is probed."""
+        mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree, interface="127.0.0.2")
+        client = self.make_client(allowed_networks=["127.0.0.2/32"])
+        result = yield client.probe(mirror.url(RELEASE))
+        self.assertEqual(result.outcome, O.FOUND)
+
+    @defer.inlineCallbacks
+    def test_any_forbidden_address_refuses_the_host(self):
+        """A name resolving to an allowed and a forbidden address is refused."""
+        client = self.make_client(allowed_networks=["127.0.0.2/32"], hosts={"mixed.test": ["127.0.0.2", "127.0.0.3"]})
+        result = yield client.probe("http://mixed.test/x")
+        self.assertEqual(result.outcome, O.FORBIDDEN_ADDRESS)
+
+    @defer.inlineCallbacks
+    def test_address_families_recorded(self):
+        """The client records which IP families each host resolved to."""
+        mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree)
+        client = self.make_client(hosts={"dual.test": ["127.0.0.1", "::1"], "v4.test": ["127.0.0.1"]})
+        yield client.probe(f"http://dual.test:{mirror.port}/{RELEASE}")
+        yield client.probe(f"http://v4.test:{mirror.port}/{RELEASE}")
+        self.assertEqual(client.address_families("dual.test"), AddressFamilies(ipv4=True, ipv6=True))
+        families = client.address_families("v4.test")
+        self.assertEqual((families.ipv4, families.ipv6), (True, False))
+        self.assertIsNone(client.address_families("never.test"))
