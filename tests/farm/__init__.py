@@ -288,15 +288,18 @@ class MirrorFarm:
         mirror.port = sock.getsockname()[1]
         return mirror
 
-    def add_ftp_mirror(self, name, root, interface=None):
+    def add_ftp_mirror(self, name, root, interface=None, size=True):
         """An anonymous, read-only FTP mirror of C{root}.
+
+        @param size: if False, the server does not know SIZE (502), so
+            clients must list directories instead.
 
         @return: the L{FakeMirror}, listening.
         """
         from .ftpserver import ftp_factory
 
         mirror = self._new(name, None, root, "ftp", interface, None)
-        mirror._tracking = _TrackingFactory(ftp_factory(mirror), mirror)
+        mirror._tracking = _TrackingFactory(ftp_factory(mirror, size), mirror)
         port = self.reactor.listenTCP(0, mirror._tracking, interface=mirror.host)
         mirror._listening = port
         mirror.port = port.getHost().port

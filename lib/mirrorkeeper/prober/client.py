@@ -498,6 +498,8 @@ class _Probe:
         self.log.add(f"{answer.command}: {answer.reply}{how}")
         if answer.found:
             return self.finish(ProbeOutcome.FOUND)
+        if answer.command == "LIST" and (answer.code or 0) < 400:
+            return self.finish(ProbeOutcome.NOT_FOUND, "Not in its directory's listing.")
         if answer.code in (450, 550) or answer.command == "LIST":
             return self.finish(ProbeOutcome.NOT_FOUND, f"FTP {answer.reply}")
         return self.finish(ProbeOutcome.FTP_ERROR, f"FTP {answer.reply}")

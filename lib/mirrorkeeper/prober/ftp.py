@@ -65,8 +65,19 @@ class FTPAnswer:
 
 
 def _reply_code(lines):
-    last = lines[-1] if lines else ""
+    """The code and text of the last reply line in C{lines} (FTPClient
+    nests them in DeferredList results for transfers)."""
+    texts = list(_strings(lines))
+    last = texts[-1] if texts else ""
     return int(last[:3]) if last[:3].isdigit() else None, last
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
 
 
 class FTPSession(FTPClient):
