@@ -25,6 +25,22 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROBER = os.path.join(ROOT, "cronscripts", "distributionmirror-prober.py")
 
 
+CD_IMAGES = [
+    ("ubuntu", "warty", "warty/ubuntu-4.10-install-i386.iso"),
+    ("ubuntu", "warty", "warty/ubuntu-4.10-live-i386.iso"),
+    ("kubuntu", "hoary", "hoary/kubuntu-5.04-install-i386.iso"),
+    ("ubuntu", "breezy", "breezy/ubuntu-5.10-install-i386.iso"),
+]
+
+
+def put_images(root, paths):
+    for path in paths:
+        full = os.path.join(root, *path.split("/"))
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as f:
+            f.write(b"iso image")
+
+
 def closed_port():
     """A loopback port nothing listens on: connections are refused."""
     with socket.socket() as s:
@@ -43,13 +59,17 @@ class World:
         self.smtp_server = smtp_server
         self.full_root = str(tmp_path / "full")
         self.empty_root = str(tmp_path / "empty")
+        self.cd_root = str(tmp_path / "cd")
         os.makedirs(self.empty_root)
+        os.makedirs(self.cd_root)
         self.servers = [MirrorServer(self.full_root),
-                        MirrorServer(self.empty_root)]
-        full, empty = self.servers
+                        MirrorServer(self.empty_root),
+                        MirrorServer(self.cd_root)]
+        full, empty, cd = self.servers
         store = self.store()
         ubuntu = load_sample_data(store, base_urls={
             "valid-mirror": {"http": full.url},
+            "invalid-mirror": {"http": cd.url},
             "archive-404-mirror": {"http": empty.url},
             "unreachable-mirror": {
                 "http": "http://127.0.0.1:%d/" % closed_port()},
@@ -66,13 +86,19 @@ class World:
         store.commit()
         write_archive(self.full_root, store, leave_out=["hello_1.1-1"])
         store.close()
+        # The CD image manifest, as the master publishes it.
+        with open(os.path.join(self.full_root, "cdimage.manifest"), "w") as f:
+            for flavour, series, path in CD_IMAGES:
+                f.write("%s\t%s\t%s\t%d\n" % (flavour, series, path, 9))
+        self.manifest_url = full.url + "cdimage.manifest"
         self.config = str(tmp_path / "mirrorkeeper.conf")
         with open(self.config, "w") as f:
             f.write("[database]\nuri = %s\n[mail]\nsmtp_host = %s\n"
                     "smtp_port = %d\n[prober]\nallow_private_addresses = "
-                    "true\ntimeout = 5\nlock_file = %s\n" % (
+                    "true\ntimeout = 5\nlock_file = %s\n"
+                    "cdimage_manifest_url = %s\n" % (
                         uri, smtp_server.host, smtp_server.port,
-                        tmp_path / "prober.lock"))
+                        tmp_path / "prober.lock", self.manifest_url))
         self.lock_file = str(tmp_path / "prober.lock")
 
     def store(self):
@@ -256,3 +282,41 @@ def test_mass_failure_disables_nobody(world, tmp_path):
     assert mirror.enabled
     store.close()
     assert world.smtp_server.messages == []
+
+
+def test_cdimage_mirror_missing_images_is_disabled_then_recovers(world):
+    """A CD image mirror lacking one flavour's images of a series loses
+    that record and is disabled; with every image it is enabled again."""
+    put_images(world.cd_root, [CD_IMAGES[0][2], CD_IMAGES[1][2]])
+    process = world.run("--content-type", "cdimage")
+    assert process.returncode == 0, process.stderr
+    assert "Probed 1 mirrors." in process.stderr
+    store, mirror = world.mirror("invalid-mirror")
+    carried = sorted((r.distro_series.name, r.flavour)
+                     for r in mirror.cdimage_series)
+    # breezy is not a series of the distribution: ignored.
+    assert carried == [("warty", "ubuntu")]
+    assert not mirror.enabled
+    assert "Lacks 1 of the 1 kubuntu images of hoary" in \
+        mirror.last_probe_record.log
+    store.close()
+    assert len(world.smtp_server.wait_for(2)) == 2
+
+    put_images(world.cd_root, [CD_IMAGES[2][2]])
+    process = world.run("--content-type", "cdimage", "--force")
+    assert "Enabled invalid-mirror again" in process.stderr
+    store, mirror = world.mirror("invalid-mirror")
+    assert mirror.enabled and mirror.cdimage_series.count() == 2
+    store.close()
+
+
+def test_unreadable_manifest_fails_the_run_and_changes_nothing(world):
+    """Without its manifest a CD image run exits non-zero, disabling
+    nobody."""
+    os.remove(os.path.join(world.full_root, "cdimage.manifest"))
+    process = world.run("--content-type", "cdimage")
+    assert process.returncode == 1
+    assert "cannot fetch the CD image manifest" in process.stderr
+    store, mirror = world.mirror("invalid-mirror")
+    assert mirror.enabled and mirror.probe_records.is_empty()
+    store.close()
