@@ -1,0 +1,241 @@
+"""The pure freshness computation: which uploads tell how fresh a mirror is,
+which band a mirror is in, and the overall freshness of many records."""
+
+import random
+from datetime import datetime, timedelta
+
+import pytest
+
+from mirrorkeeper.enums import MirrorFreshness as F
+from mirrorkeeper.freshness import (
+    freshness_found, overall_freshness, uploads_to_check)
+
+WHEN = datetime(2024, 3, 1, 12, 0, 0)
+TICK = timedelta(microseconds=1)
+BANDS = F.bands()
+THRESHOLDS = [threshold for _, threshold in BANDS]
+
+
+def hours(n):
+    return timedelta(hours=n)
+
+
+def uploads(*ages):
+    """(date_published, name) pairs for uploads of the given ages, newest
+    first; each upload is named after its age."""
+    return [(WHEN - age, "age=%s" % (age,))
+            for age in sorted(ages)]
+
+
+def name(age):
+    return "age=%s" % (age,)
+
+
+def reference(pairs, when):
+    """The documented rule, written out plainly: for each band, the newest
+    upload whose age lies between the previous threshold and the band's own,
+    both included; the newest upload of all for UP when no band has one."""
+    chosen = {}
+    lower = None
+    for band, upper in BANDS:
+        for published, upload in pairs:
+            age = when - published
+            if age <= upper and (lower is None or age >= lower):
+                chosen[band] = upload
+                break
+        lower = upper
+    if not chosen and pairs:
+        chosen[F.UP] = pairs[0][1]
+    return chosen
+
+
+def test_bands_and_thresholds():
+    """The bands run freshest first with the thresholds the spec gives, and
+    UNKNOWN is not a band."""
+    assert [(band, threshold.total_seconds() / 3600)
+            for band, threshold in BANDS] == [
+        (F.UP, 0.5), (F.ONEHOURBEHIND, 1.5), (F.TWOHOURSBEHIND, 2.5),
+        (F.SIXHOURSBEHIND, 6.5), (F.ONEDAYBEHIND, 24.5),
+        (F.TWODAYSBEHIND, 48.5), (F.ONEWEEKBEHIND, 168.5)]
+    assert F.UNKNOWN.threshold is None
+
+
+def test_no_uploads():
+    """With no upload at all there is nothing to check."""
+    assert uploads_to_check([], WHEN) == {}
+
+
+def test_upload_of_this_instant_is_up():
+    """An upload published at `when` tells UP and nothing else."""
+    assert uploads_to_check(uploads(timedelta(0)), WHEN) == {
+        F.UP: name(timedelta(0))}
+
+
+@pytest.mark.parametrize("index", range(len(BANDS)))
+def test_upload_exactly_at_threshold_counts_for_both_bands(index):
+    """An upload exactly as old as a band's threshold lies in that band
+    (upper end included) and in the next one (lower end included)."""
+    band, threshold = BANDS[index]
+    expected = {band: name(threshold)}
+    if index + 1 < len(BANDS):
+        expected[BANDS[index + 1][0]] = name(threshold)
+    assert uploads_to_check(uploads(threshold), WHEN) == expected
+
+
+@pytest.mark.parametrize("index", range(len(BANDS) - 1))
+def test_upload_just_past_threshold_moves_to_next_band(index):
+    """An upload a microsecond older than a band's threshold is only in the
+    next band."""
+    threshold = THRESHOLDS[index]
+    next_band = BANDS[index + 1][0]
+    assert uploads_to_check(uploads(threshold + TICK), WHEN) == {
+        next_band: name(threshold + TICK)}
+
+
+@pytest.mark.parametrize("index", range(1, len(BANDS)))
+def test_upload_just_before_threshold_is_in_band_only(index):
+    """An upload a microsecond younger than a band's threshold, but older
+    than the previous one's, is in that band alone."""
+    band, threshold = BANDS[index]
+    assert uploads_to_check(uploads(threshold - TICK), WHEN) == {
+        band: name(threshold - TICK)}
+
+
+def test_newest_upload_within_band_wins():
+    """Of several uploads in one band, the newest is checked."""
+    result = uploads_to_check(
+        uploads(hours(0.6), hours(1), hours(1.4)), WHEN)
+    assert result == {F.ONEHOURBEHIND: name(hours(0.6))}
+
+
+def test_newest_upload_within_each_band():
+    """Each band gets its own newest upload, freshest band first."""
+    ages = [hours(0.1), hours(0.4), hours(1), hours(1.2), hours(2),
+            hours(5), hours(6), hours(20), hours(40), hours(100),
+            hours(160)]
+    result = uploads_to_check(uploads(*ages), WHEN)
+    assert list(result.items()) == [
+        (F.UP, name(hours(0.1))),
+        (F.ONEHOURBEHIND, name(hours(1))),
+        (F.TWOHOURSBEHIND, name(hours(2))),
+        (F.SIXHOURSBEHIND, name(hours(5))),
+        (F.ONEDAYBEHIND, name(hours(20))),
+        (F.TWODAYSBEHIND, name(hours(40))),
+        (F.ONEWEEKBEHIND, name(hours(100))),
+    ]
+
+
+def test_bands_without_uploads_are_left_out():
+    """A band in which nothing was published has no entry, and an upload
+    younger than a band's lower end does not count for it."""
+    result = uploads_to_check(uploads(hours(0.1), hours(3)), WHEN)
+    assert result == {F.UP: name(hours(0.1)),
+                      F.SIXHOURSBEHIND: name(hours(3))}
+
+
+def test_nothing_in_the_last_week_checks_newest_for_up():
+    """When no upload is younger than a week, the newest upload of all is
+    checked, for UP."""
+    result = uploads_to_check(uploads(hours(200), hours(300)), WHEN)
+    assert result == {F.UP: name(hours(200))}
+
+
+def test_just_over_a_week_old_is_the_fallback():
+    """An upload a microsecond older than the week's threshold is the UP
+    fallback, while one exactly that old is ONEWEEKBEHIND."""
+    week = F.ONEWEEKBEHIND.threshold
+    assert uploads_to_check(uploads(week + TICK), WHEN) == {
+        F.UP: name(week + TICK)}
+    assert uploads_to_check(uploads(week), WHEN) == {
+        F.ONEWEEKBEHIND: name(week)}
+
+
+def test_old_uploads_do_not_add_fallback_when_a_band_is_found():
+    """An upload older than a week is ignored when another upload falls in a
+    band."""
+    result = uploads_to_check(uploads(hours(30), hours(400)), WHEN)
+    assert result == {F.TWODAYSBEHIND: name(hours(30))}
+
+
+def test_result_is_ordered_freshest_first():
+    """The bands of the result come in the order of MirrorFreshness, whatever
+    the ages."""
+    rng = random.Random(7)
+    band_order = [band for band, _ in BANDS]
+    for _ in range(200):
+        ages = [hours(rng.uniform(0, 200)) for _ in range(rng.randint(1, 8))]
+        keys = list(uploads_to_check(uploads(*ages), WHEN))
+        assert keys == sorted(keys, key=band_order.index)
+
+
+def test_matches_the_documented_rule_on_random_histories():
+    """On random histories, with ages often exactly at a threshold, the
+    result is what the documented rule gives."""
+    rng = random.Random(2024)
+    candidates = THRESHOLDS + [t + TICK for t in THRESHOLDS] + [
+        t - TICK for t in THRESHOLDS] + [timedelta(0)]
+    for _ in range(500):
+        ages = []
+        for _ in range(rng.randint(0, 10)):
+            if rng.random() < 0.4:
+                ages.append(rng.choice(candidates))
+            else:
+                ages.append(timedelta(seconds=rng.randint(0, 400 * 3600)))
+        pairs = uploads(*ages)
+        assert uploads_to_check(pairs, WHEN) == reference(pairs, WHEN), ages
+
+
+def test_freshness_found_picks_freshest_found():
+    """The freshest band whose URL was found is the mirror's freshness."""
+    urls = {F.UP: "u", F.ONEHOURBEHIND: "h", F.ONEDAYBEHIND: "d"}
+    assert freshness_found(urls, {"u", "h", "d"}) is F.UP
+    assert freshness_found(urls, {"h", "d"}) is F.ONEHOURBEHIND
+    assert freshness_found(urls, {"d"}) is F.ONEDAYBEHIND
+
+
+def test_freshness_found_nothing_is_unknown():
+    """A mirror that has none of the URLs, or nothing to check, is
+    UNKNOWN."""
+    urls = {F.UP: "u", F.ONEHOURBEHIND: "h"}
+    assert freshness_found(urls, set()) is F.UNKNOWN
+    assert freshness_found(urls, {"elsewhere"}) is F.UNKNOWN
+    assert freshness_found({}, {"u"}) is F.UNKNOWN
+
+
+def test_freshness_found_same_url_in_two_bands():
+    """A URL chosen for two bands (an upload exactly at a threshold) gives
+    the fresher band."""
+    assert freshness_found({F.UP: "x", F.ONEHOURBEHIND: "x"}, {"x"}) is F.UP
+
+
+def test_uploads_to_check_then_freshness_found():
+    """A mirror that has the two-hour-old upload but not the newer ones is
+    TWOHOURSBEHIND."""
+    chosen = uploads_to_check(uploads(hours(0.2), hours(1), hours(2)), WHEN)
+    assert freshness_found(chosen, {name(hours(2))}) is F.TWOHOURSBEHIND
+
+
+def test_overall_freshness_is_the_worst_known():
+    """The overall freshness is the worst of the known freshnesses."""
+    assert overall_freshness(
+        [F.UP, F.SIXHOURSBEHIND, F.ONEHOURBEHIND]) is F.SIXHOURSBEHIND
+    assert overall_freshness([F.ONEWEEKBEHIND, F.UP]) is F.ONEWEEKBEHIND
+    assert overall_freshness([F.UP]) is F.UP
+
+
+def test_overall_freshness_ignores_unknown():
+    """UNKNOWN records do not make a mirror look worse."""
+    assert overall_freshness(
+        [F.UNKNOWN, F.TWOHOURSBEHIND, F.UNKNOWN]) is F.TWOHOURSBEHIND
+
+
+def test_overall_freshness_of_nothing_known_is_unknown():
+    """With no known freshness, or no records, the result is UNKNOWN."""
+    assert overall_freshness([]) is F.UNKNOWN
+    assert overall_freshness([F.UNKNOWN, F.UNKNOWN]) is F.UNKNOWN
+
+
+def test_overall_freshness_takes_any_iterable():
+    """A generator of freshnesses is accepted."""
+    assert overall_freshness(
+        f for f in (F.UP, F.ONEDAYBEHIND)) is F.ONEDAYBEHIND
