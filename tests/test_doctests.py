@@ -14,10 +14,12 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | \
 
 
 @pytest.mark.parametrize("path", DOCTESTS, ids=os.path.basename)
-def test_doctest(path, store, smtp_server, capsys):
+def test_doctest(path, store, database_uri, smtp_server, tmp_path, capsys):
     """Every example of the document gives the output it shows."""
     smtp_server.clear()
-    globs = {"store": store, "smtp_server": smtp_server}
+    globs = {"store": store, "smtp_server": smtp_server,
+             "database_uri": database_uri, "tmp_dir": str(tmp_path),
+             "project_root": os.path.dirname(DOC_DIR)}
     result = doctest.testfile(path, module_relative=False, globs=globs,
                               optionflags=FLAGS, report=True)
     output = capsys.readouterr().out
