@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import socket
 
-from twisted.internet import defer
+from twisted.internet import defer, ssl
 from twisted.protocols.policies import WrappingFactory
 from twisted.web import resource, server
 
@@ -267,9 +267,14 @@ class MirrorFarm:
                 certificate = TestCA.self_signed(names)
             else:
                 certificate = self.ca.issue(["wrong-host.invalid"])
-            port = self.reactor.listenSSL(
-                0, mirror._tracking, certificate.options(), interface=mirror.host
+            # Offering ALPN explicitly: clients that ask for it (curl) get
+            # http/1.1 instead of a handshake failure.
+            options = ssl.CertificateOptions(
+                privateKey=certificate.privateKey.original,
+                certificate=certificate.original,
+                acceptableProtocols=[b"http/1.1"],
             )
+            port = self.reactor.listenSSL(0, mirror._tracking, options, interface=mirror.host)
         mirror._listening = port
         mirror.port = port.getHost().port
         return mirror
