@@ -49,7 +49,7 @@ def normalise_base_url(url, scheme):
     host = (parts.hostname or "").lower()
     if not host or not _valid_host(host):
         raise InvalidURLError("invalid URL %r: no valid host name" % (text,))
-    if parts.username or parts.password:
+    if parts.username is not None or parts.password is not None:
         raise InvalidURLError(
             "invalid URL %r: a mirror URL carries no user or password"
             % (text,))
@@ -58,6 +58,10 @@ def normalise_base_url(url, scheme):
             "invalid URL %r: a base URL has no query or fragment" % (text,))
     if any(c.isspace() for c in text):
         raise InvalidURLError("invalid URL %r: it contains spaces" % (text,))
+    if port == 0:
+        raise InvalidURLError("invalid URL %r: port 0 is not a port a "
+                              "mirror can serve on" % (text,))
+    host = _normal_host(host)
     netloc = "[%s]" % host if ":" in host else host
     default_port = {"http": 80, "https": 443, "ftp": 21, "rsync": 873}
     if port is not None and port != default_port[scheme]:
@@ -75,7 +79,20 @@ def _valid_host(host):
     except ValueError:
         pass
     labels = host.rstrip(".").split(".")
-    return all(_HOSTNAME_LABEL.match(label) for label in labels)
+    # An all-numeric last label is no host name but a malformed IPv4
+    # address ('192.0.2', '300.1.2.3'), as RFC 3696 says of top-level
+    # domains.
+    return all(_HOSTNAME_LABEL.match(label) for label in labels) and \
+        not labels[-1].isdigit()
+
+
+def _normal_host(host):
+    """An IP address in its one normal form (IPv6 compressed), so that two
+    spellings of one address are one URL; a host name as it is."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return host
 
 
 def valid_netblock(text):
