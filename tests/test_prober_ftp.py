@@ -2,8 +2,10 @@
 loopback, through the session pool and through ProbeClient."""
 
 from twisted.internet import defer, reactor
+from twisted.internet.testing import MemoryReactorClock
 from twisted.trial import unittest
 
+from mirrorkeeper.prober.client import ProbeClient
 from mirrorkeeper.prober.ftp import FTPSessionPool
 from mirrorkeeper.prober.http import Site
 from mirrorkeeper.prober.result import ProbeOutcome as O
@@ -98,3 +100,17 @@ class ClientFTPTests(FarmTestMixin, unittest.TestCase):
         result = yield self.client.fetch(mirror.url(RELEASE), 1000)
         self.assertEqual(result.outcome, O.INVALID_URL)
         self.assertEqual(mirror.counters.connections, 0)
+
+
+class FTPClockTests(unittest.TestCase):
+    """FTP timing on a fake clock: connections never complete."""
+
+    def test_timeout_cancels_the_connection_attempt(self):
+        """An FTP server that never accepts is TIMEOUT after the timeout, and the attempt is stopped."""
+        clock = MemoryReactorClock()
+        client = ProbeClient(clock, timeout=10, allow_private=True)
+        d = client.probe("ftp://192.0.2.9/debian/" + RELEASE)
+        clock.advance(10)
+        result = self.successResultOf(d)
+        self.assertEqual(result.outcome, O.TIMEOUT)
+        self.assertTrue(clock.connectors[0].stoppedConnecting)

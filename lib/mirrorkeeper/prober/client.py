@@ -210,7 +210,11 @@ class ProbeClient:
         self._allow_private = allow_private
         self._allowed_networks = [ipaddress.ip_network(n) for n in allowed_networks]
         self._trust_root = trust_root
-        self._hosts = {name.lower(): list(addrs) for name, addrs in (hosts or {}).items()}
+        self._hosts = {}
+        for name, addresses in (hosts or {}).items():
+            for address in addresses:
+                ipaddress.ip_address(address)  # ValueError now, not mid-run
+            self._hosts[name.lower()] = list(addresses)
         self._global = defer.DeferredSemaphore(self.max_parallel)
         self._host_states = {}
         self._addresses = {}
@@ -444,8 +448,9 @@ class _Probe:
             d = client._ftp.check(site, address, path)
         else:
             self.log.add(f"{self.method.decode()} {self.current}")
-            d = client._http.request(
-                site, address, self.method, target, self.extra_headers, self.max_body
+            d = defer.maybeDeferred(
+                client._http.request,
+                site, address, self.method, target, self.extra_headers, self.max_body,
             )
         timed_out = []
 

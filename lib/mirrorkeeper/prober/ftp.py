@@ -192,6 +192,9 @@ class FTPSessionPool:
             session = state["session"]
             if session is not None and not session.closed:
                 session.transport.abortConnection()
+            connecting = state.get("connecting")
+            if connecting is not None and not connecting.called:
+                connecting.cancel()
 
         outer = defer.Deferred(cancel)
         inner = self._check(site, address, path, state)
@@ -232,9 +235,10 @@ class FTPSessionPool:
             endpoint = TCP6ClientEndpoint(self._reactor, address, site.port, self._connect_timeout)
         else:
             endpoint = TCP4ClientEndpoint(self._reactor, address, site.port, self._connect_timeout)
-        connecting = endpoint.connect(_SessionFactory(self))
+        connecting = state["connecting"] = endpoint.connect(_SessionFactory(self))
         state["session"] = None
         session = yield connecting
+        state["connecting"] = None
         session.site = site
         state["session"] = session
         self.connections_opened += 1
