@@ -320,3 +320,86 @@ def test_unreadable_manifest_fails_the_run_and_changes_nothing(world):
     store, mirror = world.mirror("invalid-mirror")
     assert mirror.enabled and mirror.probe_records.is_empty()
     store.close()
+
+
+def write_config(world, **prober):
+    """Rewrite the world's configuration with other [prober] settings."""
+    settings = {"allow_private_addresses": "true", "timeout": "5",
+                "lock_file": world.lock_file,
+                "cdimage_manifest_url": world.manifest_url}
+    settings.update(prober)
+    with open(world.config, "w") as f:
+        f.write("[database]\nuri = %s\n[mail]\nsmtp_host = %s\n"
+                "smtp_port = %d\n[prober]\n" % (
+                    world.uri, world.smtp_server.host,
+                    world.smtp_server.port))
+        for key, value in settings.items():
+            f.write("%s = %s\n" % (key, value))
+
+
+def test_failed_canary_disables_nobody(world):
+    """When the canary URL fails, findings are recorded but nobody is
+    disabled or mailed."""
+    write_config(world, canary_url="http://127.0.0.1:%d/" % closed_port())
+    process = world.run()
+    assert "Disabling nobody and sending no mail: the canary" in \
+        process.stderr
+    store, mirror = world.mirror("archive-404-mirror")
+    assert mirror.enabled
+    assert mirror.last_probe_record is not None
+    store.close()
+    assert world.smtp_server.messages == []
+
+
+def test_private_addresses_refused_unless_allowed(world):
+    """A prober not allowed to probe private addresses refuses loopback
+    mirrors and says so in their log."""
+    write_config(world, allow_private_addresses="false")
+    world.run()
+    store, mirror = world.mirror("valid-mirror")
+    log = mirror.last_probe_record.log
+    assert "private" in log.lower() or "loopback" in log.lower()
+    assert mirror.arch_series.is_empty()
+    store.close()
+
+
+def test_mirror_that_never_worked_is_reported_once(world):
+    """A reviewed mirror that was never enabled and carries nothing has its
+    owner told once, not on every run."""
+    store, mirror = world.mirror("archive-404-mirror")
+    mirror.enabled = False
+    store.commit()
+    store.close()
+    process = world.run()
+    assert "Disabled archive-404-mirror and notified its owner" in \
+        process.stderr
+    assert len(world.smtp_server.wait_for(2)) == 2
+    world.smtp_server.clear()
+    process = world.run("--force")
+    assert "archive-404-mirror" not in process.stderr
+    subjects = [m.message["Subject"] for m in world.smtp_server.messages]
+    assert not any("archive-404-mirror" in subject for subject in subjects)
+
+
+def test_obsolete_series_probed_only_where_carried(world):
+    """Once a series is obsolete, the prober asks only the mirrors that
+    carried it, and forgets it where it is gone."""
+    from mirrorkeeper.enums import SeriesStatus
+    assert world.run().returncode == 0
+    store = world.store()
+    DistributionSet(store)["ubuntu"].getSeries("hoary").status = \
+        SeriesStatus.OBSOLETE
+    store.commit()
+    store.close()
+    import shutil
+    shutil.rmtree(os.path.join(world.full_root, "dists", "hoary-updates"))
+    assert world.run("--force").returncode == 0
+    store, mirror = world.mirror("valid-mirror")
+    suites = {r.distro_series.suite(r.pocket) for r in mirror.source_series}
+    assert "hoary" in suites and "hoary-updates" not in suites
+    log = mirror.last_probe_record.log
+    assert "dists/hoary/main/source/Sources.gz" in log
+    store.close()
+    store, mirror = world.mirror("archive-404-mirror")
+    assert "dists/hoary" not in mirror.last_probe_record.log
+    store.close()
