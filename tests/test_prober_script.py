@@ -403,3 +403,30 @@ def test_obsolete_series_probed_only_where_carried(world):
     store, mirror = world.mirror("archive-404-mirror")
     assert "dists/hoary" not in mirror.last_probe_record.log
     store.close()
+
+
+def test_old_probe_records_are_pruned(world):
+    """Probe records older than the retention go, but each mirror keeps its
+    newest."""
+    from datetime import timedelta
+    store, mirror = world.mirror("archive-404-mirror")
+    for days in (40, 35):
+        mirror.newProbeRecord("old probe\n", utcnow() - timedelta(days=days))
+    store.commit()
+    store.close()
+    store, mirror = world.mirror("valid-mirror")
+    mirror.newProbeRecord("old probe\n", utcnow() - timedelta(days=40))
+    store.commit()
+    store.close()
+    # Only unreachable-mirror (probed an hour ago) is not due.
+    process = world.run("--dry-run")
+    assert "Deleted" not in process.stderr
+    process = world.run()
+    # Two of archive-404-mirror's, one of valid-mirror's.
+    assert "Deleted 3 probe records older than 30 days" in process.stderr
+    store = world.store()
+    mirrors = DistributionMirrorSet(store)
+    assert mirrors["archive-404-mirror"].probe_records.count() == 1
+    assert mirrors["valid-mirror"].probe_records.count() == 1
+    assert mirrors["unreachable-mirror"].probe_records.count() == 1
+    store.close()

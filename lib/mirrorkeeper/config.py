@@ -21,6 +21,8 @@ default.  MIRRORKEEPER_DATABASE overrides ``[database] uri``.
     cdimage_manifest_url =
     canary_url =
     lock_file = var/distributionmirror-prober.lock
+    keep_probe_records_days = 30
+    ca_file =
 """
 
 import configparser
@@ -45,6 +47,8 @@ DEFAULTS = {
         "cdimage_manifest_url": "",
         "canary_url": "",
         "lock_file": "var/distributionmirror-prober.lock",
+        "keep_probe_records_days": "30",
+        "ca_file": "",
     },
 }
 

@@ -7,6 +7,7 @@
 """
 
 import time
+from datetime import timedelta
 
 import attrs
 from twisted.internet import defer, task
@@ -20,7 +21,8 @@ from mirrorkeeper.prober.plan import (
     ManifestError, parse_cdimage_manifest, plan_archive_mirrors,
     plan_cdimage_mirrors)
 from mirrorkeeper.prober.record import (
-    apply_verdicts, judge_run, record_report)
+    apply_verdicts, judge_run, prune_probe_records, record_report)
+from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.prober.run import probe_mirrors
 
 # The largest CD image manifest accepted: a manifest lists a few thousand
@@ -42,6 +44,9 @@ class ProberOptions:
     cdimage_manifest_url: str = ""
     canary_url: str = ""
     progress_interval: float | None = None
+    # Probe records older than this many days are deleted after the run
+    # (each mirror keeps its newest); 0 keeps them all.
+    keep_probe_records_days: int = 30
     trust_root: object = None
     hosts: dict | None = None
 
@@ -182,6 +187,12 @@ class ProberRun:
         log = self.logger
         for report in reports:
             record_report(self.store, report)
+        if self.options.keep_probe_records_days:
+            pruned = prune_probe_records(self.store, utcnow() - timedelta(
+                days=self.options.keep_probe_records_days))
+            if pruned:
+                log.info("Deleted %d probe records older than %d days",
+                         pruned, self.options.keep_probe_records_days)
         verdict = judge_run(reports, canary)
         self.summary.verdict = verdict
         if not verdict.trusted:

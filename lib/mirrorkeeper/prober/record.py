@@ -89,6 +89,23 @@ def _new_record(store, mirror, kind, place_id, pocket, component_id):
         store.get(DistroSeries, place_id), pocket, component)
 
 
+def prune_probe_records(store, older_than):
+    """Delete the probe records created before `older_than` (UTC), keeping
+    each mirror's newest record whatever its age; commit and return how many
+    went.  Logs of every request add up: a year of daily probes of a large
+    archive mirror would be gigabytes."""
+    from storm.expr import Max, Select
+    from mirrorkeeper.model.mirrorcontent import MirrorProbeRecord
+    record = MirrorProbeRecord
+    newest = Select(Max(record.id), group_by=record.distribution_mirror_id)
+    old = store.find(record, record.date_created < older_than,
+                     record.id.is_in(newest) == False)  # noqa: E712
+    count = old.count()
+    old.remove()
+    store.commit()
+    return count
+
+
 @attrs.frozen
 class StatusChange:
     mirror_name: str

@@ -13,7 +13,7 @@ import sys
 from twisted.internet.error import ReactorNotRunning
 
 from mirrorkeeper.enums import MirrorContent
-from mirrorkeeper.errors import MirrorKeeperError
+from mirrorkeeper.errors import ConfigurationError, MirrorKeeperError
 from mirrorkeeper.mail.delivery import SMTPMailDelivery
 from mirrorkeeper.prober.job import ProberOptions, ProberRun
 from mirrorkeeper.scripts.base import EXIT_ERROR, MirrorKeeperScript
@@ -80,7 +80,26 @@ class ProberScript(MirrorKeeperScript):
             canary_url=config.get("prober", "canary_url"),
             progress_interval=(PROGRESS_INTERVAL if sys.stderr.isatty()
                                else None),
+            keep_probe_records_days=config.getint(
+                "prober", "keep_probe_records_days"),
+            trust_root=self.trust_root(),
         )
+
+    def trust_root(self):
+        """The CA certificates of [prober] ca_file, for mirrors whose
+        certificates a private CA signs; None trusts the system's roots."""
+        path = self.config.get("prober", "ca_file")
+        if not path:
+            return None
+        from twisted.internet import ssl
+        try:
+            with open(path, "rb") as f:
+                pem = f.read()
+            return ssl.trustRootFromCertificates(
+                [ssl.Certificate.loadPEM(pem)])
+        except (OSError, ValueError, ssl.SSL.Error) as error:
+            raise ConfigurationError("cannot load [prober] ca_file %s: %s"
+                                     % (path, error)) from None
 
     def mail_delivery(self):
         return SMTPMailDelivery(self.config.get("mail", "smtp_host"),
