@@ -220,6 +220,7 @@ class ProbeClient:
         self._addresses = {}
         self._resolving = {}
         self._families = {}
+        self._verdicts = {}
         self._tls_options = {}
         self._http = HTTPConnectionPool(
             reactor,
@@ -295,21 +296,20 @@ class ProbeClient:
     def _resolve(self, host):
         """The addresses of C{host}: a Deferred firing with a list of str,
         or failing with DNSLookupError."""
+        # Cached for the run: a host is looked up once, however many URLs.
+        addresses = self._addresses.get(host)
+        if addresses is not None:
+            if not addresses:
+                return defer.fail(error.DNSLookupError(host))
+            return defer.succeed(addresses)
         try:
             ipaddress.ip_address(host.split("%", 1)[0])
         except ValueError:
             pass
         else:
-            self._record_families(host, [host])
-            return defer.succeed([host])
+            return defer.succeed(self._resolved(host, [host]))
         if host in self._hosts:
-            self._record_families(host, self._hosts[host])
-            return defer.succeed(self._hosts[host])
-        if host in self._addresses:
-            addresses = self._addresses[host]
-            if not addresses:
-                return defer.fail(error.DNSLookupError(host))
-            return defer.succeed(addresses)
+            return defer.succeed(self._resolved(host, self._hosts[host]))
         d = defer.Deferred()
         waiting = self._resolving.get(host)
         if waiting is not None:
@@ -318,8 +318,7 @@ class ProbeClient:
         self._resolving[host] = [d]
 
         def done(addresses):
-            self._addresses[host] = addresses
-            self._record_families(host, addresses)
+            self._resolved(host, addresses)
             for waiter in self._resolving.pop(host, []):
                 if waiter.called:
                     continue
@@ -330,6 +329,19 @@ class ProbeClient:
 
         self._reactor.nameResolver.resolveHostName(_Resolution(done), host, 0)
         return d
+
+    def _resolved(self, host, addresses):
+        self._addresses[host] = addresses
+        self._record_families(host, addresses)
+        return addresses
+
+    def _forbidden(self, host, addresses):
+        """The addresses of C{host} this client may not probe (cached)."""
+        forbidden = self._verdicts.get(host)
+        if forbidden is None:
+            forbidden = [a for a in addresses if not self._address_allowed(a)]
+            self._verdicts[host] = forbidden
+        return forbidden
 
     def _record_families(self, host, addresses):
         versions = set()
@@ -426,7 +438,7 @@ class _Probe:
         self.finish(ProbeOutcome.DNS_ERROR, failure.getErrorMessage())
 
     def resolved(self, addresses, site, state, target, path):
-        forbidden = [a for a in addresses if not self.client._address_allowed(a)]
+        forbidden = self.client._forbidden(site.host, addresses)
         if forbidden:
             self.log.add(
                 f"Refusing {self.current}: {site.host} resolves to {', '.join(forbidden)},"
