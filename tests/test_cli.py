@@ -16,6 +16,7 @@ from datetime import datetime
 import psycopg2
 import pytest
 
+from mirrorkeeper.database.migrate import available_patches
 from mirrorkeeper.database.store import open_store
 from mirrorkeeper.enums import (
     MirrorContent, MirrorFreshness, MirrorPulseType, MirrorSpeed,
@@ -106,13 +107,14 @@ def test_db_upgrade_applies_each_patch_once_and_status_reports_it(
         line.split() for line in before.out.splitlines()]
     first = run(capsys, uri, "db", "upgrade")
     assert first.status == 0
-    assert first.out.splitlines() == ["Applied patch-0001-registry.sql",
-                                      "Applied patch-0002-countries.sql"]
+    patches = [name for _, name in available_patches()]
+    assert first.out.splitlines() == ["Applied %s" % name
+                                      for name in patches]
     second = run(capsys, uri, "db", "upgrade")
     assert second.out == "The schema is current: nothing to apply.\n"
     status = run(capsys, uri, "db", "status")
     assert "pending" not in status.out
-    assert status.out.count(" applied ") == 2
+    assert status.out.count(" applied ") == len(patches)
     assert "The schema is current." in status.out
 
 
@@ -120,20 +122,24 @@ def test_db_status_on_an_upgraded_database(database_uri, capsys):
     """db status reports a database built by the migrations as current."""
     result = run(capsys, database_uri, "db", "status")
     assert result.status == 0
-    assert [line.split()[:2] for line in result.out.splitlines()[1:3]] == [
-        ["patch-0001-registry.sql", "applied"],
-        ["patch-0002-countries.sql", "applied"]]
+    assert [line.split()[:2] for line in result.out.splitlines()[1:-1]] == [
+        [name, "applied"] for _, name in available_patches()]
     assert result.out.endswith("The schema is current.\n")
 
 
 def test_a_database_without_the_schema_is_refused(tmp_path, capsys):
     """A command on a database lacking schema patches exits 1 telling to
     run `mirrorkeeper db upgrade`."""
-    result = run(capsys, "sqlite:%s" % (tmp_path / "empty.db"), "mirrors")
+    path = str(tmp_path / "empty.db")
+    result = run(capsys, "sqlite:" + path, "mirrors")
     assert result.status == 1
     assert result.err.startswith("mirrorkeeper: error: the database ")
     assert "run `mirrorkeeper db upgrade`" in result.err
     assert len(result.err.splitlines()) == 1
+    # The check only reads: the refused database gained no table.
+    with sqlite3.connect(path) as connection:
+        assert connection.execute(
+            "SELECT COUNT(*) FROM sqlite_master").fetchone() == (0,)
 
 
 def test_sample_data_loads_once(database_uri, capsys):

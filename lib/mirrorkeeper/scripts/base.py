@@ -3,7 +3,8 @@ scripts/base.py.
 
 What you define, in a subclass:
 
-- ``main()``: the work.  Return None (or 0) for success, or an exit status.
+- ``main()``: the work.  Return None (or 0) for success, or an exit status;
+  a non-zero status rolls back what main() did not commit itself.
 - ``add_my_options(parser)``: add your options to the argparse parser.
 - optionally ``name`` (the program name in messages), ``description``,
   ``schema_must_be_current`` (False for scripts that create or upgrade the
@@ -20,9 +21,9 @@ What you get:
 - ``self.store``: a Storm store on the database named by --database, else
   MIRRORKEEPER_DATABASE, else the configuration; opened before main() runs,
   with the set utilities (``getUtility(IDistributionSet)``...) registered
-  on it.  Unless ``schema_must_be_current`` is
-  False, a database that lacks schema patches is refused with an error
-  telling to run ``mirrorkeeper db upgrade``.
+  on it.  Unless ``schema_must_be_current`` is False, a database that lacks
+  schema patches is refused with an error telling to run
+  ``mirrorkeeper db upgrade``.
 - ``self.lock(path)``: an exclusive lock on a lock file, held until the run
   ends; a second concurrent run that asks for it exits with an error naming
   the file.
@@ -41,8 +42,8 @@ import os
 import sys
 
 from mirrorkeeper.config import load_config
-from mirrorkeeper.database.migrate import pending_patches
-from mirrorkeeper.database.store import _redact, open_store
+from mirrorkeeper.database.migrate import available_patches
+from mirrorkeeper.database.store import _redact, backend_of, open_store
 from mirrorkeeper.errors import MirrorKeeperError, SchemaError
 from mirrorkeeper.model import register_utilities
 
@@ -53,6 +54,16 @@ EXIT_USAGE = 2
 LOG_FORMAT = "%(levelname)-7s %(message)s"
 
 PACKAGE_LOGGER = logging.getLogger("mirrorkeeper")
+
+# Whether the database records schema patches at all, asked without
+# creating anything.
+_HAS_PATCH_TABLE = {
+    "sqlite": "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+              "AND name = 'schema_patch'",
+    "postgres": "SELECT 1 FROM information_schema.tables "
+                "WHERE table_name = 'schema_patch' "
+                "AND table_schema = current_schema()",
+}
 
 
 class LockContention(MirrorKeeperError):
@@ -102,8 +113,16 @@ class MirrorKeeperScript:
         return self._store
 
     def check_schema(self):
-        """SchemaError unless the database has every schema patch."""
-        pending = pending_patches(self.store)
+        """SchemaError unless the database has every schema patch.  Only
+        reads: a database that is not ours is left as it was."""
+        store = self.store
+        applied = set()
+        if store.execute(_HAS_PATCH_TABLE[backend_of(self.database_uri)]
+                         ).get_one():
+            applied = {number for (number,) in store.execute(
+                "SELECT number FROM schema_patch")}
+        pending = [(number, name) for number, name in available_patches()
+                   if number not in applied]
         if pending:
             raise SchemaError(
                 "the database %s lacks %d schema patch(es) (%s): run "
@@ -192,7 +211,9 @@ class MirrorKeeperScript:
             return status
         except MirrorKeeperError as error:
             self._rollback()
-            print("%s: error: %s" % (self.name, error), file=sys.stderr)
+            # One line, even when a driver's message has several.
+            message = " ".join(str(error).split())
+            print("%s: error: %s" % (self.name, message), file=sys.stderr)
             return EXIT_ERROR
         except KeyboardInterrupt:
             self._rollback()
