@@ -12,11 +12,10 @@ every published file at its pool path, less what the test leaves out.
 
 import functools
 import http.server
-import os
 import threading
 
+from mirrorkeeper import demo
 from mirrorkeeper.model.distribution import DistributionSet
-from mirrorkeeper.model.publishing import BinaryPackageFile, SourcePackageFile
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -43,27 +42,8 @@ class MirrorServer:
         self.httpd.server_close()
 
 
-def archive_paths(store, distribution_name="ubuntu"):
-    """Every path of the archive the database describes."""
-    distribution = DistributionSet(store)[distribution_name]
-    mirror = distribution.mirrors[0]
-    paths = [path for *_, path in mirror.guessPackagesPaths()]
-    paths += [path for *_, path in mirror.guessSourcesPaths()]
-    paths += [f.path for f in store.find(BinaryPackageFile)]
-    paths += [f.path for f in store.find(SourcePackageFile)]
-    return paths
-
-
 def write_archive(root, store, leave_out=(), distribution_name="ubuntu"):
-    """Write the archive under `root`, without the paths that contain any
-    of the strings in `leave_out`; return the paths written."""
-    written = []
-    for path in archive_paths(store, distribution_name):
-        if any(part in path for part in leave_out):
-            continue
-        full = os.path.join(root, *path.split("/"))
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        with open(full, "wb") as f:
-            f.write(b"mirrored\n")
-        written.append(path)
-    return written
+    """Write the archive the database describes under `root`, without the
+    paths that contain any of the strings in `leave_out`."""
+    distribution = DistributionSet(store)[distribution_name]
+    return demo.write_archive(root, store, distribution, leave_out)
