@@ -111,12 +111,17 @@ class Person(Storm):
             TeamMembership, team_id=team.id,
             member_id=self.id).is_empty()
 
-    def recipients(self):
+    def recipients(self, _visited=None):
         if self.preferred_email is not None:
             return [(self.display_name, self.preferred_email)]
+        # Teams may be members of each other: visit each one once.
+        visited = _visited if _visited is not None else set()
+        visited.add(self.id)
         recipients = []
         for member in self.members:
-            for recipient in member.recipients():
+            if member.id in visited:
+                continue
+            for recipient in member.recipients(visited):
                 if recipient not in recipients:
                     recipients.append(recipient)
         return recipients
@@ -129,6 +134,13 @@ class PersonSet(StoreBoundSet):
         name = valid_name(name)
         if self.getByName(name) is not None:
             raise DuplicateError("the name %s is already taken" % (name,))
+        # The address is checked before the person is added, so that a bad
+        # one registers nobody.
+        if email is not None:
+            email = valid_email(email)
+            if self.getByEmail(email) is not None:
+                raise DuplicateError("the address %s is already registered"
+                                     % (email,))
         person = Person(name, display_name, is_team=is_team)
         self.store.add(person)
         if email is not None:
