@@ -3,8 +3,10 @@ and the address policy, against the fake mirror farm on loopback (and a
 fake clock where only timing matters)."""
 
 from twisted.internet import defer
+from twisted.internet.interfaces import IHostnameResolver
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial import unittest
+from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from mirrorkeeper.interfaces.prober import IProbeClient
@@ -307,6 +309,17 @@ class ClockTests(unittest.TestCase):
         self.reactor.advance(30)
         self.assertEqual(self.successResultOf(other).outcome, O.TIMEOUT)
 
+    def test_dns_lookup_is_timed(self):
+        """A name server that never answers ends in DNS_ERROR after the timeout."""
+        self.reactor.installNameResolver(_SilentResolver())
+        d = self.client.probe("http://mirror.example.org/ubuntu/" + RELEASE)
+        self.reactor.advance(29)
+        self.assertNoResult(d)
+        self.reactor.advance(1)
+        result = self.successResultOf(d)
+        self.assertEqual(result.outcome, O.DNS_ERROR)
+        self.assertIn("no answer within 30 s", "\n".join(result.log_lines))
+
     def test_skip_threshold(self):
         """Three requests per timeout keep a host in the run; fewer skip it."""
         state = self.client._host(("http", "192.0.2.7", 80))
@@ -314,6 +327,14 @@ class ClockTests(unittest.TestCase):
         self.assertIsNone(self.client._skip_reason(state))
         state.timeouts = 11
         self.assertIsNotNone(self.client._skip_reason(state))
+
+
+@implementer(IHostnameResolver)
+class _SilentResolver:
+    """A name resolver whose lookups never complete (a dead DNS server)."""
+
+    def resolveHostName(self, receiver, hostName, portNumber=0, addressTypes=None, transportSemantics="TCP"):
+        receiver.resolutionBegan(None)
 
 
 class TLSTests(FarmTestMixin, unittest.TestCase):

@@ -9,7 +9,6 @@ none of those rules.
 
 from __future__ import annotations
 
-import ipaddress
 import posixpath
 from collections import Counter
 from urllib.parse import quote, unquote, urljoin, urlsplit
@@ -18,12 +17,12 @@ import attrs
 from OpenSSL import SSL
 from service_identity.exceptions import CertificateError, VerificationError
 from twisted.internet import defer, error
-from twisted.internet.interfaces import IResolutionReceiver
 from twisted.internet.ssl import optionsForClientTLS
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from mirrorkeeper.interfaces.prober import IProbeClient
+from mirrorkeeper.prober.addresses import AddressFamilies, AddressPolicy, HostResolver  # noqa: F401
 from mirrorkeeper.prober.ftp import FTPReplyError, FTPSessionLost, FTPSessionPool
 from mirrorkeeper.prober.http import (
     BodyTooLarge,
@@ -46,14 +45,6 @@ _TARGET_SAFE = "/?#[]@!$&'()*+,;=:%~-._"
 
 class _InvalidURL(Exception):
     pass
-
-
-@attrs.frozen
-class AddressFamilies:
-    """The IP families a host name resolved to."""
-
-    ipv4: bool
-    ipv6: bool
 
 
 @attrs.frozen
@@ -123,25 +114,6 @@ def _parse(url):
     return site, target.encode("ascii"), unquote(parts.path or "/")
 
 
-@implementer(IResolutionReceiver)
-class _Resolution:
-    """Collects the addresses one host name resolves to."""
-
-    def __init__(self, done):
-        self._done = done
-        self._addresses = []
-
-    def resolutionBegan(self, resolution):
-        pass
-
-    def addressResolved(self, address):
-        if address.host not in self._addresses:
-            self._addresses.append(address.host)
-
-    def resolutionComplete(self):
-        self._done(self._addresses)
-
-
 @implementer(IProbeClient)
 class ProbeClient:
     """Probes mirrors for one run.  See L{IProbeClient}.
@@ -207,20 +179,12 @@ class ProbeClient:
             self.max_redirects = max_redirects
         if user_agent is not None:
             self.user_agent = user_agent
-        self._allow_private = allow_private
-        self._allowed_networks = [ipaddress.ip_network(n) for n in allowed_networks]
+        self._resolver = HostResolver(
+            reactor, AddressPolicy(allow_private, allowed_networks), hosts
+        )
         self._trust_root = trust_root
-        self._hosts = {}
-        for name, addresses in (hosts or {}).items():
-            for address in addresses:
-                ipaddress.ip_address(address)  # ValueError now, not mid-run
-            self._hosts[name.lower()] = list(addresses)
         self._global = defer.DeferredSemaphore(self.max_parallel)
         self._host_states = {}
-        self._addresses = {}
-        self._resolving = {}
-        self._families = {}
-        self._verdicts = {}
         self._tls_options = {}
         self._http = HTTPConnectionPool(
             reactor,
@@ -252,7 +216,7 @@ class ProbeClient:
         )
 
     def address_families(self, host):
-        return self._families.get(host.lower())
+        return self._resolver.families(host)
 
     def skipped_hosts(self):
         skipped = {}
@@ -292,82 +256,6 @@ class ProbeClient:
             options = optionsForClientTLS(host, trustRoot=self._trust_root)
             self._tls_options[host] = options
         return options
-
-    def _resolve(self, host):
-        """The addresses of C{host}: a Deferred firing with a list of str,
-        or failing with DNSLookupError."""
-        # Cached for the run: a host is looked up once, however many URLs.
-        addresses = self._addresses.get(host)
-        if addresses is not None:
-            if not addresses:
-                return defer.fail(error.DNSLookupError(host))
-            return defer.succeed(addresses)
-        try:
-            ipaddress.ip_address(host.split("%", 1)[0])
-        except ValueError:
-            pass
-        else:
-            return defer.succeed(self._resolved(host, [host]))
-        if host in self._hosts:
-            return defer.succeed(self._resolved(host, self._hosts[host]))
-        d = defer.Deferred()
-        waiting = self._resolving.get(host)
-        if waiting is not None:
-            waiting.append(d)
-            return d
-        self._resolving[host] = [d]
-
-        def done(addresses):
-            self._resolved(host, addresses)
-            for waiter in self._resolving.pop(host, []):
-                if waiter.called:
-                    continue
-                if addresses:
-                    waiter.callback(addresses)
-                else:
-                    waiter.errback(error.DNSLookupError(host))
-
-        self._reactor.nameResolver.resolveHostName(_Resolution(done), host, 0)
-        return d
-
-    def _resolved(self, host, addresses):
-        self._addresses[host] = addresses
-        self._record_families(host, addresses)
-        return addresses
-
-    def _forbidden(self, host, addresses):
-        """The addresses of C{host} this client may not probe (cached)."""
-        forbidden = self._verdicts.get(host)
-        if forbidden is None:
-            forbidden = [a for a in addresses if not self._address_allowed(a)]
-            self._verdicts[host] = forbidden
-        return forbidden
-
-    def _record_families(self, host, addresses):
-        versions = set()
-        for address in addresses:
-            try:
-                versions.add(ipaddress.ip_address(address.split("%", 1)[0]).version)
-            except ValueError:
-                continue
-        self._families[host] = AddressFamilies(ipv4=4 in versions, ipv6=6 in versions)
-
-    def _address_allowed(self, text):
-        ip = ipaddress.ip_address(text.split("%", 1)[0])
-        if ip.version == 6 and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        if any(ip.version == net.version and ip in net for net in self._allowed_networks):
-            return True
-        if self._allow_private:
-            return True
-        return not (
-            ip.is_loopback
-            or ip.is_link_local
-            or ip.is_private
-            or ip.is_unspecified
-            or ip.is_multicast
-            or ip.is_reserved
-        )
 
     def _record(self, result):
         self._probes += 1
@@ -419,7 +307,10 @@ class _Probe:
         state = self.client._host(site)
         if self.skipped(site, state):
             return
-        d = self.client._resolve(site.host)
+        d = self.client._resolver.resolve(site.host)
+        if not d.called:
+            # getaddrinfo may hang on a dead DNS server; the timeout covers it.
+            d.addTimeout(self.client.timeout, self.client._reactor)
         d.addCallbacks(
             self.resolved, self.resolve_failed, callbackArgs=(site, state, target, path)
         )
@@ -434,11 +325,15 @@ class _Probe:
         return False
 
     def resolve_failed(self, failure):
-        self.log.add(f"Cannot resolve the host of {self.current}: {failure.getErrorMessage()}")
-        self.finish(ProbeOutcome.DNS_ERROR, failure.getErrorMessage())
+        if failure.check(defer.TimeoutError):
+            message = f"no answer within {self.client.timeout:g} s"
+        else:
+            message = failure.getErrorMessage()
+        self.log.add(f"Cannot resolve the host of {self.current}: {message}.")
+        self.finish(ProbeOutcome.DNS_ERROR, f"{message}.")
 
     def resolved(self, addresses, site, state, target, path):
-        forbidden = self.client._forbidden(site.host, addresses)
+        forbidden = self.client._resolver.forbidden(site.host, addresses)
         if forbidden:
             self.log.add(
                 f"Refusing {self.current}: {site.host} resolves to {', '.join(forbidden)},"
