@@ -535,6 +535,22 @@ def test_mirror_review_sets_status_reviewer_and_date(sample_uri, capsys):
         assert mirror.isOfficial()
 
 
+def test_logging_goes_to_stderr_at_the_level_asked(sample_uri, capsys):
+    """Warnings are logged to stderr as `WARNING message`, and -qq silences
+    them while the command's own output stays on stdout."""
+    assert run(capsys, sample_uri, *REGISTER, "--http",
+               "http://br.example.org/").status == 0
+    review = ["mirror", "review", "mirror-br-1", "--status", "official",
+              "--reviewer", "mark"]
+    warned = run(capsys, sample_uri, *review)
+    assert warned.err == ("WARNING mirror-br-1 did not ask for official "
+                          "status: it is not listed as official\n")
+    assert warned.out == "Reviewed mirror-br-1: Official (by mark).\n"
+    silenced = run(capsys, sample_uri, "-qq", *review)
+    assert (silenced.status, silenced.err, silenced.out) == (
+        0, "", warned.out)
+
+
 def test_mirror_disable_and_enable(sample_uri, capsys):
     """mirror disable takes a mirror out of the lists, queueing mail to the
     owner and the mirror admins only with --notify; mirror enable puts it

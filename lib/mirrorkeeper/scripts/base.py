@@ -215,6 +215,11 @@ class MirrorKeeperScript:
             message = " ".join(str(error).split())
             print("%s: error: %s" % (self.name, message), file=sys.stderr)
             return EXIT_ERROR
+        except BrokenPipeError:
+            # Whoever read our output (`| head`) has gone: stop quietly.
+            self._rollback()
+            sys.stdout = open(os.devnull, "w")
+            return EXIT_ERROR
         except KeyboardInterrupt:
             self._rollback()
             print("%s: error: interrupted; nothing was changed"

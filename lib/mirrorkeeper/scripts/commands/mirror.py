@@ -40,7 +40,8 @@ def register(subparsers, common):
         "name: country,\ncontent, review status, whether enabled, overall "
         "freshness and base URL.",
         parents=[common], run=mirror_list)
-    parser.add_argument("distribution", metavar="DIST", nargs="?")
+    parser.add_argument("distribution", metavar="DIST", nargs="?",
+                        help="the distribution, e.g. 'ubuntu'")
     parser.add_argument(
         "--enabled", action="store_true",
         help="only the mirrors users are offered: enabled, not paused")
@@ -56,7 +57,7 @@ def register(subparsers, common):
         mirror, "show",
         "show everything about a mirror: details, content, last probe",
         parents=[common], run=mirror_show)
-    parser.add_argument("name", metavar="NAME")
+    parser.add_argument("name", metavar="NAME", help="the mirror's name")
     parser.add_argument("--json", action="store_true",
                         help="print a JSON object")
 
@@ -67,17 +68,18 @@ def register(subparsers, common):
         "admins or its owner.  A mirror\nis official when it is OFFICIAL "
         "and its owner asked for official status.",
         parents=[common], run=mirror_review)
-    parser.add_argument("name", metavar="NAME")
+    parser.add_argument("name", metavar="NAME", help="the mirror's name")
     parser.add_argument("--status", required=True,
                         help="one of %s" % (enum_choices(MirrorStatus),))
-    parser.add_argument("--reviewer", metavar="PERSON", required=True)
+    parser.add_argument("--reviewer", metavar="PERSON", required=True,
+                        help="who reviewed it: a mirror admin")
     parser.add_argument("--whiteboard", metavar="TEXT",
                         help="the reviewers' notes (replace the old ones)")
 
     parser = add_command(
         mirror, "enable", "enable a mirror: list it for users",
         parents=[common], run=mirror_enable)
-    parser.add_argument("name", metavar="NAME")
+    parser.add_argument("name", metavar="NAME", help="the mirror's name")
 
     parser = add_command(
         mirror, "disable", "disable a mirror: take it out of users' lists",
@@ -85,7 +87,7 @@ def register(subparsers, common):
         "each of the\ndistribution's mirror admins is queued, quoting the "
         "mirror's last probe log;\nit leaves with the mail outbox.",
         parents=[common], run=mirror_disable)
-    parser.add_argument("name", metavar="NAME")
+    parser.add_argument("name", metavar="NAME", help="the mirror's name")
     parser.add_argument("--notify", action="store_true",
                         help="tell the owner and the mirror admins by mail")
 
@@ -93,7 +95,8 @@ def register(subparsers, common):
 def _add_register(mirror, common):
     parser = add_command(mirror, "register", "register a mirror",
                          REGISTER_HELP, parents=[common], run=mirror_register)
-    parser.add_argument("distribution", metavar="DIST")
+    parser.add_argument("distribution", metavar="DIST",
+                        help="the distribution, e.g. 'ubuntu'")
     parser.add_argument("name", metavar="NAME",
                         help="the unique short name, e.g. 'mirror-br-1'")
     required = parser.add_argument_group("required")

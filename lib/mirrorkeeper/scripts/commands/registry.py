@@ -62,7 +62,8 @@ def register(subparsers, common):
     parser = add_command(
         series, "add", "add a series (a release) to a distribution",
         parents=[common], run=series_add)
-    parser.add_argument("distribution", metavar="DIST")
+    parser.add_argument("distribution", metavar="DIST",
+                        help="the distribution, e.g. 'ubuntu'")
     parser.add_argument("name", metavar="NAME", help="e.g. 'warty'")
     parser.add_argument("version", metavar="VERSION", help="e.g. '4.10'")
     parser.add_argument(
@@ -77,8 +78,10 @@ def register(subparsers, common):
     parser = add_command(
         arch, "add", "add an architecture to a series",
         parents=[common], run=arch_add)
-    parser.add_argument("distribution", metavar="DIST")
-    parser.add_argument("series", metavar="SERIES")
+    parser.add_argument("distribution", metavar="DIST",
+                        help="the distribution, e.g. 'ubuntu'")
+    parser.add_argument("series", metavar="SERIES",
+                        help="the series, e.g. 'warty'")
     parser.add_argument("tag", metavar="TAG", help="e.g. 'i386'")
     parser.add_argument(
         "--unofficial", action="store_true",
@@ -88,8 +91,10 @@ def register(subparsers, common):
     parser = add_command(
         component, "add", "add a component to a series",
         parents=[common], run=component_add)
-    parser.add_argument("distribution", metavar="DIST")
-    parser.add_argument("series", metavar="SERIES")
+    parser.add_argument("distribution", metavar="DIST",
+                        help="the distribution, e.g. 'ubuntu'")
+    parser.add_argument("series", metavar="SERIES",
+                        help="the series, e.g. 'warty'")
     parser.add_argument("name", metavar="NAME", help="e.g. 'universe'")
 
 
