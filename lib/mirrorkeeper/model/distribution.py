@@ -5,7 +5,8 @@ import re
 from storm.locals import Bool, DateTime, Int, Reference, Storm, Unicode
 from zope.interface import implementer
 
-from mirrorkeeper.enums import MirrorContent, MirrorStatus
+from mirrorkeeper.enums import (
+    MirrorContent, MirrorPulseType, MirrorSpeed, MirrorStatus)
 from mirrorkeeper.errors import DuplicateError, InvalidValueError, \
     NotFoundError
 from mirrorkeeper.interfaces.distribution import IDistribution, \
@@ -15,6 +16,7 @@ from mirrorkeeper.model.country import Country
 from mirrorkeeper.model.distributionmirror import (
     URL_SCHEMES, DistributionMirror, DistributionMirrorSet)
 from mirrorkeeper.model.distroseries import DistroSeries
+from mirrorkeeper.model.person import Person
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.validators import (
     normalise_base_url, valid_address, valid_name, valid_netblock)
@@ -22,6 +24,32 @@ from mirrorkeeper.validators import (
 # The registration details newMirror takes besides the required ones.
 _MIRROR_DETAILS = ("pulse_source", "bandwidth_mbps", "private", "internet2",
                    "asn", "asn_clients", "whiteboard", "owner_paused")
+
+
+# What newMirror checks the type of before creating anything: a wrong type
+# found by Storm only once the mirror exists would leave half a mirror in
+# the store.
+_MIRROR_FLAGS = ("official_candidate", "enabled", "private", "internet2",
+                 "asn_clients", "owner_paused")
+_MIRROR_TEXTS = ("display_name", "description", "pulse_source", "whiteboard")
+
+
+def _check_type(value, kind, what, allow_none=False):
+    """`value`, or InvalidValueError if it is not a `kind`."""
+    if value is None and allow_none:
+        return value
+    if kind is bool:
+        wanted, ok = "True or False", isinstance(value, bool)
+    else:
+        wanted, ok = "a %s" % (kind.__name__,), isinstance(value, kind)
+    if not ok:
+        raise InvalidValueError("invalid %s %r: give %s"
+                                % (what.replace("_", " "), value, wanted))
+    return value
+
+
+def _is_number(value):
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _version_key(series):
@@ -144,6 +172,21 @@ class Distribution(Storm):
         if unknown:
             raise InvalidValueError("unknown mirror field(s): %s"
                                     % ", ".join(sorted(unknown)))
+        _check_type(owner, Person, "owner")
+        _check_type(speed, MirrorSpeed, "speed")
+        _check_type(country, Country, "country")
+        _check_type(content, MirrorContent, "content")
+        _check_type(pulse_type, MirrorPulseType, "pulse_type")
+        countries_allowed = [_check_type(allowed, Country, "country")
+                             for allowed in countries_allowed]
+        fields = dict(details, official_candidate=official_candidate,
+                      enabled=enabled, display_name=display_name,
+                      description=description)
+        for field in _MIRROR_FLAGS:
+            if field in fields:
+                _check_type(fields[field], bool, field)
+        for field in _MIRROR_TEXTS:
+            _check_type(fields.get(field), str, field, allow_none=True)
         name = valid_name(name)
         store = store_of(self)
         mirrors = DistributionMirrorSet(store)
@@ -167,12 +210,12 @@ class Distribution(Storm):
         netblocks = [valid_netblock(block) for block in netblocks]
         acl_addresses = [valid_address(address) for address in acl_addresses]
         bandwidth = details.get("bandwidth_mbps")
-        if bandwidth is not None and (not isinstance(bandwidth, int)
+        if bandwidth is not None and (not _is_number(bandwidth)
                                       or bandwidth <= 0):
             raise InvalidValueError("invalid bandwidth %r: give a positive "
                                     "number of Mbps" % (bandwidth,))
         asn = details.get("asn")
-        if asn is not None and (not isinstance(asn, int)
+        if asn is not None and (not _is_number(asn)
                                 or not 0 < asn < 2 ** 32):
             raise InvalidValueError("invalid ASN %r" % (asn,))
 
@@ -190,7 +233,7 @@ class Distribution(Storm):
         store.flush()
         mirror.netblocks = netblocks
         mirror.acl_addresses = acl_addresses
-        mirror.countries_allowed = list(countries_allowed)
+        mirror.countries_allowed = countries_allowed
         return mirror
 
 
