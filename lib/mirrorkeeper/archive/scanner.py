@@ -1,0 +1,332 @@
+"""The master archive scanner: brings the database up to date with a master
+tree on local disk.  See IArchiveScanner for the contract.
+
+The parts of the master are scanned one at a time, each in a transaction of
+its own: every Debian suite (dists/<suite>), every RPM repository, every
+trace file.  A part is skipped, reading but never writing, when its
+signature (its control file's SHA-256 and its directories' ctimes) is the
+one its last successful scan recorded.
+
+Dates of publication: on a suite's first scan, a package is dated by its
+pool file's modification time (the best the master tells of when it came);
+after that, by the time of the scan that first saw it.
+"""
+
+import hashlib
+import os
+
+import attrs
+from zope.interface import implementer
+
+from mirrorkeeper.archive import debian, rpm, trace
+from mirrorkeeper.archive.files import (
+    ArchiveFileError, details_of, read_file, utc_mtime)
+from mirrorkeeper.archive.publications import (
+    BINARY, SOURCE, NewPublication, PlaceSynchroniser)
+from mirrorkeeper.enums import PackagePublishingPocket, SeriesStatus
+from mirrorkeeper.errors import MirrorKeeperError
+from mirrorkeeper.interfaces.archive import IArchiveScanner
+from mirrorkeeper.model.distroseries import ComponentSet, DistroSeriesSet
+from mirrorkeeper.model.masterarchive import (
+    ArchiveScanStateSet, MasterFileDetailSet, RPMRepositorySet,
+    TraceFileTimestampSet)
+from mirrorkeeper.timeutil import as_utc, utcnow
+
+# Suite suffixes beyond the pockets' own (Debian names its proposed
+# updates so).
+_EXTRA_SUFFIXES = {"-proposed-updates": PackagePublishingPocket.PROPOSED}
+
+# What Debian's Suite field tells of a new series' status; other archives
+# (Ubuntu's Suite is the codename) get SUPPORTED, for an admin to adjust.
+_DEBIAN_SUITE_STATUS = {
+    "stable": SeriesStatus.CURRENT,
+    "oldstable": SeriesStatus.SUPPORTED,
+    "oldoldstable": SeriesStatus.SUPPORTED,
+    "testing": SeriesStatus.DEVELOPMENT,
+    "unstable": SeriesStatus.DEVELOPMENT,
+    "experimental": SeriesStatus.EXPERIMENTAL,
+}
+
+# Architectures in a Release file that are not arch series.
+_NOT_ARCHES = frozenset(["all", "source"])
+
+
+@attrs.define
+class ScanReport:
+    """What a scan found and did.  `problems` are (path, message) pairs;
+    `rows_written` counts every row the scan inserted or updated."""
+
+    suites_scanned: list = attrs.Factory(list)
+    suites_unchanged: list = attrs.Factory(list)
+    repositories_scanned: list = attrs.Factory(list)
+    repositories_unchanged: list = attrs.Factory(list)
+    published: int = 0
+    superseded: int = 0
+    deleted: int = 0
+    file_details: int = 0
+    trace_timestamps: int = 0
+    rows_written: int = 0
+    problems: list = attrs.Factory(list)
+
+    @property
+    def failed(self):
+        return bool(self.problems)
+
+
+def split_suite(name):
+    """(series name, PackagePublishingPocket) of a suite name."""
+    suffixes = dict(_EXTRA_SUFFIXES)
+    suffixes.update((pocket.suffix, pocket)
+                    for pocket in PackagePublishingPocket if pocket.suffix)
+    for suffix in sorted(suffixes, key=len, reverse=True):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[:-len(suffix)], suffixes[suffix]
+    return name, PackagePublishingPocket.RELEASE
+
+
+def directory_signature(root, top):
+    """A digest of the ctimes of `top` and every directory below it."""
+    digest = hashlib.sha256()
+    for directory, subdirs, _ in os.walk(os.path.join(root, top)):
+        subdirs.sort()
+        digest.update(b"%s:%d\n" % (os.fsencode(directory),
+                                    os.stat(directory).st_ctime_ns))
+    return digest.hexdigest()
+
+
+@implementer(IArchiveScanner)
+class ArchiveScanner:
+    """Scans the master tree at `root` for `distribution`, writing with
+    `store`; `when` (default: now) is the time of the scan."""
+
+    def __init__(self, store, distribution, root, logger, when=None):
+        self.store = store
+        self.distribution = distribution
+        self.root = os.path.abspath(root)
+        self.logger = logger
+        self.when = as_utc(when) or utcnow()
+        self.report = None
+        self._states = {}
+
+    def scan(self):
+        self.report = ScanReport()
+        self._states = {name: state.signature for name, state in
+                        ArchiveScanStateSet(self.store).all(
+                            self.distribution).items()}
+        self.store.rollback()  # Reading began a transaction; end it.
+        for name in self._suite_names():
+            self._in_transaction("dists/%s" % name, self._scan_suite, name)
+        found = rpm.find_repositories(self.root)
+        for path in found:
+            self._in_transaction(path or ".", self._scan_repository, path)
+        self._in_transaction("(rpm repositories)",
+                             self._mark_removed_repositories, found)
+        for path in trace.find_trace_files(self.root):
+            self._in_transaction(path, self._scan_trace, path)
+        return self.report
+
+    def _in_transaction(self, label, function, *args):
+        """Run one part: committed if it succeeds, rolled back and reported
+        if the master is at fault."""
+        try:
+            function(*args)
+            self.store.commit()
+        except ArchiveFileError as error:
+            self.store.rollback()
+            self._problem(error.path, error.problem)
+        except MirrorKeeperError as error:
+            self.store.rollback()
+            self._problem(label, str(error))
+        except BaseException:
+            self.store.rollback()
+            raise
+
+    def _problem(self, path, message):
+        self.report.problems.append((path, message))
+        self.logger.error("%s: %s", path, message)
+
+    def _save_state(self, name, signature):
+        ArchiveScanStateSet(self.store).save(self.distribution, name,
+                                             signature, self.when)
+        self.report.rows_written += 1
+
+    def _record_details(self, path, data, stat_result):
+        if MasterFileDetailSet(self.store).record(
+                self.distribution, path, details_of(data, stat_result),
+                self.when) is not None:
+            self.report.file_details += 1
+            self.report.rows_written += 1
+
+    # Debian suites.
+
+    def _suite_names(self):
+        dists = os.path.join(self.root, "dists")
+        try:
+            entries = sorted(os.scandir(dists), key=lambda e: e.name)
+        except FileNotFoundError:
+            return []
+        # Symbolic links (stable -> bookworm) name suites scanned already.
+        return [entry.name for entry in entries
+                if entry.is_dir(follow_symlinks=False) and any(
+                    os.path.isfile(os.path.join(entry.path, name))
+                    for name in ("InRelease", "Release"))]
+
+    def _scan_suite(self, name):
+        suite_dir = "dists/" + name
+        release_files = [(path,) + read_file(self.root, path)
+                         for path in (suite_dir + "/InRelease",
+                                      suite_dir + "/Release")
+                         if os.path.isfile(os.path.join(self.root, path))]
+        signature = " ".join(
+            [hashlib.sha256(data).hexdigest() for _, data, _ in
+             release_files] + [directory_signature(self.root, suite_dir)])
+        state_name = "suite:" + name
+        first_scan = state_name not in self._states
+        if self._states.get(state_name) == signature:
+            self.report.suites_unchanged.append(name)
+            return
+        path, data, _ = release_files[0]
+        release = debian.parse_release(data, path)
+        series_name, pocket = split_suite(name)
+        series = self._ensure_series(series_name, release)
+        components = ComponentSet(self.store)
+        for component_name in release.components:
+            component = components.ensure(component_name.rsplit("/", 1)[-1])
+            series.addComponent(component)
+            self._scan_component(release, suite_dir, series, component,
+                                 component_name, pocket, first_scan)
+        for path, data, stat_result in release_files:
+            self._record_details(path, data, stat_result)
+        self._save_state(state_name, signature)
+        self._states[state_name] = signature
+        self.report.suites_scanned.append(name)
+
+    def _ensure_series(self, name, release):
+        series = DistroSeriesSet(self.store).findByName(self.distribution,
+                                                        name)
+        if series is None:
+            status = _DEBIAN_SUITE_STATUS.get(release.suite,
+                                              SeriesStatus.SUPPORTED)
+            series = self.distribution.newSeries(
+                name, release.version, status,
+                date_created=release.date or self.when)
+            self.report.rows_written += 1
+        elif not series.version and release.version:
+            series.version = release.version
+        existing = {arch.architecture_tag for arch in series.architectures}
+        for tag in release.architectures:
+            if tag not in _NOT_ARCHES and tag not in existing:
+                series.newArch(tag)
+                self.report.rows_written += 1
+        return series
+
+    def _index(self, release, suite_dir, base, parse):
+        path, text = debian.read_index(self.root, suite_dir, release, base)
+        return parse(text, path)
+
+    def _scan_component(self, release, suite_dir, series, component,
+                        component_path, pocket, first_scan):
+        synchroniser = PlaceSynchroniser(self.store)
+        base = release.index_base(component_path, "source")
+        if release.lists(base):
+            entries = {(entry.name, entry.version): entry for entry in
+                       self._index(release, suite_dir, base,
+                                   debian.parse_sources)}
+            self._count(synchroniser.synchronise(
+                SOURCE, series.id, component.id, pocket, entries,
+                lambda entry: self._new_source(entry, first_scan, release),
+                self.when))
+        arch_all = []
+        base = release.index_base(component_path, "binary", "all")
+        if release.no_arch_all_in_packages and release.lists(base):
+            arch_all = self._index(release, suite_dir, base,
+                                   debian.parse_packages)
+        for arch in series.architectures:
+            bases = [release.index_base(component_path, kind,
+                                        arch.architecture_tag)
+                     for kind in ("binary", "udeb")]
+            bases = [base for base in bases if release.lists(base)]
+            if not bases:
+                continue
+            entries = {(entry.name, entry.version): entry
+                       for entry in arch_all}
+            for base in bases:
+                for entry in self._index(release, suite_dir, base,
+                                         debian.parse_packages):
+                    entries[(entry.name, entry.version)] = entry
+            self._count(synchroniser.synchronise(
+                BINARY, arch.id, component.id, pocket, entries,
+                lambda entry: self._new_binary(entry, first_scan, release),
+                self.when))
+
+    def _count(self, changes):
+        self.report.published += changes.added
+        self.report.superseded += changes.superseded
+        self.report.deleted += changes.deleted
+        # A release, its files and a publication for each one added.
+        self.report.rows_written += changes.added * 3 + changes.superseded \
+            + changes.deleted
+
+    def _date(self, path, first_scan, release):
+        if not first_scan:
+            return self.when
+        if path:
+            try:
+                return utc_mtime(os.stat(os.path.join(self.root, path)))
+            except OSError:
+                pass
+        return release.date or self.when
+
+    def _new_binary(self, entry, first_scan, release):
+        return NewPublication(
+            (entry.name, entry.version, entry.source_name),
+            ((entry.filename, entry.filetype, entry.path, entry.size,
+              entry.sha256),),
+            self._date(entry.path, first_scan, release))
+
+    def _new_source(self, entry, first_scan, release):
+        files = tuple((filename, filetype, entry.directory + "/" + filename,
+                       size, sha256)
+                      for filename, filetype, size, sha256 in entry.files)
+        return NewPublication((entry.name, entry.version), files,
+                              self._date(entry.dsc_path, first_scan, release))
+
+    # RPM repositories.
+
+    def _scan_repository(self, path):
+        repomd_path = "%s/%s" % (path, rpm.REPOMD) if path else rpm.REPOMD
+        data, stat_result = read_file(self.root, repomd_path)
+        signature = "%s %s" % (hashlib.sha256(data).hexdigest(),
+                               directory_signature(
+                                   self.root, os.path.dirname(repomd_path)))
+        state_name = "rpm:" + path
+        if self._states.get(state_name) == signature:
+            self.report.repositories_unchanged.append(path)
+            return
+        repomd = rpm.parse_repomd(data, repomd_path)
+        rpm.check_repodata(self.root, path, repomd, repomd_path)
+        arch, version = rpm.guess_arch_and_version(path)
+        RPMRepositorySet(self.store).ensure(self.distribution, path, arch,
+                                            version, self.when)
+        self._record_details(repomd_path, data, stat_result)
+        self._save_state(state_name, signature)
+        self._states[state_name] = signature
+        self.report.repositories_scanned.append(path)
+
+    def _mark_removed_repositories(self, found):
+        found = set(found)
+        for repository in RPMRepositorySet(self.store).getByDistribution(
+                self.distribution):
+            if repository.path not in found:
+                repository.date_removed = self.when
+                self.report.rows_written += 1
+
+    # Trace files.
+
+    def _scan_trace(self, path):
+        data, _ = read_file(self.root, path)
+        when = trace.parse_trace(data, path)
+        if TraceFileTimestampSet(self.store).record(
+                self.distribution, path, when, self.when) is not None:
+            self.report.trace_timestamps += 1
+            self.report.rows_written += 1
