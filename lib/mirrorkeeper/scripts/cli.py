@@ -11,9 +11,10 @@ when it raises.
 import sys
 
 from mirrorkeeper.scripts.base import MirrorKeeperScript
-from mirrorkeeper.scripts.commands import database, listing, mirror, registry
+from mirrorkeeper.scripts.commands import (
+    archive, database, listing, mirror, registry)
 
-COMMAND_MODULES = [database, registry, mirror, listing]
+COMMAND_MODULES = [database, registry, mirror, listing, archive]
 
 DESCRIPTION = """\
 Manage a distribution's mirror registry: the database schema, people,
