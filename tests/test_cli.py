@@ -724,8 +724,13 @@ def test_every_subcommand_has_help(capsys):
     from mirrorkeeper.scripts.cli import MirrorKeeperCommandLine
     commands = list(_leaf_commands(
         MirrorKeeperCommandLine().build_parser()))
-    assert ("mirror", "register") in commands and ("demo",) in commands
-    assert len(commands) == 17
+    assert set(commands) >= {
+        ("db", "upgrade"), ("db", "status"), ("sample-data",), ("demo",),
+        ("person", "add"), ("team", "add"), ("distribution", "add"),
+        ("series", "add"), ("arch", "add"), ("component", "add"),
+        ("mirror", "register"), ("mirror", "list"), ("mirror", "show"),
+        ("mirror", "review"), ("mirror", "enable"), ("mirror", "disable"),
+        ("mirrors",)}
     for command in commands:
         assert main(list(command) + ["--help"]) == 0
         out = capsys.readouterr().out
