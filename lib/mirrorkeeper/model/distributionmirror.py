@@ -19,7 +19,7 @@ from mirrorkeeper.model.distroseries import is_obsolete
 from mirrorkeeper.model.mirrorcontent import (
     MirrorCDImageDistroSeries, MirrorDistroArchSeries,
     MirrorDistroSeriesSource, MirrorProbeRecord)
-from mirrorkeeper.timeutil import utcnow
+from mirrorkeeper.timeutil import as_utc, utcnow
 from mirrorkeeper.validators import normalise_base_url
 
 # A mirror probed more recently than this is left alone by a normal run:
@@ -105,6 +105,8 @@ class DistributionMirror(Storm):
     asn_clients = Bool(allow_none=False)
     owner_paused = Bool(allow_none=False)
     date_disabled_notified = DateTime()
+    has_ipv4 = Bool()
+    has_ipv6 = Bool()
 
     def __init__(self, distribution, owner, name, speed, country, content,
                  pulse_type):
@@ -289,6 +291,10 @@ class DistributionMirror(Storm):
             log = log.read()
         if isinstance(log, bytes):
             log = log.decode("utf-8", "replace")
+        # PostgreSQL's text cannot hold NUL, which a hostile server's answer
+        # may bring into a log: it goes the way of undecodable bytes, the
+        # same on both backends.
+        log = log.replace("\x00", "\ufffd")
         record = MirrorProbeRecord(self, log, date_created)
         store_of(self).add(record)
         return record
@@ -408,7 +414,7 @@ class DistributionMirrorSet(StoreBoundSet):
             Distribution.supports_mirrors == True,  # noqa: E712
         ).group_by(mirror.id)
         if not ignore_last_probe:
-            since = (now or utcnow()) - PROBE_INTERVAL
+            since = (as_utc(now) or utcnow()) - PROBE_INTERVAL
             result = result.having(Or(last_probe == None,  # noqa: E711
                                       last_probe < since))
         result = result.order_by(
