@@ -1,0 +1,220 @@
+"""The outbox: mail queued with the transaction that decides to send it,
+delivered after commit to a real SMTP server, retried when the server is
+down, and addressed one message per recipient."""
+
+import socket
+from email.message import EmailMessage
+
+import pytest
+from zope.component import getUtility
+
+from mirrorkeeper.interfaces.distributionmirror import IDistributionMirrorSet
+from mirrorkeeper.mail.delivery import SMTPMailDelivery
+from mirrorkeeper.mail.notifications import LOG_LINES_QUOTED
+from mirrorkeeper.mail.outbox import (
+    MAX_ATTEMPTS, OutboxMessage, deliver_pending, pending, queue)
+
+
+@pytest.fixture
+def smtp(smtp_server):
+    smtp_server.clear()
+    return smtp_server
+
+
+@pytest.fixture
+def delivery(smtp):
+    return SMTPMailDelivery(smtp.host, smtp.port, timeout=10)
+
+
+@pytest.fixture
+def down():
+    """A delivery to a loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return SMTPMailDelivery("127.0.0.1", port, timeout=5)
+
+
+def message(to="Jane <jane@example.com>", subject="Hello"):
+    mail = EmailMessage()
+    mail["From"] = "mirrorkeeper <noreply@example.org>"
+    if to is not None:
+        mail["To"] = to
+    mail["Subject"] = subject
+    mail.set_content("Body of %s.\n" % subject)
+    return mail
+
+
+def outbox(store):
+    return list(store.find(OutboxMessage).order_by(OutboxMessage.id))
+
+
+def test_rolled_back_mail_is_not_pending(store):
+    """A message queued in a transaction that is rolled back is gone."""
+    queue(store, message())
+    store.rollback()
+    assert pending(store).count() == 0
+    assert outbox(store) == []
+
+
+def test_committed_mail_is_pending(store):
+    """A message queued and committed waits in the outbox, unsent, with no
+    attempt yet, and reads back as the message queued."""
+    queue(store, message(subject="Kept"))
+    store.commit()
+    [waiting] = list(pending(store))
+    assert (waiting.attempts, waiting.date_sent, waiting.last_error) == (
+        0, None, None)
+    assert waiting.as_message()["Subject"] == "Kept"
+    assert waiting.as_message().get_content().replace("\r\n", "\n") == (
+        "Body of Kept.\n")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "OutboxMessage stores the SMTP form (CRLF) and as_message() parses it "
+    "as it is, so the body read back ends its lines with CRLF; the wire "
+    "form is right.  mail/outbox.py is outside this change."))
+def test_queued_body_reads_back_with_its_own_line_endings(store):
+    """The body of a queued message reads back with the line endings it
+    was written with."""
+    queue(store, message(subject="Kept"))
+    store.commit()
+    [waiting] = list(pending(store))
+    assert waiting.as_message().get_content() == "Body of Kept.\n"
+
+
+def test_deliver_pending(store, smtp, delivery):
+    """Pending messages reach the SMTP server once each and are marked
+    sent; a second run sends nothing."""
+    queue(store, message(subject="First"))
+    queue(store, message(to="Joe <joe@example.net>", subject="Second"))
+    store.commit()
+    assert deliver_pending(store, delivery) == (2, 0)
+    received = smtp.wait_for(2)
+    assert [(m.rcpt_to, m.subject) for m in received] == [
+        (["jane@example.com"], "First"), (["joe@example.net"], "Second")]
+    assert received[0].body == "Body of First.\n"
+    store.rollback()
+    for sent in outbox(store):
+        assert sent.date_sent is not None
+        assert sent.attempts == 1
+        assert sent.last_error is None
+    assert pending(store).count() == 0
+    assert deliver_pending(store, delivery) == (0, 0)
+    assert len(smtp.messages) == 2
+
+
+def test_server_down(store, down):
+    """When the server cannot be reached the failure is recorded on the
+    message, each attempt counted and committed, and it stays pending."""
+    queue(store, message())
+    store.commit()
+    assert deliver_pending(store, down) == (0, 1)
+    assert deliver_pending(store, down) == (0, 1)
+    store.rollback()
+    [waiting] = outbox(store)
+    assert waiting.attempts == 2
+    assert waiting.date_sent is None
+    assert waiting.last_error.startswith("cannot reach SMTP server 127.0.0.1")
+    assert list(pending(store)) == [waiting]
+
+
+def test_delivered_once_server_is_back(store, down, delivery, smtp):
+    """A message that failed is sent by a later run, which clears the
+    error."""
+    queue(store, message())
+    store.commit()
+    deliver_pending(store, down)
+    assert deliver_pending(store, delivery) == (1, 0)
+    smtp.wait_for(1)
+    [sent] = outbox(store)
+    assert (sent.attempts, sent.last_error) == (2, None)
+    assert sent.date_sent is not None
+
+
+def test_max_attempts_stops_retries(store, down):
+    """A message that failed MAX_ATTEMPTS times is no longer pending and no
+    longer tried."""
+    queue(store, message())
+    store.commit()
+    [waiting] = outbox(store)
+    waiting.attempts = MAX_ATTEMPTS - 1
+    store.commit()
+    assert deliver_pending(store, down) == (0, 1)
+    assert waiting.attempts == MAX_ATTEMPTS
+    assert pending(store).count() == 0
+    assert deliver_pending(store, down) == (0, 0)
+    store.rollback()
+    assert outbox(store)[0].attempts == MAX_ATTEMPTS
+
+
+def test_one_failure_does_not_stop_the_others(store, delivery, smtp):
+    """A message the delivery refuses is recorded as failed and the next
+    one is still sent."""
+    queue(store, message(to=None, subject="Nobody"))
+    queue(store, message(subject="Somebody"))
+    store.commit()
+    assert deliver_pending(store, delivery) == (1, 1)
+    [received] = smtp.wait_for(1)
+    assert received.subject == "Somebody"
+    failed, sent = outbox(store)
+    assert "no To, Cc or Bcc" in failed.last_error
+    assert failed.date_sent is None and sent.date_sent is not None
+
+
+def disabled_mail(store, smtp, delivery, mirror_name, log):
+    mirror = getUtility(IDistributionMirrorSet)[mirror_name]
+    mirror.disableAndNotifyOwner(log=log)
+    store.commit()
+    count = pending(store).count()
+    assert deliver_pending(store, delivery) == (count, 0)
+    return sorted(smtp.wait_for(count), key=lambda m: m.rcpt_to)
+
+
+def test_admin_who_owns_the_mirror_gets_one_message(sample_store, smtp,
+                                                    delivery):
+    """Disabling a mirror whose owner is also a mirror admin sends one
+    message to the owner and one to the other admin, not three."""
+    received = disabled_mail(sample_store, smtp, delivery, "valid-mirror",
+                             "GET dists/warty/Release -> 404\n")
+    assert [m.rcpt_to for m in received] == [["foo.bar@example.com"],
+                                             ["mark@example.com"]]
+    foo, mark = received
+    assert mark.subject == foo.subject == (
+        "mirrorkeeper: the Ubuntu mirror valid-mirror has been disabled")
+    assert mark.message["To"] == "Mark Shuttleworth <mark@example.com>"
+    assert "as the owner of the mirror valid-mirror" in mark.body
+    assert "as a mirror admin of Ubuntu" in foo.body
+    assert "Dear Foo Bar," in foo.body
+    assert "    GET dists/warty/Release -> 404" in mark.body
+
+
+def test_one_message_per_recipient(sample_store, smtp, delivery):
+    """An owner who is no admin and each admin get a message of their
+    own."""
+    received = disabled_mail(sample_store, smtp, delivery, "new-mirror",
+                             "probe log\n")
+    assert [m.rcpt_to for m in received] == [
+        ["foo.bar@example.com"], ["mark@example.com"], ["test@example.com"]]
+    assert all(len(m.rcpt_to) == 1 for m in received)
+
+
+def test_message_quotes_first_lines_of_log(sample_store, smtp, delivery):
+    """The message quotes the first lines of the log, not the rest."""
+    log = "".join("log line %d\n" % n for n in range(1, 41))
+    received = disabled_mail(sample_store, smtp, delivery, "valid-mirror",
+                             log)
+    body = received[0].body
+    assert "    log line %d\n" % LOG_LINES_QUOTED in body
+    assert "log line %d\n" % (LOG_LINES_QUOTED + 1) not in body
+
+
+def test_disable_rolled_back_sends_nothing(sample_store):
+    """Disabling a mirror in a transaction that is rolled back queues no
+    mail and leaves the mirror enabled."""
+    mirror = getUtility(IDistributionMirrorSet)["valid-mirror"]
+    mirror.disableAndNotifyOwner(log="gone\n")
+    assert pending(sample_store).count() == 2
+    sample_store.rollback()
+    assert pending(sample_store).count() == 0
+    assert mirror.enabled is True
