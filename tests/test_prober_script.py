@@ -148,6 +148,8 @@ def test_run_records_content_and_freshness(world):
     assert len(sources) == len(mirror.guessSourcesPaths())
     assert mirror.arch_series.count() == len(mirror.guessPackagesPaths())
     assert mirror.enabled
+    # What the host resolved to, for mirror lists by IP family.
+    assert (mirror.has_ipv4, mirror.has_ipv6) == (True, False)
     log = mirror.last_probe_record.log
     assert "HEAD %sdists/warty/main/source/Sources.gz" % mirror.base_url \
         in log

@@ -47,6 +47,10 @@ class IDistributionMirror(Interface):
     date_disabled_notified = Attribute(
         "When the owner was last told the mirror is disabled; None once it "
         "is enabled again.")
+    has_ipv4 = Attribute(
+        "True if the mirror's host had an IPv4 address when last probed; "
+        "None until probed.")
+    has_ipv6 = Attribute("As has_ipv4, for IPv6.")
     netblocks = Attribute("The CIDR netblocks the mirror serves first.")
     acl_addresses = Attribute(
         "Addresses allowed to rsync from the master for this mirror.")

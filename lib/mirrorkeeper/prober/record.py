@@ -75,6 +75,8 @@ def record_report(store, report):
             mirror.ensureMirrorCDImageSeries(series, finding.check.flavour)
         else:
             mirror.deleteMirrorCDImageSeries(series, finding.check.flavour)
+    if report.address_families is not None:
+        mirror.has_ipv4, mirror.has_ipv6 = report.address_families
     mirror.newProbeRecord(report.log)
     store.commit()
 

@@ -6,6 +6,8 @@ mirror, with the full log of what was asked and what came back.  Persisting
 the reports is another step (mirrorkeeper.prober.record).
 """
 
+from urllib.parse import urlsplit
+
 import attrs
 from twisted.internet import defer
 
@@ -47,6 +49,8 @@ class MirrorReport:
     log: str
     requests: int
     outcomes: dict
+    # (has IPv4, has IPv6) of the mirror's host, or None if not resolved.
+    address_families: tuple | None = None
 
     @property
     def carries_anything(self):
@@ -129,9 +133,13 @@ class _MirrorProbe:
                     len(finding.missing), len(check.urls), check.flavour,
                     check.series_name))
         self.note("Done: %d requests" % (self.requests,))
+        families = self.client.address_families(
+            urlsplit(plan.base_url).hostname or "")
+        if families is not None:
+            families = (families.ipv4, families.ipv6)
         return MirrorReport(plan, tuple(content), tuple(images),
                             "\n".join(self.lines) + "\n", self.requests,
-                            dict(self.outcomes))
+                            dict(self.outcomes), families)
 
 
 def probe_mirror(client, plan, clock):

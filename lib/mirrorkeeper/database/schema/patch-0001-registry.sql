@@ -190,6 +190,10 @@ CREATE TABLE distribution_mirror (
     -- Set when the owner was told the mirror is disabled, cleared when it
     -- is enabled again: a mirror that never worked is reported once.
     date_disabled_notified TIMESTAMP WITHOUT TIME ZONE,
+    -- What the prober's name resolution found, NULL until probed: mirror
+    -- lists give IPv6 clients only mirrors reachable over IPv6.
+    has_ipv4 BOOLEAN,
+    has_ipv6 BOOLEAN,
     CHECK (http_base_url IS NOT NULL OR https_base_url IS NOT NULL
            OR ftp_base_url IS NOT NULL)
 );
