@@ -214,18 +214,20 @@ def _required(fields, names, path, line):
 
 # Indexes.
 
-def _check(data, listed, path, what):
+def _check(data, listed, path, what=""):
+    """ArchiveFileError unless `data` has the size and checksum `listed`
+    gives; `what` prefixes the problem ('decompressed, ')."""
     if listed is None:
         return
     if len(data) != listed.size:
-        raise ArchiveFileError(path, "%s size %d, but the Release file "
-                               "says %d" % (what, len(data), listed.size))
+        raise ArchiveFileError(path, "%ssize %d, but the Release file says "
+                               "%d" % (what, len(data), listed.size))
     if listed.sha256:
         if hashlib.sha256(data).hexdigest() != listed.sha256:
-            raise ArchiveFileError(path, "%s SHA256 does not match the "
+            raise ArchiveFileError(path, "%sSHA256 does not match the "
                                    "Release file" % (what,))
     elif listed.md5 and hashlib.md5(data).hexdigest() != listed.md5:
-        raise ArchiveFileError(path, "%s MD5 does not match the Release "
+        raise ArchiveFileError(path, "%sMD5 does not match the Release "
                                "file" % (what,))
 
 
@@ -248,7 +250,7 @@ def read_index(root, suite_dir, release, base):
         except OSError as error:
             raise ArchiveFileError(path, "cannot be read: %s"
                                    % (error.strerror,)) from None
-        _check(data, listed, path, "the file has")
+        _check(data, listed, path)
         if chosen is None:
             chosen = (path, data, decompress)
     if chosen is None:
@@ -262,7 +264,7 @@ def read_index(root, suite_dir, release, base):
         except _DECOMPRESSION_ERRORS as error:
             raise ArchiveFileError(path, "cannot be decompressed: %s"
                                    % (error,)) from None
-        _check(data, release.files.get(base), path, "decompressed, it has")
+        _check(data, release.files.get(base), path, "decompressed, ")
     return path, data.decode("utf-8", "replace")
 
 
