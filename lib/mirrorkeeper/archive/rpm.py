@@ -22,7 +22,7 @@ RPM_ARCHES = frozenset([
     "x86_64", "aarch64", "ppc64le", "ppc64", "s390x", "i386", "i586", "i686",
     "armhfp", "armv7hl", "riscv64", "noarch", "source", "SRPMS"])
 
-_VERSION = re.compile(r"^(\d+(\.\d+)*|rawhide|development|testing)$")
+_VERSION = re.compile(r"^(\d+(\.\d+)*|rawhide)$")
 
 # Directories a walk for repositories never enters: Debian's trees, and a
 # repository's own package directories.
