@@ -642,7 +642,7 @@ def database_write_lock(uri):
         connection.close()
 
 
-def _wait_for_line(stream, text, timeout=20):
+def _wait_for_line(stream, text, timeout=30):
     """Read `stream` until a line holding `text`; the lines read."""
     lines, deadline = [], time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -229,8 +229,8 @@ class MirrorKeeperScript:
             self._rollback()
             self.logger.exception("Unexpected error; nothing was changed")
             print("%s: error: unexpected %s: %s"
-                  % (self.name, type(error).__name__, error),
-                  file=sys.stderr)
+                  % (self.name, type(error).__name__,
+                     " ".join(str(error).split())), file=sys.stderr)
             return EXIT_ERROR
 
     def _rollback(self):
