@@ -1,7 +1,6 @@
 """Trace files: the time on their first line, in the formats ftpsync and
 older tools write."""
 
-import os
 from datetime import datetime
 
 import pytest

@@ -53,22 +53,9 @@ class MasterFileDetailSet(StoreBoundSet):
         ).order_by(Desc(MasterFileDetail.date_first_seen),
                    Desc(MasterFileDetail.id)))
 
-    def latest(self, distribution):
-        """{path: newest IMasterFileDetail} of every path of the
-        distribution, read in one query."""
-        newest = {}
-        for detail in self.store.find(
-                MasterFileDetail, distribution_id=distribution.id
-        ).order_by(MasterFileDetail.date_first_seen, MasterFileDetail.id):
-            newest[detail.path] = detail
-        return newest
-
-    def record(self, distribution, path, details, when, newest=None):
-        """See IMasterFileDetailSet; `newest` is the path's newest entry
-        when the caller read it already (see latest())."""
-        if newest is None:
-            history = self.getHistory(distribution, path)
-            newest = history[0] if history else None
+    def record(self, distribution, path, details, when):
+        history = self.getHistory(distribution, path)
+        newest = history[0] if history else None
         if newest is not None and (
                 newest.size, newest.date_modified, newest.sha256) == (
                 details.size, as_utc(details.mtime), details.sha256):
