@@ -686,8 +686,8 @@ def test_a_second_concurrent_run_is_refused(database_uri, capsys):
 
 def test_demo_sets_up_on_first_use_only(tmp_path):
     """demo on a directory without a database creates it, loads the sample
-    data and prints valid-mirror as official; a second demo loads nothing
-    again."""
+    data, probes the sample mirrors and prints valid-mirror as official; a
+    second demo probes again but loads nothing again."""
     first = run_process("demo", cwd=str(tmp_path))
     assert first.status == 0, first.err
     assert os.path.exists(tmp_path / "var" / "mirrorkeeper.db")
@@ -698,10 +698,18 @@ def test_demo_sets_up_on_first_use_only(tmp_path):
         "Enabled mirrors")[0]
     assert "valid-mirror" in official
     assert "unreachable-mirror" not in official
+    # The sample mirrors were served and probed: the empty one and the
+    # one whose port refuses connections are no longer enabled.
+    assert "Disabled archive-404-mirror" in first.err
+    enabled = first.out.split("Enabled mirrors")[1]
+    assert "valid-mirror" in enabled and "Up to date" in enabled
+    assert "archive-404-mirror" not in enabled
     second = run_process("demo", cwd=str(tmp_path))
     assert second.status == 0, second.err
-    assert second.err == ""
-    assert second.out == first.out
+    assert "Applied" not in second.err and "Loaded" not in second.err
+    assert "INFO    Probed 3 mirrors" in second.err
+    assert second.out.count("valid-mirror") == first.out.count(
+        "valid-mirror")
     uri = "sqlite:%s" % (tmp_path / "var" / "mirrorkeeper.db")
     with reading(uri) as store:
         assert len(DistributionSet(store)["ubuntu"].mirrors) == 5

@@ -77,3 +77,26 @@ def start_demo_mirrors(reactor, store, distribution, root):
         elif mirror.name == "unreachable-mirror":
             mirror.setURL("http", "http://127.0.0.1:%d/" % closed_port())
     return ports
+
+
+def probe_demo_mirrors(store, distribution, root, logger):
+    """Serve the demo mirrors and run the prober over them, as cron would
+    (every archive mirror, whenever it was last probed); return the run's
+    RunSummary.  Runs the reactor: for the `demo` entry point only."""
+    from twisted.internet import reactor
+
+    from mirrorkeeper.prober.job import ProberOptions, ProberRun
+    from mirrorkeeper.scripts.base import run_reactor
+
+    ports = start_demo_mirrors(reactor, store, distribution, root)
+    store.commit()
+    options = ProberOptions(force=True, allow_private=True, timeout=5)
+    run = ProberRun(reactor, store, options, logger)
+
+    def probe_then_stop_serving():
+        d = run.run()
+        d.addBoth(lambda result: [port.stopListening() for port in ports]
+                  and result)
+        return d
+
+    return run_reactor(probe_then_stop_serving)

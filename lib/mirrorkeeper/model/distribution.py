@@ -168,6 +168,9 @@ class Distribution(Storm):
                   rsync_base_url=None, official_candidate=False,
                   enabled=False, netblocks=(), acl_addresses=(),
                   countries_allowed=(), **details):
+        if not self.supports_mirrors:
+            raise InvalidValueError("%s does not support mirrors"
+                                    % (self.display_name,))
         unknown = set(details) - set(_MIRROR_DETAILS)
         if unknown:
             raise InvalidValueError("unknown mirror field(s): %s"

@@ -27,6 +27,10 @@ What you get:
 - ``self.lock(path)``: an exclusive lock on a lock file, held until the run
   ends; a second concurrent run that asks for it exits with an error naming
   the file.
+- ``self.mail_delivery()``: SMTP delivery to the server of the [mail]
+  section, for mail waiting in the outbox once the transaction committed.
+- ``run_reactor(function)``: for entry points only, run the reactor until
+  the Deferred ``function()`` returns has fired, and return its result.
 - ``run(argv)`` returns the exit status: 0 ok, 1 error, 2 usage.
 
 Transactions: when ``main()`` succeeds, the store is committed.  A
@@ -147,6 +151,12 @@ class MirrorKeeperScript:
         self._lock_files.append(lock_file)
         self.logger.debug("Acquired lock %s", path)
 
+    def mail_delivery(self):
+        """An IMailDelivery to the configured SMTP server."""
+        from mirrorkeeper.mail.delivery import SMTPMailDelivery
+        return SMTPMailDelivery(self.config.get("mail", "smtp_host"),
+                                self.config.getint("mail", "smtp_port"))
+
     def common_options(self, suppress_defaults=False):
         """A parser holding the options every run takes, to be given as a
         parent to subcommand parsers (with `suppress_defaults`, so that an
@@ -259,3 +269,29 @@ class MirrorKeeperScript:
             lock_file.close()
         self._lock_files = []
         PACKAGE_LOGGER.removeHandler(handler)
+
+
+def run_reactor(function):
+    """Run the reactor until the Deferred `function()` returns has fired;
+    return its result or raise its failure.  Only an entry point calls
+    this, once per process: library code never runs the reactor."""
+    from twisted.internet import defer, reactor
+    from twisted.internet.error import ReactorNotRunning
+    outcome = []
+
+    def finish(result):
+        outcome.append(result)
+        try:
+            reactor.stop()
+        except ReactorNotRunning:
+            pass
+
+    reactor.callWhenRunning(
+        lambda: defer.maybeDeferred(function).addBoth(finish))
+    reactor.run()
+    if not outcome:
+        raise MirrorKeeperError("the run was interrupted before it ended")
+    result = outcome[0]
+    if hasattr(result, "raiseException"):
+        result.raiseException()
+    return result

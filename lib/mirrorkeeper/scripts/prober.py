@@ -10,13 +10,11 @@ sections of the configuration.
 
 import sys
 
-from twisted.internet.error import ReactorNotRunning
-
 from mirrorkeeper.enums import MirrorContent
-from mirrorkeeper.errors import ConfigurationError, MirrorKeeperError
-from mirrorkeeper.mail.delivery import SMTPMailDelivery
+from mirrorkeeper.errors import ConfigurationError
 from mirrorkeeper.prober.job import ProberOptions, ProberRun
-from mirrorkeeper.scripts.base import EXIT_ERROR, MirrorKeeperScript
+from mirrorkeeper.scripts.base import (
+    EXIT_ERROR, MirrorKeeperScript, run_reactor)
 
 # How often a run on a terminal says how far it is.
 PROGRESS_INTERVAL = 5.0
@@ -101,10 +99,6 @@ class ProberScript(MirrorKeeperScript):
             raise ConfigurationError("cannot load [prober] ca_file %s: %s"
                                      % (path, error)) from None
 
-    def mail_delivery(self):
-        return SMTPMailDelivery(self.config.get("mail", "smtp_host"),
-                                self.config.getint("mail", "smtp_port"))
-
     def main(self):
         self.lock(self.config.get("prober", "lock_file"))
         options = self.prober_options()
@@ -113,7 +107,7 @@ class ProberScript(MirrorKeeperScript):
         from twisted.internet import reactor
         run = ProberRun(reactor, store, options, self.logger,
                         None if options.dry_run else self.mail_delivery())
-        summary = _run_reactor(reactor, run.run)
+        summary = run_reactor(run.run)
         self._report(summary)
         return EXIT_ERROR if summary.error else 0
 
@@ -130,32 +124,6 @@ class ProberScript(MirrorKeeperScript):
             log.info("Disabled %d, enabled again %d.",
                      len(summary.disabled), len(summary.enabled))
         log.info("Done.")
-
-
-def _run_reactor(reactor, function):
-    """Run the reactor until the Deferred `function()` returns has fired;
-    return its result or raise its failure.  Only entry points call this."""
-    outcome = []
-
-    def finish(result):
-        outcome.append(result)
-        try:
-            reactor.stop()
-        except ReactorNotRunning:
-            pass
-
-    def start():
-        from twisted.internet import defer
-        defer.maybeDeferred(function).addBoth(finish)
-
-    reactor.callWhenRunning(start)
-    reactor.run()
-    if not outcome:
-        raise MirrorKeeperError("the run was interrupted before it ended")
-    result = outcome[0]
-    if hasattr(result, "raiseException"):
-        result.raiseException()
-    return result
 
 
 def main(argv=None):

@@ -181,10 +181,10 @@ CREATE TABLE distribution_mirror (
     whiteboard TEXT,
     date_created TIMESTAMP WITHOUT TIME ZONE NOT NULL,
     date_reviewed TIMESTAMP WITHOUT TIME ZONE,
-    bandwidth_mbps INTEGER,
+    bandwidth_mbps BIGINT,
     private BOOLEAN NOT NULL DEFAULT FALSE,
     internet2 BOOLEAN NOT NULL DEFAULT FALSE,
-    asn INTEGER,
+    asn BIGINT,
     asn_clients BOOLEAN NOT NULL DEFAULT FALSE,
     owner_paused BOOLEAN NOT NULL DEFAULT FALSE,
     -- Set when the owner was told the mirror is disabled, cleared when it

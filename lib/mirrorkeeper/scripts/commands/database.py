@@ -6,6 +6,8 @@ from zope.component import getUtility
 from mirrorkeeper.database.migrate import (
     applied_patches, available_patches, upgrade)
 from mirrorkeeper.database.store import _redact
+from mirrorkeeper.demo import probe_demo_mirrors
+from mirrorkeeper.mail.outbox import pending
 from mirrorkeeper.errors import DuplicateError
 from mirrorkeeper.interfaces.distribution import IDistributionSet
 from mirrorkeeper.sampledata import load_sample_data
@@ -14,6 +16,8 @@ from mirrorkeeper.scripts.commands.common import (
 from mirrorkeeper.scripts.commands.listing import print_mirrors
 
 SAMPLE_DISTRIBUTION = "ubuntu"
+# Where the demo writes the archive trees its mirrors serve.
+DEMO_MIRRORS_ROOT = "var/demo-mirrors"
 
 
 def register(subparsers, common):
@@ -41,7 +45,8 @@ def register(subparsers, common):
         "set up the database on first use, then list the mirrors",
         "What `make run` runs.  Upgrade the schema of the configured "
         "database (default\nsqlite:var/mirrorkeeper.db), load the sample "
-        "data if it holds no distribution\nyet, and print the mirrors as "
+        "data if it holds no distribution\nyet, serve the sample mirrors "
+        "on loopback and probe them, and print the\nmirrors as "
         "`mirrorkeeper mirrors` does.",
         parents=[common], run=demo, needs_current_schema=False)
 
@@ -108,9 +113,9 @@ def sample_data(script):
 
 
 def demo(script):
-    """The main job of `make run`: set up on first use, then list the
-    mirrors.  Later jobs (probing a demo farm, publishing) are added
-    here, each a step of its own."""
+    """The main job of `make run`, a step each: set up on first use, probe
+    the sample mirrors (served on loopback by this process), then list the
+    mirrors as users would see them."""
     for name in apply_patches(script):
         script.logger.info("Applied %s", name)
     if not list(getUtility(IDistributionSet)):
@@ -118,4 +123,18 @@ def demo(script):
         script.logger.info("Loaded the sample data: %s with %d mirrors",
                            distribution.name, len(distribution.mirrors))
     script.store.commit()
+    distribution = getUtility(IDistributionSet)[SAMPLE_DISTRIBUTION]
+    script.logger.info("Probing the sample mirrors, served on loopback")
+    summary = probe_demo_mirrors(
+        script.store, distribution, DEMO_MIRRORS_ROOT, script.logger)
+    script.logger.info(
+        "Probed %d mirrors with %d requests in %.1f s; disabled %s; "
+        "enabled again %s", summary.probed, summary.requests,
+        summary.wall_time, ", ".join(summary.disabled) or "none",
+        ", ".join(summary.enabled) or "none")
+    waiting = pending(script.store).count()
+    if waiting:
+        script.logger.info(
+            "%d notification(s) wait in the mail outbox: the demo has no "
+            "SMTP server to hand them to", waiting)
     print_mirrors(script)

@@ -9,6 +9,7 @@ from mirrorkeeper.enums import (
 from mirrorkeeper.errors import InvalidValueError
 from mirrorkeeper.interfaces.country import ICountrySet
 from mirrorkeeper.interfaces.distributionmirror import IDistributionMirrorSet
+from mirrorkeeper.mail.outbox import deliver_pending
 from mirrorkeeper.scripts.commands.common import (
     add_actions, add_command, enum_choices, enum_label, find_distribution,
     find_mirror, find_person, format_date, json_date, parse_enum,
@@ -398,7 +399,14 @@ def mirror_enable(script):
 def mirror_disable(script):
     mirror = find_mirror(script.options.name)
     mirror.disable(notify_owner=script.options.notify)
-    print("Disabled %s%s." % (mirror.name,
-                              "; its owner and the mirror admins will be "
-                              "told by mail" if script.options.notify
-                              else ""))
+    print("Disabled %s." % (mirror.name,))
+    if script.options.notify:
+        # The messages leave once the change they report is committed.
+        script.store.commit()
+        sent, failed = deliver_pending(script.store, script.mail_delivery())
+        print("Sent %d message(s) to its owner and the mirror admins." % (
+            sent,))
+        if failed:
+            script.logger.warning(
+                "%d message(s) could not be sent; they wait in the outbox",
+                failed)
