@@ -432,3 +432,16 @@ def test_old_probe_records_are_pruned(world):
     assert mirrors["valid-mirror"].probe_records.count() == 1
     assert mirrors["unreachable-mirror"].probe_records.count() == 1
     store.close()
+
+
+def test_manifest_without_known_series_judges_nobody(world):
+    """A manifest listing no image of a current series fails the run
+    instead of disabling every CD image mirror."""
+    with open(os.path.join(world.full_root, "cdimage.manifest"), "w") as f:
+        f.write("ubuntu\tbreezy\tbreezy/ubuntu-5.10-install-i386.iso\t9\n")
+    process = world.run("--content-type", "cdimage")
+    assert process.returncode == 1
+    assert "lists no image of a current series" in process.stderr
+    store, mirror = world.mirror("invalid-mirror")
+    assert mirror.enabled and mirror.probe_records.is_empty()
+    store.close()

@@ -104,6 +104,10 @@ class ProberRun:
             # The plans hold everything the network phase needs; end the
             # read transaction so the database is free while we probe.
             self.store.rollback()
+            # And let the mirror objects go: Storm marks every object still
+            # alive for reloading at each commit, so holding K mirrors here
+            # made each of the 2K commits of the recording cost O(K).
+            del mirrors
             if plans is None:
                 return self.summary
             canary = None
@@ -162,7 +166,14 @@ class ProberRun:
                 "%s" % (url, error)
             self.logger.error(self.summary.error)
             return None
-        return plan_cdimage_mirrors(mirrors, entries)
+        plans = plan_cdimage_mirrors(mirrors, entries)
+        if not any(plan.cdimage_checks for plan in plans):
+            self.summary.error = (
+                "the CD image manifest %s lists no image of a current "
+                "series of the mirrors' distributions" % (url,))
+            self.logger.error(self.summary.error)
+            return None
+        return plans
 
     def _reported(self, report):
         self._done += 1

@@ -130,7 +130,11 @@ def apply_verdicts(store, reports, notify_owners=True):
             expected = [(store.get(DistroSeries, check.series_id),
                          check.flavour)
                         for check in report.plan.cdimage_checks]
-            disable = mirror.shouldDisable(expected) or not expected
+            if not expected:
+                # The manifest lists no image of this mirror's
+                # distribution: nothing to judge the mirror by.
+                continue
+            disable = mirror.shouldDisable(expected)
         else:
             disable = mirror.shouldDisable()
         if disable:
