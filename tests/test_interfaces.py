@@ -48,6 +48,9 @@ from mirrorkeeper.model.person import Person, PersonSet
 from mirrorkeeper.model.publishing import (
     BinaryPackageFile, BinaryPackagePublishingHistory, PublishingSet,
     SourcePackageFile, SourcePackagePublishingHistory)
+from tests.rollback_stores import (  # noqa: F401
+    rollback_sample_store, rollback_store,
+    shared_empty_store, shared_sample_store)
 
 # Every model class with the interface it must provide.
 CLASSES = [
@@ -113,17 +116,17 @@ def test_content_records_are_content_records():
     assert IMirrorContentRecord.implementedBy(MirrorDistroSeriesSource)
 
 
-def test_registered_utilities_provide_interfaces(store):
+def test_registered_utilities_provide_interfaces(rollback_store):
     """Each set utility registered on the store provides its interface and
     is bound to that store."""
     for interface, factory in SET_UTILITIES:
         utility = getUtility(interface)
         assert isinstance(utility, factory)
-        assert utility.store is store
+        assert utility.store is rollback_store
         assert verifyObject(interface, utility)
 
 
-def test_sample_objects_provide_interfaces(sample_store):
+def test_sample_objects_provide_interfaces(rollback_sample_store):
     """Every kind of model object, built from the sample data, provides its
     interface with every attribute readable."""
     ubuntu = getUtility(IDistributionSet)["ubuntu"]
@@ -138,9 +141,9 @@ def test_sample_objects_provide_interfaces(sample_store):
     details = SimpleNamespace(size=1234, mtime=when, md5="0" * 32,
                               sha1="1" * 40, sha256="2" * 64,
                               sha512="3" * 128)
-    file_details = MasterFileDetailSet(sample_store)
-    rpm_repositories = RPMRepositorySet(sample_store)
-    trace_files = TraceFileTimestampSet(sample_store)
+    file_details = MasterFileDetailSet(rollback_sample_store)
+    rpm_repositories = RPMRepositorySet(rollback_sample_store)
+    trace_files = TraceFileTimestampSet(rollback_sample_store)
     archive = getUtility(IDistributionMirrorSet)["valid-mirror"]
     cdimage = getUtility(IDistributionMirrorSet)["invalid-mirror"]
     source_publication = publishing.getSourcePublications(
@@ -174,7 +177,7 @@ def test_sample_objects_provide_interfaces(sample_store):
         (rpm_repositories, IRPMRepositorySet),
         (trace_files, ITraceFileTimestampSet),
     ]
-    sample_store.flush()
+    rollback_sample_store.flush()
     for obj, interface in objects:
         assert interface.providedBy(obj), (obj, interface)
         assert verifyObject(interface, obj, tentative=False), (obj, interface)

@@ -13,6 +13,9 @@ from mirrorkeeper.mail.delivery import SMTPMailDelivery
 from mirrorkeeper.mail.notifications import LOG_LINES_QUOTED
 from mirrorkeeper.mail.outbox import (
     MAX_ATTEMPTS, OutboxMessage, deliver_pending, pending, queue)
+from tests.rollback_stores import (  # noqa: F401
+    rollback_sample_store, rollback_store,
+    shared_empty_store, shared_sample_store)
 
 
 @pytest.fixture
@@ -49,12 +52,13 @@ def outbox(store):
     return list(store.find(OutboxMessage).order_by(OutboxMessage.id))
 
 
-def test_rolled_back_mail_is_not_pending(store):
+def test_rolled_back_mail_is_not_pending(rollback_store):
     """A message queued in a transaction that is rolled back is gone."""
-    queue(store, message())
-    store.rollback()
-    assert pending(store).count() == 0
-    assert outbox(store) == []
+    queue(rollback_store, message())
+    assert pending(rollback_store).count() == 1
+    rollback_store.rollback()
+    assert pending(rollback_store).count() == 0
+    assert outbox(rollback_store) == []
 
 
 def test_committed_mail_is_pending(store):
@@ -74,12 +78,11 @@ def test_committed_mail_is_pending(store):
     "OutboxMessage stores the SMTP form (CRLF) and as_message() parses it "
     "as it is, so the body read back ends its lines with CRLF; the wire "
     "form is right.  mail/outbox.py is outside this change."))
-def test_queued_body_reads_back_with_its_own_line_endings(store):
+def test_queued_body_reads_back_with_its_own_line_endings(rollback_store):
     """The body of a queued message reads back with the line endings it
     was written with."""
-    queue(store, message(subject="Kept"))
-    store.commit()
-    [waiting] = list(pending(store))
+    queue(rollback_store, message(subject="Kept"))
+    [waiting] = list(pending(rollback_store))
     assert waiting.as_message().get_content() == "Body of Kept.\n"
 
 
@@ -209,12 +212,12 @@ def test_message_quotes_first_lines_of_log(sample_store, smtp, delivery):
     assert "log line %d\n" % (LOG_LINES_QUOTED + 1) not in body
 
 
-def test_disable_rolled_back_sends_nothing(sample_store):
+def test_disable_rolled_back_sends_nothing(rollback_sample_store):
     """Disabling a mirror in a transaction that is rolled back queues no
     mail and leaves the mirror enabled."""
     mirror = getUtility(IDistributionMirrorSet)["valid-mirror"]
     mirror.disableAndNotifyOwner(log="gone\n")
-    assert pending(sample_store).count() == 2
-    sample_store.rollback()
-    assert pending(sample_store).count() == 0
+    assert pending(rollback_sample_store).count() == 2
+    rollback_sample_store.rollback()
+    assert pending(rollback_sample_store).count() == 0
     assert mirror.enabled is True

@@ -10,15 +10,17 @@ from mirrorkeeper.interfaces.country import ICountrySet, IContinentSet
 CONTINENTS = {"AF": "Africa", "AN": "Antarctica", "AS": "Asia",
               "EU": "Europe", "NA": "North America", "OC": "Oceania",
               "SA": "South America"}
+from tests.rollback_stores import (  # noqa: F401
+    rollback_store, shared_empty_store)
 
 
 @pytest.fixture
-def countries(store):
+def countries(rollback_store):
     return getUtility(ICountrySet)
 
 
 @pytest.fixture
-def continents(store):
+def continents(rollback_store):
     return getUtility(IContinentSet)
 
 

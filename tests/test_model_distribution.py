@@ -17,10 +17,12 @@ from mirrorkeeper.interfaces.person import IPersonSet
 from mirrorkeeper.model.distributionmirror import (
     DistributionMirror, MirrorACLAddress, MirrorCountryAllowed,
     MirrorNetblock)
+from tests.rollback_stores import (  # noqa: F401
+    rollback_sample_store, shared_sample_store)
 
 
 @pytest.fixture
-def ubuntu(sample_store):
+def ubuntu(rollback_sample_store):
     return getUtility(IDistributionSet)["ubuntu"]
 
 
@@ -41,7 +43,7 @@ def names(mirrors):
 
 # Distributions and series.
 
-def test_distribution_set(sample_store):
+def test_distribution_set(rollback_sample_store):
     """Distributions are found by name, listed by name, and a taken name or
     an unknown one is an error naming it."""
     distributions = getUtility(IDistributionSet)
@@ -87,14 +89,14 @@ def test_new_series(ubuntu):
     assert ubuntu.getSeries("breezy") == breezy
 
 
-def test_new_series_duplicate(ubuntu, sample_store):
+def test_new_series_duplicate(ubuntu, rollback_sample_store):
     """A series name a distribution already has is a DuplicateError, and no
     second series is added."""
     with pytest.raises(DuplicateError,
                        match="ubuntu already has a series called warty"):
         ubuntu.newSeries("warty", "4.10.1", SeriesStatus.CURRENT)
     assert [s.name for s in ubuntu.series] == ["hoary", "warty"]
-    sample_store.commit()
+    rollback_sample_store.flush()
 
 
 def test_same_series_name_in_two_distributions(ubuntu):
@@ -117,9 +119,10 @@ def test_get_series_unknown(ubuntu):
 
 # Registering mirrors.
 
-def test_new_mirror(ubuntu, sample_store):
+def test_new_mirror(sample_store):
     """A registered mirror has the fields given, normalised URLs, and starts
     pending review, disabled and unpaused."""
+    ubuntu = getUtility(IDistributionSet)["ubuntu"]
     mirror = register(
         ubuntu, display_name="Fresh", description="A fresh mirror",
         http_base_url="HTTP://Fresh.Example.NET/ubuntu",
@@ -179,7 +182,7 @@ def test_base_url_preference(ubuntu):
     assert both.base_url == "http://both.example.net/ubuntu/"
 
 
-def test_bandwidth_default_from_speed(ubuntu, sample_store):
+def test_bandwidth_default_from_speed(ubuntu, rollback_sample_store):
     """A mirror's bandwidth defaults to its speed's figure in Mbps (at least
     1), and a declared bandwidth overrides it."""
     cases = [(MirrorSpeed.S128K, 1), (MirrorSpeed.S2M, 2),
@@ -190,15 +193,16 @@ def test_bandwidth_default_from_speed(ubuntu, sample_store):
         assert mirror.bandwidth_mbps == mbps, speed
     declared = register(ubuntu, "declared", speed=MirrorSpeed.S2M,
                         bandwidth_mbps=250)
-    sample_store.commit()
+    rollback_sample_store.flush()
     assert declared.bandwidth_mbps == 250
     mirrors = getUtility(IDistributionMirrorSet)
     assert mirrors["speed-2"].bandwidth_mbps == 100
 
 
-def test_netblocks_acl_and_countries_round_trip(ubuntu, sample_store):
+def test_netblocks_acl_and_countries_round_trip(sample_store):
     """Netblocks, ACL addresses and allowed countries are stored in their
     normal form, in order, each once, and read back after a commit."""
+    ubuntu = getUtility(IDistributionSet)["ubuntu"]
     countries = getUtility(ICountrySet)
     register(ubuntu, netblocks=["192.0.2.77/24", "2001:DB8::/32",
                                 "192.0.2.0/24"],
@@ -214,14 +218,14 @@ def test_netblocks_acl_and_countries_round_trip(ubuntu, sample_store):
         "BR", "AR"]
 
 
-def test_lists_replaced(ubuntu, sample_store):
+def test_lists_replaced(ubuntu, rollback_sample_store):
     """Setting a mirror's netblocks replaces the old ones."""
     mirror = register(ubuntu, netblocks=["192.0.2.0/24"])
     mirror.netblocks = ["198.51.100.0/24"]
     mirror.countries_allowed = []
-    sample_store.commit()
+    rollback_sample_store.flush()
     assert mirror.netblocks == ["198.51.100.0/24"]
-    assert sample_store.find(
+    assert rollback_sample_store.find(
         MirrorNetblock, distribution_mirror_id=mirror.id).count() == 1
 
 
@@ -285,10 +289,11 @@ def bad_registrations():
     ]
 
 
-def test_new_mirror_errors_store_nothing(ubuntu, sample_store):
+def test_new_mirror_errors_store_nothing(sample_store):
     """Each bad registration is the documented error with a message naming
     the problem, and leaves no mirror, netblock, ACL address or allowed
     country behind."""
+    ubuntu = getUtility(IDistributionSet)["ubuntu"]
     mirrors = getUtility(IDistributionMirrorSet)
     before = counts(sample_store)
     for overrides, error, message in bad_registrations():
@@ -338,13 +343,13 @@ def test_sample_listings(ubuntu):
     assert names(ubuntu.disabled_mirrors) == []
 
 
-def test_enabled_mirrors_exclude_owner_paused(ubuntu, sample_store):
+def test_enabled_mirrors_exclude_owner_paused(ubuntu, rollback_sample_store):
     """A mirror its owner paused is not listed as enabled, official,
     archive or disabled, and comes back when unpaused."""
     mirrors = getUtility(IDistributionMirrorSet)
     mirrors["valid-mirror"].owner_paused = True
     mirrors["unreachable-mirror"].owner_paused = True
-    sample_store.commit()
+    rollback_sample_store.flush()
     assert names(ubuntu.enabled_mirrors) == [
         "invalid-mirror", "archive-404-mirror"]
     assert names(ubuntu.enabled_official_mirrors) == []

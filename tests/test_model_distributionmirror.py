@@ -19,6 +19,8 @@ from mirrorkeeper.mail.outbox import OutboxMessage
 from mirrorkeeper.model.mirrorcontent import (
     MirrorDistroArchSeries, MirrorProbeRecord)
 from mirrorkeeper.timeutil import utcnow
+from tests.rollback_stores import (  # noqa: F401
+    rollback_sample_store, shared_sample_store)
 
 # A month from now: the sample data's probe record, an hour before the real
 # now, is old by then.
@@ -26,12 +28,12 @@ NOW = utcnow().replace(microsecond=0) + timedelta(days=30)
 
 
 @pytest.fixture
-def ubuntu(sample_store):
+def ubuntu(rollback_sample_store):
     return getUtility(IDistributionSet)["ubuntu"]
 
 
 @pytest.fixture
-def mirrors(sample_store):
+def mirrors(rollback_sample_store):
     return getUtility(IDistributionMirrorSet)
 
 
@@ -52,9 +54,15 @@ def outbox_count(store):
     return store.find(OutboxMessage).count()
 
 
+
+@pytest.fixture
+def db(rollback_sample_store):
+    """The sample store, rolled back after each test."""
+    return rollback_sample_store
+
 # Content records.
 
-def test_ensure_and_delete_arch_series(mirrors, places, sample_store):
+def test_ensure_and_delete_arch_series(mirrors, places, db):
     """ensureMirrorDistroArchSeries creates one UNKNOWN record per place and
     returns it again after; delete removes it and may be repeated."""
     warty, warty_i386, main, restricted = places
@@ -64,7 +72,7 @@ def test_ensure_and_delete_arch_series(mirrors, places, sample_store):
     assert (record.distribution_mirror, record.distro_arch_series,
             record.pocket, record.component) == (
         mirror, warty_i386, P.RELEASE, main)
-    sample_store.commit()
+    db.flush()
     assert mirror.ensureMirrorDistroArchSeries(
         warty_i386, P.RELEASE, main) == record
     other = mirror.ensureMirrorDistroArchSeries(
@@ -75,11 +83,11 @@ def test_ensure_and_delete_arch_series(mirrors, places, sample_store):
     mirror.deleteMirrorDistroArchSeries(warty_i386, P.RELEASE, main)
     mirror.deleteMirrorDistroArchSeries(warty_i386, P.RELEASE, main)
     mirror.deleteMirrorDistroArchSeries(warty_i386, P.PROPOSED, main)
-    sample_store.commit()
+    db.flush()
     assert list(mirror.arch_series) == [other, third]
 
 
-def test_ensure_and_delete_series_source(mirrors, places, sample_store):
+def test_ensure_and_delete_series_source(mirrors, places, db):
     """ensureMirrorDistroSeriesSource is idempotent and its delete may be
     repeated."""
     warty, _, main, restricted = places
@@ -87,7 +95,7 @@ def test_ensure_and_delete_series_source(mirrors, places, sample_store):
     record = mirror.ensureMirrorDistroSeriesSource(warty, P.UPDATES, main)
     assert mirror.ensureMirrorDistroSeriesSource(
         warty, P.UPDATES, main) == record
-    sample_store.commit()
+    db.flush()
     assert mirror.source_series.count() == 1
     assert (record.distro_series, record.pocket, record.component,
             record.freshness) == (warty, P.UPDATES, main, F.UNKNOWN)
@@ -95,11 +103,11 @@ def test_ensure_and_delete_series_source(mirrors, places, sample_store):
     assert mirror.source_series.count() == 1
     mirror.deleteMirrorDistroSeriesSource(warty, P.UPDATES, main)
     mirror.deleteMirrorDistroSeriesSource(warty, P.UPDATES, main)
-    sample_store.commit()
+    db.flush()
     assert mirror.source_series.count() == 0
 
 
-def test_ensure_and_delete_cdimage_series(mirrors, ubuntu, sample_store):
+def test_ensure_and_delete_cdimage_series(mirrors, ubuntu, db):
     """ensureMirrorCDImageSeries is idempotent per series and flavour, and
     its delete may be repeated."""
     mirror = mirrors["invalid-mirror"]
@@ -108,7 +116,7 @@ def test_ensure_and_delete_cdimage_series(mirrors, ubuntu, sample_store):
     assert mirror.ensureMirrorCDImageSeries(warty, "ubuntu") == record
     mirror.ensureMirrorCDImageSeries(warty, "kubuntu")
     mirror.ensureMirrorCDImageSeries(hoary, "ubuntu")
-    sample_store.commit()
+    db.flush()
     assert [(r.distro_series.name, r.flavour)
             for r in mirror.cdimage_series] == [
         ("warty", "ubuntu"), ("warty", "kubuntu"), ("hoary", "ubuntu")]
@@ -207,14 +215,14 @@ def test_mirrors_to_probe_sample(mirrors):
         "invalid-mirror"]
 
 
-def test_mirrors_to_probe_exclusions(mirrors, sample_store):
+def test_mirrors_to_probe_exclusions(mirrors, db):
     """Paused, pending-review and broken disabled mirrors are not probed; a
     reviewed mirror the prober disabled is."""
     mirrors["valid-mirror"].enabled = False
     mirrors["archive-404-mirror"].enabled = False
     mirrors["archive-404-mirror"].status = MirrorStatus.BROKEN
     mirrors["unreachable-mirror"].owner_paused = True
-    sample_store.commit()
+    db.flush()
     assert names(mirrors.getMirrorsToProbe(ignore_last_probe=True)) == [
         "valid-mirror"]
     mirrors["valid-mirror"].status = MirrorStatus.UNOFFICIAL
@@ -270,40 +278,41 @@ def test_mirrors_to_probe_now_with_a_zone(mirrors):
 
 
 def test_mirrors_to_probe_skip_distribution_without_mirrors(
-        ubuntu, mirrors, sample_store):
-    """Mirrors of a distribution that does not support mirrors are never
+        ubuntu, mirrors, db):
+    """Mirrors of a distribution that no longer supports mirrors are not
     probed."""
     people = getUtility(IPersonSet)
-    private = getUtility(IDistributionSet).new(
-        "private", "Private", "Private", people["mark"], people["mark"],
-        supports_mirrors=False)
-    private.newMirror(people["mark"], "private-mirror", MirrorSpeed.S1G,
-                      ubuntu.mirrors[0].country, MirrorContent.ARCHIVE,
-                      MirrorPulseType.PUSH, enabled=True,
-                      http_base_url="http://private.example.net/")
-    sample_store.commit()
-    assert "private-mirror" not in names(
+    other = getUtility(IDistributionSet).new(
+        "other", "Other", "Other", people["mark"], people["mark"])
+    other.newMirror(people["mark"], "other-mirror", MirrorSpeed.S1G,
+                    ubuntu.mirrors[0].country, MirrorContent.ARCHIVE,
+                    MirrorPulseType.PUSH, enabled=True,
+                    http_base_url="http://other.example.net/")
+    db.flush()
+    assert "other-mirror" in names(
         mirrors.getMirrorsToProbe(ignore_last_probe=True))
-    private.supports_mirrors = True
-    assert "private-mirror" in names(
+    other.supports_mirrors = False
+    assert "other-mirror" not in names(
+        mirrors.getMirrorsToProbe(ignore_last_probe=True))
+    assert "valid-mirror" in names(
         mirrors.getMirrorsToProbe(ignore_last_probe=True))
 
 
 # Probe records.
 
-def test_probe_record_from_str(mirrors, sample_store):
+def test_probe_record_from_str(mirrors, db):
     """A log given as text is stored whole, dated now by default."""
     mirror = mirrors["valid-mirror"]
     before = utcnow()
     record = mirror.newProbeRecord("line 1\nline 2 \u00e9\n" * 1000)
-    sample_store.commit()
+    db.flush()
     assert record.log == "line 1\nline 2 \u00e9\n" * 1000
     assert record.distribution_mirror == mirror
     assert before <= record.date_created <= utcnow()
     assert mirror.last_probe_record == record
 
 
-def test_probe_record_from_file_objects(mirrors, sample_store, tmp_path):
+def test_probe_record_from_file_objects(mirrors, db, tmp_path):
     """A log given as a file, text or binary, is read from its start, even
     when the writer left it at its end."""
     mirror = mirrors["valid-mirror"]
@@ -315,34 +324,34 @@ def test_probe_record_from_file_objects(mirrors, sample_store, tmp_path):
         real.write("from a real file\n")
         record = mirror.newProbeRecord(real)
     records = [mirror.newProbeRecord(text), mirror.newProbeRecord(binary)]
-    sample_store.commit()
+    db.flush()
     assert record.log == "from a real file\n"
     assert [r.log for r in records] == ["checked 10 URLs\nall found\n",
                                         "r\u00e9ponse 200\n"]
 
 
-def test_probe_record_from_bytes(mirrors, sample_store):
+def test_probe_record_from_bytes(mirrors, db):
     """A log given as bytes is decoded as UTF-8, undecodable bytes
     replaced."""
     mirror = mirrors["valid-mirror"]
     record = mirror.newProbeRecord("caf\u00e9 ".encode("utf-8") + b"\xff\n")
-    sample_store.commit()
+    db.flush()
     assert record.log == "caf\u00e9 \ufffd\n"
 
 
-def test_probe_record_with_nul_characters(mirrors, sample_store):
+def test_probe_record_with_nul_characters(mirrors, db):
     """A log with NUL characters (a hostile server's answer) is stored on
     both backends and read back the same, NULs replaced."""
     mirror = mirrors["valid-mirror"]
     record = mirror.newProbeRecord(b"before\x00after\n")
     other = mirror.newProbeRecord("text\x00nul")
-    sample_store.commit()
-    sample_store.invalidate()
+    db.flush()
+    db.invalidate()
     assert record.log == "before\ufffdafter\n"
     assert other.log == "text\ufffdnul"
 
 
-def test_probe_record_dates(mirrors, sample_store):
+def test_probe_record_dates(mirrors, db):
     """A date with a zone is stored as UTC; records come newest first, and
     destroySelf removes one."""
     mirror = mirrors["valid-mirror"]
@@ -350,68 +359,68 @@ def test_probe_record_dates(mirrors, sample_store):
     first = mirror.newProbeRecord("first", datetime(2024, 1, 1, 12,
                                                     tzinfo=plus_two))
     second = mirror.newProbeRecord("second", datetime(2024, 1, 2))
-    sample_store.commit()
+    db.flush()
     assert first.date_created == datetime(2024, 1, 1, 10)
     assert list(mirror.probe_records) == [second, first]
     assert mirror.last_probe_record == second
     second.destroySelf()
-    sample_store.commit()
+    db.flush()
     assert list(mirror.probe_records) == [first]
     first.destroySelf()
     assert mirror.last_probe_record is None
-    assert sample_store.find(
+    assert db.find(
         MirrorProbeRecord, distribution_mirror_id=mirror.id).count() == 0
 
 
 # Enabling and disabling.
 
-def test_disable_without_notifying(mirrors, sample_store):
+def test_disable_without_notifying(mirrors, db):
     """disable(notify_owner=False) disables the mirror and queues no
     mail."""
     mirror = mirrors["valid-mirror"]
-    before = outbox_count(sample_store)
+    before = outbox_count(db)
     mirror.disable(notify_owner=False)
-    sample_store.commit()
+    db.flush()
     assert mirror.enabled is False
     assert mirror.date_disabled_notified is None
-    assert outbox_count(sample_store) == before
+    assert outbox_count(db) == before
 
 
-def test_disable_notifies_and_enable_forgets(mirrors, sample_store):
+def test_disable_notifies_and_enable_forgets(mirrors, db):
     """disable() queues one message per recipient and records when;
     enable() enables the mirror and clears that date."""
     mirror = mirrors["archive-404-mirror"]
     mirror.newProbeRecord("GET dists/ -> 404\n")
     mirror.disable()
-    sample_store.commit()
+    db.flush()
     assert mirror.enabled is False
     assert mirror.date_disabled_notified is not None
-    messages = [m.as_message() for m in sample_store.find(OutboxMessage)]
+    messages = [m.as_message() for m in db.find(OutboxMessage)]
     assert sorted(m["To"] for m in messages) == [
         "Foo Bar <foo.bar@example.com>",
         "Mark Shuttleworth <mark@example.com>"]
     assert all("GET dists/ -> 404" in m.get_content() for m in messages)
     mirror.enable()
-    sample_store.commit()
+    db.flush()
     assert mirror.enabled is True
     assert mirror.date_disabled_notified is None
 
 
-def test_disable_quotes_given_log(mirrors, sample_store):
+def test_disable_quotes_given_log(mirrors, db):
     """A log given to disable() is quoted instead of the last probe's."""
     mirror = mirrors["unreachable-mirror"]
     mirror.disableAndNotifyOwner(log="the given log\n")
-    messages = [m.as_message() for m in sample_store.find(OutboxMessage)]
+    messages = [m.as_message() for m in db.find(OutboxMessage)]
     assert messages
     for message in messages:
         assert "the given log" in message.get_content()
         assert "did not answer" not in message.get_content()
 
 
-def test_disable_without_any_log(mirrors, sample_store):
+def test_disable_without_any_log(mirrors, db):
     """A mirror never probed is reported with an empty log."""
     mirrors["valid-mirror"].disable()
-    messages = [m.as_message() for m in sample_store.find(OutboxMessage)]
+    messages = [m.as_message() for m in db.find(OutboxMessage)]
     assert messages
     assert all("(the log is empty)" in m.get_content() for m in messages)
 

@@ -8,16 +8,20 @@ from mirrorkeeper.errors import (
     DuplicateError, InvalidValueError, NotFoundError)
 from mirrorkeeper.interfaces.person import IPersonSet
 from mirrorkeeper.model.person import Person
+from tests.rollback_stores import (  # noqa: F401
+    rollback_sample_store, rollback_store,
+    shared_empty_store, shared_sample_store)
 
 
 @pytest.fixture
-def people(store):
+def people(rollback_store):
     return getUtility(IPersonSet)
 
 
-def test_new_person(people, store):
+def test_new_person(store):
     """A new person has a validated name, a display name, is no team and
     has the address given, preferred; all survive a commit."""
+    people = getUtility(IPersonSet)
     person = people.new("jane", "Jane Doe", " Jane@Example.COM ")
     store.commit()
     found = people["jane"]
@@ -38,30 +42,30 @@ def test_new_person_without_email(people):
     assert person.recipients() == []
 
 
-def test_duplicate_name(people, store):
+def test_duplicate_name(people, rollback_store):
     """A taken name is a DuplicateError naming it, and adds nobody."""
     people.new("jane", "Jane Doe")
     with pytest.raises(DuplicateError, match="the name jane is already taken"):
         people.new("jane", "Another Jane")
-    assert store.find(Person, Person.name == "jane").count() == 1
+    assert rollback_store.find(Person, Person.name == "jane").count() == 1
 
 
-def test_invalid_name(people, store):
+def test_invalid_name(people, rollback_store):
     """An invalid name is an InvalidValueError naming it, and adds nobody."""
     with pytest.raises(InvalidValueError, match="invalid name 'Jane Doe'"):
         people.new("Jane Doe", "Jane Doe")
-    assert store.find(Person).count() == 0
+    assert rollback_store.find(Person).count() == 0
 
 
-def test_invalid_email_adds_nobody(people, store):
+def test_invalid_email_adds_nobody(people, rollback_store):
     """A person whose address is invalid is not registered."""
     with pytest.raises(InvalidValueError, match="invalid email address"):
         people.new("jane", "Jane Doe", "not-an-address")
     assert people.getByName("jane") is None
-    assert store.find(Person).count() == 0
+    assert rollback_store.find(Person).count() == 0
 
 
-def test_duplicate_email_adds_nobody(people, store):
+def test_duplicate_email_adds_nobody(people, rollback_store):
     """An address already registered, in any case, is a DuplicateError,
     and the second person is not registered."""
     people.new("jane", "Jane Doe", "jane@example.com")
@@ -69,7 +73,7 @@ def test_duplicate_email_adds_nobody(people, store):
                        match="jane@example.com is already registered"):
         people.new("janet", "Janet", "JANE@example.com")
     assert people.getByName("janet") is None
-    assert store.find(Person).count() == 1
+    assert rollback_store.find(Person).count() == 1
 
 
 def test_add_email_first_is_preferred(people):
@@ -194,7 +198,7 @@ def test_recipients_of_teams_in_a_cycle(people):
     assert second.recipients() == [("Adam", "adam@example.com")]
 
 
-def test_sample_people(sample_store):
+def test_sample_people(rollback_sample_store):
     """The sample mirror admins team has Mark and Foo Bar, and mail to it
     goes to both."""
     people = getUtility(IPersonSet)

@@ -46,7 +46,8 @@ def test_default_port_dropped(url, scheme, expected):
 @pytest.mark.parametrize("url, scheme, expected", [
     ("http://example.org:8080/ubuntu", "http",
      "http://example.org:8080/ubuntu/"),
-    ("http://example.org:443/ubuntu", "http", "http://example.org:443/ubuntu/"),
+    ("http://example.org:443/ubuntu", "http",
+     "http://example.org:443/ubuntu/"),
     ("https://example.org:80/", "https", "https://example.org:80/"),
 ])
 def test_other_port_kept(url, scheme, expected):
