@@ -44,8 +44,9 @@ def names(mirrors):
 # Distributions and series.
 
 def test_distribution_set(rollback_sample_store):
-    """Distributions are found by name, listed by name, and a taken name or
-    an unknown one is an error naming it."""
+    """Distributions are found by name, listed by name, a taken name or an
+    unknown one is an error naming it, and one without mirror support takes
+    no mirror."""
     distributions = getUtility(IDistributionSet)
     people = getUtility(IPersonSet)
     debian = distributions.new("debian", "Debian", "Debian GNU/Linux",
@@ -60,6 +61,12 @@ def test_distribution_set(rollback_sample_store):
     with pytest.raises(DuplicateError,
                        match="a distribution called ubuntu exists"):
         distributions.new("ubuntu", "U", "U", people["mark"], people["mark"])
+    without = distributions.new("nomirrors", "No Mirrors", "No Mirrors",
+                                people["mark"], people["mark"],
+                                supports_mirrors=False)
+    with pytest.raises(InvalidValueError,
+                       match="No Mirrors does not support mirrors"):
+        register(without)
 
 
 def test_series_newest_version_first(ubuntu):
