@@ -1,0 +1,376 @@
+"""Choosing mirrors for a client: pure functions over a loaded snapshot.
+
+Nothing here reads a file, a socket or the clock: index_snapshot() turns a
+snapshot dict (see mirrorkeeper.publish.snapshot) into a MirrorIndex once
+per snapshot, and select() answers each request from it, with a random
+number generator it is given (so that tests seed it).
+
+The order of a list, as MirrorManager's (seed 003) with what mirrorkeeper
+adds:
+
+1. mirrors one of whose netblocks holds the client's address, the most
+   specific netblock first;
+2. mirrors in the client's autonomous system that serve it (asn_clients);
+3. mirrors in the client's country (or the country= asked for);
+4. the other mirrors of that country's continent (a country's continent
+   may be overridden, as MirrorManager's CountryContinentRedirect puts
+   Israel in Europe);
+5. the rest of the world, only when fewer than `minimum` were found.
+
+Within each group the order is a bandwidth-weighted random shuffle: a
+1 Gbps mirror comes first a hundred times as often as a 10 Mbps one.
+
+Only mirrors carrying the content at the freshness threshold or better
+count.  A private mirror reaches only clients in its netblocks (or its
+ASN, with asn_clients).  A mirror with countries_allowed reaches only
+clients of those countries, unless a netblock of its own holds them.  An
+IPv6 client gets only mirrors known to have an IPv6 address (has_ipv6
+true); an IPv4 client gets every mirror not known to lack IPv4 (has_ipv4
+false): a host the prober has not resolved yet (None) is assumed to have
+IPv4, as nearly every host has, and not IPv6, which is what IPv6 users
+asked for.
+"""
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from mirrorkeeper.enums import MirrorFreshness
+
+# Preference among a mirror's URLs when the request names no protocol.
+DEFAULT_PROTOCOLS = ("https", "http")
+PROTOCOLS = ("https", "http", "ftp", "rsync")
+UNKNOWN = MirrorFreshness.UNKNOWN.value
+
+
+class UnknownContent(ValueError):
+    """The request names content the snapshot does not know; `valid` is
+    the list of what it does know, for the 404 body."""
+
+    def __init__(self, message, valid):
+        ValueError.__init__(self, message)
+        self.valid = valid
+
+
+@dataclass(frozen=True, slots=True)
+class Mirror:
+    """A published mirror, as selection sees it."""
+
+    index: int
+    name: str
+    urls: dict
+    country: str
+    continent: str
+    bandwidth: int
+    private: bool = False
+    asn: int = None
+    asn_clients: bool = False
+    netblocks: tuple = ()
+    countries_allowed: frozenset = frozenset()
+    has_ipv4: bool = None
+    has_ipv6: bool = None
+
+    def url(self, protocols):
+        """The mirror's base URL for the first of `protocols` it serves,
+        or None."""
+        for protocol in protocols:
+            url = self.urls.get(protocol)
+            if url:
+                return url
+        return None
+
+    def reachable_by(self, version):
+        """Whether a client of IP `version` (4 or 6) can reach it."""
+        if version == 6:
+            return self.has_ipv6 is True
+        return self.has_ipv4 is not False
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who asks: its address (an ipaddress object), and what GeoIP told of
+    it (None when unknown)."""
+
+    address: object
+    country: str = None
+    asn: int = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """What is asked.  `content` is a content key (see content_key());
+    `country` overrides the client's ("global" for the whole world);
+    `strict_country` gives that country's mirrors only (the per-country
+    lists); `protocols` are acceptable protocols, preferred first."""
+
+    content: tuple
+    country: str = None
+    strict_country: bool = False
+    protocols: tuple = DEFAULT_PROTOCOLS
+
+
+@dataclass(frozen=True)
+class Choice:
+    mirror: Mirror
+    url: str
+    group: str
+
+
+@dataclass
+class MirrorIndex:
+    """A snapshot made ready for select(): read-only once built."""
+
+    serial: int
+    generated: str
+    mirrors: list
+    # {content key: frozenset of mirror indexes fresh enough}
+    carriers: dict
+    # {content key: [mirror indexes]}, in snapshot order, for the world
+    carriers_list: dict
+    by_country: dict
+    by_continent: dict
+    # [(version, network int, mask int, prefix length, mirror index)],
+    # most specific first
+    netblocks: list
+    by_asn: dict
+    continents: dict
+    # {(repo name, arch): repository dict}; {path: repository dict}
+    repositories: dict
+    repositories_by_path: dict
+    files: dict
+    series: list = field(default_factory=list)
+
+    def continent_of(self, country):
+        return self.continents.get(country)
+
+
+def _combine(worst, value):
+    """overall_freshness, one value at a time: the worst known value, or
+    UNKNOWN when none is known."""
+    if worst is None or worst == UNKNOWN:
+        return value
+    if value == UNKNOWN:
+        return worst
+    return max(worst, value)
+
+
+def _parse_netblock(text):
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+    return (network.version, int(network.network_address),
+            int(network.netmask), network.prefixlen)
+
+
+def index_snapshot(snapshot, threshold=MirrorFreshness.ONEDAYBEHIND,
+                   continent_overrides=None):
+    """The MirrorIndex of a snapshot dict: which mirrors carry each content
+    key at `threshold` or fresher, mirrors by country, continent, ASN and
+    netblock.  `continent_overrides` is {country code: continent code}."""
+    limit = MirrorFreshness(threshold).value
+    continents = dict(snapshot["continents"])
+    continents.update(continent_overrides or {})
+    places = snapshot["places"]
+    repositories = snapshot["repositories"]
+    mirrors, carriers_list = [], {}
+    by_country, by_continent, by_asn, netblocks = {}, {}, {}, []
+    for position, data in enumerate(snapshot["mirrors"]):
+        blocks = tuple(filter(None, map(_parse_netblock,
+                                        data.get("netblocks", ()))))
+        continent = continents.get(data["country"], data["continent"])
+        mirror = Mirror(
+            position, data["name"], data["urls"], data["country"],
+            continent, max(1, int(data["bandwidth"] or 1)),
+            bool(data.get("private")), data.get("asn"),
+            bool(data.get("asn_clients")), blocks,
+            frozenset(data.get("countries_allowed") or ()),
+            data.get("has_ipv4"), data.get("has_ipv6"))
+        mirrors.append(mirror)
+        for key, value in _content_freshness(data, places,
+                                             repositories).items():
+            if value <= limit:
+                carriers_list.setdefault(key, []).append(position)
+        by_country.setdefault(mirror.country, []).append(position)
+        by_continent.setdefault(continent, []).append(position)
+        if mirror.asn is not None and mirror.asn_clients:
+            by_asn.setdefault(mirror.asn, []).append(position)
+        for version, network, mask, prefix in blocks:
+            netblocks.append((version, network, mask, prefix, position))
+    netblocks.sort(key=lambda block: -block[3])
+    # Every content the snapshot knows is a key, even if no mirror carries
+    # it fresh enough: that is an empty list, not a 404.
+    for place in places:
+        for key in _place_keys(place):
+            carriers_list.setdefault(key, [])
+    for repository in repositories:
+        carriers_list.setdefault(
+            ("repo", repository["name"], repository["arch"]), [])
+    carriers_list.setdefault(("archive",), [])
+    return MirrorIndex(
+        serial=snapshot["serial"], generated=snapshot["generated"],
+        mirrors=mirrors,
+        carriers={key: frozenset(value)
+                  for key, value in carriers_list.items()},
+        carriers_list=carriers_list, by_country=by_country,
+        by_continent=by_continent, netblocks=netblocks, by_asn=by_asn,
+        continents=continents,
+        repositories={(r["name"], r["arch"]): r for r in repositories},
+        repositories_by_path={r["path"]: r for r in repositories},
+        files=snapshot.get("files", {}),
+        series=sorted({place[0] for place in places}))
+
+
+def _place_keys(place):
+    series, arch = place[0], place[1]
+    return (("archive",), ("archive", series), ("archive", series, arch))
+
+
+def _content_freshness(data, places, repositories):
+    """{content key: freshness value} of one mirror's records."""
+    worst = {}
+    for value, indexes in data.get("archive", {}).items():
+        value = int(value)
+        for index in indexes:
+            for key in _place_keys(places[index]):
+                worst[key] = _combine(worst.get(key), value)
+    for value, indexes in data.get("repositories", {}).items():
+        value = int(value)
+        for index in indexes:
+            repository = repositories[index]
+            key = ("repo", repository["name"], repository["arch"])
+            worst[key] = _combine(worst.get(key), value)
+    up = MirrorFreshness.UP.value
+    for series, flavour in data.get("cdimages", ()):
+        for key in (("cdimage",), ("cdimage", series),
+                    ("cdimage", series, flavour)):
+            worst[key] = up
+    return worst
+
+
+def content_key(index, kind, series=None, arch=None, flavour=None,
+                repo=None):
+    """The content key of a request, or UnknownContent naming the valid
+    values.  `kind` is "archive" (optionally a series, and an arch of it),
+    "cdimage" (optionally a series and flavour) or "repo" (repo and arch,
+    both required)."""
+    if kind == "repo":
+        if (repo, arch) in index.repositories:
+            return ("repo", repo, arch)
+        valid = sorted("repo=%s&arch=%s" % key for key in index.repositories)
+        raise UnknownContent("unknown repository repo=%s&arch=%s"
+                             % (repo, arch), valid)
+    key = tuple(part for part in (kind, series, arch if kind == "archive"
+                                  else flavour) if part)
+    if key in index.carriers:
+        return key
+    valid = sorted(
+        "/".join(k[1:]) for k in index.carriers if k[0] == kind and len(k) > 1)
+    raise UnknownContent("unknown %s content %s" % (
+        kind, "/".join(key[1:]) or "(none)"), valid)
+
+
+def content_for_path(index, path):
+    """The content key a file path of the archive belongs to, for
+    redirects: an RPM repository's files its repository; dists/SUITE/...
+    that suite's series (and binary-ARCH's arch); anything else the
+    archive as a whole."""
+    parts = [part for part in path.split("/") if part]
+    for end in range(len(parts), 0, -1):
+        repository = index.repositories_by_path.get("/".join(parts[:end]))
+        if repository is not None:
+            return ("repo", repository["name"], repository["arch"])
+    if len(parts) > 2 and parts[0] == "dists":
+        series = parts[1].split("-")[0]
+        for part in parts[2:]:
+            if part.startswith("binary-"):
+                key = ("archive", series, part[len("binary-"):])
+                if key in index.carriers:
+                    return key
+        if ("archive", series) in index.carriers:
+            return ("archive", series)
+    return ("archive",)
+
+
+def weighted_shuffle(mirrors, rng):
+    """`mirrors` in a random order in which each comes first with a
+    probability proportional to its bandwidth (Efraimidis and Spirakis'
+    weighted sampling without replacement)."""
+    return sorted(mirrors,
+                  key=lambda mirror: -rng.random() ** (1.0 / mirror.bandwidth))
+
+
+def _in_netblock(mirror, version, address):
+    for block_version, network, mask, _ in mirror.netblocks:
+        if block_version == version and address & mask == network:
+            return True
+    return False
+
+
+def select(index, client, request, rng, minimum=5):
+    """The Choices for `client` asking `request`, best first.
+
+    `index` is a MirrorIndex, `client` a Client, `request` a Request,
+    `rng` a random.Random; fewer than `minimum` mirrors from the client's
+    network, country and continent bring in the rest of the world.  An
+    empty list means no mirror qualifies (the caller may offer its
+    fallback list).  KeyError if the request's content key is not one of
+    the index's (content_key() checks that first)."""
+    eligible = index.carriers[request.content]
+    version = client.address.version
+    address = int(client.address)
+    mirrors = index.mirrors
+    protocols = request.protocols
+    chosen, taken = [], set()
+
+    def usable(position):
+        mirror = mirrors[position]
+        return (position in eligible and position not in taken
+                and mirror.reachable_by(version)
+                and mirror.url(protocols) is not None)
+
+    def public(mirror):
+        return not mirror.private and (
+            not mirror.countries_allowed or
+            client.country in mirror.countries_allowed)
+
+    def add(group, positions):
+        for mirror in weighted_shuffle([mirrors[p] for p in positions], rng):
+            chosen.append(Choice(mirror, mirror.url(protocols), group))
+            taken.add(mirror.index)
+
+    # 1. Netblocks, most specific first (index.netblocks is sorted so).
+    prefix, group = None, []
+    for block_version, network, mask, length, position in index.netblocks:
+        if block_version != version or address & mask != network:
+            continue
+        if length != prefix:
+            add("netblock", group)
+            prefix, group = length, []
+        if usable(position) and position not in group:
+            group.append(position)
+    add("netblock", group)
+    # 2. The client's autonomous system.
+    if client.asn is not None:
+        add("asn", [p for p in index.by_asn.get(client.asn, ())
+                    if usable(p) and (
+                        not mirrors[p].countries_allowed or
+                        client.country in mirrors[p].countries_allowed)])
+    # 3, 4, 5. Country, continent, world.
+    country = request.country or client.country
+    if country == "global":
+        add("world", [p for p in index.carriers_list[request.content]
+                      if usable(p) and public(mirrors[p])])
+        return chosen
+    if country:
+        add("country", [p for p in index.by_country.get(country, ())
+                        if usable(p) and public(mirrors[p])])
+        if request.strict_country:
+            return chosen
+        continent = index.continent_of(country)
+        if continent:
+            add("continent", [p for p in index.by_continent.get(
+                continent, ()) if usable(p) and public(mirrors[p])])
+    if len(chosen) < minimum:
+        add("world", [p for p in index.carriers_list[request.content]
+                      if usable(p) and public(mirrors[p])])
+    return chosen
