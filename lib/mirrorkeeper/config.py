@@ -23,6 +23,23 @@ default.  MIRRORKEEPER_DATABASE overrides ``[database] uri``.
     lock_file = var/distributionmirror-prober.lock
     keep_probe_records_days = 30
     ca_file =
+
+    [publication]
+    snapshot_path = var/mirrorlist-snapshot.json
+    lock_file = var/generate-mirrorlist-snapshot.lock
+    include_unofficial = false
+    include_mirrors =
+    listen = tcp:8080:interface=127.0.0.1
+    freshness_threshold = onedaybehind
+    minimum_mirrors = 5
+    continent_overrides =
+    geoip_database =
+    asn_database =
+    trusted_proxies =
+    allow_ip_parameter = false
+    fallback_urls =
+    reload_interval = 5
+    statistics_dir = var/mirrorlist-statistics
 """
 
 import configparser
@@ -49,6 +66,35 @@ DEFAULTS = {
         "lock_file": "var/distributionmirror-prober.lock",
         "keep_probe_records_days": "30",
         "ca_file": "",
+    },
+    # The mirror list snapshot and its daemon (mirrorkeeper.publish).
+    "publication": {
+        "snapshot_path": "var/mirrorlist-snapshot.json",
+        "lock_file": "var/generate-mirrorlist-snapshot.lock",
+        # Beyond official mirrors: reviewed unofficial ones, and mirrors
+        # named one by one (space-separated).
+        "include_unofficial": "false",
+        "include_mirrors": "",
+        "listen": "tcp:8080:interface=127.0.0.1",
+        # The stalest content a list may offer.
+        "freshness_threshold": "onedaybehind",
+        # Fewer mirrors than this near the client and the world is added.
+        "minimum_mirrors": "5",
+        # Country-to-continent overrides, e.g. "IL:EU" (space-separated).
+        "continent_overrides": "",
+        # MaxMind-format databases (GeoLite2-Country, GeoLite2-ASN); one
+        # file may carry both.
+        "geoip_database": "",
+        "asn_database": "",
+        # Addresses (or networks) whose X-Forwarded-For is believed.
+        "trusted_proxies": "",
+        # Whether ?ip= may name the client (for debugging lists).
+        "allow_ip_parameter": "false",
+        # Base URLs offered when no mirror qualifies (space-separated).
+        "fallback_urls": "",
+        # Seconds between looks at the snapshot file's modification time.
+        "reload_interval": "5",
+        "statistics_dir": "var/mirrorlist-statistics",
     },
 }
 

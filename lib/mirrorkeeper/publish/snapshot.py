@@ -1,0 +1,331 @@
+"""The mirror list snapshot: what the publication daemons know, built from
+the database and written to one file.
+
+The daemons never touch the database (they are stateless replicas behind
+any load balancer, see the design's "Scale-out"): cron runs
+cronscripts/generate-mirrorlist-snapshot.py, which calls build_snapshot()
+and write_snapshot(); each daemon reads the file with read_snapshot() when
+it changes.
+
+The file is JSON, written to a temporary file beside its final name and
+renamed over it, so that a reader sees the old snapshot or the new one,
+never half of one.  A snapshot is never changed once written; each has a
+serial one above the previous one's.  Its top level:
+
+``format``
+    FORMAT, the version of this layout; readers refuse other versions.
+``serial``, ``generated``
+    The snapshot's number and when it was built (ISO 8601, UTC).
+``distribution``
+    The distribution's name.
+``continents``
+    {country code: continent code} of every country.
+``places``
+    [[series, arch, component, pocket], ...]: the archive places some
+    mirror carries; arch is "source" for sources, pocket a lower-case
+    pocket name ("release", "updates"...).
+``repositories``
+    [{"name", "path", "arch", "version"}, ...]: the master's RPM
+    repositories (repository_name() says how a name is made).
+``files``
+    {path: [details, ...]}: the master's control files (Release,
+    InRelease, repodata/repomd.xml), newest version first and at most
+    FILE_VERSIONS of them; details are {"size", "timestamp" (POSIX
+    seconds), "md5", "sha1", "sha256", "sha512"}.  Metalinks take the
+    newest as the file and the older ones as alternates.
+``mirrors``
+    One object per published mirror: ``id``, ``name``, ``urls``
+    ({scheme: base URL}), ``country``, ``continent``, ``bandwidth`` (Mbps),
+    ``private``, ``internet2``, ``asn``, ``asn_clients``, ``netblocks``,
+    ``countries_allowed``, ``has_ipv4``, ``has_ipv6`` (true, false, or
+    null when the prober has not resolved the host), ``content``
+    ("archive" or "cdimage"), ``freshness`` (the overall MirrorFreshness
+    value), and what it carries, each grouped by freshness value so that
+    a thousand mirrors' records stay small: ``archive`` {freshness:
+    [index into places]}, ``repositories`` {freshness: [index into
+    repositories]}, ``cdimages`` [[series, flavour], ...].
+
+A mirror is published when it is enabled, not paused by its owner, and
+official, or unofficial but allowed by the policy (PublicationPolicy).
+RPM repository content comes from mirror_rpm_repository (schema patch
+0004); the master's file details from the scanner's master_file_detail
+history (patch 0003).
+"""
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+
+from mirrorkeeper.enums import (
+    MirrorContent, MirrorFreshness, MirrorSpeed, MirrorStatus,
+    PackagePublishingPocket)
+from mirrorkeeper.errors import MirrorKeeperError
+from mirrorkeeper.freshness import overall_freshness
+from mirrorkeeper.timeutil import utcnow
+
+FORMAT = 1
+
+# Versions of each control file kept: the newest and two alternates, which
+# is what MirrorManager's metalinks carry and enough for a mirror a day or
+# two behind to be accepted by dnf.
+FILE_VERSIONS = 3
+
+_SCHEMES = ("http", "https", "ftp", "rsync")
+_POCKETS = {pocket.value: pocket.name.lower()
+            for pocket in PackagePublishingPocket}
+_CONTENT = {MirrorContent.ARCHIVE.value: "archive",
+            MirrorContent.RELEASE.value: "cdimage"}
+
+
+class SnapshotError(MirrorKeeperError):
+    """A snapshot file is missing, unreadable or of another format."""
+
+
+@dataclass(frozen=True)
+class PublicationPolicy:
+    """Which mirrors a snapshot publishes beyond the official ones."""
+
+    # Publish reviewed unofficial mirrors too (a distribution without a
+    # review process); pending and broken ones never are.
+    include_unofficial: bool = False
+    # Names of mirrors published whatever their status.
+    include_mirrors: frozenset = field(default_factory=frozenset)
+
+    @classmethod
+    def from_config(cls, config):
+        names = config.get("publication", "include_mirrors").split()
+        return cls(config.getboolean("publication", "include_unofficial"),
+                   frozenset(names))
+
+
+def repository_name(path):
+    """The name dnf asks for a repository by (repo=): its path without the
+    architecture and the trailing 'os', lower case, joined by '-'.
+    'releases/40/Everything/x86_64/os' is 'releases-40-everything'."""
+    from mirrorkeeper.archive.rpm import RPM_ARCHES
+    parts = [part for part in path.split("/")
+             if part and part not in RPM_ARCHES and part != "os"]
+    return re.sub(r"[^a-z0-9._-]+", "-", "-".join(parts).lower()) or "root"
+
+
+def _bool(value):
+    return None if value is None else bool(value)
+
+
+def _timestamp(date):
+    from calendar import timegm
+    return timegm(date.utctimetuple())
+
+
+def build_snapshot(store, distribution, policy=PublicationPolicy(),
+                   serial=1, now=None):
+    """The snapshot (a dict, laid out as the module docstring says) of
+    `distribution`'s published mirrors, read from `store` in a few queries
+    (raw rows, not Storm objects: a thousand mirrors with hundreds of
+    records each are read in seconds)."""
+    now = now or utcnow()
+    continents = dict(store.execute(
+        "SELECT country.iso3166code2, continent.code FROM country "
+        "JOIN continent ON continent.id = country.continent"))
+    mirrors = _read_mirrors(store, distribution.id, policy)
+    by_id = {mirror["id"]: mirror for mirror in mirrors}
+    places = _read_archive(store, by_id)
+    repositories = _read_repositories(store, distribution.id, by_id)
+    for row in store.execute(
+            "SELECT m.distribution_mirror, s.name, m.flavour "
+            "FROM mirror_cd_image_distro_series m "
+            "JOIN distro_series s ON s.id = m.distro_series "
+            "ORDER BY m.id"):
+        if row[0] in by_id:
+            by_id[row[0]]["cdimages"].append([row[1], row[2]])
+    for mirror in mirrors:
+        mirror["freshness"] = _overall(mirror)
+        for key in ("archive", "repositories"):
+            mirror[key] = {str(value): sorted(indexes) for value, indexes
+                           in sorted(mirror[key].items())}
+    return {
+        "format": FORMAT,
+        "serial": serial,
+        "generated": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "distribution": distribution.name,
+        "continents": continents,
+        "places": places,
+        "repositories": repositories,
+        "files": _read_files(store, distribution.id),
+        "mirrors": mirrors,
+    }
+
+
+def _read_mirrors(store, distribution_id, policy):
+    rows = store.execute(
+        "SELECT m.id, m.name, m.http_base_url, m.https_base_url, "
+        "m.ftp_base_url, m.rsync_base_url, m.bandwidth_mbps, m.speed, "
+        "m.private, m.internet2, m.asn, m.asn_clients, m.has_ipv4, "
+        "m.has_ipv6, m.content, m.status, m.official_candidate, "
+        "c.iso3166code2, k.code "
+        "FROM distribution_mirror m "
+        "JOIN country c ON c.id = m.country "
+        "JOIN continent k ON k.id = c.continent "
+        "WHERE m.distribution = ? AND m.enabled = ? AND m.owner_paused = ? "
+        "ORDER BY m.name", (distribution_id, True, False))
+    mirrors = []
+    for (mirror_id, name, http, https, ftp, rsync, bandwidth, speed,
+         private, internet2, asn, asn_clients, has_ipv4, has_ipv6, content,
+         status, official_candidate, country, continent) in rows:
+        official = bool(official_candidate) and \
+            status == MirrorStatus.OFFICIAL.value
+        if not (official or name in policy.include_mirrors or (
+                policy.include_unofficial and
+                status == MirrorStatus.UNOFFICIAL.value)):
+            continue
+        urls = {scheme: url for scheme, url in
+                zip(_SCHEMES, (http, https, ftp, rsync)) if url}
+        if bandwidth is None:
+            bandwidth = max(1, int(MirrorSpeed(speed).mbps))
+        mirrors.append({
+            "id": mirror_id, "name": name, "urls": urls,
+            "country": country, "continent": continent,
+            "bandwidth": bandwidth, "private": bool(private),
+            "internet2": bool(internet2), "asn": asn,
+            "asn_clients": bool(asn_clients), "netblocks": [],
+            "countries_allowed": [], "has_ipv4": _bool(has_ipv4),
+            "has_ipv6": _bool(has_ipv6),
+            "content": _CONTENT[content], "archive": {},
+            "repositories": {}, "cdimages": []})
+    by_id = {mirror["id"]: mirror for mirror in mirrors}
+    for mirror_id, netblock in store.execute(
+            "SELECT distribution_mirror, netblock FROM mirror_netblock "
+            "ORDER BY id"):
+        if mirror_id in by_id:
+            by_id[mirror_id]["netblocks"].append(netblock)
+    for mirror_id, country in store.execute(
+            "SELECT a.distribution_mirror, c.iso3166code2 "
+            "FROM mirror_country_allowed a "
+            "JOIN country c ON c.id = a.country ORDER BY a.id"):
+        if mirror_id in by_id:
+            by_id[mirror_id]["countries_allowed"].append(country)
+    return mirrors
+
+
+def _read_archive(store, by_id):
+    """Fill each mirror's "archive" and return the places list."""
+    places, place_index = [], {}
+    binary = store.execute(
+        "SELECT m.distribution_mirror, s.name, a.architecture_tag, c.name, "
+        "m.pocket, m.freshness FROM mirror_distro_arch_series m "
+        "JOIN distro_arch_series a ON a.id = m.distro_arch_series "
+        "JOIN distro_series s ON s.id = a.distro_series "
+        "JOIN component c ON c.id = m.component")
+    source = store.execute(
+        "SELECT m.distribution_mirror, s.name, 'source', c.name, "
+        "m.pocket, m.freshness FROM mirror_distro_series_source m "
+        "JOIN distro_series s ON s.id = m.distro_series "
+        "JOIN component c ON c.id = m.component")
+    for rows in (binary, source):
+        for mirror_id, series, arch, component, pocket, freshness in rows:
+            mirror = by_id.get(mirror_id)
+            if mirror is None:
+                continue
+            place = (series, arch, component, _POCKETS[pocket])
+            index = place_index.get(place)
+            if index is None:
+                index = place_index[place] = len(places)
+                places.append(list(place))
+            mirror["archive"].setdefault(freshness, []).append(index)
+    return places
+
+
+def _read_repositories(store, distribution_id, by_id):
+    """Fill each mirror's "repositories" and return the repository list."""
+    repositories, index_of = [], {}
+    for repo_id, path, arch, version in store.execute(
+            "SELECT id, path, arch, version FROM rpm_repository "
+            "WHERE distribution = ? AND date_removed IS NULL ORDER BY path",
+            (distribution_id,)):
+        index_of[repo_id] = len(repositories)
+        repositories.append({"name": repository_name(path), "path": path,
+                             "arch": arch or "noarch", "version": version})
+    for mirror_id, repo_id, freshness in store.execute(
+            "SELECT distribution_mirror, rpm_repository, freshness "
+            "FROM mirror_rpm_repository"):
+        mirror = by_id.get(mirror_id)
+        if mirror is not None and repo_id in index_of:
+            mirror["repositories"].setdefault(freshness, []).append(
+                index_of[repo_id])
+    return repositories
+
+
+def _read_files(store, distribution_id):
+    files = {}
+    for path, size, modified, md5, sha1, sha256, sha512 in store.execute(
+            "SELECT path, size, date_modified, md5, sha1, sha256, sha512 "
+            "FROM master_file_detail WHERE distribution = ? "
+            "ORDER BY path, date_first_seen DESC, id DESC",
+            (distribution_id,)):
+        versions = files.setdefault(path, [])
+        if len(versions) < FILE_VERSIONS:
+            if isinstance(modified, str):  # SQLite without type detection
+                from datetime import datetime
+                modified = datetime.fromisoformat(modified)
+            versions.append({"size": size, "timestamp": _timestamp(modified),
+                             "md5": md5, "sha1": sha1, "sha256": sha256,
+                             "sha512": sha512})
+    return files
+
+
+def _overall(mirror):
+    if mirror["content"] == "cdimage":
+        return (MirrorFreshness.UP if mirror["cdimages"]
+                else MirrorFreshness.UNKNOWN).value
+    values = list(mirror["archive"]) + list(mirror["repositories"])
+    return overall_freshness([MirrorFreshness(v) for v in values]).value
+
+
+def write_snapshot(snapshot, path):
+    """Write `snapshot` to `path` atomically: a temporary file in the same
+    folder, flushed to disk, then renamed over `path`.  Returns the size in
+    bytes."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    data = json.dumps(snapshot, separators=(",", ":"),
+                      sort_keys=True).encode("utf-8")
+    fd, temporary = tempfile.mkstemp(prefix=".snapshot-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return len(data)
+
+
+def read_snapshot(path):
+    """The snapshot dict in the file `path`, or SnapshotError."""
+    try:
+        with open(path, "rb") as f:
+            snapshot = json.loads(f.read())
+    except OSError as error:
+        raise SnapshotError("cannot read the snapshot %s: %s"
+                            % (path, error.strerror)) from None
+    except ValueError as error:
+        raise SnapshotError("the snapshot %s is not JSON: %s"
+                            % (path, error)) from None
+    if not isinstance(snapshot, dict) or snapshot.get("format") != FORMAT:
+        raise SnapshotError("the snapshot %s is not of format %d"
+                            % (path, FORMAT))
+    return snapshot
+
+
+def next_serial(path):
+    """One more than the serial of the snapshot at `path`, or 1."""
+    try:
+        return int(read_snapshot(path)["serial"]) + 1
+    except (SnapshotError, KeyError, TypeError, ValueError):
+        return 1

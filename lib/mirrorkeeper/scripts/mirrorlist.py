@@ -1,0 +1,66 @@
+"""The mirror list snapshot, as cron builds it.
+
+    cronscripts/generate-mirrorlist-snapshot.py [--distribution NAME]
+        [--output PATH] [--lock-file PATH]
+
+Reads the database and writes the snapshot the mirror list daemons serve
+(see mirrorkeeper.publish.snapshot), atomically; settings not given on the
+command line come from the [publication] section of the configuration.
+"""
+
+import sys
+import time
+
+from mirrorkeeper.publish.snapshot import (
+    PublicationPolicy, build_snapshot, next_serial, write_snapshot)
+from mirrorkeeper.scripts.base import MirrorKeeperScript
+from mirrorkeeper.scripts.commands.common import find_distribution
+
+
+class SnapshotScript(MirrorKeeperScript):
+    name = "generate-mirrorlist-snapshot"
+    description = ("Write the mirror list snapshot: every published mirror "
+                   "with its URLs, place, network and the freshness of "
+                   "what it carries, for the mirror list daemons.")
+
+    def add_my_options(self, parser):
+        parser.add_argument(
+            "--distribution", metavar="NAME",
+            help="the distribution (default: the only one, or the first "
+                 "by name)")
+        parser.add_argument(
+            "--output", metavar="PATH",
+            help="the snapshot file (default: [publication] snapshot_path)")
+        parser.add_argument(
+            "--lock-file", metavar="PATH",
+            help="the lock that keeps two runs apart (default: "
+                 "[publication] lock_file)")
+
+    def main(self):
+        config = self.config
+        self.lock(self.options.lock_file or
+                  config.get("publication", "lock_file"))
+        path = self.options.output or config.get("publication",
+                                                 "snapshot_path")
+        distribution = find_distribution(self.options.distribution)
+        started = time.monotonic()
+        snapshot = build_snapshot(
+            self.store, distribution, PublicationPolicy.from_config(config),
+            serial=next_serial(path))
+        size = write_snapshot(snapshot, path)
+        self.logger.info(
+            "Snapshot %d of %s: %d mirrors, %d RPM repositories, %d bytes, "
+            "written to %s in %.2f s.", snapshot["serial"],
+            distribution.name, len(snapshot["mirrors"]),
+            len(snapshot["repositories"]), size, path,
+            time.monotonic() - started)
+        # Nothing was written to the database.
+        self.store.rollback()
+
+
+def main(argv=None):
+    return SnapshotScript().run(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
