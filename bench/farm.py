@@ -1,7 +1,7 @@
 """The benchmark farm: every mirror of a world on loopback, one process per core.
 
-Each mirror listens on its own address (127.77.x.y, see bench.world) and the
-world's port, so the prober's per-host limit and its kept-alive connections
+Each mirror listens on its own address (127.77.x.y, see bench.world; the
+new host of a redirecting mirror on 127.78.x.y) and the world's port, so the prober's per-host limit and its kept-alive connections
 are per mirror, as on the Internet.  Mirror i is served by worker process
 i % workers; each worker runs its own reactor.  A worker answers from the
 world's behaviour table (`World.answer`), without any file on disk, after
@@ -69,7 +69,7 @@ def _worker_main(arguments):
 
     with open(arguments.world, encoding="utf-8") as f:
         world = World.from_json(f.read())
-    mine = [m for m in world.mirrors
+    mine = [m for m in world.hosts
             if m["index"] % arguments.workers == arguments.worker]
 
     class Worker:
@@ -103,15 +103,13 @@ def _worker_main(arguments):
 
         def answer(self, target):
             """The bytes answering a request for `target` (bytes)."""
-            response = self.answers.get(target)
+            status, location = world.answer(self.mirror,
+                                            target.decode("latin-1"))
+            if location is not None:
+                return _response(status, location)
+            response = self.answers.get(status)
             if response is None:
-                status, location = world.answer(
-                    self.mirror, target.decode("latin-1"))
-                response = _response(status, location)
-                # Redirect answers differ per path; the others are shared.
-                if status == 302:
-                    return response
-                self.answers[target] = response
+                response = self.answers[status] = _response(status)
             return response
 
     class MirrorProtocol(Protocol):

@@ -11,7 +11,8 @@ behaviour:
     partial      carries some series, architectures or components only
     slow         fresh, but every answer takes several times longer
     flaky        fresh, but about one request in seven answers 503
-    redirecting  answers every request with a 302 to a fresh mirror
+    redirecting  answers every request with a 302 to the same path on its
+                 new host (127.78.x.y), which serves a fresh mirror
     empty        answers 404 to everything
     refusing     nothing listens at its address: connections are refused
     dead         accepts connections and never answers
@@ -84,7 +85,8 @@ BEHAVIOURS = {
     "redirecting": 5, "empty": 4, "refusing": 5, "dead": 2,
 }
 BEHIND_LAGS = [1.0, 2.0, 4.0, 12.0, 30.0, 60.0, 200.0]
-SLOW_FACTOR = 5
+# A slow mirror answers in 100-150 ms wherever it is.
+SLOW_LATENCY = (0.100, 0.150)
 FLAKY_PERCENT = 15
 BANDWIDTHS = [(100, MirrorSpeed.S100M), (1000, MirrorSpeed.S1G),
               (10000, MirrorSpeed.S10G), (40000, MirrorSpeed.S40G)]
@@ -98,9 +100,13 @@ BASE_PATH = "/ubuntu/"
 LOOPBACK_PREFIX = "127.77"
 
 
-def mirror_address(index):
-    """The loopback address of mirror `index`: 127.77.x.y, one per mirror."""
-    return "%s.%d.%d" % (LOOPBACK_PREFIX, index // 250, index % 250 + 1)
+MOVED_PREFIX = "127.78"
+
+
+def mirror_address(index, prefix=LOOPBACK_PREFIX):
+    """The loopback address of mirror `index`: 127.77.x.y, one per mirror
+    (127.78.x.y for the new host of a redirecting mirror)."""
+    return "%s.%d.%d" % (prefix, index // 250, index % 250 + 1)
 
 
 def _weighted(rng, table):
@@ -126,7 +132,17 @@ class World:
         self.port = description["port"]
         self.mirrors = description["mirrors"]
         self.series = description["series"]
-        self._by_name = {m["name"]: m for m in self.mirrors}
+        # Every host the farm serves: the mirrors, and the new hosts the
+        # redirecting mirrors send their clients to.
+        self.hosts = list(self.mirrors)
+        for mirror in self.mirrors:
+            if mirror["behaviour"] == "redirecting":
+                self.hosts.append({
+                    "index": mirror["index"], "name": mirror["name"] +
+                    "-moved", "address": mirror["moved_to"],
+                    "latency": mirror["latency"], "behaviour": "fresh"})
+        self._by_name = {m["name"]: m for m in self.hosts}
+        self._by_address = {m["address"]: m for m in self.hosts}
         self._index_files()
 
     # Serialisation.
@@ -211,8 +227,8 @@ class World:
         if behaviour == "redirecting":
             path = target[len(BASE_PATH):] if target.startswith(BASE_PATH) \
                 else target.lstrip("/")
-            target_mirror = self._by_name[mirror["redirect_to"]]
-            return 302, self.base_url(target_mirror) + path
+            return 302, self.base_url(
+                self._by_address[mirror["moved_to"]]) + path
         if behaviour == "empty" or not target.startswith(BASE_PATH):
             return 404, None
         if behaviour == "flaky" and \
@@ -241,14 +257,9 @@ class World:
                 return status == 200
             rest = location.split("://", 1)[1]
             address = rest.split(":", 1)[0]
-            mirror = self._by_address()[address]
+            mirror = self._by_address[address]
             target = "/" + rest.split("/", 1)[1]
         return False
-
-    def _by_address(self):
-        if not hasattr(self, "_addresses"):
-            self._addresses = {m["address"]: m for m in self.mirrors}
-        return self._addresses
 
     def probed_places(self):
         """The places the prober asks a mirror about that has no records
@@ -364,9 +375,8 @@ def _netblocks(rng):
     return blocks
 
 
-def _generate_mirror(seed, index, series, earlier):
-    """Mirror `index`, from (seed, index) alone; `earlier` are the mirrors
-    before it (a redirecting mirror points at one of them)."""
+def _generate_mirror(seed, index, series):
+    """Mirror `index`, from (seed, index) alone."""
     rng = random.Random("%s:mirror:%d" % (seed, index))
     continent = _weighted(rng, {c: v[0] for c, v in CONTINENTS.items()})
     _, countries, (low, high) = CONTINENTS[continent]
@@ -389,7 +399,7 @@ def _generate_mirror(seed, index, series, earlier):
     if behaviour == "behind":
         mirror["lag_hours"] = rng.choice(BEHIND_LAGS)
     elif behaviour == "slow":
-        mirror["latency"] = round(mirror["latency"] * SLOW_FACTOR, 4)
+        mirror["latency"] = round(rng.uniform(*SLOW_LATENCY), 4)
     elif behaviour == "partial":
         names = [s["name"] for s in series]
         architectures = sorted({arch for s in series
@@ -407,11 +417,7 @@ def _generate_mirror(seed, index, series, earlier):
         mirror["carries"] = carries
         mirror["lag_hours"] = rng.choice([0.0, 0.0, 4.0])
     elif behaviour == "redirecting":
-        targets = [m["name"] for m in earlier if m["behaviour"] == "fresh"]
-        if targets:
-            mirror["redirect_to"] = rng.choice(targets)
-        else:
-            mirror["behaviour"] = "fresh"
+        mirror["moved_to"] = mirror_address(index, MOVED_PREFIX)
     return mirror
 
 
@@ -428,9 +434,8 @@ def generate_world(size="quick", mirrors=100, seed=1, port=8080, now=None,
     shape = dict(shape or ARCHIVE_SHAPE)
     series, uploads = _generate_archive(
         random.Random("%s:archive" % (seed,)), shape)
-    generated = []
-    for index in range(mirrors):
-        generated.append(_generate_mirror(seed, index, series, generated))
+    generated = [_generate_mirror(seed, index, series)
+                 for index in range(mirrors)]
     return World({
         "seed": seed, "size": size, "now": now.isoformat(), "port": port,
         "shape": shape, "series": series, "uploads": uploads,

@@ -1,0 +1,96 @@
+"""python -m bench [--size quick|large] [--only NAME]: run the benchmarks.
+
+Prints one line per figure, the reference beside it and their ratio;
+writes bench/results/<name>-<size>.json and the summary in bench/README.md.
+"""
+
+import argparse
+import sys
+import time
+from datetime import datetime, timezone
+
+from bench import prober
+from bench.report import Figure, machine, update_readme, write_results
+from bench.world import SIZES
+
+
+def scanner(size, log=print, keep=False, **ignored):
+    """bench/scanner.py (written for the scanner) as figures."""
+    from bench import scanner as scanner_benchmark
+
+    figures = []
+    for name, value, unit, reference in scanner_benchmark.run(size,
+                                                              keep=keep):
+        figure = Figure(name, value, unit, reference,
+                        "goal" if reference is not None else "")
+        log(figure.line("scanner "))
+        figures.append(figure)
+    return figures, {}
+
+
+# Every benchmark of issue 7, in pipeline order.  A benchmark is a function
+# run(size, seed=, keep=, profile=, log=) -> (figures, details).  Those whose
+# stage does not exist yet are hooks: None, with what they will measure.
+BENCHMARKS = [
+    ("scanner", scanner, ""),
+    ("prober", prober.run, ""),
+    ("mirrorlist", None, "wrk throughput and p99 of the mirrorlist daemon "
+     "vs nginx serving the same bytes statically (hook: the daemon is not "
+     "finished; add bench/mirrorlist.py with run() when it is)"),
+    ("web", None, "listing render time at 1,000 mirrors (hook: the web UI "
+     "does not exist yet; add bench/web.py with run() when it does)"),
+]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="quick")
+    parser.add_argument("--only", choices=[name for name, _, _ in
+                                           BENCHMARKS])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--mirrors", type=int, action="append",
+                        help="run at this K instead of the size's (may be "
+                        "repeated); results are not written")
+    parser.add_argument("--profile", action="store_true",
+                        help="run the prober under cProfile and print the "
+                        "costliest functions (CPU figures are then "
+                        "inflated); results are not written")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep each run's directory (world, database, "
+                        "logs)")
+    options = parser.parse_args(argv)
+    command = "python -m bench --size %s" % (options.size,)
+    if options.only:
+        command += " --only %s" % (options.only,)
+    for name, run, pending in BENCHMARKS:
+        if options.only and name != options.only:
+            continue
+        if run is None:
+            print("%s: not measured yet: %s" % (name, pending))
+            continue
+        print("%s (size %s):" % (name, options.size))
+        started = time.monotonic()
+        kwargs = {}
+        if options.mirrors and name == "prober":
+            kwargs["mirror_counts"] = options.mirrors
+        figures, details = run(options.size, seed=options.seed,
+                               keep=options.keep, profile=options.profile,
+                               **kwargs)
+        if options.profile or options.mirrors:
+            continue
+        path = write_results("%s-%s" % (name, options.size), {
+            "benchmark": name, "size": options.size, "seed": options.seed,
+            "command": command,
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "seconds": time.monotonic() - started, "machine": machine(),
+            "figures": [figure.as_dict() for figure in figures],
+            "details": details,
+        })
+        print("  written to %s" % (path,))
+    update_readme()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
