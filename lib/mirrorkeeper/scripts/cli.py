@@ -12,9 +12,9 @@ import sys
 
 from mirrorkeeper.scripts.base import MirrorKeeperScript
 from mirrorkeeper.scripts.commands import (
-    archive, database, listing, mirror, registry)
+    archive, database, listing, mirror, publication, registry)
 
-COMMAND_MODULES = [database, registry, mirror, listing, archive]
+COMMAND_MODULES = [database, registry, mirror, listing, archive, publication]
 
 DESCRIPTION = """\
 Manage a distribution's mirror registry: the database schema, people,
@@ -36,6 +36,11 @@ class MirrorKeeperCommandLine(MirrorKeeperScript):
     def schema_must_be_current(self):
         # The commands that upgrade the schema say so when they register.
         return getattr(self.options, "needs_current_schema", True)
+
+    @property
+    def uses_database(self):
+        # The mirror list daemon reads a snapshot, never the database.
+        return getattr(self.options, "uses_database", True)
 
     def add_my_options(self, parser):
         common = self.common_options(suppress_defaults=True)

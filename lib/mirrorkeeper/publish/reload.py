@@ -1,0 +1,127 @@
+"""Keeping the daemon's snapshot current without a restart.
+
+A SnapshotSource holds the MirrorIndex requests are answered from.  It
+looks at the snapshot file every `interval` seconds (its modification
+time, size and inode: a new snapshot is renamed into place, so the inode
+changes even within one second) and on SIGHUP; a changed file is read and
+indexed in a thread, and only when that succeeded does the new index
+replace the old one, in the reactor thread, between two requests.  A
+request in flight keeps the index it started with; a bad file is logged
+and the old snapshot goes on serving.
+"""
+
+import os
+import signal
+
+from twisted.application.service import Service
+from twisted.internet import defer, threads
+from twisted.internet.task import LoopingCall
+from twisted.logger import Logger
+
+from mirrorkeeper.publish.selection import index_snapshot
+from mirrorkeeper.publish.snapshot import read_snapshot
+
+
+def load_index(path, threshold, continent_overrides):
+    """The MirrorIndex of the snapshot file at `path` (runs in a
+    thread: it touches no Twisted state)."""
+    return index_snapshot(read_snapshot(path), threshold, continent_overrides)
+
+
+def _signature(path):
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+class SnapshotSource(Service):
+    """The current MirrorIndex of a snapshot file, reloaded when the file
+    changes or on SIGHUP."""
+
+    log = Logger()
+
+    def __init__(self, reactor, path, threshold, continent_overrides=None,
+                 interval=5.0, handle_sighup=True):
+        self.reactor = reactor
+        self.path = path
+        self.threshold = threshold
+        self.continent_overrides = continent_overrides or {}
+        self.interval = interval
+        self.handle_sighup = handle_sighup
+        self.current = None
+        self.reloads = 0
+        self._signature = None
+        self._loading = None
+        self._poll = None
+        self._previous_handler = None
+
+    def load_now(self):
+        """Read the snapshot in the calling thread (at start: a daemon
+        without a snapshot has nothing to answer); SnapshotError if it
+        cannot be read."""
+        signature = _signature(self.path)
+        self.current = load_index(self.path, self.threshold,
+                                  self.continent_overrides)
+        self._signature = signature
+
+    def startService(self):
+        Service.startService(self)
+        if self.current is None:
+            self.load_now()
+        self._poll = LoopingCall(self.check)
+        self._poll.clock = self.reactor
+        self._poll.start(self.interval, now=False)
+        if self.handle_sighup:
+            self._previous_handler = signal.signal(
+                signal.SIGHUP, self._sighup)
+
+    def stopService(self):
+        Service.stopService(self)
+        if self._poll is not None and self._poll.running:
+            self._poll.stop()
+        if self.handle_sighup and self._previous_handler is not None:
+            signal.signal(signal.SIGHUP, self._previous_handler)
+        return self._loading
+
+    def _sighup(self, signum, frame):
+        self.reactor.callFromThread(self.check, force=True)
+
+    def check(self, force=False):
+        """Reload if the file changed (or `force`); a Deferred that fires
+        when done (with True if a new snapshot is in use)."""
+        if self._loading is not None:
+            return self._loading
+        signature = _signature(self.path)
+        if signature is None or (signature == self._signature
+                                 and not force):
+            return defer.succeed(False)
+        self._loading = threads.deferToThreadPool(
+            self.reactor, self.reactor.getThreadPool(), load_index,
+            self.path, self.threshold, self.continent_overrides)
+        self._loading.addCallbacks(self._loaded, self._failed,
+                                   callbackArgs=(signature,),
+                                   errbackArgs=(signature,))
+        return self._loading
+
+    def _loaded(self, index, signature):
+        self._loading = None
+        old = self.current
+        self.current = index
+        self._signature = signature
+        self.reloads += 1
+        self.log.info("Snapshot {serial} ({generated}) in use, replacing "
+                      "{old}", serial=index.serial,
+                      generated=index.generated,
+                      old=old.serial if old else None)
+        return True
+
+    def _failed(self, failure, signature):
+        self._loading = None
+        # Not tried again until the file changes once more.
+        self._signature = signature
+        self.log.failure("The snapshot {path} could not be loaded; the "
+                         "previous one goes on serving", failure,
+                         path=self.path)
+        return False

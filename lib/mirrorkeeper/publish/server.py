@@ -1,0 +1,396 @@
+"""`mirrorkeeper mirrorlist-server`: the mirror list daemon (twisted.web).
+
+    mirrorkeeper mirrorlist-server [--listen tcp:8080:interface=127.0.0.1]
+        [--snapshot PATH] [--geoip PATH] [--asn-database PATH]
+    twistd -n mirrorlist-server [the same options]
+
+What it answers (every answer carries X-Mirrorlist-Snapshot: the serial
+and build time of the snapshot that produced it):
+
+``/mirrors.txt``
+    apt's list for the caller's location: one base URL per line, for
+    ``deb mirror+http://HOST/mirrors.txt SUITE COMPONENT``.  ?series= and
+    ?arch= narrow it to mirrors carrying that series (and arch) fresh
+    enough; ?content=cdimage (with series=, flavour=) lists CD image
+    mirrors instead.
+``/mirrors/CC.txt``
+    the same for the country CC only (Ubuntu's mirrors.txt per country,
+    Launchpad's +countrymirrors-archive).
+``/mirrorlist?repo=R&arch=A``
+    dnf/yum's mirrorlist: a comment header, then one repository URL a line.
+``/metalink?repo=R&arch=A``
+    the repository's repomd.xml as a Metalink 3.0 (what dnf reads), or
+    Metalink 4 (RFC 5854) with ?version=4 or Accept: application/
+    metalink4+xml.
+``/redirect/PATH``
+    302 to PATH on the best mirror, with RFC 6249 ``Link: <url>;
+    rel=duplicate; pri=N`` headers for the next ones.
+
+Every list takes ?country=CC (or "global"), ?protocol=https (or http,
+ftp, rsync; several comma-separated), and ?ip= when the configuration
+allows it.  Unknown content is a 404 whose body lists the valid values.
+The client's address is the socket's, or the nearest untrusted address
+of X-Forwarded-For when the socket's is a configured trusted proxy.
+"""
+
+import ipaddress
+import random
+from dataclasses import dataclass
+
+from twisted.application.internet import TimerService
+from twisted.application.service import MultiService, Service
+from twisted.internet import defer, endpoints
+from twisted.python import usage
+from twisted.web import resource, server
+
+from mirrorkeeper.config import load_config
+from mirrorkeeper.enums import MirrorFreshness
+from mirrorkeeper.errors import ConfigurationError
+from mirrorkeeper.publish import formats
+from mirrorkeeper.publish.geoip import Locator, parse_address
+from mirrorkeeper.publish.reload import SnapshotSource
+from mirrorkeeper.publish.selection import (
+    PROTOCOLS, Client, Request, UnknownContent, content_for_path,
+    content_key, select)
+from mirrorkeeper.publish.statistics import FLUSH_INTERVAL, Statistics
+
+SNAPSHOT_HEADER = b"X-Mirrorlist-Snapshot"
+
+# Mirrors in a metalink or a redirect's Link headers: dnf tries a handful,
+# and a longer document only costs bytes on every request.
+MAX_METALINK_URLS = 50
+MAX_LINK_HEADERS = 10
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What the daemon needs from the configuration."""
+
+    minimum: int = 5
+    trusted_proxies: tuple = ()
+    allow_ip_parameter: bool = False
+    fallback_urls: tuple = ()
+
+    @classmethod
+    def from_config(cls, config):
+        section = "publication"
+        proxies = []
+        for text in config.get(section, "trusted_proxies").split():
+            try:
+                proxies.append(ipaddress.ip_network(text, strict=False))
+            except ValueError:
+                raise ConfigurationError(
+                    "[publication] trusted_proxies: %r is not an address or "
+                    "network" % (text,)) from None
+        return cls(minimum=config.getint(section, "minimum_mirrors"),
+                   trusted_proxies=tuple(proxies),
+                   allow_ip_parameter=config.getboolean(
+                       section, "allow_ip_parameter"),
+                   fallback_urls=tuple(config.get(
+                       section, "fallback_urls").split()))
+
+
+class _Fallback:
+    """A fallback base URL, in the shape of a selection Choice."""
+
+    def __init__(self, url):
+        self.url = url
+        self.mirror = None
+        self.group = "fallback"
+
+
+def _arg(request, name):
+    values = request.args.get(name.encode())
+    if not values:
+        return None
+    return values[0].decode("utf-8", "replace").strip() or None
+
+
+class MirrorListResource(resource.Resource):
+    """Answers every path of the daemon (see the module docstring).  Given
+    the SnapshotSource, a Locator (or None), ServerSettings, Statistics (or
+    None) and a random.Random."""
+
+    isLeaf = True
+
+    def __init__(self, source, locator, settings, statistics=None,
+                 rng=None):
+        resource.Resource.__init__(self)
+        self.source = source
+        self.locator = locator
+        self.settings = settings
+        self.statistics = statistics
+        self.rng = rng or random.Random()
+
+    # The client.
+
+    def client_of(self, request):
+        """The Client the request speaks for."""
+        host = request.getClientAddress().host
+        address = parse_address(host)
+        forwarded = request.getHeader(b"x-forwarded-for")
+        if forwarded and self._trusted(address):
+            for text in reversed(forwarded.decode("latin-1").split(",")):
+                try:
+                    hop = parse_address(text)
+                except ValueError:
+                    break
+                address = hop
+                if not self._trusted(hop):
+                    break
+        if self.settings.allow_ip_parameter and _arg(request, "ip"):
+            address = parse_address(_arg(request, "ip"))
+        country, asn = (self.locator.locate(address) if self.locator
+                        else (None, None))
+        return Client(address, country, asn)
+
+    def _trusted(self, address):
+        return any(address in network
+                   for network in self.settings.trusted_proxies)
+
+    # Dispatch.
+
+    def render_GET(self, request):
+        index = self.source.current
+        request.setHeader(SNAPSHOT_HEADER, ("%d %s" % (
+            index.serial, index.generated)).encode())
+        path = request.path.decode("utf-8", "replace")
+        try:
+            client = self.client_of(request)
+        except ValueError:
+            return self._error(request, 400, "bad client address\n")
+        try:
+            protocols = self._protocols(request)
+            if path == "/mirrors.txt":
+                return self._apt(request, index, client, protocols, None)
+            if path.startswith("/mirrors/") and path.endswith(".txt"):
+                country = path[len("/mirrors/"):-len(".txt")].upper()
+                return self._apt(request, index, client, protocols, country)
+            if path == "/mirrorlist":
+                return self._mirrorlist(request, index, client, protocols)
+            if path == "/metalink":
+                return self._metalink(request, index, client, protocols)
+            if path.startswith("/redirect/"):
+                return self._redirect(request, index, client, protocols,
+                                      path[len("/redirect/"):])
+        except UnknownContent as error:
+            self._record(client, "unknown", 404, index)
+            return self._error(request, 404, "%s; valid values:\n%s\n" % (
+                error, "\n".join(error.valid)))
+        return self._error(request, 404, (
+            "no such page; try /mirrors.txt, /mirrors/CC.txt, "
+            "/mirrorlist?repo=&arch=, /metalink?repo=&arch=, "
+            "/redirect/PATH\n"))
+
+    render_HEAD = render_GET
+
+    def _protocols(self, request):
+        asked = _arg(request, "protocol")
+        if not asked:
+            return None
+        protocols = tuple(p.strip().lower() for p in asked.split(","))
+        unknown = [p for p in protocols if p not in PROTOCOLS]
+        if unknown:
+            raise UnknownContent("unknown protocol %s" % (unknown[0],),
+                                 list(PROTOCOLS))
+        return protocols
+
+    def _choose(self, index, client, key, protocols, country=None,
+                strict=False, default=("https", "http")):
+        wanted = (country or "").upper() or None
+        if wanted == "GLOBAL":
+            wanted = "global"
+        choices = select(index, client, Request(
+            key, wanted, strict, protocols or default), self.rng,
+            self.settings.minimum)
+        if not choices:
+            choices = [_Fallback(url) for url in self.settings.fallback_urls]
+        return choices
+
+    def _record(self, client, content, status, index):
+        if self.statistics is not None:
+            self.statistics.record(client.country, content, status,
+                                   index.serial)
+
+    def _error(self, request, status, text):
+        request.setResponseCode(status)
+        request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
+        return text.encode("utf-8")
+
+    # The outputs.
+
+    def _apt(self, request, index, client, protocols, country):
+        kind = _arg(request, "content") or "archive"
+        if kind not in ("archive", "cdimage"):
+            raise UnknownContent("unknown content %s" % (kind,),
+                                 ["archive", "cdimage"])
+        key = content_key(index, kind, _arg(request, "series"),
+                          _arg(request, "arch"), _arg(request, "flavour"))
+        choices = self._choose(index, client, key, protocols,
+                               country or _arg(request, "country"),
+                               strict=country is not None,
+                               default=("http", "https"))
+        self._record(client, "/".join(("apt",) + key[1:]) if kind ==
+                     "archive" else "/".join(key), 200, index)
+        request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
+        return formats.url_list(choices)
+
+    def _repository(self, request, index):
+        key = content_key(index, "repo", arch=_arg(request, "arch"),
+                          repo=_arg(request, "repo"))
+        return key, index.repositories[key[1:]]
+
+    def _mirrorlist(self, request, index, client, protocols):
+        key, repository = self._repository(request, index)
+        choices = self._choose(index, client, key, protocols,
+                               _arg(request, "country"))
+        self._record(client, "repo/%s/%s" % key[1:], 200, index)
+        request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
+        return formats.mirrorlist(choices, repository, client.country,
+                                  index.continent_of(client.country),
+                                  index.serial)
+
+    def _metalink(self, request, index, client, protocols):
+        key, repository = self._repository(request, index)
+        choices = self._choose(index, client, key, protocols,
+                               _arg(request, "country"),
+                               default=("https", "http", "ftp"))
+        path = repository["path"] + "/repodata/repomd.xml"
+        versions = index.files.get(path, [])
+        urls = [(formats.join(c.url, path), c.mirror and c.mirror.country)
+                for c in choices[:MAX_METALINK_URLS]]
+        accept = request.getHeader(b"accept") or b""
+        if _arg(request, "version") == "4" or \
+                formats.METALINK4_TYPE.encode() in accept:
+            body = formats.metalink4("repomd.xml", versions, urls)
+            content_type = formats.METALINK4_TYPE
+        else:
+            body = formats.metalink3("repomd.xml", versions, urls)
+            content_type = formats.METALINK3_TYPE
+        self._record(client, "metalink/%s/%s" % key[1:], 200, index)
+        request.setHeader(b"content-type", content_type.encode())
+        return body
+
+    def _redirect(self, request, index, client, protocols, path):
+        key = content_for_path(index, path)
+        choices = self._choose(index, client, key, protocols,
+                               _arg(request, "country"))
+        self._record(client, "redirect/" + "/".join(key), 302, index)
+        if not choices:
+            return self._error(request, 404, "no mirror carries %s\n"
+                               % (path,))
+        urls = [(formats.join(c.url, path), c.mirror and c.mirror.country)
+                for c in choices[:MAX_LINK_HEADERS + 1]]
+        request.setResponseCode(302)
+        request.setHeader(b"location", urls[0][0].encode("utf-8"))
+        for value in formats.link_headers(urls[1:]):
+            request.responseHeaders.addRawHeader(b"link", value.encode())
+        request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
+        return (urls[0][0] + "\n").encode("utf-8")
+
+
+class ListeningService(Service):
+    """Listens on an endpoint string with a factory while running;
+    `listening` fires with the port (whose getHost() tells the port number
+    when the endpoint asked for port 0)."""
+
+    def __init__(self, reactor, description, factory):
+        self.endpoint = endpoints.serverFromString(reactor, description)
+        self.factory = factory
+        self.listening = defer.Deferred()
+        self.port = None
+
+    def startService(self):
+        Service.startService(self)
+        d = self.endpoint.listen(self.factory)
+
+        def listened(port):
+            self.port = port
+            self.listening.callback(port)
+        d.addCallbacks(listened, self.listening.errback)
+
+    def stopService(self):
+        Service.stopService(self)
+        if self.port is not None:
+            port, self.port = self.port, None
+            return port.stopListening()
+
+
+class StatisticsFlusher(TimerService):
+    """Flushes the statistics every FLUSH_INTERVAL seconds and at stop."""
+
+    def __init__(self, reactor, statistics):
+        TimerService.__init__(self, FLUSH_INTERVAL, statistics.flush)
+        self.clock = reactor
+        self.statistics = statistics
+
+    def stopService(self):
+        d = TimerService.stopService(self)
+        self.statistics.flush()
+        return d
+
+
+class Options(usage.Options):
+    """The daemon's command line (twistd's and mirrorkeeper's)."""
+
+    synopsis = "[options]"
+    longdesc = ("Serve apt mirror lists, dnf mirrorlists and metalinks, "
+                "and redirects to mirrors, from the mirror list snapshot.")
+    optParameters = [
+        ["config", "c", None, "the configuration file"],
+        ["listen", "l", None, "endpoint to listen on (default: "
+         "[publication] listen), e.g. tcp:8080:interface=127.0.0.1"],
+        ["snapshot", "s", None, "the snapshot file (default: [publication] "
+         "snapshot_path)"],
+        ["geoip", None, None, "MaxMind country database"],
+        ["asn-database", None, None, "MaxMind ASN database"],
+        ["statistics", None, None, "statistics folder"],
+        ["reload-interval", None, None, "seconds between looks at the "
+         "snapshot file", float],
+    ]
+
+
+def _continent_overrides(text):
+    overrides = {}
+    for pair in text.split():
+        country, _, continent = pair.partition(":")
+        if not continent:
+            raise ConfigurationError("[publication] continent_overrides: "
+                                     "%r is not COUNTRY:CONTINENT" % (pair,))
+        overrides[country.upper()] = continent.upper()
+    return overrides
+
+
+def makeService(options, reactor=None):
+    """The daemon as a MultiService: the web server on the endpoint, the
+    snapshot source, and the statistics flusher."""
+    if reactor is None:
+        from twisted.internet import reactor
+    config = load_config(options["config"])
+    section = "publication"
+
+    def setting(option, key):
+        return options[option] or config.get(section, key)
+
+    threshold = MirrorFreshness.by_name(
+        config.get(section, "freshness_threshold"))
+    source = SnapshotSource(
+        reactor, setting("snapshot", "snapshot_path"), threshold,
+        _continent_overrides(config.get(section, "continent_overrides")),
+        options["reload-interval"] or config.getfloat(
+            section, "reload_interval"))
+    geoip = setting("geoip", "geoip_database")
+    asn = setting("asn-database", "asn_database")
+    locator = Locator(geoip, asn) if (geoip or asn) else None
+    statistics = Statistics(setting("statistics", "statistics_dir"))
+    site = server.Site(MirrorListResource(
+        source, locator, ServerSettings.from_config(config), statistics))
+    # Access logging is ours (Statistics), off the hot path.
+    site.log = lambda request: None
+    service = MultiService()
+    source.setServiceParent(service)
+    web = ListeningService(reactor, setting("listen", "listen"), site)
+    web.setServiceParent(service)
+    StatisticsFlusher(reactor, statistics).setServiceParent(service)
+    service.source, service.web, service.statistics = source, web, statistics
+    return service

@@ -1,0 +1,63 @@
+"""`mirrorkeeper mirrorlist-server`: the mirror list daemon in the
+foreground (twistd -n mirrorlist-server runs the same service)."""
+
+import sys
+
+from mirrorkeeper.errors import ConfigurationError
+from mirrorkeeper.scripts.commands.common import add_command
+
+_OPTIONS = [
+    ("--listen", "ENDPOINT", "where to listen, e.g. "
+     "tcp:8080:interface=127.0.0.1 (default: [publication] listen)"),
+    ("--snapshot", "PATH", "the snapshot file (default: [publication] "
+     "snapshot_path)"),
+    ("--geoip", "PATH", "MaxMind country database (default: [publication] "
+     "geoip_database)"),
+    ("--asn-database", "PATH", "MaxMind ASN database (default: "
+     "[publication] asn_database)"),
+    ("--statistics", "DIR", "where request counts go (default: "
+     "[publication] statistics_dir)"),
+    ("--reload-interval", "SECONDS", "how often to look for a new snapshot "
+     "(default: [publication] reload_interval)"),
+]
+
+
+def register(subparsers, common):
+    parser = add_command(
+        subparsers, "mirrorlist-server",
+        "serve mirror lists, metalinks and redirects from the snapshot",
+        "Serve apt mirror lists, dnf mirrorlists and metalinks, and "
+        "redirects to\nmirrors, from the snapshot that "
+        "cronscripts/generate-mirrorlist-snapshot.py\nwrites; a new "
+        "snapshot (or SIGHUP) is picked up without a restart.\nRuns until "
+        "interrupted.",
+        parents=[common], run=run_server, needs_current_schema=False,
+        uses_database=False)
+    for option, metavar, help in _OPTIONS:
+        parser.add_argument(option, metavar=metavar, help=help)
+
+
+def run_server(script):
+    """Run the daemon until SIGINT or SIGTERM; returns 0."""
+    from twisted.internet import reactor
+    from twisted.logger import globalLogBeginner, textFileLogObserver
+
+    from mirrorkeeper.publish.server import Options, makeService
+    given = script.options
+    options = Options()
+    argv = ["--config", given.config] if given.config else []
+    for option, _, _ in _OPTIONS:
+        value = getattr(given, option[2:].replace("-", "_"))
+        if value is not None:
+            argv += [option, value]
+    try:
+        options.parseOptions(argv)
+    except Exception as error:
+        raise ConfigurationError(str(error)) from None
+    service = makeService(options, reactor)
+    service.startService()
+    globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)],
+                                     redirectStandardIO=False)
+    reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
+    reactor.run()
+    return 0

@@ -1,0 +1,258 @@
+"""The mirror list daemon over real HTTP on loopback: each output, the
+client's address and proxies, 404s, statistics, and snapshots reloaded
+without a failed request."""
+
+import os
+import signal
+
+from lxml import etree
+from twisted.internet import defer, reactor, task
+from twisted.trial import unittest
+
+from mirrorkeeper.publish.formats import METALINK3_NS, METALINK4_NS, MM0_NS
+from mirrorkeeper.publish.statistics import read_statistics
+from tests.mirrorlist_daemon import DaemonTestMixin, header, lines
+from tests.mirrorlist_snapshots import mirror, snapshot
+
+REPOMD = "releases/40/Everything/x86_64/os/repodata/repomd.xml"
+FILES = {REPOMD: [
+    {"size": 3000 + n, "timestamp": 1717000000 - n, "md5": "%032d" % n,
+     "sha1": "%040d" % n, "sha256": "%064d" % n, "sha512": "%0128d" % n}
+    for n in range(3)]}
+
+MIRRORS = [
+    mirror("de1", "DE"), mirror("de2", "DE"), mirror("fr", "FR"),
+    mirror("br", "BR", urls={"http": "http://br.example/pub/",
+                             "https": "https://br.example/pub/"}),
+    mirror("us", "US"),
+]
+
+GERMAN = {b"X-Forwarded-For": b"203.0.113.50, 192.0.2.9"}
+BRAZILIAN = {b"X-Forwarded-For": b"203.0.113.50"}
+
+
+def world(serial=1):
+    return snapshot([dict(m) for m in MIRRORS], serial=serial, files=FILES)
+
+
+class DaemonTests(DaemonTestMixin, unittest.TestCase):
+    timeout = 10
+
+    def setUp(self):
+        return self.start_daemon(world())
+
+    @defer.inlineCallbacks
+    def test_apt_list_for_the_callers_location(self):
+        """/mirrors.txt lists one base URL a line, the caller's country first, and names the snapshot."""
+        response, body = yield self.get("/mirrors.txt", GERMAN)
+        self.assertEqual(response.code, 200)
+        urls = lines(body)
+        self.assertEqual(sorted(urls[:2]), ["http://de1.example/ubuntu/",
+                                            "http://de2.example/ubuntu/"])
+        self.assertEqual(urls[2], "http://fr.example/ubuntu/")
+        self.assertEqual(header(response, b"x-mirrorlist-snapshot"),
+                         b"1 2024-06-01T12:00:00Z")
+
+    @defer.inlineCallbacks
+    def test_apt_list_per_country(self):
+        """/mirrors/BR.txt lists Brazil's mirrors only, http first for apt."""
+        _, body = yield self.get("/mirrors/BR.txt", GERMAN)
+        self.assertEqual(lines(body), ["http://br.example/pub/"])
+        _, body = yield self.get("/mirrors/BR.txt?protocol=https")
+        self.assertEqual(lines(body), ["https://br.example/pub/"])
+
+    @defer.inlineCallbacks
+    def test_apt_list_narrowed_by_series_and_arch(self):
+        """?series= and ?arch= keep the mirrors carrying them; an unknown series is a 404 listing the valid ones."""
+        _, body = yield self.get("/mirrors.txt?series=jammy&arch=amd64",
+                                 GERMAN)
+        self.assertEqual(len(lines(body)), 5)
+        response, body = yield self.get("/mirrors.txt?series=warty")
+        self.assertEqual(response.code, 404)
+        self.assertIn("unknown archive content warty", body.decode())
+        self.assertIn("\nnoble/arm64\n", body.decode())
+
+    @defer.inlineCallbacks
+    def test_forwarded_for_only_from_trusted_proxies(self):
+        """X-Forwarded-For is taken from the nearest untrusted hop, and ?ip= when allowed."""
+        _, body = yield self.get("/mirrors.txt", BRAZILIAN)
+        self.assertEqual(lines(body)[0], "https://br.example/pub/".replace(
+            "https", "http"))
+        _, body = yield self.get("/mirrors.txt?ip=192.0.2.1")
+        self.assertIn(lines(body)[0], ["http://de1.example/ubuntu/",
+                                       "http://de2.example/ubuntu/"])
+
+    @defer.inlineCallbacks
+    def test_dnf_mirrorlist(self):
+        """/mirrorlist gives a comment header then repository URLs, https where the mirror has it."""
+        _, body = yield self.get(
+            "/mirrorlist?repo=releases-40-everything&arch=x86_64", BRAZILIAN)
+        got = lines(body)
+        self.assertTrue(got[0].startswith(
+            "# repo = releases-40-everything arch = x86_64 country = BR "
+            "continent = SA"))
+        self.assertEqual(got[1],
+                         "https://br.example/pub/releases/40/Everything/"
+                         "x86_64/os/")
+        self.assertEqual(len(got), 6)
+
+    @defer.inlineCallbacks
+    def test_unknown_repository_lists_the_valid_ones(self):
+        """An unknown repo/arch is a 404 whose body lists every valid repo and arch."""
+        response, body = yield self.get("/mirrorlist?repo=nope&arch=x86_64")
+        self.assertEqual(response.code, 404)
+        self.assertIn(b"repo=releases-40-everything&arch=aarch64", body)
+
+    @defer.inlineCallbacks
+    def test_metalink_3(self):
+        """The metalink carries the newest repomd.xml's size, timestamp and hashes, older ones as alternates, and URLs by preference."""
+        response, body = yield self.get(
+            "/metalink?repo=releases-40-everything&arch=x86_64", GERMAN)
+        self.assertEqual(header(response, b"content-type"),
+                         b"application/metalink+xml")
+        ns = {"m": METALINK3_NS, "mm0": MM0_NS}
+        root = etree.fromstring(body)
+        self.assertEqual(root.get("version"), "3.0")
+        element = root.find("m:files/m:file", ns)
+        self.assertEqual(element.get("name"), "repomd.xml")
+        self.assertEqual(element.findtext("m:size", None, ns), "3000")
+        self.assertEqual(element.findtext("mm0:timestamp", None, ns),
+                         "1717000000")
+        self.assertEqual(element.findtext(
+            "m:verification/m:hash[@type='sha256']", None, ns), "0" * 64)
+        alternates = element.findall("mm0:alternates/mm0:alternate", ns)
+        self.assertEqual([a.findtext("m:size", None, ns)
+                          for a in alternates], ["3001", "3002"])
+        urls = element.findall("m:resources/m:url", ns)
+        self.assertEqual([u.get("preference") for u in urls],
+                         ["100", "99", "98", "97", "96"])
+        self.assertEqual(urls[0].get("location"), "DE")
+        self.assertTrue(urls[0].text.endswith("/" + REPOMD))
+
+    @defer.inlineCallbacks
+    def test_metalink_4_on_request(self):
+        """?version=4 or Accept: application/metalink4+xml gives an RFC 5854 document."""
+        for path, headers in [
+                ("/metalink?repo=releases-40-everything&arch=x86_64"
+                 "&version=4", GERMAN),
+                ("/metalink?repo=releases-40-everything&arch=x86_64",
+                 {**GERMAN, b"Accept": b"application/metalink4+xml"})]:
+            response, body = yield self.get(path, headers)
+            self.assertEqual(header(response, b"content-type"),
+                             b"application/metalink4+xml")
+            ns = {"m": METALINK4_NS}
+            element = etree.fromstring(body).find("m:file", ns)
+            self.assertEqual(element.findtext("m:hash[@type='sha-256']",
+                                              None, ns), "0" * 64)
+            urls = element.findall("m:url", ns)
+            self.assertEqual(urls[0].get("priority"), "1")
+            self.assertEqual(urls[0].get("location"), "de")
+
+    @defer.inlineCallbacks
+    def test_redirect_with_link_headers(self):
+        """/redirect/PATH is a 302 to the best mirror with RFC 6249 Link headers for the next ones."""
+        response, _ = yield self.get("/redirect/dists/noble/InRelease",
+                                     BRAZILIAN)
+        self.assertEqual(response.code, 302)
+        self.assertEqual(header(response, b"location"),
+                         b"https://br.example/pub/dists/noble/InRelease")
+        links = response.headers.getRawHeaders(b"link")
+        self.assertEqual(len(links), 4)
+        self.assertRegex(links[0].decode(),
+                         r"^<http://\w+\.example/ubuntu/dists/noble/InRelease>"
+                         r"; rel=duplicate; pri=1; geo=\w\w$")
+
+    @defer.inlineCallbacks
+    def test_unknown_page(self):
+        """A path the daemon does not serve is a 404 naming the ones it does."""
+        response, body = yield self.get("/nothing")
+        self.assertEqual(response.code, 404)
+        self.assertIn(b"/mirrorlist?repo=&arch=", body)
+
+    @defer.inlineCallbacks
+    def test_statistics_per_country_and_content(self):
+        """Requests are logged with time, country and content, and counted per day, country and content."""
+        yield self.get("/mirrors.txt?series=noble", GERMAN)
+        yield self.get("/mirrors.txt?series=noble", GERMAN)
+        yield self.get("/mirrorlist?repo=releases-40-everything&arch=x86_64",
+                       BRAZILIAN)
+        self.service.statistics.flush()
+        log = open(os.path.join(self.statistics_dir, "requests.log")).read()
+        self.assertRegex(log.splitlines()[0],
+                         r"^\d{4}-\d\d-\d\dT[\d:]+Z DE apt/noble 200 1$")
+        day = log[:10]
+        counts = read_statistics(self.statistics_dir, day)
+        self.assertEqual(counts[("DE", "apt/noble")], 2)
+        self.assertEqual(
+            counts[("BR", "repo/releases-40-everything/x86_64")], 1)
+
+    @defer.inlineCallbacks
+    def test_new_snapshot_is_served_without_a_failed_request(self):
+        """A new snapshot file is picked up while requests keep coming, and none of them fails."""
+        results = []
+
+        @defer.inlineCallbacks
+        def ask():
+            response, body = yield self.get("/mirrors.txt", GERMAN)
+            results.append((response.code,
+                            header(response, b"x-mirrorlist-snapshot")))
+
+        asking = defer.DeferredList([ask() for _ in range(30)],
+                                    fireOnOneErrback=True)
+        self.replace_snapshot(world(serial=2))
+        reloaded = yield self.service.source.check()
+        more = defer.DeferredList([ask() for _ in range(30)],
+                                  fireOnOneErrback=True)
+        yield asking
+        yield more
+        self.assertTrue(reloaded)
+        self.assertEqual({code for code, _ in results}, {200})
+        self.assertEqual(results[-1][1][:2], b"2 ")
+
+    @defer.inlineCallbacks
+    def test_sighup_reloads(self):
+        """SIGHUP makes the daemon read the snapshot file again."""
+        self.replace_snapshot(world(serial=5))
+        os.kill(os.getpid(), signal.SIGHUP)
+        for _ in range(100):
+            if self.service.source.current.serial == 5:
+                break
+            yield task.deferLater(reactor, 0.02, lambda: None)
+        response, _ = yield self.get("/mirrors.txt")
+        self.assertEqual(header(response, b"x-mirrorlist-snapshot")[:2],
+                         b"5 ")
+
+    @defer.inlineCallbacks
+    def test_broken_snapshot_leaves_the_old_one_serving(self):
+        """A snapshot file that cannot be read is logged, and the previous snapshot keeps answering."""
+        with open(self.snapshot_path, "w") as f:
+            f.write("{not json")
+        reloaded = yield self.service.source.check()
+        self.assertFalse(reloaded)
+        self.flushLoggedErrors()
+        response, _ = yield self.get("/mirrors.txt")
+        self.assertEqual(response.code, 200)
+        self.assertEqual(header(response, b"x-mirrorlist-snapshot")[:2],
+                         b"1 ")
+
+
+class UntrustedProxyTests(DaemonTestMixin, unittest.TestCase):
+    timeout = 10
+
+    def setUp(self):
+        return self.start_daemon(
+            snapshot([mirror("br", "BR", freshness=7)]), trusted="10.0.0.1",
+            fallback="http://fallback.example/ubuntu/")
+
+    @defer.inlineCallbacks
+    def test_forwarded_for_from_an_untrusted_address_is_ignored(self):
+        """X-Forwarded-For from an address not trusted does not move the client to Brazil."""
+        _, body = yield self.get("/mirrorlist?repo=releases-40-everything"
+                                 "&arch=x86_64", BRAZILIAN)
+        self.assertIn("country = unknown", lines(body)[0])
+
+    @defer.inlineCallbacks
+    def test_fallback_list_when_no_mirror_qualifies(self):
+        """With no mirror fresh enough the configured fallback URLs are listed."""
+        _, body = yield self.get("/mirrors.txt")
+        self.assertEqual(lines(body), ["http://fallback.example/ubuntu/"])
