@@ -7,6 +7,8 @@ utilities bound to `store`: ``getUtility(IDistributionMirrorSet)``.
 
 from zope.component import getGlobalSiteManager
 
+from mirrorkeeper.interfaces.archive import (
+    IMasterFileDetailSet, IRPMRepositorySet, ITraceFileTimestampSet)
 from mirrorkeeper.interfaces.country import ICountrySet, IContinentSet
 from mirrorkeeper.interfaces.distribution import (
     IComponentSet, IDistributionSet, IDistroArchSeriesSet, IDistroSeriesSet)
@@ -16,6 +18,8 @@ from mirrorkeeper.interfaces.publishing import IPublishingSet
 from mirrorkeeper.model.country import ContinentSet, CountrySet
 from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from mirrorkeeper.model.masterarchive import (
+    MasterFileDetailSet, RPMRepositorySet, TraceFileTimestampSet)
 from mirrorkeeper.model.distroseries import (
     ComponentSet, DistroArchSeriesSet, DistroSeriesSet)
 from mirrorkeeper.model.person import PersonSet
@@ -31,6 +35,9 @@ SET_UTILITIES = [
     (IComponentSet, ComponentSet),
     (IPublishingSet, PublishingSet),
     (IDistributionMirrorSet, DistributionMirrorSet),
+    (IMasterFileDetailSet, MasterFileDetailSet),
+    (IRPMRepositorySet, RPMRepositorySet),
+    (ITraceFileTimestampSet, TraceFileTimestampSet),
 ]
 
 
