@@ -2,6 +2,7 @@
 and enabling and disabling it."""
 
 import io
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -328,6 +329,17 @@ def test_probe_record_from_file_objects(mirrors, db, tmp_path):
     assert record.log == "from a real file\n"
     assert [r.log for r in records] == ["checked 10 URLs\nall found\n",
                                         "r\u00e9ponse 200\n"]
+
+
+def test_probe_record_from_a_pipe(mirrors, db):
+    """A log given as a pipe, which cannot seek, is read as it comes."""
+    read_end, write_end = os.pipe()
+    with open(write_end, "wb") as writer:
+        writer.write(b"streamed line 1\nstreamed line 2\n")
+    with open(read_end, "rb") as reader:
+        record = mirrors["valid-mirror"].newProbeRecord(reader)
+    db.flush()
+    assert record.log == "streamed line 1\nstreamed line 2\n"
 
 
 def test_probe_record_from_bytes(mirrors, db):

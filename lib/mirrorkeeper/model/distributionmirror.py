@@ -286,7 +286,9 @@ class DistributionMirror(Storm):
 
     def newProbeRecord(self, log, date_created=None):
         if hasattr(log, "read"):
-            if hasattr(log, "seek"):
+            # A pipe has seek() but cannot: it is read from where it is.
+            seekable = getattr(log, "seekable", None)
+            if hasattr(log, "seek") and (seekable is None or seekable()):
                 log.seek(0)
             log = log.read()
         if isinstance(log, bytes):
