@@ -79,7 +79,7 @@ def _worker_main(arguments):
             self.reset()
 
         def reset(self):
-            self.first = self.last = None
+            self.first = self.last = self.last_hung = None
             for state in states.values():
                 state.reset()
 
@@ -157,6 +157,7 @@ def _worker_main(arguments):
             method, target, version = parts
             if state.dead:
                 state.hung += 1
+                worker.last_hung = now
                 return
             close = version == b"HTTP/1.0" or \
                 b"connection: close" in head.lower()
@@ -201,7 +202,8 @@ def _worker_main(arguments):
                 reply.update(
                     cpu=usage.ru_utime + usage.ru_stime,
                     maxrss_kb=usage.ru_maxrss, first=worker.first,
-                    last=worker.last, open_connections=len(
+                    last=worker.last, last_hung=worker.last_hung,
+                    open_connections=len(
                         worker.connections),
                     mirrors={s.mirror["name"]: [s.requests, s.answered,
                                                 s.hung, s.connections]
@@ -337,7 +339,7 @@ class Farm:
     def stats(self):
         """The workers' counters merged: {"cpu" (seconds, all workers),
         "first", "last" (time.time() of the first request and the last
-        answer), "mirrors" {name: [requests, answered, hung, connections]},
+        answer), "last_hung" (of the last request never answered), "mirrors" {name: [requests, answered, hung, connections]},
         "open_connections", "maxrss_kb" (the largest worker's)}."""
         replies = self._command("stats")
         mirrors = {}
@@ -345,10 +347,13 @@ class Farm:
             mirrors.update(reply["mirrors"])
         firsts = [r["first"] for r in replies if r["first"] is not None]
         lasts = [r["last"] for r in replies if r["last"] is not None]
+        hungs = [r["last_hung"] for r in replies
+                 if r["last_hung"] is not None]
         return {
             "cpu": sum(r["cpu"] for r in replies),
             "first": min(firsts) if firsts else None,
             "last": max(lasts) if lasts else None,
+            "last_hung": max(hungs) if hungs else None,
             "mirrors": mirrors,
             "open_connections": sum(r["open_connections"] for r in replies),
             "maxrss_kb": max(r["maxrss_kb"] for r in replies),

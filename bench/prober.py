@@ -16,7 +16,8 @@ For each K of the size (bench.world.SIZES):
    its rusage the same way.
 
 The network phase is timed by the farm: from the first request it received
-to the last answer it sent.  Its lower bound comes from the latencies and
+to the last answer it sent (or the timeout of the last request it never
+answered, if later).  Its lower bound comes from the latencies and
 the per-host limit (bench.world.lower_bound).
 """
 
@@ -302,7 +303,11 @@ def _run_one(size, mirrors, seed, directory, profile, log):
             if requests_:
                 hosts[m["name"]] = (answered_, m["latency"], hung_, TIMEOUT)
         bound = lower_bound(hosts, MAX_PARALLEL, MAX_PARALLEL_PER_HOST)
+        # The network phase: from the first request to the last answer, or
+        # to the timeout of the last request never answered if later.
         first, last = after["first"], after["last"]
+        if after["last_hung"] is not None:
+            last = max(last, after["last_hung"] + TIMEOUT)
         network = last - first
         prober_network_cpu = _cpu_at(samples, last) - _cpu_at(samples, first)
         prober_cpu = usage.ru_utime + usage.ru_stime
