@@ -40,6 +40,22 @@ default.  MIRRORKEEPER_DATABASE overrides ``[database] uri``.
     fallback_urls =
     reload_interval = 5
     statistics_dir = var/mirrorlist-statistics
+
+    [timestamps]
+    targets =
+    file_name = mirrorkeeper-timestamp
+    private_key =
+    known_hosts =
+    interval = 300
+    timeout = 30
+    keep_history_days = 30
+    lock_file = var/plant-timestamps.lock
+
+    [freshness]
+    # Which detectors tell a mirror's freshness, by distribution name;
+    # "default" for the others: publishing, trace, timestamp, checksum.
+    default = publishing
+    debian = publishing, trace, checksum
 """
 
 import configparser
@@ -67,6 +83,7 @@ DEFAULTS = {
         "keep_probe_records_days": "30",
         "ca_file": "",
     },
+    "freshness": {"default": "publishing"},
     # The mirror list snapshot and its daemon (mirrorkeeper.publish).
     "publication": {
         "snapshot_path": "var/mirrorlist-snapshot.json",
@@ -95,6 +112,30 @@ DEFAULTS = {
         # Seconds between looks at the snapshot file's modification time.
         "reload_interval": "5",
         "statistics_dir": "var/mirrorlist-statistics",
+    },
+    # The timestamp files cronscripts/plant-timestamps.py writes into the
+    # master, and whose copies on the mirrors tell their lag
+    # (mirrorkeeper.timestamps).
+    "timestamps": {
+        # One target a line: a distribution's name and where its master's
+        # tree is, as local:/path or sftp://user@host[:port]/path, e.g.
+        #     ubuntu sftp://mirror@master.example.org/srv/ubuntu
+        "targets": "",
+        # The file planted in each target's directory; the prober fetches
+        # it from the same place under each mirror's URL.
+        "file_name": "mirrorkeeper-timestamp",
+        # For SFTP targets: the private key logged in with (no
+        # passphrase), and OpenSSH's known_hosts file the servers' host
+        # keys must be in.
+        "private_key": "",
+        "known_hosts": "",
+        # Seconds between plantings, as cron runs the planter: a mirror
+        # whose copy is younger than this may still be up to date.
+        "interval": "300",
+        # Seconds a target may take, connecting included.
+        "timeout": "30",
+        "keep_history_days": "30",
+        "lock_file": "var/plant-timestamps.lock",
     },
 }
 
@@ -132,6 +173,23 @@ class Config:
             raise ConfigurationError(
                 "[%s] %s must be true or false, not %r"
                 % (section, key, self._parser.get(section, key))) from None
+
+    def freshness_detectors(self):
+        """{distribution name or "*": (detector, ...)} from [freshness], or
+        ConfigurationError naming an unknown detector."""
+        from mirrorkeeper.prober.detectors import DETECTORS
+        chosen = {}
+        for name, value in self._parser.items("freshness"):
+            detectors = tuple(part.strip() for part in
+                              value.replace(",", " ").split())
+            unknown = [d for d in detectors if d not in DETECTORS]
+            if unknown or not detectors:
+                raise ConfigurationError(
+                    "[freshness] %s: unknown detector(s) %s; choose from %s"
+                    % (name, ", ".join(unknown) or "(none given)",
+                       ", ".join(DETECTORS)))
+            chosen["*" if name == "default" else name] = detectors
+        return chosen
 
     @property
     def database_uri(self):

@@ -56,3 +56,44 @@ def overall_freshness(freshnesses):
     if not known:
         return MirrorFreshness.UNKNOWN
     return max(known, key=lambda f: f.value)
+
+
+def band_for_lag(lag):
+    """The freshness band of a mirror `lag` (a timedelta) behind the master:
+    the first band whose threshold the lag does not pass, else
+    ONEWEEKBEHIND (a week or more behind)."""
+    for band, threshold in MirrorFreshness.bands():
+        if lag <= threshold:
+            return band
+    return MirrorFreshness.ONEWEEKBEHIND
+
+
+def lag_by_history(history, version, now):
+    """How far behind the master a mirror carrying `version` is, or None if
+    the history does not know that version.
+
+    `history` is the master's versions of one thing (a trace file's time, a
+    control file's checksum, a planted timestamp), newest first, each a
+    (version, date the master had it) pair.  A mirror carrying the newest
+    version is not behind; one carrying an older version has been behind
+    since the master moved past it, at the date of the next newer version.
+    """
+    for index, (known, _) in enumerate(history):
+        if known == version:
+            if index == 0:
+                return now - now
+            return max(now - history[index - 1][1], now - now)
+    return None
+
+
+def lag_by_time(history, mirror_time, now):
+    """As lag_by_history, for versions that are times (trace files, planted
+    timestamps): a mirror whose time is not in the history is behind since
+    the first master version newer than it; with no history at all, by its
+    own age (oVirt's mirrorchecker)."""
+    newer = [date for version, date in history if version > mirror_time]
+    if not history:
+        return max(now - mirror_time, now - now)
+    if not newer:
+        return now - now
+    return max(now - min(newer), now - now)

@@ -62,6 +62,11 @@ class IDistributionMirror(Interface):
         "The IMirrorDistroSeriesSource records: source content carried.")
     cdimage_series = Attribute(
         "The IMirrorCDImageDistroSeries records: CD images carried.")
+    rpm_repositories = Attribute(
+        "The IMirrorRPMRepository records: RPM repositories carried.")
+    freshness_checks = Attribute(
+        "The IMirrorFreshnessCheck records: what the trace, timestamp and "
+        "checksum detectors last made of the mirror.")
     last_probe_record = Attribute("The newest IMirrorProbeRecord, or None.")
     probe_records = Attribute("Every IMirrorProbeRecord, newest first.")
 
@@ -95,14 +100,16 @@ class IDistributionMirror(Interface):
 
     def getOverallFreshness():
         """The mirror's freshness as a whole: for an archive mirror, the
-        worst freshness of its content records that is not UNKNOWN, or
-        UNKNOWN when none is known; for a CD image mirror, UP when it
-        carries images, else UNKNOWN."""
+        worst freshness that is known among its content records, its RPM
+        repository records and its detectors' checks, or UNKNOWN when none
+        is known; for a CD image mirror, UP when it carries images, else
+        UNKNOWN."""
 
     def shouldDisable(expected_cdimage_series=None):
         """True if the mirror should not be listed: an archive mirror that
-        carries no content record, or a CD image mirror that lacks one of
-        `expected_cdimage_series` ((IDistroSeries, flavour) pairs)."""
+        carries no content record (Debian series nor RPM repository), or a
+        CD image mirror that lacks one of `expected_cdimage_series`
+        ((IDistroSeries, flavour) pairs)."""
 
     def disable(notify_owner=True, log=None):
         """Disable the mirror.  With `notify_owner`, queue one message to the
@@ -160,6 +167,30 @@ class IMirrorCDImageDistroSeries(Interface):
     distribution_mirror = Attribute("The IDistributionMirror.")
     distro_series = Attribute("The IDistroSeries.")
     flavour = Attribute("e.g. 'ubuntu', 'kubuntu'.")
+
+
+class IMirrorFreshnessCheck(Interface):
+    """What one freshness detector (trace, timestamp, checksum) last made of
+    one file on a mirror."""
+
+    distribution_mirror = Attribute("The IDistributionMirror.")
+    detector = Attribute("'trace', 'timestamp' or 'checksum'.")
+    label = Attribute("The file, e.g. 'project/trace/master'.")
+    freshness = Attribute(
+        "A MirrorFreshness, or None when the detector could not judge.")
+    syncing = Attribute("True if the mirror was syncing at the time.")
+    note = Attribute("What the detector saw, in a sentence.")
+    date_checked = Attribute("When (UTC).")
+
+
+class IMirrorRPMRepository(Interface):
+    """Says that a mirror carries one of the master's RPM repositories."""
+
+    distribution_mirror = Attribute("The IDistributionMirror.")
+    rpm_repository = Attribute("The IRPMRepository.")
+    freshness = Attribute(
+        "A MirrorFreshness from the mirror's repomd.xml against the master's "
+        "history of it.")
 
 
 class IMirrorProbeRecord(Interface):

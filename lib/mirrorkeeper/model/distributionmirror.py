@@ -18,7 +18,8 @@ from mirrorkeeper.model.country import Country
 from mirrorkeeper.model.distroseries import is_obsolete
 from mirrorkeeper.model.mirrorcontent import (
     MirrorCDImageDistroSeries, MirrorDistroArchSeries,
-    MirrorDistroSeriesSource, MirrorProbeRecord)
+    MirrorDistroSeriesSource, MirrorFreshnessCheck, MirrorProbeRecord,
+    MirrorRPMRepository)
 from mirrorkeeper.timeutil import as_utc, utcnow
 from mirrorkeeper.validators import normalise_base_url
 
@@ -216,6 +217,14 @@ class DistributionMirror(Storm):
     def cdimage_series(self):
         return self._records(MirrorCDImageDistroSeries)
 
+    @property
+    def rpm_repositories(self):
+        return self._records(MirrorRPMRepository)
+
+    @property
+    def freshness_checks(self):
+        return self._records(MirrorFreshnessCheck)
+
     def ensureMirrorDistroArchSeries(self, distro_arch_series, pocket,
                                      component):
         record = self.arch_series.find(
@@ -269,7 +278,10 @@ class DistributionMirror(Storm):
             return MirrorFreshness.UP
         return overall_freshness(
             [record.freshness for record in self.arch_series] +
-            [record.freshness for record in self.source_series])
+            [record.freshness for record in self.source_series] +
+            [record.freshness for record in self.rpm_repositories] +
+            [check.freshness for check in self.freshness_checks
+             if check.freshness is not None])
 
     def shouldDisable(self, expected_cdimage_series=None):
         if self.content is MirrorContent.RELEASE:
@@ -280,7 +292,9 @@ class DistributionMirror(Storm):
                        for record in self.cdimage_series}
             return any((series.id, flavour) not in carried
                        for series, flavour in expected_cdimage_series)
-        return self.arch_series.is_empty() and self.source_series.is_empty()
+        return (self.arch_series.is_empty()
+                and self.source_series.is_empty()
+                and self.rpm_repositories.is_empty())
 
     # Probing.
 

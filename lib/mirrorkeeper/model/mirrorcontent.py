@@ -1,7 +1,7 @@
 """What a mirror carries, and the records of probing it."""
 
 from storm.expr import Desc
-from storm.locals import DateTime, Int, Reference, Storm, Unicode
+from storm.locals import Bool, DateTime, Int, Reference, Storm, Unicode
 from zope.interface import implementer
 
 from mirrorkeeper.enums import (
@@ -10,7 +10,8 @@ from mirrorkeeper.enums import (
 from mirrorkeeper.freshness import uploads_to_check
 from mirrorkeeper.interfaces.distributionmirror import (
     IMirrorCDImageDistroSeries, IMirrorDistroArchSeries,
-    IMirrorDistroSeriesSource, IMirrorProbeRecord)
+    IMirrorDistroSeriesSource, IMirrorFreshnessCheck, IMirrorProbeRecord,
+    IMirrorRPMRepository)
 from mirrorkeeper.model.base import EnumCol, store_of
 from mirrorkeeper.model.publishing import (
     BinaryPackageFile, BinaryPackagePublishingHistory, SourcePackageFile,
@@ -194,3 +195,55 @@ class MirrorProbeRecord(Storm):
 
     def destroySelf(self):
         store_of(self).remove(self)
+
+
+@implementer(IMirrorFreshnessCheck)
+class MirrorFreshnessCheck(Storm):
+    __storm_table__ = "mirror_freshness_check"
+
+    id = Int(primary=True)
+    distribution_mirror_id = Int(name="distribution_mirror",
+                                 allow_none=False)
+    distribution_mirror = Reference(distribution_mirror_id,
+                                    "DistributionMirror.id")
+    detector = Unicode(allow_none=False)
+    label = Unicode(allow_none=False)
+    freshness = EnumCol(enum=MirrorFreshness)
+    syncing = Bool(allow_none=False)
+    note = Unicode(allow_none=False)
+    date_checked = DateTime(allow_none=False)
+
+    def __init__(self, mirror, detector, label):
+        self.distribution_mirror = mirror
+        self.detector = detector
+        self.label = label
+        self.syncing = False
+        self.note = ""
+        self.date_checked = utcnow()
+
+    def __repr__(self):
+        return "<MirrorFreshnessCheck %s %s %s>" % (
+            self.distribution_mirror.name, self.detector, self.label)
+
+
+@implementer(IMirrorRPMRepository)
+class MirrorRPMRepository(Storm):
+    __storm_table__ = "mirror_rpm_repository"
+
+    id = Int(primary=True)
+    distribution_mirror_id = Int(name="distribution_mirror",
+                                 allow_none=False)
+    distribution_mirror = Reference(distribution_mirror_id,
+                                    "DistributionMirror.id")
+    rpm_repository_id = Int(name="rpm_repository", allow_none=False)
+    rpm_repository = Reference(rpm_repository_id, "RPMRepository.id")
+    freshness = EnumCol(enum=MirrorFreshness, allow_none=False)
+
+    def __init__(self, mirror, rpm_repository_id):
+        self.distribution_mirror = mirror
+        self.rpm_repository_id = rpm_repository_id
+        self.freshness = MirrorFreshness.UNKNOWN
+
+    def __repr__(self):
+        return "<MirrorRPMRepository %s %s>" % (
+            self.distribution_mirror.name, self.rpm_repository_id)

@@ -43,6 +43,8 @@ class ProberOptions:
     allow_private: bool = False
     cdimage_manifest_url: str = ""
     canary_url: str = ""
+    # Freshness detectors by distribution name; "*" for the others.
+    detectors: dict = attrs.Factory(lambda: {"*": ("publishing",)})
     progress_interval: float | None = None
     # Probe records older than this many days are deleted after the run
     # (each mirror keeps its newest); 0 keeps them all.
@@ -144,7 +146,10 @@ class ProberRun:
     @defer.inlineCallbacks
     def _plan(self, client, mirrors):
         if self.options.content_type is MirrorContent.ARCHIVE:
-            return plan_archive_mirrors(self.store, mirrors)
+            detectors = self.options.detectors
+            return plan_archive_mirrors(
+                self.store, mirrors, detectors_for=lambda distribution:
+                detectors.get(distribution.name, detectors.get("*", ())))
         url = self.options.cdimage_manifest_url
         if not url:
             self.summary.error = ("no CD image manifest is configured "

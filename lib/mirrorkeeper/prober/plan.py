@@ -13,6 +13,7 @@ import attrs
 from mirrorkeeper.enums import MirrorContent, SeriesStatus
 from mirrorkeeper.model.mirrorcontent import (
     binary_paths_to_check, source_paths_to_check)
+from mirrorkeeper.prober.detectors import detector_checks
 
 
 @attrs.frozen
@@ -50,6 +51,7 @@ class MirrorPlan:
     enabled: bool
     content_checks: tuple = ()
     cdimage_checks: tuple = ()
+    detector_checks: tuple = ()
 
     @property
     def urls(self):
@@ -59,6 +61,8 @@ class MirrorPlan:
             yield from check.freshness_urls.values()
         for check in self.cdimage_checks:
             yield from check.urls
+        for check in self.detector_checks:
+            yield check.url
 
 
 class _ArchivePlaces:
@@ -128,19 +132,29 @@ class _ArchivePlaces:
             for kind, place, path, label in wanted)
 
 
-def plan_archive_mirrors(store, mirrors, when=None):
-    """MirrorPlans for archive `mirrors` (model objects, read here)."""
+def plan_archive_mirrors(store, mirrors, when=None, detectors_for=None):
+    """MirrorPlans for archive `mirrors` (model objects, read here).
+
+    `detectors_for(distribution)` names the freshness detectors of each
+    distribution (default: publishing history only); publishing history
+    works through the content checks, the others through detector checks.
+    """
+    detectors_for = detectors_for or (lambda distribution: ("publishing",))
     places = {}
     plans = []
     for mirror in mirrors:
         distribution = mirror.distribution
+        detectors = detectors_for(distribution)
         if distribution.id not in places:
             places[distribution.id] = _ArchivePlaces(store, distribution,
                                                      when)
+        content = places[distribution.id].checks_for(mirror) \
+            if "publishing" in detectors else ()
         plans.append(MirrorPlan(
             mirror.id, mirror.name, mirror.base_url, mirror.content,
-            mirror.enabled,
-            content_checks=places[distribution.id].checks_for(mirror)))
+            mirror.enabled, content_checks=content,
+            detector_checks=detector_checks(
+                store, distribution, mirror.base_url, detectors, when)))
     return plans
 
 

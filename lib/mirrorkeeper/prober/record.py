@@ -75,10 +75,48 @@ def record_report(store, report):
             mirror.ensureMirrorCDImageSeries(series, finding.check.flavour)
         else:
             mirror.deleteMirrorCDImageSeries(series, finding.check.flavour)
+    _record_detectors(store, mirror, report.detector_findings)
     if report.address_families is not None:
         mirror.has_ipv4, mirror.has_ipv6 = report.address_families
     mirror.newProbeRecord(report.log)
     store.commit()
+
+
+def _record_detectors(store, mirror, findings):
+    """Keep one MirrorFreshnessCheck per detector and file probed, and the
+    RPM repositories the mirror's repomd.xml files show it carries."""
+    from mirrorkeeper.model.mirrorcontent import (
+        MirrorFreshnessCheck, MirrorRPMRepository)
+    from mirrorkeeper.timeutil import utcnow
+    seen = set()
+    for finding in findings:
+        check = finding.check
+        seen.add((check.detector, check.label))
+        row = mirror.freshness_checks.find(detector=check.detector,
+                                           label=check.label).one()
+        if row is None:
+            row = MirrorFreshnessCheck(mirror, check.detector, check.label)
+            store.add(row)
+        row.freshness = finding.freshness
+        row.syncing = finding.syncing
+        row.note = finding.note
+        row.date_checked = utcnow()
+        if check.rpm_repository_id is None:
+            continue
+        carried = mirror.rpm_repositories.find(
+            rpm_repository_id=check.rpm_repository_id)
+        if not finding.found:
+            carried.remove()
+            continue
+        record = carried.one()
+        if record is None:
+            record = MirrorRPMRepository(mirror, check.rpm_repository_id)
+            store.add(record)
+        if finding.freshness is not None:
+            record.freshness = finding.freshness
+    for row in list(mirror.freshness_checks):
+        if (row.detector, row.label) not in seen:
+            store.remove(row)
 
 
 def _new_record(store, mirror, kind, place_id, pocket, component_id):

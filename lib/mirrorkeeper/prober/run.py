@@ -6,6 +6,7 @@ mirror, with the full log of what was asked and what came back.  Persisting
 the reports is another step (mirrorkeeper.prober.record).
 """
 
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import attrs
@@ -13,7 +14,9 @@ from twisted.internet import defer
 
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.freshness import freshness_found
+from mirrorkeeper.prober.detectors import judge, sync_marker_url
 from mirrorkeeper.prober.result import ProbeOutcome, format_timestamp
+from mirrorkeeper.timeutil import as_utc
 
 # Outcomes that say the network, not the mirror's content, failed: when
 # nearly every probe of a run ends like this, the prober itself is cut off.
@@ -46,6 +49,7 @@ class MirrorReport:
     plan: object
     content_findings: tuple
     cdimage_findings: tuple
+    detector_findings: tuple
     log: str
     requests: int
     outcomes: dict
@@ -55,7 +59,9 @@ class MirrorReport:
     @property
     def carries_anything(self):
         return any(finding.found for finding in self.content_findings) or \
-            any(finding.found for finding in self.cdimage_findings)
+            any(finding.found for finding in self.cdimage_findings) or \
+            any(finding.found and finding.check.rpm_repository_id
+                for finding in self.detector_findings)
 
     @property
     def unreachable(self):
@@ -109,6 +115,26 @@ class _MirrorProbe:
         return CDImageFinding(check, not missing, missing)
 
     @defer.inlineCallbacks
+    def check_detectors(self):
+        checks = self.plan.detector_checks
+        if not checks:
+            return ()
+        marker = yield self.probe(sync_marker_url(self.plan.base_url))
+        if marker.found:
+            self.note("The mirror is syncing: %s is there" % (marker.url,))
+        results = yield defer.gatherResults([
+            self.client.fetch(check.url, check.max_size).addCallback(
+                self._record) for check in checks])
+        now = as_utc(datetime.fromtimestamp(self.clock.seconds(),
+                                            timezone.utc))
+        findings = tuple(judge(check, result, now, marker.found)
+                         for check, result in zip(checks, results))
+        for finding in findings:
+            self.note("%s detector: %s" % (finding.check.detector,
+                                           finding.note))
+        return findings
+
+    @defer.inlineCallbacks
     def run(self):
         plan = self.plan
         self.note("Probing %s (%s) at %s" % (
@@ -117,6 +143,7 @@ class _MirrorProbe:
             [self.check_content(check) for check in plan.content_checks])
         images = yield defer.gatherResults(
             [self.check_cdimage(check) for check in plan.cdimage_checks])
+        detected = yield self.check_detectors()
         for finding in content:
             if finding.found:
                 self.note("Carries %s: %s" % (finding.check.label,
@@ -137,7 +164,7 @@ class _MirrorProbe:
             urlsplit(plan.base_url).hostname or "")
         if families is not None:
             families = (families.ipv4, families.ipv6)
-        return MirrorReport(plan, tuple(content), tuple(images),
+        return MirrorReport(plan, tuple(content), tuple(images), detected,
                             "\n".join(self.lines) + "\n", self.requests,
                             dict(self.outcomes), families)
 

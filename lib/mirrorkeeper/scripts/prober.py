@@ -81,6 +81,7 @@ class ProberScript(MirrorKeeperScript):
             keep_probe_records_days=config.getint(
                 "prober", "keep_probe_records_days"),
             trust_root=self.trust_root(),
+            detectors=config.freshness_detectors(),
         )
 
     def trust_root(self):

@@ -1,0 +1,172 @@
+"""Freshness detectors: trace files, control file checksums, sync markers;
+the pure judgement, then the prober cronscript using them."""
+
+import os
+from datetime import datetime, timedelta
+
+from mirrorkeeper.enums import MirrorFreshness
+from mirrorkeeper.freshness import band_for_lag, lag_by_history, lag_by_time
+from mirrorkeeper.prober.detectors import DetectorCheck, judge
+from mirrorkeeper.prober.result import ProbeOutcome, ProbeResult
+from tests.test_prober_script import world  # noqa: F401 (a fixture)
+
+NOW = datetime(2026, 11, 24, 12, 0)
+HOUR = timedelta(hours=1)
+
+
+def fetched(body, outcome=ProbeOutcome.FOUND):
+    return ProbeResult(url="http://mirror.example.org/x", outcome=outcome,
+                       status=200 if outcome is ProbeOutcome.FOUND else 404,
+                       body=body, method="GET")
+
+
+def test_band_for_lag_uses_the_band_thresholds():
+    """A lag falls in the first band whose threshold it does not pass."""
+    assert band_for_lag(timedelta(0)) is MirrorFreshness.UP
+    assert band_for_lag(0.5 * HOUR) is MirrorFreshness.UP
+    assert band_for_lag(0.6 * HOUR) is MirrorFreshness.ONEHOURBEHIND
+    assert band_for_lag(24.5 * HOUR) is MirrorFreshness.ONEDAYBEHIND
+    assert band_for_lag(30 * 24 * HOUR) is MirrorFreshness.ONEWEEKBEHIND
+
+
+def test_lag_by_history_counts_from_the_next_newer_version():
+    """A mirror with an older version is behind since the master moved past
+    it; with the newest it is not behind; an unknown version is None."""
+    history = [("c", NOW - HOUR), ("b", NOW - 5 * HOUR), ("a", NOW - 50 * HOUR)]
+    assert lag_by_history(history, "c", NOW) == timedelta(0)
+    assert lag_by_history(history, "b", NOW) == HOUR
+    assert lag_by_history(history, "a", NOW) == 5 * HOUR
+    assert lag_by_history(history, "zz", NOW) is None
+
+
+def test_lag_by_time_without_and_with_history():
+    """Without history a trace's own age is its lag; with history, the age
+    of the first master sync newer than it."""
+    assert lag_by_time([], NOW - 3 * HOUR, NOW) == 3 * HOUR
+    history = [(NOW - HOUR, NOW - HOUR), (NOW - 10 * HOUR, NOW - 10 * HOUR)]
+    assert lag_by_time(history, NOW - HOUR, NOW) == timedelta(0)
+    assert lag_by_time(history, NOW - 10 * HOUR, NOW) == HOUR
+    assert lag_by_time(history, NOW - 20 * HOUR, NOW) == 10 * HOUR
+
+
+def test_judge_trace_file():
+    """A trace a day behind the master's newest sync judges ONEDAYBEHIND
+    and says why."""
+    check = DetectorCheck("trace", "project/trace/master", "u", "time",
+                          ((NOW - 20 * HOUR, NOW - 20 * HOUR),
+                           (NOW - 40 * HOUR, NOW - 40 * HOUR)))
+    body = (NOW - 40 * HOUR).strftime("%a %b %d %H:%M:%S UTC %Y\n").encode()
+    finding = judge(check, fetched(body), NOW)
+    assert finding.freshness is MirrorFreshness.ONEDAYBEHIND
+    assert "20.0 hours behind the master" in finding.note
+
+
+def test_judge_garbage_and_missing_files():
+    """A garbage or missing file gives no freshness, and the note says
+    what was wrong."""
+    check = DetectorCheck("trace", "project/trace/master", "u", "time", ())
+    garbage = judge(check, fetched(b"<html>oops</html>\n"), NOW)
+    assert garbage.freshness is None and "unreadable" in garbage.note
+    missing = judge(check, fetched(None, ProbeOutcome.NOT_FOUND), NOW)
+    assert missing.freshness is None and not missing.found
+    assert "not there" in missing.note.lower() or "404" in missing.note
+
+
+def test_judge_checksum_and_unknown_copy():
+    """A control file matching an older master version is as old as the
+    next one; a copy the history does not know is ONEWEEKBEHIND."""
+    import hashlib
+    old, new = b"Suite: warty\nDate: old\n", b"Suite: warty\nDate: new\n"
+    check = DetectorCheck("checksum", "dists/warty/Release", "u", "sha256", (
+        (hashlib.sha256(new).hexdigest(), NOW - 2 * HOUR),
+        (hashlib.sha256(old).hexdigest(), NOW - 30 * HOUR)))
+    assert judge(check, fetched(new), NOW).freshness is MirrorFreshness.UP
+    assert judge(check, fetched(old), NOW).freshness is \
+        MirrorFreshness.TWOHOURSBEHIND
+    stranger = judge(check, fetched(b"something else"), NOW)
+    assert stranger.freshness is MirrorFreshness.ONEWEEKBEHIND
+    assert "older than the master's history" in stranger.note
+
+
+def test_syncing_mirror_is_not_judged_stale():
+    """While a mirror syncs, a stale answer is reported as syncing, not as
+    a freshness."""
+    check = DetectorCheck("trace", "project/trace/master", "u", "time",
+                          ((NOW - HOUR, NOW - HOUR),))
+    body = (NOW - 50 * HOUR).strftime("%a %b %d %H:%M:%S UTC %Y\n").encode()
+    finding = judge(check, fetched(body), NOW, syncing=True)
+    assert finding.freshness is None and finding.syncing
+    assert "syncing" in finding.note
+
+
+# Through the cronscript.
+
+def test_prober_uses_trace_and_checksum_detectors(world):
+    """With trace and checksum detectors configured, each mirror's trace
+    file and Release are judged against the master's history, the mirror's
+    freshness combines them, and a syncing mirror is reported as such."""
+    import hashlib
+    from mirrorkeeper.archive.files import FileDetails
+    from mirrorkeeper.model.masterarchive import (
+        MasterFileDetailSet, TraceFileTimestampSet)
+    from mirrorkeeper.model.distribution import DistributionSet
+    from mirrorkeeper.timeutil import utcnow
+    from tests.test_prober_script import write_config
+
+    now = utcnow().replace(microsecond=0)
+    store = world.store()
+    ubuntu = DistributionSet(store)["ubuntu"]
+    traces = TraceFileTimestampSet(store)
+    for age in (10, 3):
+        traces.record(ubuntu, "project/trace/master", now - age * HOUR,
+                      now - age * HOUR)
+    old, new = b"Suite: warty\nDate: old\n", b"Suite: warty\nDate: new\n"
+    details = MasterFileDetailSet(store)
+    for content, age in ((old, 30), (new, 2)):
+        details.record(ubuntu, "dists/warty/Release", FileDetails(
+            len(content), now, "m", "s", hashlib.sha256(content).hexdigest(),
+            "x"), now - age * HOUR)
+    store.commit()
+    store.close()
+    trace = (now - 10 * HOUR).strftime("%a %b %d %H:%M:%S UTC %Y\n")
+    os.makedirs(os.path.join(world.full_root, "project", "trace"))
+    with open(os.path.join(world.full_root, "project/trace/master"), "w") as f:
+        f.write(trace)
+    with open(os.path.join(world.full_root, "dists/warty/Release"), "wb") as f:
+        f.write(old)
+    write_config(world)
+    with open(world.config, "a") as f:
+        f.write("[freshness]\ndefault = publishing, trace, checksum\n")
+
+    process = world.run()
+    assert process.returncode == 0, process.stderr
+    store, mirror = world.mirror("valid-mirror")
+    checks = {(c.detector, c.label): c for c in mirror.freshness_checks}
+    trace_check = checks[("trace", "project/trace/master")]
+    # The mirror has the sync of 10 hours ago; the master synced again 3
+    # hours ago.
+    assert trace_check.freshness is MirrorFreshness.SIXHOURSBEHIND
+    release = checks[("checksum", "dists/warty/Release")]
+    assert release.freshness is MirrorFreshness.TWOHOURSBEHIND
+    # Publishing history says TWODAYSBEHIND (the newest hello is missing):
+    # the worst known freshness is the mirror's.
+    assert mirror.getOverallFreshness() is MirrorFreshness.TWODAYSBEHIND
+    log = mirror.last_probe_record.log
+    assert "trace detector: project/trace/master says" in log
+    assert "checksum detector: dists/warty/Release has SHA-256" in log
+    store.close()
+    store, empty = world.mirror("archive-404-mirror")
+    assert all(c.freshness is None for c in empty.freshness_checks)
+    store.close()
+
+    # Mid-sync: ftpsync's marker is on the mirror.
+    with open(os.path.join(world.full_root,
+                           "Archive-Update-in-Progress-127.0.0.1"), "w"):
+        pass
+    assert world.run("--force").returncode == 0
+    store, mirror = world.mirror("valid-mirror")
+    checks = {(c.detector, c.label): c for c in mirror.freshness_checks}
+    assert checks[("trace", "project/trace/master")].syncing
+    assert checks[("trace", "project/trace/master")].freshness is None
+    assert "The mirror is syncing" in mirror.last_probe_record.log
+    store.close()
