@@ -170,3 +170,50 @@ def test_prober_uses_trace_and_checksum_detectors(world):
     assert checks[("trace", "project/trace/master")].freshness is None
     assert "The mirror is syncing" in mirror.last_probe_record.log
     store.close()
+
+
+def test_rpm_repositories_carried_are_recorded(world):
+    """The checksum detector records which of the master's RPM repositories
+    a mirror carries, judged by its repomd.xml, and forgets them when
+    gone."""
+    import hashlib
+    from mirrorkeeper.archive.files import FileDetails
+    from mirrorkeeper.model.masterarchive import (
+        MasterFileDetailSet, RPMRepositorySet)
+    from mirrorkeeper.model.distribution import DistributionSet
+    from mirrorkeeper.timeutil import utcnow
+    from tests.test_prober_script import write_config
+
+    now = utcnow().replace(microsecond=0)
+    repomd = b"<repomd>revision 2</repomd>\n"
+    store = world.store()
+    ubuntu = DistributionSet(store)["ubuntu"]
+    RPMRepositorySet(store).ensure(ubuntu, "rpms/40/x86_64", "x86_64", "40",
+                                   now)
+    MasterFileDetailSet(store).record(
+        ubuntu, "rpms/40/x86_64/repodata/repomd.xml", FileDetails(
+            len(repomd), now, "m", "s", hashlib.sha256(repomd).hexdigest(),
+            "x"), now - 5 * HOUR)
+    store.commit()
+    store.close()
+    path = os.path.join(world.full_root, "rpms/40/x86_64/repodata")
+    os.makedirs(path)
+    with open(os.path.join(path, "repomd.xml"), "wb") as f:
+        f.write(repomd)
+    write_config(world)
+    with open(world.config, "a") as f:
+        f.write("[freshness]\ndefault = publishing, checksum\n")
+    assert world.run().returncode == 0
+    store, mirror = world.mirror("valid-mirror")
+    [carried] = list(mirror.rpm_repositories)
+    assert carried.rpm_repository.path == "rpms/40/x86_64"
+    assert carried.freshness is MirrorFreshness.UP
+    store.close()
+    store, empty = world.mirror("archive-404-mirror")
+    assert empty.rpm_repositories.is_empty()
+    store.close()
+    os.remove(os.path.join(path, "repomd.xml"))
+    assert world.run("--force").returncode == 0
+    store, mirror = world.mirror("valid-mirror")
+    assert mirror.rpm_repositories.is_empty()
+    store.close()
