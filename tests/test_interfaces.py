@@ -29,6 +29,8 @@ from mirrorkeeper.interfaces.distributionmirror import (
 from mirrorkeeper.interfaces.person import IPerson, IPersonSet
 from mirrorkeeper.interfaces.publishing import (
     IPackageFile, IPublishingHistory, IPublishingSet)
+from mirrorkeeper.interfaces.timestamps import (
+    IPlantedTimestamp, IPlantedTimestampSet)
 from mirrorkeeper.model import SET_UTILITIES
 from mirrorkeeper.model.country import (
     Continent, ContinentSet, Country, CountrySet)
@@ -48,6 +50,8 @@ from mirrorkeeper.model.person import Person, PersonSet
 from mirrorkeeper.model.publishing import (
     BinaryPackageFile, BinaryPackagePublishingHistory, PublishingSet,
     SourcePackageFile, SourcePackagePublishingHistory)
+from mirrorkeeper.model.timestamps import (
+    PlantedTimestamp, PlantedTimestampSet)
 from tests.rollback_stores import (  # noqa: F401
     rollback_sample_store, rollback_store,
     shared_empty_store, shared_sample_store)
@@ -77,6 +81,8 @@ CLASSES = [
     (RPMRepository, IRPMRepository), (RPMRepositorySet, IRPMRepositorySet),
     (TraceFileTimestamp, ITraceFileTimestamp),
     (TraceFileTimestampSet, ITraceFileTimestampSet),
+    (PlantedTimestamp, IPlantedTimestamp),
+    (PlantedTimestampSet, IPlantedTimestampSet),
 ]
 
 
@@ -92,13 +98,26 @@ def model_classes_declaring_interfaces():
     return found
 
 
-def test_every_declaring_class_is_checked():
-    """No model class declares an interface that this module leaves
-    unchecked."""
-    unchecked = model_classes_declaring_interfaces() - {
-        cls for cls, _ in CLASSES}
-    assert not unchecked, "add these to CLASSES and to the sample objects "\
-        "below: %s" % sorted(cls.__name__ for cls in unchecked)
+DISCOVERED = sorted(
+    ((cls, interface) for cls in model_classes_declaring_interfaces()
+     for interface in implementedBy(cls).interfaces()),
+    key=lambda pair: (pair[0].__module__, pair[0].__name__,
+                      pair[1].__name__))
+
+
+def test_discovery_finds_the_known_classes():
+    """Looking through mirrorkeeper.model finds every class listed here,
+    so the discovered classes below are all of them."""
+    assert set(CLASSES) <= set(DISCOVERED)
+
+
+@pytest.mark.parametrize(
+    "cls, interface", DISCOVERED,
+    ids=["%s-%s" % (cls.__name__, i.__name__) for cls, i in DISCOVERED])
+def test_every_model_class_verifies(cls, interface):
+    """Every class of mirrorkeeper.model, including ones added after this
+    test, has the methods of each interface it declares."""
+    assert verifyClass(interface, cls)
 
 
 @pytest.mark.parametrize("cls, interface", CLASSES,
@@ -176,6 +195,8 @@ def test_sample_objects_provide_interfaces(rollback_sample_store):
         (file_details, IMasterFileDetailSet),
         (rpm_repositories, IRPMRepositorySet),
         (trace_files, ITraceFileTimestampSet),
+        (getUtility(IPlantedTimestampSet).record(
+            ubuntu, "local:/srv/ubuntu", when, when), IPlantedTimestamp),
     ]
     rollback_sample_store.flush()
     for obj, interface in objects:
