@@ -15,6 +15,7 @@ from mirrorkeeper.interfaces.distribution import (
 from mirrorkeeper.interfaces.distributionmirror import IDistributionMirrorSet
 from mirrorkeeper.interfaces.person import IPersonSet
 from mirrorkeeper.interfaces.publishing import IPublishingSet
+from mirrorkeeper.interfaces.timestamps import IPlantedTimestampSet
 from mirrorkeeper.model.country import ContinentSet, CountrySet
 from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
@@ -24,6 +25,7 @@ from mirrorkeeper.model.distroseries import (
     ComponentSet, DistroArchSeriesSet, DistroSeriesSet)
 from mirrorkeeper.model.person import PersonSet
 from mirrorkeeper.model.publishing import PublishingSet
+from mirrorkeeper.model.timestamps import PlantedTimestampSet
 
 SET_UTILITIES = [
     (IPersonSet, PersonSet),
@@ -38,6 +40,7 @@ SET_UTILITIES = [
     (IMasterFileDetailSet, MasterFileDetailSet),
     (IRPMRepositorySet, RPMRepositorySet),
     (ITraceFileTimestampSet, TraceFileTimestampSet),
+    (IPlantedTimestampSet, PlantedTimestampSet),
 ]
 
 

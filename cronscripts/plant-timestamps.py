@@ -1,0 +1,14 @@
+#!/usr/bin/env python3
+"""Plant the master's timestamp files; run from cron every [timestamps]
+interval.  See --help."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                os.pardir, "lib"))
+
+from mirrorkeeper.scripts.timestamps import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())
