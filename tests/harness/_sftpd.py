@@ -1,10 +1,10 @@
 """The SFTP server process behind tests/harness/sftp.py; not imported.
 
-    python _sftpd.py ROOT --host-key KEY --user NAME --authorized-key PUB
-                     [--no-posix-rename]
+    python _sftpd.py ROOT --host-key KEY [--host-key KEY...] --user NAME
+                     --authorized-key PUB [--no-posix-rename]
 
 Twisted Conch's SSH server on 127.0.0.1, port chosen by the kernel, with
-the host key KEY (a private key file), letting NAME in with the public key
+the host keys KEY (private key files), letting NAME in with the public key
 in the file PUB only, and an SFTP subsystem over the directory ROOT: '/'
 is ROOT, and a path leading outside it (by '..' or a symbolic link) is
 refused.  Prints "PORT <n>" on stdout once it listens; exits when its stdin
@@ -169,21 +169,22 @@ class StdinWatch(protocol.Protocol):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("root")
-    parser.add_argument("--host-key", required=True)
+    parser.add_argument("--host-key", required=True, action="append")
     parser.add_argument("--user", required=True)
     parser.add_argument("--authorized-key", required=True)
     parser.add_argument("--no-posix-rename", action="store_true")
     options = parser.parse_args()
 
-    host_key = keys.Key.fromFile(options.host_key)
+    host_keys = [keys.Key.fromFile(path) for path in options.host_key]
     authorized = keys.Key.fromFile(options.authorized_key)
     ssh_factory = factory.SSHFactory()
     ssh_factory.portal = Portal(
         Realm(options.root, not options.no_posix_rename),
         [SSHPublicKeyChecker(InMemorySSHKeyDB(
             {options.user.encode("utf-8"): [authorized]}))])
-    ssh_factory.publicKeys = {host_key.sshType(): host_key.public()}
-    ssh_factory.privateKeys = {host_key.sshType(): host_key}
+    ssh_factory.publicKeys = {key.sshType(): key.public()
+                              for key in host_keys}
+    ssh_factory.privateKeys = {key.sshType(): key for key in host_keys}
 
     def listening(port):
         sys.stdout.write("PORT %d\n" % (port.getHost().port,))

@@ -6,14 +6,16 @@
     server.client_key           # a private key the server lets in
     server.stranger_key         # a private key it does not
     server.known_hosts          # known_hosts with the server's host key
+    server.rsa_known_hosts      # ... with its other host key (RSA) only
     server.wrong_known_hosts    # ... with another key for the same host
     server.stop()
 
 The server is Twisted Conch's SSH server with an SFTP subsystem confined to
 `root` (tests/harness/_sftpd.py), run in a child process so that the
 cronscript run in a subprocess and tests running the reactor both reach it,
-and so that it never shares a reactor with the tests.  Its keys (ed25519)
-are made afresh by each server with cryptography.  With
+and so that it never shares a reactor with the tests.  Its keys (ed25519,
+and an RSA host key besides) are made afresh by each server with
+cryptography.  With
 posix_rename=False it does not offer OpenSSH's posix-rename@openssh.com
 extension, and its plain rename, like OpenSSH's, will not replace a file.
 """
@@ -27,7 +29,7 @@ import sys
 import tempfile
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 __all__ = ["SFTPServer", "SFTPServerError", "write_key_pair"]
 
@@ -39,10 +41,14 @@ class SFTPServerError(RuntimeError):
     """The test SFTP server did not start."""
 
 
-def write_key_pair(path):
-    """Write a new ed25519 private key to `path` (OpenSSH's format, mode
-    0600) and its public key to `path`.pub; return the public key line."""
-    key = ed25519.Ed25519PrivateKey.generate()
+def write_key_pair(path, kind="ed25519"):
+    """Write a new private key (ed25519, or rsa) to `path` (OpenSSH's
+    format, mode 0600) and its public key to `path`.pub; return the public
+    key line."""
+    if kind == "rsa":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    else:
+        key = ed25519.Ed25519PrivateKey.generate()
     private = key.private_bytes(serialization.Encoding.PEM,
                                 serialization.PrivateFormat.OpenSSH,
                                 serialization.NoEncryption())
@@ -81,13 +87,16 @@ class SFTPServer:
         os.mkdir(keys)
         host_key = os.path.join(keys, "host_key")
         self.host_public_key = write_key_pair(host_key)
+        rsa_host_key = os.path.join(keys, "rsa_host_key")
+        rsa_host_public_key = write_key_pair(rsa_host_key, "rsa")
         self.client_key = os.path.join(keys, "client_key")
         write_key_pair(self.client_key)
         self.stranger_key = os.path.join(keys, "stranger_key")
         write_key_pair(self.stranger_key)
         impostor = write_key_pair(os.path.join(keys, "impostor_key"))
         command = [sys.executable, _SERVER_SCRIPT, self.root,
-                   "--host-key", host_key, "--user", self.user,
+                   "--host-key", host_key, "--host-key", rsa_host_key,
+                   "--user", self.user,
                    "--authorized-key", self.client_key + ".pub"]
         if not self.posix_rename:
             command.append("--no-posix-rename")
@@ -105,6 +114,8 @@ class SFTPServer:
             "known_hosts", "%s %s\n" % (name, self.host_public_key))
         self.wrong_known_hosts = self._write_known_hosts(
             "wrong_known_hosts", "%s %s\n" % (name, impostor))
+        self.rsa_known_hosts = self._write_known_hosts(
+            "rsa_known_hosts", "%s %s\n" % (name, rsa_host_public_key))
         return self
 
     def _write_known_hosts(self, name, text):

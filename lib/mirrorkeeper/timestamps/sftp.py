@@ -3,9 +3,10 @@ Conch.
 
 One planting is one SSH connection: the server's host key is checked
 against a known_hosts file (OpenSSH's format, hashed entries too; a port
-other than 22 is looked up as ``[host]:port``, as OpenSSH writes it) and a
-key that is missing or different ends the connection before anything is
-sent; we authenticate with one private key and nothing else (no password,
+other than 22 is looked up as ``[host]:port``, as OpenSSH writes it; as
+OpenSSH does, the server is asked for a key of a type the file has for it)
+and a key that is missing or different ends the connection before
+anything is sent; we authenticate with one private key and nothing else (no password,
 no agent); the SFTP subsystem writes the file to a hidden temporary name
 in the target directory (created exclusively, mode 0644) and renames it
 over the target.  With the posix-rename@openssh.com extension (OpenSSH's
@@ -143,6 +144,14 @@ class SFTPTarget:
         check_file_name(name)
         return _Planting(self, name, data).start()
 
+    def known_key_types(self):
+        """The key types (b'ssh-ed25519', b'ssh-rsa'...) known_hosts has
+        for the host."""
+        hostname = self.known_hosts_name.encode("utf-8")
+        return {entry.keyType for entry in self.known_hosts.iterentries()
+                if getattr(entry, "keyType", None) is not None and
+                entry.matchesHost(hostname)}
+
     def check_host_key(self, blob):
         """None if the server's host key `blob` is the one known_hosts has
         for the host, else HostKeyError."""
@@ -164,11 +173,8 @@ class SFTPTarget:
                     self.description, hostname, fingerprint, path,
                     " on line %d" % (changed.lineno,)
                     if changed.lineno else "")) from None
-        others = sorted({
-            entry.keyType.decode("ascii", "replace")
-            for entry in self.known_hosts.iterentries()
-            if getattr(entry, "keyType", None) is not None and
-            entry.matchesHost(hostname.encode("utf-8"))})
+        others = sorted(key_type.decode("ascii", "replace")
+                        for key_type in self.known_key_types())
         if others:
             raise HostKeyError(
                 "%s: the server offered a %s host key (%s) but the "
@@ -337,10 +343,27 @@ class _Planting:
         yield client.renameFile(temporary, final)
 
 
+# The key type of each host key algorithm whose name is not its type's.
+_KEY_TYPE_OF_ALGORITHM = {b"rsa-sha2-256": b"ssh-rsa",
+                          b"rsa-sha2-512": b"ssh-rsa"}
+
+
 class _ClientTransport(transport.SSHClientTransport):
 
     def __init__(self, planting):
         self.planting = planting
+
+    def connectionMade(self):
+        # As OpenSSH does: ask for a host key of a type known_hosts has for
+        # the host, so that a server with several keys shows the one we
+        # can check.
+        known = self.planting.target.known_key_types()
+        preferred = [
+            algorithm for algorithm in self.supportedPublicKeys
+            if _KEY_TYPE_OF_ALGORITHM.get(algorithm, algorithm) in known]
+        if preferred:
+            self.supportedPublicKeys = preferred
+        transport.SSHClientTransport.connectionMade(self)
 
     def verifyHostKey(self, hostKey, fingerprint):
         try:
