@@ -74,10 +74,6 @@ def test_committed_mail_is_pending(store):
         "Body of Kept.\n")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "OutboxMessage stores the SMTP form (CRLF) and as_message() parses it "
-    "as it is, so the body read back ends its lines with CRLF; the wire "
-    "form is right.  mail/outbox.py is outside this change."))
 def test_queued_body_reads_back_with_its_own_line_endings(rollback_store):
     """The body of a queued message reads back with the line endings it
     was written with."""

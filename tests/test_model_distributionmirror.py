@@ -217,8 +217,8 @@ def test_mirrors_to_probe_sample(mirrors):
 
 
 def test_mirrors_to_probe_exclusions(mirrors, db):
-    """Paused, pending-review and broken disabled mirrors are not probed; a
-    reviewed mirror the prober disabled is."""
+    """Paused, pending-review and broken mirrors are not probed, enabled or
+    not; a reviewed mirror the prober disabled is."""
     mirrors["valid-mirror"].enabled = False
     mirrors["archive-404-mirror"].enabled = False
     mirrors["archive-404-mirror"].status = MirrorStatus.BROKEN
@@ -230,6 +230,10 @@ def test_mirrors_to_probe_exclusions(mirrors, db):
     assert names(mirrors.getMirrorsToProbe(ignore_last_probe=True)) == [
         "valid-mirror"]
     mirrors["valid-mirror"].status = MirrorStatus.PENDING_REVIEW
+    assert names(mirrors.getMirrorsToProbe(ignore_last_probe=True)) == []
+    # Enabled or not: only reviewed mirrors are probed.
+    mirrors["valid-mirror"].enabled = True
+    mirrors["archive-404-mirror"].enabled = True
     assert names(mirrors.getMirrorsToProbe(ignore_last_probe=True)) == []
 
 
@@ -285,10 +289,12 @@ def test_mirrors_to_probe_skip_distribution_without_mirrors(
     people = getUtility(IPersonSet)
     other = getUtility(IDistributionSet).new(
         "other", "Other", "Other", people["mark"], people["mark"])
-    other.newMirror(people["mark"], "other-mirror", MirrorSpeed.S1G,
-                    ubuntu.mirrors[0].country, MirrorContent.ARCHIVE,
-                    MirrorPulseType.PUSH, enabled=True,
-                    http_base_url="http://other.example.net/")
+    other_mirror = other.newMirror(
+        people["mark"], "other-mirror", MirrorSpeed.S1G,
+        ubuntu.mirrors[0].country, MirrorContent.ARCHIVE,
+        MirrorPulseType.PUSH, enabled=True,
+        http_base_url="http://other.example.net/")
+    other_mirror.status = MirrorStatus.OFFICIAL
     db.flush()
     assert "other-mirror" in names(
         mirrors.getMirrorsToProbe(ignore_last_probe=True))

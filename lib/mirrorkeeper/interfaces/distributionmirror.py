@@ -225,10 +225,10 @@ class IDistributionMirrorSet(Interface):
         """The mirrors the prober should probe now.
 
         These are the mirrors of `content_type` (default ARCHIVE) of
-        distributions that support mirrors, that are enabled or were
-        reviewed as OFFICIAL or UNOFFICIAL (so a mirror the prober disabled
-        is probed again and comes back when it recovers), that their owner
-        has not paused, and that have no probe record of the last 24 hours
+        distributions that support mirrors, that were reviewed as OFFICIAL
+        or UNOFFICIAL, enabled or not (so a mirror the prober disabled is
+        probed again and comes back when it recovers; one pending review or
+        found BROKEN is not probed), that their owner has not paused, and that have no probe record of the last 24 hours
         unless `ignore_last_probe`.  Never-probed mirrors come first, then
         the ones probed longest ago.  `limit` caps how many.
         """

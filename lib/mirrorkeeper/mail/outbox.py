@@ -29,7 +29,8 @@ class OutboxMessage(Storm):
     last_error = Unicode()
 
     def __init__(self, message):
-        self.message = message.as_string(policy=email.policy.SMTP)
+        # Kept with plain newlines; smtplib sends them as CRLF.
+        self.message = message.as_string(policy=email.policy.default)
         self.date_created = utcnow()
         self.attempts = 0
 

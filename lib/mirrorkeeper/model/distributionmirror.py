@@ -423,9 +423,8 @@ class DistributionMirrorSet(StoreBoundSet):
             mirror,
             mirror.content == content_type,
             mirror.owner_paused == False,  # noqa: E712 (an SQL expression)
-            Or(mirror.enabled == True,  # noqa: E712
-               mirror.status.is_in([MirrorStatus.OFFICIAL,
-                                    MirrorStatus.UNOFFICIAL])),
+            mirror.status.is_in([MirrorStatus.OFFICIAL,
+                                 MirrorStatus.UNOFFICIAL]),
             mirror.distribution_id == Distribution.id,
             Distribution.supports_mirrors == True,  # noqa: E712
         ).group_by(mirror.id)
