@@ -56,6 +56,17 @@ default.  MIRRORKEEPER_DATABASE overrides ``[database] uri``.
     # "default" for the others: publishing, trace, timestamp, checksum.
     default = publishing
     debian = publishing, trace, checksum
+
+    [web]
+    listen = tcp:8000:interface=127.0.0.1
+    base_url =
+    secret =
+    secret_file = var/web-secret
+    secure_cookies = auto
+    session_days = 14
+    admins_team = mirrorkeeper-admins
+    db_threads = 4
+    propagation_days = 7
 """
 
 import configparser
@@ -136,6 +147,25 @@ DEFAULTS = {
         "timeout": "30",
         "keep_history_days": "30",
         "lock_file": "var/plant-timestamps.lock",
+    },
+    # The web site, its feeds and JSON API (mirrorkeeper.web).
+    "web": {
+        # Endpoint strings, space-separated: tcp:PORT:interface=ADDRESS,
+        # ssl:PORT:privateKey=...
+        "listen": "tcp:8000:interface=127.0.0.1",
+        # The site's public URL (feeds' links); default: the request's Host.
+        "base_url": "",
+        # Signs session cookies; default: secret_file, created on first run.
+        "secret": "",
+        "secret_file": "var/web-secret",
+        # auto: Secure cookies when the request came over TLS; true; false.
+        "secure_cookies": "auto",
+        "session_days": "14",
+        # Members of this team are site admins: every mirror, every action.
+        "admins_team": "mirrorkeeper-admins",
+        "db_threads": "4",
+        # Days of history on the propagation page.
+        "propagation_days": "7",
     },
 }
 

@@ -12,9 +12,10 @@ import sys
 
 from mirrorkeeper.scripts.base import MirrorKeeperScript
 from mirrorkeeper.scripts.commands import (
-    archive, database, listing, mirror, publication, registry)
+    archive, database, listing, mirror, publication, registry, web)
 
-COMMAND_MODULES = [database, registry, mirror, listing, archive, publication]
+COMMAND_MODULES = [database, registry, mirror, listing, archive, publication,
+                   web]
 
 DESCRIPTION = """\
 Manage a distribution's mirror registry: the database schema, people,

@@ -8,6 +8,7 @@ from mirrorkeeper.errors import InvalidValueError
 from mirrorkeeper.interfaces.distribution import (
     IComponentSet, IDistributionSet)
 from mirrorkeeper.interfaces.person import IPersonSet
+from mirrorkeeper.scripts.commands import web
 from mirrorkeeper.scripts.commands.common import (
     add_actions, add_command, enum_choices, enum_label, find_distribution,
     find_person, parse_enum)
@@ -24,6 +25,7 @@ def register(subparsers, common):
                         help="the name people read, e.g. 'Mark Shuttleworth'")
     parser.add_argument("--email", metavar="E",
                         help="the person's (preferred) email address")
+    web.add_person_actions(person, common)
 
     team = add_actions(subparsers, "team", "register teams")
     parser = add_command(

@@ -1,0 +1,136 @@
+"""What people change through the web, each in one database thread and
+one transaction, checked against the rules of policy.Who first.
+
+Each function takes the store and the Who of the request, refuses with
+policy.Forbidden (changing nothing) what the person may not do, raises
+forms.FormError for values that cannot be taken, and returns plain
+values.
+"""
+
+from mirrorkeeper.enums import MirrorStatus
+from mirrorkeeper.errors import DuplicateError, InvalidValueError
+from mirrorkeeper.model.distributionmirror import (
+    URL_SCHEMES, DistributionMirrorSet)
+from mirrorkeeper.model.person import PersonSet
+from mirrorkeeper.timeutil import utcnow
+from mirrorkeeper.web import queries
+from mirrorkeeper.web.forms import (
+    FormError, read_mirror_form, read_review_form)
+from mirrorkeeper.web.passwords import password_fingerprint, verify_password
+
+
+def _model_error(error):
+    """A FormError for what the model refused, on the field it names."""
+    message = str(error)
+    field = None
+    for scheme in URL_SCHEMES:
+        if scheme + "://" in message or "%s URL" % scheme in message:
+            field = "%s_base_url" % (scheme,)
+    if "name" in message and field is None:
+        field = "name"
+    return FormError(message, field)
+
+
+def register_mirror(store, who, distribution_name, values):
+    """Register a mirror owned by the person logged in: PENDING_REVIEW
+    and disabled, as every new mirror.  Returns its name."""
+    distribution = queries.get_distribution(store, distribution_name)
+    who.require(who.may_register(distribution),
+                "register mirrors of %s" % (distribution.display_name,))
+    fields = read_mirror_form(store, values)
+    try:
+        mirror = distribution.newMirror(
+            who.person, fields.pop("name"), fields.pop("speed"),
+            fields.pop("country"), fields.pop("content"),
+            fields.pop("pulse_type"), enabled=False,
+            **{key: value for key, value in fields.items()
+               if value is not None})
+    except (DuplicateError, InvalidValueError) as error:
+        raise _model_error(error) from None
+    return mirror.name
+
+
+def edit_mirror(store, who, distribution_name, mirror_name, values):
+    """Change a mirror's details."""
+    distribution = queries.get_distribution(store, distribution_name)
+    mirror = queries.get_mirror(store, distribution, mirror_name)
+    who.require(who.may_edit(mirror), "edit %s" % (mirror.name,))
+    fields = read_mirror_form(store, values, editing=True)
+    mirrors = DistributionMirrorSet(store)
+    try:
+        for scheme in URL_SCHEMES:
+            url = fields.pop("%s_base_url" % scheme)
+            if url:
+                other = mirrors.getByURL(url)
+                if other is not None and other.id != mirror.id:
+                    raise DuplicateError(
+                        "the URL %s is already registered for the mirror %s"
+                        % (url, other.name))
+            mirror.setURL(scheme, url)
+    except (DuplicateError, InvalidValueError) as error:
+        raise _model_error(error) from None
+    for field, value in fields.items():
+        setattr(mirror, field, value)
+    return mirror.name
+
+
+def review_mirror(store, who, distribution_name, mirror_name, values):
+    """Record a mirror admin's review: status, whiteboard, reviewer and
+    date."""
+    distribution = queries.get_distribution(store, distribution_name)
+    mirror = queries.get_mirror(store, distribution, mirror_name)
+    who.require(who.may_review(mirror), "review %s" % (mirror.name,))
+    status, whiteboard = read_review_form(values)
+    mirror.status = status
+    mirror.whiteboard = whiteboard
+    mirror.reviewer = who.person
+    mirror.date_reviewed = utcnow()
+    return mirror.name
+
+
+def set_paused(store, who, distribution_name, mirror_name, paused):
+    """Pause a mirror (neither probed nor listed) or resume it."""
+    distribution = queries.get_distribution(store, distribution_name)
+    mirror = queries.get_mirror(store, distribution, mirror_name)
+    who.require(who.may_pause(mirror), "pause or resume %s"
+                % (mirror.name,))
+    mirror.owner_paused = paused
+    return mirror.name
+
+
+def resubmit_mirror(store, who, distribution_name, mirror_name):
+    """Send a BROKEN mirror back for review."""
+    distribution = queries.get_distribution(store, distribution_name)
+    mirror = queries.get_mirror(store, distribution, mirror_name)
+    who.require(who.may_resubmit(mirror), "resubmit %s" % (mirror.name,))
+    mirror.status = MirrorStatus.PENDING_REVIEW
+    return mirror.name
+
+
+def delete_mirror(store, who, distribution_name, mirror_name):
+    """Delete a mirror that was never probed (its registration was a
+    mistake); a probed mirror has a history and stays."""
+    distribution = queries.get_distribution(store, distribution_name)
+    mirror = queries.get_mirror(store, distribution, mirror_name)
+    who.require(who.may_delete(mirror), "delete %s%s" % (
+        mirror.name, ": it has been probed"
+        if mirror.last_probe_record is not None else ""))
+    store.remove(mirror)
+    store.flush()
+    return mirror_name
+
+
+def check_login(store, login, password):
+    """(person id, password fingerprint) of the person whose name or
+    address is `login`, if `password` is theirs; else None."""
+    people = PersonSet(store)
+    login = (login or "").strip()
+    person = people.getByName(login)
+    if person is None and "@" in login:
+        person = people.getByEmail(login)
+    stored = None
+    if person is not None and not person.is_team:
+        stored = person.password_hash
+    if not verify_password(password or "", stored):
+        return None
+    return person.id, password_fingerprint(stored)

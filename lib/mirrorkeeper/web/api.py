@@ -1,0 +1,195 @@
+"""The JSON API, version 1: what each endpoint answers, as JSON values.
+
+    GET /api/1/distributions        every distribution and its mirror counts
+    GET /api/1/mirrors              mirrors, filtered by ?distribution=,
+                                    ?country= (alpha-2), ?content= (archive,
+                                    release), ?status= (pending-review,
+                                    unofficial, official, broken),
+                                    ?freshness= (up ... unknown), ?enabled=
+                                    (true, false)
+    GET /api/1/mirrors/NAME         one mirror: details, records, last probe
+    GET /api/1/status               every mirror's freshness and last probe,
+                                    with totals (mirrorchecker's GET
+                                    endpoints), ?distribution= to narrow it
+
+Enum values are spelt as the command line spells them ('pending-review',
+'onedaybehind'), times in ISO 8601 UTC, the mirror fields named as in
+`mirrorkeeper mirror show --json`.  Probe logs are not part of the API:
+they are for the mirror's owner and the admins, on the mirror's page.
+
+The functions here run in a database thread and return plain values.
+"""
+
+from collections import Counter
+
+from mirrorkeeper.enums import MirrorContent, MirrorFreshness, MirrorStatus
+from mirrorkeeper.errors import InvalidValueError, NotFoundError
+from mirrorkeeper.model.country import CountrySet
+from mirrorkeeper.model.distribution import DistributionSet
+from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from mirrorkeeper.scripts.commands.common import enum_label, json_date
+from mirrorkeeper.timeutil import utcnow
+from mirrorkeeper.web import queries
+
+VERSION = 1
+
+
+def _summary_json(summary):
+    return {
+        "name": summary.name,
+        "distribution": summary.distribution,
+        "display_name": summary.title if summary.title != summary.name
+        else None,
+        "title": summary.title,
+        "country": summary.country_code,
+        "country_name": summary.country_name,
+        "continent": summary.continent_code,
+        "content": enum_label(summary.content),
+        "status": enum_label(summary.status),
+        "official": summary.official,
+        "enabled": summary.enabled,
+        "owner_paused": summary.owner_paused,
+        "freshness": enum_label(summary.freshness),
+        "http_base_url": summary.http_url,
+        "https_base_url": summary.https_url,
+        "ftp_base_url": summary.ftp_url,
+        "rsync_base_url": summary.rsync_url,
+        "bandwidth_mbps": summary.bandwidth_mbps,
+        "last_probe": json_date(summary.last_probe),
+    }
+
+
+def distributions(store):
+    result = []
+    for distribution in DistributionSet(store):
+        mirrors = distribution.mirrors
+        result.append({
+            "name": distribution.name,
+            "display_name": distribution.display_name,
+            "title": distribution.title,
+            "supports_mirrors": distribution.supports_mirrors,
+            "mirrors": len(mirrors),
+            "archive_mirrors": len(distribution.archive_mirrors),
+            "cdimage_mirrors": len(distribution.cdimage_mirrors),
+        })
+    return {"api_version": VERSION, "distributions": result}
+
+
+def _parse_filter(enum_class, text, name):
+    try:
+        return enum_class.by_name(text.strip())
+    except ValueError:
+        raise InvalidValueError("invalid %s %r: choose one of %s" % (
+            name, text, ", ".join(enum_label(item) for item in enum_class))
+        ) from None
+
+
+def mirrors(store, filters):
+    """{"mirrors": [...]} of the mirrors matching `filters` ({name:
+    text} from the query string)."""
+    distribution = None
+    if filters.get("distribution"):
+        distribution = queries.get_distribution(store,
+                                                filters["distribution"])
+    found = queries.mirrors_of(store, distribution)
+    if filters.get("country"):
+        try:
+            country = CountrySet(store)[filters["country"].strip()]
+        except NotFoundError:
+            raise InvalidValueError("invalid country %r: give an ISO 3166 "
+                                    "alpha-2 code" % (filters["country"],)
+                                    ) from None
+        found = [m for m in found if m.country_id == country.id]
+    if filters.get("content"):
+        content = _parse_filter(MirrorContent, filters["content"], "content")
+        found = [m for m in found if m.content is content]
+    if filters.get("status"):
+        status = _parse_filter(MirrorStatus, filters["status"], "status")
+        found = [m for m in found if m.status is status]
+    if filters.get("enabled"):
+        wanted = filters["enabled"].strip().lower()
+        if wanted not in ("true", "false"):
+            raise InvalidValueError("invalid enabled %r: give true or false"
+                                    % (filters["enabled"],))
+        found = [m for m in found if m.enabled == (wanted == "true")]
+    summaries = queries.summarise(store, found)
+    if filters.get("freshness"):
+        freshness = _parse_filter(MirrorFreshness, filters["freshness"],
+                                  "freshness")
+        summaries = [s for s in summaries if s.freshness is freshness]
+    return {"api_version": VERSION,
+            "mirrors": [_summary_json(s) for s in summaries]}
+
+
+def mirror(store, name):
+    """One mirror, with its content records and last probe."""
+    model = DistributionMirrorSet(store)[name]
+    (summary,) = queries.summarise(store, [model])
+    result = _summary_json(summary)
+    last = queries.last_probe_durations(store, [model.id]).get(model.id)
+    result.update({
+        "owner": summary.owner,
+        "speed": summary.speed,
+        "pulse_type": enum_label(model.pulse_type),
+        "official_candidate": model.official_candidate,
+        "reviewer": model.reviewer.name if model.reviewer else None,
+        "date_created": json_date(model.date_created),
+        "date_reviewed": json_date(model.date_reviewed),
+        "has_ipv4": model.has_ipv4,
+        "has_ipv6": model.has_ipv6,
+        "arch_series": [{
+            "series": record.distro_arch_series.distro_series.name,
+            "architecture": record.distro_arch_series.architecture_tag,
+            "pocket": enum_label(record.pocket),
+            "component": record.component.name,
+            "freshness": enum_label(record.freshness),
+        } for record in model.arch_series],
+        "source_series": [{
+            "series": record.distro_series.name,
+            "pocket": enum_label(record.pocket),
+            "component": record.component.name,
+            "freshness": enum_label(record.freshness),
+        } for record in model.source_series],
+        "cdimage_series": [{
+            "series": record.distro_series.name,
+            "flavour": record.flavour,
+        } for record in model.cdimage_series],
+        "last_probe": None if last is None else {
+            "date": json_date(last[0]),
+            "duration_seconds": last[1],
+        },
+    })
+    return {"api_version": VERSION, "mirror": result}
+
+
+def status(store, filters):
+    """The overall status of every mirror: freshness, whether listed,
+    last probe and how long it took, and totals by freshness."""
+    distribution = None
+    if filters.get("distribution"):
+        distribution = queries.get_distribution(store,
+                                                filters["distribution"])
+    found = queries.mirrors_of(store, distribution)
+    summaries = queries.summarise(store, found)
+    probes = queries.last_probe_durations(store, [m.id for m in found])
+    entries = []
+    for summary in summaries:
+        date, duration = probes.get(summary.id, (None, None))
+        entries.append({
+            "name": summary.name,
+            "distribution": summary.distribution,
+            "content": enum_label(summary.content),
+            "status": enum_label(summary.status),
+            "listed": summary.enabled and summary.official and
+            not summary.owner_paused,
+            "enabled": summary.enabled,
+            "owner_paused": summary.owner_paused,
+            "freshness": enum_label(summary.freshness),
+            "last_probe": json_date(date),
+            "last_probe_duration_seconds": duration,
+        })
+    totals = Counter(entry["freshness"] for entry in entries)
+    return {"api_version": VERSION, "generated": json_date(utcnow()),
+            "mirrors": entries,
+            "totals": {enum_label(band): totals.get(enum_label(band), 0)
+                       for band in MirrorFreshness}}

@@ -1,0 +1,361 @@
+"""The mirrorkeeper web application: its routes and their handlers.
+
+MirrorKeeperWeb is given what it needs (a transactor for the database,
+the session signer, the settings) and has no global state; the same
+class serves a daemon, a test's in-process client and a benchmark.
+Every handler reads or writes through `self.db.run(...)` in a database
+thread, gets plain values back, and renders them in the reactor thread.
+"""
+
+from urllib.parse import quote
+
+import attrs
+
+from mirrorkeeper.web import (
+    actions, api, feeds, listing_pages, metrics, mirror_pages, queries)
+from mirrorkeeper.web.forms import (
+    EDIT_FIELDS, REGISTER_FIELDS, REVIEW_FIELDS, FormError, mirror_values)
+from mirrorkeeper.web.layout import STYLESHEET, html_page, mirror_href
+from mirrorkeeper.web.policy import Viewer, Who
+from mirrorkeeper.web.propagation import PropagationCache, propagation
+from mirrorkeeper.web.site import (
+    HTTPError, Response, json_response, local_path, redirect, route)
+
+MIRROR = "/{distribution}/+mirror/{name}"
+
+
+@attrs.frozen
+class WebSettings:
+    """What the application takes from the [web] configuration."""
+
+    admins_team: str = "mirrorkeeper-admins"
+    site_name: str = "mirrorkeeper"
+    base_url: str = ""          # e.g. https://mirrors.example.org
+    propagation_days: int = 7
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(admins_team=config.get("web", "admins_team"),
+                   site_name=config.get("mail", "site_name"),
+                   base_url=config.get("web", "base_url").rstrip("/"),
+                   propagation_days=config.getint("web",
+                                                  "propagation_days"))
+
+
+class MirrorKeeperWeb:
+    """The site's handlers; see site.WebResource for how they are
+    called."""
+
+    ROUTES = [
+        route("GET", "/", "index"),
+        route("GET", "/+style.css", "stylesheet", kind="text"),
+        route("GET|POST", "/+login", "login"),
+        route("POST", "/+logout", "logout"),
+        route("GET", "/metrics", "metrics", kind="text"),
+        route("GET", "/api/1/distributions", "api_distributions",
+              kind="json"),
+        route("GET", "/api/1/mirrors", "api_mirrors", kind="json"),
+        route("GET", "/api/1/mirrors/{name}", "api_mirror", kind="json"),
+        route("GET", "/api/1/status", "api_status", kind="json"),
+        route("GET", "/{distribution}", "distribution_page"),
+        route("GET", "/{distribution}/+archivemirrors", "listing",
+              listing="archive"),
+        route("GET", "/{distribution}/+cdmirrors", "listing",
+              listing="cdimage"),
+        route("GET", "/{distribution}/+disabledmirrors", "listing",
+              listing="disabled"),
+        route("GET", "/{distribution}/+unofficialmirrors", "listing",
+              listing="unofficial"),
+        route("GET", "/{distribution}/+pendingreviewmirrors", "listing",
+              listing="pending"),
+        route("GET", "/{distribution}/+archivemirrors-rss", "feed",
+              kind="text", listing="archive"),
+        route("GET", "/{distribution}/+cdmirrors-rss", "feed", kind="text",
+              listing="cdimage"),
+        route("GET", "/{distribution}/+propagation", "propagation_page"),
+        route("GET|POST", "/{distribution}/+newmirror", "register"),
+        route("GET", MIRROR, "mirror_page"),
+        route("GET|POST", MIRROR + "/+edit", "edit"),
+        route("GET|POST", MIRROR + "/+review", "review"),
+        route("POST", MIRROR + "/+pause", "pause"),
+        route("POST", MIRROR + "/+resubmit", "resubmit"),
+        route("GET|POST", MIRROR + "/+delete", "delete"),
+        route("GET", MIRROR + "/+probe/{probe}", "probe_log"),
+    ]
+
+    def __init__(self, db, signer, settings=None, propagation_cache=None):
+        self.db = db
+        self.signer = signer
+        self.settings = settings or WebSettings()
+        self.propagation_cache = propagation_cache or PropagationCache()
+
+    # Helpers.
+
+    def as_who(self, ctx, function, *args):
+        """Run function(store, who, *args) in a database thread; fire with
+        (viewer, its result)."""
+        session, team = ctx.session, self.settings.admins_team
+
+        def work(store):
+            who = Who.identify(store, session, team)
+            return who.viewer, function(store, who, *args)
+        return self.db.run(work)
+
+    def page(self, ctx, viewer, title, body, status=200):
+        return Response(status, html_page(
+            title, viewer, ctx.csrf_token, *body,
+            site_name=self.settings.site_name))
+
+    def error(self, ctx, status, message):
+        if ctx.kind == "json":
+            return json_response({"error": message}, status)
+        if ctx.kind == "text":
+            return Response(status, (message + "\n").encode("utf-8"),
+                            "text/plain; charset=utf-8")
+        return self.page(ctx, Viewer(), message, mirror_pages.error_page(
+            status, message), status)
+
+    def site_url(self, ctx):
+        if self.settings.base_url:
+            return self.settings.base_url
+        request = ctx.request
+        host = request.getHeader(b"host") or b"localhost"
+        return "%s://%s" % ("https" if request.isSecure() else "http",
+                            host.decode("latin-1"))
+
+    # Pages.
+
+    async def stylesheet(self, ctx):
+        return Response(200, STYLESHEET, "text/css; charset=utf-8",
+                        {"Cache-Control": "public, max-age=3600"})
+
+    async def index(self, ctx):
+        def read(store, who):
+            from mirrorkeeper.model.distribution import DistributionSet
+            return [(d.name, d.title, d.supports_mirrors)
+                    for d in DistributionSet(store)]
+        viewer, found = await self.as_who(ctx, read)
+        return self.page(ctx, viewer, "Distributions",
+                         listing_pages.index(found))
+
+    async def distribution_page(self, ctx, distribution):
+        def read(store, who):
+            dist = queries.get_distribution(store, distribution)
+            counts = {kind: len(queries.listing_mirrors(dist, kind))
+                      for kind in queries.LISTINGS}
+            return (dist.name, dist.title, counts,
+                    who.may_see_admin_lists(dist), who.may_register(dist))
+        viewer, found = await self.as_who(ctx, read)
+        return self.page(ctx, viewer, found[1],
+                         listing_pages.distribution_page(*found))
+
+    async def listing(self, ctx, distribution, listing):
+        heading, admins_only = queries.LISTINGS[listing]
+
+        def read(store, who):
+            dist = queries.get_distribution(store, distribution)
+            if admins_only:
+                who.require(who.may_see_admin_lists(dist),
+                            "see the %s of %s" % (heading.lower(),
+                                                  dist.display_name))
+            summaries = queries.summarise(
+                store, queries.listing_mirrors(dist, listing))
+            return dist.title, queries.group_by_place(summaries)
+        viewer, (title, groups) = await self.as_who(ctx, read)
+        return self.page(ctx, viewer, "%s: %s" % (title, heading),
+                         listing_pages.listing(title, heading, groups,
+                                               show_status=admins_only))
+
+    async def propagation_page(self, ctx, distribution):
+        days, cache = self.settings.propagation_days, self.propagation_cache
+
+        def read(store, who):
+            dist = queries.get_distribution(store, distribution)
+            return propagation(store, dist, days, cache)
+        viewer, result = await self.as_who(ctx, read)
+        return self.page(ctx, viewer, "%s: propagation" % (result.title,),
+                         listing_pages.propagation_page(result))
+
+    async def mirror_page(self, ctx, distribution, name):
+        def read(store, who):
+            dist = queries.get_distribution(store, distribution)
+            return queries.mirror_detail(
+                store, who, queries.get_mirror(store, dist, name))
+        viewer, detail = await self.as_who(ctx, read)
+        return self.page(ctx, viewer, detail.summary.title,
+                         mirror_pages.mirror_page(detail, ctx.csrf_token))
+
+    async def probe_log(self, ctx, distribution, name, probe):
+        if not probe.isdigit():
+            raise HTTPError(404, "There is no such probe.")
+
+        def read(store, who):
+            dist = queries.get_distribution(store, distribution)
+            return queries.probe_log(
+                store, who, queries.get_mirror(store, dist, name),
+                int(probe))
+        viewer, log = await self.as_who(ctx, read)
+        return self.page(ctx, viewer, "Probe of %s" % (log.title,),
+                         mirror_pages.probe_log_page(distribution, log))
+
+    # Forms.
+
+    async def _form(self, ctx, heading, fields, read, write, action,
+                    submit, intro=None):
+        """GET: show the form filled by read(store, who) -> (values,
+        countries).  POST: write(store, who, form) -> where to go next; on
+        a FormError, the form again with the message (400)."""
+        if ctx.method == "POST":
+            try:
+                viewer, location = await self.as_who(ctx, write, ctx.form)
+                return redirect(location)
+            except FormError as error:
+                viewer, (_, countries) = await self.as_who(ctx, read)
+                return self.page(ctx, viewer, heading, mirror_pages.form_page(
+                    heading, action, ctx.csrf_token, fields, ctx.form, error,
+                    countries, submit, intro), status=400)
+        viewer, (values, countries) = await self.as_who(ctx, read)
+        return self.page(ctx, viewer, heading, mirror_pages.form_page(
+            heading, action, ctx.csrf_token, fields, values, None,
+            countries, submit, intro))
+
+    @staticmethod
+    def _countries(store):
+        from mirrorkeeper.model.country import CountrySet
+        return [(c.iso3166code2, c.name) for c in CountrySet(store)]
+
+    async def register(self, ctx, distribution):
+        def read(store, who):
+            dist = queries.get_distribution(store, distribution)
+            who.require(who.may_register(dist), "register a mirror")
+            return ({"speed": "S100M", "content": "ARCHIVE",
+                     "pulse_type": "PULL", "official_candidate": "on"},
+                    self._countries(store))
+
+        def write(store, who, form):
+            name = actions.register_mirror(store, who, distribution, form)
+            return mirror_href(distribution, name)
+        return await self._form(
+            ctx, "Register a mirror of %s" % (distribution,),
+            REGISTER_FIELDS, read, write, "/%s/+newmirror" % (
+                quote(distribution),), "Register the mirror",
+            mirror_pages.register_intro(distribution))
+
+    def _mirror_form(self, distribution, name, allowed, what):
+        def read(store, who):
+            dist = queries.get_distribution(store, distribution)
+            mirror = queries.get_mirror(store, dist, name)
+            who.require(allowed(who, mirror), "%s %s" % (what, name))
+            return mirror_values(mirror), self._countries(store)
+        return read
+
+    async def edit(self, ctx, distribution, name):
+        def write(store, who, form):
+            actions.edit_mirror(store, who, distribution, name, form)
+            return mirror_href(distribution, name)
+        return await self._form(
+            ctx, "Edit %s" % (name,), EDIT_FIELDS,
+            self._mirror_form(distribution, name, Who.may_edit, "edit"),
+            write, mirror_href(distribution, name) + "/+edit", "Save")
+
+    async def review(self, ctx, distribution, name):
+        def write(store, who, form):
+            actions.review_mirror(store, who, distribution, name, form)
+            return mirror_href(distribution, name)
+        return await self._form(
+            ctx, "Review %s" % (name,), REVIEW_FIELDS,
+            self._mirror_form(distribution, name, Who.may_review, "review"),
+            write, mirror_href(distribution, name) + "/+review",
+            "Save the review")
+
+    async def pause(self, ctx, distribution, name):
+        paused = ctx.form.get("paused") == "1"
+        await self.as_who(ctx, actions.set_paused, distribution, name,
+                          paused)
+        return redirect(mirror_href(distribution, name))
+
+    async def resubmit(self, ctx, distribution, name):
+        await self.as_who(ctx, actions.resubmit_mirror, distribution, name)
+        return redirect(mirror_href(distribution, name))
+
+    async def delete(self, ctx, distribution, name):
+        if ctx.method == "POST":
+            await self.as_who(ctx, actions.delete_mirror, distribution, name)
+            return redirect("/%s/" % (quote(distribution),))
+
+        def read(store, who):
+            dist = queries.get_distribution(store, distribution)
+            mirror = queries.get_mirror(store, dist, name)
+            who.require(who.may_delete(mirror), "delete %s" % (name,))
+            return mirror.title
+        viewer, title = await self.as_who(ctx, read)
+        return self.page(ctx, viewer, "Delete %s" % (title,),
+                         mirror_pages.delete_page(distribution, name, title,
+                                                  ctx.csrf_token))
+
+    # Accounts.
+
+    async def login(self, ctx):
+        next_path = local_path(ctx.query.get("next") or
+                               ctx.form.get("next"))
+        if ctx.method == "POST":
+            found = await self.db.run(actions.check_login,
+                                      ctx.form.get("login"),
+                                      ctx.form.get("password"))
+            if found is not None:
+                person_id, key = found
+                # A new nonce: a token from before the login is no use.
+                ctx.set_session(self.signer.new(person_id, key))
+                return redirect(next_path)
+            return self.page(ctx, Viewer(), "Log in", mirror_pages.login_page(
+                ctx.csrf_token, next_path, "That name and password do not "
+                "match.", ctx.form.get("login", "")), status=403)
+        viewer, _ = await self.as_who(ctx, lambda store, who: None)
+        return self.page(ctx, viewer, "Log in", mirror_pages.login_page(
+            ctx.csrf_token, next_path))
+
+    async def logout(self, ctx):
+        ctx.set_session(self.signer.new())
+        return redirect("/")
+
+    # Feeds, API, metrics.
+
+    async def feed(self, ctx, distribution, listing):
+        def read(store, who):
+            dist = queries.get_distribution(store, distribution)
+            return dist.title, queries.summarise(
+                store, queries.listing_mirrors(dist, listing))
+        _, (title, summaries) = await self.as_who(ctx, read)
+        site = self.site_url(ctx)
+        heading = queries.LISTINGS[listing][0]
+        page = "%s/%s/%s" % (site, quote(distribution),
+                             listing_pages.LISTING_PATHS[listing])
+        body = feeds.mirrors_feed("%s %s" % (title, heading.lower()), page,
+                                  "The %s of %s." % (heading.lower(), title),
+                                  summaries, site)
+        return Response(200, body, "application/rss+xml; charset=utf-8")
+
+    async def api_distributions(self, ctx):
+        return json_response(await self.db.run(api.distributions))
+
+    async def api_mirrors(self, ctx):
+        return json_response(await self.db.run(api.mirrors, ctx.query))
+
+    async def api_mirror(self, ctx, name):
+        return json_response(await self.db.run(api.mirror, name))
+
+    async def api_status(self, ctx):
+        return json_response(await self.db.run(api.status, ctx.query))
+
+    async def metrics(self, ctx):
+        def read(store):
+            found = queries.mirrors_of(store)
+            return (queries.summarise(store, found),
+                    queries.last_probe_durations(store,
+                                                 [m.id for m in found]))
+        summaries, probes = await self.db.run(read)
+        return Response(200, metrics.exposition(summaries, probes),
+                        metrics.CONTENT_TYPE)
+
+
+__all__ = ["MirrorKeeperWeb", "WebSettings"]

@@ -1,0 +1,62 @@
+"""RSS 2.0 feeds of a distribution's archive and CD image mirrors, built
+with lxml.
+
+Each item is a mirror: its title, its link (the URL users fetch from),
+its page as guid, and in the mirror namespace its bandwidth, continent,
+country and country code and freshness; pubDate is its last probe (the
+moment the data was last true), left out for a mirror never probed.
+"""
+
+from datetime import timezone
+from email.utils import format_datetime
+
+from lxml import etree
+
+MIRROR_NS = "urn:x-mirrorkeeper:mirror:1"
+_M = "{%s}" % MIRROR_NS
+
+
+def _rfc822(when):
+    return format_datetime(when.replace(tzinfo=timezone.utc), usegmt=True)
+
+
+def _text(parent, tag, text):
+    element = etree.SubElement(parent, tag)
+    element.text = text
+    return element
+
+
+def mirrors_feed(title, page_url, description, summaries, site_url,
+                 built=None):
+    """The bytes of an RSS document listing `summaries` (MirrorSummary);
+    `site_url` is the site's base URL, without a trailing slash."""
+    rss = etree.Element("rss", version="2.0", nsmap={"mirror": MIRROR_NS})
+    channel = etree.SubElement(rss, "channel")
+    _text(channel, "title", title)
+    _text(channel, "link", page_url)
+    _text(channel, "description", description)
+    probes = [s.last_probe for s in summaries if s.last_probe is not None]
+    newest = max(probes) if probes else built
+    if newest is not None:
+        _text(channel, "lastBuildDate", _rfc822(newest))
+    for summary in summaries:
+        item = etree.SubElement(channel, "item")
+        _text(item, "title", summary.title)
+        _text(item, "link", summary.link)
+        _text(item, "description", "%s mirror in %s, %d Mbps" % (
+            summary.content.title, summary.country_name,
+            summary.bandwidth_mbps))
+        guid = _text(item, "guid", "%s/%s/+mirror/%s" % (
+            site_url, summary.distribution, summary.name))
+        guid.set("isPermaLink", "true")
+        if summary.last_probe is not None:
+            _text(item, "pubDate", _rfc822(summary.last_probe))
+        _text(item, _M + "bandwidth", str(summary.bandwidth_mbps))
+        _text(item, _M + "continent", summary.continent_name)
+        _text(item, _M + "country", summary.country_name)
+        _text(item, _M + "countrycode", summary.country_code)
+        _text(item, _M + "freshness", summary.freshness.name.lower())
+        for scheme, url in summary.urls:
+            _text(item, _M + scheme, url)
+    return etree.tostring(rss, xml_declaration=True, encoding="UTF-8",
+                          pretty_print=True)

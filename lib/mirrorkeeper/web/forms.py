@@ -1,0 +1,141 @@
+"""The mirror forms: which fields each has, and turning what a person
+typed into the values the model takes.
+
+Reading a form never changes anything; it raises FormError naming the
+field at fault, and the page shows the form again with the message.
+"""
+
+from mirrorkeeper.enums import (
+    MirrorContent, MirrorPulseType, MirrorSpeed, MirrorStatus)
+from mirrorkeeper.errors import MirrorKeeperError
+from mirrorkeeper.model.country import CountrySet
+
+# (field, label, kind, help): kind is text, url, textarea, number,
+# checkbox, or the name of a choice list in choices().
+REGISTER_FIELDS = [
+    ("name", "Name", "text",
+     "A short unique name: lower-case letters, digits, '.', '-' or '+'."),
+    ("display_name", "Display name", "text", "The name people read."),
+    ("description", "Description", "textarea", ""),
+    ("https_base_url", "HTTPS URL", "url", "e.g. https://mirror.example.org/ubuntu/"),
+    ("http_base_url", "HTTP URL", "url", ""),
+    ("ftp_base_url", "FTP URL", "url", ""),
+    ("rsync_base_url", "Rsync URL", "url", ""),
+    ("country", "Country", "country", ""),
+    ("speed", "Speed", "speed", "The bandwidth of the mirror's uplink."),
+    ("bandwidth_mbps", "Bandwidth (Mbps)", "number",
+     "Optional: its share of the traffic; default the speed's figure."),
+    ("content", "Content", "content", ""),
+    ("pulse_type", "Sync", "pulse_type",
+     "Push: the master tells the mirror to sync.  Pull: it syncs on its "
+     "own schedule."),
+    ("pulse_source", "Syncs from", "text", "Optional: the rsync source."),
+    ("official_candidate", "Apply to be an official mirror", "checkbox", ""),
+]
+
+# What an owner may change after registering: not the name (it is in
+# every URL) nor the content (the prober's records depend on it).
+EDIT_FIELDS = [field for field in REGISTER_FIELDS
+               if field[0] not in ("name", "content")]
+
+REVIEW_FIELDS = [
+    ("status", "Status", "status", ""),
+    ("whiteboard", "Whiteboard", "textarea",
+     "The reviewers' notes; the owner reads them too."),
+]
+
+
+class FormError(MirrorKeeperError):
+    """What a person typed cannot be taken; `field` is where, or None."""
+
+    def __init__(self, message, field=None):
+        MirrorKeeperError.__init__(self, message)
+        self.field = field
+
+
+def choices(kind, countries=()):
+    """[(value, label)] of a choice field."""
+    if kind == "country":
+        return [("", "Choose a country")] + list(countries)
+    enum_class = {"speed": MirrorSpeed, "content": MirrorContent,
+                  "pulse_type": MirrorPulseType,
+                  "status": MirrorStatus}[kind]
+    return [(item.name, item.title) for item in enum_class]
+
+
+def _text(values, field):
+    value = (values.get(field) or "").strip()
+    return value or None
+
+
+def _choice(values, field, enum_class):
+    value = values.get(field) or ""
+    try:
+        return enum_class[value]
+    except KeyError:
+        raise FormError("choose a %s" % (field.replace("_", " "),),
+                        field) from None
+
+
+def read_mirror_form(store, values, editing=False):
+    """{keyword: value} for newMirror (or, `editing`, for the mirror's
+    attributes) from the form's `values` ({field: text})."""
+    fields = EDIT_FIELDS if editing else REGISTER_FIELDS
+    result = {}
+    for field, label, kind, _ in fields:
+        if kind in ("text", "textarea", "url"):
+            result[field] = _text(values, field)
+        elif kind == "checkbox":
+            result[field] = bool(values.get(field))
+        elif kind == "number":
+            text = _text(values, field)
+            if text is None:
+                result[field] = None
+            elif not text.isdigit() or int(text) <= 0:
+                raise FormError("give the bandwidth as a whole number of "
+                                "Mbps", field)
+            else:
+                result[field] = int(text)
+        elif kind == "country":
+            code = _text(values, field)
+            try:
+                result[field] = CountrySet(store)[code or ""]
+            except LookupError:
+                raise FormError("choose a country", field) from None
+        else:
+            result[field] = _choice(values, field, {
+                "speed": MirrorSpeed, "content": MirrorContent,
+                "pulse_type": MirrorPulseType}[kind])
+    if not editing and not result["name"]:
+        raise FormError("give the mirror a name", "name")
+    if not any(result.get(scheme) for scheme in (
+            "http_base_url", "https_base_url", "ftp_base_url")):
+        raise FormError("give at least one HTTP, HTTPS or FTP URL",
+                        "https_base_url")
+    return result
+
+
+def read_review_form(values):
+    """(MirrorStatus, whiteboard text or None) from a review form."""
+    status = _choice(values, "status", MirrorStatus)
+    return status, _text(values, "whiteboard")
+
+
+def mirror_values(mirror):
+    """A mirror's current values, as its edit form shows them."""
+    return {
+        "display_name": mirror.display_name or "",
+        "description": mirror.description or "",
+        "https_base_url": mirror.https_base_url or "",
+        "http_base_url": mirror.http_base_url or "",
+        "ftp_base_url": mirror.ftp_base_url or "",
+        "rsync_base_url": mirror.rsync_base_url or "",
+        "country": mirror.country.iso3166code2,
+        "speed": mirror.speed.name,
+        "bandwidth_mbps": str(mirror._bandwidth_mbps or ""),
+        "pulse_type": mirror.pulse_type.name,
+        "pulse_source": mirror.pulse_source or "",
+        "official_candidate": "on" if mirror.official_candidate else "",
+        "status": mirror.status.name,
+        "whiteboard": mirror.whiteboard or "",
+    }

@@ -1,0 +1,179 @@
+"""The page chrome every HTML page shares, and the small pieces pages are
+built from: freshness badges, dates, links, forms with their CSRF token.
+
+Pages are twisted.web.template tags (stan): text and attribute values are
+escaped when flattened, so nothing a person typed can become markup.
+"""
+
+from twisted.python.failure import Failure
+from twisted.web.template import Tag, flattenString, tags
+
+from mirrorkeeper.enums import MirrorFreshness
+from mirrorkeeper.web.sessions import CSRF_FIELD
+
+# One colour per freshness, green to red, grey for unknown; the badge
+# also says it in words, for those who do not see colours.
+FRESHNESS_COLOURS = {
+    MirrorFreshness.UP: "#2e7d32",
+    MirrorFreshness.ONEHOURBEHIND: "#689f38",
+    MirrorFreshness.TWOHOURSBEHIND: "#9e9d24",
+    MirrorFreshness.SIXHOURSBEHIND: "#f9a825",
+    MirrorFreshness.ONEDAYBEHIND: "#ef6c00",
+    MirrorFreshness.TWODAYSBEHIND: "#d84315",
+    MirrorFreshness.ONEWEEKBEHIND: "#b71c1c",
+    MirrorFreshness.UNKNOWN: "#757575",
+}
+
+STYLESHEET = b"""\
+:root { --fg: #1d1d1d; --muted: #5f5f5f; --line: #d9d9d9; --link: #0b57d0; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.45 system-ui, sans-serif; color: var(--fg); }
+header { background: #2c3e50; color: #fff; padding: .5rem 1rem;
+  display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; align-items: center; }
+header a { color: #fff; }
+header .site { font-weight: bold; font-size: 1.1rem; text-decoration: none; }
+header .account { margin-left: auto; display: flex; gap: .75rem;
+  align-items: center; }
+header form { display: inline; margin: 0; }
+main { padding: 1rem; max-width: 72rem; margin: 0 auto; }
+a { color: var(--link); }
+h1 { font-size: 1.5rem; margin: .25rem 0 1rem; }
+h2 { font-size: 1.25rem; margin: 1.5rem 0 .5rem; }
+h3 { font-size: 1.05rem; margin: 1rem 0 .25rem; }
+.muted, .count { color: var(--muted); font-weight: normal; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; margin: .25rem 0 1rem; }
+th, td { text-align: left; padding: .3rem .5rem;
+  border-bottom: 1px solid var(--line); vertical-align: top; }
+th { font-size: .85rem; color: var(--muted); }
+td.num, th.num { text-align: right; white-space: nowrap; }
+.links a { margin-right: .4rem; }
+.badge { display: inline-block; padding: .05rem .45rem; border-radius: .6rem;
+  color: #fff; font-size: .8rem; white-space: nowrap; }
+dl.details { display: grid; grid-template-columns: max-content 1fr;
+  gap: .25rem 1rem; }
+dl.details dt { color: var(--muted); }
+dl.details dd { margin: 0; overflow-wrap: anywhere; }
+form.stacked label { display: block; margin: .6rem 0 .15rem;
+  font-weight: 600; }
+form.stacked input[type=text], form.stacked input[type=url],
+form.stacked input[type=password], form.stacked input[type=number],
+form.stacked select, form.stacked textarea { width: 100%; max-width: 36rem;
+  font: inherit; padding: .35rem; }
+form.stacked .check label { display: inline; font-weight: normal; }
+button { font: inherit; padding: .35rem .9rem; margin-top: .75rem;
+  cursor: pointer; }
+.actions { display: flex; flex-wrap: wrap; gap: .5rem; margin: 1rem 0; }
+.actions form { margin: 0; }
+.error { color: #b71c1c; }
+.notice { background: #fff8e1; border: 1px solid #ffe082;
+  padding: .5rem .75rem; }
+pre.log { background: #f6f6f6; padding: .75rem; overflow-x: auto;
+  font-size: .8rem; white-space: pre-wrap; overflow-wrap: anywhere; }
+.legend span { margin-right: .75rem; white-space: nowrap; }
+.legend i { display: inline-block; width: .8rem; height: .8rem;
+  vertical-align: middle; margin-right: .25rem; }
+svg.chart { max-width: 100%; height: auto; }
+.inline { margin: 0; }
+@media (max-width: 40rem) {
+  th.optional, td.optional { display: none; }
+  main { padding: .6rem; }
+}
+"""
+# The freshness colours, as classes: the Content-Security-Policy allows
+# no inline style.
+STYLESHEET += b"".join(
+    b".f-%s { background: %s; }\n" % (freshness.name.encode("ascii"),
+                                      colour.encode("ascii"))
+    for freshness, colour in FRESHNESS_COLOURS.items())
+
+
+def flatten(tag):
+    """The bytes of `tag`, flattened now (nothing in our pages waits)."""
+    result = []
+    flattenString(None, tag).addBoth(result.append)
+    if isinstance(result[0], Failure):
+        result[0].raiseException()
+    return result[0]
+
+
+def html_page(title, viewer, csrf_token, *body, site_name="mirrorkeeper"):
+    """A whole HTML document: header with the account links, then
+    `body`."""
+    if viewer.logged_in:
+        account = tags.div(
+            tags.span("%s%s" % (viewer.display_name,
+                                " (site admin)" if viewer.site_admin
+                                else "")),
+            post_form("/+logout", csrf_token, tags.button(
+                "Log out", type="submit", class_="inline")),
+            class_="account")
+    else:
+        account = tags.div(tags.a("Log in", href="/+login"),
+                           class_="account")
+    document = tags.html(
+        tags.head(
+            tags.meta(charset="utf-8"),
+            tags.meta(name="viewport",
+                      content="width=device-width, initial-scale=1"),
+            tags.title("%s - %s" % (title, site_name)),
+            tags.link(rel="stylesheet", href="/+style.css")),
+        tags.body(
+            tags.header(tags.a(site_name, href="/", class_="site"), account),
+            Tag("main")(*body)),
+        lang="en")
+    return b"<!DOCTYPE html>\n" + flatten(document)
+
+
+def post_form(action, csrf_token, *content, **attributes):
+    """A POST form carrying the session's CSRF token."""
+    return tags.form(
+        tags.input(type="hidden", name=CSRF_FIELD, value=csrf_token),
+        *content, method="post", action=action, **attributes)
+
+
+def freshness_badge(freshness):
+    return tags.span(freshness.title,
+                     class_="badge f-%s" % (freshness.name,))
+
+
+def format_date(when, missing="never"):
+    if when is None:
+        return missing
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def plural(count, noun):
+    """'1 mirror', '2 mirrors'."""
+    return "%d %s%s" % (count, noun, "" if count == 1 else "s")
+
+
+def format_bandwidth(mbps):
+    if mbps >= 1000 and mbps % 1000 == 0:
+        return "%d Gbps" % (mbps // 1000)
+    if mbps >= 1000:
+        return "%.1f Gbps" % (mbps / 1000)
+    return "%d Mbps" % (mbps,)
+
+
+def url_links(summary):
+    """The mirror's URLs as links named by their scheme."""
+    return tags.span(*[tags.a(scheme, href=url)
+                       for scheme, url in summary.urls], class_="links")
+
+
+def mirror_href(distribution, name):
+    from urllib.parse import quote
+    return "/%s/+mirror/%s" % (quote(distribution), quote(name))
+
+
+def legend():
+    return tags.p(*[tags.span(tags.i(class_="f-%s" % (freshness.name,)),
+                              freshness.title)
+                    for freshness in FRESHNESS_COLOURS],
+                  class_="legend")
+
+
+def svg(name, *children, **attributes):
+    """An SVG element (twisted.web.template's tags are HTML's only)."""
+    return Tag(name)(*children, **attributes)

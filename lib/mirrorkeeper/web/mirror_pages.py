@@ -1,0 +1,223 @@
+"""A mirror's own pages: its details and records, a probe's log, and the
+forms that change it (register, edit, review, delete); the login form.
+
+Each function takes plain values and returns twisted.web.template tags.
+"""
+
+from twisted.web.template import tags
+
+from mirrorkeeper.web.forms import choices
+from mirrorkeeper.web.layout import (
+    format_bandwidth, format_date, freshness_badge, mirror_href, post_form)
+
+
+def _details(pairs):
+    items = []
+    for label, value in pairs:
+        if value in (None, ""):
+            continue
+        items += [tags.dt(label), tags.dd(value)]
+    return tags.dl(*items, class_="details")
+
+
+def _actions(detail, csrf_token):
+    summary = detail.summary
+    href = mirror_href(summary.distribution, summary.name)
+    actions = []
+    if "edit" in detail.permissions:
+        actions.append(tags.a("Edit", href=href + "/+edit"))
+    if "review" in detail.permissions:
+        actions.append(tags.a("Review", href=href + "/+review"))
+    if "pause" in detail.permissions:
+        paused = summary.owner_paused
+        actions.append(post_form(
+            href + "/+pause", csrf_token,
+            tags.input(type="hidden", name="paused",
+                       value="0" if paused else "1"),
+            tags.button("Resume" if paused else "Pause", type="submit",
+                        class_="inline")))
+    if "resubmit" in detail.permissions:
+        actions.append(post_form(
+            href + "/+resubmit", csrf_token,
+            tags.button("Resubmit for review", type="submit",
+                        class_="inline")))
+    if "delete" in detail.permissions:
+        actions.append(tags.a("Delete", href=href + "/+delete"))
+    return tags.div(*actions, class_="actions") if actions else ""
+
+
+def mirror_page(detail, csrf_token):
+    summary = detail.summary
+    state = summary.status.title
+    if summary.official:
+        state += ", official"
+    state += ", enabled" if summary.enabled else ", disabled"
+    if summary.owner_paused:
+        state += ", paused by its owner"
+    body = [
+        tags.h1(summary.title),
+        _actions(detail, csrf_token),
+        _details([
+            ("Name", summary.name),
+            ("Status", state),
+            ("Freshness", freshness_badge(summary.freshness)),
+            ("Last probed", format_date(summary.last_probe)),
+            ("Content", summary.content.title),
+            ("Country", "%s (%s), %s" % (summary.country_name,
+                                         summary.country_code,
+                                         summary.continent_name)),
+            ("Speed", summary.speed),
+            ("Bandwidth", format_bandwidth(summary.bandwidth_mbps)),
+            ("Sync", detail.pulse_type + (
+                " from %s" % detail.pulse_source if detail.pulse_source
+                else "")),
+            ("Owner", "%s (%s)" % (detail.owner_display_name,
+                                   summary.owner)),
+            ("Registered", format_date(summary.date_created)),
+            ("Official candidate", "yes" if detail.official_candidate
+             else "no"),
+            ("Reviewed", "%s by %s" % (format_date(detail.date_reviewed),
+                                       detail.reviewer)
+             if detail.reviewer else "not yet"),
+            ("Description", detail.description),
+            ("Whiteboard", detail.whiteboard),
+        ]),
+        tags.h2("URLs"),
+        tags.ul(*[tags.li(tags.a(url, href=url)) for _, url in summary.urls]),
+        tags.h2("What it carries"),
+    ]
+    if detail.records:
+        body.append(tags.div(tags.table(
+            tags.thead(tags.tr(tags.th("Series"), tags.th("Part"),
+                               tags.th("Component"), tags.th("Pocket"),
+                               tags.th("Freshness"))),
+            tags.tbody(*[tags.tr(
+                tags.td(record.series), tags.td(record.place),
+                tags.td(record.component), tags.td(record.pocket),
+                tags.td(freshness_badge(record.freshness)
+                        if record.freshness is not None else ""))
+                for record in detail.records])), class_="scroll"))
+    else:
+        body.append(tags.p("Nothing recorded yet: the prober has not found "
+                           "content on this mirror."))
+    if detail.probes is not None:
+        href = mirror_href(summary.distribution, summary.name)
+        body.append(tags.h2("Probe history"))
+        if detail.probes:
+            body.append(tags.div(tags.table(
+                tags.thead(tags.tr(tags.th("Probed"), tags.th(
+                    "Took", class_="num"), tags.th("Log"))),
+                tags.tbody(*[tags.tr(
+                    tags.td(format_date(probe.date)),
+                    tags.td("%.1f s" % probe.duration
+                            if probe.duration is not None else "-",
+                            class_="num"),
+                    tags.td(tags.a("read the log", href="%s/+probe/%d" % (
+                        href, probe.id))))
+                    for probe in detail.probes])), class_="scroll"))
+        else:
+            body.append(tags.p("Never probed."))
+    return body
+
+
+def probe_log_page(distribution, log):
+    return [tags.h1("Probe of %s" % (log.title,)),
+            tags.p(format_date(log.date), " - ",
+                   tags.a("back to the mirror",
+                          href=mirror_href(distribution, log.mirror))),
+            tags.pre(log.log, class_="log")]
+
+
+def _field(field, label, kind, help_text, values, errors, countries):
+    value = values.get(field, "")
+    error = errors.get(field)
+    attributes = {"id": field, "name": field}
+    if error:
+        attributes["aria-invalid"] = "true"
+    if kind == "checkbox":
+        box = tags.input(type="checkbox", **attributes)
+        if value:
+            box(checked="checked")
+        widget = tags.div(box, " ", tags.label(label, for_=field),
+                          class_="check")
+        label_tag = ""
+    elif kind == "textarea":
+        widget = tags.textarea(value, rows="4", **attributes)
+        label_tag = tags.label(label, for_=field)
+    elif kind in ("text", "url", "number"):
+        widget = tags.input(type=kind, value=value, **attributes)
+        label_tag = tags.label(label, for_=field)
+    else:
+        options = []
+        for option_value, option_label in choices(kind, countries):
+            option = tags.option(option_label, value=option_value)
+            if option_value == value:
+                option(selected="selected")
+            options.append(option)
+        widget = tags.select(*options, **attributes)
+        label_tag = tags.label(label, for_=field)
+    return tags.div(
+        label_tag, widget,
+        tags.div(help_text, class_="muted") if help_text else "",
+        tags.div(error, class_="error") if error else "")
+
+
+def form_page(heading, action, csrf_token, fields, values, error=None,
+              countries=(), submit="Save", intro=None):
+    """A form of `fields` (see forms), filled with `values`; `error` is a
+    FormError (or its message) to show."""
+    errors = {}
+    message = None
+    if error is not None:
+        field = getattr(error, "field", None)
+        message = str(error)
+        if field:
+            errors[field] = message
+    return [
+        tags.h1(heading),
+        tags.p(intro) if intro else "",
+        tags.p(message, class_="error", role="alert") if message else "",
+        post_form(action, csrf_token, *[
+            _field(field, label, kind, help_text, values, errors, countries)
+            for field, label, kind, help_text in fields],
+            tags.button(submit, type="submit"), class_="stacked")]
+
+
+def delete_page(distribution, name, title, csrf_token):
+    href = mirror_href(distribution, name)
+    return [tags.h1("Delete %s?" % (title,)),
+            tags.p("The mirror was never probed, so nothing but its "
+                   "registration is lost."),
+            post_form(href + "/+delete", csrf_token,
+                      tags.button("Delete the mirror", type="submit")),
+            tags.p(tags.a("Keep it", href=href))]
+
+
+def login_page(csrf_token, next_path, error=None, login=""):
+    return [
+        tags.h1("Log in"),
+        tags.p(error, class_="error", role="alert") if error else "",
+        post_form("/+login", csrf_token,
+                  tags.input(type="hidden", name="next", value=next_path),
+                  tags.label("Name or email address", for_="login"),
+                  tags.input(type="text", id="login", name="login",
+                             value=login, autocomplete="username"),
+                  tags.label("Password", for_="password"),
+                  tags.input(type="password", id="password",
+                             name="password",
+                             autocomplete="current-password"),
+                  tags.button("Log in", type="submit"),
+                  class_="stacked")]
+
+
+def error_page(status, message):
+    return [tags.h1({403: "Not allowed", 404: "Not found",
+                     400: "Bad request", 405: "Not allowed"}.get(
+                         status, "Something went wrong")),
+            tags.p(message), tags.p(tags.a("Home", href="/"))]
+
+
+def register_intro(distribution_title):
+    return ("Your mirror of %s starts pending review and disabled: the "
+            "mirror admins review it, and the prober lists it once it "
+            "finds it carrying content." % (distribution_title,))

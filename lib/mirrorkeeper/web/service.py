@@ -1,0 +1,122 @@
+"""The web daemon: usage.Options and makeService, for twistd (see
+daemons/web.tac) and for `mirrorkeeper web`.
+
+    makeService(options) -> MultiService
+        a TransactorService (the database threads) and one StreamServer
+        for each --listen endpoint string (tcp:8000:interface=127.0.0.1,
+        ssl:8443:privateKey=...: whatever twisted.internet.endpoints
+        takes).
+"""
+
+from twisted.application import service
+from twisted.internet import reactor as default_reactor
+from twisted.logger import Logger
+from twisted.python import usage
+from twisted.web.server import Site
+
+from mirrorkeeper.config import load_config
+from mirrorkeeper.web.app import MirrorKeeperWeb, WebSettings
+from mirrorkeeper.web.sessions import SessionSigner, load_secret
+from mirrorkeeper.web.site import WebResource
+from mirrorkeeper.web.transactor import Transactor
+
+log = Logger()
+
+
+class Options(usage.Options):
+    synopsis = "[--listen ENDPOINT]... [--database URI] [--config PATH]"
+    optParameters = [
+        ["database", "d", None,
+         "the database URI (default: MIRRORKEEPER_DATABASE, else the "
+         "configuration)"],
+        ["config", "c", None, "the configuration file"],
+        ["threads", "t", None,
+         "database threads (default: [web] db_threads)"],
+    ]
+
+    def __init__(self):
+        usage.Options.__init__(self)
+        self["listen"] = []
+
+    def opt_listen(self, endpoint):
+        """An endpoint to serve on, e.g. tcp:8000:interface=127.0.0.1
+        (repeat for more; default: [web] listen)."""
+        self["listen"].append(endpoint)
+
+
+class TransactorService(service.Service):
+    """Starts the transactor's threads with the daemon, stops them with
+    it."""
+
+    def __init__(self, transactor):
+        self.transactor = transactor
+
+    def startService(self):
+        service.Service.startService(self)
+        self.transactor.start()
+
+    def stopService(self):
+        service.Service.stopService(self)
+        return self.transactor.stop()
+
+
+class ListeningService(service.Service):
+    """Serves a site on an endpoint and says where, once listening (the
+    port may have been 0)."""
+
+    def __init__(self, endpoint, site, reactor):
+        self.description = endpoint
+        self.site = site
+        self.reactor = reactor
+        self.port = None
+
+    def startService(self):
+        service.Service.startService(self)
+        from twisted.internet.endpoints import serverFromString
+        d = serverFromString(self.reactor, self.description).listen(
+            self.site)
+
+        def listening(port):
+            self.port = port
+            address = port.getHost()
+            log.info("mirrorkeeper web serving on http://{host}:{port}/",
+                     host=address.host, port=address.port)
+        d.addCallbacks(listening, lambda f: log.failure(
+            "Cannot listen on {endpoint}", f, endpoint=self.description))
+        return d
+
+    def stopService(self):
+        service.Service.stopService(self)
+        if self.port is not None:
+            return self.port.stopListening()
+
+
+def make_site(config, database_uri=None, threads=None, reactor=None):
+    """(twisted.web Site, Transactor) for the configuration."""
+    reactor = reactor or default_reactor
+    transactor = Transactor(
+        database_uri or config.database_uri, reactor,
+        threads=threads or config.getint("web", "db_threads"))
+    signer = SessionSigner(load_secret(config),
+                           max_age=config.getint("web", "session_days")
+                           * 86400)
+    app = MirrorKeeperWeb(transactor, signer,
+                          WebSettings.from_config(config))
+    resource = WebResource(app, config.get("web", "secure_cookies"))
+    return Site(resource), transactor
+
+
+def makeService(options, reactor=None):
+    reactor = reactor or default_reactor
+    config = load_config(options["config"])
+    threads = int(options["threads"]) if options["threads"] else None
+    site, transactor = make_site(config, options["database"], threads,
+                                 reactor)
+    top = service.MultiService()
+    TransactorService(transactor).setServiceParent(top)
+    for endpoint in options["listen"] or config.get("web", "listen").split():
+        ListeningService(endpoint, site, reactor).setServiceParent(top)
+    return top
+
+
+__all__ = ["Options", "makeService"]

@@ -1,0 +1,239 @@
+"""The plumbing between twisted.web and the handlers: routes, the
+request context (session, form, CSRF), responses and error pages.
+
+A handler is an ``async`` method of the application given a Context and
+the values its route's pattern captured; it returns a Response.  The
+WebResource is a leaf resource: it matches the whole path against the
+application's routes, so that every URL the site has is listed in one
+place (app.ROUTES), as klein would have them, without a global app.
+
+A POST is refused (403, nothing done) unless its form carries the
+session's CSRF token.  Exceptions become error pages: policy.NotLoggedIn
+on a GET sends the visitor to log in; policy.Forbidden is 403;
+NotFoundError 404; InvalidValueError 400 (for the JSON API).
+"""
+
+import json
+import re
+from urllib.parse import parse_qs, quote, unquote
+
+import attrs
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
+
+from mirrorkeeper.errors import InvalidValueError, NotFoundError
+from mirrorkeeper.web.forms import FormError
+from mirrorkeeper.web.policy import Forbidden, NotLoggedIn
+from mirrorkeeper.web.sessions import COOKIE_NAME, CSRF_FIELD
+
+log = Logger()
+
+# Forms are small; a body bigger than this is not one of ours.
+MAX_FORM_BYTES = 64 * 1024
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+}
+
+
+@attrs.define
+class Response:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict = attrs.Factory(dict)
+
+
+def redirect(location, status=303):
+    return Response(status, b"", "text/plain; charset=utf-8",
+                    {"Location": location})
+
+
+def json_response(value, status=200):
+    return Response(status, json.dumps(value, indent=1).encode("utf-8"),
+                    "application/json")
+
+
+class HTTPError(Exception):
+    def __init__(self, status, message):
+        Exception.__init__(self, message)
+        self.status = status
+        self.message = message
+
+
+@attrs.frozen
+class Route:
+    methods: tuple
+    pattern: re.Pattern
+    handler: str
+    kind: str                   # 'html', 'json' or 'text': its errors
+    defaults: dict
+
+
+def route(methods, template, handler, kind="html", **defaults):
+    """A Route: `template` is a path with {name} for one path segment."""
+    pattern = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)",
+                           re.escape(template)) + "$"
+    return Route(tuple(methods.split("|")), re.compile(pattern), handler,
+                 kind, defaults)
+
+
+class Context:
+    """One request as the handlers see it."""
+
+    def __init__(self, request, signer):
+        self.request = request
+        self.signer = signer
+        self.method = request.method.decode("ascii", "replace")
+        raw_path, _, raw_query = request.uri.decode(
+            "latin-1").partition("?")
+        self.path = unquote(raw_path, errors="replace")
+        self.query = {key: values[-1] for key, values in parse_qs(
+            raw_query, keep_blank_values=True).items()}
+        self.form = {}
+        self.kind = "html"
+        cookie = request.getCookie(COOKIE_NAME.encode("ascii"))
+        self.session = signer.load(cookie.decode("latin-1")) \
+            if cookie else None
+        self.session_changed = self.session is None
+        if self.session is None:
+            self.session = signer.new()
+
+    @property
+    def csrf_token(self):
+        return self.signer.csrf_token(self.session)
+
+    def set_session(self, session):
+        self.session = session
+        self.session_changed = True
+
+    def read_form(self):
+        body = self.request.content.read(MAX_FORM_BYTES + 1)
+        if len(body) > MAX_FORM_BYTES:
+            raise HTTPError(413, "The form is too large.")
+        self.form = {key: values[-1] for key, values in parse_qs(
+            body.decode("utf-8", "replace"),
+            keep_blank_values=True).items()}
+
+    @property
+    def next_path(self):
+        return quote(self.request.uri.decode("latin-1"), safe="")
+
+
+def local_path(path, default="/"):
+    """`path` if it leads within this site, else `default`: a login's
+    ?next= must not send people elsewhere."""
+    if path and path.startswith("/") and not path.startswith("//") and \
+            "\\" not in path:
+        return path
+    return default
+
+
+class WebResource(Resource):
+    """The whole site: dispatches to `app`'s handlers by its ROUTES."""
+
+    isLeaf = True
+
+    def __init__(self, app, secure_cookies="auto"):
+        Resource.__init__(self)
+        self.app = app
+        self.secure_cookies = secure_cookies
+
+    def render(self, request):
+        d = defer.ensureDeferred(self._handle(request))
+        d.addCallback(self._write, request)
+        d.addErrback(self._crashed, request)
+        return NOT_DONE_YET
+
+    def _match(self, ctx):
+        path = ctx.path
+        if path != "/" and path.endswith("/"):
+            path = path[:-1]
+        method = "GET" if ctx.method == "HEAD" else ctx.method
+        allowed = False
+        for candidate in self.app.ROUTES:
+            match = candidate.pattern.match(path)
+            if match is None:
+                continue
+            ctx.kind = candidate.kind
+            if method in candidate.methods:
+                return candidate, dict(candidate.defaults,
+                                       **match.groupdict())
+            allowed = True
+        if allowed:
+            raise HTTPError(405, "This address does not take %s requests."
+                            % (ctx.method,))
+        raise HTTPError(404, "There is no page at this address.")
+
+    async def _handle(self, request):
+        ctx = Context(request, self.app.signer)
+        try:
+            found, params = self._match(ctx)
+            if ctx.method == "POST":
+                ctx.read_form()
+                if not self.app.signer.check_csrf(
+                        ctx.session, ctx.form.get(CSRF_FIELD)):
+                    raise HTTPError(
+                        403, "The form had expired or was not from this "
+                        "site: nothing was changed.  Go back, reload the "
+                        "page and try again.")
+            response = await getattr(self.app, found.handler)(ctx, **params)
+        except HTTPError as error:
+            response = self.app.error(ctx, error.status, error.message)
+        except NotLoggedIn as error:
+            if ctx.method in ("GET", "HEAD") and ctx.kind == "html":
+                response = redirect("/+login?next=" + ctx.next_path)
+            else:
+                response = self.app.error(ctx, 403, str(error).capitalize()
+                                          + ".")
+        except Forbidden as error:
+            response = self.app.error(ctx, 403, "You may not do this: %s."
+                                      % (error,))
+        except NotFoundError as error:
+            response = self.app.error(ctx, 404, str(error).capitalize()
+                                      + ".")
+        except (InvalidValueError, FormError) as error:
+            response = self.app.error(ctx, 400, str(error))
+        return ctx, response
+
+    def _write(self, result, request):
+        ctx, response = result
+        if request._disconnected:
+            return
+        request.setResponseCode(response.status)
+        headers = dict(SECURITY_HEADERS)
+        headers["Content-Type"] = response.content_type
+        if ctx.kind == "html":
+            headers["Cache-Control"] = "no-store"
+        headers.update(response.headers)
+        for name, value in headers.items():
+            request.setHeader(name, value)
+        request.setHeader("Content-Length", str(len(response.body)))
+        if ctx.session_changed and ctx.kind == "html":
+            secure = request.isSecure() if self.secure_cookies == "auto" \
+                else self.secure_cookies == "true"
+            request.addCookie(
+                COOKIE_NAME, self.app.signer.dump(ctx.session), path="/",
+                httpOnly=True, sameSite="lax", secure=secure,
+                max_age=str(self.app.signer.max_age))
+        request.write(response.body)
+        request.finish()
+
+    def _crashed(self, failure, request):
+        log.failure("Rendering {uri} failed", failure,
+                    uri=request.uri.decode("latin-1"))
+        if request.finished or request._disconnected:
+            return
+        body = b"Something went wrong on our side; it was logged.\n"
+        request.setResponseCode(500)
+        request.setHeader("Content-Type", "text/plain; charset=utf-8")
+        request.setHeader("Content-Length", str(len(body)))
+        request.write(body)
+        request.finish()
