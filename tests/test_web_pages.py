@@ -420,3 +420,28 @@ def test_registration_form_shows_errors_and_keeps_what_was_typed(
     assert 'value="Copy Cat"' in response.text
     store.rollback()
     assert DistributionMirrorSet(store).getByName("copycat") is None
+
+
+def test_registered_mirror_waits_disabled_and_review_records_who_and_when(
+        world, client, store):
+    """A registered mirror is its registrant's, PENDING_REVIEW and
+    disabled; a review sets its status and whiteboard and records the
+    reviewer and the date."""
+    client.login("olive")
+    response = client.post("/ubuntu/+newmirror", {
+        "name": "fresh-start", "https_base_url": "https://fs.example.org/",
+        "country": "PT", "speed": "S10G", "content": "ARCHIVE",
+        "pulse_type": "PUSH", "official_candidate": "on"})
+    assert response.headers["location"] == "/ubuntu/+mirror/fresh-start"
+    store.rollback()
+    mirror = DistributionMirrorSet(store)["fresh-start"]
+    assert (mirror.owner.name, mirror.status, mirror.enabled) == (
+        "olive", MirrorStatus.PENDING_REVIEW, False)
+    client.login("adam")
+    client.post("/ubuntu/+mirror/fresh-start/+review", {
+        "status": "OFFICIAL", "whiteboard": "Checked the sync."})
+    store.rollback()
+    assert mirror.status is MirrorStatus.OFFICIAL
+    assert mirror.whiteboard == "Checked the sync."
+    assert mirror.reviewer.name == "adam"
+    assert (utcnow() - mirror.date_reviewed) < timedelta(minutes=1)
