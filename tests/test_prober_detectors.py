@@ -217,3 +217,36 @@ def test_rpm_repositories_carried_are_recorded(world):
     store, mirror = world.mirror("valid-mirror")
     assert mirror.rpm_repositories.is_empty()
     store.close()
+
+
+def test_planted_timestamp_detector(world):
+    """With the timestamp detector, a mirror's copy of the planted file is
+    judged against the planting history (oVirt's mirrorchecker)."""
+    from mirrorkeeper.model.distribution import DistributionSet
+    from mirrorkeeper.model.timestamps import PlantedTimestampSet
+    from mirrorkeeper.timestamps import format_timestamp
+    from mirrorkeeper.timeutil import utcnow
+    from tests.test_prober_script import write_config
+
+    now = utcnow().replace(microsecond=0)
+    store = world.store()
+    ubuntu = DistributionSet(store)["ubuntu"]
+    for age in (26, 1):
+        PlantedTimestampSet(store).record(
+            ubuntu, "local:/srv/master", now - age * HOUR, now - age * HOUR)
+    store.commit()
+    store.close()
+    with open(os.path.join(world.full_root, "mirrorkeeper-timestamp"),
+              "wb") as f:
+        f.write(format_timestamp(now - 26 * HOUR))
+    write_config(world)
+    with open(world.config, "a") as f:
+        f.write("[freshness]\ndefault = publishing, timestamp\n")
+    assert world.run().returncode == 0
+    store, mirror = world.mirror("valid-mirror")
+    [check] = [c for c in mirror.freshness_checks if c.detector == "timestamp"]
+    # The mirror has the stamp of 26 hours ago; the master was stamped
+    # again an hour ago.
+    assert check.freshness is MirrorFreshness.ONEHOURBEHIND
+    assert check.label == "mirrorkeeper-timestamp"
+    store.close()

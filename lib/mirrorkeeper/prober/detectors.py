@@ -116,13 +116,22 @@ def _hours(lag):
     return "%.1f hours" % (hours,)
 
 
-def detector_checks(store, distribution, base_url, detectors, when):
+def detector_checks(store, distribution, base_url, detectors, when,
+                    timestamp_file=None):
     """The DetectorChecks of a mirror of `distribution` at `base_url` for the
     named `detectors` (publishing needs none: it works on content
-    records)."""
+    records); `timestamp_file` is the planted file's name."""
     from mirrorkeeper.model.masterarchive import (
         MasterFileDetail, RPMRepositorySet, TraceFileTimestampSet)
+    from mirrorkeeper.model.timestamps import PlantedTimestampSet
     checks = []
+    if "timestamp" in detectors and timestamp_file:
+        history = tuple(
+            (entry.date_stamp, entry.date_planted) for entry in
+            PlantedTimestampSet(store).getHistory(distribution))
+        checks.append(DetectorCheck("timestamp", timestamp_file,
+                                    base_url + timestamp_file, "time",
+                                    history))
     if "trace" in detectors:
         history = tuple(
             (entry.date_trace, entry.date_trace) for entry in

@@ -45,6 +45,8 @@ class ProberOptions:
     canary_url: str = ""
     # Freshness detectors by distribution name; "*" for the others.
     detectors: dict = attrs.Factory(lambda: {"*": ("publishing",)})
+    # The planted timestamp file, relative to a mirror's base URL.
+    timestamp_file: str = "mirrorkeeper-timestamp"
     progress_interval: float | None = None
     # Probe records older than this many days are deleted after the run
     # (each mirror keeps its newest); 0 keeps them all.
@@ -149,7 +151,8 @@ class ProberRun:
             detectors = self.options.detectors
             return plan_archive_mirrors(
                 self.store, mirrors, detectors_for=lambda distribution:
-                detectors.get(distribution.name, detectors.get("*", ())))
+                detectors.get(distribution.name, detectors.get("*", ())),
+                timestamp_file=self.options.timestamp_file)
         url = self.options.cdimage_manifest_url
         if not url:
             self.summary.error = ("no CD image manifest is configured "

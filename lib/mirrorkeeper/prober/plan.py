@@ -132,12 +132,15 @@ class _ArchivePlaces:
             for kind, place, path, label in wanted)
 
 
-def plan_archive_mirrors(store, mirrors, when=None, detectors_for=None):
+def plan_archive_mirrors(store, mirrors, when=None, detectors_for=None,
+                         timestamp_file=None):
     """MirrorPlans for archive `mirrors` (model objects, read here).
 
     `detectors_for(distribution)` names the freshness detectors of each
     distribution (default: publishing history only); publishing history
     works through the content checks, the others through detector checks.
+    `timestamp_file` names the planted timestamp file, for the timestamp
+    detector.
     """
     detectors_for = detectors_for or (lambda distribution: ("publishing",))
     places = {}
@@ -154,7 +157,8 @@ def plan_archive_mirrors(store, mirrors, when=None, detectors_for=None):
             mirror.id, mirror.name, mirror.base_url, mirror.content,
             mirror.enabled, content_checks=content,
             detector_checks=detector_checks(
-                store, distribution, mirror.base_url, detectors, when)))
+                store, distribution, mirror.base_url, detectors, when,
+                timestamp_file)))
     return plans
 
 

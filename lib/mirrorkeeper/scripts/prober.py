@@ -82,6 +82,7 @@ class ProberScript(MirrorKeeperScript):
                 "prober", "keep_probe_records_days"),
             trust_root=self.trust_root(),
             detectors=config.freshness_detectors(),
+            timestamp_file=config.get("timestamps", "file_name"),
         )
 
     def trust_root(self):
