@@ -49,8 +49,8 @@ def _actions(detail, csrf_token):
 def mirror_page(detail, csrf_token):
     summary = detail.summary
     state = summary.status.title
-    if summary.official:
-        state += ", official"
+    if summary.status.name == "OFFICIAL" and not summary.official:
+        state += " (its owner did not apply to be official)"
     state += ", enabled" if summary.enabled else ", disabled"
     if summary.owner_paused:
         state += ", paused by its owner"

@@ -1,0 +1,76 @@
+"""A person's flow in a real browser: headless Chromium (Debian's
+package) against the `mirrorkeeper web` daemon on loopback.  An owner
+logs in and registers a mirror; a site admin reviews it; screenshots of
+the listing and the mirror page, at a phone's width, are not blank."""
+
+from urllib.parse import quote
+
+import pytest
+
+from tests.cdp import Browser, chromium_path, distinct_colours
+from tests.web_server import PASSWORD, WebServer
+
+pytestmark = pytest.mark.skipif(
+    chromium_path() is None, reason="chromium is not installed (.ci/run "
+    "installs it)")
+
+
+@pytest.fixture
+def server(tmp_path):
+    server = WebServer(tmp_path).populate()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(tmp_path):
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir()
+    browser = Browser(str(profile))
+    yield browser.new_page(412, 900)
+    browser.close()
+
+
+def log_in(page, url, login, next_path):
+    page.goto(url + "+login?next=" + quote(next_path, safe=""))
+    page.fill({"login": login, "password": PASSWORD})
+    page.click_and_wait("form.stacked button")
+
+
+def test_register_review_and_see_the_mirror(server, page, tmp_path):
+    """An owner registers a mirror through the forms, a site admin
+    reviews it, and the listing and mirror page render with content."""
+    url = server.url
+    log_in(page, url, "olive", "/ubuntu/+newmirror")
+    assert page.url == url + "ubuntu/+newmirror"
+    page.fill({"name": "browser-mirror", "display_name": "Browser Mirror",
+               "https_base_url": "https://mirror.example.pt/ubuntu/",
+               "rsync_base_url": "rsync://mirror.example.pt/ubuntu/",
+               "country": "PT", "speed": "S10G", "bandwidth_mbps": "8000",
+               "description": "Registered by a real browser."})
+    page.click_and_wait("form.stacked button")
+    assert page.url == url + "ubuntu/+mirror/browser-mirror"
+    assert "Pending review, disabled" in page.text
+
+    page.click_and_wait("header form button")       # Log out.
+    log_in(page, url, "sita", "/ubuntu/+mirror/browser-mirror/+review")
+    page.fill({"status": "OFFICIAL", "whiteboard": "Checked by Sita."})
+    page.click_and_wait("form.stacked button")
+    text = page.text
+    assert "Official, disabled" in text
+    assert "Checked by Sita." in text and "by sita" in text
+
+    # The prober enables a mirror it finds carrying content; here the
+    # command line stands in for it.
+    server.command("mirror", "enable", "browser-mirror")
+    page.goto(url + "ubuntu/+archivemirrors")
+    assert "Browser Mirror" in page.text and "Portugal" in page.text
+    listing = page.screenshot()
+    (tmp_path / "listing.png").write_bytes(listing)
+    page.goto(url + "ubuntu/+mirror/browser-mirror")
+    mirror_page = page.screenshot()
+    (tmp_path / "mirror.png").write_bytes(mirror_page)
+    for png in (listing, mirror_page):
+        # Text, links, badges and the header: many colours, not a blank.
+        assert len(distinct_colours(png)) > 20
