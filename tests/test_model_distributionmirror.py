@@ -500,3 +500,22 @@ def test_arch_record_repr(mirrors, places):
     assert isinstance(record, MirrorDistroArchSeries)
     assert repr(record) == (
         "<MirrorDistroArchSeries valid-mirror warty/i386 SECURITY main>")
+
+
+def test_lag_from_detectors_or_the_band(mirrors, db):
+    """A mirror's lag is the largest a detector measured, else the upper
+    bound of its freshness band, else unknown."""
+    from mirrorkeeper.model.mirrorcontent import MirrorFreshnessCheck
+    mirror = mirrors["valid-mirror"]
+    assert mirror.getLag() is None
+    series = mirror.distribution.getSeries("warty")
+    record = mirror.ensureMirrorDistroSeriesSource(
+        series, P.RELEASE, series.components[0])
+    record.freshness = F.ONEDAYBEHIND
+    db.flush()
+    assert mirror.getLag() == int(24.5 * 3600)
+    check = MirrorFreshnessCheck(mirror, "trace", "project/trace/master")
+    check.freshness, check.lag_seconds = F.SIXHOURSBEHIND, 5 * 3600
+    db.add(check)
+    db.flush()
+    assert mirror.getLag() == 5 * 3600

@@ -146,11 +146,14 @@ def test_prober_uses_trace_and_checksum_detectors(world):
     # The mirror has the sync of 10 hours ago; the master synced again 3
     # hours ago.
     assert trace_check.freshness is MirrorFreshness.SIXHOURSBEHIND
+    assert abs(trace_check.lag_seconds - 3 * 3600) < 120
     release = checks[("checksum", "dists/warty/Release")]
     assert release.freshness is MirrorFreshness.TWOHOURSBEHIND
     # Publishing history says TWODAYSBEHIND (the newest hello is missing):
     # the worst known freshness is the mirror's.
     assert mirror.getOverallFreshness() is MirrorFreshness.TWODAYSBEHIND
+    # The lag is what the detectors measured: the trace's three hours.
+    assert abs(mirror.getLag() - 3 * 3600) < 120
     log = mirror.last_probe_record.log
     assert "trace detector: project/trace/master says" in log
     assert "checksum detector: dists/warty/Release has SHA-256" in log

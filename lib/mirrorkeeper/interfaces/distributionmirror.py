@@ -105,6 +105,12 @@ class IDistributionMirror(Interface):
         is known; for a CD image mirror, UP when it carries images, else
         UNKNOWN."""
 
+    def getLag():
+        """How far behind the master the mirror is, in seconds, or None
+        when unknown: the largest lag a detector measured, else the upper
+        bound of the overall freshness band (publishing history tells a
+        band, not a lag)."""
+
     def shouldDisable(expected_cdimage_series=None):
         """True if the mirror should not be listed: an archive mirror that
         carries no content record (Debian series nor RPM repository), or a
@@ -178,6 +184,8 @@ class IMirrorFreshnessCheck(Interface):
     label = Attribute("The file, e.g. 'project/trace/master'.")
     freshness = Attribute(
         "A MirrorFreshness, or None when the detector could not judge.")
+    lag_seconds = Attribute(
+        "The lag the detector measured, in seconds, or None.")
     syncing = Attribute("True if the mirror was syncing at the time.")
     note = Attribute("What the detector saw, in a sentence.")
     date_checked = Attribute("When (UTC).")

@@ -283,6 +283,14 @@ class DistributionMirror(Storm):
             [check.freshness for check in self.freshness_checks
              if check.freshness is not None])
 
+    def getLag(self):
+        measured = [check.lag_seconds for check in self.freshness_checks
+                    if check.lag_seconds is not None]
+        if measured:
+            return max(measured)
+        threshold = self.getOverallFreshness().threshold
+        return None if threshold is None else int(threshold.total_seconds())
+
     def shouldDisable(self, expected_cdimage_series=None):
         if self.content is MirrorContent.RELEASE:
             if expected_cdimage_series is None:

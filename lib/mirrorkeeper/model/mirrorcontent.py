@@ -209,6 +209,7 @@ class MirrorFreshnessCheck(Storm):
     detector = Unicode(allow_none=False)
     label = Unicode(allow_none=False)
     freshness = EnumCol(enum=MirrorFreshness)
+    lag_seconds = Int()
     syncing = Bool(allow_none=False)
     note = Unicode(allow_none=False)
     date_checked = DateTime(allow_none=False)

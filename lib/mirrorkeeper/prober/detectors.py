@@ -20,6 +20,7 @@ sync in progress, not as staleness.
 """
 
 import hashlib
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import attrs
@@ -67,6 +68,7 @@ class DetectorFinding:
     syncing: bool
     note: str
     found: bool = False
+    lag: timedelta | None = None
 
 
 def sync_marker_url(base_url):
@@ -101,14 +103,14 @@ def judge(check, result, now, syncing=False):
                             "the master's" % (check.label, described))
     band = band_for_lag(lag)
     return _finding(check, band, syncing, "%s %s: %s behind the master, %s"
-                    % (check.label, described, _hours(lag), band.name))
+                    % (check.label, described, _hours(lag), band.name), lag)
 
 
-def _finding(check, band, syncing, note):
+def _finding(check, band, syncing, note, lag=None):
     if syncing and band is not MirrorFreshness.UP:
         return DetectorFinding(check, None, True, note + " (syncing now)",
                                True)
-    return DetectorFinding(check, band, syncing, note, True)
+    return DetectorFinding(check, band, syncing, note, True, lag)
 
 
 def _hours(lag):

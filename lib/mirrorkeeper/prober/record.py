@@ -98,6 +98,8 @@ def _record_detectors(store, mirror, findings):
             row = MirrorFreshnessCheck(mirror, check.detector, check.label)
             store.add(row)
         row.freshness = finding.freshness
+        row.lag_seconds = None if finding.lag is None else int(
+            finding.lag.total_seconds())
         row.syncing = finding.syncing
         row.note = finding.note
         row.date_checked = utcnow()

@@ -10,6 +10,8 @@ CREATE TABLE mirror_freshness_check (
     detector TEXT NOT NULL,
     label TEXT NOT NULL,
     freshness INTEGER,
+    -- The lag the detector measured, in seconds, when it could judge.
+    lag_seconds BIGINT,
     syncing BOOLEAN NOT NULL DEFAULT FALSE,
     note TEXT NOT NULL,
     date_checked TIMESTAMP WITHOUT TIME ZONE NOT NULL,
