@@ -47,9 +47,15 @@ def mirrorlist(choices, repository, country, continent, serial):
                                 serial)]
     if not choices:
         lines.append("# no mirror carries this repository at present")
-    for choice in choices:
-        lines.append(join(choice.url, repository["path"]) + "/")
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    path = repository["path"]
+    if path:
+        # join(choice.url, path) + "/", in one concatenation a line.
+        tail = "/" + path.lstrip("/") + "/"
+        lines += [choice.url.rstrip("/") + tail for choice in choices]
+    else:
+        lines += [choice.url + "/" for choice in choices]
+    lines.append("")
+    return "\n".join(lines).encode("utf-8")
 
 
 def _protocol(url):

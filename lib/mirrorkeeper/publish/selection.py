@@ -20,6 +20,13 @@ adds:
 Within each group the order is a bandwidth-weighted random shuffle: a
 1 Gbps mirror comes first a hundred times as often as a 10 Mbps one.
 
+Which mirrors make each group depends on a few things only: the content,
+the country asked for, the protocols, the client's IP family, the
+netblocks holding its address, its ASN and its country.  select() works
+the groups out once for each such combination and keeps them in the
+MirrorIndex (bounded, see MAX_CACHED_GROUPS; a new snapshot is a new
+index, so a reload starts afresh); a request then only shuffles them.
+
 Only mirrors carrying the content at the freshness threshold or better
 count.  A private mirror reaches only clients in its netblocks (or its
 ASN, with asn_clients).  A mirror with countries_allowed reaches only
@@ -138,6 +145,19 @@ class MirrorIndex:
     repositories_by_path: dict
     files: dict
     series: list = field(default_factory=list)
+    # [(version, mask int, prefix length)], most specific first, and
+    # {(version, prefix length, network int): [mirror indexes]} in
+    # snapshot order: a client's netblock matches in one look-up per
+    # prefix length.
+    netblock_masks: list = field(default_factory=list)
+    netblock_table: dict = field(default_factory=dict)
+    # select()'s groups per combination of what decides them (see the
+    # module docstring); filled as requests come.
+    groups_cache: dict = field(default_factory=dict, repr=False)
+    # {(mirror index, protocols, group): Choice}, shared by the cached
+    # groups; 1 / bandwidth of each mirror, by mirror index.
+    choices: dict = field(default_factory=dict, repr=False)
+    exponents: list = field(default_factory=list, repr=False)
 
     def continent_of(self, country):
         return self.continents.get(country)
@@ -197,6 +217,12 @@ def index_snapshot(snapshot, threshold=MirrorFreshness.ONEDAYBEHIND,
         for version, network, mask, prefix in blocks:
             netblocks.append((version, network, mask, prefix, position))
     netblocks.sort(key=lambda block: -block[3])
+    netblock_masks, netblock_table = [], {}
+    for version, network, mask, prefix, position in netblocks:
+        if (version, mask, prefix) not in netblock_masks:
+            netblock_masks.append((version, mask, prefix))
+        netblock_table.setdefault((version, prefix, network), []).append(
+            position)
     # Every content the snapshot knows is a key, even if no mirror carries
     # it fresh enough: that is an empty list, not a 404.
     for place in places:
@@ -217,7 +243,9 @@ def index_snapshot(snapshot, threshold=MirrorFreshness.ONEDAYBEHIND,
         repositories={(r["name"], r["arch"]): r for r in repositories},
         repositories_by_path={r["path"]: r for r in repositories},
         files=snapshot.get("files", {}),
-        series=sorted({place[0] for place in places}))
+        series=sorted({place[0] for place in places}),
+        netblock_masks=netblock_masks, netblock_table=netblock_table,
+        exponents=[1.0 / mirror.bandwidth for mirror in mirrors])
 
 
 def _place_keys(place):
@@ -299,28 +327,48 @@ def weighted_shuffle(mirrors, rng):
                   key=lambda mirror: -rng.random() ** (1.0 / mirror.bandwidth))
 
 
-def _in_netblock(mirror, version, address):
-    for block_version, network, mask, _ in mirror.netblocks:
-        if block_version == version and address & mask == network:
-            return True
-    return False
+# How many combinations of content, place and network select() keeps the
+# groups of, per snapshot; past it the oldest go.  An entry holds two
+# pointers per listed mirror (the Choices and exponents are shared), so
+# 10,000 lists of 250 mirrors take about 40 MB.
+MAX_CACHED_GROUPS = 10000
 
 
-def select(index, client, request, rng, minimum=5):
-    """The Choices for `client` asking `request`, best first.
+@dataclass(frozen=True, slots=True)
+class CandidateGroup:
+    """One group of a list before its shuffle: its Choices in snapshot
+    order and the reciprocal of each one's bandwidth (the shuffle's
+    exponent)."""
 
-    `index` is a MirrorIndex, `client` a Client, `request` a Request,
-    `rng` a random.Random; fewer than `minimum` mirrors from the client's
-    network, country and continent bring in the rest of the world.  An
-    empty list means no mirror qualifies (the caller may offer its
-    fallback list).  KeyError if the request's content key is not one of
-    the index's (content_key() checks that first)."""
+    choices: tuple
+    exponents: tuple
+
+
+def _netblock_matches(index, version, address):
+    """The netblocks holding `address`, most specific first, as
+    (prefix length, network int, [mirror indexes])."""
+    matches = []
+    table = index.netblock_table
+    for block_version, mask, prefix in index.netblock_masks:
+        if block_version == version:
+            network = address & mask
+            positions = table.get((version, prefix, network))
+            if positions is not None:
+                matches.append((prefix, network, positions))
+    return matches
+
+
+def candidate_groups(index, client, request, minimum=5):
+    """The groups of the list for `client` asking `request`, best group
+    first, each a CandidateGroup not yet shuffled (empty groups left
+    out).  These are the selection rules of the module docstring; select()
+    shuffles each group by bandwidth."""
     eligible = index.carriers[request.content]
     version = client.address.version
-    address = int(client.address)
     mirrors = index.mirrors
     protocols = request.protocols
-    chosen, taken = [], set()
+    groups, taken = [], set()
+    count = 0
 
     def usable(position):
         mirror = mirrors[position]
@@ -333,21 +381,39 @@ def select(index, client, request, rng, minimum=5):
             not mirror.countries_allowed or
             client.country in mirror.countries_allowed)
 
-    def add(group, positions):
-        for mirror in weighted_shuffle([mirrors[p] for p in positions], rng):
-            chosen.append(Choice(mirror, mirror.url(protocols), group))
-            taken.add(mirror.index)
+    made = index.choices
+    exponents = index.exponents
 
-    # 1. Netblocks, most specific first (index.netblocks is sorted so).
+    def choice(position, group):
+        # One Choice object per mirror, protocols and group, shared by
+        # every cached list it is in.
+        key = (position, protocols, group)
+        found = made.get(key)
+        if found is None:
+            mirror = mirrors[position]
+            found = made[key] = Choice(mirror, mirror.url(protocols), group)
+        return found
+
+    def add(group, positions):
+        nonlocal count
+        if not positions:
+            return
+        groups.append(CandidateGroup(
+            tuple(choice(p, group) for p in positions),
+            tuple(exponents[p] for p in positions)))
+        taken.update(positions)
+        count += len(positions)
+
+    # 1. Netblocks, most specific first.
+    matches = _netblock_matches(index, version, int(client.address))
     prefix, group = None, []
-    for block_version, network, mask, length, position in index.netblocks:
-        if block_version != version or address & mask != network:
-            continue
+    for length, _, positions in matches:
         if length != prefix:
             add("netblock", group)
             prefix, group = length, []
-        if usable(position) and position not in group:
-            group.append(position)
+        for position in positions:
+            if usable(position) and position not in group:
+                group.append(position)
     add("netblock", group)
     # 2. The client's autonomous system.
     if client.asn is not None:
@@ -360,17 +426,80 @@ def select(index, client, request, rng, minimum=5):
     if country == "global":
         add("world", [p for p in index.carriers_list[request.content]
                       if usable(p) and public(mirrors[p])])
-        return chosen
+        return groups
     if country:
         add("country", [p for p in index.by_country.get(country, ())
                         if usable(p) and public(mirrors[p])])
         if request.strict_country:
-            return chosen
+            return groups
         continent = index.continent_of(country)
         if continent:
             add("continent", [p for p in index.by_continent.get(
                 continent, ()) if usable(p) and public(mirrors[p])])
-    if len(chosen) < minimum:
+    if count < minimum:
         add("world", [p for p in index.carriers_list[request.content]
                       if usable(p) and public(mirrors[p])])
+    return groups
+
+
+def _groups_key(index, client, request, minimum):
+    """What decides candidate_groups(): two clients with the same key get
+    the same groups.  Of the address only its family and the netblocks
+    holding it count; an ASN no mirror serves counts as none."""
+    version = client.address.version
+    netblocks = tuple((prefix, network) for prefix, network, _ in
+                      _netblock_matches(index, version,
+                                        int(client.address))) \
+        if index.netblock_masks else ()
+    asn = client.asn if client.asn in index.by_asn else None
+    return (request.content, request.country, request.strict_country,
+            request.protocols, version, netblocks, asn, client.country,
+            minimum)
+
+
+def cached_groups(index, client, request, minimum=5):
+    """candidate_groups(), worked out once per combination that decides
+    them (kept in the index, at most MAX_CACHED_GROUPS, oldest out
+    first)."""
+    key = _groups_key(index, client, request, minimum)
+    cache = index.groups_cache
+    groups = cache.get(key)
+    if groups is None:
+        groups = tuple(candidate_groups(index, client, request, minimum))
+        if len(cache) >= MAX_CACHED_GROUPS:
+            del cache[next(iter(cache))]
+        cache[key] = groups
+    return groups
+
+
+def shuffle_groups(groups, rng):
+    """The Choices of `groups` (CandidateGroups, best first), each group
+    in a bandwidth-weighted random order: Efraimidis and Spirakis' keys
+    random() ** (1 / bandwidth), largest first, drawn in snapshot order
+    (so a seeded generator gives what weighted_shuffle() gives)."""
+    random = rng.random
+    chosen = []
+    for group in groups:
+        choices = group.choices
+        if len(choices) == 1:
+            random()
+            chosen.append(choices[0])
+            continue
+        keys = [random() ** exponent for exponent in group.exponents]
+        # Largest first; sorted() keeps equal keys in order even reversed.
+        chosen.extend(map(choices.__getitem__, sorted(
+            range(len(keys)), key=keys.__getitem__, reverse=True)))
     return chosen
+
+
+def select(index, client, request, rng, minimum=5):
+    """The Choices for `client` asking `request`, best first.
+
+    `index` is a MirrorIndex, `client` a Client, `request` a Request,
+    `rng` a random.Random; fewer than `minimum` mirrors from the client's
+    network, country and continent bring in the rest of the world.  An
+    empty list means no mirror qualifies (the caller may offer its
+    fallback list).  KeyError if the request's content key is not one of
+    the index's (content_key() checks that first)."""
+    return shuffle_groups(cached_groups(index, client, request, minimum),
+                          rng)

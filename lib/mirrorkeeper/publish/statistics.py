@@ -28,17 +28,23 @@ class Statistics:
                                               os.getpid())
         self._lines = []
         self._counts = Counter()
+        self._second = self._day = self._stamp = None
 
     def record(self, country, content, status, serial):
         """Note one request: who (country), what (content, a string such
         as 'apt/noble/amd64' or 'repo/fedora-40/x86_64'), the status and
         the snapshot that answered."""
-        now = self._clock()
-        day = time.strftime("%Y-%m-%d", time.gmtime(now))
+        second = int(self._clock())
+        if second != self._second:
+            # Formatted once a second, not once a request.
+            moment = time.gmtime(second)
+            self._second = second
+            self._day = time.strftime("%Y-%m-%d", moment)
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", moment)
+        country = country or "-"
         self._lines.append("%s %s %s %d %s\n" % (
-            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
-            country or "-", content, status, serial))
-        self._counts[(day, country or "-", content)] += 1
+            self._stamp, country, content, status, serial))
+        self._counts[(self._day, country, content)] += 1
 
     def flush(self):
         """Write what was recorded since the last flush to the files."""

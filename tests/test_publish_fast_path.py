@@ -1,0 +1,240 @@
+"""The mirror list daemon's fast path: the groups select() keeps per
+snapshot answer exactly as the selection rules do, the shuffle keeps its
+bandwidth weighting, and nothing cached outlives its snapshot."""
+
+import ipaddress
+import random
+from collections import Counter
+
+from twisted.internet import defer
+from twisted.trial import unittest
+
+from mirrorkeeper.publish import selection
+from mirrorkeeper.publish.selection import (
+    Choice, Client, Request, index_snapshot, select, weighted_shuffle)
+from tests.mirrorlist_daemon import DaemonTestMixin, lines
+from tests.mirrorlist_snapshots import (
+    CONTINENTS, PLACES, REPOSITORIES, mirror, snapshot)
+
+
+def reference_select(index, client, request, rng, minimum=5):
+    """select() as it was before its groups were cached: every rule worked
+    out on every call (kept here as the specification the cache must
+    match, draw for draw)."""
+    eligible = index.carriers[request.content]
+    version = client.address.version
+    address = int(client.address)
+    mirrors = index.mirrors
+    protocols = request.protocols
+    chosen, taken = [], set()
+
+    def usable(position):
+        mirror = mirrors[position]
+        return (position in eligible and position not in taken
+                and mirror.reachable_by(version)
+                and mirror.url(protocols) is not None)
+
+    def public(mirror):
+        return not mirror.private and (
+            not mirror.countries_allowed or
+            client.country in mirror.countries_allowed)
+
+    def add(group, positions):
+        for mirror in weighted_shuffle([mirrors[p] for p in positions], rng):
+            chosen.append(Choice(mirror, mirror.url(protocols), group))
+            taken.add(mirror.index)
+
+    prefix, group = None, []
+    for block_version, network, mask, length, position in index.netblocks:
+        if block_version != version or address & mask != network:
+            continue
+        if length != prefix:
+            add("netblock", group)
+            prefix, group = length, []
+        if usable(position) and position not in group:
+            group.append(position)
+    add("netblock", group)
+    if client.asn is not None:
+        add("asn", [p for p in index.by_asn.get(client.asn, ())
+                    if usable(p) and (
+                        not mirrors[p].countries_allowed or
+                        client.country in mirrors[p].countries_allowed)])
+    country = request.country or client.country
+    if country == "global":
+        add("world", [p for p in index.carriers_list[request.content]
+                      if usable(p) and public(mirrors[p])])
+        return chosen
+    if country:
+        add("country", [p for p in index.by_country.get(country, ())
+                        if usable(p) and public(mirrors[p])])
+        if request.strict_country:
+            return chosen
+        continent = index.continent_of(country)
+        if continent:
+            add("continent", [p for p in index.by_continent.get(
+                continent, ()) if usable(p) and public(mirrors[p])])
+    if len(chosen) < minimum:
+        add("world", [p for p in index.carriers_list[request.content]
+                      if usable(p) and public(mirrors[p])])
+    return chosen
+
+
+NETBLOCKS = ["192.0.2.0/24", "192.0.2.0/25", "192.0.2.128/26",
+             "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "2001:db8::/32",
+             "2001:db8:1::/48"]
+ADDRESSES = ["192.0.2.5", "192.0.2.130", "192.0.2.200", "10.1.2.3",
+             "10.1.9.9", "10.200.0.1", "198.51.100.7", "2001:db8:1::5",
+             "2001:db8:2::5", "2001:db9::1"]
+
+
+def random_world(rng, count=120):
+    """A snapshot of `count` mirrors drawing every field selection reads at
+    random: country, bandwidth, freshness, protocols, netblocks, ASN,
+    privacy, countries_allowed and IP families."""
+    mirrors = []
+    for n in range(count):
+        name = "m%03d" % n
+        urls = {"http": "http://%s.example/ubuntu/" % name}
+        if rng.random() < 0.5:
+            urls["https"] = "https://%s.example/ubuntu/" % name
+        if rng.random() < 0.2:
+            urls = {"ftp": "ftp://%s.example/ubuntu/" % name}
+        mirrors.append(mirror(
+            name, rng.choice(sorted(CONTINENTS)),
+            bandwidth=rng.choice([10, 100, 100, 1000, 10000]),
+            freshness=rng.choice([1, 1, 2, 5, 6]),
+            places=rng.sample(range(len(PLACES)), rng.randint(1, 5)),
+            repositories=rng.sample(range(len(REPOSITORIES)),
+                                    rng.randint(0, 2)),
+            urls=urls,
+            netblocks=rng.sample(NETBLOCKS, rng.choice([0, 0, 0, 1, 2])),
+            asn=rng.choice([None, 64500, 64501, 64502]),
+            asn_clients=rng.random() < 0.3,
+            private=rng.random() < 0.1,
+            countries_allowed=rng.sample(["DE", "FR", "BR"],
+                                         rng.choice([0, 0, 0, 1, 2])),
+            has_ipv4=rng.choice([True, True, None, False]),
+            has_ipv6=rng.choice([True, False, None])))
+    return snapshot(mirrors)
+
+
+def as_text(choices):
+    return [(c.mirror.name, c.url, c.group) for c in choices]
+
+
+def test_cached_groups_answer_as_the_rules_do():
+    """For clients, contents, countries and protocols of every kind, select() gives exactly what the uncached rules give with the same random generator, the first time and from its cache."""
+    world_rng = random.Random(5)
+    contents = [("archive",), ("archive", "noble"),
+                ("archive", "noble", "arm64"), ("archive", "jammy"),
+                ("repo", "releases-40-everything", "x86_64")]
+    compared = 0
+    for _ in range(4):
+        index = index_snapshot(random_world(world_rng))
+        for _ in range(300):
+            client = Client(
+                ipaddress.ip_address(world_rng.choice(ADDRESSES)),
+                world_rng.choice(["DE", "FR", "BR", "IL", "JP", None]),
+                world_rng.choice([None, 64500, 64501, 64502, 65000]))
+            request = Request(
+                world_rng.choice(contents),
+                world_rng.choice([None, None, "FR", "US", "global"]),
+                world_rng.random() < 0.2,
+                world_rng.choice([("https", "http"), ("http", "https"),
+                                  ("https",), ("ftp",)]))
+            minimum = world_rng.choice([1, 5, 50])
+            seed = world_rng.random()
+            expected = as_text(reference_select(
+                index, client, request, random.Random(seed), minimum))
+            for _ in range(2):
+                assert as_text(select(index, client, request,
+                                      random.Random(seed),
+                                      minimum)) == expected
+            compared += bool(expected)
+    assert compared > 600
+
+
+def test_four_times_the_bandwidth_comes_first_four_times_as_often():
+    """Over many lists a mirror with four times the bandwidth of each of three others comes first about four times as often as each of them."""
+    index = index_snapshot(snapshot(
+        [mirror("big", "DE", bandwidth=400)] +
+        [mirror("small%d" % n, "DE", bandwidth=100) for n in range(3)]))
+    german = Client(ipaddress.ip_address("192.0.2.1"), "DE")
+    rng = random.Random(20240601)
+    firsts = Counter(
+        select(index, german, Request(("archive", "noble")), rng)[0]
+        .mirror.name for _ in range(14000))
+    # Expected 8,000 against 2,000 each: a ratio of 4.
+    for n in range(3):
+        assert 3.5 < firsts["big"] / firsts["small%d" % n] < 4.6
+
+
+def test_groups_cache_is_bounded():
+    """Past MAX_CACHED_GROUPS combinations the oldest is forgotten and worked out again when asked."""
+    index = index_snapshot(snapshot([mirror("de", "DE"),
+                                     mirror("fr", "FR")]))
+    old, selection.MAX_CACHED_GROUPS = selection.MAX_CACHED_GROUPS, 3
+    try:
+        for country in ("DE", "FR", "BR", "IL", "JP"):
+            client = Client(ipaddress.ip_address("192.0.2.1"), country)
+            select(index, client, Request(("archive",)), random.Random(0))
+        assert len(index.groups_cache) == 3
+        assert [key[7] for key in index.groups_cache] == ["BR", "IL", "JP"]
+        german = Client(ipaddress.ip_address("192.0.2.1"), "DE")
+        assert [c.mirror.name for c in select(
+            index, german, Request(("archive",)), random.Random(0),
+            minimum=1)] == ["de", "fr"]
+        assert len(index.groups_cache) == 3
+    finally:
+        selection.MAX_CACHED_GROUPS = old
+
+
+def test_clients_of_one_network_place_share_one_entry():
+    """Two addresses in the same country, ASN and netblocks share one cached entry, and an address in a mirror's netblock gets its own."""
+    index = index_snapshot(snapshot([
+        mirror("de", "DE"), mirror("campus", "DE",
+                                   netblocks=["192.0.2.0/25"])]))
+    for text in ("192.0.2.1", "192.0.2.2", "192.0.2.200", "192.0.2.201"):
+        select(index, Client(ipaddress.ip_address(text), "DE", 64500),
+               Request(("archive",)), random.Random(0))
+    assert len(index.groups_cache) == 2
+
+
+class ReloadTests(DaemonTestMixin, unittest.TestCase):
+    timeout = 10
+
+    def setUp(self):
+        return self.start_daemon(snapshot([mirror("de1", "DE"),
+                                           mirror("de2", "DE")]),
+                                 minimum=1)
+
+    @defer.inlineCallbacks
+    def test_new_snapshot_is_not_answered_from_the_old_ones_cache(self):
+        """After a reload the same client asking the same list gets the new snapshot's mirrors, not what the old snapshot's cache held."""
+        german = {b"X-Forwarded-For": b"192.0.2.9"}
+        _, body = yield self.get("/mirrors.txt", german)
+        self.assertEqual(sorted(lines(body)), ["http://de1.example/ubuntu/",
+                                               "http://de2.example/ubuntu/"])
+        self.assertTrue(self.service.source.current.groups_cache)
+        self.replace_snapshot(snapshot([mirror("de3", "DE")], serial=2))
+        reloaded = yield self.service.source.check()
+        self.assertTrue(reloaded)
+        self.assertEqual(self.service.source.current.groups_cache, {})
+        _, body = yield self.get("/mirrors.txt", german)
+        self.assertEqual(lines(body), ["http://de3.example/ubuntu/"])
+
+    @defer.inlineCallbacks
+    def test_client_place_is_looked_up_once(self):
+        """A client asking twice is located by GeoIP once; another X-Forwarded-For is located anew."""
+        resource = self.service.web.factory.resource
+        located = []
+        locate = resource.locator.locate
+
+        def counting(address):
+            located.append(str(address))
+            return locate(address)
+        resource.locator.locate = counting
+        for forwarded in (b"192.0.2.9", b"192.0.2.9", b"198.51.100.4"):
+            _, body = yield self.get("/mirrors.txt",
+                                     {b"X-Forwarded-For": forwarded})
+        self.assertEqual(located, ["192.0.2.9", "198.51.100.4"])
