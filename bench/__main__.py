@@ -60,9 +60,11 @@ def main(argv=None):
                         help="keep each run's directory (world, database, "
                         "logs)")
     options = parser.parse_args(argv)
-    command = "python -m bench --size %s" % (options.size,)
+    command = ".venv/bin/python -m bench --size %s" % (options.size,)
     if options.only:
         command += " --only %s" % (options.only,)
+    if not options.only and options.seed == 1:
+        command = "make bench SIZE=%s  (%s)" % (options.size, command)
     for name, run, pending in BENCHMARKS:
         if options.only and name != options.only:
             continue

@@ -259,6 +259,11 @@ def run_one(size, mirrors, seed=1, keep=False, profile=False, log=print):
 
 
 def _run_one(size, mirrors, seed, directory, profile, log):
+    load_before = os.getloadavg()[0]
+    if load_before > (os.cpu_count() or 1) / 2:
+        log("  warning: the machine is busy (load average %.1f on %d "
+            "cores): the figures will be inflated" % (
+                load_before, os.cpu_count() or 1))
     world, world_file, uri, build_seconds = build_world(
         size, mirrors, seed, directory)
     log("  K=%d: world built in %.1f s (%d uploads); probing..." % (
@@ -366,6 +371,8 @@ def _run_one(size, mirrors, seed, directory, profile, log):
                "= 1"),
     ]
     details = {
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg()[0],
         "mirrors": mirrors, "seed": seed, "world_build_seconds":
         build_seconds, "prober_summary": summary,
         "requests_received_by_farm": received,

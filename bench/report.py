@@ -100,6 +100,8 @@ def machine():
         "cpu": model,
         "memory_gb": round(memory_kb / 1024 / 1024, 1) if memory_kb else None,
         "kernel": platform.release(),
+        # Other work on the machine inflates every figure: see it here.
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
     }
 
