@@ -26,7 +26,8 @@ from mirrorkeeper.enums import MirrorContent, MirrorFreshness, MirrorStatus
 from mirrorkeeper.errors import InvalidValueError, NotFoundError
 from mirrorkeeper.model.country import CountrySet
 from mirrorkeeper.model.distribution import DistributionSet
-from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from mirrorkeeper.model.distributionmirror import (
+    DistributionMirror, DistributionMirrorSet)
 from mirrorkeeper.scripts.commands.common import enum_label, json_date
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.web import queries
@@ -84,14 +85,18 @@ def _parse_filter(enum_class, text, name):
         ) from None
 
 
+def _distribution_condition(store, filters):
+    if not filters.get("distribution"):
+        return []
+    distribution = queries.get_distribution(store, filters["distribution"])
+    return [DistributionMirror.distribution_id == distribution.id]
+
+
 def mirrors(store, filters):
     """{"mirrors": [...]} of the mirrors matching `filters` ({name:
     text} from the query string)."""
-    distribution = None
-    if filters.get("distribution"):
-        distribution = queries.get_distribution(store,
-                                                filters["distribution"])
-    found = queries.mirrors_of(store, distribution)
+    mirror = DistributionMirror
+    conditions = _distribution_condition(store, filters)
     if filters.get("country"):
         try:
             country = CountrySet(store)[filters["country"].strip()]
@@ -99,20 +104,21 @@ def mirrors(store, filters):
             raise InvalidValueError("invalid country %r: give an ISO 3166 "
                                     "alpha-2 code" % (filters["country"],)
                                     ) from None
-        found = [m for m in found if m.country_id == country.id]
+        conditions.append(mirror.country_id == country.id)
     if filters.get("content"):
-        content = _parse_filter(MirrorContent, filters["content"], "content")
-        found = [m for m in found if m.content is content]
+        conditions.append(mirror.content == _parse_filter(
+            MirrorContent, filters["content"], "content"))
     if filters.get("status"):
-        status = _parse_filter(MirrorStatus, filters["status"], "status")
-        found = [m for m in found if m.status is status]
+        conditions.append(mirror.status == _parse_filter(
+            MirrorStatus, filters["status"], "status"))
     if filters.get("enabled"):
         wanted = filters["enabled"].strip().lower()
         if wanted not in ("true", "false"):
             raise InvalidValueError("invalid enabled %r: give true or false"
                                     % (filters["enabled"],))
-        found = [m for m in found if m.enabled == (wanted == "true")]
-    summaries = queries.summarise(store, found)
+        conditions.append(mirror.enabled == (wanted == "true"))
+    summaries = sorted(queries.summaries_where(store, *conditions),
+                       key=lambda summary: summary.name)
     if filters.get("freshness"):
         freshness = _parse_filter(MirrorFreshness, filters["freshness"],
                                   "freshness")
@@ -165,13 +171,11 @@ def mirror(store, name):
 def status(store, filters):
     """The overall status of every mirror: freshness, whether listed,
     last probe and how long it took, and totals by freshness."""
-    distribution = None
-    if filters.get("distribution"):
-        distribution = queries.get_distribution(store,
-                                                filters["distribution"])
-    found = queries.mirrors_of(store, distribution)
-    summaries = queries.summarise(store, found)
-    probes = queries.last_probe_durations(store, [m.id for m in found])
+    summaries = sorted(queries.summaries_where(
+        store, *_distribution_condition(store, filters)),
+        key=lambda summary: summary.name)
+    probes = queries.last_probe_durations(store,
+                                          [s.id for s in summaries])
     entries = []
     for summary in summaries:
         date, duration = probes.get(summary.id, (None, None))

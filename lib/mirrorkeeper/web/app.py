@@ -141,7 +141,7 @@ class MirrorKeeperWeb:
     async def distribution_page(self, ctx, distribution):
         def read(store, who):
             dist = queries.get_distribution(store, distribution)
-            counts = {kind: len(queries.listing_mirrors(dist, kind))
+            counts = {kind: queries.listing_count(store, dist, kind)
                       for kind in queries.LISTINGS}
             return (dist.name, dist.title, counts,
                     who.may_see_admin_lists(dist), who.may_register(dist))
@@ -158,8 +158,7 @@ class MirrorKeeperWeb:
                 who.require(who.may_see_admin_lists(dist),
                             "see the %s of %s" % (heading.lower(),
                                                   dist.display_name))
-            summaries = queries.summarise(
-                store, queries.listing_mirrors(dist, listing))
+            summaries = queries.listing(store, dist, listing)
             return dist.title, queries.group_by_place(summaries)
         viewer, (title, groups) = await self.as_who(ctx, read)
         return self.page(ctx, viewer, "%s: %s" % (title, heading),
@@ -323,8 +322,7 @@ class MirrorKeeperWeb:
     async def feed(self, ctx, distribution, listing):
         def read(store, who):
             dist = queries.get_distribution(store, distribution)
-            return dist.title, queries.summarise(
-                store, queries.listing_mirrors(dist, listing))
+            return dist.title, queries.listing(store, dist, listing)
         _, (title, summaries) = await self.as_who(ctx, read)
         site = self.site_url(ctx)
         heading = queries.LISTINGS[listing][0]
@@ -349,10 +347,9 @@ class MirrorKeeperWeb:
 
     async def metrics(self, ctx):
         def read(store):
-            found = queries.mirrors_of(store)
-            return (queries.summarise(store, found),
-                    queries.last_probe_durations(store,
-                                                 [m.id for m in found]))
+            summaries = queries.summaries_where(store)
+            return summaries, queries.last_probe_durations(
+                store, [summary.id for summary in summaries])
         summaries, probes = await self.db.run(read)
         return Response(200, metrics.exposition(summaries, probes),
                         metrics.CONTENT_TYPE)

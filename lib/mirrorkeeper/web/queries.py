@@ -129,10 +129,13 @@ def _worst_known(store, cls, mirror_ids):
 
 
 def overall_freshness(store, mirrors):
-    """{mirror id: its getOverallFreshness()}, in three queries."""
-    archive = [m.id for m in mirrors if m.content is MirrorContent.ARCHIVE]
-    cdimage = [m.id for m in mirrors if m.content is MirrorContent.RELEASE]
-    freshness = {mirror.id: MirrorFreshness.UNKNOWN for mirror in mirrors}
+    """{mirror id: its getOverallFreshness()}, in three queries;
+    `mirrors` are (id, MirrorContent) pairs."""
+    archive = [i for i, content in mirrors
+               if content is MirrorContent.ARCHIVE]
+    cdimage = [i for i, content in mirrors
+               if content is MirrorContent.RELEASE]
+    freshness = {i: MirrorFreshness.UNKNOWN for i, _ in mirrors}
     for cls in (MirrorDistroArchSeries, MirrorDistroSeriesSource):
         for mirror_id, worst in _worst_known(store, cls, archive).items():
             if freshness[mirror_id] is MirrorFreshness.UNKNOWN or \
@@ -165,32 +168,55 @@ def last_probes(store, mirror_ids):
     return newest
 
 
+# The columns a MirrorSummary is made of: read as values, not as model
+# objects, because building a thousand Storm objects costs more than the
+# queries do.
+_M = DistributionMirror
+_COLUMNS = (_M.id, _M.name, _M.display_name, _M.distribution_id, _M.content,
+            _M.status, _M.enabled, _M.owner_paused, _M.official_candidate,
+            _M.owner_id, _M.country_id, _M.http_base_url, _M.https_base_url,
+            _M.ftp_base_url, _M.rsync_base_url, _M.speed,
+            _M._bandwidth_mbps, _M.date_created)
+
+
+def summaries_where(store, *conditions):
+    """[MirrorSummary] of the mirrors matching `conditions`, ordered by
+    country name and then registration (the model's listing order)."""
+    rows = list(store.find(_COLUMNS, _M.country_id == Country.id,
+                           *conditions).order_by(Country.name, _M.id))
+    places = _places(store)
+    freshness = overall_freshness(store, [(row[0], row[4]) for row in rows])
+    probes = _newest_probe_dates(store, [row[0] for row in rows])
+    distributions = {d.id: d.name for d in store.find(Distribution)}
+    owners = _owner_names(store, {row[9] for row in rows})
+    summaries = []
+    for (mirror_id, name, display_name, distribution_id, content, status,
+         enabled, paused, candidate, owner_id, country_id, http, https, ftp,
+         rsync, speed, bandwidth, created) in rows:
+        country, continent = places[country_id]
+        summaries.append(MirrorSummary(
+            id=mirror_id, name=name, title=display_name or name,
+            distribution=distributions[distribution_id], content=content,
+            status=status, enabled=enabled, owner_paused=paused,
+            official=candidate and status is MirrorStatus.OFFICIAL,
+            owner=owners[owner_id], country_code=country.iso3166code2,
+            country_name=country.name, continent_code=continent.code,
+            continent_name=continent.name, http_url=http, https_url=https,
+            ftp_url=ftp, rsync_url=rsync, speed=speed.title,
+            bandwidth_mbps=bandwidth if bandwidth is not None
+            else max(1, int(speed.mbps)),
+            freshness=freshness[mirror_id], last_probe=probes.get(mirror_id),
+            date_created=created))
+    return summaries
+
+
 def summarise(store, mirrors):
     """[MirrorSummary] of `mirrors` (model objects), in their order."""
-    mirrors = list(mirrors)
-    places = _places(store)
-    freshness = overall_freshness(store, mirrors)
-    probes = _newest_probe_dates(store, [m.id for m in mirrors])
-    distributions = {d.id: d.name for d in store.find(Distribution)}
-    owners = _owner_names(store, mirrors)
-    summaries = []
-    for mirror in mirrors:
-        country, continent = places[mirror.country_id]
-        summaries.append(MirrorSummary(
-            id=mirror.id, name=mirror.name, title=mirror.title,
-            distribution=distributions[mirror.distribution_id],
-            content=mirror.content, status=mirror.status,
-            enabled=mirror.enabled, owner_paused=mirror.owner_paused,
-            official=mirror.isOfficial(), owner=owners[mirror.owner_id],
-            country_code=country.iso3166code2, country_name=country.name,
-            continent_code=continent.code, continent_name=continent.name,
-            http_url=mirror.http_base_url, https_url=mirror.https_base_url,
-            ftp_url=mirror.ftp_base_url, rsync_url=mirror.rsync_base_url,
-            speed=mirror.speed.title, bandwidth_mbps=mirror.bandwidth_mbps,
-            freshness=freshness[mirror.id],
-            last_probe=probes.get(mirror.id),
-            date_created=mirror.date_created))
-    return summaries
+    order = [mirror.id for mirror in mirrors]
+    found = {summary.id: summary for start in range(0, len(order), 500)
+             for summary in summaries_where(
+                 store, _M.id.is_in(order[start:start + 500]))}
+    return [found[mirror_id] for mirror_id in order]
 
 
 def _newest_probe_dates(store, mirror_ids):
@@ -206,9 +232,9 @@ def _newest_probe_dates(store, mirror_ids):
     return found
 
 
-def _owner_names(store, mirrors):
+def _owner_names(store, owner_ids):
     from mirrorkeeper.model.person import Person
-    ids = list({mirror.owner_id for mirror in mirrors})
+    ids = list(owner_ids)
     names = {}
     for start in range(0, len(ids), 500):
         for person_id, name in store.find(
@@ -251,20 +277,35 @@ LISTINGS = {
 }
 
 
-def listing_mirrors(distribution, kind):
-    """The model objects of one of LISTINGS, ordered by country."""
+def listing_conditions(distribution, kind):
+    """The conditions of one of LISTINGS, as the model's listings have
+    them (Distribution.archive_mirrors and the others)."""
+    mine = _M.distribution_id == distribution.id
+    listed = (mine, _M.enabled == True, _M.owner_paused == False,  # noqa
+              _M.official_candidate == True,  # noqa: E712
+              _M.status == MirrorStatus.OFFICIAL)
     if kind == "archive":
-        return distribution.archive_mirrors
+        return listed + (_M.content == MirrorContent.ARCHIVE,)
     if kind == "cdimage":
-        return distribution.cdimage_mirrors
+        return listed + (_M.content == MirrorContent.RELEASE,)
     if kind == "disabled":
-        return distribution.disabled_mirrors
+        return (mine, _M.enabled == False,  # noqa: E712
+                _M.status.is_in([MirrorStatus.OFFICIAL,
+                                 MirrorStatus.UNOFFICIAL]))
     if kind == "unofficial":
-        return [m for m in distribution._mirrors()
-                if m.status is MirrorStatus.UNOFFICIAL]
+        return (mine, _M.status == MirrorStatus.UNOFFICIAL)
     if kind == "pending":
-        return distribution.pending_review_mirrors
+        return (mine, _M.status == MirrorStatus.PENDING_REVIEW)
     raise NotFoundError("no listing is called %r" % (kind,))
+
+
+def listing(store, distribution, kind):
+    """[MirrorSummary] of one of LISTINGS, ordered by country."""
+    return summaries_where(store, *listing_conditions(distribution, kind))
+
+
+def listing_count(store, distribution, kind):
+    return store.find(_M, *listing_conditions(distribution, kind)).count()
 
 
 @attrs.frozen
@@ -367,16 +408,6 @@ def probe_log(store, who, mirror, record_id):
         raise NotFoundError("%s has no probe %r" % (mirror.name, record_id))
     return ProbeLog(mirror.name, mirror.title, record.id,
                     record.date_created, record.log)
-
-
-def mirrors_of(store, distribution=None):
-    """Every mirror (of `distribution`, if given), by name."""
-    conditions = []
-    if distribution is not None:
-        conditions.append(
-            DistributionMirror.distribution_id == distribution.id)
-    return list(store.find(DistributionMirror, *conditions).order_by(
-        DistributionMirror.name))
 
 
 def last_probe_durations(store, mirror_ids):
