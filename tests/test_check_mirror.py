@@ -78,3 +78,74 @@ def test_bad_threshold_is_unknown(capsys):
     """A threshold that is no duration is UNKNOWN with a message."""
     assert main(["--api", "http://127.0.0.1:1/", "-w", "soon"]) == UNKNOWN
     assert "is not a duration" in capsys.readouterr().out
+
+
+# Against the real web daemon.
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    """The web daemon over the sample data, with valid-mirror measured 5
+    hours behind by its trace file and archive-404-mirror disabled."""
+    from mirrorkeeper.database.store import open_store
+    from mirrorkeeper.enums import MirrorFreshness, PackagePublishingPocket
+    from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+    from mirrorkeeper.model.mirrorcontent import MirrorFreshnessCheck
+    from tests.web_server import WebServer
+
+    server = WebServer(tmp_path_factory.mktemp("check-mirror")).populate()
+    store = open_store(server.database_uri)
+    mirrors = DistributionMirrorSet(store)
+    valid = mirrors["valid-mirror"]
+    warty = valid.distribution.getSeries("warty")
+    valid.ensureMirrorDistroSeriesSource(
+        warty, PackagePublishingPocket.RELEASE,
+        warty.components[0]).freshness = MirrorFreshness.SIXHOURSBEHIND
+    check = MirrorFreshnessCheck(valid, "trace", "project/trace/master")
+    check.freshness, check.lag_seconds = MirrorFreshness.SIXHOURSBEHIND, \
+        5 * 3600
+    store.add(check)
+    mirrors["archive-404-mirror"].enabled = False
+    store.commit()
+    store.close()
+    server.start()
+    yield server
+    server.stop()
+
+
+def plugin(*args):
+    import subprocess
+    import sys
+    return subprocess.run(
+        [sys.executable, "-m", "mirrorkeeper.scripts.check_mirror"] +
+        list(args), capture_output=True, text=True, timeout=60)
+
+
+def test_plugin_against_the_web_daemon(web):
+    """The plugin reads one mirror's lag from the running daemon's API and
+    exits by the thresholds; a disabled mirror is critical; an unknown one
+    is UNKNOWN."""
+    api = web.url + "api/1/"
+    ok = plugin("--api", api, "--mirror", "valid-mirror", "-w", "6h",
+                "-c", "1d")
+    assert ok.returncode == OK, ok.stdout
+    assert ok.stdout == ("MIRROR OK - valid-mirror: SIXHOURSBEHIND, lag "
+                         "5.0h | lag=18000s;21600;86400;0;\n")
+    warn = plugin("--api", api, "--mirror", "valid-mirror", "-w", "1h")
+    assert warn.returncode == WARNING
+    assert warn.stdout.startswith("MIRROR WARNING - valid-mirror")
+    disabled = plugin("--api", api, "--mirror", "archive-404-mirror")
+    assert disabled.returncode == CRITICAL
+    assert "archive-404-mirror is disabled" in disabled.stdout
+    missing = plugin("--api", api, "--mirror", "no-such-mirror")
+    assert missing.returncode == UNKNOWN
+    assert "404" in missing.stdout
+
+
+def test_plugin_all_mirrors_against_the_web_daemon(web):
+    """Checking every mirror of a distribution reports the worst and names
+    the problems."""
+    result = plugin("--api", web.url + "api/1/", "--distribution", "ubuntu")
+    assert result.returncode == CRITICAL
+    assert result.stdout.startswith("MIRRORS CRITICAL - ")
+    assert "archive-404-mirror is disabled" in result.stdout
+    assert "max_lag=" in result.stdout

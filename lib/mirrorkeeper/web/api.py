@@ -8,9 +8,10 @@
                                     ?freshness= (up ... unknown), ?enabled=
                                     (true, false)
     GET /api/1/mirrors/NAME         one mirror: details, records, last probe
-    GET /api/1/status               every mirror's freshness and last probe,
-                                    with totals (mirrorchecker's GET
-                                    endpoints), ?distribution= to narrow it
+    GET /api/1/status               every mirror's freshness, lag in seconds
+                                    and last probe, with totals
+                                    (mirrorchecker's GET endpoints),
+                                    ?distribution= or ?mirror= to narrow it
 
 Enum values are spelt as the command line spells them ('pending-review',
 'onedaybehind'), times in ISO 8601 UTC, the mirror fields named as in
@@ -174,8 +175,14 @@ def status(store, filters):
     summaries = sorted(queries.summaries_where(
         store, *_distribution_condition(store, filters)),
         key=lambda summary: summary.name)
+    if filters.get("mirror"):
+        summaries = [s for s in summaries if s.name == filters["mirror"]]
+        if not summaries:
+            raise NotFoundError("no mirror is called %r"
+                                % (filters["mirror"],))
     probes = queries.last_probe_durations(store,
                                           [s.id for s in summaries])
+    lags = queries.lags(store, {s.id: s.freshness for s in summaries})
     entries = []
     for summary in summaries:
         date, duration = probes.get(summary.id, (None, None))
@@ -189,6 +196,7 @@ def status(store, filters):
             "enabled": summary.enabled,
             "owner_paused": summary.owner_paused,
             "freshness": enum_label(summary.freshness),
+            "lag_seconds": lags[summary.id],
             "last_probe": json_date(date),
             "last_probe_duration_seconds": duration,
         })

@@ -20,7 +20,8 @@ from mirrorkeeper.model.distribution import Distribution, DistributionSet
 from mirrorkeeper.model.distributionmirror import DistributionMirror
 from mirrorkeeper.model.mirrorcontent import (
     MirrorCDImageDistroSeries, MirrorDistroArchSeries,
-    MirrorDistroSeriesSource, MirrorProbeRecord)
+    MirrorDistroSeriesSource, MirrorFreshnessCheck, MirrorProbeRecord,
+    MirrorRPMRepository)
 from mirrorkeeper.web import probelogs
 
 # How many probes a mirror's page lists.
@@ -129,14 +130,15 @@ def _worst_known(store, cls, mirror_ids):
 
 
 def overall_freshness(store, mirrors):
-    """{mirror id: its getOverallFreshness()}, in three queries;
-    `mirrors` are (id, MirrorContent) pairs."""
+    """{mirror id: its getOverallFreshness()}, in a query per kind of
+    record; `mirrors` are (id, MirrorContent) pairs."""
     archive = [i for i, content in mirrors
                if content is MirrorContent.ARCHIVE]
     cdimage = [i for i, content in mirrors
                if content is MirrorContent.RELEASE]
     freshness = {i: MirrorFreshness.UNKNOWN for i, _ in mirrors}
-    for cls in (MirrorDistroArchSeries, MirrorDistroSeriesSource):
+    for cls in (MirrorDistroArchSeries, MirrorDistroSeriesSource,
+                MirrorRPMRepository, MirrorFreshnessCheck):
         for mirror_id, worst in _worst_known(store, cls, archive).items():
             if freshness[mirror_id] is MirrorFreshness.UNKNOWN or \
                     worst.value > freshness[mirror_id].value:
@@ -149,6 +151,31 @@ def overall_freshness(store, mirrors):
                     cdimage[start:start + 500])).config(distinct=True):
             freshness[mirror_id] = MirrorFreshness.UP
     return freshness
+
+
+def lags(store, freshness):
+    """{mirror id: its getLag()} for `freshness`, the overall freshness of
+    each mirror ({id: MirrorFreshness}), in a query per 500 mirrors."""
+    check = MirrorFreshnessCheck
+    mirror_ids = list(freshness)
+    measured = {}
+    for start in range(0, len(mirror_ids), 500):
+        for mirror_id, lag in store.find(
+                (check.distribution_mirror_id, Max(check.lag_seconds)),
+                check.distribution_mirror_id.is_in(
+                    mirror_ids[start:start + 500]),
+                check.lag_seconds != None).group_by(  # noqa: E711
+                    check.distribution_mirror_id):
+            measured[mirror_id] = lag
+    result = {}
+    for mirror_id, band in freshness.items():
+        if mirror_id in measured:
+            result[mirror_id] = measured[mirror_id]
+        elif band.threshold is not None:
+            result[mirror_id] = int(band.threshold.total_seconds())
+        else:
+            result[mirror_id] = None
+    return result
 
 
 def last_probes(store, mirror_ids):
