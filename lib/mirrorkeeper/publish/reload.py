@@ -70,6 +70,9 @@ class SnapshotSource(Service):
         Service.startService(self)
         if self.current is None:
             self.load_now()
+        self.log.info("Snapshot {serial} ({generated}) in use in process "
+                      "{pid}", serial=self.current.serial,
+                      generated=self.current.generated, pid=os.getpid())
         self._poll = LoopingCall(self.check)
         self._poll.clock = self.reactor
         self._poll.start(self.interval, now=False)
@@ -111,9 +114,9 @@ class SnapshotSource(Service):
         self.current = index
         self._signature = signature
         self.reloads += 1
-        self.log.info("Snapshot {serial} ({generated}) in use, replacing "
-                      "{old}", serial=index.serial,
-                      generated=index.generated,
+        self.log.info("Snapshot {serial} ({generated}) in use in process "
+                      "{pid}, replacing {old}", serial=index.serial,
+                      generated=index.generated, pid=os.getpid(),
                       old=old.serial if old else None)
         return True
 

@@ -31,6 +31,11 @@ ftp, rsync; several comma-separated), and ?ip= when the configuration
 allows it.  Unknown content is a 404 whose body lists the valid values.
 The client's address is the socket's, or the nearest untrusted address
 of X-Forwarded-For when the socket's is a configured trusted proxy.
+
+``--workers N`` runs N processes answering on the one port (SO_REUSEPORT,
+see mirrorkeeper.publish.workers), 0 one per core; the default is one
+process, as twistd and the tests run it and as a host behind a load
+balancer may want (each worker holds the whole snapshot in memory).
 """
 
 import ipaddress
@@ -46,7 +51,7 @@ from twisted.web import resource, server
 from mirrorkeeper.config import load_config
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.errors import ConfigurationError
-from mirrorkeeper.publish import formats
+from mirrorkeeper.publish import formats, workers
 from mirrorkeeper.publish.geoip import Locator, parse_address
 from mirrorkeeper.publish.reload import SnapshotSource
 from mirrorkeeper.publish.selection import (
@@ -314,17 +319,26 @@ class MirrorListResource(resource.Resource):
 class ListeningService(Service):
     """Listens on an endpoint string with a factory while running;
     `listening` fires with the port (whose getHost() tells the port number
-    when the endpoint asked for port 0)."""
+    when the endpoint asked for port 0).  With `reuse_port` the endpoint
+    must be tcp: or tcp6:, listened on with SO_REUSEPORT."""
 
-    def __init__(self, reactor, description, factory):
-        self.endpoint = endpoints.serverFromString(reactor, description)
+    def __init__(self, reactor, description, factory, reuse_port=False):
+        self.reactor = reactor
+        self.description = description
+        self.reuse_port = reuse_port
+        self.endpoint = None if reuse_port else \
+            endpoints.serverFromString(reactor, description)
         self.factory = factory
         self.listening = defer.Deferred()
         self.port = None
 
     def startService(self):
         Service.startService(self)
-        d = self.endpoint.listen(self.factory)
+        if self.reuse_port:
+            d = defer.maybeDeferred(workers.listen_reuseport, self.reactor,
+                                    self.description, self.factory)
+        else:
+            d = self.endpoint.listen(self.factory)
 
         def listened(port):
             self.port = port
@@ -352,6 +366,13 @@ class StatisticsFlusher(TimerService):
         return d
 
 
+def _workers(text):
+    try:
+        return workers.worker_count(text)
+    except ValueError as error:
+        raise usage.UsageError(str(error)) from None
+
+
 class Options(usage.Options):
     """The daemon's command line (twistd's and mirrorkeeper's)."""
 
@@ -369,7 +390,27 @@ class Options(usage.Options):
         ["statistics", None, None, "statistics folder"],
         ["reload-interval", None, None, "seconds between looks at the "
          "snapshot file", float],
+        ["workers", "w", 1, "processes answering on the port (SO_REUSEPORT),"
+         " each with the whole snapshot; 0 for one per core", _workers],
     ]
+    optFlags = [
+        ["reuse-port", None, "listen with SO_REUSEPORT, so that other "
+         "daemons may share the port (what --workers does)"],
+    ]
+
+
+# What a worker started by --workers is given again (the listening
+# endpoint, --workers and --reuse-port are set for it).
+_WORKER_OPTIONS = ("config", "snapshot", "geoip", "asn-database",
+                   "statistics", "reload-interval")
+
+
+def _worker_argv(options):
+    argv = []
+    for name in _WORKER_OPTIONS:
+        if options[name] is not None:
+            argv += ["--" + name, str(options[name])]
+    return argv
 
 
 def _continent_overrides(text):
@@ -411,8 +452,21 @@ def makeService(options, reactor=None):
     site.log = lambda request: None
     service = MultiService()
     source.setServiceParent(service)
-    web = ListeningService(reactor, setting("listen", "listen"), site)
+    listen = setting("listen", "listen")
+    count = options["workers"]
+    reuse_port = options["reuse-port"] or count > 1
+    if reuse_port:
+        try:
+            workers.parse_tcp(listen)
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from None
+    web = ListeningService(reactor, listen, site, reuse_port=reuse_port)
     web.setServiceParent(service)
     StatisticsFlusher(reactor, statistics).setServiceParent(service)
+    service.pool = None
+    if count > 1:
+        service.pool = workers.WorkerPool(
+            reactor, count, _worker_argv(options), listen, web.listening)
+        service.pool.setServiceParent(service)
     service.source, service.web, service.statistics = source, web, statistics
     return service

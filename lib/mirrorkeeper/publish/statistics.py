@@ -4,7 +4,8 @@ A request costs one list append and one counter increment in memory;
 flush() (called every FLUSH_INTERVAL seconds by the daemon, and when it
 stops) appends the request log lines to ``requests.log`` and adds the
 counts to ``YYYY-MM-DD.<process>.json`` in the statistics folder.  Each
-daemon process writes files of its own, so replicas never contend;
+daemon process writes counts files of its own, so replicas never contend
+(the log they share takes each flush in one append);
 read_statistics() adds up every process's file of a day.
 """
 
@@ -53,9 +54,18 @@ class Statistics:
         lines, counts = self._lines, self._counts
         self._lines, self._counts = [], Counter()
         os.makedirs(self.folder, exist_ok=True)
-        with open(os.path.join(self.folder, "requests.log"), "a",
-                  encoding="utf-8") as f:
-            f.writelines(lines)
+        # One append of the whole batch: the workers of one daemon share
+        # requests.log, and a single O_APPEND write is not interleaved
+        # with another process's.
+        data = "".join(lines).encode("utf-8")
+        descriptor = os.open(os.path.join(self.folder, "requests.log"),
+                             os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view):]
+        finally:
+            os.close(descriptor)
         by_day = {}
         for (day, country, content), count in counts.items():
             by_day.setdefault(day, Counter())[(country, content)] += count

@@ -19,6 +19,8 @@ _OPTIONS = [
      "[publication] statistics_dir)"),
     ("--reload-interval", "SECONDS", "how often to look for a new snapshot "
      "(default: [publication] reload_interval)"),
+    ("--workers", "N", "processes answering on the port, sharing it with "
+     "SO_REUSEPORT (default 1; 0 for one per core)"),
 ]
 
 
@@ -35,6 +37,9 @@ def register(subparsers, common):
         uses_database=False)
     for option, metavar, help in _OPTIONS:
         parser.add_argument(option, metavar=metavar, help=help)
+    parser.add_argument("--reuse-port", action="store_true",
+                        help="listen with SO_REUSEPORT, so that other "
+                        "daemons may share the port")
 
 
 def run_server(script):
@@ -50,6 +55,8 @@ def run_server(script):
         value = getattr(given, option[2:].replace("-", "_"))
         if value is not None:
             argv += [option, value]
+    if given.reuse_port:
+        argv.append("--reuse-port")
     try:
         options.parseOptions(argv)
     except Exception as error:
