@@ -9,7 +9,7 @@ from collections import Counter
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from mirrorkeeper.publish import selection
+from mirrorkeeper.publish import formats, selection
 from mirrorkeeper.publish.selection import (
     Choice, Client, Request, index_snapshot, select, weighted_shuffle)
 from tests.mirrorlist_daemon import DaemonTestMixin, lines
@@ -238,3 +238,32 @@ class ReloadTests(DaemonTestMixin, unittest.TestCase):
             _, body = yield self.get("/mirrors.txt",
                                      {b"X-Forwarded-For": forwarded})
         self.assertEqual(located, ["192.0.2.9", "198.51.100.4"])
+
+
+def test_metalink3_is_lxmls_document_byte_for_byte():
+    """The metalink written around cached frames is byte for byte the one lxml builds, whatever the URLs, countries and file versions hold."""
+    versions = [{"timestamp": 1717000000, "size": 3000, "md5": "a" * 32,
+                 "sha256": "b" * 64},
+                {"timestamp": 1716000000, "size": 2999, "sha1": "c" * 40}]
+    rng = random.Random(3)
+    alphabet = "abc/:.&<>\"'\t\n\r é€"
+    for _ in range(500):
+        urls = [("".join(rng.choice(alphabet)
+                         for _ in range(rng.randint(0, 12))) +
+                 rng.choice(["http://x/", "ftp://y/z", "rsync://&q/"]),
+                 rng.choice([None, "DE", "", "A&\"<\n\t"]))
+                for _ in range(rng.randint(0, 60))]
+        chosen = rng.choice([versions, versions[:1], []])
+        for now in (1717000000, 1717000000.5, 1717000001):
+            assert formats.metalink3("repomd.xml", chosen, urls, now) == \
+                formats.metalink3_lxml("repomd.xml", chosen, urls, now)
+
+
+def test_metalink3_refuses_what_xml_cannot_carry():
+    """A URL with a control character is refused as lxml refuses it."""
+    for build in (formats.metalink3, formats.metalink3_lxml):
+        try:
+            build("repomd.xml", [], [("http://x/\x01", None)], 1717000000)
+        except ValueError:
+            continue
+        raise AssertionError("%s accepted a control character" % build)
