@@ -1,8 +1,9 @@
 """The mirror list benchmark: snapshot build time and size for 1,000
 mirrors and 500 RPM repositories, then wrk against the daemon on loopback
-(mirrorlist, metalink, redirect: requests per second and p99 latency), side
-by side with nginx serving a static file of the same size in the same run,
-and the daemon's memory.
+(mirrorlist, metalink, redirect: requests per second, p99 latency and the
+daemon's CPU per request), side by side with nginx serving a static file of
+the same size in the same run, and the daemon's memory; first one daemon
+process, then one per core (--workers 0, the processes sharing the port).
 
     run(size) -> [(figure, value, unit, reference, ratio)]
 
@@ -189,20 +190,53 @@ def wait_for(url, deadline=30.0):
             time.sleep(0.1)
 
 
-def wrk(url, duration, headers=()):
-    """(requests per second, p99 latency in ms, non-2xx/3xx count)."""
+def wrk(url, duration, headers=(), cpu_of=None):
+    """(requests per second, p99 latency in ms, non-2xx/3xx count, CPU
+    seconds the processes `cpu_of` (pids) used per request, or None)."""
     args = ["wrk", "-t2", "-c%d" % CONNECTIONS, "-d%ds" % duration,
             "--latency"]
     for header in headers:
         args += ["-H", header]
+    before = cpu_seconds(cpu_of) if cpu_of else None
     output = subprocess.run(args + [url], capture_output=True, text=True,
                             check=True).stdout
+    cpu = cpu_seconds(cpu_of) - before if cpu_of else None
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     value, unit = re.search(r"^\s+99%\s+([\d.]+)(\w+)", output,
                             re.M).groups()
     p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return rps, p99, int(errors.group(1)) if errors else 0
+    return (rps, p99, int(errors.group(1)) if errors else 0,
+            cpu / requests if cpu is not None and requests else None)
+
+
+def cpu_seconds(pids):
+    """User and system CPU seconds the processes `pids` have used."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(") ", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def worker_pids(log_path, count, deadline=30.0):
+    """The process ids of the daemon's `count` processes, once each has
+    logged the snapshot it serves."""
+    end = time.monotonic() + deadline
+    while True:
+        with open(log_path) as f:
+            pids = set(re.findall(r"in use in process (\d+)", f.read()))
+        if len(pids) >= count:
+            return sorted(int(pid) for pid in pids)
+        if time.monotonic() > end:
+            raise RuntimeError("the daemon's workers did not start")
+        time.sleep(0.1)
 
 
 NGINX_CONF = """\
@@ -288,16 +322,6 @@ def run(size="quick", **ignored):
         config = os.path.join(directory, "mirrorkeeper.conf")
         with open(config, "w") as f:
             f.write("[publication]\ntrusted_proxies = 127.0.0.1\n")
-        port = free_port()
-        daemon = subprocess.Popen(
-            [os.path.join(os.path.dirname(sys.executable), "mirrorkeeper"),
-             "mirrorlist-server", "--config", config,
-             "--listen", "tcp:%d:interface=127.0.0.1" % port,
-             "--snapshot", path, "--geoip", geoip, "--asn-database", geoip,
-             "--statistics", os.path.join(directory, "statistics")],
-            stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        processes.append(daemon)
-        base = "http://127.0.0.1:%d" % port
         repo = snapshot["repositories"][0]
         paths = {
             "mirrorlist": "/mirrorlist?repo=%s&arch=%s" % (repo["name"],
@@ -307,32 +331,64 @@ def run(size="quick", **ignored):
             "redirect": "/redirect/dists/noble/InRelease",
         }
         headers = ["X-Forwarded-For: " + CLIENT]
-        request = urllib.request.Request(base + paths["mirrorlist"],
-                                         headers={"X-Forwarded-For": CLIENT})
-        wait_for(base + "/mirrors.txt")
-        samples = {"mirrorlist": urllib.request.urlopen(request).read()}
-        samples["metalink"] = urllib.request.urlopen(urllib.request.Request(
-            base + paths["metalink"],
-            headers={"X-Forwarded-For": CLIENT})).read()
-        nginx, static_url = start_nginx(
-            os.path.join(directory, "nginx"),
-            {"mirrorlist": samples["mirrorlist"],
-             "metalink": samples["metalink"], "redirect": b"x" * 60})
-        processes.append(nginx)
-        for name, request_path in paths.items():
-            rps, p99, errors = wrk(base + request_path, duration, headers)
-            nginx_rps, nginx_p99, _ = wrk(static_url + "/" + name, duration)
-            if errors and name != "redirect":
-                figure("%s non-2xx answers" % name, errors, "responses")
-            figure("%s req/s (nginx static, same bytes)" % name, rps,
-                   "req/s", nginx_rps)
-            figure("%s p99 (nginx static, same bytes)" % name, p99, "ms",
-                   nginx_p99)
-            if name == "mirrorlist":
-                figure("mirrorlist req/s (goal)", rps, "req/s", GOAL_RPS)
+        nginx = static_url = None
+        # One process (the default), then one per core (--workers 0).
+        cores = os.cpu_count() or 1
+        for workers in sorted({1, cores}):
+            label = "1 process" if workers == 1 else \
+                "--workers %d" % workers
+            port = free_port()
+            log_path = os.path.join(directory, "daemon-%d.log" % workers)
+            with open(log_path, "w") as log:
+                daemon = subprocess.Popen(
+                    [os.path.join(os.path.dirname(sys.executable),
+                                  "mirrorkeeper"),
+                     "mirrorlist-server", "--config", config,
+                     "--listen", "tcp:%d:interface=127.0.0.1" % port,
+                     "--snapshot", path, "--geoip", geoip,
+                     "--asn-database", geoip, "--workers", str(workers),
+                     "--statistics", os.path.join(directory, "statistics")],
+                    stderr=log, stdout=subprocess.DEVNULL)
+            processes.append(daemon)
+            base = "http://127.0.0.1:%d" % port
+            wait_for(base + "/mirrors.txt")
+            pids = worker_pids(log_path, workers)
+            if nginx is None:
+                samples = {name: urllib.request.urlopen(
+                    urllib.request.Request(
+                        base + paths[name],
+                        headers={"X-Forwarded-For": CLIENT})).read()
+                    for name in ("mirrorlist", "metalink")}
+                nginx, static_url = start_nginx(
+                    os.path.join(directory, "nginx"),
+                    {"mirrorlist": samples["mirrorlist"],
+                     "metalink": samples["metalink"],
+                     "redirect": b"x" * 60})
+                processes.append(nginx)
+            for name, request_path in paths.items():
+                rps, p99, errors, cpu = wrk(base + request_path, duration,
+                                            headers, cpu_of=pids)
+                nginx_rps, nginx_p99, _, _ = wrk(
+                    static_url + "/" + name, duration)
+                if errors and name != "redirect":
+                    figure("%s, %s: non-2xx answers" % (name, label),
+                           errors, "responses")
+                figure("%s, %s: req/s (nginx static, same bytes)"
+                       % (name, label), rps, "req/s", nginx_rps)
+                figure("%s, %s: p99 (nginx static, same bytes)"
+                       % (name, label), p99, "ms", nginx_p99)
+                if cpu is not None:
+                    figure("%s, %s: daemon CPU per request"
+                           % (name, label), cpu * 1e6, "us")
+                if name == "mirrorlist":
+                    figure("mirrorlist, %s: req/s (goal)" % label, rps,
+                           "req/s", GOAL_RPS)
+            figure("daemon memory (RSS), %s" % label,
+                   sum(rss_mb(pid) or 0 for pid in pids), "MB")
+            daemon.terminate()
+            daemon.wait(30)
         figure("mirrorlist response size", len(samples["mirrorlist"]) / 1e3,
                "kB")
-        figure("daemon memory (RSS)", rss_mb(daemon.pid), "MB")
     finally:
         for process in processes:
             process.terminate()
