@@ -79,6 +79,21 @@ def test_threshold_is_a_setting(locator):
     assert sorted(names(chosen)) == ["fresh", "stale"]
 
 
+def test_sync_age_from_detectors_bounds_what_a_mirror_carries(locator):
+    """A mirror whose trace or timestamp says its last sync is two days old
+    is left out at a one-day threshold, however fresh its records look
+    (mirrorchecker's sync-age filter for yum mirror lists)."""
+    lagging = mirror("lagging", "DE", detected=6)
+    synced = mirror("synced", "DE", detected=2)
+    who = client(locator, "192.0.2.1")
+    assert names(choose([lagging, synced], who)) == ["synced"]
+    assert names(choose([lagging, synced], who, content=(
+        "repo", "releases-40-everything", "x86_64"))) == ["synced"]
+    assert sorted(names(choose(
+        [lagging, synced], who,
+        threshold=MirrorFreshness.TWODAYSBEHIND))) == ["lagging", "synced"]
+
+
 def test_series_freshness_is_the_worst_of_its_records(locator):
     """A mirror whose noble-updates lags two days is not fresh enough for noble, though noble release is up to date."""
     lagging = mirror("lagging", "DE", places=[0, 2, 3])

@@ -183,3 +183,24 @@ def test_cronscript_writes_numbered_snapshots(world, database_uri, tmp_path):
     snapshot = read_snapshot(path)
     assert snapshot["serial"] == 2
     assert "de-mirror" in [m["name"] for m in snapshot["mirrors"]]
+
+
+def test_detected_sync_age_is_in_the_snapshot(world):
+    """The worst freshness a mirror's detectors measured is its "detected"
+    value and bounds its overall freshness; a mirror without measurements
+    has none."""
+    from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+    from mirrorkeeper.model.mirrorcontent import MirrorFreshnessCheck
+    store, ubuntu = world
+    de = DistributionMirrorSet(store)["de-mirror"]
+    for label, freshness in [("project/trace/master", F.TWODAYSBEHIND),
+                             ("mirrorkeeper-timestamp", F.SIXHOURSBEHIND),
+                             ("dists/warty/Release", None)]:
+        check = MirrorFreshnessCheck(de, "trace", label)
+        check.freshness = freshness
+        store.add(check)
+    store.commit()
+    mirrors = {m["name"]: m for m in build_snapshot(store, ubuntu)["mirrors"]}
+    assert mirrors["de-mirror"]["detected"] == F.TWODAYSBEHIND.value
+    assert mirrors["de-mirror"]["freshness"] == F.TWODAYSBEHIND.value
+    assert "detected" not in mirrors["valid-mirror"]

@@ -272,6 +272,11 @@ def _content_freshness(data, places, repositories):
         for key in (("cdimage",), ("cdimage", series),
                     ("cdimage", series, flavour)):
             worst[key] = up
+    detected = data.get("detected")
+    if detected is not None:
+        # The age of the mirror's last complete sync bounds all it carries.
+        worst = {key: _combine(value, detected)
+                 for key, value in worst.items()}
     return worst
 
 

@@ -43,7 +43,12 @@ serial one above the previous one's.  Its top level:
     value), and what it carries, each grouped by freshness value so that
     a thousand mirrors' records stay small: ``archive`` {freshness:
     [index into places]}, ``repositories`` {freshness: [index into
-    repositories]}, ``cdimages`` [[series, flavour], ...].
+    repositories]}, ``cdimages`` [[series, flavour], ...]; and
+    ``detected``, the worst freshness the trace, timestamp and checksum
+    detectors measured (the age of the mirror's last complete sync), when
+    they measured one: it bounds the freshness of everything the mirror
+    carries, so that the threshold filters mirror lists by sync age as
+    oVirt's mirrorchecker does.
 
 A mirror is published when it is enabled, not paused by its owner, and
 official, or unofficial but allowed by the policy (PublicationPolicy).
@@ -140,6 +145,7 @@ def build_snapshot(store, distribution, policy=PublicationPolicy(),
             "ORDER BY m.id"):
         if row[0] in by_id:
             by_id[row[0]]["cdimages"].append([row[1], row[2]])
+    _read_detected(store, by_id)
     for mirror in mirrors:
         mirror["freshness"] = _overall(mirror)
         for key in ("archive", "repositories"):
@@ -257,6 +263,20 @@ def _read_repositories(store, distribution_id, by_id):
     return repositories
 
 
+def _read_detected(store, by_id):
+    """Set each mirror's "detected": the worst freshness its trace,
+    timestamp or checksum detectors measured (the age of its last complete
+    sync), or None when they measured none."""
+    unknown = MirrorFreshness.UNKNOWN.value
+    for mirror_id, worst in store.execute(
+            "SELECT distribution_mirror, MAX(freshness) "
+            "FROM mirror_freshness_check WHERE freshness IS NOT NULL "
+            "AND freshness <> ? GROUP BY distribution_mirror", (unknown,)):
+        mirror = by_id.get(mirror_id)
+        if mirror is not None:
+            mirror["detected"] = worst
+
+
 def _read_files(store, distribution_id):
     files = {}
     for path, size, modified, md5, sha1, sha256, sha512 in store.execute(
@@ -280,6 +300,8 @@ def _overall(mirror):
         return (MirrorFreshness.UP if mirror["cdimages"]
                 else MirrorFreshness.UNKNOWN).value
     values = list(mirror["archive"]) + list(mirror["repositories"])
+    if mirror.get("detected") is not None:
+        values.append(mirror["detected"])
     return overall_freshness([MirrorFreshness(v) for v in values]).value
 
 
