@@ -94,9 +94,10 @@ class IDistributionMirror(Interface):
     def deleteMirrorCDImageSeries(distro_series, flavour):
         """Forget that the mirror carries those images."""
 
-    def newProbeRecord(log, date_created=None):
+    def newProbeRecord(log, date_created=None, duration_seconds=None):
         """Record a probe of the mirror with its full log (a string, or a
-        file-like object that is read from its start) and return it."""
+        file-like object that is read from its start) and how many seconds
+        it took, if measured, and return it."""
 
     def getOverallFreshness():
         """The mirror's freshness as a whole: for an archive mirror, the
@@ -207,6 +208,9 @@ class IMirrorProbeRecord(Interface):
     distribution_mirror = Attribute("The IDistributionMirror probed.")
     log = Attribute("The full log of the probe, as text.")
     date_created = Attribute("When the probe finished (UTC).")
+    duration_seconds = Attribute(
+        "How many seconds the probe took, as the prober measured it, or None "
+        "(records from before it was measured: the log's timestamps tell).")
 
     def destroySelf():
         """Remove the record."""

@@ -306,7 +306,7 @@ class DistributionMirror(Storm):
 
     # Probing.
 
-    def newProbeRecord(self, log, date_created=None):
+    def newProbeRecord(self, log, date_created=None, duration_seconds=None):
         if hasattr(log, "read"):
             # A pipe has seek() but cannot: it is read from where it is.
             seekable = getattr(log, "seekable", None)
@@ -319,7 +319,7 @@ class DistributionMirror(Storm):
         # may bring into a log: it goes the way of undecodable bytes, the
         # same on both backends.
         log = log.replace("\x00", "\ufffd")
-        record = MirrorProbeRecord(self, log, date_created)
+        record = MirrorProbeRecord(self, log, date_created, duration_seconds)
         store_of(self).add(record)
         return record
 

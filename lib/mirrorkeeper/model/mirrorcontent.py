@@ -1,7 +1,8 @@
 """What a mirror carries, and the records of probing it."""
 
 from storm.expr import Desc
-from storm.locals import Bool, DateTime, Int, Reference, Storm, Unicode
+from storm.locals import (
+    Bool, DateTime, Float, Int, Reference, Storm, Unicode)
 from zope.interface import implementer
 
 from mirrorkeeper.enums import (
@@ -183,11 +184,16 @@ class MirrorProbeRecord(Storm):
                                     "DistributionMirror.id")
     log = Unicode(allow_none=False)
     date_created = DateTime(allow_none=False)
+    # Seconds the probe took, as the prober measured it; None for records
+    # older than schema patch 0007 (the log's timestamps still tell).
+    duration_seconds = Float()
 
-    def __init__(self, mirror, log, date_created=None):
+    def __init__(self, mirror, log, date_created=None,
+                 duration_seconds=None):
         self.distribution_mirror = mirror
         self.log = log
         self.date_created = as_utc(date_created) or utcnow()
+        self.duration_seconds = duration_seconds
 
     def __repr__(self):
         return "<MirrorProbeRecord %s %s>" % (

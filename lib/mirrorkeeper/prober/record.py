@@ -78,7 +78,8 @@ def record_report(store, report):
     _record_detectors(store, mirror, report.detector_findings)
     if report.address_families is not None:
         mirror.has_ipv4, mirror.has_ipv6 = report.address_families
-    mirror.newProbeRecord(report.log)
+    mirror.newProbeRecord(report.log,
+                          duration_seconds=report.duration_seconds)
     store.commit()
 
 

@@ -55,6 +55,10 @@ class MirrorReport:
     outcomes: dict
     # (has IPv4, has IPv6) of the mirror's host, or None if not resolved.
     address_families: tuple | None = None
+    # Seconds between the log's first line and its last, to the
+    # millisecond as the log stamps them (what a reader of the log would
+    # work out), or None if the clock went backwards.
+    duration_seconds: float | None = None
 
     @property
     def carries_anything(self):
@@ -83,8 +87,10 @@ class _MirrorProbe:
         self.outcomes = {}
 
     def note(self, text):
-        self.lines.append("%s %s" % (format_timestamp(self.clock.seconds()),
-                                     text))
+        """Log `text` stamped with the clock's time; return that time."""
+        now = self.clock.seconds()
+        self.lines.append("%s %s" % (format_timestamp(now), text))
+        return now
 
     def _record(self, result):
         self.requests += 1
@@ -137,7 +143,7 @@ class _MirrorProbe:
     @defer.inlineCallbacks
     def run(self):
         plan = self.plan
-        self.note("Probing %s (%s) at %s" % (
+        started = self.note("Probing %s (%s) at %s" % (
             plan.name, plan.content.title, plan.base_url))
         content = yield defer.gatherResults(
             [self.check_content(check) for check in plan.content_checks])
@@ -159,14 +165,26 @@ class _MirrorProbe:
                 self.note("Lacks %d of the %d %s images of %s" % (
                     len(finding.missing), len(check.urls), check.flavour,
                     check.series_name))
-        self.note("Done: %d requests" % (self.requests,))
+        finished = self.note("Done: %d requests" % (self.requests,))
         families = self.client.address_families(
             urlsplit(plan.base_url).hostname or "")
         if families is not None:
             families = (families.ipv4, families.ipv6)
         return MirrorReport(plan, tuple(content), tuple(images), detected,
                             "\n".join(self.lines) + "\n", self.requests,
-                            dict(self.outcomes), families)
+                            dict(self.outcomes), families,
+                            logged_duration(started, finished))
+
+
+def logged_duration(started, finished):
+    """Seconds from `started` to `finished` (POSIX times) as the log's
+    timestamps tell them, each cut to the millisecond, or None if the
+    clock went backwards."""
+    def stamped(seconds):
+        moment = datetime.fromtimestamp(seconds, timezone.utc)
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    taken = (stamped(finished) - stamped(started)).total_seconds()
+    return taken if taken >= 0 else None
 
 
 def probe_mirror(client, plan, clock):

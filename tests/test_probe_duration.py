@@ -1,0 +1,107 @@
+"""How long a probe took: measured by the prober, recorded with the probe,
+and read by the web in place of the log's timestamps (which still answer
+for records from before it was measured)."""
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+from twisted.internet import defer
+from twisted.internet.task import Clock
+
+from mirrorkeeper.enums import MirrorContent, MirrorStatus
+from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from mirrorkeeper.prober.plan import ContentCheck, MirrorPlan
+from mirrorkeeper.prober.record import record_report
+from mirrorkeeper.prober.result import ProbeOutcome, format_timestamp
+from mirrorkeeper.prober.run import logged_duration, probe_mirror
+from mirrorkeeper.timeutil import utcnow
+from mirrorkeeper.web import probelogs
+from tests.web_harness import InProcessClient
+
+
+class SlowClient:
+    """Answers 'not found' to every URL, each after `seconds` on `clock`."""
+
+    def __init__(self, clock, seconds):
+        self.clock = clock
+        self.seconds = seconds
+
+    def probe(self, url):
+        self.clock.advance(self.seconds)
+        return defer.succeed(SimpleNamespace(
+            url=url, found=False, outcome=ProbeOutcome.NOT_FOUND,
+            log_lines=["%s HEAD %s: 404" % (
+                format_timestamp(self.clock.seconds()), url)]))
+
+    def address_families(self, host):
+        return None
+
+
+def plan(mirror_id=1, name="slow-mirror"):
+    checks = tuple(ContentCheck(
+        "binary", (1, None, 1), "warty/i386 main %d" % number,
+        "http://slow.example.org/ubuntu/control-%d" % number, {})
+        for number in range(3))
+    return MirrorPlan(mirror_id, name, "http://slow.example.org/ubuntu/",
+                      MirrorContent.ARCHIVE, True, checks)
+
+
+def probe(seconds, started=1700000000.0007):
+    clock = Clock()
+    clock.advance(started)
+    reports = []
+    probe_mirror(SlowClient(clock, seconds), plan(), clock).addCallback(
+        reports.append)
+    return reports[0]
+
+
+def test_report_duration_is_what_its_log_says():
+    """A probe's report carries the seconds between its log's first and
+    last timestamps, to the millisecond as the log has them."""
+    report = probe(1.2345)
+    assert report.duration_seconds == probelogs.duration(report.log,
+                                                         report.log)
+    assert round(report.duration_seconds, 3) == 3.704
+
+
+def test_clock_going_backwards_gives_no_duration():
+    """A probe during which the clock went backwards has no duration, as
+    its log would give none."""
+    assert logged_duration(1000.0, 999.5) is None
+    assert logged_duration(1000.0004, 1000.0009) == 0.0
+
+
+def test_recorded_probe_keeps_its_duration(sample_store):
+    """record_report stores the report's duration with the probe record."""
+    mirror = DistributionMirrorSet(sample_store)["valid-mirror"]
+    report = probe(0.5)
+    record_report(sample_store, SimpleNamespace(
+        plan=plan(mirror.id, mirror.name), content_findings=(),
+        cdimage_findings=(), detector_findings=(),
+        address_families=None, log=report.log,
+        duration_seconds=report.duration_seconds))
+    record = mirror.last_probe_record
+    assert record.duration_seconds == report.duration_seconds == 1.5
+    assert record.log == report.log
+
+
+def test_web_reads_recorded_duration_else_the_log(sample_store):
+    """The API gives the recorded duration of a probe, and the one its log
+    tells for a record without one."""
+    mirrors = DistributionMirrorSet(sample_store)
+    measured, older = mirrors["valid-mirror"], mirrors["new-mirror"]
+    for mirror in (measured, older):
+        mirror.status = MirrorStatus.OFFICIAL
+    log = ("2025-01-05T10:00:00.000Z Probing\n"
+           "2025-01-05T10:00:02.500Z Done: 2 requests\n")
+    measured.newProbeRecord(log, utcnow() - timedelta(hours=1),
+                            duration_seconds=7.25)
+    older.newProbeRecord(log, utcnow() - timedelta(hours=1))
+    sample_store.commit()
+    client = InProcessClient(sample_store)
+    status = {entry["name"]: entry
+              for entry in client.get("/api/1/status").json()["mirrors"]}
+    assert status["valid-mirror"]["last_probe_duration_seconds"] == 7.25
+    assert status["new-mirror"]["last_probe_duration_seconds"] == 2.5
+    one = client.get("/api/1/mirrors/valid-mirror").json()["mirror"]
+    assert one["last_probe"]["duration_seconds"] == 7.25
