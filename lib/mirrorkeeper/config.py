@@ -67,6 +67,7 @@ default.  MIRRORKEEPER_DATABASE overrides ``[database] uri``.
     admins_team = mirrorkeeper-admins
     db_threads = 4
     propagation_days = 7
+    cache_seconds = 5
 """
 
 import configparser
@@ -166,6 +167,10 @@ DEFAULTS = {
         "db_threads": "4",
         # Days of history on the propagation page.
         "propagation_days": "7",
+        # Seconds the mirror listings and /api/1/status keep an answer
+        # while no probe was recorded and no mirror added or removed
+        # (mirrorkeeper.web.answers); 0 computes every answer afresh.
+        "cache_seconds": "5",
     },
 }
 

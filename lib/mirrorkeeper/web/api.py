@@ -172,16 +172,14 @@ def mirror(store, name):
 def status(store, filters):
     """The overall status of every mirror: freshness, whether listed,
     last probe and how long it took, and totals by freshness."""
-    summaries = sorted(queries.summaries_where(
-        store, *_distribution_condition(store, filters)),
-        key=lambda summary: summary.name)
+    conditions = _distribution_condition(store, filters)
     if filters.get("mirror"):
-        summaries = [s for s in summaries if s.name == filters["mirror"]]
-        if not summaries:
-            raise NotFoundError("no mirror is called %r"
-                                % (filters["mirror"],))
-    probes = queries.last_probe_durations(store,
-                                          [s.id for s in summaries])
+        conditions.append(DistributionMirror.name == filters["mirror"])
+    summaries = sorted(queries.summaries_where(store, *conditions),
+                       key=lambda summary: summary.name)
+    if filters.get("mirror") and not summaries:
+        raise NotFoundError("no mirror is called %r" % (filters["mirror"],))
+    probes = queries.last_probe_durations_where(store, tuple(conditions))
     lags = queries.lags(store, {s.id: s.freshness for s in summaries})
     entries = []
     for summary in summaries:

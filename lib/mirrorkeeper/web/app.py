@@ -7,15 +7,18 @@ Every handler reads or writes through `self.db.run(...)` in a database
 thread, gets plain values back, and renders them in the reactor thread.
 """
 
+import time
 from urllib.parse import quote
 
 import attrs
 
 from mirrorkeeper.web import (
     actions, api, feeds, listing_pages, metrics, mirror_pages, queries)
+from mirrorkeeper.web.answers import AnswerCache, data_version
 from mirrorkeeper.web.forms import (
     EDIT_FIELDS, REGISTER_FIELDS, REVIEW_FIELDS, FormError, mirror_values)
-from mirrorkeeper.web.layout import STYLESHEET, html_page, mirror_href
+from mirrorkeeper.web.layout import (
+    STYLESHEET, flatten, html_page, html_page_around, mirror_href)
 from mirrorkeeper.web.policy import Viewer, Who
 from mirrorkeeper.web.propagation import PropagationCache, propagation
 from mirrorkeeper.web.site import (
@@ -32,6 +35,10 @@ class WebSettings:
     site_name: str = "mirrorkeeper"
     base_url: str = ""          # e.g. https://mirrors.example.org
     propagation_days: int = 7
+    # Seconds the listings and /api/1/status keep a computed answer (see
+    # answers.AnswerCache); 0, the default here, keeps none.  The [web]
+    # configuration's default is 5.
+    cache_seconds: float = 0
 
     @classmethod
     def from_config(cls, config):
@@ -39,7 +46,14 @@ class WebSettings:
                    site_name=config.get("mail", "site_name"),
                    base_url=config.get("web", "base_url").rstrip("/"),
                    propagation_days=config.getint("web",
-                                                  "propagation_days"))
+                                                  "propagation_days"),
+                   cache_seconds=config.getfloat("web", "cache_seconds"))
+
+
+class _MonotonicClock:
+    @staticmethod
+    def seconds():
+        return time.monotonic()
 
 
 class MirrorKeeperWeb:
@@ -83,11 +97,14 @@ class MirrorKeeperWeb:
         route("GET", MIRROR + "/+probe/{probe}", "probe_log"),
     ]
 
-    def __init__(self, db, signer, settings=None, propagation_cache=None):
+    def __init__(self, db, signer, settings=None, propagation_cache=None,
+                 clock=None):
         self.db = db
         self.signer = signer
         self.settings = settings or WebSettings()
         self.propagation_cache = propagation_cache or PropagationCache()
+        self.answers = AnswerCache(self.settings.cache_seconds,
+                                   clock or _MonotonicClock())
 
     # Helpers.
 
@@ -100,6 +117,17 @@ class MirrorKeeperWeb:
             who = Who.identify(store, session, team)
             return who.viewer, function(store, who, *args)
         return self.db.run(work)
+
+    async def change(self, ctx, function, *args):
+        """as_who for work that writes: the cached answers go with it."""
+        try:
+            return await self.as_who(ctx, function, *args)
+        finally:
+            self.answers.clear()
+
+    def data_version(self, store):
+        """answers.data_version, if the cache is on (else None: no query)."""
+        return data_version(store) if self.answers.enabled else None
 
     def page(self, ctx, viewer, title, body, status=200):
         return Response(status, html_page(
@@ -152,18 +180,31 @@ class MirrorKeeperWeb:
     async def listing(self, ctx, distribution, listing):
         heading, admins_only = queries.LISTINGS[listing]
 
-        def read(store, who):
+        def allowed(store, who):
             dist = queries.get_distribution(store, distribution)
             if admins_only:
                 who.require(who.may_see_admin_lists(dist),
                             "see the %s of %s" % (heading.lower(),
                                                   dist.display_name))
-            summaries = queries.listing(store, dist, listing)
-            return dist.title, queries.group_by_place(summaries)
-        viewer, (title, groups) = await self.as_who(ctx, read)
-        return self.page(ctx, viewer, "%s: %s" % (title, heading),
-                         listing_pages.listing(title, heading, groups,
-                                               show_status=admins_only))
+            return dist.title, self.data_version(store)
+
+        def read(store):
+            dist = queries.get_distribution(store, distribution)
+            return dist.title, queries.group_by_place(
+                queries.listing(store, dist, listing))
+
+        def render(found):
+            title, groups = found
+            return flatten(listing_pages.listing(
+                title, heading, groups, show_status=admins_only))
+
+        viewer, (title, version) = await self.as_who(ctx, allowed)
+        body = await self.answers.answer(
+            ("listing", distribution, listing), version,
+            lambda: self.db.run(read).addCallback(render))
+        return Response(200, html_page_around(
+            body, "%s: %s" % (title, heading), viewer, ctx.csrf_token,
+            site_name=self.settings.site_name))
 
     async def propagation_page(self, ctx, distribution):
         days, cache = self.settings.propagation_days, self.propagation_cache
@@ -206,7 +247,7 @@ class MirrorKeeperWeb:
         a FormError, the form again with the message (400)."""
         if ctx.method == "POST":
             try:
-                viewer, location = await self.as_who(ctx, write, ctx.form)
+                viewer, location = await self.change(ctx, write, ctx.form)
                 return redirect(location)
             except FormError as error:
                 viewer, (_, countries) = await self.as_who(ctx, read)
@@ -269,17 +310,17 @@ class MirrorKeeperWeb:
 
     async def pause(self, ctx, distribution, name):
         paused = ctx.form.get("paused") == "1"
-        await self.as_who(ctx, actions.set_paused, distribution, name,
+        await self.change(ctx, actions.set_paused, distribution, name,
                           paused)
         return redirect(mirror_href(distribution, name))
 
     async def resubmit(self, ctx, distribution, name):
-        await self.as_who(ctx, actions.resubmit_mirror, distribution, name)
+        await self.change(ctx, actions.resubmit_mirror, distribution, name)
         return redirect(mirror_href(distribution, name))
 
     async def delete(self, ctx, distribution, name):
         if ctx.method == "POST":
-            await self.as_who(ctx, actions.delete_mirror, distribution, name)
+            await self.change(ctx, actions.delete_mirror, distribution, name)
             return redirect("/%s/" % (quote(distribution),))
 
         def read(store, who):
@@ -343,7 +384,16 @@ class MirrorKeeperWeb:
         return json_response(await self.db.run(api.mirror, name))
 
     async def api_status(self, ctx):
-        return json_response(await self.db.run(api.status, ctx.query))
+        # Only what api.status reads: other parameters make no new answer.
+        filters = {name: ctx.query[name] for name in ("distribution", "mirror")
+                   if ctx.query.get(name)}
+        version = await self.db.run(data_version) \
+            if self.answers.enabled else None
+        body = await self.answers.answer(
+            ("status", filters.get("distribution"), filters.get("mirror")),
+            version, lambda: self.db.run(api.status, filters).addCallback(
+                lambda value: json_response(value).body))
+        return Response(200, body, "application/json")
 
     async def metrics(self, ctx):
         def read(store):

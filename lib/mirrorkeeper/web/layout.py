@@ -6,7 +6,7 @@ escaped when flattened, so nothing a person typed can become markup.
 """
 
 from twisted.python.failure import Failure
-from twisted.web.template import Tag, flattenString, tags
+from twisted.web.template import Comment, Tag, flattenString, tags
 
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.web.sessions import CSRF_FIELD
@@ -123,6 +123,22 @@ def html_page(title, viewer, csrf_token, *body, site_name="mirrorkeeper"):
             Tag("main")(*body)),
         lang="en")
     return b"<!DOCTYPE html>\n" + flatten(document)
+
+
+# Where html_page_around puts its fragment: a comment, which nothing a
+# person typed can become (their "<" is escaped).
+_FRAGMENT = "mirrorkeeper:fragment"
+
+
+def html_page_around(fragment, title, viewer, csrf_token,
+                     site_name="mirrorkeeper"):
+    """html_page(title, viewer, csrf_token, *body) for a body already
+    flattened to `fragment` (bytes): the same document, byte for byte,
+    without flattening the body again (a cached listing)."""
+    page = html_page(title, viewer, csrf_token, Comment(_FRAGMENT),
+                     site_name=site_name)
+    return page.replace(b"<!--%s-->" % (_FRAGMENT.encode("ascii"),),
+                        fragment, 1)
 
 
 def post_form(action, csrf_token, *content, **attributes):

@@ -11,9 +11,10 @@ from datetime import datetime
 from itertools import groupby
 
 import attrs
-from storm.expr import Max
+from storm.expr import Alias, And, Column, Join, Max, Select, Undef
 
-from mirrorkeeper.enums import MirrorContent, MirrorFreshness, MirrorStatus
+from mirrorkeeper.enums import (
+    MirrorContent, MirrorFreshness, MirrorSpeed, MirrorStatus)
 from mirrorkeeper.errors import NotFoundError
 from mirrorkeeper.model.country import Continent, Country
 from mirrorkeeper.model.distribution import Distribution, DistributionSet
@@ -109,47 +110,84 @@ def get_mirror(store, distribution, name):
     return mirror
 
 
+_M = DistributionMirror
+
+
+@attrs.frozen
+class _Place:
+    code: str
+    name: str
+
+
 def _places(store):
-    continents = {c.id: c for c in store.find(Continent)}
-    return {country.id: (country, continents[country.continent_id])
-            for country in store.find(Country)}
+    """{country id: (country, continent)}, each with its code and name."""
+    continents = {continent_id: _Place(code, name)
+                  for continent_id, code, name in _select(
+                      store, (Continent.id, Continent.code, Continent.name),
+                      ())}
+    return {country_id: (_Place(code, name), continents[continent_id])
+            for country_id, code, name, continent_id in _select(
+                store, (Country.id, Country.iso3166code2, Country.name,
+                        Country.continent_id), ())}
 
 
-def _worst_known(store, cls, mirror_ids):
-    found = {}
-    for start in range(0, len(mirror_ids), 500):
-        chunk = mirror_ids[start:start + 500]
-        for mirror_id, worst in store.find(
-                (cls.distribution_mirror_id, Max(cls.freshness)),
-                cls.distribution_mirror_id.is_in(chunk),
-                cls.freshness != MirrorFreshness.UNKNOWN).group_by(
-                    cls.distribution_mirror_id):
-            found[mirror_id] = MirrorFreshness(getattr(worst, "value",
-                                                       worst))
+def _select(store, columns, conditions, **kwargs):
+    """The rows of a SELECT as the database gives them: plain values, no
+    Storm variables or objects (the cost of reading a thousand mirrors
+    was mostly building those)."""
+    where = And(*conditions) if conditions else Undef
+    return store.execute(Select(columns, where=where, **kwargs))
+
+
+def _by_value(enum_class):
+    return {item.value: item for item in enum_class}
+
+
+_CONTENT = _by_value(MirrorContent)
+_STATUS = _by_value(MirrorStatus)
+_SPEED = _by_value(MirrorSpeed)
+_FRESHNESS = _by_value(MirrorFreshness)
+
+# The records whose worst known freshness is an archive mirror's.
+_ARCHIVE_RECORDS = (MirrorDistroArchSeries, MirrorDistroSeriesSource,
+                    MirrorRPMRepository, MirrorFreshnessCheck)
+
+
+def freshness_where(store, conditions):
+    """{mirror id: its getOverallFreshness()} of the mirrors matching
+    `conditions` (on DistributionMirror's columns), in one grouped query
+    per kind of record for all of them; a mirror with no known record is
+    missing (UNKNOWN)."""
+    worst = {}
+    archive = _M.content == MirrorContent.ARCHIVE
+    for cls in _ARCHIVE_RECORDS:
+        for mirror_id, value in _select(
+                store, (cls.distribution_mirror_id, Max(cls.freshness)),
+                (cls.distribution_mirror_id == _M.id, archive,
+                 cls.freshness != MirrorFreshness.UNKNOWN) + conditions,
+                group_by=cls.distribution_mirror_id):
+            if value is not None and value > worst.get(mirror_id, 0):
+                worst[mirror_id] = value
+    found = {mirror_id: _FRESHNESS[value]
+             for mirror_id, value in worst.items()}
+    record = MirrorCDImageDistroSeries
+    for (mirror_id,) in _select(
+            store, (record.distribution_mirror_id,),
+            (record.distribution_mirror_id == _M.id,
+             _M.content == MirrorContent.RELEASE) + conditions,
+            distinct=True):
+        found[mirror_id] = MirrorFreshness.UP
     return found
 
 
 def overall_freshness(store, mirrors):
-    """{mirror id: its getOverallFreshness()}, in a query per kind of
-    record; `mirrors` are (id, MirrorContent) pairs."""
-    archive = [i for i, content in mirrors
-               if content is MirrorContent.ARCHIVE]
-    cdimage = [i for i, content in mirrors
-               if content is MirrorContent.RELEASE]
-    freshness = {i: MirrorFreshness.UNKNOWN for i, _ in mirrors}
-    for cls in (MirrorDistroArchSeries, MirrorDistroSeriesSource,
-                MirrorRPMRepository, MirrorFreshnessCheck):
-        for mirror_id, worst in _worst_known(store, cls, archive).items():
-            if freshness[mirror_id] is MirrorFreshness.UNKNOWN or \
-                    worst.value > freshness[mirror_id].value:
-                freshness[mirror_id] = worst
-    record = MirrorCDImageDistroSeries
-    for start in range(0, len(cdimage), 500):
-        for mirror_id in store.find(
-                record.distribution_mirror_id,
-                record.distribution_mirror_id.is_in(
-                    cdimage[start:start + 500])).config(distinct=True):
-            freshness[mirror_id] = MirrorFreshness.UP
+    """{mirror id: its getOverallFreshness()}; `mirrors` are (id,
+    MirrorContent) pairs."""
+    ids = [mirror_id for mirror_id, _ in mirrors]
+    freshness = {mirror_id: MirrorFreshness.UNKNOWN for mirror_id in ids}
+    for start in range(0, len(ids), 500):
+        freshness.update(freshness_where(
+            store, (_M.id.is_in(ids[start:start + 500]),)))
     return freshness
 
 
@@ -160,12 +198,12 @@ def lags(store, freshness):
     mirror_ids = list(freshness)
     measured = {}
     for start in range(0, len(mirror_ids), 500):
-        for mirror_id, lag in store.find(
-                (check.distribution_mirror_id, Max(check.lag_seconds)),
-                check.distribution_mirror_id.is_in(
+        for mirror_id, lag in _select(
+                store, (check.distribution_mirror_id, Max(check.lag_seconds)),
+                (check.distribution_mirror_id.is_in(
                     mirror_ids[start:start + 500]),
-                check.lag_seconds != None).group_by(  # noqa: E711
-                    check.distribution_mirror_id):
+                 check.lag_seconds != None),  # noqa: E711
+                group_by=check.distribution_mirror_id):
             measured[mirror_id] = lag
     result = {}
     for mirror_id, band in freshness.items():
@@ -178,27 +216,49 @@ def lags(store, freshness):
     return result
 
 
+def newest_probes_where(store, conditions):
+    """{mirror id: (probe record id, date, duration_seconds)} of the
+    newest probe (by date, then id) of each mirror matching `conditions`
+    (on DistributionMirror's columns), in one query: the records at each
+    mirror's newest date.  duration_seconds is None for records from
+    before the prober measured it."""
+    record = MirrorProbeRecord
+    newest = Alias(Select(
+        (Alias(record.distribution_mirror_id, "mirror"),
+         Alias(Max(record.date_created), "newest")),
+        where=And(record.distribution_mirror_id == _M.id, *conditions),
+        group_by=record.distribution_mirror_id), "newest_probe")
+    found = {}
+    for mirror_id, record_id, date, taken in store.execute(Select(
+            (record.distribution_mirror_id, record.id, record.date_created,
+             record.duration_seconds),
+            tables=[record, Join(newest, And(
+                Column("mirror", newest) == record.distribution_mirror_id,
+                Column("newest", newest) == record.date_created))])):
+        if mirror_id not in found or record_id > found[mirror_id][0]:
+            found[mirror_id] = (record_id, as_datetime(date), taken)
+    return found
+
+
 def last_probes(store, mirror_ids):
     """{mirror id: (probe record id, date)} of each mirror's newest probe."""
-    record = MirrorProbeRecord
-    newest = {}
+    return {mirror_id: (record_id, date)
+            for mirror_id, (record_id, date, _) in _newest_probes(
+                store, mirror_ids).items()}
+
+
+def _newest_probes(store, mirror_ids):
     mirror_ids = list(mirror_ids)
+    found = {}
     for start in range(0, len(mirror_ids), 500):
-        chunk = mirror_ids[start:start + 500]
-        for mirror_id, record_id, date in store.find(
-                (record.distribution_mirror_id, record.id,
-                 record.date_created),
-                record.distribution_mirror_id.is_in(chunk)):
-            if mirror_id not in newest or \
-                    (date, record_id) > newest[mirror_id][::-1]:
-                newest[mirror_id] = (record_id, date)
-    return newest
+        found.update(newest_probes_where(
+            store, (_M.id.is_in(mirror_ids[start:start + 500]),)))
+    return found
 
 
 # The columns a MirrorSummary is made of: read as values, not as model
 # objects, because building a thousand Storm objects costs more than the
 # queries do.
-_M = DistributionMirror
 _COLUMNS = (_M.id, _M.name, _M.display_name, _M.distribution_id, _M.content,
             _M.status, _M.enabled, _M.owner_paused, _M.official_candidate,
             _M.owner_id, _M.country_id, _M.http_base_url, _M.https_base_url,
@@ -207,33 +267,45 @@ _COLUMNS = (_M.id, _M.name, _M.display_name, _M.distribution_id, _M.content,
 
 
 def summaries_where(store, *conditions):
-    """[MirrorSummary] of the mirrors matching `conditions`, ordered by
-    country name and then registration (the model's listing order)."""
-    rows = list(store.find(_COLUMNS, _M.country_id == Country.id,
-                           *conditions).order_by(Country.name, _M.id))
+    """[MirrorSummary] of the mirrors matching `conditions` (on
+    DistributionMirror's columns), ordered by country name and then
+    registration (the model's listing order).  A query for the mirrors,
+    one per kind of record for their freshness and one for their last
+    probes, whatever their number."""
+    rows = list(_select(store, _COLUMNS,
+                        (_M.country_id == Country.id,) + conditions,
+                        order_by=(Country.name, _M.id)))
+    if not rows:
+        return []
     places = _places(store)
-    freshness = overall_freshness(store, [(row[0], row[4]) for row in rows])
-    probes = _newest_probe_dates(store, [row[0] for row in rows])
+    freshness = freshness_where(store, conditions)
+    probes = _newest_probe_dates(store, conditions)
     distributions = {d.id: d.name for d in store.find(Distribution)}
     owners = _owner_names(store, {row[9] for row in rows})
     summaries = []
+    unknown = MirrorFreshness.UNKNOWN
+    official = MirrorStatus.OFFICIAL
     for (mirror_id, name, display_name, distribution_id, content, status,
          enabled, paused, candidate, owner_id, country_id, http, https, ftp,
          rsync, speed, bandwidth, created) in rows:
         country, continent = places[country_id]
+        status = _STATUS[status]
+        speed = _SPEED[speed]
         summaries.append(MirrorSummary(
             id=mirror_id, name=name, title=display_name or name,
-            distribution=distributions[distribution_id], content=content,
-            status=status, enabled=enabled, owner_paused=paused,
-            official=candidate and status is MirrorStatus.OFFICIAL,
-            owner=owners[owner_id], country_code=country.iso3166code2,
+            distribution=distributions[distribution_id],
+            content=_CONTENT[content], status=status, enabled=bool(enabled),
+            owner_paused=bool(paused),
+            official=bool(candidate) and status is official,
+            owner=owners[owner_id], country_code=country.code,
             country_name=country.name, continent_code=continent.code,
             continent_name=continent.name, http_url=http, https_url=https,
             ftp_url=ftp, rsync_url=rsync, speed=speed.title,
             bandwidth_mbps=bandwidth if bandwidth is not None
             else max(1, int(speed.mbps)),
-            freshness=freshness[mirror_id], last_probe=probes.get(mirror_id),
-            date_created=created))
+            freshness=freshness.get(mirror_id, unknown),
+            last_probe=probes.get(mirror_id),
+            date_created=as_datetime(created)))
     return summaries
 
 
@@ -246,17 +318,14 @@ def summarise(store, mirrors):
     return [found[mirror_id] for mirror_id in order]
 
 
-def _newest_probe_dates(store, mirror_ids):
+def _newest_probe_dates(store, conditions):
+    """{mirror id: date of its newest probe} of the mirrors matching
+    `conditions`, read from the index on (mirror, date) alone."""
     record = MirrorProbeRecord
-    found = {}
-    for start in range(0, len(mirror_ids), 500):
-        for mirror_id, date in store.find(
-                (record.distribution_mirror_id, Max(record.date_created)),
-                record.distribution_mirror_id.is_in(
-                    mirror_ids[start:start + 500])).group_by(
-                        record.distribution_mirror_id):
-            found[mirror_id] = as_datetime(date)
-    return found
+    return {mirror_id: as_datetime(date) for mirror_id, date in _select(
+        store, (record.distribution_mirror_id, Max(record.date_created)),
+        (record.distribution_mirror_id == _M.id,) + conditions,
+        group_by=record.distribution_mirror_id)}
 
 
 def _owner_names(store, owner_ids):
@@ -264,9 +333,9 @@ def _owner_names(store, owner_ids):
     ids = list(owner_ids)
     names = {}
     for start in range(0, len(ids), 500):
-        for person_id, name in store.find(
-                (Person.id, Person.name),
-                Person.id.is_in(ids[start:start + 500])):
+        for person_id, name in _select(
+                store, (Person.id, Person.name),
+                (Person.id.is_in(ids[start:start + 500]),)):
             names[person_id] = name
     return names
 
@@ -397,11 +466,13 @@ def mirror_detail(store, who, mirror):
     probes = None
     if "logs" in permissions:
         recent = list(mirror.probe_records.values(
-            MirrorProbeRecord.id, MirrorProbeRecord.date_created))[
-                :PROBE_HISTORY]
-        taken = probelogs.durations(store, [rid for rid, _ in recent])
-        probes = tuple(ProbeSummary(rid, date, taken.get(rid))
-                       for rid, date in recent)
+            MirrorProbeRecord.id, MirrorProbeRecord.date_created,
+            MirrorProbeRecord.duration_seconds))[:PROBE_HISTORY]
+        parsed = probelogs.durations(store, [
+            rid for rid, _, taken in recent if taken is None])
+        probes = tuple(ProbeSummary(
+            rid, date, taken if taken is not None else parsed.get(rid))
+            for rid, date, taken in recent)
     reviewer = mirror.reviewer
     return MirrorDetail(
         summary=summary, display_name=mirror.display_name,
@@ -439,8 +510,21 @@ def probe_log(store, who, mirror, record_id):
 
 def last_probe_durations(store, mirror_ids):
     """{mirror id: (date of its last probe, seconds it took or None)}."""
-    newest = last_probes(store, mirror_ids)
-    taken = probelogs.durations(store, [rid for rid, _ in newest.values()])
-    return {mirror_id: (date, taken.get(record_id))
-            for mirror_id, (record_id, date) in newest.items()}
+    return _with_durations(store, _newest_probes(store, mirror_ids))
 
+
+def last_probe_durations_where(store, conditions):
+    """last_probe_durations of the mirrors matching `conditions`."""
+    return _with_durations(store, newest_probes_where(store, conditions))
+
+
+def _with_durations(store, newest):
+    """{mirror id: (date, seconds)} from {mirror id: (record id, date,
+    recorded seconds or None)}: what the prober recorded, else what the
+    log's first and last timestamps say."""
+    unrecorded = [record_id for record_id, _, taken in newest.values()
+                  if taken is None]
+    parsed = probelogs.durations(store, unrecorded) if unrecorded else {}
+    return {mirror_id: (date, taken if taken is not None
+                        else parsed.get(record_id))
+            for mirror_id, (record_id, date, taken) in newest.items()}
