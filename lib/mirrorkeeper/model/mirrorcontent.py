@@ -69,8 +69,24 @@ def source_paths_to_check(store, distro_series_id, component_id, pocket,
     return _paths_to_check(found, spph, as_utc(when) or utcnow())
 
 
-class _ContentRecord:
-    """What binary and source content records share."""
+class _MirrorRecord(Storm):
+    """What every record about one mirror has: an id, and the mirror."""
+
+    id = Int(primary=True)
+    distribution_mirror_id = Int(name="distribution_mirror",
+                                 allow_none=False)
+    distribution_mirror = Reference(distribution_mirror_id,
+                                    "DistributionMirror.id")
+
+
+class _ContentRecord(_MirrorRecord):
+    """What binary and source content records share: the component and
+    pocket carried, how fresh, and the URLs that tell."""
+
+    component_id = Int(name="component", allow_none=False)
+    component = Reference(component_id, "Component.id")
+    pocket = EnumCol(enum=PackagePublishingPocket, allow_none=False)
+    freshness = EnumCol(enum=MirrorFreshness, allow_none=False)
 
     def getURLsToCheckUpdateness(self, when=None):
         base_url = self.distribution_mirror.base_url
@@ -79,21 +95,12 @@ class _ContentRecord:
 
 
 @implementer(IMirrorDistroArchSeries)
-class MirrorDistroArchSeries(_ContentRecord, Storm):
+class MirrorDistroArchSeries(_ContentRecord):
     __storm_table__ = "mirror_distro_arch_series"
 
-    id = Int(primary=True)
-    distribution_mirror_id = Int(name="distribution_mirror",
-                                 allow_none=False)
-    distribution_mirror = Reference(distribution_mirror_id,
-                                    "DistributionMirror.id")
     distro_arch_series_id = Int(name="distro_arch_series", allow_none=False)
     distro_arch_series = Reference(distro_arch_series_id,
                                    "DistroArchSeries.id")
-    component_id = Int(name="component", allow_none=False)
-    component = Reference(component_id, "Component.id")
-    pocket = EnumCol(enum=PackagePublishingPocket, allow_none=False)
-    freshness = EnumCol(enum=MirrorFreshness, allow_none=False)
 
     def __init__(self, mirror, distro_arch_series, component, pocket):
         self.distribution_mirror = mirror
@@ -116,20 +123,11 @@ class MirrorDistroArchSeries(_ContentRecord, Storm):
 
 
 @implementer(IMirrorDistroSeriesSource)
-class MirrorDistroSeriesSource(_ContentRecord, Storm):
+class MirrorDistroSeriesSource(_ContentRecord):
     __storm_table__ = "mirror_distro_series_source"
 
-    id = Int(primary=True)
-    distribution_mirror_id = Int(name="distribution_mirror",
-                                 allow_none=False)
-    distribution_mirror = Reference(distribution_mirror_id,
-                                    "DistributionMirror.id")
     distro_series_id = Int(name="distro_series", allow_none=False)
     distro_series = Reference(distro_series_id, "DistroSeries.id")
-    component_id = Int(name="component", allow_none=False)
-    component = Reference(component_id, "Component.id")
-    pocket = EnumCol(enum=PackagePublishingPocket, allow_none=False)
-    freshness = EnumCol(enum=MirrorFreshness, allow_none=False)
 
     def __init__(self, mirror, distro_series, component, pocket):
         self.distribution_mirror = mirror
@@ -150,14 +148,9 @@ class MirrorDistroSeriesSource(_ContentRecord, Storm):
 
 
 @implementer(IMirrorCDImageDistroSeries)
-class MirrorCDImageDistroSeries(Storm):
+class MirrorCDImageDistroSeries(_MirrorRecord):
     __storm_table__ = "mirror_cd_image_distro_series"
 
-    id = Int(primary=True)
-    distribution_mirror_id = Int(name="distribution_mirror",
-                                 allow_none=False)
-    distribution_mirror = Reference(distribution_mirror_id,
-                                    "DistributionMirror.id")
     distro_series_id = Int(name="distro_series", allow_none=False)
     distro_series = Reference(distro_series_id, "DistroSeries.id")
     flavour = Unicode(allow_none=False)
@@ -174,14 +167,9 @@ class MirrorCDImageDistroSeries(Storm):
 
 
 @implementer(IMirrorProbeRecord)
-class MirrorProbeRecord(Storm):
+class MirrorProbeRecord(_MirrorRecord):
     __storm_table__ = "mirror_probe_record"
 
-    id = Int(primary=True)
-    distribution_mirror_id = Int(name="distribution_mirror",
-                                 allow_none=False)
-    distribution_mirror = Reference(distribution_mirror_id,
-                                    "DistributionMirror.id")
     log = Unicode(allow_none=False)
     date_created = DateTime(allow_none=False)
     # Seconds the probe took, as the prober measured it; None for records
@@ -204,14 +192,9 @@ class MirrorProbeRecord(Storm):
 
 
 @implementer(IMirrorFreshnessCheck)
-class MirrorFreshnessCheck(Storm):
+class MirrorFreshnessCheck(_MirrorRecord):
     __storm_table__ = "mirror_freshness_check"
 
-    id = Int(primary=True)
-    distribution_mirror_id = Int(name="distribution_mirror",
-                                 allow_none=False)
-    distribution_mirror = Reference(distribution_mirror_id,
-                                    "DistributionMirror.id")
     detector = Unicode(allow_none=False)
     label = Unicode(allow_none=False)
     freshness = EnumCol(enum=MirrorFreshness)
@@ -234,14 +217,9 @@ class MirrorFreshnessCheck(Storm):
 
 
 @implementer(IMirrorRPMRepository)
-class MirrorRPMRepository(Storm):
+class MirrorRPMRepository(_MirrorRecord):
     __storm_table__ = "mirror_rpm_repository"
 
-    id = Int(primary=True)
-    distribution_mirror_id = Int(name="distribution_mirror",
-                                 allow_none=False)
-    distribution_mirror = Reference(distribution_mirror_id,
-                                    "DistributionMirror.id")
     rpm_repository_id = Int(name="rpm_repository", allow_none=False)
     rpm_repository = Reference(rpm_repository_id, "RPMRepository.id")
     freshness = EnumCol(enum=MirrorFreshness, allow_none=False)
