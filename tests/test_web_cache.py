@@ -196,3 +196,42 @@ def test_configuration_sets_the_seconds(tmp_path):
     path.write_text("[web]\ncache_seconds = 0.5\n")
     assert WebSettings.from_config(load_config(str(path))).cache_seconds \
         == 0.5
+
+
+def summary(name, title, url, **changes):
+    from datetime import datetime
+    from mirrorkeeper.enums import MirrorContent
+    from mirrorkeeper.web.queries import MirrorSummary
+    values = dict(
+        id=1, name=name, title=title, distribution="ubu&ntu",
+        content=MirrorContent.ARCHIVE, status=MirrorStatus.OFFICIAL,
+        enabled=True, owner_paused=False, official=True, owner="olive",
+        country_code="BR", country_name="Bra<zil>", continent_code="SA",
+        continent_name="South \"America\"", http_url=url, https_url=None,
+        ftp_url="ftp://x.example.org/a&b", rsync_url=None, speed="1 Gbps",
+        bandwidth_mbps=1000, freshness=MirrorFreshness.TWODAYSBEHIND,
+        last_probe=datetime(2025, 1, 5, 10, 0), date_created=datetime(
+            2024, 1, 1))
+    values.update(changes)
+    return MirrorSummary(**values)
+
+
+def test_listing_rows_written_as_text_are_the_flattened_tags():
+    """The listing written with its rows as text is byte for byte the
+    listing flattened tag by tag, hostile names and URLs included."""
+    from mirrorkeeper.web import listing_pages
+    from mirrorkeeper.web.layout import flatten
+    from mirrorkeeper.web.queries import group_by_place
+    summaries = [
+        summary("plain", "Plain mirror", "http://plain.example.org/"),
+        summary("ho&stile", "<script>alert(\"x\")</script> & 'co' \u00e9\u2603",
+                'http://h.example.org/?a="b"&c=<d>', enabled=False,
+                owner_paused=True, last_probe=None, country_name="Chile"),
+        summary("none", "", None, ftp_url=None, status=MirrorStatus.BROKEN),
+    ]
+    for groups in (group_by_place(summaries), []):
+        for show_status in (False, True):
+            assert listing_pages.render_listing(
+                "Ubuntu <&>", "Archive mirrors", groups, show_status) == \
+                flatten(listing_pages.listing(
+                    "Ubuntu <&>", "Archive mirrors", groups, show_status))

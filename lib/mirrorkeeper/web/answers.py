@@ -1,9 +1,9 @@
 """A short-lived cache of what the busiest pages and endpoints answer.
 
 The mirror listings and /api/1/status read every mirror of a
-distribution: ~50 ms of database work and ~100 ms of rendering for a
+distribution: tens of milliseconds of queries, rendering or JSON for a
 thousand mirrors, for an answer that changes when the prober records a
-run, not between one request and the next.  AnswerCache keeps each
+probe, not between one request and the next.  AnswerCache keeps each
 computed answer (the rendered listing, the encoded status) by key (the
 page and the filters it reads), for `seconds` at most, and only while the
 data it was computed from has not visibly changed:

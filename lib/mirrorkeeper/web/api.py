@@ -19,6 +19,8 @@ Enum values are spelt as the command line spells them ('pending-review',
 they are for the mirror's owner and the admins, on the mirror's page.
 
 The functions here run in a database thread and return plain values.
+The site keeps what status() answers for a few seconds (see answers):
+its "generated" is when it was computed.
 """
 
 from collections import Counter

@@ -18,7 +18,7 @@ from mirrorkeeper.web.answers import AnswerCache, data_version
 from mirrorkeeper.web.forms import (
     EDIT_FIELDS, REGISTER_FIELDS, REVIEW_FIELDS, FormError, mirror_values)
 from mirrorkeeper.web.layout import (
-    STYLESHEET, flatten, html_page, html_page_around, mirror_href)
+    STYLESHEET, html_page, html_page_around, mirror_href)
 from mirrorkeeper.web.policy import Viewer, Who
 from mirrorkeeper.web.propagation import PropagationCache, propagation
 from mirrorkeeper.web.site import (
@@ -195,8 +195,8 @@ class MirrorKeeperWeb:
 
         def render(found):
             title, groups = found
-            return flatten(listing_pages.listing(
-                title, heading, groups, show_status=admins_only))
+            return listing_pages.render_listing(
+                title, heading, groups, show_status=admins_only)
 
         viewer, (title, version) = await self.as_who(ctx, allowed)
         body = await self.answers.answer(
