@@ -445,3 +445,32 @@ def test_manifest_without_known_series_judges_nobody(world):
     store, mirror = world.mirror("invalid-mirror")
     assert mirror.enabled and mirror.probe_records.is_empty()
     store.close()
+
+
+def test_longest_probes_start_first():
+    """Mirrors whose last probe took longest are probed first, those never
+    timed before them."""
+    from mirrorkeeper.prober.job import longest_first
+    from mirrorkeeper.prober.plan import MirrorPlan
+    from mirrorkeeper.enums import MirrorContent
+    plans = [MirrorPlan(n, "m%d" % n, "http://m%d/" % n,
+                        MirrorContent.ARCHIVE, True) for n in range(4)]
+    ordered = longest_first(plans, {0: 2.0, 1: 30.0, 3: 0.5})
+    assert [plan.mirror_id for plan in ordered] == [2, 1, 0, 3]
+
+
+def test_durations_of_last_probes_are_read(world):
+    """The durations the scheduler uses are those of each mirror's newest
+    probe record."""
+    from mirrorkeeper.prober.job import last_probe_durations
+    assert world.run().returncode == 0
+    store = world.store()
+    mirrors = DistributionMirrorSet(store)
+    ids = [mirrors[name].id for name in
+           ("valid-mirror", "archive-404-mirror", "unreachable-mirror")]
+    durations = last_probe_durations(store, ids)
+    assert set(durations) == set(ids[:2])
+    assert all(seconds >= 0 for seconds in durations.values())
+    assert durations[ids[0]] == \
+        mirrors["valid-mirror"].last_probe_record.duration_seconds
+    store.close()

@@ -30,6 +30,33 @@ from mirrorkeeper.prober.run import probe_mirrors
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 
+def last_probe_durations(store, mirror_ids):
+    """{mirror id: seconds its newest probe took}, for the mirrors whose
+    newest probe record says."""
+    from storm.expr import Max, Select
+    from mirrorkeeper.model.mirrorcontent import MirrorProbeRecord
+    record = MirrorProbeRecord
+    durations = {}
+    for start in range(0, len(mirror_ids), 500):
+        chunk = mirror_ids[start:start + 500]
+        newest = Select(Max(record.id), record.distribution_mirror_id.is_in(
+            chunk), group_by=record.distribution_mirror_id)
+        for mirror_id, seconds in store.find(
+                (record.distribution_mirror_id, record.duration_seconds),
+                record.id.is_in(newest)):
+            if seconds is not None:
+                durations[mirror_id] = seconds
+    return durations
+
+
+def longest_first(plans, durations):
+    """`plans` in the order that ends a run soonest: the mirrors whose last
+    probe took longest first, those never timed before them all, since one
+    slow mirror started last would finish the run alone."""
+    return sorted(plans, key=lambda plan: -durations.get(
+        plan.mirror_id, float("inf")))
+
+
 @attrs.define
 class ProberOptions:
     content_type: MirrorContent = MirrorContent.ARCHIVE
@@ -82,6 +109,16 @@ class ProberRun:
         self._done = 0
         self._total = 0
 
+    @property
+    def mirrors_in_flight(self):
+        """How many mirrors are probed at once: enough that every global
+        slot stays busy even when each mirror has only a few requests left
+        under its per-host limit, yet few enough that what waits for a slot
+        stays small in memory."""
+        options = self.options
+        return max(1, 4 * options.max_parallel //
+                   max(1, options.max_parallel_per_host))
+
     def _client(self):
         options = self.options
         return ProbeClient(
@@ -114,6 +151,9 @@ class ProberRun:
             del mirrors
             if plans is None:
                 return self.summary
+            durations = last_probe_durations(
+                self.store, [plan.mirror_id for plan in plans])
+            self.store.rollback()
             canary = None
             if options.canary_url:
                 canary = yield client.probe(options.canary_url)
@@ -121,14 +161,15 @@ class ProberRun:
             progress = self._start_progress()
             try:
                 reports = yield probe_mirrors(
-                    client, plans, self.reactor,
-                    mirrors_in_flight=max(
-                        1, 2 * options.max_parallel //
-                        max(1, options.max_parallel_per_host)),
+                    client, longest_first(plans, durations), self.reactor,
+                    mirrors_in_flight=self.mirrors_in_flight,
                     on_report=self._reported)
             finally:
                 if progress is not None:
                     progress.stop()
+            # Recorded, and reported, in the order the mirrors came in.
+            order = {plan.mirror_id: n for n, plan in enumerate(plans)}
+            reports.sort(key=lambda report: order[report.plan.mirror_id])
         finally:
             yield client.close()
         stats = client.stats
