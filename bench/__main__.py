@@ -28,17 +28,30 @@ def scanner(size, log=print, keep=False, **ignored):
     return figures, {}
 
 
+def _tabled(module_name, reference_name):
+    """A benchmark of a module whose run(size) returns (figure, value, unit,
+    reference, ratio) rows, as figures."""
+    def run(size, log=print, **ignored):
+        import importlib
+        module = importlib.import_module("bench." + module_name)
+        figures = []
+        for name, value, unit, reference, _ in module.run(size):
+            figure = Figure(name, value, unit, reference,
+                            reference_name if reference is not None else "")
+            log(figure.line(module_name + " "))
+            figures.append(figure)
+        return figures, {}
+    return run
+
+
 # Every benchmark of issue 7, in pipeline order.  A benchmark is a function
 # run(size, seed=, keep=, profile=, log=) -> (figures, details).  Those whose
 # stage does not exist yet are hooks: None, with what they will measure.
 BENCHMARKS = [
     ("scanner", scanner, ""),
     ("prober", prober.run, ""),
-    ("mirrorlist", None, "wrk throughput and p99 of the mirrorlist daemon "
-     "vs nginx serving the same bytes statically (hook: the daemon is not "
-     "finished; add bench/mirrorlist.py with run() when it is)"),
-    ("web", None, "listing render time at 1,000 mirrors (hook: the web UI "
-     "does not exist yet; add bench/web.py with run() when it does)"),
+    ("mirrorlist", _tabled("mirrorlist", "nginx, same bytes"), ""),
+    ("web", _tabled("web", "goal"), ""),
 ]
 
 
