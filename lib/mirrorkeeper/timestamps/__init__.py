@@ -23,7 +23,9 @@ the date line of a Debian ftpsync trace file, as ``date -u`` prints it::
 
     Tue Nov 24 19:35:23 UTC 2026
 
-so that project/trace/master can be read with the same function; what
+or, as older trace writers put it, an RFC 2822 date with its zone
+(``Tue, 24 Nov 2026 19:35:23 +0000``), so that project/trace/master is
+read with the same function, by the scanner and the prober alike; what
 follows the first line (ftpsync's key: value lines) is ignored.  Anything
 else (an HTML error page, an empty body, a date in another zone, a
 negative time or one beyond the year 9999) is a TimestampError saying what was
@@ -43,6 +45,7 @@ copies the old file or the new one, never a part of one.
 import logging
 import re
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 from mirrorkeeper.errors import MirrorKeeperError
 from mirrorkeeper.timeutil import as_utc
@@ -128,6 +131,13 @@ def parse_timestamp(data):
         except ValueError as error:
             raise TimestampError("the date %r is impossible: %s"
                                  % (text, error)) from None
+    # RFC 2822, as older trace writers put it: any zone, read as UTC.
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        when = None
+    if when is not None and when.tzinfo is not None:
+        return as_utc(when)
     raise TimestampError(
         "the timestamp file says %r: neither Unix time nor a date like "
         "'Tue Nov 24 19:35:23 UTC 2026'" % (text,))
