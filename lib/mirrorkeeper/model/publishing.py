@@ -41,19 +41,24 @@ class SourcePackageRelease(Storm):
         self.version = version
 
 
-@implementer(IPackageFile)
-class SourcePackageFile(Storm):
-    __storm_table__ = "source_package_file"
-    filetype_enum = SourcePackageFileType
+class _PackageFile(Storm):
+    """What source and binary package files share."""
 
     id = Int(primary=True)
-    release_id = Int(name="source_package_release", allow_none=False)
-    release = Reference(release_id, SourcePackageRelease.id)
     filename = Unicode(allow_none=False)
-    filetype = EnumCol(enum=SourcePackageFileType, allow_none=False)
     path = Unicode(allow_none=False)
     size = Int()
     sha256 = Unicode()
+
+
+@implementer(IPackageFile)
+class SourcePackageFile(_PackageFile):
+    __storm_table__ = "source_package_file"
+    filetype_enum = SourcePackageFileType
+
+    release_id = Int(name="source_package_release", allow_none=False)
+    release = Reference(release_id, SourcePackageRelease.id)
+    filetype = EnumCol(enum=SourcePackageFileType, allow_none=False)
 
 
 class BinaryPackageRelease(Storm):
@@ -71,22 +76,26 @@ class BinaryPackageRelease(Storm):
 
 
 @implementer(IPackageFile)
-class BinaryPackageFile(Storm):
+class BinaryPackageFile(_PackageFile):
     __storm_table__ = "binary_package_file"
     filetype_enum = BinaryPackageFileType
 
-    id = Int(primary=True)
     release_id = Int(name="binary_package_release", allow_none=False)
     release = Reference(release_id, BinaryPackageRelease.id)
-    filename = Unicode(allow_none=False)
     filetype = EnumCol(enum=BinaryPackageFileType, allow_none=False)
-    path = Unicode(allow_none=False)
-    size = Int()
-    sha256 = Unicode()
 
 
-class _Publication:
-    """What source and binary publishing records share."""
+class _Publication(Storm):
+    """What source and binary publishing records share: where in the
+    archive, its state, when; and the release's name, version and files."""
+
+    id = Int(primary=True)
+    component_id = Int(name="component", allow_none=False)
+    component = Reference(component_id, "Component.id")
+    pocket = EnumCol(enum=PackagePublishingPocket, allow_none=False)
+    status = EnumCol(enum=PackagePublishingStatus, allow_none=False)
+    date_published = DateTime()
+    date_removed = DateTime()
 
     @property
     def name(self):
@@ -105,40 +114,26 @@ class _Publication:
 
 
 @implementer(IPublishingHistory)
-class SourcePackagePublishingHistory(_Publication, Storm):
+class SourcePackagePublishingHistory(_Publication):
     __storm_table__ = "source_package_publishing_history"
     _file_class = SourcePackageFile
 
-    id = Int(primary=True)
     release_id = Int(name="source_package_release", allow_none=False)
     release = Reference(release_id, SourcePackageRelease.id)
     distro_series_id = Int(name="distro_series", allow_none=False)
     distro_series = Reference(distro_series_id, "DistroSeries.id")
-    component_id = Int(name="component", allow_none=False)
-    component = Reference(component_id, "Component.id")
-    pocket = EnumCol(enum=PackagePublishingPocket, allow_none=False)
-    status = EnumCol(enum=PackagePublishingStatus, allow_none=False)
-    date_published = DateTime()
-    date_removed = DateTime()
 
 
 @implementer(IPublishingHistory)
-class BinaryPackagePublishingHistory(_Publication, Storm):
+class BinaryPackagePublishingHistory(_Publication):
     __storm_table__ = "binary_package_publishing_history"
     _file_class = BinaryPackageFile
 
-    id = Int(primary=True)
     release_id = Int(name="binary_package_release", allow_none=False)
     release = Reference(release_id, BinaryPackageRelease.id)
     distro_arch_series_id = Int(name="distro_arch_series", allow_none=False)
     distro_arch_series = Reference(distro_arch_series_id,
                                    "DistroArchSeries.id")
-    component_id = Int(name="component", allow_none=False)
-    component = Reference(component_id, "Component.id")
-    pocket = EnumCol(enum=PackagePublishingPocket, allow_none=False)
-    status = EnumCol(enum=PackagePublishingStatus, allow_none=False)
-    date_published = DateTime()
-    date_removed = DateTime()
 
 
 @implementer(IPublishingSet)
