@@ -465,3 +465,37 @@ class AddressPolicyTests(FarmTestMixin, unittest.TestCase):
         families = client.address_families("v4.test")
         self.assertEqual((families.ipv4, families.ipv6), (True, False))
         self.assertIsNone(client.address_families("never.test"))
+
+
+class ParseTests(unittest.SynchronousTestCase):
+    """The URL parser's short way (plain URLs, site cached) against the long way."""
+
+    def test_short_way_agrees_with_long_way(self):
+        """Every URL parses to the same site, target and path with the site cache as without it."""
+        from mirrorkeeper.prober.client import _parse
+
+        sites = {}
+        urls = [
+            "http://mirror.example.org/ubuntu/dists/noble/Release",
+            "http://Mirror.Example.ORG:8080/ubuntu/pool/main/a/apt/apt_2.7_amd64.deb",
+            "https://127.0.0.1:8443/a+b/c~d/e(f)/g;h=i,j:k@l!$&'*",
+            "ftp://ftp.example.org/debian/ls-lR.gz",
+            "HTTP://mirror.example.org/ubuntu/dists/noble/Release",
+            "http://mirror.example.org/ubuntu/with space/Release",
+            "http://mirror.example.org/ubuntu/%7Euser/Release?x=1#frag",
+            "http://[::1]:8080/ubuntu/Release",
+            "http://user@mirror.example.org/ubuntu/Release",
+            " http://mirror.example.org/ubuntu/Release\n",
+            "http://mirror.example.org",
+            "http://mirror.example.org/ubuntu/dists/noble/Release",
+        ]
+        for url in urls:
+            self.assertEqual(_parse(url, sites), _parse(url), url)
+        self.assertIn("http://mirror.example.org", sites)
+
+    def test_bad_port_is_invalid_either_way(self):
+        """A URL with a port out of range is refused with the site cache as without it."""
+        from mirrorkeeper.prober.client import _InvalidURL, _parse
+
+        self.assertRaises(_InvalidURL, _parse, "http://mirror.example.org:99999/a", {})
+        self.assertRaises(_InvalidURL, _parse, "http://mirror.example.org:99999/a")

@@ -109,6 +109,11 @@ class HostResolver:
         self._families = {}
         self._verdicts = {}
 
+    def known(self, host):
+        """The addresses C{host} resolved to earlier in the run (a non-empty
+        list of str), or None if it has not, or resolved to none."""
+        return self._addresses.get(host) or None
+
     def resolve(self, host):
         """The addresses of C{host}.
 

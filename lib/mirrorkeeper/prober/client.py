@@ -10,6 +10,7 @@ none of those rules.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import Counter
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
@@ -19,6 +20,7 @@ from service_identity.exceptions import CertificateError, VerificationError
 from twisted.internet import defer, error
 from twisted.internet.ssl import optionsForClientTLS
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from mirrorkeeper.interfaces.prober import IProbeClient
@@ -32,6 +34,7 @@ from mirrorkeeper.prober.http import (
     Site,
 )
 from mirrorkeeper.prober.result import ProbeLog, ProbeOutcome, ProbeResult
+from mirrorkeeper.prober.slots import SlotAllocator
 
 log = Logger()
 
@@ -41,6 +44,13 @@ _NOT_FOUND_STATUSES = frozenset({404, 410})
 # Characters left alone when quoting a request target: the reserved set
 # and "%" so that an already quoted URL is not quoted twice.
 _TARGET_SAFE = "/?#[]@!$&'()*+,;=:%~-._"
+# URLs that _parse may take apart without urlsplit: a lower-case scheme,
+# a plain host[:port], and a path of characters that quoting leaves alone
+# (no "%", query, fragment, space or control character).  Everything
+# else goes the long way.
+_PLAIN_URL = re.compile(
+    r"(https?|ftp)://([A-Za-z0-9._:-]+)(/[A-Za-z0-9/._~!$&'()*+,;=:@-]*)\Z"
+)
 
 
 class _InvalidURL(Exception):
@@ -73,10 +83,9 @@ class ProbeStats:
 class _HostState:
     """What the run knows about one site: its limit and its record."""
 
-    __slots__ = ("semaphore", "requests", "timeouts", "bad_certificate")
+    __slots__ = ("requests", "timeouts", "bad_certificate")
 
-    def __init__(self, per_host):
-        self.semaphore = defer.DeferredSemaphore(per_host)
+    def __init__(self):
         self.requests = 0
         self.timeouts = 0
         self.bad_certificate = None
@@ -91,11 +100,22 @@ def _file_name(url):
     return posixpath.basename(unquote(urlsplit(url).path))
 
 
-def _parse(url):
+def _parse(url, sites=None):
     """Split a URL into a L{Site}, a request target (bytes) and a path.
 
+    @param sites: a dict used as a cache of the L{Site} of each
+        "scheme://host:port" already parsed, or None.
     @raise _InvalidURL: when the URL cannot be probed.
     """
+    if sites is not None:
+        plain = _PLAIN_URL.match(url)
+        if plain is not None:
+            prefix = url[: plain.start(3)]
+            site = sites.get(prefix)
+            if site is None:
+                site = sites[prefix] = _parse(prefix + "/")[0]
+            path = plain.group(3)
+            return site, path.encode("ascii"), path
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -183,8 +203,9 @@ class ProbeClient:
             reactor, AddressPolicy(allow_private, allowed_networks), hosts
         )
         self._trust_root = trust_root
-        self._global = defer.DeferredSemaphore(self.max_parallel)
+        self._slots = SlotAllocator(self.max_parallel, self.max_parallel_per_host)
         self._host_states = {}
+        self._sites = {}
         self._tls_options = {}
         self._http = HTTPConnectionPool(
             reactor,
@@ -236,7 +257,7 @@ class ProbeClient:
     def _host(self, site):
         state = self._host_states.get(site)
         if state is None:
-            state = self._host_states[site] = _HostState(self.max_parallel_per_host)
+            state = self._host_states[site] = _HostState()
         return state
 
     def _skip_reason(self, state):
@@ -276,7 +297,11 @@ def _tls_problem(failure):
 
 
 class _Probe:
-    """One probe of one URL, through its redirects."""
+    """One probe of one URL, through its redirects.
+
+    The request in flight (one at a time) is C{ticket} (its slots),
+    C{timer} (its timeout) and C{timed_out}.
+    """
 
     def __init__(self, client, url, method, max_body, extra_headers):
         self.client = client
@@ -291,6 +316,9 @@ class _Probe:
         self.status = None
         self.current = url
         self.deferred = defer.Deferred()
+        self.ticket = None
+        self.timer = None
+        self.timed_out = False
 
     def start(self):
         self.hop(self.url)
@@ -298,19 +326,27 @@ class _Probe:
 
     def hop(self, url):
         self.current = url
+        client = self.client
         try:
-            site, target, path = _parse(url)
+            site, target, path = _parse(url, client._sites)
         except _InvalidURL as e:
             return self.finish(ProbeOutcome.INVALID_URL, f"{url}: {e}.")
         if site.scheme == "ftp" and self.method != b"HEAD":
             return self.finish(ProbeOutcome.INVALID_URL, "Fetching over FTP is not supported.")
-        state = self.client._host(site)
+        state = client._host(site)
         if self.skipped(site, state):
             return
-        d = self.client._resolver.resolve(site.host)
+        addresses = client._resolver.known(site.host)
+        if addresses is not None:
+            try:
+                self.resolved(addresses, site, state, target, path)
+            except Exception:
+                self.crashed(Failure())
+            return
+        d = client._resolver.resolve(site.host)
         if not d.called:
             # getaddrinfo may hang on a dead DNS server; the timeout covers it.
-            d.addTimeout(self.client.timeout, self.client._reactor)
+            d.addTimeout(client.timeout, client._reactor)
         d.addCallbacks(
             self.resolved, self.resolve_failed, callbackArgs=(site, state, target, path)
         )
@@ -340,14 +376,21 @@ class _Probe:
                 " which this prober may not probe."
             )
             return self.finish(ProbeOutcome.FORBIDDEN_ADDRESS, f"{site.host} is {forbidden[0]}.")
-        d = state.semaphore.acquire()
-        d.addCallback(lambda _: self.client._global.acquire())
-        d.addCallback(self.send, site, state, addresses[0], target, path)
-        d.addErrback(self.crashed)
+        # The host's slot first, then a global one; send() runs once both
+        # are held.
+        self.client._slots.acquire(site, self.send, site, state, addresses[0], target, path)
 
-    def send(self, _, site, state, address, target, path):
+    def send(self, ticket, site, state, address, target, path):
+        self.ticket = ticket
+        try:
+            self._send(site, state, address, target, path)
+        except Exception:
+            self.release()
+            self.crashed(Failure())
+
+    def _send(self, site, state, address, target, path):
         if self.skipped(site, state):
-            return self.release(None, state)
+            return self.release()
         state.requests += 1
         client = self.client
         if site.scheme == "ftp":
@@ -355,37 +398,36 @@ class _Probe:
             d = client._ftp.check(site, address, path)
         else:
             self.log.add(f"{self.method.decode()} {self.current}")
-            d = defer.maybeDeferred(
-                client._http.request,
-                site, address, self.method, target, self.extra_headers, self.max_body,
-            )
-        timed_out = []
-
-        def on_timeout():
-            timed_out.append(True)
-            d.cancel()
-
-        timer = client._reactor.callLater(client.timeout, on_timeout)
-
-        def stop_timer(result):
-            if timer.active():
-                timer.cancel()
-            self.release(None, state)
-            return result
-
-        d.addBoth(stop_timer)
+            try:
+                d = client._http.request(
+                    site, address, self.method, target, self.extra_headers, self.max_body
+                )
+            except Exception:
+                d = defer.fail()
+        self.timed_out = False
+        self.timer = client._reactor.callLater(client.timeout, self.time_out, d)
         if site.scheme == "ftp":
-            d.addCallbacks(self.ftp_answered, self.failed, errbackArgs=(site, state, timed_out))
+            d.addCallbacks(self.ftp_answered, self.failed, errbackArgs=(site, state))
         else:
-            d.addCallbacks(self.answered, self.failed, errbackArgs=(site, state, timed_out))
+            d.addCallbacks(self.answered, self.failed, errbackArgs=(site, state))
         d.addErrback(self.crashed)
 
-    def release(self, result, state):
-        self.client._global.release()
-        state.semaphore.release()
-        return result
+    def time_out(self, d):
+        self.timer = None
+        self.timed_out = True
+        d.cancel()
+
+    def release(self):
+        """Stop the request's timer and give back its slots."""
+        timer, self.timer = self.timer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+        ticket, self.ticket = self.ticket, None
+        if ticket is not None and ticket.granted:
+            self.client._slots.release(ticket)
 
     def answered(self, response):
+        self.release()
         self.status = status = response.status
         how = ""
         if response.retried:
@@ -405,6 +447,7 @@ class _Probe:
         return self.finish(ProbeOutcome.HTTP_ERROR, f"HTTP {status} {response.reason}.")
 
     def ftp_answered(self, answer):
+        self.release()
         self.status = answer.code
         how = " (over a kept-alive session)" if answer.reused else ""
         self.log.add(f"{answer.command}: {answer.reply}{how}")
@@ -415,7 +458,6 @@ class _Probe:
         if answer.code in (450, 550) or answer.command == "LIST":
             return self.finish(ProbeOutcome.NOT_FOUND, f"FTP {answer.reply}")
         return self.finish(ProbeOutcome.FTP_ERROR, f"FTP {answer.reply}")
-
     def redirect(self, location):
         try:
             url = urljoin(self.current, location)
@@ -441,9 +483,10 @@ class _Probe:
         self.visited.add(url)
         self.hop(url)
 
-    def failed(self, failure, site, state, timed_out):
+    def failed(self, failure, site, state):
+        self.release()
         message = failure.getErrorMessage()
-        if timed_out:
+        if self.timed_out:
             state.timeouts += 1
             self.log.add(f"No complete answer within {self.client.timeout:g} s; gave up.")
             return self.finish(ProbeOutcome.TIMEOUT, f"after {self.client.timeout:g} s.")
@@ -473,6 +516,7 @@ class _Probe:
         return self.finish(outcome, message)
 
     def crashed(self, failure):
+        self.release()
         log.failure("Probe of {url} crashed", failure, url=self.url)
         self.finish(ProbeOutcome.PROBER_ERROR, failure.getErrorMessage())
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
+from math import modf
 
 import attrs
 
@@ -64,10 +65,34 @@ class ProbeOutcome(enum.Enum):
         return " ".join(acronyms.get(w.lower(), w) for w in words)
 
 
-def format_timestamp(seconds):
-    """An ISO 8601 UTC timestamp with milliseconds for a POSIX time."""
+def _format_timestamp(seconds):
     moment = datetime.fromtimestamp(seconds, timezone.utc)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# The last whole second formatted: (second, "YYYY-MM-DDTHH:MM:SS.").
+_last_second = (None, "")
+
+
+def format_timestamp(seconds):
+    """An ISO 8601 UTC timestamp with milliseconds for a POSIX time."""
+    global _last_second
+    if seconds < 0:
+        return _format_timestamp(seconds)
+    # Round to the microsecond as datetime.fromtimestamp does (half to
+    # even on the fraction), then cut to the millisecond as isoformat does;
+    # the date and time of day are formatted once per second.
+    fraction, whole = modf(seconds)
+    micro = round(fraction * 1e6)
+    second = int(whole)
+    if micro >= 1000000:
+        second += 1
+        micro -= 1000000
+    cached, prefix = _last_second
+    if cached != second:
+        prefix = _format_timestamp(second)[:-4]
+        _last_second = (second, prefix)
+    return "%s%03dZ" % (prefix, micro // 1000)
 
 
 @attrs.frozen
