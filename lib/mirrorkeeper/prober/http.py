@@ -292,7 +292,8 @@ class HTTPClientProtocol(Protocol):
             # An interim response (100 Continue, 103 Early Hints); the real
             # one follows.
             return True
-        self._response = HTTPResponse(status, reason, version, headers)
+        self._response = response = HTTPResponse(status, reason, version, headers)
+        response.reused = self.requests_sent > 1
         self._keep_alive = self._persistent(version, headers)
         if self._method == b"HEAD" or status in _NO_BODY_STATUSES or status == 101:
             self._complete()
@@ -409,6 +410,7 @@ class HTTPConnectionPool:
         self._connect_timeout = connect_timeout
         self._max_header_bytes = max_header_bytes
         self._idle = {}
+        self._header_blocks = {}
         self._open = set()
         self.connections_opened = 0
         self.requests_sent = 0
@@ -428,15 +430,18 @@ class HTTPConnectionPool:
             error (e.g. ConnectionRefusedError).  Cancelling it aborts the
             connection attempt or the connection.
         """
-        header_block = self._header_block(site, extra_headers)
+        header_block = self._header_blocks.get((site, extra_headers))
+        if header_block is None:
+            header_block = self._header_block(site, extra_headers)
+            self._header_blocks[site, extra_headers] = header_block
         idle = self._idle.get(site)
         while idle:
             connection = idle.pop()
             if connection.closed:
                 continue
             self.requests_sent += 1
+            # The response says reused: the connection carried a request before.
             d = connection.request(method, target, header_block, max_body)
-            d.addCallback(self._mark, reused=True, retried=False)
             d.addErrback(self._retry_if_stale, site, address, method, target, header_block, max_body)
             return d
         return self._fresh(site, address, method, target, header_block, max_body, False)
@@ -457,13 +462,13 @@ class HTTPConnectionPool:
             return connection.request(method, target, header_block, max_body)
 
         d.addCallback(connected)
-        d.addCallback(self._mark, reused=False, retried=retried)
+        if retried:
+            d.addCallback(self._mark_retried)
         return d
 
     @staticmethod
-    def _mark(response, reused, retried):
-        response.reused = reused
-        response.retried = retried
+    def _mark_retried(response):
+        response.retried = True
         return response
 
     def _endpoint(self, site, address):

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import attrs
 from twisted.internet import defer
+from twisted.python.failure import Failure
 
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.freshness import freshness_found
@@ -102,23 +103,34 @@ class _MirrorProbe:
     def probe(self, url):
         return self.client.probe(url).addCallback(self._record)
 
-    @defer.inlineCallbacks
-    def check_content(self, check):
-        control = yield self.probe(check.control_url)
-        if not control.found:
-            return ContentFinding(check, False, MirrorFreshness.UNKNOWN)
-        urls = list(check.freshness_urls.values())
-        results = yield defer.gatherResults([self.probe(url) for url in urls])
-        found = {result.url for result in results if result.found}
-        return ContentFinding(
-            check, True, freshness_found(check.freshness_urls, found))
+    def probe_all(self, urls):
+        """Probe `urls` at once: a Deferred firing with their results, in
+        order, once all are in (or failing with the first failure, wrapped
+        in a FirstError, as gatherResults does)."""
+        return _Gathered(
+            [self.client.probe(url) for url in urls], self._record).deferred
 
-    @defer.inlineCallbacks
+    def check_content(self, check):
+        def control_probed(control):
+            if not control.found:
+                return ContentFinding(check, False, MirrorFreshness.UNKNOWN)
+            return self.probe_all(check.freshness_urls.values()).addCallback(
+                freshness_probed)
+
+        def freshness_probed(results):
+            found = {result.url for result in results if result.found}
+            return ContentFinding(
+                check, True, freshness_found(check.freshness_urls, found))
+
+        return self.probe(check.control_url).addCallback(control_probed)
+
     def check_cdimage(self, check):
-        results = yield defer.gatherResults(
-            [self.probe(url) for url in check.urls])
-        missing = tuple(result.url for result in results if not result.found)
-        return CDImageFinding(check, not missing, missing)
+        def probed(results):
+            missing = tuple(result.url for result in results
+                            if not result.found)
+            return CDImageFinding(check, not missing, missing)
+
+        return self.probe_all(check.urls).addCallback(probed)
 
     @defer.inlineCallbacks
     def check_detectors(self):
@@ -174,6 +186,38 @@ class _MirrorProbe:
                             "\n".join(self.lines) + "\n", self.requests,
                             dict(self.outcomes), families,
                             logged_duration(started, finished))
+
+
+class _Gathered:
+    """What gatherResults does for the probes of one check, with one
+    counter instead of a DeferredList: C{deferred} fires with the results
+    of `deferreds`, each passed through `each` first, in order."""
+
+    def __init__(self, deferreds, each):
+        self.deferred = defer.Deferred()
+        self.results = [None] * len(deferreds)
+        self.waiting = len(deferreds)
+        self.each = each
+        if not deferreds:
+            self.deferred.callback([])
+        for index, d in enumerate(deferreds):
+            d.addCallbacks(self.one, self.failed, (index,), None, (index,))
+
+    def one(self, result, index):
+        try:
+            result = self.each(result)
+        except Exception:
+            return self.failed(Failure(), index)
+        self.results[index] = result
+        self.waiting -= 1
+        if not self.waiting and not self.deferred.called:
+            self.deferred.callback(self.results)
+        return result
+
+    def failed(self, failure, index):
+        if not self.deferred.called:
+            self.deferred.errback(defer.FirstError(failure, index))
+        return failure
 
 
 def logged_duration(started, finished):
