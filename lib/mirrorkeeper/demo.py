@@ -79,7 +79,7 @@ def start_demo_mirrors(reactor, store, distribution, root):
     return ports
 
 
-def probe_demo_mirrors(store, distribution, root, logger):
+def probe_demo_mirrors(store, database_uri, distribution, root, logger):
     """Serve the demo mirrors and run the prober over them, as cron would
     (every archive mirror, whenever it was last probed); return the run's
     RunSummary.  Runs the reactor: for the `demo` entry point only."""
@@ -91,7 +91,8 @@ def probe_demo_mirrors(store, distribution, root, logger):
     ports = start_demo_mirrors(reactor, store, distribution, root)
     store.commit()
     options = ProberOptions(force=True, allow_private=True, timeout=5)
-    run = ProberRun(reactor, store, options, logger)
+    run = ProberRun(reactor, store, options, logger,
+                    database_uri=database_uri)
 
     def probe_then_stop_serving():
         d = run.run()

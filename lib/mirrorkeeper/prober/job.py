@@ -21,7 +21,8 @@ from mirrorkeeper.prober.plan import (
     ManifestError, parse_cdimage_manifest, plan_archive_mirrors,
     plan_cdimage_mirrors)
 from mirrorkeeper.prober.record import (
-    apply_verdicts, judge_run, prune_probe_records, record_report)
+    RecordedMirror, ReportWriter, apply_verdicts, judge_run,
+    prune_probe_records)
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.prober.run import probe_mirrors
 
@@ -99,9 +100,14 @@ class RunSummary:
 class ProberRun:
     """A run of the prober over one store, logging through `logger`."""
 
-    def __init__(self, reactor, store, options, logger, mail_delivery=None):
+    def __init__(self, reactor, store, options, logger, mail_delivery=None,
+                 database_uri=None):
+        """`store` is read in the reactor's thread before and after the
+        probes; each mirror's findings are written as they arrive by a
+        writer thread with a store of its own on `database_uri`."""
         self.reactor = reactor
         self.store = store
+        self.database_uri = database_uri
         self.options = options
         self.logger = logger
         self.mail_delivery = mail_delivery
@@ -158,22 +164,36 @@ class ProberRun:
             if options.canary_url:
                 canary = yield client.probe(options.canary_url)
             self._total = len(plans)
+            writer = None
+            if not options.dry_run:
+                writer = ReportWriter(self.reactor, self.database_uri, log)
+                writer.start()
+
+            def reported(report):
+                self._reported(report)
+                if writer is None:
+                    return RecordedMirror.of(report, recorded=False)
+                return writer.record(report)
+
             progress = self._start_progress()
             try:
-                reports = yield probe_mirrors(
+                recorded = yield probe_mirrors(
                     client, longest_first(plans, durations), self.reactor,
                     mirrors_in_flight=self.mirrors_in_flight,
-                    on_report=self._reported)
+                    on_report=reported)
             finally:
                 if progress is not None:
                     progress.stop()
-            # Recorded, and reported, in the order the mirrors came in.
+                if writer is not None:
+                    yield writer.stop()
+            # Judged, and reported, in the order the mirrors came in.
             order = {plan.mirror_id: n for n, plan in enumerate(plans)}
-            reports.sort(key=lambda report: order[report.plan.mirror_id])
+            recorded.sort(key=lambda summary: order[summary.mirror_id])
+            del plans
         finally:
             yield client.close()
         stats = client.stats
-        self.summary.probed = len(reports)
+        self.summary.probed = len(recorded)
         self.summary.requests = stats.requests
         self.summary.failures = {
             outcome.name: count for outcome, count in stats.failures.items()}
@@ -182,7 +202,7 @@ class ProberRun:
         if options.dry_run:
             log.info("Dry run: nothing recorded.")
         else:
-            self._record(reports, canary)
+            self._judge(recorded, canary)
         self.summary.wall_time = time.monotonic() - started
         return self.summary
 
@@ -243,23 +263,22 @@ class ProberRun:
                          self._done, self._total,
                          self._probe_client.stats.requests)
 
-    def _record(self, reports, canary):
+    def _judge(self, recorded, canary):
         log = self.logger
-        for report in reports:
-            record_report(self.store, report)
+        self.store.rollback()  # See what the writer committed.
         if self.options.keep_probe_records_days:
             pruned = prune_probe_records(self.store, utcnow() - timedelta(
                 days=self.options.keep_probe_records_days))
             if pruned:
                 log.info("Deleted %d probe records older than %d days",
                          pruned, self.options.keep_probe_records_days)
-        verdict = judge_run(reports, canary)
+        verdict = judge_run(recorded, canary)
         self.summary.verdict = verdict
         if not verdict.trusted:
             log.error("Disabling nobody and sending no mail: %s",
                       verdict.reason)
             return
-        changes = apply_verdicts(self.store, reports,
+        changes = apply_verdicts(self.store, recorded,
                                  notify_owners=self.options.notify_owners)
         for change in changes:
             if change.change == "disabled":

@@ -2,9 +2,10 @@
 
 Each mirror's findings (content records, freshness, the probe record with its
 log) are committed in one transaction of their own, so a run that is killed
-leaves every mirror either fully updated or untouched.  Enabling and
-disabling come after every mirror is recorded, and only when the run can
-trust what it saw: see `RunVerdict`.
+leaves every mirror either fully updated or untouched.  What the rest of the
+run needs of a report is kept as a RecordedMirror; the report itself, with
+its full log, can go.  Enabling and disabling come after every mirror is
+recorded, and only when the run can trust what it saw: see `RunVerdict`.
 """
 
 import attrs
@@ -18,6 +19,31 @@ from mirrorkeeper.model.distroseries import DistroSeries
 # own network than about the mirrors: it disables nobody.
 MAX_UNREACHABLE_RATIO = 0.8
 MIN_MIRRORS_FOR_RATIO = 5
+
+
+# How much of a probe log a RecordedMirror keeps: what a notification
+# quotes, and some to spare.
+LOG_HEAD_LINES = 50
+
+
+@attrs.frozen
+class RecordedMirror:
+    """What deciding a mirror's fate needs of its report."""
+
+    mirror_id: int
+    name: str
+    unreachable: bool
+    log_head: str
+    expected_cdimages: tuple = ()
+    recorded: bool = True
+
+    @classmethod
+    def of(cls, report, recorded=True):
+        plan = report.plan
+        return cls(plan.mirror_id, plan.name, report.unreachable,
+                   "\n".join(report.log.splitlines()[:LOG_HEAD_LINES]),
+                   tuple((check.series_id, check.flavour)
+                         for check in plan.cdimage_checks), recorded)
 
 
 @attrs.frozen
@@ -156,21 +182,21 @@ class StatusChange:
     notified: bool
 
 
-def apply_verdicts(store, reports, notify_owners=True):
+def apply_verdicts(store, recorded, notify_owners=True):
     """Disable the mirrors that carry nothing and enable those that carry
-    their content again; commit each mirror on its own.  A disabled mirror's
-    owner and the mirror admins are told once: when it is disabled, or, for
-    a mirror that never worked, the first time it is found so.  Returns the
+    their content again, for the RecordedMirrors whose findings were
+    recorded; commit each mirror on its own.  A disabled mirror's owner and
+    the mirror admins are told once: when it is disabled, or, for a mirror
+    that never worked, the first time it is found so.  Returns the
     StatusChanges made."""
     changes = []
-    for report in reports:
-        mirror = store.get(DistributionMirror, report.plan.mirror_id)
-        if mirror is None:
+    for summary in recorded:
+        mirror = store.get(DistributionMirror, summary.mirror_id)
+        if mirror is None or not summary.recorded:
             continue
         if mirror.content is MirrorContent.RELEASE:
-            expected = [(store.get(DistroSeries, check.series_id),
-                         check.flavour)
-                        for check in report.plan.cdimage_checks]
+            expected = [(store.get(DistroSeries, series_id), flavour)
+                        for series_id, flavour in summary.expected_cdimages]
             if not expected:
                 # The manifest lists no image of this mirror's
                 # distribution: nothing to judge the mirror by.
@@ -183,7 +209,7 @@ def apply_verdicts(store, reports, notify_owners=True):
             notify = notify_owners and (
                 was_enabled or mirror.date_disabled_notified is None)
             if was_enabled or notify:
-                mirror.disable(notify_owner=notify, log=report.log)
+                mirror.disable(notify_owner=notify, log=summary.log_head)
                 changes.append(StatusChange(mirror.name, "disabled", notify))
         elif not mirror.enabled and mirror.status in (
                 MirrorStatus.OFFICIAL, MirrorStatus.UNOFFICIAL):
@@ -191,3 +217,60 @@ def apply_verdicts(store, reports, notify_owners=True):
             changes.append(StatusChange(mirror.name, "enabled", False))
         store.commit()
     return changes
+
+
+class ReportWriter:
+    """Records each mirror's report as it arrives, off the reactor: in a
+    thread of its own, with a store of its own opened there (Storm objects
+    never cross threads), one transaction per mirror.  So the database work
+    overlaps the probing instead of following it, never delays an answer
+    the reactor is waiting for, and a report's full log is let go as soon
+    as it is written."""
+
+    def __init__(self, reactor, database_uri, logger):
+        from twisted.python.threadpool import ThreadPool
+        self._reactor = reactor
+        self._uri = database_uri
+        self._logger = logger
+        self._pool = ThreadPool(1, 1, name="mirrorkeeper-prober-writer")
+        self._store = None  # Used in the pool's thread only.
+
+    def start(self):
+        self._pool.start()
+
+    def record(self, report):
+        """A Deferred firing with the report's RecordedMirror, once it is
+        committed (or rolled back, if writing it failed: logged, and the
+        mirror is then left to the next run)."""
+        from twisted.internet.threads import deferToThreadPool
+        d = deferToThreadPool(self._reactor, self._pool, self._write, report)
+
+        def failed(failure):
+            self._logger.error("Could not record the probe of %s: %s",
+                               report.plan.name, failure.getErrorMessage())
+            return RecordedMirror.of(report, recorded=False)
+        return d.addErrback(failed)
+
+    def _write(self, report):
+        if self._store is None:
+            from mirrorkeeper.database.store import open_store
+            self._store = open_store(self._uri)
+        try:
+            record_report(self._store, report)
+        except Exception:
+            self._store.rollback()
+            raise
+        return RecordedMirror.of(report)
+
+    def stop(self):
+        """A Deferred firing once the writer's store is closed and its
+        thread gone."""
+        from twisted.internet.threads import deferToThreadPool
+
+        def close():
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+        d = deferToThreadPool(self._reactor, self._pool, close)
+        d.addBoth(lambda result: self._pool.stop() or result)
+        return d

@@ -240,17 +240,19 @@ def probe_mirrors(client, plans, clock, mirrors_in_flight=50,
                   on_report=None):
     """Probe every plan, at most `mirrors_in_flight` mirrors at once (the
     client's own limits bound the requests; this bounds the memory of the
-    requests waiting for them).  Fires with the MirrorReports in the order
-    of `plans`; `on_report(report)` is called as each one completes."""
+    requests waiting for them).
+
+    Fires with the MirrorReports in the order of `plans`, or, given
+    `on_report`, with what it returns for each report as the report
+    completes (a value or a Deferred), so that a caller can hand each
+    report on and keep only what it needs of it.
+    """
     limit = defer.DeferredSemaphore(max(1, mirrors_in_flight))
 
     def one(plan):
         d = limit.run(probe_mirror, client, plan, clock)
         if on_report is not None:
-            def report(result):
-                on_report(result)
-                return result
-            d.addCallback(report)
+            d.addCallback(on_report)
         return d
 
     return defer.gatherResults([one(plan) for plan in plans])

@@ -108,7 +108,8 @@ class ProberScript(MirrorKeeperScript):
         self.logger.info("Probing Distribution Mirrors")
         from twisted.internet import reactor
         run = ProberRun(reactor, store, options, self.logger,
-                        None if options.dry_run else self.mail_delivery())
+                        None if options.dry_run else self.mail_delivery(),
+                        database_uri=self.database_uri)
         summary = run_reactor(run.run)
         self._report(summary)
         return EXIT_ERROR if summary.error else 0

@@ -126,7 +126,8 @@ def demo(script):
     distribution = getUtility(IDistributionSet)[SAMPLE_DISTRIBUTION]
     script.logger.info("Probing the sample mirrors, served on loopback")
     summary = probe_demo_mirrors(
-        script.store, distribution, DEMO_MIRRORS_ROOT, script.logger)
+        script.store, script.database_uri, distribution, DEMO_MIRRORS_ROOT,
+        script.logger)
     script.logger.info(
         "Probed %d mirrors with %d requests in %.1f s; disabled %s; "
         "enabled again %s", summary.probed, summary.requests,
