@@ -1,12 +1,16 @@
 """The lean HTTP client protocol and its connection pool, against real
 servers on loopback."""
 
+import socket
+
 from twisted.internet import defer, reactor
+from twisted.internet.testing import StringTransport
 from twisted.trial import unittest
 
 from mirrorkeeper.prober.http import (
     BodyTooLarge,
     ConnectionDropped,
+    HTTPClientProtocol,
     HTTPConnectionPool,
     HTTPProtocolError,
     Site,
@@ -165,3 +169,52 @@ def _turn():
     d = defer.Deferred()
     reactor.callLater(0.01, d.callback, None)
     return d
+
+
+class _HalfSocket(socket.socket):
+    """A socket whose send takes only the first half of what it is given."""
+
+    def __init__(self):
+        super().__init__(socket.AF_INET, socket.SOCK_STREAM)
+        self.taken = []
+
+    def send(self, data, *flags):
+        half = len(data) // 2
+        self.taken.append(bytes(data[:half]))
+        return half
+
+
+class _HandleTransport(StringTransport):
+    def __init__(self, handle):
+        super().__init__()
+        self.handle = handle
+
+    def getHandle(self):
+        return self.handle
+
+
+class DirectSendTests(unittest.SynchronousTestCase):
+    def test_partial_send_goes_on_through_the_transport(self):
+        """A request the socket takes only in part is finished through the transport, and every later request goes through the transport."""
+        sock = _HalfSocket()
+        self.addCleanup(sock.close)
+        transport = _HandleTransport(sock)
+        protocol = HTTPClientProtocol(on_idle=lambda c: None)
+        protocol.makeConnection(transport)
+        d = protocol.request(b"HEAD", b"/a", b"Host: x\r\n")
+        request = b"HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n"
+        self.assertEqual(sock.taken[0] + transport.value(), request)
+        protocol.dataReceived(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        self.assertEqual(self.successResultOf(d).status, 200)
+        transport.clear()
+        protocol.request(b"HEAD", b"/b", b"Host: x\r\n")
+        self.assertEqual(len(sock.taken), 1)
+        self.assertEqual(transport.value(), b"HEAD /b HTTP/1.1\r\nHost: x\r\n\r\n")
+
+    def test_without_a_socket_handle_the_transport_sends(self):
+        """A transport whose handle is not a socket (TLS) is given the whole request."""
+        transport = _HandleTransport(object())
+        protocol = HTTPClientProtocol()
+        protocol.makeConnection(transport)
+        protocol.request(b"HEAD", b"/a", b"Host: x\r\n")
+        self.assertEqual(transport.value(), b"HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n")

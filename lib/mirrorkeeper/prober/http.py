@@ -15,6 +15,7 @@ here aborts the connection it runs on.
 
 from __future__ import annotations
 
+import socket
 from collections import namedtuple
 
 from twisted.internet import defer
@@ -113,6 +114,19 @@ class HTTPClientProtocol(Protocol):
         self.closed = False
         self.reusable = True
         self.requests_sent = 0
+        self._socket = None
+
+    def connectionMade(self):
+        # Over plain TCP a request is sent straight on the socket when it
+        # fits at once: the transport would only buffer it, ask the reactor
+        # to watch the socket for writing, send it on the next turn of the
+        # loop and stop watching (two epoll_ctl calls per request).  Once
+        # anything goes through the transport, everything after does, so
+        # bytes are never reordered.  A TLS transport's handle is not a
+        # socket and is always left to the transport.
+        handle = getattr(self.transport, "getHandle", lambda: None)()
+        if isinstance(handle, socket.socket):
+            self._socket = handle
 
     def request(self, method, target, header_block, max_body=0):
         """Send one request.
@@ -137,8 +151,25 @@ class HTTPClientProtocol(Protocol):
         self._state = _HEAD
         self._pending = defer.Deferred(self._cancel)
         self.requests_sent += 1
-        self.transport.write(b"%s %s HTTP/1.1\r\n%s\r\n" % (method, target, header_block))
+        self._write(b"%s %s HTTP/1.1\r\n%s\r\n" % (method, target, header_block))
         return self._pending
+
+    def _write(self, data):
+        """Send C{data}: straight on the socket if it all goes at once,
+        else (and from then on) through the transport."""
+        sock = self._socket
+        if sock is not None:
+            if not self.transport.disconnecting:
+                try:
+                    sent = sock.send(data)
+                except OSError:
+                    # EAGAIN or a real error: the transport sees it too.
+                    sent = 0
+                if sent == len(data):
+                    return
+                data = data[sent:]
+            self._socket = None
+        self.transport.write(data)
 
     def close(self):
         """Close the connection; the Deferred fires once it is closed."""
