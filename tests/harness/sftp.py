@@ -23,13 +23,14 @@ extension, and its plain rename, like OpenSSH's, will not replace a file.
 import atexit
 import os
 import select
-import shutil
 import subprocess
 import sys
 import tempfile
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from tests.harness.child import stop_child
 
 __all__ = ["SFTPServer", "SFTPServerError", "write_key_pair"]
 
@@ -130,17 +131,8 @@ class SFTPServer:
     def stop(self):
         """Stop the server and remove its files; safe to call twice."""
         process, self._process = self._process, None
-        if process is not None:
-            process.stdin.close()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            process.stdout.close()
-        if self.directory is not None:
-            shutil.rmtree(self.directory, ignore_errors=True)
-            self.directory = None
+        stop_child(process, self.directory)
+        self.directory = None
         atexit.unregister(self.stop)
 
     def log(self):

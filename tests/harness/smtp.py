@@ -31,7 +31,6 @@ import ipaddress
 import json
 import os
 import select
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+
+from tests.harness.child import stop_child
 
 __all__ = ["ReceivedMessage", "SMTPServer", "SMTPServerError"]
 
@@ -132,17 +133,8 @@ class SMTPServer:
         """Stop the server and remove its files; safe to call twice."""
         with self._lock:
             process, self._process = self._process, None
-            if process is not None:
-                process.stdin.close()
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-                process.stdout.close()
-            if self.directory is not None:
-                shutil.rmtree(self.directory, ignore_errors=True)
-                self.directory = None
+            stop_child(process, self.directory)
+            self.directory = None
             atexit.unregister(self.stop)
 
     def __enter__(self):
