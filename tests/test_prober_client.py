@@ -3,8 +3,9 @@ and the address policy, against the fake mirror farm on loopback (and a
 fake clock where only timing matters)."""
 
 from twisted.internet import defer
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IHostnameResolver
-from twisted.internet.testing import MemoryReactorClock
+from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.trial import unittest
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
@@ -13,6 +14,7 @@ from mirrorkeeper.interfaces.prober import IProbeClient
 from mirrorkeeper.prober.client import AddressFamilies, ProbeClient
 from mirrorkeeper.prober.result import ProbeOutcome
 from tests.farm import (
+    Behaviour,
     Hang,
     HugeHeaders,
     MovedInside,
@@ -262,6 +264,53 @@ class LimitTests(FarmTestMixin, unittest.TestCase):
         self.assertEqual(target.counters.max_in_flight, 2)
 
 
+class _AnswerFirstThenHang(Behaviour):
+    """The first request: answered as L{ServeTree} answers it; every later
+    one: read and never answered (a mirror that dies during the run)."""
+
+    def __init__(self):
+        self.answered = 0
+
+    def respond(self, mirror, request):
+        if not self.answered:
+            self.answered += 1
+            ServeTree().respond(mirror, request)
+
+
+class DeadHostTests(FarmTestMixin, unittest.TestCase):
+    """Hosts that stop answering, on real loopback servers."""
+
+    timeout = 20
+
+    def setUp(self):
+        self.tree = self.make_tree()
+        self.farm = self.make_farm()
+
+    @defer.inlineCallbacks
+    def test_never_answering_host_skipped_after_three_timeouts(self):
+        """A server that accepts connections and never answers costs two rounds of timeouts, not fifteen."""
+        mirror = self.farm.add_mirror("dead", Hang())
+        client = self.make_client(timeout=0.2)
+        results = yield defer.gatherResults([client.probe(mirror.url(f"{i}/" + RELEASE)) for i in range(30)])
+        outcomes = [r.outcome for r in results]
+        self.assertEqual((outcomes.count(O.TIMEOUT), outcomes.count(O.HOST_SKIPPED)), (4, 26))
+        self.assertEqual(mirror.counters.requests, 4)
+        skipped = next(r for r in results if r.outcome is O.HOST_SKIPPED)
+        self.assertLogSays(skipped, f"Skipping {mirror.base_url.rstrip('/')}", "3 requests timed out and it never answered")
+        self.assertEqual(list(client.skipped_hosts().values()), ["4 requests timed out and it never answered"])
+
+    @defer.inlineCallbacks
+    def test_host_that_answered_is_given_more_time(self):
+        """A server that answered once and then hangs is not skipped after three timeouts."""
+        mirror = self.farm.add_mirror("dying", _AnswerFirstThenHang(), root=self.tree)
+        client = self.make_client(timeout=0.2)
+        first = yield client.probe(mirror.url(RELEASE))
+        self.assertEqual(first.outcome, O.FOUND)
+        results = yield defer.gatherResults([client.probe(mirror.url(f"{i}/" + RELEASE)) for i in range(8)])
+        self.assertEqual([r.outcome for r in results], [O.TIMEOUT] * 8)
+        self.assertEqual(client.skipped_hosts(), {})
+
+
 class ClockTests(unittest.TestCase):
     """Timing logic on a fake clock: connections never complete."""
 
@@ -291,23 +340,81 @@ class ClockTests(unittest.TestCase):
         self.reactor.advance(30)
         self.assertEqual(self.successResultOf(second).outcome, O.TIMEOUT)
 
-    def test_host_skipped_after_too_many_timeouts(self):
-        """After 30 requests with fewer than 3 per timeout, the host is skipped at once."""
+    def answer(self, index, response=b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"):
+        """Complete the reactor's C{index}th connection attempt and answer
+        the request sent on it."""
+        host, port, factory = self.reactor.tcpClients[index][:3]
+        protocol = factory.buildProtocol(None)
+        protocol.makeConnection(StringTransport(peerAddress=_peer(host, port)))
+        protocol.dataReceived(response)
+
+    def test_host_never_answering_skipped_after_three_timeouts(self):
+        """A host whose first three requests time out without any answer is skipped: the waiting requests end at once."""
         url = "http://192.0.2.7/ubuntu/" + RELEASE
         probes = [self.client.probe(url) for _ in range(40)]
-        for _ in range(15):
-            self.reactor.advance(30)
-        outcomes = [self.successResultOf(d).outcome for d in probes]
-        self.assertEqual(outcomes.count(O.TIMEOUT), 30)
-        self.assertEqual(outcomes.count(O.HOST_SKIPPED), 10)
+        self.reactor.advance(30)
+        self.assertEqual(sum(1 for d in probes if d.called), 2)
+        self.reactor.advance(30)
+        results = [self.successResultOf(d) for d in probes]
+        outcomes = [r.outcome for r in results]
+        # The third timeout skips the host; the fourth request was already
+        # in flight beside it and times out at the same moment.
+        self.assertEqual(outcomes.count(O.TIMEOUT), 4)
+        self.assertEqual(outcomes.count(O.HOST_SKIPPED), 36)
+        self.assertEqual(len(self.reactor.tcpClients), 4)
+        skipped = [r for r in results if r.outcome is O.HOST_SKIPPED]
+        self.assertEqual({r.finished for r in skipped}, {60})
+        self.assertIn("3 requests timed out and it never answered", "\n".join(skipped[0].log_lines))
+        self.assertEqual(
+            self.client.skipped_hosts(), {"http://192.0.2.7:80": "4 requests timed out and it never answered"}
+        )
         later = self.successResultOf(self.client.probe("http://192.0.2.7/other/" + RELEASE))
         self.assertEqual(later.outcome, O.HOST_SKIPPED)
-        self.assertIn("30 of its 30 requests timed out", "\n".join(later.log_lines))
-        self.assertEqual(list(self.client.skipped_hosts()), ["http://192.0.2.7:80"])
         other = self.client.probe("http://192.0.2.8/ubuntu/" + RELEASE)
         self.assertNoResult(other)
         self.reactor.advance(30)
         self.assertEqual(self.successResultOf(other).outcome, O.TIMEOUT)
+
+    def test_one_at_a_time_never_answering_costs_three_timeouts(self):
+        """With one request at a time, a host that never answers costs exactly three timeouts."""
+        client = ProbeClient(self.reactor, timeout=30, max_parallel_per_host=1, **_DOCUMENTATION_NETWORKS)
+        probes = [client.probe("http://192.0.2.7/ubuntu/" + RELEASE) for _ in range(10)]
+        for _ in range(3):
+            self.reactor.advance(30)
+        outcomes = [self.successResultOf(d).outcome for d in probes]
+        self.assertEqual(outcomes, [O.TIMEOUT] * 3 + [O.HOST_SKIPPED] * 7)
+        self.assertEqual(client.skipped_hosts(), {"http://192.0.2.7:80": "3 requests timed out and it never answered"})
+
+    def test_host_that_answered_keeps_the_patient_rule(self):
+        """A host that answered once is skipped only after 30 requests with fewer than 3 per timeout."""
+        url = "http://192.0.2.7/ubuntu/" + RELEASE
+        first = self.client.probe(url)
+        self.answer(0)
+        self.assertEqual(self.successResultOf(first).outcome, O.FOUND)
+        probes = [self.client.probe(url) for _ in range(40)]
+        for _ in range(15):
+            self.reactor.advance(30)
+        outcomes = [self.successResultOf(d).outcome for d in probes]
+        # Launchpad's rule: judged from the 30th request on, skipped once
+        # fewer than 3 requests go by per timeout.
+        self.assertEqual(outcomes.count(O.TIMEOUT), 29)
+        self.assertEqual(outcomes.count(O.HOST_SKIPPED), 11)
+        later = self.successResultOf(self.client.probe("http://192.0.2.7/other/" + RELEASE))
+        self.assertEqual(later.outcome, O.HOST_SKIPPED)
+        self.assertIn("29 of its 30 requests timed out", "\n".join(later.log_lines))
+        self.assertEqual(list(self.client.skipped_hosts()), ["http://192.0.2.7:80"])
+
+    def test_an_error_status_is_an_answer(self):
+        """A 500 counts as an answer: later timeouts do not skip the host after three."""
+        url = "http://192.0.2.7/ubuntu/" + RELEASE
+        first = self.client.probe(url)
+        self.answer(0, b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n")
+        self.assertEqual(self.successResultOf(first).outcome, O.HTTP_ERROR)
+        probes = [self.client.probe(url) for _ in range(8)]
+        for _ in range(4):
+            self.reactor.advance(30)
+        self.assertEqual([self.successResultOf(d).outcome for d in probes], [O.TIMEOUT] * 8)
+        self.assertEqual(self.client.skipped_hosts(), {})
 
     def test_dns_lookup_is_timed(self):
         """A name server that never answers ends in DNS_ERROR after the timeout."""
@@ -321,12 +428,30 @@ class ClockTests(unittest.TestCase):
         self.assertIn("no answer within 30 s", "\n".join(result.log_lines))
 
     def test_skip_threshold(self):
-        """Three requests per timeout keep a host in the run; fewer skip it."""
+        """Three requests per timeout keep a host that answered in the run; fewer skip it."""
         state = self.client._host(("http", "192.0.2.7", 80))
+        state.answered = True
         state.requests, state.timeouts = 30, 10
         self.assertIsNone(self.client._skip_reason(state))
         state.timeouts = 11
         self.assertIsNotNone(self.client._skip_reason(state))
+
+    def test_skip_threshold_without_answer(self):
+        """Two timeouts keep a host that never answered in the run; three skip it."""
+        state = self.client._host(("http", "192.0.2.7", 80))
+        state.requests, state.timeouts = 2, 2
+        self.assertIsNone(self.client._skip_reason(state))
+        state.requests, state.timeouts = 3, 3
+        self.assertEqual(self.client._skip_reason(state), "3 requests timed out and it never answered")
+
+
+# Addresses reserved for documentation: a fake reactor "connects" to them
+# and nothing goes on any network.
+_DOCUMENTATION_NETWORKS = {"allowed_networks": ["192.0.2.0/24", "2001:db8::/32"]}
+
+
+def _peer(host, port):
+    return IPv6Address("TCP", host, port) if ":" in host else IPv4Address("TCP", host, port)
 
 
 @implementer(IHostnameResolver)

@@ -81,13 +81,18 @@ class ProbeStats:
 
 
 class _HostState:
-    """What the run knows about one site: its limit and its record."""
+    """What the run knows about one site: its limit and its record.
 
-    __slots__ = ("requests", "timeouts", "bad_certificate")
+    @ivar answered: True once the site has sent an answer (an HTTP
+        response, an FTP reply) to any request of the run.
+    """
+
+    __slots__ = ("requests", "timeouts", "answered", "bad_certificate")
 
     def __init__(self):
         self.requests = 0
         self.timeouts = 0
+        self.answered = False
         self.bad_certificate = None
 
 
@@ -165,10 +170,15 @@ class ProbeClient:
     max_parallel_per_host = 2
     # apt follows redirects too, but real mirrors need at most one or two.
     max_redirects = 5
-    # Launchpad's thresholds: judge a host only after 30 requests, and give
-    # up on it when fewer than 3 requests go by per timeout.
+    # Launchpad's thresholds for a host that has answered: judge it only
+    # after 30 requests, and give up on it when fewer than 3 requests go by
+    # per timeout.
     min_requests_to_judge_timeouts = 30
     min_requests_per_timeout = 3
+    # A host that has never answered is given up after this many timeouts:
+    # it is most likely dead or blackholed, and waiting out 30 requests
+    # would cost 15 timeouts at the per-host limit of 2 (7.5 minutes).
+    max_timeouts_without_answer = 3
     # Real mirrors send under 2 KB of headers; 64 KB stops a hostile one
     # from growing our memory without refusing any honest server.
     max_header_bytes = 64 * 1024
@@ -263,12 +273,18 @@ class ProbeClient:
     def _skip_reason(self, state):
         if state.bad_certificate:
             return f"its TLS certificate failed verification earlier in this run ({state.bad_certificate})"
+        timeouts = state.timeouts
+        if not timeouts:
+            return None
+        if not state.answered:
+            if timeouts >= self.max_timeouts_without_answer:
+                return f"{timeouts} requests timed out and it never answered"
+            return None
         if (
-            state.timeouts
-            and state.requests >= self.min_requests_to_judge_timeouts
-            and state.requests / state.timeouts < self.min_requests_per_timeout
+            state.requests >= self.min_requests_to_judge_timeouts
+            and state.requests / timeouts < self.min_requests_per_timeout
         ):
-            return f"{state.timeouts} of its {state.requests} requests timed out"
+            return f"{timeouts} of its {state.requests} requests timed out"
         return None
 
     def _tls_options_for(self, host):
@@ -407,9 +423,13 @@ class _Probe:
         self.timed_out = False
         self.timer = client._reactor.callLater(client.timeout, self.time_out, d)
         if site.scheme == "ftp":
-            d.addCallbacks(self.ftp_answered, self.failed, errbackArgs=(site, state))
+            d.addCallbacks(
+                self.ftp_answered, self.failed, callbackArgs=(state,), errbackArgs=(site, state)
+            )
         else:
-            d.addCallbacks(self.answered, self.failed, errbackArgs=(site, state))
+            d.addCallbacks(
+                self.answered, self.failed, callbackArgs=(state,), errbackArgs=(site, state)
+            )
         d.addErrback(self.crashed)
 
     def time_out(self, d):
@@ -426,7 +446,10 @@ class _Probe:
         if ticket is not None and ticket.granted:
             self.client._slots.release(ticket)
 
-    def answered(self, response):
+    def answered(self, response, state):
+        # Recorded before the slot goes to the next request, which is
+        # judged (skipped or not) as soon as it gets the slot.
+        state.answered = True
         self.release()
         self.status = status = response.status
         how = ""
@@ -446,7 +469,8 @@ class _Probe:
             return self.finish(ProbeOutcome.NOT_FOUND, f"HTTP {status} {response.reason}.")
         return self.finish(ProbeOutcome.HTTP_ERROR, f"HTTP {status} {response.reason}.")
 
-    def ftp_answered(self, answer):
+    def ftp_answered(self, answer, state):
+        state.answered = True
         self.release()
         self.status = answer.code
         how = " (over a kept-alive session)" if answer.reused else ""
@@ -458,6 +482,7 @@ class _Probe:
         if answer.code in (450, 550) or answer.command == "LIST":
             return self.finish(ProbeOutcome.NOT_FOUND, f"FTP {answer.reply}")
         return self.finish(ProbeOutcome.FTP_ERROR, f"FTP {answer.reply}")
+
     def redirect(self, location):
         try:
             url = urljoin(self.current, location)
@@ -484,10 +509,16 @@ class _Probe:
         self.hop(url)
 
     def failed(self, failure, site, state):
+        # What the failure says about the host is recorded before the slot
+        # goes to the next request, which is judged as soon as it gets it.
+        if self.timed_out:
+            state.timeouts += 1
+        elif failure.check(HTTPProtocolError, BodyTooLarge, FTPReplyError):
+            # Bytes came back, if not the ones wanted: the host is alive.
+            state.answered = True
         self.release()
         message = failure.getErrorMessage()
         if self.timed_out:
-            state.timeouts += 1
             self.log.add(f"No complete answer within {self.client.timeout:g} s; gave up.")
             return self.finish(ProbeOutcome.TIMEOUT, f"after {self.client.timeout:g} s.")
         problem = _tls_problem(failure)
