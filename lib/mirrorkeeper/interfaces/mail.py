@@ -47,4 +47,33 @@ class IMailDelivery(Interface):
         sender, the message, or any recipient. When only some recipients
         are refused, the others have received the message; the error says
         which is which.
+
+        One message, one connection: to send several, use session().
         """
+
+    def session():
+        """An IMailSession: one conversation with the server, for sending
+        messages one at a time; use it as a context manager (or call its
+        close())."""
+
+
+class IMailSession(Interface):
+    """One conversation with a mail server, sending message after message.
+
+    The connection is opened for the first message and kept for the next
+    ones (and opened again after a failure that broke it).  Each send()
+    returns as soon as the server has accepted that message, so that a
+    caller can record it as sent before anything else is said: before the
+    next message, and before QUIT.
+    """
+
+    def send(message):
+        """Deliver `message` as IMailDelivery.send does; returns None once
+        the server has answered 250 to the end of its DATA, which is the
+        moment it takes the message over.  Raises MailDeliveryError as
+        IMailDelivery.send does; when its `delivered` is not empty, the
+        server did take the message over, for those recipients."""
+
+    def close():
+        """End the conversation (QUIT, waiting a few seconds at most for
+        the answer, which no longer matters); safe to call twice."""

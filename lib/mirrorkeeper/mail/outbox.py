@@ -8,6 +8,7 @@ down, since the message waits here until `deliver_pending` succeeds.
 
 import email
 import email.policy
+from email.utils import getaddresses, make_msgid
 
 from storm.locals import DateTime, Int, Storm, Unicode
 
@@ -40,8 +41,23 @@ class OutboxMessage(Storm):
 
 
 def queue(store, message):
-    """Queue an email.message.EmailMessage for delivery after commit."""
+    """Queue an email.message.EmailMessage for delivery after commit.
+
+    A message without a Message-ID is given one here, so that every copy a
+    server may ever receive of it (see deliver_pending) carries the same
+    one.
+    """
+    if message["Message-ID"] is None:
+        message["Message-ID"] = make_msgid(domain=_domain_of(message))
     store.add(OutboxMessage(message))
+
+
+def _domain_of(message):
+    for _, address in getaddresses(
+            [str(value) for value in message.get_all("From", [])]):
+        if "@" in address:
+            return address.rsplit("@", 1)[1]
+    return "localhost"
 
 
 def pending(store):
@@ -53,21 +69,40 @@ def pending(store):
 
 def deliver_pending(store, delivery):
     """Send every pending message through `delivery` (an IMailDelivery),
-    committing after each one so none is ever sent twice; return
-    (sent, failed) counts.  A failure is recorded on the message and the
-    rest are still tried."""
+    over one session, and return (sent, failed) counts.
+
+    Each message is committed as sent the moment the server has accepted
+    it (its 250 to the end of DATA), before the next message is sent and
+    before QUIT; nothing is batched.  So a process killed at any moment
+    sends again only what the server had not accepted, with one exception
+    that no SMTP client can close alone: a kill after the server's 250 and
+    before our commit (the time of one commit) leaves the message pending,
+    and the next run sends it again.  That copy carries the same
+    Message-ID (given when it was queued), so a mail system or reader can
+    recognise it as the same message.
+
+    A failure is recorded on the message (and committed) and the rest are
+    still tried.  A message some of whose recipients were refused went to
+    the others: it is recorded as sent, with the refusal as its last error,
+    and is never sent to anyone again.
+    """
     from mirrorkeeper.interfaces.mail import MailDeliveryError
     sent = failed = 0
-    for outgoing in list(pending(store)):
-        outgoing.attempts += 1
-        try:
-            delivery.send(outgoing.as_message())
-        except MailDeliveryError as error:
-            outgoing.last_error = str(error)
-            failed += 1
-        else:
-            outgoing.date_sent = utcnow()
-            outgoing.last_error = None
-            sent += 1
-        store.commit()
+    with delivery.session() as session:
+        for outgoing in list(pending(store)):
+            outgoing.attempts += 1
+            try:
+                session.send(outgoing.as_message())
+            except MailDeliveryError as error:
+                outgoing.last_error = str(error)
+                if error.delivered:
+                    outgoing.date_sent = utcnow()
+                    sent += 1
+                else:
+                    failed += 1
+            else:
+                outgoing.date_sent = utcnow()
+                outgoing.last_error = None
+                sent += 1
+            store.commit()
     return sent, failed
