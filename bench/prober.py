@@ -6,7 +6,8 @@ For each K of the size (bench.world.SIZES):
    database through the model;
 2. start the farm (bench.farm) serving it, one process per core;
 3. run cronscripts/distributionmirror-prober.py as cron does, as a
-   subprocess, with [prober] allow_private_addresses = true; sample its CPU
+   subprocess, with [prober] allowed_networks = 127.0.0.0/8 ::1/128 (the
+   world lives on loopback); sample its CPU
    from /proc while it runs and take its rusage (CPU, peak RSS) from
    os.wait4;
 4. check what it recorded against what the world says each mirror carries
@@ -136,7 +137,7 @@ def _write_config(directory, uri):
     with open(path, "w", encoding="utf-8") as f:
         f.write("[database]\nuri = %s\n\n[prober]\ntimeout = %s\n"
                 "max_parallel = %d\nmax_parallel_per_host = %d\n"
-                "allow_private_addresses = true\nlock_file = %s\n\n"
+                "allowed_networks = 127.0.0.0/8 ::1/128\nlock_file = %s\n\n"
                 "[mail]\nsmtp_host = 127.0.0.1\nsmtp_port = 9\n" % (
                     uri, TIMEOUT, MAX_PARALLEL, MAX_PARALLEL_PER_HOST,
                     os.path.join(directory, "prober.lock")))

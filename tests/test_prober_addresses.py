@@ -24,9 +24,11 @@ class AddressPolicyTests(unittest.TestCase):
         self.assertTrue(policy.allows("fd12::1"))
         self.assertFalse(policy.allows("127.0.0.3"))
 
-    def test_allow_private(self):
-        """allow_private opens every address."""
-        self.assertTrue(AddressPolicy(allow_private=True).allows("10.1.1.1"))
+    def test_same_policy_as_registration(self):
+        """The prober's policy is the one registration judges by."""
+        from mirrorkeeper import addresspolicy
+
+        self.assertIs(AddressPolicy, addresspolicy.AddressPolicy)
 
 
 class HostResolverTests(unittest.TestCase):
@@ -42,3 +44,13 @@ class HostResolverTests(unittest.TestCase):
         self.assertEqual(resolver.families("m.test"), AddressFamilies(ipv4=True, ipv6=True))
         self.assertEqual(resolver.families("2001:db8::2"), AddressFamilies(ipv4=False, ipv6=True))
         self.assertEqual(resolver.forbidden("m.test", ["192.0.2.1", "2001:db8::1"]), ["192.0.2.1", "2001:db8::1"])
+        reasons = resolver.refusals("m.test", ["192.0.2.1", "2001:db8::1"])
+        self.assertEqual(len(reasons), 2)
+        self.assertIn("192.0.2.1 is a documentation address", reasons[0])
+
+    def test_every_address_judged(self):
+        """One refused address among those a name resolves to refuses it."""
+        resolver = HostResolver(reactor, AddressPolicy(["127.0.0.0/8"]), {"m.test": ["127.0.0.1", "2002:a9fe:a9fe::"]})
+        addresses = self.successResultOf(resolver.resolve("m.test"))
+        self.assertEqual(resolver.forbidden("m.test", addresses), ["2002:a9fe:a9fe::"])
+        self.assertIn("6to4 form of 169.254.169.254", resolver.refusals("m.test", addresses)[0])

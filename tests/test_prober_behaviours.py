@@ -82,7 +82,7 @@ def farm_world(database_uri, tmp_path, smtp_server):
     config = str(tmp_path / "mirrorkeeper.conf")
     with open(config, "w") as f:
         f.write("[database]\nuri = %s\n[mail]\nsmtp_host = %s\n"
-                "smtp_port = %d\n[prober]\nallow_private_addresses = true\n"
+                "smtp_port = %d\n[prober]\nallowed_networks = 127.0.0.0/8 ::1/128\n"
                 "timeout = 0.5\nca_file = %s\nlock_file = %s\n" % (
                     database_uri, smtp_server.host, smtp_server.port,
                     ca_file, tmp_path / "prober.lock"))

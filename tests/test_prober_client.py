@@ -316,7 +316,7 @@ class ClockTests(unittest.TestCase):
 
     def setUp(self):
         self.reactor = MemoryReactorClock()
-        self.client = ProbeClient(self.reactor, timeout=30, allow_private=True)
+        self.client = ProbeClient(self.reactor, timeout=30, allowed_networks=["192.0.2.0/24"])
 
     def test_timeout_covers_connect(self):
         """A connection that never completes is TIMEOUT after the timeout, not before."""
@@ -331,7 +331,7 @@ class ClockTests(unittest.TestCase):
 
     def test_waiting_for_a_slot_is_not_timed(self):
         """The timeout starts when the request starts, not while it waits for a slot."""
-        client = ProbeClient(self.reactor, timeout=30, allow_private=True, max_parallel_per_host=1)
+        client = ProbeClient(self.reactor, timeout=30, allowed_networks=["192.0.2.0/24"], max_parallel_per_host=1)
         first = client.probe("http://192.0.2.7/a/" + RELEASE)
         second = client.probe("http://192.0.2.7/b/" + RELEASE)
         self.reactor.advance(30)
@@ -530,9 +530,9 @@ class AddressPolicyTests(FarmTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_loopback_refused_by_default(self):
-        """A client not allowing private addresses refuses a loopback URL without connecting."""
+        """A client allowing no network beyond the global ones refuses a loopback URL without connecting."""
         mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree)
-        client = self.make_client(allow_private=False)
+        client = self.make_client(allowed_networks=())
         result = yield client.probe(mirror.url(RELEASE))
         self.assertEqual(result.outcome, O.FORBIDDEN_ADDRESS)
         self.assertLogSays(result, "Refusing", "resolves to 127.0.0.1")
@@ -541,7 +541,7 @@ class AddressPolicyTests(FarmTestMixin, unittest.TestCase):
     @defer.inlineCallbacks
     def test_names_and_mapped_addresses_refused(self):
         """Names resolving to private addresses, and IPv4-mapped loopback, are refused."""
-        client = self.make_client(allow_private=False, hosts={"intranet.test": ["10.1.2.3"], "ll.test": ["fe80::1"]})
+        client = self.make_client(allowed_networks=(), hosts={"intranet.test": ["10.1.2.3"], "ll.test": ["fe80::1"]})
         for url in ["http://intranet.test/x", "http://ll.test/x", "http://[::ffff:127.0.0.1]/x",
                     "http://0.0.0.0/x", "http://224.0.0.1/x", "http://169.254.169.254/latest/meta-data"]:
             result = yield client.probe(url)

@@ -108,7 +108,7 @@ class FTPClockTests(unittest.TestCase):
     def test_timeout_cancels_the_connection_attempt(self):
         """An FTP server that never accepts is TIMEOUT after the timeout, and the attempt is stopped."""
         clock = MemoryReactorClock()
-        client = ProbeClient(clock, timeout=10, allow_private=True)
+        client = ProbeClient(clock, timeout=10, allowed_networks=["192.0.2.0/24"])
         d = client.probe("ftp://192.0.2.9/debian/" + RELEASE)
         clock.advance(10)
         result = self.successResultOf(d)

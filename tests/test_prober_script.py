@@ -94,8 +94,8 @@ class World:
         self.config = str(tmp_path / "mirrorkeeper.conf")
         with open(self.config, "w") as f:
             f.write("[database]\nuri = %s\n[mail]\nsmtp_host = %s\n"
-                    "smtp_port = %d\n[prober]\nallow_private_addresses = "
-                    "true\ntimeout = 5\nlock_file = %s\n"
+                    "smtp_port = %d\n[prober]\nallowed_networks = "
+                    "127.0.0.0/8 ::1/128\ntimeout = 5\nlock_file = %s\n"
                     "cdimage_manifest_url = %s\n" % (
                         uri, smtp_server.host, smtp_server.port,
                         tmp_path / "prober.lock", self.manifest_url))
@@ -326,7 +326,7 @@ def test_unreadable_manifest_fails_the_run_and_changes_nothing(world):
 
 def write_config(world, **prober):
     """Rewrite the world's configuration with other [prober] settings."""
-    settings = {"allow_private_addresses": "true", "timeout": "5",
+    settings = {"allowed_networks": "127.0.0.0/8 ::1/128", "timeout": "5",
                 "lock_file": world.lock_file,
                 "cdimage_manifest_url": world.manifest_url}
     settings.update(prober)
@@ -354,15 +354,42 @@ def test_failed_canary_disables_nobody(world):
 
 
 def test_private_addresses_refused_unless_allowed(world):
-    """A prober not allowed to probe private addresses refuses loopback
-    mirrors and says so in their log."""
-    write_config(world, allow_private_addresses="false")
+    """A prober whose allowed_networks leave out loopback refuses loopback
+    mirrors and says so in their log, naming the setting that would allow
+    them."""
+    write_config(world, allowed_networks="")
     world.run()
     store, mirror = world.mirror("valid-mirror")
     log = mirror.last_probe_record.log
-    assert "private" in log.lower() or "loopback" in log.lower()
+    assert "FORBIDDEN_ADDRESS" in log and "loopback" in log
+    assert "[prober] allowed_networks" in log
     assert mirror.arch_series.is_empty()
     store.close()
+
+
+def test_old_allow_private_addresses_setting_refused(world):
+    """A configuration that still sets allow_private_addresses is refused
+    with one line naming the setting that replaced it; nothing is
+    probed."""
+    write_config(world, allow_private_addresses="true")
+    process = world.run()
+    assert process.returncode != 0
+    assert "allow_private_addresses" in process.stderr
+    assert "[prober] allowed_networks" in process.stderr
+    assert "Traceback" not in process.stderr
+    store, mirror = world.mirror("valid-mirror")
+    assert mirror.last_probe_record is None
+    store.close()
+
+
+def test_allowed_networks_not_a_network(world):
+    """A part of allowed_networks that is not a network is named."""
+    write_config(world, allowed_networks="127.0.0.0/8, loopback")
+    process = world.run()
+    assert process.returncode != 0
+    assert "[prober] allowed_networks: 'loopback' is not a network" in \
+        process.stderr
+    assert "Traceback" not in process.stderr
 
 
 def test_mirror_that_never_worked_is_reported_once(world):

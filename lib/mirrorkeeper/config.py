@@ -17,7 +17,9 @@ default.  MIRRORKEEPER_DATABASE overrides ``[database] uri``.
     timeout = 30
     max_parallel = 100
     max_parallel_per_host = 2
-    allow_private_addresses = false
+    # Networks probed although not global, e.g. 127.0.0.0/8 ::1/128
+    # (CIDRs, separated by spaces or commas); empty: global addresses only.
+    allowed_networks =
     cdimage_manifest_url =
     canary_url =
     lock_file = var/distributionmirror-prober.lock
@@ -88,7 +90,9 @@ DEFAULTS = {
         "timeout": "30",
         "max_parallel": "100",
         "max_parallel_per_host": "2",
-        "allow_private_addresses": "false",
+        # Networks probed, and accepted in mirror URLs, although not
+        # global (mirrorkeeper.addresspolicy); empty: global ones only.
+        "allowed_networks": "",
         "cdimage_manifest_url": "",
         "canary_url": "",
         "lock_file": "var/distributionmirror-prober.lock",
@@ -226,6 +230,16 @@ class Config:
             chosen["*" if name == "default" else name] = detectors
         return chosen
 
+    def allowed_networks(self):
+        """The networks of [prober] allowed_networks, a tuple of CIDR str,
+        or ConfigurationError naming the part that is not a network."""
+        from mirrorkeeper.addresspolicy import parse_networks
+        try:
+            return parse_networks(self.get("prober", "allowed_networks"))
+        except ValueError as error:
+            raise ConfigurationError(
+                "[prober] allowed_networks: %s" % (error,)) from None
+
     @property
     def database_uri(self):
         return os.environ.get("MIRRORKEEPER_DATABASE") or \
@@ -250,4 +264,23 @@ def load_config(path=None):
         except configparser.Error as error:
             raise ConfigurationError("the configuration %s is malformed: %s"
                                      % (path, error)) from None
+        _refuse_replaced_settings(parser, path)
     return Config(parser, path)
+
+
+# Settings that no longer exist, and what to write instead: ignoring them
+# would quietly change what the site does.
+_REPLACED = {
+    ("prober", "allow_private_addresses"):
+        "it was replaced by [prober] allowed_networks, which names the "
+        "networks that may be probed although not global, e.g. "
+        "allowed_networks = 127.0.0.0/8 ::1/128",
+}
+
+
+def _refuse_replaced_settings(parser, path):
+    for (section, key), instead in _REPLACED.items():
+        if parser.has_option(section, key):
+            raise ConfigurationError(
+                "the configuration %s sets [%s] %s: %s"
+                % (path, section, key, instead))

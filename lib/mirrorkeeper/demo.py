@@ -85,12 +85,14 @@ def probe_demo_mirrors(store, database_uri, distribution, root, logger):
     RunSummary.  Runs the reactor: for the `demo` entry point only."""
     from twisted.internet import reactor
 
+    from mirrorkeeper.addresspolicy import LOOPBACK_NETWORKS
     from mirrorkeeper.prober.job import ProberOptions, ProberRun
     from mirrorkeeper.scripts.base import run_reactor
 
     ports = start_demo_mirrors(reactor, store, distribution, root)
     store.commit()
-    options = ProberOptions(force=True, allow_private=True, timeout=5)
+    options = ProberOptions(force=True, timeout=5,
+                            allowed_networks=LOOPBACK_NETWORKS)
     run = ProberRun(reactor, store, options, logger,
                     database_uri=database_uri)
 

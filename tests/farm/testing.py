@@ -6,6 +6,7 @@ import os
 
 from twisted.internet import reactor
 
+from mirrorkeeper.addresspolicy import LOOPBACK_NETWORKS
 from mirrorkeeper.prober.client import ProbeClient
 
 from . import MirrorFarm
@@ -33,8 +34,7 @@ class FarmTestMixin:
 
     def make_client(self, clock=None, **kwargs):
         """A ProbeClient allowing loopback unless told otherwise."""
-        if "allowed_networks" not in kwargs:
-            kwargs.setdefault("allow_private", True)
+        kwargs.setdefault("allowed_networks", LOOPBACK_NETWORKS)
         client = ProbeClient(clock if clock is not None else reactor, **kwargs)
         self.addCleanup(client.close)
         return client

@@ -44,9 +44,11 @@ class IProbeClient(Interface):
         connection or a DNS failure is reported at once.
 
         Before connecting, the host name is resolved and the probe refused
-        (FORBIDDEN_ADDRESS) if any address is loopback, link-local, private,
-        unspecified, multicast or reserved, unless the client was made to
-        allow it; redirect targets are checked the same way.
+        (FORBIDDEN_ADDRESS) if any address it resolves to is not global
+        (loopback, link-local, private, shared, unspecified, multicast,
+        documentation, reserved, or an IPv6 form of such an IPv4 address;
+        see mirrorkeeper.addresspolicy), unless it is inside the client's
+        allowed networks; every redirect target is checked the same way.
 
         A host that has timed out too often (after a threshold of requests,
         fewer than a given number of requests per timeout), or whose

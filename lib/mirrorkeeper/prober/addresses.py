@@ -5,17 +5,24 @@ the prober runs in (cloud metadata services, intranet hosts, the prober's
 own loopback services).  Host names are therefore resolved by the prober
 itself, checked against an L{AddressPolicy}, and connections go to the
 address that was checked, so a DNS answer that changes between the check
-and the connection cannot slip through.
+and the connection cannot slip through.  Every address a name resolves to
+is judged, and one refused address refuses the host: which of them a
+connection would use is not the mirror's to choose.  The policy itself is
+L{mirrorkeeper.addresspolicy.AddressPolicy}.
 """
 
 from __future__ import annotations
-
-import ipaddress
 
 import attrs
 from twisted.internet import defer, error
 from twisted.internet.interfaces import IResolutionReceiver
 from zope.interface import implementer
+
+# The policy lives beside registration's use of it; re-exported here for
+# the prober's modules.
+from mirrorkeeper.addresspolicy import AddressPolicy, parse_address
+
+__all__ = ["AddressFamilies", "AddressPolicy", "HostResolver"]
 
 
 @attrs.frozen
@@ -28,42 +35,7 @@ class AddressFamilies:
 
 def _ip(text):
     # A scope ("fe80::1%eth0") is not part of the address.
-    return ipaddress.ip_address(text.split("%", 1)[0])
-
-
-class AddressPolicy:
-    """Which addresses may be probed.
-
-    @param allow_private: if True, every address may be probed (tests,
-        demos, a mirror network inside one organisation).
-    @param allowed_networks: networks (str or ipaddress objects) that may
-        be probed even though they are not public, e.g. ["127.0.0.2/32"].
-    """
-
-    def __init__(self, allow_private=False, allowed_networks=()):
-        self.allow_private = allow_private
-        self.allowed_networks = [ipaddress.ip_network(n) for n in allowed_networks]
-
-    def allows(self, address):
-        """True if C{address} (str) may be probed: a public address, or one
-        this policy was told to allow.  Loopback, link-local, private,
-        unspecified, multicast and reserved addresses are refused, IPv4
-        ones also when written as IPv4-mapped IPv6."""
-        ip = _ip(address)
-        if ip.version == 6 and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        if any(ip.version == net.version and ip in net for net in self.allowed_networks):
-            return True
-        if self.allow_private:
-            return True
-        return not (
-            ip.is_loopback
-            or ip.is_link_local
-            or ip.is_private
-            or ip.is_unspecified
-            or ip.is_multicast
-            or ip.is_reserved
-        )
+    return parse_address(text)
 
 
 @implementer(IResolutionReceiver)
@@ -168,6 +140,11 @@ class HostResolver:
             forbidden = [a for a in addresses if not self._policy.allows(a)]
             self._verdicts[host] = forbidden
         return forbidden
+
+    def refusals(self, host, addresses):
+        """Why the policy refuses each of the L{forbidden} addresses of
+        C{host}, in words: a list of str, empty if it refuses none."""
+        return [self._policy.refusal(a) for a in self.forbidden(host, addresses)]
 
     def families(self, host):
         """The L{AddressFamilies} of C{host}, or None if not resolved yet."""

@@ -149,10 +149,10 @@ class ProbeClient:
     @param max_parallel: requests in flight across all mirrors.
     @param max_parallel_per_host: requests in flight to one site.
     @param max_redirects: redirects followed before TOO_MANY_REDIRECTS.
-    @param allow_private: if True, addresses on loopback and private
-        networks may be probed (tests, demos, an internal mirror network).
-    @param allowed_networks: networks (str or ipaddress network objects)
-        probed even though they are not public, e.g. ["127.0.0.2/32"].
+    @param allowed_networks: networks (CIDR str or ipaddress network
+        objects) probed even though they are not global, e.g.
+        ("127.0.0.0/8", "::1/128"); every other non-global address is
+        refused (see L{mirrorkeeper.addresspolicy}).
     @param trust_root: the IOpenSSLTrustRoot certificates are verified
         against (e.g. a twisted.internet.ssl.Certificate of a test CA);
         None trusts the platform's roots.
@@ -192,7 +192,6 @@ class ProbeClient:
         max_parallel=None,
         max_parallel_per_host=None,
         max_redirects=None,
-        allow_private=False,
         allowed_networks=(),
         trust_root=None,
         hosts=None,
@@ -210,7 +209,7 @@ class ProbeClient:
         if user_agent is not None:
             self.user_agent = user_agent
         self._resolver = HostResolver(
-            reactor, AddressPolicy(allow_private, allowed_networks), hosts
+            reactor, AddressPolicy(allowed_networks), hosts
         )
         self._trust_root = trust_root
         self._slots = SlotAllocator(self.max_parallel, self.max_parallel_per_host)

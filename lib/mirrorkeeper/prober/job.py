@@ -68,7 +68,8 @@ class ProberOptions:
     timeout: float = 30.0
     notify_owners: bool = True
     dry_run: bool = False
-    allow_private: bool = False
+    # Networks probed although not global (CIDR str), e.g. loopback.
+    allowed_networks: tuple = ()
     cdimage_manifest_url: str = ""
     canary_url: str = ""
     # Freshness detectors by distribution name; "*" for the others.
@@ -131,7 +132,7 @@ class ProberRun:
             self.reactor, timeout=options.timeout,
             max_parallel=options.max_parallel,
             max_parallel_per_host=options.max_parallel_per_host,
-            allow_private=options.allow_private,
+            allowed_networks=options.allowed_networks,
             trust_root=options.trust_root, hosts=options.hosts)
 
     @defer.inlineCallbacks

@@ -50,7 +50,8 @@ class ProbeOutcome(enum.Enum):
     )
     FORBIDDEN_ADDRESS = (
         "forbidden-address",
-        "The host resolves to a loopback, private, link-local or otherwise reserved address.",
+        "The host resolves to an address that is not global (loopback, private, link-local,"
+        " reserved ...); [prober] allowed_networks names the networks that may be probed besides.",
     )
     PROTOCOL_ERROR = ("protocol-error", "The server's answer broke the protocol.")
     TOO_LARGE = ("too-large", "The body is larger than the prober fetches.")

@@ -71,8 +71,7 @@ class ProberScript(MirrorKeeperScript):
             timeout=config.getfloat("prober", "timeout"),
             notify_owners=not given.no_owner_notification,
             dry_run=given.dry_run,
-            allow_private=config.getboolean(
-                "prober", "allow_private_addresses"),
+            allowed_networks=config.allowed_networks(),
             cdimage_manifest_url=config.get("prober",
                                             "cdimage_manifest_url"),
             canary_url=config.get("prober", "canary_url"),
