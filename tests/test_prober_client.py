@@ -2,10 +2,14 @@
 and the address policy, against the fake mirror farm on loopback (and a
 fake clock where only timing matters)."""
 
-from twisted.internet import defer
+import socket
+
+from twisted.internet import defer, error, reactor
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IHostnameResolver
+from twisted.internet.error import CannotListenError
 from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.python.failure import Failure
 from twisted.trial import unittest
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
@@ -416,6 +420,43 @@ class ClockTests(unittest.TestCase):
         self.assertEqual([self.successResultOf(d).outcome for d in probes], [O.TIMEOUT] * 8)
         self.assertEqual(self.client.skipped_hosts(), {})
 
+    def dual_stack_client(self, **kwargs):
+        hosts = {"dual.test": ["192.0.2.7", "2001:db8::7"]}
+        return ProbeClient(self.reactor, timeout=30, hosts=hosts, **_DOCUMENTATION_NETWORKS, **kwargs)
+
+    def test_timeout_covers_every_address(self):
+        """A host none of whose addresses connects is TIMEOUT after the timeout, every attempt stopped."""
+        client = self.dual_stack_client()
+        d = client.probe("http://dual.test/ubuntu/" + RELEASE)
+        self.assertEqual([c[0] for c in self.reactor.tcpClients], ["2001:db8::7"])
+        self.reactor.advance(0.25)
+        self.assertEqual([c[0] for c in self.reactor.tcpClients], ["2001:db8::7", "192.0.2.7"])
+        self.reactor.advance(29.75)
+        self.assertEqual(self.successResultOf(d).outcome, O.TIMEOUT)
+        self.assertEqual([c.stoppedConnecting for c in self.reactor.connectors], [True, True])
+        self.assertEqual(client.address_families("dual.test"), AddressFamilies(ipv4=False, ipv6=False))
+
+    def test_blackholed_ipv6_costs_the_stagger_delay(self):
+        """When IPv6 never answers and IPv4 does, the probe is answered over IPv4 a quarter second late."""
+        client = self.dual_stack_client()
+        d = client.probe("http://dual.test/ubuntu/" + RELEASE)
+        self.reactor.advance(0.25)
+        self.answer(1)
+        result = self.successResultOf(d)
+        self.assertEqual((result.outcome, result.elapsed), (O.FOUND, 0.25))
+        self.assertEqual(client.address_families("dual.test"), AddressFamilies(ipv4=True, ipv6=False))
+
+    def test_parallel_connections_start_on_different_families(self):
+        """Two requests at once to a dual-stack host open one connection starting with IPv6 and one starting with IPv4, so both families are measured."""
+        client = self.dual_stack_client()
+        first = client.probe("http://dual.test/a/" + RELEASE)
+        second = client.probe("http://dual.test/b/" + RELEASE)
+        self.assertEqual([c[0] for c in self.reactor.tcpClients], ["2001:db8::7", "192.0.2.7"])
+        self.answer(0)
+        self.answer(1)
+        self.assertEqual({self.successResultOf(d).outcome for d in (first, second)}, {O.FOUND})
+        self.assertEqual(client.address_families("dual.test"), AddressFamilies(ipv4=True, ipv6=True))
+
     def test_dns_lookup_is_timed(self):
         """A name server that never answers ends in DNS_ERROR after the timeout."""
         self.reactor.installNameResolver(_SilentResolver())
@@ -580,16 +621,119 @@ class AddressPolicyTests(FarmTestMixin, unittest.TestCase):
         self.assertEqual(result.outcome, O.FORBIDDEN_ADDRESS)
 
     @defer.inlineCallbacks
-    def test_address_families_recorded(self):
-        """The client records which IP families each host resolved to."""
+    def test_every_address_judged_before_any_connection(self):
+        """A name with an allowed IPv4 address and a refused IPv6 one is refused, neither address connected."""
         mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree)
+        client = self.make_client(allowed_networks=["127.0.0.1/32"], hosts={"dual.test": ["127.0.0.1", "::1"]})
+        result = yield client.probe(f"http://dual.test:{mirror.port}/{RELEASE}")
+        self.assertEqual(result.outcome, O.FORBIDDEN_ADDRESS)
+        self.assertEqual(mirror.counters.connections, 0)
+        self.assertIsNone(client.address_families("dual.test"))
+
+
+def _reserve(test, host, port):
+    """Hold C{port} on C{host} with a socket bound but never listening, so
+    that connections to it are refused for the rest of C{test}."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise unittest.SkipTest(f"cannot hold port {port} on {host}: {e}")
+    test.addCleanup(sock.close)
+
+
+class DualStackTests(FarmTestMixin, unittest.TestCase):
+    """Hosts with several addresses, on loopback: 127.0.0.1 and ::1."""
+
+    timeout = 10
+
+    def setUp(self):
+        self.tree = self.make_tree()
+        self.farm = self.make_farm()
+
+    def url(self, mirror, host="dual.test", path=RELEASE):
+        return f"{mirror.scheme}://{host}:{mirror.port}/{path}"
+
+    @defer.inlineCallbacks
+    def test_refused_ipv6_falls_back_to_ipv4(self):
+        """Where ::1 refuses and 127.0.0.1 serves, the probe succeeds and only IPv4 is recorded as answering."""
+        mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree)
+        _reserve(self, "::1", mirror.port)
         client = self.make_client(hosts={"dual.test": ["127.0.0.1", "::1"], "v4.test": ["127.0.0.1"]})
-        yield client.probe(f"http://dual.test:{mirror.port}/{RELEASE}")
-        yield client.probe(f"http://v4.test:{mirror.port}/{RELEASE}")
-        self.assertEqual(client.address_families("dual.test"), AddressFamilies(ipv4=True, ipv6=True))
-        families = client.address_families("v4.test")
-        self.assertEqual((families.ipv4, families.ipv6), (True, False))
+        result = yield client.probe(self.url(mirror))
+        self.assertEqual(result.outcome, O.FOUND)
+        self.assertEqual(client.stats.connections_opened, 1)
+        yield client.probe(self.url(mirror, "v4.test"))
+        self.assertEqual(client.address_families("dual.test"), AddressFamilies(ipv4=True, ipv6=False))
+        self.assertEqual(client.address_families("DUAL.test"), AddressFamilies(ipv4=True, ipv6=False))
+        self.assertEqual(client.address_families("v4.test"), AddressFamilies(ipv4=True, ipv6=False))
         self.assertIsNone(client.address_families("never.test"))
+
+    @defer.inlineCallbacks
+    def test_refused_ipv4_falls_back_to_ipv6(self):
+        """Where 127.0.0.2 refuses and ::1 serves, only IPv6 is recorded as answering."""
+        mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree, interface="::1")
+        _reserve(self, "127.0.0.2", mirror.port)
+        client = self.make_client(hosts={"dual.test": ["127.0.0.2", "::1"]})
+        results = yield defer.gatherResults([client.probe(self.url(mirror, path=f"{i}/{RELEASE}")) for i in range(4)])
+        self.assertEqual([r.outcome for r in results], [O.NOT_FOUND] * 4)
+        self.assertEqual(client.address_families("dual.test"), AddressFamilies(ipv4=False, ipv6=True))
+
+    @defer.inlineCallbacks
+    def test_both_families_measured(self):
+        """A host serving on both families is recorded as answering on both: the second connection starts with the family the first did not try."""
+        mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree, interface="::1")
+        try:
+            port = reactor.listenTCP(mirror.port, mirror._tracking, interface="127.0.0.1")
+        except CannotListenError as e:
+            raise unittest.SkipTest(f"port {mirror.port} is taken on 127.0.0.1: {e}")
+        self.addCleanup(port.stopListening)
+        client = self.make_client(hosts={"dual.test": ["127.0.0.1", "::1"]})
+        results = yield defer.gatherResults([client.probe(self.url(mirror)) for _ in range(6)])
+        self.assertEqual({r.outcome for r in results}, {O.FOUND})
+        self.assertEqual(mirror.counters.connections, 2)
+        self.assertEqual(client.address_families("dual.test"), AddressFamilies(ipv4=True, ipv6=True))
+
+    @defer.inlineCallbacks
+    def test_every_address_refused(self):
+        """When every address refuses, the probe is CONNECTION_REFUSED and no family answered."""
+        mirror = self.farm.add_refusing_mirror("gone")
+        _reserve(self, "::1", mirror.port)
+        client = self.make_client(hosts={"dual.test": ["127.0.0.1", "::1"]})
+        result = yield client.probe(self.url(mirror))
+        self.assertEqual(result.outcome, O.CONNECTION_REFUSED)
+        self.assertEqual(client.address_families("dual.test"), AddressFamilies(ipv4=False, ipv6=False))
+
+    @defer.inlineCallbacks
+    def test_an_error_status_is_an_answer(self):
+        """A family over which only 404s came back did answer."""
+        mirror = self.farm.add_mirror("m", NotFound())
+        _reserve(self, "::1", mirror.port)
+        client = self.make_client(hosts={"dual.test": ["127.0.0.1", "::1"]})
+        result = yield client.probe(self.url(mirror))
+        self.assertEqual(result.outcome, O.NOT_FOUND)
+        self.assertEqual(client.address_families("dual.test"), AddressFamilies(ipv4=True, ipv6=False))
+
+    @defer.inlineCallbacks
+    def test_tls_over_the_fallback_address(self):
+        """Over https the certificate is checked against the name whichever address connected."""
+        mirror = self.farm.add_mirror("s", ServeTree(), root=self.tree, tls="valid", hostname="dual.test")
+        _reserve(self, "::1", mirror.port)
+        client = self.make_client(trust_root=self.farm.ca.certificate, hosts={"dual.test": ["::1", "127.0.0.1"]})
+        result = yield client.probe(self.url(mirror))
+        self.assertEqual(result.outcome, O.FOUND)
+        self.assertEqual(client.address_families("dual.test"), AddressFamilies(ipv4=True, ipv6=False))
+
+    @defer.inlineCallbacks
+    def test_ftp_falls_back(self):
+        """An FTP mirror refusing on ::1 is reached on 127.0.0.1."""
+        mirror = self.farm.add_ftp_mirror("f", self.tree)
+        _reserve(self, "::1", mirror.port)
+        client = self.make_client(hosts={"dual.test": ["127.0.0.1", "::1"]})
+        result = yield client.probe(self.url(mirror))
+        self.assertEqual(result.outcome, O.FOUND)
+        self.assertEqual(client.address_families("dual.test"), AddressFamilies(ipv4=True, ipv6=False))
 
 
 class ParseTests(unittest.SynchronousTestCase):

@@ -164,6 +164,22 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
         self.assertFalse(second.reused)
 
 
+    @defer.inlineCallbacks
+    def test_new_connection_tries_the_next_address(self):
+        """A refused address is passed over for the next; the pool's record says which family answered."""
+        mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree)
+        reserved = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        self.addCleanup(reserved.close)
+        try:
+            reserved.bind(("::1", mirror.port))
+        except OSError as e:
+            raise unittest.SkipTest(f"cannot hold port {mirror.port} on ::1: {e}")
+        site = Site("http", "dual.test", mirror.port)
+        response = yield self.pool.request(site, ["::1", "127.0.0.1"], b"HEAD", b"/" + RELEASE.encode())
+        self.assertEqual(response.status, 200)
+        self.assertEqual((self.pool.families.families("dual.test").ipv4, self.pool.families.families("dual.test").ipv6), (True, False))
+
+
 def _turn():
     """A Deferred firing on the reactor's next turn."""
     d = defer.Deferred()

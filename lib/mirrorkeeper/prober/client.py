@@ -25,6 +25,7 @@ from zope.interface import implementer
 
 from mirrorkeeper.interfaces.prober import IProbeClient
 from mirrorkeeper.prober.addresses import AddressFamilies, AddressPolicy, HostResolver  # noqa: F401
+from mirrorkeeper.prober.connect import FamilyRecord
 from mirrorkeeper.prober.ftp import FTPReplyError, FTPSessionLost, FTPSessionPool
 from mirrorkeeper.prober.http import (
     BodyTooLarge,
@@ -216,14 +217,18 @@ class ProbeClient:
         self._host_states = {}
         self._sites = {}
         self._tls_options = {}
+        # Which addresses of each host connected and which families
+        # answered, over HTTP and FTP alike.
+        self._families = FamilyRecord()
         self._http = HTTPConnectionPool(
             reactor,
             tls_options_for=self._tls_options_for,
             user_agent=self.user_agent,
             connect_timeout=self.timeout,
             max_header_bytes=self.max_header_bytes,
+            families=self._families,
         )
-        self._ftp = FTPSessionPool(reactor, connect_timeout=self.timeout)
+        self._ftp = FTPSessionPool(reactor, connect_timeout=self.timeout, families=self._families)
         self._probes = 0
         self._outcomes = Counter()
 
@@ -246,7 +251,9 @@ class ProbeClient:
         )
 
     def address_families(self, host):
-        return self._resolver.families(host)
+        # What was measured, not what DNS said: a family counts once an
+        # answer came back over it.
+        return self._families.families(host)
 
     def skipped_hosts(self):
         skipped = {}
@@ -392,30 +399,31 @@ class _Probe:
             )
             return self.finish(ProbeOutcome.FORBIDDEN_ADDRESS, f"{site.host} is {forbidden[0]}.")
         # The host's slot first, then a global one; send() runs once both
-        # are held.
-        self.client._slots.acquire(site, self.send, site, state, addresses[0], target, path)
+        # are held.  Every address was judged above; a new connection may
+        # use any of them (see mirrorkeeper.prober.connect).
+        self.client._slots.acquire(site, self.send, site, state, addresses, target, path)
 
-    def send(self, ticket, site, state, address, target, path):
+    def send(self, ticket, site, state, addresses, target, path):
         self.ticket = ticket
         try:
-            self._send(site, state, address, target, path)
+            self._send(site, state, addresses, target, path)
         except Exception:
             self.release()
             self.crashed(Failure())
 
-    def _send(self, site, state, address, target, path):
+    def _send(self, site, state, addresses, target, path):
         if self.skipped(site, state):
             return self.release()
         state.requests += 1
         client = self.client
         if site.scheme == "ftp":
             self.log.add(f"SIZE {path} on {self.current}")
-            d = client._ftp.check(site, address, path)
+            d = client._ftp.check(site, addresses, path)
         else:
             self.log.add(f"{self.method.decode()} {self.current}")
             try:
                 d = client._http.request(
-                    site, address, self.method, target, self.extra_headers, self.max_body
+                    site, addresses, self.method, target, self.extra_headers, self.max_body
                 )
             except Exception:
                 d = defer.fail()

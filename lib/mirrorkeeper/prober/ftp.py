@@ -13,9 +13,10 @@ import posixpath
 
 import attrs
 from twisted.internet import defer
-from twisted.internet.endpoints import TCP4ClientEndpoint, TCP6ClientEndpoint
 from twisted.internet.protocol import Factory
 from twisted.protocols.ftp import CommandFailed, FTPClient, FTPFileListProtocol
+
+from mirrorkeeper.prober.connect import AddressesEndpoint, FamilyRecord
 
 
 class FTPReplyError(Exception):
@@ -161,13 +162,23 @@ class FTPSessionPool:
     @param username: the login name; anonymous, as mirrors expect.
     @param password: the anonymous password; by convention an address
         that says who is asking.
+    @param families: the L{FamilyRecord} new sessions are ordered by and
+        report to (shared with the HTTP pool); default one of its own.
     """
 
     # The per-host limit is 2; more idle sessions than that are never used.
     max_idle_per_site = 2
 
-    def __init__(self, reactor, connect_timeout=30, username="anonymous", password="mirrorkeeper@"):
+    def __init__(
+        self,
+        reactor,
+        connect_timeout=30,
+        username="anonymous",
+        password="mirrorkeeper@",
+        families=None,
+    ):
         self._reactor = reactor
+        self.families = families if families is not None else FamilyRecord()
         self._connect_timeout = connect_timeout
         self._username = username
         self._password = password
@@ -176,11 +187,13 @@ class FTPSessionPool:
         self.connections_opened = 0
         self.requests_sent = 0
 
-    def check(self, site, address, path):
+    def check(self, site, addresses, path):
         """Ask whether C{path} exists on the FTP server at C{site}.
 
         @param site: a L{mirrorkeeper.prober.http.Site} with scheme "ftp".
-        @param address: the IP address to connect to, str.
+        @param addresses: the IP addresses to connect to when a new session
+            is needed: a sequence of str (tried as L{AddressesEndpoint}
+            does), or one str.
         @param path: the absolute path on the server, str (not quoted).
         @return: a Deferred firing with an L{FTPAnswer}, or failing with the
             connection error, L{FTPReplyError} or L{FTPSessionLost}.
@@ -197,7 +210,7 @@ class FTPSessionPool:
                 connecting.cancel()
 
         outer = defer.Deferred(cancel)
-        inner = self._check(site, address, path, state)
+        inner = self._check(site, addresses, path, state)
 
         def done(result):
             if not outer.called:
@@ -211,7 +224,7 @@ class FTPSessionPool:
         return outer
 
     @defer.inlineCallbacks
-    def _check(self, site, address, path, state):
+    def _check(self, site, addresses, path, state):
         stale = False
         idle = self._idle.get(site)
         while idle:
@@ -225,16 +238,17 @@ class FTPSessionPool:
                 # The server dropped an idle session; ask again on a fresh one.
                 stale = True
                 break
-        session = yield self._connect(site, address, state)
+        session = yield self._connect(site, addresses, state)
         answer = yield self._ask(session, path, reused=False)
         return attrs.evolve(answer, retried=True) if stale else answer
 
     @defer.inlineCallbacks
-    def _connect(self, site, address, state):
-        if ":" in address:
-            endpoint = TCP6ClientEndpoint(self._reactor, address, site.port, self._connect_timeout)
-        else:
-            endpoint = TCP4ClientEndpoint(self._reactor, address, site.port, self._connect_timeout)
+    def _connect(self, site, addresses, state):
+        if isinstance(addresses, str):
+            addresses = (addresses,)
+        endpoint = AddressesEndpoint(
+            self._reactor, site.host, addresses, site.port, self._connect_timeout, self.families
+        )
         connecting = state["connecting"] = endpoint.connect(_SessionFactory(self))
         state["session"] = None
         session = yield connecting
@@ -242,13 +256,17 @@ class FTPSessionPool:
         session.site = site
         state["session"] = session
         self.connections_opened += 1
+        peer = session.transport.getPeer().host
         try:
             yield session.login(self._username, self._password)
         except FTPReplyError:
+            # Refused, but answered: the family works.
+            self.families.answered(site.host, peer)
             session.transport.loseConnection()
             raise
         except Exception:
             raise FTPSessionLost(reused=False) from None
+        self.families.answered(site.host, peer)
         return session
 
     @defer.inlineCallbacks

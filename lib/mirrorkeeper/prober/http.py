@@ -19,13 +19,11 @@ import socket
 from collections import namedtuple
 
 from twisted.internet import defer
-from twisted.internet.endpoints import (
-    TCP4ClientEndpoint,
-    TCP6ClientEndpoint,
-    wrapClientTLS,
-)
+from twisted.internet.endpoints import wrapClientTLS
 from twisted.internet.error import ConnectionDone
 from twisted.internet.protocol import Factory, Protocol
+
+from mirrorkeeper.prober.connect import AddressesEndpoint, FamilyRecord
 
 Site = namedtuple("Site", "scheme host port")
 Site.__doc__ = """Where requests go: what the connection pool and the
@@ -421,6 +419,8 @@ class HTTPConnectionPool:
     @param connect_timeout: seconds the TCP endpoint waits for a connection;
         callers usually cancel sooner.
     @param max_header_bytes: passed to every L{HTTPClientProtocol}.
+    @param families: the L{FamilyRecord} new connections are ordered by
+        and report to (shared with the FTP pool); default one of its own.
     """
 
     # One idle connection per allowed concurrent request is all the
@@ -434,8 +434,10 @@ class HTTPConnectionPool:
         user_agent="mirrorkeeper-prober",
         connect_timeout=30,
         max_header_bytes=64 * 1024,
+        families=None,
     ):
         self._reactor = reactor
+        self.families = families if families is not None else FamilyRecord()
         self._tls_options_for = tls_options_for
         self._user_agent = user_agent.encode("ascii")
         self._connect_timeout = connect_timeout
@@ -446,12 +448,13 @@ class HTTPConnectionPool:
         self.connections_opened = 0
         self.requests_sent = 0
 
-    def request(self, site, address, method, target, extra_headers=(), max_body=0):
+    def request(self, site, addresses, method, target, extra_headers=(), max_body=0):
         """Send one request to C{site}, over an idle connection if one is there.
 
         @param site: the L{Site} the request is for (Host header, TLS name).
-        @param address: the IP address to connect to when a new connection
-            is needed, str.
+        @param addresses: the IP addresses to connect to when a new
+            connection is needed: a sequence of str (tried as
+            L{AddressesEndpoint} does), or one str.
         @param method: b"HEAD" or b"GET".
         @param target: the request target, bytes.
         @param extra_headers: (name, value) pairs of bytes to add.
@@ -473,40 +476,50 @@ class HTTPConnectionPool:
             self.requests_sent += 1
             # The response says reused: the connection carried a request before.
             d = connection.request(method, target, header_block, max_body)
-            d.addErrback(self._retry_if_stale, site, address, method, target, header_block, max_body)
+            d.addErrback(self._retry_if_stale, site, addresses, method, target, header_block, max_body)
             return d
-        return self._fresh(site, address, method, target, header_block, max_body, False)
+        return self._fresh(site, addresses, method, target, header_block, max_body, False)
 
-    def _retry_if_stale(self, failure, site, address, method, target, header_block, max_body):
+    def _retry_if_stale(self, failure, site, addresses, method, target, header_block, max_body):
         # A server may close an idle connection just as we reuse it; the
         # request never reached it, so sending it again is safe.
         if failure.check(ConnectionDropped) and not failure.value.response_started:
-            return self._fresh(site, address, method, target, header_block, max_body, True)
+            return self._fresh(site, addresses, method, target, header_block, max_body, True)
         return failure
 
-    def _fresh(self, site, address, method, target, header_block, max_body, retried):
-        d = self._endpoint(site, address).connect(_PoolFactory(self, site))
+    def _fresh(self, site, addresses, method, target, header_block, max_body, retried):
+        d = self._endpoint(site, addresses).connect(_PoolFactory(self, site))
 
         def connected(connection):
             self.connections_opened += 1
             self.requests_sent += 1
-            return connection.request(method, target, header_block, max_body)
+            # Which family answers is learnt once per connection, from its
+            # first response; the requests reusing it cost nothing more.
+            peer = connection.transport.getPeer().host
+            answer = connection.request(method, target, header_block, max_body)
+            answer.addCallback(self._answered, site.host, peer)
+            return answer
 
         d.addCallback(connected)
         if retried:
             d.addCallback(self._mark_retried)
         return d
 
+    def _answered(self, response, host, address):
+        self.families.answered(host, address)
+        return response
+
     @staticmethod
     def _mark_retried(response):
         response.retried = True
         return response
 
-    def _endpoint(self, site, address):
-        if ":" in address:
-            endpoint = TCP6ClientEndpoint(self._reactor, address, site.port, self._connect_timeout)
-        else:
-            endpoint = TCP4ClientEndpoint(self._reactor, address, site.port, self._connect_timeout)
+    def _endpoint(self, site, addresses):
+        if isinstance(addresses, str):
+            addresses = (addresses,)
+        endpoint = AddressesEndpoint(
+            self._reactor, site.host, addresses, site.port, self._connect_timeout, self.families
+        )
         if site.scheme == "https":
             endpoint = wrapClientTLS(self._tls_options_for(site.host), endpoint)
         return endpoint
