@@ -1,6 +1,7 @@
 """The pure freshness computation: which uploads tell how fresh a mirror is,
 which band a mirror is in, and the overall freshness of many records."""
 
+import math
 import random
 from datetime import datetime, timedelta
 
@@ -185,34 +186,113 @@ def test_matches_the_documented_rule_on_random_histories():
         assert uploads_to_check(pairs, WHEN) == reference(pairs, WHEN), ages
 
 
-def test_freshness_found_picks_freshest_found():
-    """The freshest band whose URL was found is the mirror's freshness."""
-    urls = {F.UP: "u", F.ONEHOURBEHIND: "h", F.ONEDAYBEHIND: "d"}
-    assert freshness_found(urls, {"u", "h", "d"}) is F.UP
-    assert freshness_found(urls, {"h", "d"}) is F.ONEHOURBEHIND
-    assert freshness_found(urls, {"d"}) is F.ONEDAYBEHIND
+# What a mirror has of the URLs asked for, and the freshness that tells.
+# "u", "h", "s", "d", "w" stand for uploads in the UP, one-hour, six-hour,
+# one-day and one-week bands.
+FOUND_TABLE = [
+    # (bands asked for, URLs the mirror has, freshness)
+    ("u h d", "u h d", F.UP),
+    ("u h d", "u", F.UP),            # the newest is there: all is there
+    ("u h d", "u d", F.UP),
+    ("u h d", "h d", F.ONEHOURBEHIND),  # lacks u (UP band): never UP
+    ("u h d", "h", F.ONEHOURBEHIND),
+    ("u h d", "d", F.ONEHOURBEHIND),    # behind since an upload of the h band
+    ("s d w", "d w", F.SIXHOURSBEHIND),
+    ("s d w", "w", F.ONEDAYBEHIND),
+    ("s w", "w", F.SIXHOURSBEHIND),  # nothing was published in between
+    ("d", "d", F.UP),                # an exact copy, newest a day old
+    ("w", "w", F.UP),                # an exact copy, newest days old
+    ("u", "u", F.UP),                # nothing in a week: the newest, for UP
+    ("u h d", "", F.ONEWEEKBEHIND),  # the index, and none of its uploads
+    ("s", "", F.ONEWEEKBEHIND),
+    ("u", "", F.ONEWEEKBEHIND),
+    ("u h d", "elsewhere", F.ONEWEEKBEHIND),
+    ("", "", F.UNKNOWN),             # the master has nothing to check
+    ("", "u", F.UNKNOWN),
+]
+LETTERS = {"u": F.UP, "h": F.ONEHOURBEHIND, "s": F.SIXHOURSBEHIND,
+           "d": F.ONEDAYBEHIND, "w": F.ONEWEEKBEHIND}
 
 
-def test_freshness_found_nothing_is_unknown():
-    """A mirror that has none of the URLs, or nothing to check, is
-    UNKNOWN."""
-    urls = {F.UP: "u", F.ONEHOURBEHIND: "h"}
-    assert freshness_found(urls, set()) is F.UNKNOWN
-    assert freshness_found(urls, {"elsewhere"}) is F.UNKNOWN
-    assert freshness_found({}, {"u"}) is F.UNKNOWN
+@pytest.mark.parametrize("asked, found, expected", FOUND_TABLE)
+def test_freshness_found(asked, found, expected):
+    """A mirror with the newest upload is UP; one without it is as far
+    behind as the first upload it lacks, and never UP; one with none of
+    the uploads is ONEWEEKBEHIND; with nothing to ask for, UNKNOWN."""
+    urls = {LETTERS[letter]: letter for letter in asked.split()}
+    assert freshness_found(urls, set(found.split())) is expected
+
+
+def test_freshness_found_does_not_rely_on_the_order_given():
+    """The bands are taken freshest first whatever the order of the
+    mapping."""
+    urls = {F.ONEDAYBEHIND: "d", F.UP: "u", F.ONEHOURBEHIND: "h"}
+    assert freshness_found(urls, {"u"}) is F.UP
+    assert freshness_found(urls, {"d"}) is F.ONEHOURBEHIND
 
 
 def test_freshness_found_same_url_in_two_bands():
-    """A URL chosen for two bands (an upload exactly at a threshold) gives
-    the fresher band."""
+    """A URL chosen for two bands (an upload exactly at a threshold) counts
+    for the fresher one: a mirror that has it has the newest upload."""
     assert freshness_found({F.UP: "x", F.ONEHOURBEHIND: "x"}, {"x"}) is F.UP
+    assert freshness_found({F.UP: "u", F.ONEHOURBEHIND: "x",
+                            F.TWOHOURSBEHIND: "x"}, {"x"}) is F.ONEHOURBEHIND
 
 
 def test_uploads_to_check_then_freshness_found():
-    """A mirror that has the two-hour-old upload but not the newer ones is
-    TWOHOURSBEHIND."""
-    chosen = uploads_to_check(uploads(hours(0.2), hours(1), hours(2)), WHEN)
-    assert freshness_found(chosen, {name(hours(2))}) is F.TWOHOURSBEHIND
+    """An exact copy of the master is UP however old its newest upload; a
+    mirror that lacks the newest upload is as far behind as that upload is
+    old."""
+    for ages in ([hours(0.2), hours(1), hours(2)], [hours(3), hours(30)],
+                 [hours(100)], [hours(400)]):
+        chosen = uploads_to_check(uploads(*ages), WHEN)
+        everything = {name(age) for age in ages}
+        assert freshness_found(chosen, everything) is F.UP, ages
+    chosen = uploads_to_check(uploads(hours(3), hours(30)), WHEN)
+    assert freshness_found(chosen, {name(hours(30))}) is F.SIXHOURSBEHIND
+    assert freshness_found(chosen, set()) is F.ONEWEEKBEHIND
+
+
+def band_of_lag(lag):
+    for band, threshold in BANDS:
+        if lag <= threshold:
+            return band
+    return F.ONEWEEKBEHIND
+
+
+def test_freshness_found_tells_the_lag_of_a_mirror_that_synced_once():
+    """On random histories, a mirror that copied the master at some moment
+    (it has every upload published until then, none after) gets the band
+    of its real lag, the time since the master published the first upload
+    it lacks: UP with no upload missing, never UP with one missing, and
+    ONEWEEKBEHIND when it has none of the uploads asked for, whose lag is
+    at least the age of the oldest of them."""
+    rng = random.Random(11)
+
+    def age():
+        # From a minute to two weeks, as many hours old as weeks.
+        return timedelta(seconds=int(math.exp(rng.uniform(
+            math.log(60), math.log(340 * 3600)))))
+
+    for _ in range(2000):
+        ages = sorted({age() for _ in range(rng.randint(1, 12))})
+        pairs = uploads(*ages)
+        chosen = uploads_to_check(pairs, WHEN)
+        synced = age()
+        carried = {name(age) for age in ages if age >= synced}
+        missing = [age for age in ages if age < synced]
+        lag = max(missing) if missing else timedelta(0)
+        got = freshness_found(chosen, carried)
+        if not missing:
+            assert got is F.UP, (ages, synced)
+        elif carried & set(chosen.values()):
+            assert got is max(band_of_lag(lag), F.ONEHOURBEHIND,
+                              key=lambda f: f.value), (ages, synced)
+        else:
+            assert got is F.ONEWEEKBEHIND, (ages, synced)
+            oldest_asked = max(age for age in ages
+                               if name(age) in chosen.values())
+            assert lag >= oldest_asked
 
 
 def test_overall_freshness_is_the_worst_known():

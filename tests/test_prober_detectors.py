@@ -4,6 +4,8 @@ the pure judgement, then the prober cronscript using them."""
 import os
 from datetime import datetime, timedelta
 
+import pytest
+
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.freshness import band_for_lag, lag_by_history, lag_by_time
 from mirrorkeeper.prober.detectors import DetectorCheck, judge
@@ -39,14 +41,37 @@ def test_lag_by_history_counts_from_the_next_newer_version():
     assert lag_by_history(history, "zz", NOW) is None
 
 
-def test_lag_by_time_without_and_with_history():
-    """Without history a trace's own age is its lag; with history, the age
-    of the first master sync newer than it."""
-    assert lag_by_time([], NOW - 3 * HOUR, NOW) == 3 * HOUR
-    history = [(NOW - HOUR, NOW - HOUR), (NOW - 10 * HOUR, NOW - 10 * HOUR)]
-    assert lag_by_time(history, NOW - HOUR, NOW) == timedelta(0)
-    assert lag_by_time(history, NOW - 10 * HOUR, NOW) == HOUR
-    assert lag_by_time(history, NOW - 20 * HOUR, NOW) == 10 * HOUR
+# (the mirror's time, hours before NOW; the master's history, hours before
+# NOW, newest first; the lag in hours)
+LAG_BY_TIME = [
+    (3, (), 3),              # no history: the file's own age
+    (0, (), 0),
+    (-1, (), 0),             # a clock ahead of ours is not ahead of time
+    (1, (1, 10), 0),         # the master's newest: not behind
+    (10, (1, 10), 9),        # nine hours older than the master's newest
+    (20, (1, 10), 19),       # older than all the history: still its date
+    (60, (1,), 59),          # a new deployment knows one master trace
+    (40, (20, 40), 20),
+    (0.5, (1,), 0),          # newer than the master's newest recorded
+    (30, (26, 3, 1), 29),    # the newest master time counts, in any order
+]
+
+
+@pytest.mark.parametrize("mirror_age, history_ages, lag", LAG_BY_TIME)
+def test_lag_by_time_reads_the_date_inside_the_file(mirror_age, history_ages,
+                                                    lag):
+    """A time file's lag is how much older its date is than the master's
+    newest (its own age when there is no history), never below zero, and
+    however short the history."""
+    history = [(NOW - age * HOUR, NOW - age * HOUR) for age in history_ages]
+    assert lag_by_time(history, NOW - mirror_age * HOUR, NOW) == lag * HOUR
+
+
+def test_lag_by_time_uses_the_version_not_the_date_recorded():
+    """For planted timestamps the version (the stamp inside the file) and
+    the date it was planted differ: the stamp is what is compared."""
+    history = [(NOW - 2 * HOUR, NOW - HOUR)]
+    assert lag_by_time(history, NOW - 12 * HOUR, NOW) == 10 * HOUR
 
 
 def test_judge_trace_file():
@@ -59,6 +84,62 @@ def test_judge_trace_file():
     finding = judge(check, fetched(body), NOW)
     assert finding.freshness is MirrorFreshness.ONEDAYBEHIND
     assert "20.0 hours behind the master" in finding.note
+
+
+def test_judge_trace_of_a_mirror_older_than_the_history():
+    """A new deployment knows only the master's trace of an hour ago; a
+    mirror whose trace is 60 hours old is 59 hours behind it, not one."""
+    check = DetectorCheck("trace", "project/trace/master", "u", "time",
+                          ((NOW - HOUR, NOW - HOUR),))
+    body = (NOW - 60 * HOUR).strftime("%a %b %d %H:%M:%S UTC %Y\n").encode()
+    finding = judge(check, fetched(body), NOW)
+    assert finding.lag == 59 * HOUR
+    assert finding.freshness is MirrorFreshness.ONEWEEKBEHIND
+    assert "59.0 hours behind the master, ONEWEEKBEHIND" in finding.note
+    same = judge(check, fetched(
+        (NOW - HOUR).strftime("%a %b %d %H:%M:%S UTC %Y\n").encode()), NOW)
+    assert same.lag == timedelta(0) and same.freshness is MirrorFreshness.UP
+
+
+# Which detectors a distribution gets: (its own [freshness] entry, the
+# default entry, whether its master has an RPM repository, the detectors).
+DETECTORS_FOR = [
+    (None, ("publishing",), False, ("publishing",)),
+    (None, ("publishing",), True, ("publishing", "checksum")),
+    (None, ("publishing", "checksum"), True, ("publishing", "checksum")),
+    (None, ("trace",), True, ("trace", "checksum")),
+    (None, None, True, ("checksum",)),
+    (None, None, False, ()),
+    # An entry of its own is the admin's choice, RPM repositories or not.
+    (("publishing",), ("publishing", "checksum"), True, ("publishing",)),
+    (("trace",), ("publishing",), False, ("trace",)),
+    (("publishing", "checksum"), None, False, ("publishing", "checksum")),
+]
+
+
+@pytest.mark.parametrize("own, default, rpm, expected", DETECTORS_FOR)
+def test_detectors_for(sample_store, own, default, rpm, expected):
+    """The default detectors follow what the master carries: a master with
+    RPM repositories adds the checksum detector, unless the distribution
+    has a [freshness] entry of its own; a removed repository does not
+    count."""
+    from mirrorkeeper.model.distribution import DistributionSet
+    from mirrorkeeper.model.masterarchive import RPMRepositorySet
+    from mirrorkeeper.prober.detectors import detectors_for
+    ubuntu = DistributionSet(sample_store)["ubuntu"]
+    repositories = RPMRepositorySet(sample_store)
+    removed = repositories.ensure(ubuntu, "rpms/39/x86_64", "x86_64", "39",
+                                  NOW)
+    removed.date_removed = NOW
+    if rpm:
+        repositories.ensure(ubuntu, "rpms/40/x86_64", "x86_64", "40", NOW)
+    configured = {}
+    if own is not None:
+        configured["ubuntu"] = own
+    if default is not None:
+        configured["*"] = default
+    configured["otherdistro"] = ("timestamp",)
+    assert detectors_for(sample_store, ubuntu, configured) == expected
 
 
 def test_judge_garbage_and_missing_files():
@@ -143,17 +224,23 @@ def test_prober_uses_trace_and_checksum_detectors(world):
     store, mirror = world.mirror("valid-mirror")
     checks = {(c.detector, c.label): c for c in mirror.freshness_checks}
     trace_check = checks[("trace", "project/trace/master")]
-    # The mirror has the sync of 10 hours ago; the master synced again 3
-    # hours ago.
-    assert trace_check.freshness is MirrorFreshness.SIXHOURSBEHIND
-    assert abs(trace_check.lag_seconds - 3 * 3600) < 120
+    # The mirror has the sync of 10 hours ago, seven hours older than the
+    # master's newest, of 3 hours ago.
+    assert trace_check.freshness is MirrorFreshness.ONEDAYBEHIND
+    assert abs(trace_check.lag_seconds - 7 * 3600) < 120
     release = checks[("checksum", "dists/warty/Release")]
     assert release.freshness is MirrorFreshness.TWOHOURSBEHIND
-    # Publishing history says TWODAYSBEHIND (the newest hello is missing):
-    # the worst known freshness is the mirror's.
-    assert mirror.getOverallFreshness() is MirrorFreshness.TWODAYSBEHIND
-    # The lag is what the detectors measured: the trace's three hours.
-    assert abs(mirror.getLag() - 3 * 3600) < 120
+    # Publishing history says SIXHOURSBEHIND (the hello of 3 hours ago is
+    # missing, the one of 30 hours ago there); the worst known freshness,
+    # the trace's, is the mirror's.
+    [warty] = [record for record in mirror.source_series
+               if record.distro_series.name == "warty"
+               and record.pocket.name == "RELEASE"
+               and record.component.name == "main"]
+    assert warty.freshness is MirrorFreshness.SIXHOURSBEHIND
+    assert mirror.getOverallFreshness() is MirrorFreshness.ONEDAYBEHIND
+    # The lag is what the detectors measured: the trace's seven hours.
+    assert abs(mirror.getLag() - 7 * 3600) < 120
     log = mirror.last_probe_record.log
     assert "trace detector: project/trace/master says" in log
     assert "checksum detector: dists/warty/Release has SHA-256" in log
@@ -248,8 +335,9 @@ def test_planted_timestamp_detector(world):
     assert world.run().returncode == 0
     store, mirror = world.mirror("valid-mirror")
     [check] = [c for c in mirror.freshness_checks if c.detector == "timestamp"]
-    # The mirror has the stamp of 26 hours ago; the master was stamped
-    # again an hour ago.
-    assert check.freshness is MirrorFreshness.ONEHOURBEHIND
+    # The mirror has the stamp of 26 hours ago, 25 hours older than the
+    # master's newest, of an hour ago.
+    assert check.freshness is MirrorFreshness.TWODAYSBEHIND
+    assert abs(check.lag_seconds - 25 * 3600) < 120
     assert check.label == "mirrorkeeper-timestamp"
     store.close()

@@ -92,15 +92,24 @@ class MirrorFreshness(DBEnum):
     lag, because a mirror syncs in a window, not at an instant.
     """
 
-    UP = (1, "Up to date", "Carries the uploads of the last half hour.")
+    UP = (1, "Up to date",
+          "Carries the newest upload the master has, or is at most half an "
+          "hour behind it.")
     ONEHOURBEHIND = (2, "One hour behind")
     TWOHOURSBEHIND = (3, "Two hours behind")
     SIXHOURSBEHIND = (4, "Six hours behind")
     ONEDAYBEHIND = (5, "One day behind")
     TWODAYSBEHIND = (6, "Two days behind")
-    ONEWEEKBEHIND = (7, "One week behind")
+    # Every lag past the two days' threshold, however large, and every place
+    # that carries none of the uploads checked: "One week behind" would
+    # understate a month, "A week or more behind" overstate three days.
+    ONEWEEKBEHIND = (7, "More than two days behind",
+                     "Behind by more than two days, a week or more "
+                     "included, or carries none of the uploads that tell "
+                     "its freshness.")
     UNKNOWN = (8, "Last update unknown",
-               "No upload was found that tells how fresh the mirror is.")
+               "Nothing tells how fresh the mirror is: the master has no "
+               "upload to check, or no detector could judge.")
 
     @property
     def threshold(self):

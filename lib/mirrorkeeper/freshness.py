@@ -3,8 +3,18 @@
 The master publishes uploads over time.  A mirror that carries an upload
 published at time T has synced since T.  So to tell how far behind a mirror
 is, we pick, for each freshness band, the newest upload whose age falls in
-that band, and ask the mirror for it; the freshest band whose upload the
-mirror has is the mirror's freshness.
+that band, and ask the mirror for them (Launchpad's way).  What the mirror
+has then tells its lag, which freshness_found turns into a band:
+
+- a mirror carrying the newest upload of a place has all the master has:
+  it is UP, however old that upload is;
+- one lacking it has been behind since the master published the first
+  upload it lacks, and that lag is what its band says (never UP);
+- one carrying none of the uploads asked for, though it has the place's
+  index, is older than anything they tell: ONEWEEKBEHIND, the stalest band.
+
+Trace files and planted timestamps say their own date: a mirror's lag is
+how much older its copy is than the master's (lag_by_time).
 """
 
 from mirrorkeeper.enums import MirrorFreshness
@@ -38,16 +48,38 @@ def uploads_to_check(uploads, when):
 
 
 def freshness_found(urls_by_band, found_urls):
-    """The freshest band whose URL the mirror answered, or UNKNOWN.
+    """The freshness of a mirror's copy of one place: which band the uploads
+    it has put it in, or UNKNOWN when there was nothing to ask for.
 
-    `urls_by_band` is what uploads_to_check chose, turned into URLs;
-    `found_urls` the set of those the mirror has.  A URL that failed never
-    counts as found.
+    `urls_by_band` is what uploads_to_check chose, turned into URLs
+    (freshest band first); `found_urls` the set of those the mirror has.  A
+    URL that failed never counts as found.
+
+    - The mirror has the newest upload (the freshest band's URL): UP.
+    - It lacks the newest upload but has an older one: the band listed just
+      before the freshest band whose URL it has.  It has been behind since
+      the master published the first upload it lacks, which is newer than
+      the freshest upload it has and no newer than the one listed before
+      it; uploads_to_check asks for the newest upload of every band that
+      has any, so every upload in between lies in that band, and so does
+      the lag: at least the age of the newest upload it lacks, never
+      fresher than that upload's band.  And never UP: ONEHOURBEHIND at
+      best, so that "Up to date" means the newest upload is there.
+    - It has none of them (the caller asks only once the place's index is
+      there): it is older than anything the uploads checked tell, and
+      reads ONEWEEKBEHIND, the stalest band, never UNKNOWN, which the
+      overall freshness would pass over.
     """
-    for band, url in urls_by_band.items():
-        if url in found_urls:
-            return band
-    return MirrorFreshness.UNKNOWN
+    bands = sorted(urls_by_band, key=lambda band: band.value)
+    if not bands:
+        return MirrorFreshness.UNKNOWN
+    for index, band in enumerate(bands):
+        if urls_by_band[band] in found_urls:
+            if index == 0:
+                return MirrorFreshness.UP
+            return max(bands[index - 1], MirrorFreshness.ONEHOURBEHIND,
+                       key=lambda freshness: freshness.value)
+    return MirrorFreshness.ONEWEEKBEHIND
 
 
 def overall_freshness(freshnesses):
@@ -87,13 +119,16 @@ def lag_by_history(history, version, now):
 
 
 def lag_by_time(history, mirror_time, now):
-    """As lag_by_history, for versions that are times (trace files, planted
-    timestamps): a mirror whose time is not in the history is behind since
-    the first master version newer than it; with no history at all, by its
-    own age (oVirt's mirrorchecker)."""
-    newer = [date for version, date in history if version > mirror_time]
+    """How far behind the master a mirror whose copy of a time file (a trace
+    file, a planted timestamp) says `mirror_time` is: how much older that
+    time is than the newest the master's `history` knows, as lag_by_history
+    takes it; nothing when it is that new or newer.  The date inside the
+    file is what tells, not the dates of the master versions recorded after
+    it: a history kept for a day knows nothing of what a mirror three days
+    behind missed.  With no history at all, a mirror is as far behind as
+    its time is old (oVirt's mirrorchecker)."""
+    zero = now - now
     if not history:
-        return max(now - mirror_time, now - now)
-    if not newer:
-        return now - now
-    return max(now - min(newer), now - now)
+        return max(now - mirror_time, zero)
+    master_time = max(version for version, _ in history)
+    return max(master_time - mirror_time, zero)

@@ -11,8 +11,9 @@ a master file says about how far behind it is.
   InRelease, a repository's repomd.xml) hashed and looked up in the history
   of the master's versions (Fedora's MirrorManager crawler).
 
-Each detector is chosen per distribution ([freshness] in the configuration)
-and turns into DetectorChecks at plan time, carrying the master's history
+Each detector is chosen per distribution ([freshness] in the configuration;
+detectors_for says how the master's content adds to it) and turns into
+DetectorChecks at plan time, carrying the master's history
 as plain values, so that judging what a mirror answered needs neither the
 database nor the network.  While a mirror shows ftpsync's
 Archive-Update-in-Progress marker, what the detectors see is reported as a
@@ -69,6 +70,33 @@ class DetectorFinding:
     note: str
     found: bool = False
     lag: timedelta | None = None
+
+
+def detectors_for(store, distribution, configured):
+    """The freshness detectors the prober uses for `distribution`, a tuple.
+
+    `configured` is what [freshness] says: {distribution name or "*": (
+    detector, ...)}, "*" standing for its "default" entry.  An entry named
+    after the distribution is taken as it is: the admin chose.  Otherwise
+    the default entry applies (none if there is no default), and the
+    master's content adds what it needs: a distribution whose master
+    carries RPM repositories also gets "checksum", the only detector that
+    reads a repository's repomd.xml and so tells which mirrors carry it.
+    """
+    if distribution.name in configured:
+        return tuple(configured[distribution.name])
+    detectors = tuple(configured.get("*", ()))
+    if "checksum" not in detectors and _has_rpm_repositories(
+            store, distribution):
+        detectors += ("checksum",)
+    return detectors
+
+
+def _has_rpm_repositories(store, distribution):
+    from mirrorkeeper.model.masterarchive import RPMRepository
+    return not store.find(
+        RPMRepository, RPMRepository.distribution_id == distribution.id,
+        RPMRepository.date_removed == None).is_empty()  # noqa: E711
 
 
 def sync_marker_url(base_url):
