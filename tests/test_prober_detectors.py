@@ -309,6 +309,47 @@ def test_rpm_repositories_carried_are_recorded(world):
     store.close()
 
 
+def test_rpm_repositories_get_the_checksum_detector_unasked(world):
+    """With no [freshness] section at all, a master with an RPM repository
+    gets the checksum detector: the mirror that has the repository's
+    repomd.xml is recorded as carrying it."""
+    import hashlib
+    from mirrorkeeper.archive.files import FileDetails
+    from mirrorkeeper.model.masterarchive import (
+        MasterFileDetailSet, RPMRepositorySet)
+    from mirrorkeeper.model.distribution import DistributionSet
+    from mirrorkeeper.timeutil import utcnow
+    from tests.test_prober_script import write_config
+
+    now = utcnow().replace(microsecond=0)
+    repomd = b"<repomd>revision 7</repomd>\n"
+    store = world.store()
+    ubuntu = DistributionSet(store)["ubuntu"]
+    RPMRepositorySet(store).ensure(ubuntu, "rpms/41/aarch64", "aarch64",
+                                   "41", now)
+    MasterFileDetailSet(store).record(
+        ubuntu, "rpms/41/aarch64/repodata/repomd.xml", FileDetails(
+            len(repomd), now, "m", "s", hashlib.sha256(repomd).hexdigest(),
+            "x"), now - HOUR)
+    store.commit()
+    store.close()
+    path = os.path.join(world.full_root, "rpms/41/aarch64/repodata")
+    os.makedirs(path)
+    with open(os.path.join(path, "repomd.xml"), "wb") as f:
+        f.write(repomd)
+    write_config(world)
+    with open(world.config) as f:
+        assert "[freshness]" not in f.read()
+    assert world.run().returncode == 0
+    store, mirror = world.mirror("valid-mirror")
+    [carried] = list(mirror.rpm_repositories)
+    assert carried.rpm_repository.path == "rpms/41/aarch64"
+    assert carried.freshness is MirrorFreshness.UP
+    assert "checksum detector: rpms/41/aarch64/repodata/repomd.xml" in \
+        mirror.last_probe_record.log
+    store.close()
+
+
 def test_planted_timestamp_detector(world):
     """With the timestamp detector, a mirror's copy of the planted file is
     judged against the planting history (oVirt's mirrorchecker)."""
