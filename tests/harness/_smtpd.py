@@ -2,6 +2,8 @@
 
     python _smtpd.py SPOOL [--tls CERT_AND_KEY.pem] [--login USER:PASSWORD]
                            [--refuse ADDRESS]... [--remove-on-exit DIR]
+                           [--events FILE] [--quit-delay SECONDS]
+                           [--data-delay SECONDS]
 
 Listens with Twisted's ESMTP on 127.0.0.1, port chosen by the kernel, and
 prints "PORT <n>" on stdout once it listens. Each message it accepts is kept
@@ -12,7 +14,13 @@ reader never sees half a message. Both are written before the server answers
 
 --tls offers STARTTLS with that certificate; --login requires AUTH (PLAIN or
 LOGIN) with that user and password before MAIL FROM; --refuse answers 550 to
-RCPT TO for that address. The process exits when its stdin closes, so it
+RCPT TO for that address. --events appends one JSON line to FILE for each
+command received, each message accepted and each connection lost, with the
+connection's number, in the order they happen (see SMTPServer.events).
+--quit-delay waits that long before answering QUIT; --data-delay waits that
+long after the end of DATA before keeping the message and answering 250 (a
+message whose connection was lost meanwhile is not kept, its client never
+having been told "accepted"). The process exits when its stdin closes, so it
 never outlives the test process that started it; --remove-on-exit DIR
 removes DIR (its spool and certificate) as it goes.
 """
@@ -25,18 +33,27 @@ import sys
 
 from twisted.cred.checkers import InMemoryUsernamePasswordDatabaseDontUse
 from twisted.cred.portal import IRealm, Portal
-from twisted.internet import defer, endpoints, protocol, reactor, ssl, stdio
+from twisted.internet import (
+    defer, endpoints, protocol, reactor, ssl, stdio, task)
 from twisted.mail import smtp
 from twisted.mail.imap4 import LOGINCredentials, PLAINCredentials
 from zope.interface import implementer
 
 
 class Spool:
-    """Numbered files in a directory, one pair per message."""
+    """Numbered files in a directory, one pair per message, and the log of
+    events."""
 
-    def __init__(self, path):
+    def __init__(self, path, events=None):
         self.path = path
         self.sequence = 0
+        self.events = open(events, "a") if events else None
+
+    def event(self, connection, event, **values):
+        if self.events is not None:
+            self.events.write(json.dumps(dict(
+                values, connection=connection, event=event)) + "\n")
+            self.events.flush()
 
     def keep(self, envelope, data):
         self.sequence += 1
@@ -48,12 +65,14 @@ class Spool:
         with open(stem + ".json.tmp", "w") as f:
             json.dump(envelope, f)
         os.rename(stem + ".json.tmp", stem + ".json")
+        self.event(envelope["connection"], "accepted",
+                   sequence=self.sequence)
 
 
 @implementer(smtp.IMessage)
 class ReceivedMessage:
-    def __init__(self, spool, envelope):
-        self.spool = spool
+    def __init__(self, server, envelope):
+        self.server = server
         self.envelope = envelope
         self.lines = []
 
@@ -61,9 +80,17 @@ class ReceivedMessage:
         self.lines.append(line)
 
     def eomReceived(self):
-        self.spool.keep(self.envelope, b"".join(
+        delay = self.server.factory.data_delay
+        if not delay:
+            self._keep()
+            return defer.succeed(None)
+        return task.deferLater(reactor, delay, self._keep)
+
+    def _keep(self):
+        if self.server.lost:
+            return
+        self.server.spool.keep(self.envelope, b"".join(
             line + b"\r\n" for line in self.lines))
-        return defer.succeed(None)
 
     def connectionLost(self):
         self.lines = None
@@ -111,12 +138,22 @@ class Realm:
 
 
 class KeepingESMTP(smtp.ESMTP):
-    """ESMTP that stores each transaction once, with all its recipients.
+    """ESMTP that stores each transaction once, with all its recipients,
+    and logs what happens on the connection.
 
     (Twisted's own SMTP makes one message per recipient.)
     """
 
     spool = None
+    number = None
+    lost = False
+    _quit_answer = None
+
+    def state_COMMAND(self, line):
+        parts = line.split(None, 1)
+        verb = parts[0].decode("ascii", "replace").upper() if parts else ""
+        self.spool.event(self.number, "command", verb=verb)
+        return smtp.ESMTP.state_COMMAND(self, line)
 
     def do_DATA(self, rest):
         if self._from is not None and self._to:
@@ -125,19 +162,43 @@ class KeepingESMTP(smtp.ESMTP):
                 "rcpt_to": [str(user.dest) for user, _ in self._to],
                 "authenticated_as": getattr(self.delivery, "user", None),
                 "tls": bool(self.startedTLS),
+                "connection": self.number,
             }
             first_user = self._to[0][0]
             self._to = [(first_user,
-                         lambda: ReceivedMessage(self.spool, envelope))]
+                         lambda: ReceivedMessage(self, envelope))]
         return smtp.ESMTP.do_DATA(self, rest)
+
+    def do_QUIT(self, rest):
+        delay = self.factory.quit_delay
+        if not delay:
+            return smtp.ESMTP.do_QUIT(self, rest)
+        self._quit_answer = reactor.callLater(delay, self._answer_quit, rest)
+
+    def _answer_quit(self, rest):
+        self._quit_answer = None
+        self.spool.event(self.number, "quit answered")
+        smtp.ESMTP.do_QUIT(self, rest)
+
+    def connectionLost(self, reason):
+        self.lost = True
+        if self._quit_answer is not None:
+            self._quit_answer.cancel()
+            self._quit_answer = None
+        self.spool.event(self.number, "lost")
+        return smtp.ESMTP.connectionLost(self, reason)
 
 
 class Factory(protocol.ServerFactory):
-    def __init__(self, spool, refused, tls, portal):
+    def __init__(self, spool, refused, tls, portal, quit_delay=0,
+                 data_delay=0):
         self.spool = spool
         self.refused = refused
         self.tls = tls
         self.portal = portal
+        self.quit_delay = quit_delay
+        self.data_delay = data_delay
+        self.connections = 0
 
     def buildProtocol(self, addr):
         challengers = {}
@@ -148,6 +209,9 @@ class Factory(protocol.ServerFactory):
         server.host = b"mirrorkeeper-test-smtpd"
         server.spool = self.spool
         server.factory = self
+        self.connections += 1
+        server.number = self.connections
+        self.spool.event(server.number, "connected")
         server.noisy = False
         if self.portal is not None:
             # Senders must authenticate: anonymous login is refused.
@@ -170,9 +234,12 @@ def main():
     parser.add_argument("--login")
     parser.add_argument("--refuse", action="append", default=[])
     parser.add_argument("--remove-on-exit")
+    parser.add_argument("--events")
+    parser.add_argument("--quit-delay", type=float, default=0)
+    parser.add_argument("--data-delay", type=float, default=0)
     options = parser.parse_args()
 
-    spool = Spool(options.spool)
+    spool = Spool(options.spool, options.events)
     refused = {address.lower() for address in options.refuse}
     tls = None
     if options.tls:
@@ -185,7 +252,8 @@ def main():
             **{user: password.encode()})
         portal = Portal(Realm(refused), [checker])
 
-    factory = Factory(spool, refused, tls, portal)
+    factory = Factory(spool, refused, tls, portal, options.quit_delay,
+                      options.data_delay)
     endpoint = endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1")
 
     def listening(port):

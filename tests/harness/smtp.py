@@ -21,6 +21,17 @@ Options, for testing the ways delivery can go:
   localhost; `ca_file` is that certificate, for the client to trust.
 - login=("user", "password"): requires AUTH PLAIN or LOGIN before MAIL FROM.
 - refuse=["someone@example.com"]: answers 550 to RCPT TO for those.
+- quit_delay=3: waits 3 seconds before answering QUIT (the connection's
+  messages are accepted already).
+- data_delay=0.05: waits that long after the end of DATA before keeping the
+  message and answering 250; a message whose client has gone meanwhile was
+  never accepted and is not kept.
+
+What happened on each connection, in order, is in events(): "connected",
+each "command" (with its verb), each message "accepted" (with its
+sequence), "quit answered", "lost". commands_after(received) says what the
+client said on the connection after the server had accepted a message:
+nothing, if the client went without another word.
 """
 
 import atexit
@@ -60,6 +71,8 @@ class ReceivedMessage:
     data: bytes  # as received, CRLF line endings, after our Received:
     authenticated_as: str = None
     tls: bool = False
+    connection: int = None  # the server's number for the connection
+    sequence: int = None    # the server's number for the message
     message: EmailMessage = field(init=False, repr=False)
 
     def __post_init__(self):
@@ -72,6 +85,13 @@ class ReceivedMessage:
     @property
     def subject(self):
         return self.message["Subject"]
+
+    @property
+    def message_id(self):
+        """The Message-ID, unfolded (a long one comes on a line of its
+        own)."""
+        value = self.message["Message-ID"]
+        return value.strip() if value is not None else None
 
     @property
     def body(self):
@@ -88,10 +108,13 @@ class SMTPServer:
     # can be ten times slower.
     start_timeout = 30
 
-    def __init__(self, tls=False, login=None, refuse=()):
+    def __init__(self, tls=False, login=None, refuse=(), quit_delay=0,
+                 data_delay=0):
         self.tls = tls
         self.login = login
         self.refuse = list(refuse)
+        self.quit_delay = quit_delay
+        self.data_delay = data_delay
         self.port = None
         self.directory = None
         self.ca_file = None
@@ -108,7 +131,10 @@ class SMTPServer:
         os.mkdir(spool)
         atexit.register(self.stop)
         command = [sys.executable, _SERVER_SCRIPT, spool,
-                   "--remove-on-exit", self.directory]
+                   "--remove-on-exit", self.directory,
+                   "--events", os.path.join(self.directory, "events.jsonl"),
+                   "--quit-delay", str(self.quit_delay),
+                   "--data-delay", str(self.data_delay)]
         if self.tls:
             pem = os.path.join(self.directory, "server.pem")
             self.ca_file = os.path.join(self.directory, "ca.pem")
@@ -164,7 +190,8 @@ class SMTPServer:
                 mail_from=envelope["mail_from"],
                 rcpt_to=envelope["rcpt_to"], data=data,
                 authenticated_as=envelope["authenticated_as"],
-                tls=envelope["tls"])
+                tls=envelope["tls"], connection=envelope["connection"],
+                sequence=envelope["sequence"])
         return [self._seen[name] for name in sorted(self._seen)]
 
     def wait_for(self, count, timeout=10):
@@ -194,6 +221,36 @@ class SMTPServer:
                 os.remove(os.path.join(spool, name))
                 os.remove(os.path.join(spool, name[:-len(".json")] + ".eml"))
             self._seen.clear()
+
+    def events(self):
+        """Every event since start(), oldest first: dicts with
+        "connection", "event" and, for a command its "verb", for an
+        accepted message its "sequence"."""
+        if self.directory is None:
+            return []
+        with open(os.path.join(self.directory, "events.jsonl")) as f:
+            lines = f.read().splitlines(keepends=True)
+        # A line being written has no newline yet.
+        return [json.loads(line) for line in lines if line.endswith("\n")]
+
+    def commands_after(self, received, events=None):
+        """The verbs the client sent on `received`'s connection after the
+        server had accepted it."""
+        events = self.events() if events is None else events
+        after = None
+        for event in events:
+            if event["connection"] != received.connection:
+                continue
+            if after is None:
+                if (event["event"] == "accepted"
+                        and event["sequence"] == received.sequence):
+                    after = []
+            elif event["event"] == "command":
+                after.append(event["verb"])
+        if after is None:
+            raise SMTPServerError("the server never accepted %r"
+                                  % (received,))
+        return after
 
     def log(self):
         """What the server process wrote to stderr, for error messages."""

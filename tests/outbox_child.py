@@ -1,0 +1,32 @@
+"""Delivers the mail outbox of a database, as the prober does after a run;
+the child process that tests/test_mail_kill.py kills.
+
+    python tests/outbox_child.py DATABASE_URI SMTP_HOST SMTP_PORT
+
+Prints "READY" once the database is open, before it connects to the SMTP
+server, and "DONE <sent> <failed>" when deliver_pending has returned.
+"""
+
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
+
+from mirrorkeeper.database.store import open_store  # noqa: E402
+from mirrorkeeper.mail.delivery import SMTPMailDelivery  # noqa: E402
+from mirrorkeeper.mail.outbox import deliver_pending  # noqa: E402
+
+
+def main():
+    uri, host, port = sys.argv[1:4]
+    store = open_store(uri)
+    print("READY", flush=True)
+    sent, failed = deliver_pending(
+        store, SMTPMailDelivery(host, int(port), timeout=30))
+    print("DONE %d %d" % (sent, failed), flush=True)
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
