@@ -1,6 +1,7 @@
 """SMTPMailDelivery, delivering to a real SMTP server on loopback."""
 
 import socket
+import time
 import ssl
 from email.message import EmailMessage
 
@@ -215,3 +216,47 @@ def test_login_required_but_not_given():
                                  ".org: 5"):
             delivery.send(make_message())
         assert server.messages == []
+
+
+def test_session_sends_each_message_on_one_connection(server):
+    """A session sends message after message over one connection, each
+    one accepted before the next MAIL FROM, and QUITs once at the end."""
+    delivery = SMTPMailDelivery(server.host, server.port)
+    with delivery.session() as session:
+        for number in range(3):
+            session.send(make_message(Subject="Number %d" % number))
+            # Accepted when send() returns, before anything else is said.
+            received = server.wait_for(number + 1, timeout=0)[-1]
+            assert received.subject == "Number %d" % number
+            assert server.commands_after(received) == []
+    received = server.messages
+    assert len({m.connection for m in received}) == 1
+    assert server.commands_after(received[0]) == [
+        "MAIL", "RCPT", "DATA", "MAIL", "RCPT", "DATA", "QUIT"]
+
+
+def test_session_goes_on_after_a_refused_recipient():
+    """A refused recipient fails that message only: the session's next
+    message goes over the same connection."""
+    with SMTPServer(refuse=["gone@example.com"]) as server:
+        delivery = SMTPMailDelivery(server.host, server.port)
+        with delivery.session() as session:
+            with pytest.raises(MailDeliveryError, match="refused every"):
+                session.send(make_message(To="gone@example.com"))
+            session.send(make_message())
+        [received] = server.wait_for(1)
+        assert received.rcpt_to == ["jane@example.com"]
+        assert received.connection == 1
+
+
+def test_slow_quit_does_not_hold_the_sender():
+    """A server slow to answer QUIT costs at most quit_timeout, and the
+    message it accepted is not turned into a failure."""
+    with SMTPServer(quit_delay=60) as server:
+        delivery = SMTPMailDelivery(server.host, server.port, timeout=30)
+        delivery.quit_timeout = 0.5
+        started = time.monotonic()
+        delivery.send(make_message())
+        assert time.monotonic() - started < 5
+        [received] = server.wait_for(1)
+        assert server.commands_after(received) == ["QUIT"]

@@ -161,6 +161,34 @@ def test_one_failure_does_not_stop_the_others(store, delivery, smtp):
     assert failed.date_sent is None and sent.date_sent is not None
 
 
+def test_partly_refused_message_is_sent_once(store):
+    """A message the server took for some recipients and refused for others
+    is recorded as sent, with the refusal as its last error, and is not
+    sent again."""
+    from tests.harness.smtp import SMTPServer
+    with SMTPServer(refuse=["gone@example.com"]) as server:
+        delivery = SMTPMailDelivery(server.host, server.port, timeout=10)
+        queue(store, message(to="gone@example.com, Jane <jane@example.com>"))
+        store.commit()
+        assert deliver_pending(store, delivery) == (1, 0)
+        assert deliver_pending(store, delivery) == (0, 0)
+        [received] = server.wait_for(1)
+        assert received.rcpt_to == ["jane@example.com"]
+    store.rollback()
+    [sent] = outbox(store)
+    assert sent.date_sent is not None
+    assert "refused gone@example.com" in sent.last_error
+
+
+def test_queue_gives_a_message_id(rollback_store):
+    """A message queued without a Message-ID gets one, kept with it, so
+    every copy ever sent carries the same."""
+    queue(rollback_store, message())
+    [waiting] = outbox(rollback_store)
+    assert waiting.as_message()["Message-ID"].strip().endswith(
+        "@example.org>")
+
+
 def disabled_mail(store, smtp, delivery, mirror_name, log):
     mirror = getUtility(IDistributionMirrorSet)[mirror_name]
     mirror.disableAndNotifyOwner(log=log)
