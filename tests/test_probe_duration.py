@@ -5,10 +5,12 @@ for records from before it was measured)."""
 from datetime import timedelta
 from types import SimpleNamespace
 
+import attrs
 from twisted.internet import defer
 from twisted.internet.task import Clock
 
-from mirrorkeeper.enums import MirrorContent, MirrorStatus
+from mirrorkeeper.enums import (
+    MirrorContent, MirrorStatus, PackagePublishingPocket)
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.prober.plan import ContentCheck, MirrorPlan
 from mirrorkeeper.prober.record import record_report
@@ -39,7 +41,7 @@ class SlowClient:
 
 def plan(mirror_id=1, name="slow-mirror"):
     checks = tuple(ContentCheck(
-        "binary", (1, None, 1), "warty/i386 main %d" % number,
+        "binary", (1, PackagePublishingPocket.RELEASE, 1), "warty/i386 main %d" % number,
         "http://slow.example.org/ubuntu/control-%d" % number, {})
         for number in range(3))
     return MirrorPlan(mirror_id, name, "http://slow.example.org/ubuntu/",
@@ -61,7 +63,9 @@ def test_report_duration_is_what_its_log_says():
     report = probe(1.2345)
     assert report.duration_seconds == probelogs.duration(report.log,
                                                          report.log)
-    assert round(report.duration_seconds, 3) == 3.704
+    # Four probes, one after the other: the file that cannot exist, then
+    # the three index files.
+    assert round(report.duration_seconds, 3) == 4.938
 
 
 def test_clock_going_backwards_gives_no_duration():
@@ -74,14 +78,10 @@ def test_clock_going_backwards_gives_no_duration():
 def test_recorded_probe_keeps_its_duration(sample_store):
     """record_report stores the report's duration with the probe record."""
     mirror = DistributionMirrorSet(sample_store)["valid-mirror"]
-    report = probe(0.5)
-    record_report(sample_store, SimpleNamespace(
-        plan=plan(mirror.id, mirror.name), content_findings=(),
-        cdimage_findings=(), detector_findings=(),
-        address_families=None, log=report.log,
-        duration_seconds=report.duration_seconds))
+    report = attrs.evolve(probe(0.5), plan=plan(mirror.id, mirror.name))
+    record_report(sample_store, report)
     record = mirror.last_probe_record
-    assert record.duration_seconds == report.duration_seconds == 1.5
+    assert record.duration_seconds == report.duration_seconds == 2.0
     assert record.log == report.log
 
 

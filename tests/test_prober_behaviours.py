@@ -20,20 +20,22 @@ from tests.mirror_servers import write_archive
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROBER = os.path.join(ROOT, "cronscripts", "distributionmirror-prober.py")
 
-# Farm kind -> (URL scheme, enabled after the run, what its log must say).
+# Farm kind -> (URL scheme, what the first run makes of it: "up",
+# "disabled" at once, or "unreachable" (left out of the lists, disabled by
+# the second run), what its log must say).
 BEHAVIOURS = {
-    "serve": ("http", True, "HTTP/1.1 200"),
-    "redirect:m-serve": ("http", True, "302"),
-    "notfound": ("http", False, "HTTP/1.1 404"),
-    "error500": ("http", False, "HTTP/1.1 500"),
-    "hang": ("http", False, "No complete answer before the timeout."),
-    "refuse": ("http", False, "The connection was refused."),
-    "loop": ("http", False, "lead back to a URL already visited"),
-    "otherfile": ("http", False, "pointed to a different file name"),
-    "gopher": ("http", False, "a URL scheme the prober does not speak"),
-    "https": ("https", True, "HTTP/1.1 200"),
-    "https-self-signed": ("https", False, "certificate verification failed"),
-    "ftp": ("ftp", True, "213"),
+    "serve": ("http", "up", "HTTP/1.1 200"),
+    "redirect:m-serve": ("http", "up", "302"),
+    "notfound": ("http", "disabled", "HTTP/1.1 404"),
+    "error500": ("http", "disabled", "HTTP/1.1 500"),
+    "hang": ("http", "unreachable", "No complete answer before the timeout."),
+    "refuse": ("http", "unreachable", "The connection was refused."),
+    "loop": ("http", "disabled", "lead back to a URL already visited"),
+    "otherfile": ("http", "disabled", "pointed to a different file name"),
+    "gopher": ("http", "disabled", "a URL scheme the prober does not speak"),
+    "https": ("https", "up", "HTTP/1.1 200"),
+    "https-self-signed": ("https", "disabled", "certificate verification failed"),
+    "ftp": ("ftp", "up", "213"),
 }
 
 
@@ -86,38 +88,45 @@ def farm_world(database_uri, tmp_path, smtp_server):
                 "timeout = 0.5\nca_file = %s\nlock_file = %s\n" % (
                     database_uri, smtp_server.host, smtp_server.port,
                     ca_file, tmp_path / "prober.lock"))
-    prober = subprocess.run(
-        [sys.executable, PROBER, "--config", config], cwd=ROOT,
-        capture_output=True, text=True, timeout=300)
-    farm.terminate()
-    farm.wait(timeout=30)
+
+    def run_prober():
+        return subprocess.run(
+            [sys.executable, PROBER, "--config", config, "--force"],
+            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    prober = run_prober()
     store = open_store(database_uri)
     register_utilities(store)
-    yield prober, DistributionMirrorSet(store), smtp_server
+    yield prober, DistributionMirrorSet(store), smtp_server, run_prober
     store.close()
+    farm.terminate()
+    farm.wait(timeout=30)
 
 
 def test_each_behaviour(farm_world):
     """Mirrors that serve the archive (directly, through a valid redirect,
-    over HTTPS or FTP) stay enabled and fresh; every other behaviour leaves
-    the mirror disabled with its cause in the probe log and a message to
-    its owner, and a host that keeps timing out is skipped."""
-    prober, mirrors, smtp_server = farm_world
+    over HTTPS or FTP) stay enabled and fresh; a mirror that answers but
+    lacks the archive is disabled at once, with its cause in the probe log
+    and a message to its owner; one that cannot be reached keeps its state
+    and is only marked unreachable, and a host that keeps timing out is
+    skipped."""
+    prober, mirrors, smtp_server, _ = farm_world
     assert prober.returncode == 0, prober.stderr
     assert "Probed %d mirrors." % len(BEHAVIOURS) in prober.stderr
     disabled = []
-    for kind, (_, enabled, evidence) in BEHAVIOURS.items():
+    for kind, (_, verdict, evidence) in BEHAVIOURS.items():
         mirror = mirrors[mirror_name(kind)]
         log = mirror.last_probe_record.log
         assert evidence.lower() in log.lower(), (kind, log[:2000])
-        assert mirror.enabled is enabled, (kind, log[:2000])
-        if enabled:
+        assert mirror.enabled is (verdict != "disabled"), (kind, log[:2000])
+        assert mirror.unreachable is (verdict == "unreachable"), kind
+        if verdict == "up":
             assert mirror.arch_series.count() == len(
                 mirror.guessPackagesPaths()), kind
             assert mirror.getOverallFreshness() is MirrorFreshness.UP, kind
         else:
             assert mirror.arch_series.is_empty(), kind
             assert mirror.source_series.is_empty(), kind
+        if verdict == "disabled":
             disabled.append(mirror.name)
     # The owner (Mark Shuttleworth) is also a mirror admin: one message to
     # him and one to the other admin, for each disabled mirror.
@@ -129,3 +138,28 @@ def test_each_behaviour(farm_world):
     assert "Skipped http://127.0.0.1:" in prober.stderr
     assert "skipped" in mirrors[mirror_name("hang")].last_probe_record.log
 
+
+def test_unreachable_twice_is_disabled(farm_world):
+    """A mirror that cannot be reached in two runs in a row is disabled by
+    the second, and its owner told once, saying it could not be reached;
+    the mirrors disabled by the first run are not told again."""
+    _, mirrors, smtp_server, run_prober = farm_world
+    first = len(smtp_server.wait_for(2 * sum(
+        1 for _, verdict, _ in BEHAVIOURS.values() if verdict == "disabled"),
+        timeout=30))
+    smtp_server.clear()
+    second = run_prober()
+    assert second.returncode == 0, second.stderr
+    mirrors.store.rollback()
+    unreachable = [mirror_name(kind) for kind, (_, verdict, _)
+                   in BEHAVIOURS.items() if verdict == "unreachable"]
+    for name in unreachable:
+        mirror = mirrors[name]
+        assert not mirror.enabled, name
+        assert mirror.failed_runs == 2, name
+    messages = smtp_server.wait_for(2 * len(unreachable), timeout=30)
+    assert first and len(messages) == 2 * len(unreachable)
+    assert {m.message["Subject"].split()[-4] for m in messages} == set(
+        unreachable)
+    body = messages[0].message.get_body().get_content()
+    assert "could not be reached in 2 consecutive" in " ".join(body.split())

@@ -1,6 +1,7 @@
 """The prober's report writer: each mirror's findings written off the
 reactor, in a thread with a store of its own."""
 
+import json
 import logging
 import os
 
@@ -9,6 +10,7 @@ from twisted.trial import unittest
 
 from mirrorkeeper.database.migrate import upgrade
 from mirrorkeeper.database.store import open_store
+from mirrorkeeper.enums import ProbeRecordState
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.prober.plan import MirrorPlan
 from mirrorkeeper.prober.record import ReportWriter
@@ -39,8 +41,8 @@ class ReportWriterTests(unittest.TestCase):
         self.logger = logging.getLogger("test-report-writer")
 
     def test_report_is_committed_and_summarised(self):
-        """A recorded report is committed with its whole log and summarised
-        with only the head of it."""
+        """A report is committed as a pending probe record with its whole
+        log and what it found, and summarised without its log."""
         writer = ReportWriter(reactor, self.uri, self.logger)
         writer.start()
         d = writer.record(self.report)
@@ -48,12 +50,17 @@ class ReportWriterTests(unittest.TestCase):
         def check(summary):
             self.assertTrue(summary.recorded)
             self.assertEqual(summary.mirror_id, self.mirror_id)
-            self.assertEqual(summary.log_head.splitlines()[-1], "line 49")
+            self.assertFalse(hasattr(summary, "log"))
             store = open_store(self.uri)
             mirror = DistributionMirrorSet(store)["valid-mirror"]
-            self.assertEqual(mirror.last_probe_record.log, self.report.log)
-            self.assertEqual((mirror.has_ipv4, mirror.has_ipv6),
-                             (True, False))
+            record = mirror.last_probe_record
+            self.assertEqual(record.id, summary.record_id)
+            self.assertEqual(record.log, self.report.log)
+            self.assertIs(record.state, ProbeRecordState.PENDING)
+            self.assertEqual(json.loads(record.findings)["families"],
+                             [True, False])
+            # Nothing it found has taken effect yet.
+            self.assertIsNone(mirror.has_ipv4)
             store.close()
         d.addCallback(check)
         d.addBoth(lambda result: writer.stop().addCallback(

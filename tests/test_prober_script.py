@@ -12,7 +12,8 @@ import pytest
 
 from mirrorkeeper.database.store import open_store
 from mirrorkeeper.enums import (
-    MirrorFreshness, PackagePublishingPocket, SourcePackageFileType)
+    MirrorFreshness, PackagePublishingPocket, ProbeRecordState,
+    SourcePackageFileType)
 from mirrorkeeper.model import register_utilities
 from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
@@ -203,11 +204,9 @@ def test_disabled_mirror_is_told_once_and_enabled_on_recovery(world):
     assert mirror.enabled and mirror.date_disabled_notified is None
     assert not mirror.arch_series.is_empty()
     store.close()
-    # The forced run probed unreachable-mirror too, and told its owner;
-    # nobody heard about archive-404-mirror a second time.
+    # Nobody heard about archive-404-mirror a second time.
     subjects = [m.message["Subject"] for m in world.smtp_server.messages]
     assert not any("archive-404-mirror" in subject for subject in subjects)
-    assert any("unreachable-mirror" in subject for subject in subjects)
 
 
 def test_dry_run_writes_nothing(world):
@@ -231,8 +230,9 @@ def test_no_owner_notification(world):
 
 
 def test_unreachable_mirror_and_max_mirrors(world):
-    """A refused connection fails at once and is logged; --max-mirrors
-    caps the run."""
+    """A refused connection fails at once and is logged; the mirror is
+    unreachable, and disabled once it is so in two runs in a row;
+    --max-mirrors caps the run."""
     process = world.run("--force", "--max-mirrors", "1")
     assert "Probed 1 mirrors." in process.stderr
     # Never-probed mirrors come first, then in the order registered.
@@ -244,7 +244,12 @@ def test_unreachable_mirror_and_max_mirrors(world):
     world.run("--force")
     store, mirror = world.mirror("unreachable-mirror")
     assert "refused" in mirror.last_probe_record.log.lower()
-    assert not mirror.enabled
+    assert mirror.enabled and mirror.unreachable
+    assert mirror.failed_runs == 1
+    store.close()
+    world.run("--force")
+    store, mirror = world.mirror("unreachable-mirror")
+    assert not mirror.enabled and mirror.failed_runs == 2
     store.close()
 
 
@@ -258,8 +263,9 @@ def test_concurrent_runs_are_refused(world):
 
 
 def test_mass_failure_disables_nobody(world, tmp_path):
-    """When every mirror is unreachable, the run disables nobody and says
-    why."""
+    """When every mirror is unreachable, the run changes nothing it
+    learnt: no record deleted, nobody disabled or mailed; each probe
+    record says the run was distrusted, and the run fails saying why."""
     store = world.store()
     for mirror in DistributionMirrorSet(store):
         if mirror.http_base_url:
@@ -276,14 +282,34 @@ def test_mass_failure_disables_nobody(world, tmp_path):
             http_base_url="http://127.0.0.1:%d/extra%d/" % (
                 closed_port(), number), enabled=True)
         extra.status = DistributionMirrorSet(store)["valid-mirror"].status
+    valid = DistributionMirrorSet(store)["valid-mirror"]
+    valid.ensureMirrorDistroSeriesSource(
+        valid.guessSourcesPaths()[0][0], valid.guessSourcesPaths()[0][1],
+        valid.guessSourcesPaths()[0][2]).freshness = MirrorFreshness.UP
     store.commit()
     store.close()
     process = world.run("--force")
-    assert "Disabling nobody and sending no mail" in process.stderr
+    assert process.returncode != 0
+    assert "Changing nothing, disabling nobody, sending no mail: every one " \
+        "of the 6 mirrors probed failed at the network level" in process.stderr
     store, mirror = world.mirror("valid-mirror")
-    assert mirror.enabled
+    assert mirror.enabled and not mirror.unreachable
+    assert mirror.source_series.count() == 1
+    assert mirror.source_series.one().freshness is MirrorFreshness.UP
+    record = mirror.last_probe_record
+    assert record.state is ProbeRecordState.DISTRUSTED
+    assert record.log.splitlines()[0].endswith(
+        "This run was distrusted, so nothing it found took effect: every "
+        "one of the 6 mirrors probed failed at the network level: the "
+        "prober cannot trust its view of the network.")
     store.close()
     assert world.smtp_server.messages == []
+    # Not having been applied, the run does not count as a probe: the next
+    # run probes the mirror again, forced or not.
+    assert "No mirrors to probe." not in world.run().stderr
+    store, mirror = world.mirror("valid-mirror")
+    assert mirror.probe_records.count() == 2
+    store.close()
 
 
 def test_cdimage_mirror_missing_images_is_disabled_then_recovers(world):
@@ -340,15 +366,17 @@ def write_config(world, **prober):
 
 
 def test_failed_canary_disables_nobody(world):
-    """When the canary URL fails, findings are recorded but nobody is
-    disabled or mailed."""
+    """When the canary URL fails, the probe records are kept, marked
+    distrusted, and nothing else changes: nobody is disabled or mailed."""
     write_config(world, canary_url="http://127.0.0.1:%d/" % closed_port())
     process = world.run()
-    assert "Disabling nobody and sending no mail: the canary" in \
-        process.stderr
+    assert process.returncode != 0
+    assert "Changing nothing, disabling nobody, sending no mail: the " \
+        "canary" in process.stderr
     store, mirror = world.mirror("archive-404-mirror")
     assert mirror.enabled
-    assert mirror.last_probe_record is not None
+    assert mirror.last_probe_record.state is ProbeRecordState.DISTRUSTED
+    assert "the canary" in mirror.last_probe_record.log.splitlines()[0]
     store.close()
     assert world.smtp_server.messages == []
 

@@ -24,6 +24,7 @@ default.  MIRRORKEEPER_DATABASE overrides ``[database] uri``.
     canary_url =
     lock_file = var/distributionmirror-prober.lock
     keep_probe_records_days = 30
+    disable_after_failed_runs = 2
     ca_file =
 
     [publication]
@@ -97,6 +98,10 @@ DEFAULTS = {
         "canary_url": "",
         "lock_file": "var/distributionmirror-prober.lock",
         "keep_probe_records_days": "30",
+        # Consecutive runs that cannot reach a mirror (every request failed
+        # at the network level) before it is disabled and its owner told;
+        # until then it is only left out of the mirror lists.
+        "disable_after_failed_runs": "2",
         "ca_file": "",
     },
     "freshness": {"default": "publishing"},

@@ -84,6 +84,22 @@ class MirrorStatus(DBEnum):
               "Reviewed and found broken; the owner can resubmit it.")
 
 
+class ProbeRecordState(DBEnum):
+    """Whether what a probe record found has taken effect: a prober run is
+    judged before what it learnt is applied."""
+
+    APPLIED = (1, "Applied",
+               "The run was trusted and its findings took effect.")
+    PENDING = (2, "Pending",
+               "The run is still probing or has not been judged yet.")
+    DISTRUSTED = (3, "Distrusted",
+                  "The run could not trust its view of the network: nothing "
+                  "it found took effect.")
+    ABANDONED = (4, "Abandoned",
+                 "The run stopped before it was judged: nothing it found "
+                 "took effect.")
+
+
 class MirrorFreshness(DBEnum):
     """How far behind the master archive a mirror's content is.
 

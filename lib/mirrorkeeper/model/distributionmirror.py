@@ -2,13 +2,13 @@
 
 from datetime import datetime, timedelta
 
-from storm.expr import Coalesce, Desc, LeftJoin, Max, Or
+from storm.expr import And, Coalesce, Desc, LeftJoin, Max, Or
 from storm.locals import Bool, DateTime, Int, Reference, Storm, Unicode
 from zope.interface import implementer
 
 from mirrorkeeper.enums import (
     MirrorContent, MirrorFreshness, MirrorPulseType, MirrorSpeed,
-    MirrorStatus, POCKET_ORDER)
+    MirrorStatus, POCKET_ORDER, ProbeRecordState)
 from mirrorkeeper.errors import NotFoundError
 from mirrorkeeper.freshness import overall_freshness
 from mirrorkeeper.interfaces.distributionmirror import (
@@ -108,6 +108,15 @@ class DistributionMirror(Storm):
     date_disabled_notified = DateTime()
     has_ipv4 = Bool()
     has_ipv6 = Bool()
+    # Consecutive trusted prober runs that could not reach the mirror; above
+    # zero it is unreachable (see schema patch 0008).
+    failed_runs = Int(allow_none=False)
+    date_disabled = DateTime()
+    # Whether each URL answered the last probe; None: no such URL, or not
+    # probed yet.
+    http_answered = Bool()
+    https_answered = Bool()
+    ftp_answered = Bool()
 
     def __init__(self, distribution, owner, name, speed, country, content,
                  pulse_type):
@@ -126,6 +135,7 @@ class DistributionMirror(Storm):
         self.internet2 = False
         self.asn_clients = False
         self.owner_paused = False
+        self.failed_runs = 0
 
     def __repr__(self):
         return "<DistributionMirror %s>" % (self.name,)
@@ -335,20 +345,27 @@ class DistributionMirror(Storm):
     def last_probe_record(self):
         return self.probe_records.first()
 
-    def disable(self, notify_owner=True, log=None):
+    @property
+    def unreachable(self):
+        return self.failed_runs > 0
+
+    def disable(self, notify_owner=True, log=None, why=(), config=None):
         # Imported here: mail composes messages about mirrors, so it
         # depends on the model, not the other way round.
         from mirrorkeeper.mail.notifications import queue_mirror_disabled
         self.enabled = False
+        self.date_disabled = utcnow()
         if notify_owner:
             if log is None and self.last_probe_record is not None:
                 log = self.last_probe_record.log
-            queue_mirror_disabled(store_of(self), self, log or "")
+            queue_mirror_disabled(store_of(self), self, log or "", why=why,
+                                  config=config)
             self.date_disabled_notified = utcnow()
 
     def enable(self):
         """Enable the mirror: it carries its content (again)."""
         self.enabled = True
+        self.date_disabled = None
         self.date_disabled_notified = None
 
     def disableAndNotifyOwner(self, log=None):
@@ -423,9 +440,13 @@ class DistributionMirrorSet(StoreBoundSet):
         content_type = content_type or MirrorContent.ARCHIVE
         mirror, record = DistributionMirror, MirrorProbeRecord
         last_probe = Max(record.date_created)
+        # Only a probe whose findings took effect counts: a mirror probed by
+        # a distrusted run, or one killed before it was judged, is probed
+        # again.
         result = self.store.using(
             LeftJoin(mirror, record,
-                     record.distribution_mirror_id == mirror.id),
+                     And(record.distribution_mirror_id == mirror.id,
+                         record.state == ProbeRecordState.APPLIED)),
             Distribution,
         ).find(
             mirror,

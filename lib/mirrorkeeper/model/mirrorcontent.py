@@ -6,8 +6,9 @@ from storm.locals import (
 from zope.interface import implementer
 
 from mirrorkeeper.enums import (
-    BinaryPackageFileType, MirrorFreshness, PackagePublishingPocket,
-    PackagePublishingStatus, SourcePackageFileType)
+    BinaryPackageFileType, MirrorContent, MirrorFreshness,
+    PackagePublishingPocket, PackagePublishingStatus, ProbeRecordState,
+    SourcePackageFileType)
 from mirrorkeeper.freshness import uploads_to_check
 from mirrorkeeper.interfaces.distributionmirror import (
     IMirrorCDImageDistroSeries, IMirrorDistroArchSeries,
@@ -175,13 +176,23 @@ class MirrorProbeRecord(_MirrorRecord):
     # Seconds the probe took, as the prober measured it; None for records
     # older than schema patch 0007 (the log's timestamps still tell).
     duration_seconds = Float()
+    # The prober run that wrote the record (None for records written by
+    # hand, or before schema patch 0008), whether what it found took
+    # effect, and what it found, as JSON (see mirrorkeeper.prober.record).
+    prober_run_id = Int(name="prober_run")
+    state = EnumCol(enum=ProbeRecordState, allow_none=False)
+    findings = Unicode()
 
     def __init__(self, mirror, log, date_created=None,
-                 duration_seconds=None):
+                 duration_seconds=None, state=ProbeRecordState.APPLIED,
+                 prober_run_id=None, findings=None):
         self.distribution_mirror = mirror
         self.log = log
         self.date_created = as_utc(date_created) or utcnow()
         self.duration_seconds = duration_seconds
+        self.state = state
+        self.prober_run_id = prober_run_id
+        self.findings = findings
 
     def __repr__(self):
         return "<MirrorProbeRecord %s %s>" % (
@@ -189,6 +200,27 @@ class MirrorProbeRecord(_MirrorRecord):
 
     def destroySelf(self):
         store_of(self).remove(self)
+
+
+class ProberRunRecord(Storm):
+    """One run of the prober: when it started, and once judged, whether
+    what it found may take effect and why not."""
+
+    __storm_table__ = "prober_run"
+
+    id = Int(primary=True)
+    content = EnumCol(enum=MirrorContent, allow_none=False)
+    date_started = DateTime(allow_none=False)
+    date_judged = DateTime()
+    trusted = Bool()
+    reason = Unicode()
+
+    def __init__(self, content, date_started=None):
+        self.content = content
+        self.date_started = as_utc(date_started) or utcnow()
+
+    def __repr__(self):
+        return "<ProberRunRecord %s %s>" % (self.id, self.date_started)
 
 
 @implementer(IMirrorFreshnessCheck)

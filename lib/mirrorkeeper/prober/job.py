@@ -1,8 +1,11 @@
 """One prober run, from the mirrors to probe to the mail sent about them.
 
-    plans (database, read once) -> probes (reactor, no database)
-        -> records (database, one transaction per mirror)
-        -> enable/disable (only when the run can trust what it saw)
+    recover (what a killed run left) -> plans (database, read once)
+        -> probes (reactor, no database)
+        -> pending probe records (database, one transaction per mirror)
+        -> the run judged (canary, mass network failure)
+        -> findings applied, enable/disable, mail queued (only when the
+           run is trusted; one transaction per mirror)
         -> mail (delivered from the outbox after commit)
 """
 
@@ -21,8 +24,8 @@ from mirrorkeeper.prober.plan import (
     ManifestError, parse_cdimage_manifest, plan_archive_mirrors,
     plan_cdimage_mirrors)
 from mirrorkeeper.prober.record import (
-    RecordedMirror, ReportWriter, apply_verdicts, judge_run,
-    prune_probe_records)
+    ApplySettings, RecordedMirror, ReportWriter, apply_run, distrust_run,
+    judge_run, prune_probe_records, recover, start_run, trust_run)
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.prober.run import probe_mirrors
 
@@ -80,8 +83,12 @@ class ProberOptions:
     # Probe records older than this many days are deleted after the run
     # (each mirror keeps its newest); 0 keeps them all.
     keep_probe_records_days: int = 30
+    # Consecutive runs that cannot reach a mirror before it is disabled.
+    disable_after_failed_runs: int = 2
     trust_root: object = None
     hosts: dict | None = None
+    # The configuration the mail is composed with (None: the default).
+    config: object = None
 
 
 @attrs.define
@@ -95,6 +102,7 @@ class RunSummary:
     verdict: object = None
     mail_sent: int = 0
     mail_failed: int = 0
+    unreachable: int = 0
     error: str = ""
 
 
@@ -140,6 +148,8 @@ class ProberRun:
         """Fires with the RunSummary."""
         started = time.monotonic()
         options, log = self.options, self.logger
+        if not options.dry_run:
+            self._recover()
         mirrors = DistributionMirrorSet(self.store).getMirrorsToProbe(
             options.content_type, ignore_last_probe=options.force,
             limit=options.max_mirrors)
@@ -165,15 +175,17 @@ class ProberRun:
             if options.canary_url:
                 canary = yield client.probe(options.canary_url)
             self._total = len(plans)
-            writer = None
+            writer = run_id = None
             if not options.dry_run:
-                writer = ReportWriter(self.reactor, self.database_uri, log)
+                run_id = start_run(self.store, options.content_type)
+                writer = ReportWriter(self.reactor, self.database_uri, log,
+                                      run_id)
                 writer.start()
 
             def reported(report):
                 self._reported(report)
                 if writer is None:
-                    return RecordedMirror.of(report, recorded=False)
+                    return RecordedMirror.of(report)
                 return writer.record(report)
 
             progress = self._start_progress()
@@ -193,19 +205,51 @@ class ProberRun:
             del plans
         finally:
             yield client.close()
-        stats = client.stats
-        self.summary.probed = len(recorded)
-        self.summary.requests = stats.requests
-        self.summary.failures = {
-            outcome.name: count for outcome, count in stats.failures.items()}
+        self._count(recorded)
         for host, why in sorted(client.skipped_hosts().items()):
             log.warning("Skipped %s for the rest of the run: %s", host, why)
         if options.dry_run:
             log.info("Dry run: nothing recorded.")
         else:
-            self._judge(recorded, canary)
+            self._judge(run_id, recorded, canary)
         self.summary.wall_time = time.monotonic() - started
         return self.summary
+
+    def _count(self, recorded):
+        """The summary's counts, from what each mirror's probe did."""
+        from mirrorkeeper.prober.result import ProbeOutcome
+        summary = self.summary
+        summary.probed = len(recorded)
+        summary.unreachable = sum(1 for each in recorded if each.unreachable)
+        failures = {}
+        for each in recorded:
+            summary.requests += each.requests
+            for outcome, count in each.outcomes.items():
+                if outcome != ProbeOutcome.FOUND.value:
+                    name = ProbeOutcome(outcome).name
+                    failures[name] = failures.get(name, 0) + count
+        summary.failures = failures
+
+    def _settings(self):
+        options = self.options
+        return ApplySettings(
+            notify_owners=options.notify_owners,
+            disable_after_failed_runs=options.disable_after_failed_runs,
+            config=options.config)
+
+    def _recover(self):
+        """Finish what an earlier run, killed, left undone."""
+        changes, abandoned = recover(self.store, self.options.content_type,
+                                     self._settings())
+        if abandoned:
+            self.logger.warning(
+                "%d probe records of a run that stopped before it was "
+                "judged were marked abandoned: nothing they found took "
+                "effect", abandoned)
+        if changes:
+            self.logger.info("Applied what a run that stopped while "
+                             "applying had found:")
+            self._report_changes(changes)
 
     @defer.inlineCallbacks
     def _plan(self, client, mirrors):
@@ -265,33 +309,46 @@ class ProberRun:
                          self._done, self._total,
                          self._probe_client.stats.requests)
 
-    def _judge(self, recorded, canary):
+    def _judge(self, run_id, recorded, canary):
         log = self.logger
         self.store.rollback()  # See what the writer committed.
+        verdict = judge_run(recorded, canary)
+        self.summary.verdict = verdict
+        if not verdict.trusted:
+            distrust_run(self.store, run_id, verdict)
+            self.summary.error = ("run distrusted, nothing it found took "
+                                  "effect: %s" % (verdict.reason,))
+            log.error("Changing nothing, disabling nobody, sending no mail: "
+                      "%s", verdict.reason)
+            return
+        trust_run(self.store, run_id)
+        self._report_changes(apply_run(self.store, run_id,
+                                       self._settings()))
         if self.options.keep_probe_records_days:
             pruned = prune_probe_records(self.store, utcnow() - timedelta(
                 days=self.options.keep_probe_records_days))
             if pruned:
                 log.info("Deleted %d probe records older than %d days",
                          pruned, self.options.keep_probe_records_days)
-        verdict = judge_run(recorded, canary)
-        self.summary.verdict = verdict
-        if not verdict.trusted:
-            log.error("Disabling nobody and sending no mail: %s",
-                      verdict.reason)
-            return
-        changes = apply_verdicts(self.store, recorded,
-                                 notify_owners=self.options.notify_owners)
+        self._deliver_mail()
+
+    def _report_changes(self, changes):
+        log = self.logger
         for change in changes:
             if change.change == "disabled":
                 self.summary.disabled.append(change.mirror_name)
-                log.info("Disabled %s%s", change.mirror_name,
+                # The first sentence says it; the mail says it all.
+                log.info("Disabled %s%s: %s", change.mirror_name,
                          " and notified its owner" if change.notified
-                         else "")
+                         else "", change.why[0] if change.why else "")
             else:
                 self.summary.enabled.append(change.mirror_name)
-                log.info("Enabled %s again: it carries its content",
-                         change.mirror_name)
+                log.info("Enabled %s%s: it carries its content",
+                         change.mirror_name,
+                         " again" if change.again else "")
+
+    def _deliver_mail(self):
+        log = self.logger
         if self.mail_delivery is not None:
             try:
                 sent, failed = deliver_pending(self.store, self.mail_delivery)

@@ -44,6 +44,11 @@ class CDImageCheck:
 
 @attrs.frozen
 class MirrorPlan:
+    """What to ask one mirror.  Every URL of the checks is under
+    `base_url`, the mirror's preferred URL; `base_urls` are all its URLs
+    the prober speaks, ((scheme, base URL), ...) in order of preference,
+    the content being probed at the first that answers."""
+
     mirror_id: int
     name: str
     base_url: str
@@ -52,6 +57,11 @@ class MirrorPlan:
     content_checks: tuple = ()
     cdimage_checks: tuple = ()
     detector_checks: tuple = ()
+    base_urls: tuple = attrs.field()
+
+    @base_urls.default
+    def _only_base_url(self):
+        return ((self.base_url.split(":", 1)[0], self.base_url),)
 
     @property
     def urls(self):
@@ -74,6 +84,18 @@ class _ArchivePlaces:
         self.distribution = distribution
         self.when = when
         self._paths = {}
+        from mirrorkeeper.model.masterarchive import ArchiveScanStateSet
+        # The suites the scanned master has; empty when it was never
+        # scanned, and then every suite the registry implies is asked for.
+        self.suites = frozenset(
+            name[len("suite:"):] for name in
+            ArchiveScanStateSet(store).all(distribution)
+            if name.startswith("suite:"))
+
+    def on_master(self, series, pocket):
+        """Whether the master has the suite of `series` and `pocket` (or
+        was never scanned, so that nothing tells)."""
+        return not self.suites or series.suite(pocket) in self.suites
 
     def _freshness_paths(self, kind, place):
         if (kind, place) not in self._paths:
@@ -85,16 +107,21 @@ class _ArchivePlaces:
 
     def checks_for(self, mirror):
         """The ContentChecks of `mirror`: every place it is expected to
-        carry, and the places of obsolete series and unofficial
-        architectures only where it has a record of them already."""
+        carry that the master has, and the places of obsolete series,
+        unofficial architectures and suites the master lacks only where it
+        has a record of them already."""
         base_url = mirror.base_url
         wanted = []
         for arch, pocket, component, path in mirror.guessPackagesPaths():
+            if not self.on_master(arch.distro_series, pocket):
+                continue
             wanted.append(("binary", (arch.id, pocket, component.id), path,
                            "%s/%s %s %s" % (
                                arch.distro_series.name, arch.architecture_tag,
                                component.name, pocket.name)))
         for series, pocket, component, path in mirror.guessSourcesPaths():
+            if not self.on_master(series, pocket):
+                continue
             wanted.append(("source", (series.id, pocket, component.id), path,
                            "%s source %s %s" % (
                                series.name, component.name, pocket.name)))
@@ -158,8 +185,20 @@ def plan_archive_mirrors(store, mirrors, when=None, detectors_for=None,
             mirror.enabled, content_checks=content,
             detector_checks=detector_checks(
                 store, distribution, mirror.base_url, detectors, when,
-                timestamp_file)))
+                timestamp_file), base_urls=probed_base_urls(mirror)))
     return plans
+
+
+# The schemes the prober speaks, in the order a mirror's URLs are tried.
+PROBED_SCHEMES = ("https", "http", "ftp")
+
+
+def probed_base_urls(mirror):
+    """((scheme, base URL), ...) of the mirror's URLs the prober speaks,
+    the preferred (mirror.base_url) first."""
+    return tuple((scheme, getattr(mirror, scheme + "_base_url"))
+                 for scheme in PROBED_SCHEMES
+                 if getattr(mirror, scheme + "_base_url"))
 
 
 @attrs.frozen
@@ -225,5 +264,6 @@ def plan_cdimage_mirrors(mirrors, entries):
                                                     item[0][1])))
         plans.append(MirrorPlan(mirror.id, mirror.name, base_url,
                                 mirror.content, mirror.enabled,
-                                cdimage_checks=checks))
+                                cdimage_checks=checks,
+                                base_urls=probed_base_urls(mirror)))
     return plans

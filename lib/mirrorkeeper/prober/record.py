@@ -1,68 +1,98 @@
-"""Recording a prober run: reports in, database updated.
+"""Recording a prober run: reports in, database updated once it is judged.
 
-Each mirror's findings (content records, freshness, the probe record with its
-log) are committed in one transaction of their own, so a run that is killed
-leaves every mirror either fully updated or untouched.  What the rest of the
-run needs of a report is kept as a RecordedMirror; the report itself, with
-its full log, can go.  Enabling and disabling come after every mirror is
-recorded, and only when the run can trust what it saw: see `RunVerdict`.
+A run is judged before what it learnt takes effect, so that a prober cut
+off from the network never wipes a mirror's records or disables anybody:
+
+1. While probing, each mirror's report is written as a PENDING probe
+   record holding its log and what it found, as data (`findings_of`), in a
+   transaction of its own and by a writer thread (`ReportWriter`), so the
+   database work overlaps the probing and the full log is let go at once.
+   What judging the run needs of a report is kept as a `RecordedMirror`.
+2. The run is judged (`judge_run`) on those summaries and its canary.
+3. A trusted run applies each record's findings (`apply_record`): content
+   records, freshness, whether it is unreachable, enabling, disabling and
+   the owner's mail, all in one transaction per mirror, the record marked
+   APPLIED in the same one.  A distrusted run marks its records DISTRUSTED,
+   with why at the top of each log, and changes nothing else.
+
+Killed in step 1, a run leaves PENDING records of an unjudged run: the next
+run marks them ABANDONED (`recover`).  Killed in step 3, it leaves PENDING
+records of a trusted run: the next run applies them first.  Either way each
+mirror is fully updated or untouched, and no mail is queued twice.
 """
+
+import json
 
 import attrs
 
-from mirrorkeeper.enums import MirrorContent, MirrorStatus
+from mirrorkeeper.enums import (
+    MirrorContent, MirrorFreshness, MirrorStatus, PackagePublishingPocket,
+    ProbeRecordState)
 from mirrorkeeper.model.distributionmirror import DistributionMirror
 from mirrorkeeper.model.distroseries import DistroSeries
+from mirrorkeeper.model.mirrorcontent import (
+    MirrorProbeRecord, ProberRunRecord)
+from mirrorkeeper.prober.result import ProbeOutcome, format_timestamp
+from mirrorkeeper.prober.run import UNUSABLE
+from mirrorkeeper.timeutil import utcnow
 
 # A run in which at least this share of the mirrors could not be reached at
 # all, out of at least MIN_MIRRORS_FOR_RATIO, says more about the prober's
-# own network than about the mirrors: it disables nobody.
+# own network than about the mirrors; so does one in which every mirror
+# could not be reached, however few.  Such a run changes nothing.
 MAX_UNREACHABLE_RATIO = 0.8
 MIN_MIRRORS_FOR_RATIO = 5
 
-
-# How much of a probe log a RecordedMirror keeps: what a notification
-# quotes, and some to spare.
-LOG_HEAD_LINES = 50
+# The version of the findings' JSON form.
+FINDINGS_VERSION = 1
 
 
 @attrs.frozen
 class RecordedMirror:
-    """What deciding a mirror's fate needs of its report."""
+    """What judging the run needs of a mirror's report, once its probe
+    record is written (`record_id`; None when it was not)."""
 
     mirror_id: int
     name: str
     unreachable: bool
-    log_head: str
-    expected_cdimages: tuple = ()
-    recorded: bool = True
+    requests: int = 0
+    outcomes: dict = attrs.Factory(dict)
+    record_id: int | None = None
+
+    @property
+    def recorded(self):
+        return self.record_id is not None
 
     @classmethod
-    def of(cls, report, recorded=True):
-        plan = report.plan
-        return cls(plan.mirror_id, plan.name, report.unreachable,
-                   "\n".join(report.log.splitlines()[:LOG_HEAD_LINES]),
-                   tuple((check.series_id, check.flavour)
-                         for check in plan.cdimage_checks), recorded)
+    def of(cls, report, record_id=None):
+        return cls(report.plan.mirror_id, report.plan.name,
+                   report.unreachable, report.requests,
+                   {outcome.value: count
+                    for outcome, count in report.outcomes.items()},
+                   record_id)
 
 
 @attrs.frozen
 class RunVerdict:
-    """Whether this run may change which mirrors are enabled, and why."""
+    """Whether what this run found may take effect, and why not."""
 
     trusted: bool
     reason: str = ""
 
 
 def judge_run(reports, canary_result=None):
-    """The RunVerdict for a run's reports and its canary probe (a
-    ProbeResult of a URL that must always answer, or None if none is
-    configured)."""
+    """The RunVerdict for a run's reports (anything with `unreachable`) and
+    its canary probe (a ProbeResult of a URL that must always answer, or
+    None if none is configured)."""
     if canary_result is not None and not canary_result.found:
         return RunVerdict(False, "the canary %s failed (%s): the prober "
                           "cannot trust its view of the network"
                           % (canary_result.url, canary_result.message))
     unreachable = sum(1 for report in reports if report.unreachable)
+    if reports and unreachable == len(reports):
+        return RunVerdict(False, "every one of the %d mirrors probed failed "
+                          "at the network level: the prober cannot trust "
+                          "its view of the network" % (len(reports),))
     if len(reports) >= MIN_MIRRORS_FOR_RATIO and \
             unreachable >= MAX_UNREACHABLE_RATIO * len(reports):
         return RunVerdict(False, "%d of %d mirrors were unreachable at once"
@@ -70,82 +100,289 @@ def judge_run(reports, canary_result=None):
     return RunVerdict(True)
 
 
-def record_report(store, report):
-    """Write one mirror's findings and probe record, and commit."""
+# Findings as data.
+
+def findings_of(report):
+    """What `report` found, as plain JSON-able values: everything applying
+    it needs, and what a reader of the probe record may ask (which places
+    were checked, found or not, how fresh, the detectors' verdicts, how the
+    requests ended)."""
+    plan = report.plan
+    return {
+        "version": FINDINGS_VERSION,
+        "unreachable": report.unreachable,
+        "lies": report.lies,
+        "base_url": report.base_url or plan.base_url,
+        "protocols": {scheme: outcome.value
+                      for scheme, outcome in report.protocols.items()},
+        "families": (None if report.address_families is None
+                     else list(report.address_families)),
+        "requests": report.requests,
+        "outcomes": {outcome.value: count
+                     for outcome, count in report.outcomes.items()},
+        "content": [
+            {"kind": finding.check.kind, "place": finding.check.place[0],
+             "pocket": finding.check.place[1].value,
+             "component": finding.check.place[2],
+             "label": finding.check.label,
+             "url": finding.check.control_url, "found": finding.found,
+             "freshness": finding.freshness.value,
+             "outcome": finding.outcome.value}
+            for finding in report.content_findings],
+        "cdimages": [
+            {"series": finding.check.series_id,
+             "flavour": finding.check.flavour, "found": finding.found,
+             "missing": len(finding.missing),
+             "images": len(finding.check.urls)}
+            for finding in report.cdimage_findings],
+        "expected_cdimages": [[check.series_id, check.flavour]
+                              for check in plan.cdimage_checks],
+        "detectors": [
+            {"detector": finding.check.detector,
+             "label": finding.check.label,
+             "freshness": (None if finding.freshness is None
+                           else finding.freshness.value),
+             "lag_seconds": (None if finding.lag is None
+                             else int(finding.lag.total_seconds())),
+             "syncing": finding.syncing, "note": finding.note,
+             "found": finding.found,
+             "observed": index not in report.unobserved_detectors,
+             "rpm_repository": finding.check.rpm_repository_id}
+            for index, finding in enumerate(report.detector_findings)],
+    }
+
+
+def write_report(store, report, run_id=None):
+    """Write `report` as a PENDING probe record of the run `run_id` and
+    commit; return the record's id, or None if the mirror was deleted
+    while the run probed it."""
     mirror = store.get(DistributionMirror, report.plan.mirror_id)
     if mirror is None:
-        # Deleted while the run was probing it: nothing to record.
-        return
-    for finding in report.content_findings:
-        check = finding.check
-        place_id, pocket, component_id = check.place
-        if check.kind == "binary":
-            records = mirror.arch_series.find(
-                distro_arch_series_id=place_id, pocket=pocket,
-                component_id=component_id)
-        else:
-            records = mirror.source_series.find(
-                distro_series_id=place_id, pocket=pocket,
-                component_id=component_id)
-        if finding.found:
+        return None
+    record = mirror.newProbeRecord(
+        report.log, duration_seconds=report.duration_seconds)
+    record.state = ProbeRecordState.PENDING
+    record.prober_run_id = run_id
+    record.findings = json.dumps(findings_of(report), separators=(",", ":"))
+    store.flush()
+    record_id = record.id
+    store.commit()
+    return record_id
+
+
+def record_report(store, report, run_id=None, settings=None):
+    """Write `report` and apply it at once, as a trusted run does: for
+    callers that judge nothing (a run of one mirror by hand)."""
+    record_id = write_report(store, report, run_id)
+    if record_id is None:
+        return []
+    return apply_record(store, store.get(MirrorProbeRecord, record_id),
+                        settings or ApplySettings())
+
+
+# Applying what a trusted run found.
+
+@attrs.frozen
+class ApplySettings:
+    """How findings take effect: whether owners are told, after how many
+    consecutive unreachable runs a mirror is disabled, and the
+    configuration the mail is composed with (None: the default)."""
+
+    notify_owners: bool = True
+    disable_after_failed_runs: int = 2
+    config: object = None
+
+
+@attrs.frozen
+class StatusChange:
+    mirror_name: str
+    change: str   # 'disabled' or 'enabled'
+    notified: bool
+    # 'enabled': whether the prober had disabled it (so it is enabled
+    # again); 'disabled': why, in sentences.
+    again: bool = False
+    why: tuple = ()
+
+
+def apply_record(store, record, settings):
+    """Make the findings of one PENDING probe record take effect, mark it
+    APPLIED and commit; return the StatusChanges made (none or one)."""
+    mirror = record.distribution_mirror
+    findings = json.loads(record.findings) if record.findings else None
+    changes = []
+    if findings is not None:
+        changes = _apply(store, mirror, record, findings, settings)
+    record.state = ProbeRecordState.APPLIED
+    store.commit()
+    return changes
+
+
+def _apply(store, mirror, record, findings, settings):
+    reviewed = mirror.status in (MirrorStatus.OFFICIAL,
+                                 MirrorStatus.UNOFFICIAL)
+    _record_protocols(mirror, findings)
+    if findings["unreachable"]:
+        # Its records stay: it carried them when last seen.  It is left
+        # out of the mirror lists while failed_runs is above zero.
+        mirror.failed_runs += 1
+        if mirror.failed_runs < settings.disable_after_failed_runs:
+            return []
+        why = (unreachable_sentence(findings, mirror.failed_runs),)
+        return _disable(mirror, record, why, settings)
+    mirror.failed_runs = 0
+    if findings["families"] is not None:
+        mirror.has_ipv4, mirror.has_ipv6 = findings["families"]
+    if findings["lies"]:
+        _forget_content(mirror)
+        return _disable(mirror, record, (lies_sentence(findings),),
+                        settings)
+    _apply_content(store, mirror, findings["content"])
+    _apply_cdimages(store, mirror, findings["cdimages"])
+    _apply_detectors(store, mirror, findings["detectors"])
+    if mirror.content is MirrorContent.RELEASE:
+        expected = [(store.get(DistroSeries, series_id), flavour)
+                    for series_id, flavour in findings["expected_cdimages"]]
+        if not expected:
+            # The manifest lists no image of this mirror's distribution:
+            # nothing to judge the mirror by.
+            return []
+        disable = mirror.shouldDisable(expected)
+    else:
+        disable = mirror.shouldDisable()
+    if disable:
+        return _disable(mirror, record, missing_sentences(findings),
+                        settings)
+    if not mirror.enabled and reviewed:
+        again = mirror.date_disabled is not None
+        mirror.enable()
+        return [StatusChange(mirror.name, "enabled", False, again)]
+    return []
+
+
+def _disable(mirror, record, why, settings):
+    """Disable `mirror`, telling its owner once: when it is disabled, or,
+    for a mirror that never worked, the first time it is found so."""
+    was_enabled = mirror.enabled
+    notify = settings.notify_owners and (
+        was_enabled or mirror.date_disabled_notified is None)
+    if not (was_enabled or notify):
+        return []
+    mirror.disable(notify_owner=notify, log=record.log, why=why,
+                   config=settings.config)
+    return [StatusChange(mirror.name, "disabled", notify, why=tuple(why))]
+
+
+def _record_protocols(mirror, findings):
+    for scheme, outcome in findings["protocols"].items():
+        answered = ProbeOutcome(outcome) not in UNUSABLE and \
+            outcome != ProbeOutcome.FOUND.value
+        setattr(mirror, scheme + "_answered", answered)
+
+
+def _forget_content(mirror):
+    mirror.arch_series.remove()
+    mirror.source_series.remove()
+    mirror.cdimage_series.remove()
+    mirror.rpm_repositories.remove()
+    mirror.freshness_checks.remove()
+
+
+def _apply_content(store, mirror, content):
+    """Content records as the run found them.  A place the network kept us
+    from judging keeps its record with its freshness unknown; a record of
+    a place this run did not ask about counts for nothing either: only
+    what this run observed makes a mirror fresh."""
+    seen = set()
+    for finding in content:
+        kind, place_id = finding["kind"], finding["place"]
+        pocket = PackagePublishingPocket(finding["pocket"])
+        component_id = finding["component"]
+        seen.add((kind, place_id, pocket, component_id))
+        records = _records(mirror, kind, place_id, pocket, component_id)
+        if finding["found"] is None:
+            records.set(freshness=MirrorFreshness.UNKNOWN)
+        elif finding["found"]:
             record = records.one()
             if record is None:
-                record = _new_record(store, mirror, check.kind, place_id,
-                                     pocket, component_id)
-            record.freshness = finding.freshness
+                record = _new_record(store, mirror, kind, place_id, pocket,
+                                     component_id)
+            record.freshness = MirrorFreshness(finding["freshness"])
         else:
             records.remove()
-    for finding in report.cdimage_findings:
-        series = store.get(DistroSeries, finding.check.series_id)
-        if finding.found:
-            mirror.ensureMirrorCDImageSeries(series, finding.check.flavour)
+    for kind, records in (("binary", mirror.arch_series),
+                          ("source", mirror.source_series)):
+        for record in records:
+            place_id = (record.distro_arch_series_id if kind == "binary"
+                        else record.distro_series_id)
+            if (kind, place_id, record.pocket, record.component_id) \
+                    not in seen:
+                record.freshness = MirrorFreshness.UNKNOWN
+
+
+def _records(mirror, kind, place_id, pocket, component_id):
+    if kind == "binary":
+        return mirror.arch_series.find(
+            distro_arch_series_id=place_id, pocket=pocket,
+            component_id=component_id)
+    return mirror.source_series.find(
+        distro_series_id=place_id, pocket=pocket, component_id=component_id)
+
+
+def _apply_cdimages(store, mirror, cdimages):
+    for finding in cdimages:
+        if finding["found"] is None:
+            continue
+        series = store.get(DistroSeries, finding["series"])
+        if finding["found"]:
+            mirror.ensureMirrorCDImageSeries(series, finding["flavour"])
         else:
-            mirror.deleteMirrorCDImageSeries(series, finding.check.flavour)
-    _record_detectors(store, mirror, report.detector_findings)
-    if report.address_families is not None:
-        mirror.has_ipv4, mirror.has_ipv6 = report.address_families
-    mirror.newProbeRecord(report.log,
-                          duration_seconds=report.duration_seconds)
-    store.commit()
+            mirror.deleteMirrorCDImageSeries(series, finding["flavour"])
 
 
-def _record_detectors(store, mirror, findings):
+def _apply_detectors(store, mirror, detectors):
     """Keep one MirrorFreshnessCheck per detector and file probed, and the
-    RPM repositories the mirror's repomd.xml files show it carries."""
+    RPM repositories the mirror's repomd.xml files show it carries; a
+    repository this run did not see (the network failed, or no detector
+    looked) keeps its record, its freshness unknown."""
     from mirrorkeeper.model.mirrorcontent import (
         MirrorFreshnessCheck, MirrorRPMRepository)
-    from mirrorkeeper.timeutil import utcnow
     seen = set()
-    for finding in findings:
-        check = finding.check
-        seen.add((check.detector, check.label))
-        row = mirror.freshness_checks.find(detector=check.detector,
-                                           label=check.label).one()
+    observed_repositories = set()
+    for finding in detectors:
+        seen.add((finding["detector"], finding["label"]))
+        row = mirror.freshness_checks.find(
+            detector=finding["detector"], label=finding["label"]).one()
         if row is None:
-            row = MirrorFreshnessCheck(mirror, check.detector, check.label)
+            row = MirrorFreshnessCheck(mirror, finding["detector"],
+                                       finding["label"])
             store.add(row)
-        row.freshness = finding.freshness
-        row.lag_seconds = None if finding.lag is None else int(
-            finding.lag.total_seconds())
-        row.syncing = finding.syncing
-        row.note = finding.note
+        freshness = finding["freshness"]
+        row.freshness = None if freshness is None else MirrorFreshness(
+            freshness)
+        row.lag_seconds = finding["lag_seconds"]
+        row.syncing = finding["syncing"]
+        row.note = finding["note"]
         row.date_checked = utcnow()
-        if check.rpm_repository_id is None:
+        repository_id = finding["rpm_repository"]
+        if repository_id is None or not finding["observed"]:
             continue
+        observed_repositories.add(repository_id)
         carried = mirror.rpm_repositories.find(
-            rpm_repository_id=check.rpm_repository_id)
-        if not finding.found:
+            rpm_repository_id=repository_id)
+        if not finding["found"]:
             carried.remove()
             continue
         record = carried.one()
         if record is None:
-            record = MirrorRPMRepository(mirror, check.rpm_repository_id)
+            record = MirrorRPMRepository(mirror, repository_id)
             store.add(record)
-        if finding.freshness is not None:
-            record.freshness = finding.freshness
+        record.freshness = row.freshness or MirrorFreshness.UNKNOWN
     for row in list(mirror.freshness_checks):
         if (row.detector, row.label) not in seen:
             store.remove(row)
+    for record in mirror.rpm_repositories:
+        if record.rpm_repository_id not in observed_repositories:
+            record.freshness = MirrorFreshness.UNKNOWN
 
 
 def _new_record(store, mirror, kind, place_id, pocket, component_id):
@@ -158,80 +395,184 @@ def _new_record(store, mirror, kind, place_id, pocket, component_id):
         store.get(DistroSeries, place_id), pocket, component)
 
 
+# Why a mirror was disabled, in words, for its owner.
+
+def _outcome_words(value):
+    return ProbeOutcome(value).message.rstrip(".").lower()
+
+
+def lies_sentence(findings):
+    return ("The mirror answered 200 (found) for %s, a file that cannot "
+            "exist. A server that answers every path so proves nothing by "
+            "its answers, so it is taken to carry nothing." % (
+                findings["lies"],))
+
+
+def unreachable_sentence(findings, runs):
+    outcomes = sorted(findings["outcomes"].items(),
+                      key=lambda item: (-item[1], item[0]))
+    how = "; ".join("%s (%d requests)" % (_outcome_words(outcome), count)
+                    for outcome, count in outcomes[:3])
+    return ("The mirror could not be reached in %d consecutive probe runs; "
+            "in the last one, every request failed: %s." % (runs, how))
+
+
+def missing_sentences(findings):
+    """Why a mirror that answered was found carrying nothing."""
+    content = findings["content"]
+    if content:
+        by_outcome = {}
+        for finding in content:
+            by_outcome.setdefault(finding["outcome"], []).append(
+                finding["url"])
+        sentences = ["None of the %d index files probed (Packages.gz and "
+                     "Sources.gz of each place the mirror should carry) is "
+                     "there." % (len(content),)]
+        for outcome, urls in sorted(by_outcome.items(),
+                                    key=lambda item: -len(item[1])):
+            sentences.append("%d answered: %s, for example %s." % (
+                len(urls), _outcome_words(outcome), urls[0]))
+        return tuple(sentences)
+    images = findings["cdimages"]
+    if images:
+        missing = sum(image["missing"] for image in images)
+        total = sum(image["images"] for image in images)
+        return ("%d of the %d CD images it should carry are missing."
+                % (missing, total),)
+    return ("The probe found none of the content the mirror is expected "
+            "to carry.",)
+
+
+# Judging and recovering runs.
+
+def start_run(store, content):
+    """Create and commit the record of a new run; return its id."""
+    run = ProberRunRecord(content)
+    store.add(run)
+    store.flush()
+    run_id = run.id
+    store.commit()
+    return run_id
+
+
+def _judged(store, run_id, verdict):
+    run = store.get(ProberRunRecord, run_id)
+    run.trusted = verdict.trusted
+    run.reason = verdict.reason or None
+    run.date_judged = utcnow()
+
+
+def distrust_run(store, run_id, verdict):
+    """Mark the run and its records distrusted, each log beginning with
+    why, and commit: nothing the run found takes effect."""
+    _judged(store, run_id, verdict)
+    _mark_records(store, run_id, ProbeRecordState.DISTRUSTED,
+                  "This run was distrusted, so nothing it found took "
+                  "effect: %s." % (verdict.reason,))
+    store.commit()
+
+
+def _mark_records(store, run_id, state, why):
+    header = "%s %s\n" % (format_timestamp(utcnow().timestamp()), why)
+    store.execute(
+        "UPDATE mirror_probe_record SET state = ?, log = ? || log "
+        "WHERE prober_run = ? AND state = ?",
+        (state.value, header, run_id, ProbeRecordState.PENDING.value),
+        noresult=True)
+
+
+def trust_run(store, run_id):
+    """Record that the run was trusted, and commit: from here on its
+    records are applied, now or, if this process dies, by the next run."""
+    _judged(store, run_id, RunVerdict(True))
+    store.commit()
+
+
+def apply_run(store, run_id, settings):
+    """Apply every PENDING record of the trusted run `run_id`, one mirror a
+    transaction, in the order they were written; return the
+    StatusChanges made."""
+    changes = []
+    ids = list(store.find(
+        MirrorProbeRecord.id, MirrorProbeRecord.prober_run_id == run_id,
+        MirrorProbeRecord.state == ProbeRecordState.PENDING).order_by(
+            MirrorProbeRecord.id))
+    store.rollback()
+    for record_id in ids:
+        record = store.get(MirrorProbeRecord, record_id)
+        if record is None or record.state is not ProbeRecordState.PENDING:
+            continue
+        changes += apply_record(store, record, settings)
+    return changes
+
+
+def recover(store, content, settings):
+    """Finish what runs of `content` killed earlier left: apply the
+    records of trusted runs, and mark those of runs never judged
+    ABANDONED.  Commits; returns (the StatusChanges made, the number of
+    records abandoned)."""
+    runs = list(store.find(
+        ProberRunRecord, ProberRunRecord.content == content,
+        ProberRunRecord.id.is_in(store.find(
+            MirrorProbeRecord.prober_run_id,
+            MirrorProbeRecord.state == ProbeRecordState.PENDING))).order_by(
+                ProberRunRecord.id).values(
+                    ProberRunRecord.id, ProberRunRecord.trusted))
+    changes, abandoned = [], 0
+    for run_id, trusted in runs:
+        if trusted:
+            changes += apply_run(store, run_id, settings)
+            continue
+        abandoned += store.find(
+            MirrorProbeRecord, prober_run_id=run_id,
+            state=ProbeRecordState.PENDING).count()
+        if trusted is None:
+            _judged(store, run_id, RunVerdict(
+                False, "the run stopped before it was judged"))
+        _mark_records(store, run_id, ProbeRecordState.ABANDONED,
+                      "This run stopped before it was judged, so nothing "
+                      "it found took effect.")
+        store.commit()
+    return changes, abandoned
+
+
 def prune_probe_records(store, older_than):
     """Delete the probe records created before `older_than` (UTC), keeping
-    each mirror's newest record whatever its age; commit and return how many
-    went.  Logs of every request add up: a year of daily probes of a large
-    archive mirror would be gigabytes."""
+    each mirror's newest record whatever its age, and the runs no record
+    is left of; commit and return how many records went.  Logs of every
+    request add up: a year of daily probes of a large archive mirror would
+    be gigabytes."""
     from storm.expr import Max, Select
-    from mirrorkeeper.model.mirrorcontent import MirrorProbeRecord
     record = MirrorProbeRecord
     newest = Select(Max(record.id), group_by=record.distribution_mirror_id)
     old = store.find(record, record.date_created < older_than,
                      record.id.is_in(newest) == False)  # noqa: E712
     count = old.count()
     old.remove()
+    store.find(ProberRunRecord, ProberRunRecord.date_started < older_than,
+               ProberRunRecord.id.is_in(Select(
+                   record.prober_run_id, record.prober_run_id != None))
+               == False).remove()  # noqa: E711,E712
     store.commit()
     return count
 
 
-@attrs.frozen
-class StatusChange:
-    mirror_name: str
-    change: str   # 'disabled' or 'enabled'
-    notified: bool
-
-
-def apply_verdicts(store, recorded, notify_owners=True):
-    """Disable the mirrors that carry nothing and enable those that carry
-    their content again, for the RecordedMirrors whose findings were
-    recorded; commit each mirror on its own.  A disabled mirror's owner and
-    the mirror admins are told once: when it is disabled, or, for a mirror
-    that never worked, the first time it is found so.  Returns the
-    StatusChanges made."""
-    changes = []
-    for summary in recorded:
-        mirror = store.get(DistributionMirror, summary.mirror_id)
-        if mirror is None or not summary.recorded:
-            continue
-        if mirror.content is MirrorContent.RELEASE:
-            expected = [(store.get(DistroSeries, series_id), flavour)
-                        for series_id, flavour in summary.expected_cdimages]
-            if not expected:
-                # The manifest lists no image of this mirror's
-                # distribution: nothing to judge the mirror by.
-                continue
-            disable = mirror.shouldDisable(expected)
-        else:
-            disable = mirror.shouldDisable()
-        if disable:
-            was_enabled = mirror.enabled
-            notify = notify_owners and (
-                was_enabled or mirror.date_disabled_notified is None)
-            if was_enabled or notify:
-                mirror.disable(notify_owner=notify, log=summary.log_head)
-                changes.append(StatusChange(mirror.name, "disabled", notify))
-        elif not mirror.enabled and mirror.status in (
-                MirrorStatus.OFFICIAL, MirrorStatus.UNOFFICIAL):
-            mirror.enable()
-            changes.append(StatusChange(mirror.name, "enabled", False))
-        store.commit()
-    return changes
-
-
 class ReportWriter:
-    """Records each mirror's report as it arrives, off the reactor: in a
-    thread of its own, with a store of its own opened there (Storm objects
-    never cross threads), one transaction per mirror.  So the database work
-    overlaps the probing instead of following it, never delays an answer
-    the reactor is waiting for, and a report's full log is let go as soon
-    as it is written."""
+    """Writes each mirror's report as a PENDING probe record as it arrives,
+    off the reactor: in a thread of its own, with a store of its own opened
+    there (Storm objects never cross threads), one transaction per mirror.
+    So the database work overlaps the probing instead of following it,
+    never delays an answer the reactor is waiting for, and a report's full
+    log is let go as soon as it is written."""
 
-    def __init__(self, reactor, database_uri, logger):
+    def __init__(self, reactor, database_uri, logger, run_id=None):
         from twisted.python.threadpool import ThreadPool
+        if not database_uri:
+            raise ValueError("the report writer needs the database's URI")
         self._reactor = reactor
         self._uri = database_uri
         self._logger = logger
+        self._run_id = run_id
         self._pool = ThreadPool(1, 1, name="mirrorkeeper-prober-writer")
         self._store = None  # Used in the pool's thread only.
 
@@ -248,7 +589,7 @@ class ReportWriter:
         def failed(failure):
             self._logger.error("Could not record the probe of %s: %s",
                                report.plan.name, failure.getErrorMessage())
-            return RecordedMirror.of(report, recorded=False)
+            return RecordedMirror.of(report)
         return d.addErrback(failed)
 
     def _write(self, report):
@@ -256,11 +597,11 @@ class ReportWriter:
             from mirrorkeeper.database.store import open_store
             self._store = open_store(self._uri)
         try:
-            record_report(self._store, report)
+            record_id = write_report(self._store, report, self._run_id)
         except Exception:
             self._store.rollback()
             raise
-        return RecordedMirror.of(report)
+        return RecordedMirror.of(report, record_id)
 
     def stop(self):
         """A Deferred firing once the writer's store is closed and its

@@ -6,6 +6,7 @@ mirror, with the full log of what was asked and what came back.  Persisting
 the reports is another step (mirrorkeeper.prober.record).
 """
 
+import secrets
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -19,27 +20,50 @@ from mirrorkeeper.prober.detectors import judge, sync_marker_url
 from mirrorkeeper.prober.result import ProbeOutcome, format_timestamp
 from mirrorkeeper.timeutil import as_utc
 
-# Outcomes that say the network, not the mirror's content, failed: when
-# nearly every probe of a run ends like this, the prober itself is cut off.
+# Outcomes that say the network, not the mirror, failed: nothing came back
+# from the mirror.  A mirror whose every probe ends like this is
+# unreachable, and when most mirrors of a run are, the prober itself is cut
+# off.  (A TLS failure is the mirror's: it answered, with a certificate we
+# cannot trust.)
 NETWORK_FAILURES = frozenset([
     ProbeOutcome.TIMEOUT, ProbeOutcome.CONNECTION_REFUSED,
+    ProbeOutcome.CONNECTION_ERROR, ProbeOutcome.CONNECTION_LOST,
     ProbeOutcome.DNS_ERROR, ProbeOutcome.HOST_SKIPPED,
 ])
+
+# What a protocol's probe of a path that cannot exist may end with and
+# still leave that protocol unusable: nothing trustworthy came back.
+UNUSABLE = NETWORK_FAILURES | {
+    ProbeOutcome.TLS_ERROR, ProbeOutcome.FORBIDDEN_ADDRESS,
+    ProbeOutcome.INVALID_URL, ProbeOutcome.PROBER_ERROR}
+
+
+def absent_path_name(token):
+    """The name of the file asked for to see whether a mirror answers 200
+    for anything: no archive has it."""
+    return "mirrorkeeper-absent-%s" % (token,)
 
 
 @attrs.frozen
 class ContentFinding:
-    """What a mirror answered for one ContentCheck."""
+    """What a mirror answered for one ContentCheck: `found` is True, False,
+    or None when the network failed before the mirror could say (then
+    what was known of the place stays as it was, with its freshness
+    unknown); `outcome` is how the probe of the index file ended."""
 
     check: object
-    found: bool
+    found: bool | None
     freshness: MirrorFreshness
+    outcome: ProbeOutcome = ProbeOutcome.FOUND
 
 
 @attrs.frozen
 class CDImageFinding:
+    """`found` as for ContentFinding: None when a missing image failed at
+    the network level."""
+
     check: object
-    found: bool
+    found: bool | None
     missing: tuple
 
 
@@ -54,15 +78,28 @@ class MirrorReport:
     log: str
     requests: int
     outcomes: dict
-    # (has IPv4, has IPv6) of the mirror's host, or None if not resolved.
+    # (answered over IPv4, answered over IPv6), as measured, or None.
     address_families: tuple | None = None
     # Seconds between the log's first line and its last, to the
     # millisecond as the log stamps them (what a reader of the log would
     # work out), or None if the clock went backwards.
     duration_seconds: float | None = None
+    # {scheme: ProbeOutcome of asking that URL for a path that cannot
+    # exist}, for each of the mirror's URLs.
+    protocols: dict = attrs.Factory(dict)
+    # The base URL the content was probed at.
+    base_url: str = ""
+    # The URL of a path that cannot exist that the mirror answered 200 for,
+    # or "": a mirror that does so proves nothing by its 200s.
+    lies: str = ""
+    # The detector findings made without an answer (the network failed):
+    # their indexes in detector_findings.
+    unobserved_detectors: frozenset = frozenset()
 
     @property
     def carries_anything(self):
+        if self.lies:
+            return False
         return any(finding.found for finding in self.content_findings) or \
             any(finding.found for finding in self.cdimage_findings) or \
             any(finding.found and finding.check.rpm_repository_id
@@ -76,16 +113,30 @@ class MirrorReport:
             if outcome in NETWORK_FAILURES) == self.requests
 
 
+def rebased(url, old_base, new_base):
+    """`url`, under `old_base`, moved under `new_base`."""
+    if new_base == old_base or not url.startswith(old_base):
+        return url
+    return new_base + url[len(old_base):]
+
+
+def _beside(url, name):
+    """The URL of `name` in the directory of `url`."""
+    return url[:url.rindex("/") + 1] + name
+
+
 class _MirrorProbe:
     """Probes one mirror's plan and collects its log."""
 
-    def __init__(self, client, plan, clock):
+    def __init__(self, client, plan, clock, token):
         self.client = client
         self.plan = plan
         self.clock = clock
+        self.token = token
         self.lines = []
         self.requests = 0
         self.outcomes = {}
+        self.base_url = plan.base_url
 
     def note(self, text):
         """Log `text` stamped with the clock's time; return that time."""
@@ -100,27 +151,75 @@ class _MirrorProbe:
         self.lines.extend(result.log_lines)
         return result
 
+    def url(self, url):
+        """`url` of the plan, at the base URL being probed."""
+        return rebased(url, self.plan.base_url, self.base_url)
+
     def probe(self, url):
-        return self.client.probe(url).addCallback(self._record)
+        return self.client.probe(self.url(url)).addCallback(self._record)
 
     def probe_all(self, urls):
         """Probe `urls` at once: a Deferred firing with their results, in
         order, once all are in (or failing with the first failure, wrapped
         in a FirstError, as gatherResults does)."""
         return _Gathered(
-            [self.client.probe(url) for url in urls], self._record).deferred
+            [self.client.probe(self.url(url)) for url in urls],
+            self._record).deferred
+
+    def absent_url(self, base_url):
+        """A URL beside the first file the plan asks for, at `base_url`,
+        of a file that cannot exist."""
+        first = next(iter(self.plan.urls), self.plan.base_url)
+        return _beside(rebased(first, self.plan.base_url, base_url),
+                       absent_path_name(self.token))
+
+    @defer.inlineCallbacks
+    def choose_protocol(self):
+        """Ask each of the mirror's URLs for a file that cannot exist.
+        Fires with ({scheme: outcome}, the base URL to probe the content
+        at or None if none answered, the URL a lying mirror answered 200
+        for or "")."""
+        bases = self.plan.base_urls
+        # Asked before self.base_url moves: these URLs are absolute.
+        results = yield self.probe_all(
+            [self.absent_url(base) for _, base in bases])
+        protocols, chosen, lies = {}, None, ""
+        for (scheme, base), result in zip(bases, results):
+            protocols[scheme] = result.outcome
+            if result.found:
+                lies = lies or result.url
+                self.note("%s answered 200 for %s, a file that cannot "
+                          "exist: its answers prove nothing"
+                          % (base, result.url))
+            elif result.outcome not in UNUSABLE and chosen is None:
+                chosen = base
+        if chosen is not None:
+            lies = ""
+            if chosen != self.plan.base_url:
+                self.note("%s did not answer (%s): probing %s instead" % (
+                    self.plan.base_url,
+                    protocols[self.plan.base_urls[0][0]].title, chosen))
+        return protocols, chosen, lies
 
     def check_content(self, check):
         def control_probed(control):
+            if control.outcome in NETWORK_FAILURES:
+                return ContentFinding(check, None, MirrorFreshness.UNKNOWN,
+                                      control.outcome)
             if not control.found:
-                return ContentFinding(check, False, MirrorFreshness.UNKNOWN)
+                return ContentFinding(check, False, MirrorFreshness.UNKNOWN,
+                                      control.outcome)
             return self.probe_all(check.freshness_urls.values()).addCallback(
                 freshness_probed)
 
         def freshness_probed(results):
+            if any(result.outcome in NETWORK_FAILURES for result in results):
+                # Carried, but how fresh the network did not let us see.
+                return ContentFinding(check, True, MirrorFreshness.UNKNOWN)
             found = {result.url for result in results if result.found}
-            return ContentFinding(
-                check, True, freshness_found(check.freshness_urls, found))
+            return ContentFinding(check, True, freshness_found(
+                {band: self.url(url)
+                 for band, url in check.freshness_urls.items()}, found))
 
         return self.probe(check.control_url).addCallback(control_probed)
 
@@ -128,16 +227,20 @@ class _MirrorProbe:
         def probed(results):
             missing = tuple(result.url for result in results
                             if not result.found)
+            if any(result.outcome in NETWORK_FAILURES for result in results):
+                return CDImageFinding(check, None, missing)
             return CDImageFinding(check, not missing, missing)
 
         return self.probe_all(check.urls).addCallback(probed)
 
     @defer.inlineCallbacks
     def check_detectors(self):
-        checks = self.plan.detector_checks
+        checks = tuple(attrs.evolve(check, url=self.url(check.url))
+                       for check in self.plan.detector_checks)
         if not checks:
-            return ()
-        marker = yield self.probe(sync_marker_url(self.plan.base_url))
+            return (), frozenset()
+        marker = yield self.client.probe(
+            sync_marker_url(self.base_url)).addCallback(self._record)
         if marker.found:
             self.note("The mirror is syncing: %s is there" % (marker.url,))
         results = yield defer.gatherResults([
@@ -147,25 +250,39 @@ class _MirrorProbe:
                                             timezone.utc))
         findings = tuple(judge(check, result, now, marker.found)
                          for check, result in zip(checks, results))
+        unobserved = frozenset(
+            index for index, result in enumerate(results)
+            if result.outcome in NETWORK_FAILURES)
         for finding in findings:
             self.note("%s detector: %s" % (finding.check.detector,
                                            finding.note))
-        return findings
+        return findings, unobserved
 
     @defer.inlineCallbacks
     def run(self):
         plan = self.plan
         started = self.note("Probing %s (%s) at %s" % (
             plan.name, plan.content.title, plan.base_url))
-        content = yield defer.gatherResults(
-            [self.check_content(check) for check in plan.content_checks])
-        images = yield defer.gatherResults(
-            [self.check_cdimage(check) for check in plan.cdimage_checks])
-        detected = yield self.check_detectors()
+        protocols, chosen, lies = yield self.choose_protocol()
+        content = images = detected = ()
+        unobserved = frozenset()
+        if lies:
+            self.note("Carries nothing: a mirror that answers 200 for a file "
+                      "that cannot exist proves nothing by its answers")
+        else:
+            self.base_url = chosen or plan.base_url
+            content = yield defer.gatherResults(
+                [self.check_content(check) for check in plan.content_checks])
+            images = yield defer.gatherResults(
+                [self.check_cdimage(check) for check in plan.cdimage_checks])
+            detected, unobserved = yield self.check_detectors()
         for finding in content:
             if finding.found:
                 self.note("Carries %s: %s" % (finding.check.label,
                                               finding.freshness.name))
+            elif finding.found is None:
+                self.note("Cannot tell whether it carries %s: %s" % (
+                    finding.check.label, finding.outcome.message))
             else:
                 self.note("Does not carry %s" % (finding.check.label,))
         for finding in images:
@@ -174,18 +291,21 @@ class _MirrorProbe:
                 self.note("Carries the %s images of %s" % (
                     check.flavour, check.series_name))
             else:
-                self.note("Lacks %d of the %d %s images of %s" % (
+                self.note("%s %d of the %d %s images of %s" % (
+                    "Could not check" if finding.found is None else "Lacks",
                     len(finding.missing), len(check.urls), check.flavour,
                     check.series_name))
         finished = self.note("Done: %d requests" % (self.requests,))
         families = self.client.address_families(
-            urlsplit(plan.base_url).hostname or "")
+            urlsplit(self.base_url).hostname or "")
         if families is not None:
             families = (families.ipv4, families.ipv6)
         return MirrorReport(plan, tuple(content), tuple(images), detected,
                             "\n".join(self.lines) + "\n", self.requests,
                             dict(self.outcomes), families,
-                            logged_duration(started, finished))
+                            logged_duration(started, finished),
+                            protocols=protocols, base_url=self.base_url,
+                            lies=lies, unobserved_detectors=unobserved)
 
 
 class _Gathered:
@@ -231,9 +351,11 @@ def logged_duration(started, finished):
     return taken if taken >= 0 else None
 
 
-def probe_mirror(client, plan, clock):
-    """Probe one mirror: a Deferred firing with its MirrorReport."""
-    return _MirrorProbe(client, plan, clock).run()
+def probe_mirror(client, plan, clock, token=None):
+    """Probe one mirror: a Deferred firing with its MirrorReport.  `token`
+    names the file that cannot exist (default: a new random one)."""
+    return _MirrorProbe(client, plan, clock,
+                        token or secrets.token_hex(8)).run()
 
 
 def probe_mirrors(client, plans, clock, mirrors_in_flight=50,
@@ -248,9 +370,12 @@ def probe_mirrors(client, plans, clock, mirrors_in_flight=50,
     report on and keep only what it needs of it.
     """
     limit = defer.DeferredSemaphore(max(1, mirrors_in_flight))
+    # One name a run: a server that answers 200 for anything cannot have
+    # learnt it, and the farm of a benchmark sees one path, not K.
+    token = secrets.token_hex(8)
 
     def one(plan):
-        d = limit.run(probe_mirror, client, plan, clock)
+        d = limit.run(probe_mirror, client, plan, clock, token)
         if on_report is not None:
             d.addCallback(on_report)
         return d

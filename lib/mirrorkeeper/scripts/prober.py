@@ -79,6 +79,9 @@ class ProberScript(MirrorKeeperScript):
                                else None),
             keep_probe_records_days=config.getint(
                 "prober", "keep_probe_records_days"),
+            disable_after_failed_runs=config.getint(
+                "prober", "disable_after_failed_runs"),
+            config=config,
             trust_root=self.trust_root(),
             detectors=config.freshness_detectors(),
             timestamp_file=config.get("timestamps", "file_name"),
@@ -120,12 +123,17 @@ class ProberScript(MirrorKeeperScript):
             failures = ", ".join(
                 "%s %d" % (kind, count)
                 for kind, count in sorted(summary.failures.items()))
-            log.info("%d requests in %.1f s; failures: %s",
+            log.info("%d requests in %.1f s; not found or failed: %s",
                      summary.requests, summary.wall_time,
                      failures or "none")
-            log.info("Disabled %d, enabled again %d.",
-                     len(summary.disabled), len(summary.enabled))
-        log.info("Done.")
+            if summary.verdict is not None and summary.verdict.trusted:
+                log.info("Disabled %d, enabled %d, unreachable %d.",
+                         len(summary.disabled), len(summary.enabled),
+                         summary.unreachable)
+        if summary.error:
+            log.error("Failed: %s", summary.error)
+        else:
+            log.info("Done.")
 
 
 def main(argv=None):
