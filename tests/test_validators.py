@@ -3,11 +3,12 @@ base URLs, netblocks and addresses."""
 
 import pytest
 
+from mirrorkeeper.addresspolicy import LOOPBACK_NETWORKS, AddressPolicy
 from mirrorkeeper.errors import (
     InvalidURLError, InvalidValueError, MirrorKeeperError)
 from mirrorkeeper.validators import (
-    normalise_base_url, valid_address, valid_email, valid_name,
-    valid_netblock)
+    MAX_URL_LENGTH, normalise_base_url, valid_address, valid_email,
+    valid_name, valid_netblock)
 
 
 # normalise_base_url
@@ -75,9 +76,9 @@ def test_ipv6_literal(url, expected):
     assert normalise_base_url(url, "http") == expected
 
 
-def assert_rejected(url, scheme, reason):
+def assert_rejected(url, scheme, reason, policy=None):
     with pytest.raises(InvalidURLError) as caught:
-        normalise_base_url(url, scheme)
+        normalise_base_url(url, scheme, policy)
     message = str(caught.value)
     assert repr(url.strip()) in message
     assert reason in message
@@ -110,12 +111,198 @@ def test_query_and_fragment_rejected(url):
 
 @pytest.mark.parametrize("url", [
     "http://example.org/ub untu",
-    "http://example.org/ubuntu\t/",
-    "http://example.org/ub\nuntu",
+    "http://example.org/ubuntu\u00a0/",
 ])
 def test_space_rejected(url):
     """A URL with whitespace inside it is rejected, naming the URL."""
     assert_rejected(url, "http", "spaces")
+
+
+@pytest.mark.parametrize("url, code", [
+    ("http://example.org/ubuntu\t/", "U+0009"),
+    ("http://example.org/ub\nuntu", "U+000A"),
+    ("http://example.org/ubuntu/\r\nX-Injected: 1", "U+000D"),
+    ("http://example.org/\x00", "U+0000"),
+    ("http://exam\x1bple.org/", "U+001B"),
+    ("http://example.org/ubuntu/\x7f", "U+007F"),
+    ("http://example.org/\x85ubuntu/", "U+0085"),
+    ("\x01http://example.org/ubuntu/", "U+0001"),
+    ("http://example.org/ubuntu/\n", "U+000A"),
+    ("http://example.org/ubuntu/\x1c", "U+001C"),
+])
+def test_control_character_rejected(url, code):
+    """A control character anywhere in a URL, even at an end where it
+    would be stripped as white space, is rejected; the one-line message
+    names the URL (the character escaped) and the character."""
+    with pytest.raises(InvalidURLError) as caught:
+        normalise_base_url(url, "http")
+    message = str(caught.value)
+    assert code in message and "control character" in message
+    assert "\n" not in message and "\r" not in message
+    assert message.isprintable()
+    assert repr(url.strip())[1:12] in message
+
+
+def test_long_url_rejected():
+    """A URL over MAX_URL_LENGTH (2,048) characters is rejected in a short
+    one-line message; one of exactly that length is taken."""
+    base = "http://example.org/"
+    fits = base + "a" * (MAX_URL_LENGTH - len(base) - 1) + "/"
+    assert len(fits) == MAX_URL_LENGTH == 2048
+    assert normalise_base_url(fits, "http") == fits
+    with pytest.raises(InvalidURLError) as caught:
+        normalise_base_url(fits + "b", "http")
+    message = str(caught.value)
+    assert "2049 characters" in message and "2048" in message
+    assert "http://example.org/aaa" in message
+    assert len(message) < 300
+
+
+# Registration: where the prober may not go, no mirror may be registered.
+
+DEFAULT = AddressPolicy()
+LOOPBACK = AddressPolicy(LOOPBACK_NETWORKS)
+
+
+@pytest.mark.parametrize("url, reason", [
+    ("http://127.0.0.1/ubuntu/", "127.0.0.1 is a loopback address"),
+    ("http://127.0.0.1:8080/", "loopback"),
+    ("http://[::1]/ubuntu/", "::1 is the loopback address"),
+    ("http://[::]/", "unspecified"),
+    ("http://0.0.0.0/", "unspecified"),
+    ("http://10.1.2.3/ubuntu/", "10.1.2.3 is a private address"),
+    ("http://172.16.0.9/", "private"),
+    ("http://192.168.0.1/", "private"),
+    ("http://100.100.100.200/", "carrier-grade NAT"),
+    ("http://169.254.169.254/latest/", "link-local"),
+    ("http://192.0.2.7/ubuntu/", "documentation"),
+    ("http://198.18.0.1/", "benchmarking"),
+    ("http://224.0.0.1/", "multicast"),
+    ("http://255.255.255.255/", "broadcast"),
+    ("http://[fe80::1]/", "link-local"),
+    ("http://[fd00::1]/", "unique local"),
+    ("http://[ff02::1]/", "multicast"),
+    ("http://[2001:db8::1]/", "documentation"),
+    ("http://[::ffff:127.0.0.1]/", "IPv4-mapped form of 127.0.0.1"),
+    ("http://[::ffff:169.254.169.254]/", "IPv4-mapped form of 169.254.169.254"),
+    ("http://[64:ff9b::a9fe:a9fe]/", "NAT64 form of 169.254.169.254"),
+    ("http://[2002:a9fe:a9fe::]/", "6to4 form of 169.254.169.254"),
+    ("http://[2001:0:4136:e378:8000:63bf:5601:5601]/",
+     "Teredo form of 169.254.169.254"),
+    ("http://localhost/ubuntu/", "localhost names this machine"),
+    ("http://LOCALHOST:8080/", "localhost names this machine"),
+    ("http://localhost./", "names this machine"),
+    ("http://mirror.localhost/", "mirror.localhost names this machine"),
+    ("https://127.0.0.1/", "loopback"),
+    ("ftp://10.0.0.1/pub/", "private"),
+    ("rsync://192.168.1.1/ubuntu/", "private"),
+])
+def test_registration_refuses_internal_hosts(url, reason):
+    """With a policy (registration), a host the prober would refuse is
+    refused, the one-line message naming the URL, why, and the setting."""
+    scheme = url.split(":", 1)[0]
+    assert_rejected(url, scheme, reason, DEFAULT)
+    with pytest.raises(InvalidURLError, match=r"\[prober\] allowed_networks"):
+        normalise_base_url(url, scheme, DEFAULT)
+
+
+@pytest.mark.parametrize("host, address", [
+    ("2130706433", "127.0.0.1"),
+    ("0x7f000001", "127.0.0.1"),
+    ("0X7F000001", "127.0.0.1"),
+    ("0177.0.0.1", "127.0.0.1"),
+    ("127.1", "127.0.0.1"),
+    ("127.0.1", "127.0.0.1"),
+    ("0x7f.1", "127.0.0.1"),
+    ("0x7f.0x0.0x0.0x1", "127.0.0.1"),
+    ("017700000001", "127.0.0.1"),
+    ("127.000.000.001", "127.0.0.1"),
+    ("0", "0.0.0.0"),
+    ("2852039166", "169.254.169.254"),
+    ("0xa9.0xfe.0xa9.0xfe", "169.254.169.254"),
+    ("0xa9fea9fe", "169.254.169.254"),
+    ("169.16689662", "169.254.169.254"),
+    ("134744072", "8.8.8.8"),
+    ("0x08080808", "8.8.8.8"),
+])
+def test_numeric_spellings_refused(host, address):
+    """A host that getaddrinfo would read as an IPv4 address without it
+    being the dotted quad is refused, naming the address it spells, with
+    a policy or without one, even when the address is global."""
+    url = "http://%s/ubuntu/" % (host,)
+    for policy in (None, DEFAULT):
+        assert_rejected(url, "http", "numeric spelling of the IPv4 address "
+                        + address, policy)
+
+
+@pytest.mark.parametrize("host", [
+    "0x7f000001", "2130706433", "0177.0.0.1", "127.1", "0x7f.0x0.0x0.0x1",
+])
+def test_numeric_spelling_inside_allowed_networks(host):
+    """Inside allowed_networks a numeric spelling is taken, in its
+    dotted-quad form, so one address has one URL."""
+    assert normalise_base_url("http://%s:8080/u" % (host,), "http",
+                              LOOPBACK) == "http://127.0.0.1:8080/u/"
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("http://127.0.0.1:8080/ubuntu", "http://127.0.0.1:8080/ubuntu/"),
+    ("http://127.9.9.9/", "http://127.9.9.9/"),
+    ("http://[::1]:8080/", "http://[::1]:8080/"),
+    ("http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/"),
+    ("http://localhost:8080/ubuntu", "http://localhost:8080/ubuntu/"),
+    ("http://mirror.localhost/", "http://mirror.localhost/"),
+])
+def test_registration_inside_allowed_networks(url, expected):
+    """Addresses inside allowed_networks, and localhost when loopback is
+    allowed, are taken."""
+    assert normalise_base_url(url, "http", LOOPBACK) == expected
+
+
+@pytest.mark.parametrize("networks, url", [
+    (["10.0.0.0/8"], "http://10.1.2.3/ubuntu/"),
+    (["169.254.169.254/32"], "http://169.254.169.254/"),
+    (["fd00::/8"], "http://[fd00::1]/"),
+    (["10.0.0.0/8"], "http://[::ffff:10.1.2.3]/"),
+])
+def test_registration_allowed_networks_override(networks, url):
+    normalise_base_url(url, "http", AddressPolicy(networks))
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1/", "http://10.0.0.1/", "http://[fd00::1]/",
+    "http://localhost/", "http://[2002:a9fe:a9fe::]/",
+])
+def test_registration_only_named_networks(url):
+    """allowed_networks opens only what it names."""
+    policy = AddressPolicy(["169.254.169.0/24"])
+    if url == "http://[2002:a9fe:a9fe::]/":
+        normalise_base_url(url, "http", policy)
+        return
+    with pytest.raises(InvalidURLError):
+        normalise_base_url(url, "http", policy)
+
+
+@pytest.mark.parametrize("url", [
+    "http://mirror.example.org/ubuntu/", "http://91.189.91.38/ubuntu/",
+    "http://[2620:2d:4000:1::16]/ubuntu/", "https://localhost.example.org/",
+    "http://mylocalhost/", "http://0x7f000001.example.org/",
+    "http://1.2.3.4.example.org/",
+])
+def test_registration_takes_global_hosts_and_names(url):
+    """Global addresses and host names (other than localhost) are taken:
+    where a name leads is the prober's to judge, each run."""
+    assert normalise_base_url(url, "http" if url.startswith("http:") else
+                              "https", DEFAULT) == url
+
+
+def test_without_policy_only_the_form_is_checked():
+    """The model normalises stored URLs without a policy: addresses are
+    not judged there."""
+    assert normalise_base_url("http://127.0.0.1:8080/", "http") == \
+        "http://127.0.0.1:8080/"
+    assert normalise_base_url("http://localhost/", "http") == \
+        "http://localhost/"
 
 
 @pytest.mark.parametrize("url, reason", [

@@ -6,9 +6,14 @@ mirrorkeeper.errors whose message names the value and what is wrong with it.
 
 import ipaddress
 import re
+import unicodedata
 from urllib.parse import urlsplit, urlunsplit
 
 from mirrorkeeper.errors import InvalidURLError, InvalidValueError
+
+# Browsers, proxies and servers commonly stop at 2,000 or so; a real
+# mirror URL is a fraction of it.
+MAX_URL_LENGTH = 2048
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.+-]*$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -32,11 +37,32 @@ def valid_email(email):
     return email
 
 
-def normalise_base_url(url, scheme):
+def normalise_base_url(url, scheme, policy=None):
     """`url` as a mirror's base URL of `scheme` ('http', 'https', 'ftp' or
     'rsync'): scheme and host lower-cased, default port dropped, no query or
-    fragment, a trailing slash."""
-    text = (url or "").strip()
+    fragment, a trailing slash.  No URL over MAX_URL_LENGTH characters or
+    with a control character anywhere, and no numeric spelling of an IPv4
+    address other than the dotted quad (2130706433, 0x7f000001, 0177.0.0.1,
+    127.1), is taken.
+
+    `policy`, a mirrorkeeper.addresspolicy.AddressPolicy, is given where a
+    person registers or edits a mirror (the caller builds it from
+    ``[prober] allowed_networks``): the host must then not be an address
+    that is not global, nor 'localhost' or a name under '.localhost',
+    unless the policy allows the address; a numeric spelling of an address
+    inside its allowed networks is taken, in its dotted-quad form.  Without
+    a policy, only the URL's form is checked."""
+    raw = url or ""
+    text = raw.strip()
+    if len(text) > MAX_URL_LENGTH:
+        raise InvalidURLError(
+            "invalid URL %s: it is %d characters long, more than the %d a "
+            "mirror URL may have" % (_shown(text), len(text), MAX_URL_LENGTH))
+    control = next((c for c in raw if unicodedata.category(c) == "Cc"), None)
+    if control is not None:
+        raise InvalidURLError(
+            "invalid URL %s: it contains the control character U+%04X"
+            % (_shown(text), ord(control)))
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -47,6 +73,15 @@ def normalise_base_url(url, scheme):
             "invalid %s URL %r: it must start with %s://"
             % (scheme, text, scheme))
     host = (parts.hostname or "").lower()
+    numeric = _numeric_ipv4(host)
+    if numeric is not None:
+        if policy is None or not policy.in_allowed_networks(numeric):
+            raise InvalidURLError(
+                "invalid URL %r: no valid host name: %s is a numeric "
+                "spelling of the IPv4 address %s%s; write an address as "
+                "four decimal numbers" % (
+                    text, host, numeric, _reason_suffix(numeric)))
+        host = str(numeric)
     if not host or not _valid_host(host):
         raise InvalidURLError("invalid URL %r: no valid host name" % (text,))
     if parts.username is not None or parts.password is not None:
@@ -62,6 +97,8 @@ def normalise_base_url(url, scheme):
         raise InvalidURLError("invalid URL %r: port 0 is not a port a "
                               "mirror can serve on" % (text,))
     host = _normal_host(host)
+    if policy is not None:
+        _check_reachable(text, host, policy)
     netloc = "[%s]" % host if ":" in host else host
     default_port = {"http": 80, "https": 443, "ftp": 21, "rsync": 873}
     if port is not None and port != default_port[scheme]:
@@ -70,6 +107,77 @@ def normalise_base_url(url, scheme):
     if not path.endswith("/"):
         path += "/"
     return urlunsplit((scheme, netloc, path, "", ""))
+
+
+def _shown(text, limit=100):
+    """`text` quoted for a one-line message, cut short if long."""
+    if len(text) > limit:
+        return "%r..." % (text[:limit],)
+    return repr(text)
+
+
+# What glibc's inet_aton reads as one part of an IPv4 address: decimal,
+# octal after a leading 0, or hexadecimal after 0x.
+_INET_ATON_PART = re.compile(r"^(?:0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*)$")
+
+
+def _numeric_ipv4(host):
+    """The IPv4Address that getaddrinfo (inet_aton) would read `host` as,
+    when `host` is not the canonical dotted quad; else None."""
+    try:
+        ipaddress.IPv4Address(host)
+        return None
+    except ValueError:
+        pass
+    parts = host.split(".")
+    if not 1 <= len(parts) <= 4 or \
+            not all(_INET_ATON_PART.match(part) for part in parts):
+        return None
+    values = []
+    for part in parts:
+        if part[:2].lower() == "0x":
+            values.append(int(part[2:] or "0", 16))
+        else:
+            values.append(int(part, 8 if part.startswith("0") else 10))
+    # a, a.b, a.b.c, a.b.c.d: the last part fills the bytes left.
+    last_bits = 8 * (5 - len(values))
+    if any(v > 255 for v in values[:-1]) or values[-1] >= 1 << last_bits:
+        return None
+    address = 0
+    for value in values[:-1]:
+        address = address << 8 | value
+    address = address << last_bits | values[-1]
+    return ipaddress.IPv4Address(address)
+
+
+def _reason_suffix(address):
+    from mirrorkeeper.addresspolicy import non_global_reason
+    reason = non_global_reason(address)
+    if reason is None:
+        return ""
+    return ", which is %s" % (reason.split(" is ", 1)[1],)
+
+
+def _is_localhost(host):
+    host = host.rstrip(".")
+    return host == "localhost" or host.endswith(".localhost")
+
+
+def _check_reachable(text, host, policy):
+    """Refuse `host` of the URL `text` where `policy` would not let the
+    prober go: an address it refuses, or a loopback name (RFC 6761)."""
+    try:
+        refusal = policy.refusal(host)
+    except ValueError:
+        if not _is_localhost(host):
+            return
+        if policy.allows("127.0.0.1") or policy.allows("::1"):
+            return
+        refusal = "%s names this machine (a loopback address)" % (host,)
+    if refusal is not None:
+        raise InvalidURLError(
+            "invalid URL %r: %s; mirrors must be at global addresses, or "
+            "in the networks of [prober] allowed_networks" % (text, refusal))
 
 
 def _valid_host(host):

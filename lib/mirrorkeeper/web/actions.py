@@ -7,12 +7,15 @@ forms.FormError for values that cannot be taken, and returns plain
 values.
 """
 
+from mirrorkeeper.addresspolicy import AddressPolicy
 from mirrorkeeper.enums import MirrorStatus
-from mirrorkeeper.errors import DuplicateError, InvalidValueError
+from mirrorkeeper.errors import (
+    DuplicateError, InvalidURLError, InvalidValueError)
 from mirrorkeeper.model.distributionmirror import (
     URL_SCHEMES, DistributionMirrorSet)
 from mirrorkeeper.model.person import PersonSet
 from mirrorkeeper.timeutil import utcnow
+from mirrorkeeper.validators import normalise_base_url
 from mirrorkeeper.web import queries
 from mirrorkeeper.web.forms import (
     FormError, read_mirror_form, read_review_form)
@@ -31,13 +34,29 @@ def _model_error(error):
     return FormError(message, field)
 
 
-def register_mirror(store, who, distribution_name, values):
+def _check_urls(fields, policy):
+    """Normalise the form's URLs in place, refusing (FormError on the
+    field) one whose host `policy` would not let the prober reach."""
+    for scheme in URL_SCHEMES:
+        field = "%s_base_url" % (scheme,)
+        if fields.get(field):
+            try:
+                fields[field] = normalise_base_url(
+                    fields[field], scheme, policy or AddressPolicy())
+            except InvalidURLError as error:
+                raise FormError(str(error), field) from None
+
+
+def register_mirror(store, who, distribution_name, values, policy=None):
     """Register a mirror owned by the person logged in: PENDING_REVIEW
-    and disabled, as every new mirror.  Returns its name."""
+    and disabled, as every new mirror.  Returns its name.  `policy` (an
+    AddressPolicy from [prober] allowed_networks; default: global
+    addresses only) says which addresses its URLs may have."""
     distribution = queries.get_distribution(store, distribution_name)
     who.require(who.may_register(distribution),
                 "register mirrors of %s" % (distribution.display_name,))
     fields = read_mirror_form(store, values)
+    _check_urls(fields, policy)
     try:
         mirror = distribution.newMirror(
             who.person, fields.pop("name"), fields.pop("speed"),
@@ -50,12 +69,14 @@ def register_mirror(store, who, distribution_name, values):
     return mirror.name
 
 
-def edit_mirror(store, who, distribution_name, mirror_name, values):
-    """Change a mirror's details."""
+def edit_mirror(store, who, distribution_name, mirror_name, values,
+                policy=None):
+    """Change a mirror's details; `policy` as for register_mirror."""
     distribution = queries.get_distribution(store, distribution_name)
     mirror = queries.get_mirror(store, distribution, mirror_name)
     who.require(who.may_edit(mirror), "edit %s" % (mirror.name,))
     fields = read_mirror_form(store, values, editing=True)
+    _check_urls(fields, policy)
     mirrors = DistributionMirrorSet(store)
     try:
         for scheme in URL_SCHEMES:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import attrs
 
+from mirrorkeeper.addresspolicy import AddressPolicy
 from mirrorkeeper.web import (
     actions, api, feeds, listing_pages, metrics, mirror_pages, queries)
 from mirrorkeeper.web.answers import AnswerCache, data_version
@@ -39,10 +40,14 @@ class WebSettings:
     # answers.AnswerCache); 0, the default here, keeps none.  The [web]
     # configuration's default is 5.
     cache_seconds: float = 0
+    # [prober] allowed_networks: where a registered mirror's URL may lead
+    # besides global addresses.
+    allowed_networks: tuple = ()
 
     @classmethod
     def from_config(cls, config):
-        return cls(admins_team=config.get("web", "admins_team"),
+        return cls(allowed_networks=config.allowed_networks(),
+                   admins_team=config.get("web", "admins_team"),
                    site_name=config.get("mail", "site_name"),
                    base_url=config.get("web", "base_url").rstrip("/"),
                    propagation_days=config.getint("web",
@@ -273,7 +278,9 @@ class MirrorKeeperWeb:
                     self._countries(store))
 
         def write(store, who, form):
-            name = actions.register_mirror(store, who, distribution, form)
+            name = actions.register_mirror(
+                store, who, distribution, form,
+                AddressPolicy(self.settings.allowed_networks))
             return mirror_href(distribution, name)
         return await self._form(
             ctx, "Register a mirror of %s" % (distribution,),
@@ -291,7 +298,8 @@ class MirrorKeeperWeb:
 
     async def edit(self, ctx, distribution, name):
         def write(store, who, form):
-            actions.edit_mirror(store, who, distribution, name, form)
+            actions.edit_mirror(store, who, distribution, name, form,
+                                AddressPolicy(self.settings.allowed_networks))
             return mirror_href(distribution, name)
         return await self._form(
             ctx, "Edit %s" % (name,), EDIT_FIELDS,

@@ -4,6 +4,7 @@ import json
 
 from zope.component import getUtility
 
+from mirrorkeeper.addresspolicy import AddressPolicy
 from mirrorkeeper.enums import (
     MirrorContent, MirrorPulseType, MirrorSpeed, MirrorStatus)
 from mirrorkeeper.errors import InvalidValueError
@@ -15,6 +16,7 @@ from mirrorkeeper.scripts.commands.common import (
     find_mirror, find_person, format_date, json_date, parse_enum,
     parse_int, parse_speed, print_table, speed_label)
 from mirrorkeeper.timeutil import utcnow
+from mirrorkeeper.validators import normalise_base_url
 
 REGISTER_HELP = """\
 Register a mirror of DIST.  It starts pending review and disabled: a mirror
@@ -160,6 +162,13 @@ def mirror_register(script):
         raise InvalidValueError("%s does not support mirrors"
                                 % (distribution.name,))
     countries = getUtility(ICountrySet)
+    # Where the prober may not go, no mirror may be registered.
+    policy = AddressPolicy(script.config.allowed_networks())
+    urls = {scheme: normalise_base_url(url, scheme, policy)
+            for scheme, url in (("http", options.http),
+                                ("https", options.https),
+                                ("ftp", options.ftp),
+                                ("rsync", options.rsync)) if url}
     mirror = distribution.newMirror(
         find_person(options.owner), options.name,
         parse_speed(options.speed), countries.lookup(options.country),
@@ -167,8 +176,8 @@ def mirror_register(script):
         parse_enum(MirrorPulseType, options.pulse_type, "--pulse-type"),
         display_name=options.display_name,
         description=options.description,
-        http_base_url=options.http, https_base_url=options.https,
-        ftp_base_url=options.ftp, rsync_base_url=options.rsync,
+        http_base_url=urls.get("http"), https_base_url=urls.get("https"),
+        ftp_base_url=urls.get("ftp"), rsync_base_url=urls.get("rsync"),
         official_candidate=options.official_candidate,
         enabled=options.enabled,
         netblocks=options.netblock,
