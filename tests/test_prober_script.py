@@ -141,20 +141,20 @@ def test_run_records_content_and_freshness(world):
     store, mirror = world.mirror("valid-mirror")
     sources = {(r.distro_series.name, r.pocket.name, r.component.name):
                r.freshness for r in mirror.source_series}
-    # The newest hello upload (3 hours old) is missing; the one of 30
-    # hours ago is there.
+    # The newest hello upload (3 hours old) is missing, the one of 30 hours
+    # ago there: the mirror is behind since the newer one, 3 hours.
     assert sources[("warty", "RELEASE", "main")] is \
-        MirrorFreshness.TWODAYSBEHIND
+        MirrorFreshness.SIXHOURSBEHIND
     # Every expected place is carried, since the tree has every index.
     assert len(sources) == len(mirror.guessSourcesPaths())
     assert mirror.arch_series.count() == len(mirror.guessPackagesPaths())
     assert mirror.enabled
-    # What the host resolved to, for mirror lists by IP family.
+    # Which IP families answered, for mirror lists by IP family.
     assert (mirror.has_ipv4, mirror.has_ipv6) == (True, False)
     log = mirror.last_probe_record.log
     assert "HEAD %sdists/warty/main/source/Sources.gz" % mirror.base_url \
         in log
-    assert "Carries warty source main RELEASE: TWODAYSBEHIND" in log
+    assert "Carries warty source main RELEASE: SIXHOURSBEHIND" in log
     store.close()
 
 

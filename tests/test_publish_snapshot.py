@@ -15,6 +15,7 @@ from mirrorkeeper.enums import (
 from mirrorkeeper.interfaces.country import ICountrySet
 from mirrorkeeper.interfaces.distribution import (
     IComponentSet, IDistributionSet)
+from mirrorkeeper.interfaces.distributionmirror import IDistributionMirrorSet
 from mirrorkeeper.interfaces.person import IPersonSet
 from mirrorkeeper.model.masterarchive import (
     MasterFileDetailSet, RPMRepositorySet)
@@ -97,6 +98,32 @@ def test_published_mirrors_are_enabled_unpaused_and_official(world):
                                                policy)["mirrors"]]
     assert {"by-policy", "invalid-mirror"} <= set(names)
     assert "pending" not in names and "paused" not in names
+
+
+def test_unreachable_mirrors_and_urls_that_did_not_answer_are_left_out(
+        world):
+    """A mirror the last trusted run could not reach is left out at once,
+    records and all; of a mirror's URLs, one that did not answer its last
+    probe is not offered, and a mirror none of whose URLs answered is left
+    out."""
+    store, ubuntu = world
+    mirrors = getUtility(IDistributionMirrorSet)
+    de = mirrors["de-mirror"]
+    de.https_answered, de.http_answered = False, True
+    valid = mirrors["valid-mirror"]
+    store.commit()
+    mirrors = {m["name"]: m for m in build_snapshot(store, ubuntu)["mirrors"]}
+    assert sorted(mirrors["de-mirror"]["urls"]) == ["http"]
+    assert "valid-mirror" in mirrors
+    valid.failed_runs = 1
+    de.http_answered = False
+    store.commit()
+    names = [m["name"] for m in build_snapshot(store, ubuntu)["mirrors"]]
+    assert names == ["cd-mirror"]
+    valid.failed_runs = 0
+    store.commit()
+    names = [m["name"] for m in build_snapshot(store, ubuntu)["mirrors"]]
+    assert names == ["cd-mirror", "valid-mirror"]
 
 
 def test_a_mirror_carries_its_place_network_and_content(world):

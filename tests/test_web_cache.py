@@ -76,7 +76,7 @@ def test_a_recorded_probe_refreshes_the_answers_at_once(world, client):
     world.store.commit()
     assert freshness(client, "probed-mirror") == "oneweekbehind"
     listing = client.get("/ubuntu/+archivemirrors").text
-    assert "One week behind" in listing and "Up to date" not in \
+    assert "More than two days behind" in listing and "Up to date" not in \
         listing.split("</p>", 2)[-1]
 
 

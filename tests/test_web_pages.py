@@ -289,6 +289,33 @@ def test_api_status_gives_every_mirror_and_totals(world, client):
     assert sum(status["totals"].values()) == len(entries)
 
 
+def test_unreachable_mirror_is_shown_and_not_listed(world, client):
+    """A mirror the last trusted probe run could not reach says so on its
+    page, in the API and in the metrics, and is not listed, although it is
+    enabled and keeps its records."""
+    mirror = official(world, "gone-dark")
+    carry(world, mirror, MirrorFreshness.UP)
+    mirror.failed_runs = 1
+    world.store.commit()
+    page = client.get("/ubuntu/+mirror/gone-dark").text
+    assert "enabled, unreachable: the last probe could not reach it" in page
+    entries = {entry["name"]: entry for entry in
+               client.get("/api/1/status").json()["mirrors"]}
+    assert entries["gone-dark"]["unreachable"] is True
+    assert entries["gone-dark"]["listed"] is False
+    assert entries["gone-dark"]["enabled"] is True
+    one = client.get("/api/1/mirrors/gone-dark").json()["mirror"]
+    assert one["unreachable"] is True
+    metrics = client.get("/metrics").text
+    assert 'mirrorkeeper_mirror_unreachable{distribution="ubuntu",' \
+        'mirror="gone-dark"} 1' in metrics
+    mirror.failed_runs = 0
+    world.store.commit()
+    entries = {entry["name"]: entry for entry in
+               client.get("/api/1/status").json()["mirrors"]}
+    assert entries["gone-dark"]["listed"] is True
+
+
 def test_metrics_are_prometheus_text(world, client):
     """/metrics gives mirrors by status and freshness, last probe times
     and durations in Prometheus' text format."""

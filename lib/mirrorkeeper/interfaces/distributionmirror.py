@@ -48,9 +48,25 @@ class IDistributionMirror(Interface):
         "When the owner was last told the mirror is disabled; None once it "
         "is enabled again.")
     has_ipv4 = Attribute(
-        "True if the mirror's host had an IPv4 address when last probed; "
-        "None until probed.")
+        "True if the mirror answered over IPv4 when last probed (as "
+        "measured, not as DNS said); None until probed.")
     has_ipv6 = Attribute("As has_ipv4, for IPv6.")
+    failed_runs = Attribute(
+        "How many trusted prober runs in a row could not reach the mirror "
+        "at all (every request failed at the network level); 0 once one "
+        "does.")
+    unreachable = Attribute(
+        "True while failed_runs is above 0: the mirror lists leave it out, "
+        "its records are kept, and it is disabled once failed_runs reaches "
+        "[prober] disable_after_failed_runs.")
+    date_disabled = Attribute(
+        "When the mirror was last disabled; None once it is enabled again.")
+    http_answered = Attribute(
+        "Whether the mirror's HTTP URL answered its last probe (None: no "
+        "such URL, or not probed yet); the mirror lists offer only URLs "
+        "that did.")
+    https_answered = Attribute("As http_answered, for its HTTPS URL.")
+    ftp_answered = Attribute("As http_answered, for its FTP URL.")
     netblocks = Attribute("The CIDR netblocks the mirror serves first.")
     acl_addresses = Attribute(
         "Addresses allowed to rsync from the master for this mirror.")
@@ -118,10 +134,12 @@ class IDistributionMirror(Interface):
         CD image mirror that lacks one of `expected_cdimage_series`
         ((IDistroSeries, flavour) pairs)."""
 
-    def disable(notify_owner=True, log=None):
+    def disable(notify_owner=True, log=None, why=(), config=None):
         """Disable the mirror.  With `notify_owner`, queue one message to the
         owner and one to each of the distribution's mirror admins, each
-        quoting the first lines of `log` (default: the last probe's log).
+        saying `why` (sentences) and quoting the first lines of `log`
+        (default: the last probe's log), composed with `config` (default:
+        the configuration loaded as usual).
         The messages leave with the transaction: see mirrorkeeper.mail."""
 
     def enable():

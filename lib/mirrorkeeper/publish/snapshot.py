@@ -50,8 +50,10 @@ serial one above the previous one's.  Its top level:
     carries, so that the threshold filters mirror lists by sync age as
     oVirt's mirrorchecker does.
 
-A mirror is published when it is enabled, not paused by its owner, and
-official, or unofficial but allowed by the policy (PublicationPolicy).
+A mirror is published when it is enabled, not paused by its owner, not
+unreachable (its last trusted probe run could not reach it), and official,
+or unofficial but allowed by the policy (PublicationPolicy); of its URLs,
+only those that answered its last probe are offered.
 RPM repository content comes from mirror_rpm_repository (schema patch
 0004); the master's file details from the scanner's master_file_detail
 history (patch 0003).
@@ -170,24 +172,33 @@ def _read_mirrors(store, distribution_id, policy):
         "m.ftp_base_url, m.rsync_base_url, m.bandwidth_mbps, m.speed, "
         "m.private, m.internet2, m.asn, m.asn_clients, m.has_ipv4, "
         "m.has_ipv6, m.content, m.status, m.official_candidate, "
+        "m.http_answered, m.https_answered, m.ftp_answered, "
         "c.iso3166code2, k.code "
         "FROM distribution_mirror m "
         "JOIN country c ON c.id = m.country "
         "JOIN continent k ON k.id = c.continent "
         "WHERE m.distribution = ? AND m.enabled = ? AND m.owner_paused = ? "
+        "AND m.failed_runs = 0 "
         "ORDER BY m.name", (distribution_id, True, False))
     mirrors = []
     for (mirror_id, name, http, https, ftp, rsync, bandwidth, speed,
          private, internet2, asn, asn_clients, has_ipv4, has_ipv6, content,
-         status, official_candidate, country, continent) in rows:
+         status, official_candidate, http_answered, https_answered,
+         ftp_answered, country, continent) in rows:
         official = bool(official_candidate) and \
             status == MirrorStatus.OFFICIAL.value
         if not (official or name in policy.include_mirrors or (
                 policy.include_unofficial and
                 status == MirrorStatus.UNOFFICIAL.value)):
             continue
-        urls = {scheme: url for scheme, url in
-                zip(_SCHEMES, (http, https, ftp, rsync)) if url}
+        # A URL the last probe found not answering is left out (None: not
+        # probed, as rsync is not yet).
+        answered = (http_answered, https_answered, ftp_answered, None)
+        urls = {scheme: url for scheme, url, works in
+                zip(_SCHEMES, (http, https, ftp, rsync), answered)
+                if url and works is not False and works != 0}
+        if not urls:
+            continue
         if bandwidth is None:
             bandwidth = max(1, int(MirrorSpeed(speed).mbps))
         mirrors.append({

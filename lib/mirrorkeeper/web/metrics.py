@@ -5,7 +5,7 @@
         how many mirrors are in each state;
     mirrorkeeper_mirror_freshness_level{distribution,mirror}
         each mirror's overall freshness as its enum value (1 up to date ...
-        7 one week behind, 8 unknown);
+        7 more than two days behind, 8 unknown);
     mirrorkeeper_mirror_last_probe_timestamp_seconds{distribution,mirror}
         when each probed mirror was last probed;
     mirrorkeeper_mirror_last_probe_duration_seconds{distribution,mirror}
@@ -48,8 +48,7 @@ def exposition(summaries, probes):
     counts = Counter(
         (s.distribution, enum_label(s.content), enum_label(s.status),
          enum_label(s.freshness),
-         "true" if s.enabled and s.official and not s.owner_paused
-         else "false")
+         "true" if s.listed else "false")
         for s in summaries)
     family("mirrorkeeper_mirrors", "gauge",
            "Mirrors by distribution, content, review status, freshness "
@@ -59,6 +58,12 @@ def exposition(summaries, probes):
         lines.append("mirrorkeeper_mirrors%s %d" % (_labels(
             distribution=distribution, content=content, status=status,
             freshness=freshness, listed=listed), count))
+    family("mirrorkeeper_mirror_unreachable", "gauge",
+           "1 for each mirror the last trusted probe run could not reach "
+           "(left out of the mirror lists), else 0.")
+    for s in summaries:
+        lines.append("mirrorkeeper_mirror_unreachable%s %d" % (_labels(
+            distribution=s.distribution, mirror=s.name), s.unreachable))
     family("mirrorkeeper_mirror_freshness_level", "gauge",
            "Each mirror's overall freshness: 1 up to date ... 7 one week "
            "behind, 8 unknown.")

@@ -54,6 +54,9 @@ def mirror_page(detail, csrf_token):
     state += ", enabled" if summary.enabled else ", disabled"
     if summary.owner_paused:
         state += ", paused by its owner"
+    if summary.unreachable:
+        state += (", unreachable: the last probe could not reach it, so "
+                  "the mirror lists leave it out until one does")
     body = [
         tags.h1(summary.title),
         _actions(detail, csrf_token),

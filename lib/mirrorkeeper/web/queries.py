@@ -56,6 +56,16 @@ class MirrorSummary:
     freshness: MirrorFreshness
     last_probe: datetime | None
     date_created: datetime
+    # The last trusted probe run could not reach it: left out of the
+    # mirror lists, disabled if it stays so.
+    unreachable: bool = False
+
+    @property
+    def listed(self):
+        """Whether package managers are offered it: enabled, official, not
+        paused and reachable."""
+        return self.enabled and self.official and not self.owner_paused \
+            and not self.unreachable
 
     @property
     def urls(self):
@@ -263,7 +273,7 @@ _COLUMNS = (_M.id, _M.name, _M.display_name, _M.distribution_id, _M.content,
             _M.status, _M.enabled, _M.owner_paused, _M.official_candidate,
             _M.owner_id, _M.country_id, _M.http_base_url, _M.https_base_url,
             _M.ftp_base_url, _M.rsync_base_url, _M.speed,
-            _M._bandwidth_mbps, _M.date_created)
+            _M._bandwidth_mbps, _M.date_created, _M.failed_runs)
 
 
 def summaries_where(store, *conditions):
@@ -287,7 +297,7 @@ def summaries_where(store, *conditions):
     official = MirrorStatus.OFFICIAL
     for (mirror_id, name, display_name, distribution_id, content, status,
          enabled, paused, candidate, owner_id, country_id, http, https, ftp,
-         rsync, speed, bandwidth, created) in rows:
+         rsync, speed, bandwidth, created, failed_runs) in rows:
         country, continent = places[country_id]
         status = _STATUS[status]
         speed = _SPEED[speed]
@@ -305,7 +315,8 @@ def summaries_where(store, *conditions):
             else max(1, int(speed.mbps)),
             freshness=freshness.get(mirror_id, unknown),
             last_probe=probes.get(mirror_id),
-            date_created=as_datetime(created)))
+            date_created=as_datetime(created),
+            unreachable=bool(failed_runs)))
     return summaries
 
 

@@ -209,6 +209,7 @@ def summary(mirror):
         "official": mirror.isOfficial(),
         "enabled": mirror.enabled,
         "owner_paused": mirror.owner_paused,
+        "unreachable": mirror.unreachable,
         "freshness": enum_label(mirror.getOverallFreshness()),
         "base_url": mirror.base_url,
     }
@@ -270,6 +271,9 @@ def details(mirror):
 def _enabled_label(mirror):
     if mirror.owner_paused:
         return "paused"
+    if mirror.enabled and mirror.unreachable:
+        return "yes, but unreachable in the last %d probe runs" % (
+            mirror.failed_runs,)
     return "yes" if mirror.enabled else "no"
 
 
