@@ -30,6 +30,7 @@ from twisted.protocols.policies import WrappingFactory
 from twisted.web import resource, server
 
 from .behaviours import (  # noqa: F401  (re-exported)
+    AnswerAnything,
     Behaviour,
     DropReusedConnection,
     Hang,

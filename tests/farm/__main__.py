@@ -19,6 +19,7 @@ import tempfile
 from twisted.internet import defer, task
 
 from . import (
+    AnswerAnything,
     Hang,
     MirrorFarm,
     NotFound,
@@ -36,6 +37,7 @@ from .archive import write_archive_tree
 KINDS = {
     "serve": "serve the tree (HEAD, GET, 404 for what is missing)",
     "notfound": "404 everywhere",
+    "anything": "serve the tree, and 200 with a page for what is missing",
     "error500": "500 everywhere",
     "hang": "accept and never answer",
     "refuse": "a closed port",
@@ -66,7 +68,7 @@ def add(farm, spec, root):
     simple = {
         "serve": ServeTree, "notfound": NotFound, "error500": ServerError, "hang": Hang,
         "loop": RedirectLoop, "forever": RedirectForever, "otherfile": RedirectToOtherFile,
-        "gopher": RedirectUnknownScheme,
+        "gopher": RedirectUnknownScheme, "anything": AnswerAnything,
     }
     if kind in simple:
         return farm.add_mirror(name, simple[kind](), root=root)

@@ -69,6 +69,24 @@ class ServeTree(Behaviour):
         request.finish()
 
 
+class AnswerAnything(ServeTree):
+    """Every path: the file under the mirror's root when there is one,
+    else 200 with a small page anyway, as a server that answers every
+    request with a page of its own does: its 200s prove nothing."""
+
+    def respond(self, mirror, request, path=None):
+        path = request_path(request) if path is None else path
+        segments = [s for s in path.split("/") if s]
+        try:
+            target = FilePath(mirror.root).descendant(segments) \
+                if segments else None
+        except InsecurePath:
+            target = None
+        if target is not None and target.isfile():
+            return super().respond(mirror, request, path)
+        self._status(request, 200, b"<html>Welcome!</html>\n")
+
+
 class NotFound(Behaviour):
     """Every path: 404."""
 

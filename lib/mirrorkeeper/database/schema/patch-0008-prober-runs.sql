@@ -36,6 +36,8 @@ ALTER TABLE distribution_mirror ADD COLUMN failed_runs INTEGER NOT NULL
 -- mirror was enabled since): only such a mirror is "enabled again".
 ALTER TABLE distribution_mirror ADD COLUMN date_disabled
     TIMESTAMP WITHOUT TIME ZONE;
+UPDATE distribution_mirror SET date_disabled = date_disabled_notified
+    WHERE enabled = FALSE AND date_disabled_notified IS NOT NULL;
 -- Whether each of the mirror's URLs answered the last probe (NULL: no such
 -- URL, or never probed).  The mirror lists offer only URLs that did.
 ALTER TABLE distribution_mirror ADD COLUMN http_answered BOOLEAN;

@@ -1,0 +1,327 @@
+"""The prober cronscript when the network fails and mirrors lie, on both
+backends: what it concludes, what it records and whom it mails.
+
+The mirrors are the fake farm's, on loopback.  A route that disappears is
+a private network namespace (``unshare -n``) whose loopback interface is
+down: every connection fails with "network is unreachable", and nothing
+leaves the namespace.  The prober reaches PostgreSQL there through its
+Unix socket, SQLite through its file.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from mirrorkeeper.database.store import open_store
+from mirrorkeeper.enums import (
+    MirrorContent, MirrorFreshness, MirrorPulseType, MirrorSpeed,
+    MirrorStatus, PackagePublishingPocket, ProbeRecordState)
+from mirrorkeeper.mail.outbox import OutboxMessage
+from mirrorkeeper.model import register_utilities
+from mirrorkeeper.model.country import CountrySet
+from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from mirrorkeeper.model.masterarchive import ArchiveScanStateSet
+from mirrorkeeper.prober.plan import plan_archive_mirrors
+from mirrorkeeper.sampledata import load_sample_data
+from mirrorkeeper.timeutil import utcnow
+from tests.mirror_servers import write_archive
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROBER = os.path.join(ROOT, "cronscripts", "distributionmirror-prober.py")
+
+# Farm mirrors: name -> kind.
+FARM = {
+    "f-serve": "serve",
+    "f-serve2": "serve",
+    "f-liar": "anything",
+    "f-forged": "https-self-signed",
+    "f-plain": "serve",
+}
+# Registered mirrors: name -> {scheme: farm mirror}.
+MIRRORS = {
+    "m-serve": {"http": "f-serve"},
+    "m-serve2": {"http": "f-serve2"},
+    "m-liar": {"http": "f-liar"},
+    # Its preferred URL (https) fails the TLS handshake; its http URL
+    # serves everything.
+    "m-dual": {"https": "f-forged", "http": "f-plain"},
+}
+
+
+class World:
+    """The sample Ubuntu, whose own mirrors are paused, plus MIRRORS on a
+    farm serving the archive."""
+
+    def __init__(self, uri, tmp_path, smtp_server):
+        self.uri = uri
+        self.tmp_path = tmp_path
+        self.smtp_server = smtp_server
+        smtp_server.clear()
+        store = self.store()
+        ubuntu = load_sample_data(store)
+        for mirror in ubuntu.mirrors:
+            mirror.owner_paused = True
+        self.tree = str(tmp_path / "archive")
+        write_archive(self.tree, store)
+        store.commit()
+        self.ca_file = str(tmp_path / "farm-ca.pem")
+        self.farm = None
+        self.urls = self.start_farm()
+        for name, urls in MIRRORS.items():
+            mirror = ubuntu.newMirror(
+                ubuntu.owner, name, MirrorSpeed.S1G, CountrySet(store)["DE"],
+                MirrorContent.ARCHIVE, MirrorPulseType.PULL, enabled=True,
+                official_candidate=True, **{
+                    "%s_base_url" % scheme: self.urls[farm_name]
+                    for scheme, farm_name in urls.items()})
+            mirror.status = MirrorStatus.OFFICIAL
+        store.commit()
+        store.close()
+        self.config = self.write_config("config", uri)
+
+    def start_farm(self):
+        self.farm = subprocess.Popen(
+            [sys.executable, "-m", "tests.farm", "--root", self.tree,
+             "--ca-file", self.ca_file] +
+            ["%s=%s" % item for item in FARM.items()],
+            cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            text=True,
+            env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib")))
+        urls = {}
+        for line in self.farm.stdout:
+            if line.strip() == "ready":
+                break
+            name, url = line.split()
+            urls[name] = url
+        assert len(urls) == len(FARM), "the farm did not start"
+        return urls
+
+    def stop_farm(self):
+        if self.farm is not None:
+            self.farm.terminate()
+            self.farm.wait(timeout=30)
+            self.farm = None
+
+    def write_config(self, name, uri):
+        path = str(self.tmp_path / ("%s.conf" % name))
+        with open(path, "w") as f:
+            f.write("[database]\nuri = %s\n[mail]\nsmtp_host = %s\n"
+                    "smtp_port = %d\n[prober]\nallowed_networks = "
+                    "127.0.0.0/8 ::1/128\ntimeout = 1\nca_file = %s\n"
+                    "lock_file = %s\n" % (
+                        uri, self.smtp_server.host, self.smtp_server.port,
+                        self.ca_file, self.tmp_path / "prober.lock"))
+        return path
+
+    def store(self):
+        store = open_store(self.uri)
+        register_utilities(store)
+        return store
+
+    def run(self, *args, config=None, prefix=()):
+        return subprocess.run(
+            list(prefix) + [sys.executable, PROBER, "--config",
+                            config or self.config, "--force"] + list(args),
+            cwd=ROOT, capture_output=True, text=True, timeout=300,
+            stdin=subprocess.DEVNULL)
+
+    def state(self):
+        """{mirror name: what the verdicts rest on}, as the database holds
+        it."""
+        store = self.store()
+        state = {}
+        for name in MIRRORS:
+            mirror = DistributionMirrorSet(store)[name]
+            state[name] = (
+                mirror.enabled, mirror.failed_runs,
+                sorted((r.distro_arch_series_id, r.pocket.name,
+                        r.freshness.name) for r in mirror.arch_series),
+                sorted((r.distro_series_id, r.pocket.name, r.freshness.name)
+                       for r in mirror.source_series),
+                mirror.http_answered, mirror.https_answered)
+        store.close()
+        return state
+
+    def outbox(self):
+        store = self.store()
+        count = store.find(OutboxMessage).count()
+        store.close()
+        return count
+
+
+@pytest.fixture
+def world(database_uri, tmp_path, smtp_server):
+    world = World(database_uri, tmp_path, smtp_server)
+    yield world
+    world.stop_farm()
+
+
+def test_lying_and_tls_failing_mirrors(world):
+    """A server that answers 200 for a file that cannot exist is taken to
+    carry nothing and disabled, its owner told why in plain words; a
+    mirror whose https fails the TLS handshake while its http serves
+    everything is probed over http and stays enabled, with only its http
+    URL offered."""
+    prober = world.run()
+    assert prober.returncode == 0, prober.stderr
+    store = world.store()
+    mirrors = DistributionMirrorSet(store)
+    liar = mirrors["m-liar"]
+    assert not liar.enabled
+    assert liar.arch_series.is_empty() and liar.source_series.is_empty()
+    log = liar.last_probe_record.log
+    assert "a file that cannot exist: its answers prove nothing" in log
+    dual = mirrors["m-dual"]
+    assert dual.enabled and not dual.unreachable
+    assert dual.getOverallFreshness() is MirrorFreshness.UP
+    assert (dual.https_answered, dual.http_answered) == (False, True)
+    assert "probing %s instead" % dual.http_base_url in \
+        dual.last_probe_record.log
+    findings = json.loads(dual.last_probe_record.findings)
+    assert findings["protocols"] == {"https": "tls-error",
+                                     "http": "not-found"}
+    assert findings["base_url"] == dual.http_base_url
+    for name in ("m-serve", "m-serve2"):
+        assert mirrors[name].getOverallFreshness() is MirrorFreshness.UP
+    store.close()
+    messages = world.smtp_server.wait_for(2, timeout=30)
+    assert {m.message["X-Mirrorkeeper-Mirror"] for m in messages} == {
+        "m-liar"}
+    body = " ".join(messages[0].message.get_body().get_content().split())
+    assert "a file that cannot exist" in body
+    assert "proves nothing" in body
+
+
+def unshare_available():
+    if shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-n", "true"],
+                          capture_output=True).returncode == 0
+
+
+def test_no_route_to_any_mirror_changes_nothing(world, request):
+    """With the route to every mirror gone (a network namespace whose
+    loopback is down), the run is distrusted: every record, freshness and
+    enabled state stays as it was, nobody is mailed, each probe record
+    says why at the top of its log, and the run exits non-zero."""
+    if not unshare_available():
+        pytest.skip("unshare -n is not permitted here")
+    assert world.run().returncode == 0
+    world.smtp_server.wait_for(2, timeout=30)
+    before, outbox = world.state(), world.outbox()
+    uri = world.uri
+    if uri.startswith("postgres:"):
+        from tests.harness.postgres import shared_postgres_server
+        uri += "?host=%s" % (shared_postgres_server().directory,)
+    config = world.write_config("isolated", uri)
+    prober = world.run(config=config, prefix=("unshare", "-n"))
+    assert prober.returncode != 0
+    assert "Changing nothing, disabling nobody, sending no mail: every " \
+        "one of the 4 mirrors probed failed at the network level" in \
+        prober.stderr
+    assert world.state() == before
+    assert world.outbox() == outbox
+    store = world.store()
+    for name in MIRRORS:
+        record = DistributionMirrorSet(store)[name].last_probe_record
+        assert record.state is ProbeRecordState.DISTRUSTED
+        assert "This run was distrusted" in record.log.splitlines()[0]
+        assert "unreachable" in record.log.lower() or \
+            "could not be made" in record.log
+    store.close()
+
+
+def test_a_two_mirror_network_going_dark_disables_nobody(world):
+    """When both mirrors of a small network stop answering at once, the
+    run is distrusted whatever their number: nobody is disabled or mailed,
+    and their records stay."""
+    store = world.store()
+    mirrors = DistributionMirrorSet(store)
+    for name in ("m-liar", "m-dual"):
+        mirrors[name].owner_paused = True
+    store.commit()
+    store.close()
+    assert world.run().returncode == 0
+    before, outbox = world.state(), world.outbox()
+    world.stop_farm()
+    prober = world.run()
+    assert prober.returncode != 0
+    assert "every one of the 2 mirrors probed failed at the network " \
+        "level" in prober.stderr
+    assert world.state() == before
+    assert world.outbox() == outbox
+    assert before["m-serve"][0] is True and before["m-serve"][2]
+
+
+def test_only_what_the_master_has_is_asked_for(sample_store):
+    """Once the master is scanned, the plans ask only for the suites it
+    has, plus the places a mirror already has records of."""
+    store = sample_store
+    mirrors = DistributionMirrorSet(store)
+    mirror = mirrors["valid-mirror"]
+    ubuntu = mirror.distribution
+    everything = plan_archive_mirrors(store, [mirror])[0].content_checks
+    pockets = {check.place[1] for check in everything}
+    assert len(pockets) > 1
+    for series in ubuntu.series:
+        ArchiveScanStateSet(store).save(ubuntu, "suite:" + series.name,
+                                        "signature", utcnow())
+    series = ubuntu.getSeries("warty")
+    arch = series.official_architectures[0]
+    mirror.ensureMirrorDistroArchSeries(
+        arch, PackagePublishingPocket.UPDATES, series.components[0])
+    store.flush()
+    checks = plan_archive_mirrors(store, [mirror])[0].content_checks
+    kept = {(check.kind, check.place) for check in checks
+            if check.place[1] is not PackagePublishingPocket.RELEASE}
+    assert kept == {("binary", (arch.id, PackagePublishingPocket.UPDATES,
+                                series.components[0].id))}
+    assert {check.control_url for check in checks
+            if check.place[1] is PackagePublishingPocket.RELEASE} == {
+        check.control_url for check in everything
+        if check.place[1] is PackagePublishingPocket.RELEASE}
+
+
+def test_a_run_killed_before_it_is_judged_changes_nothing(world):
+    """A run killed while probing leaves its records pending; the next run
+    marks them abandoned (nothing they found takes effect) and probes the
+    mirrors again."""
+    assert world.run().returncode == 0
+    world.smtp_server.wait_for(2, timeout=30)
+    before = world.state()
+    store = world.store()
+    from mirrorkeeper.model.mirrorcontent import ProberRunRecord
+    run = ProberRunRecord(MirrorContent.ARCHIVE,
+                          utcnow() - timedelta(minutes=5))
+    store.add(run)
+    store.flush()
+    # What a killed run wrote: m-serve found carrying nothing.
+    serve = DistributionMirrorSet(store)["m-serve"]
+    record = serve.newProbeRecord("a probe killed before it was judged\n")
+    record.state = ProbeRecordState.PENDING
+    record.prober_run_id = run.id
+    record.findings = json.dumps({
+        "version": 1, "unreachable": False, "lies": "x", "base_url": "",
+        "protocols": {}, "families": None, "requests": 1, "outcomes": {},
+        "content": [], "cdimages": [], "expected_cdimages": [],
+        "detectors": []})
+    store.flush()
+    record_id = record.id
+    store.commit()
+    store.close()
+    prober = world.run()
+    assert prober.returncode == 0, prober.stderr
+    assert "1 probe records of a run that stopped before it was judged " \
+        "were marked abandoned" in prober.stderr
+    assert world.state()["m-serve"] == before["m-serve"]
+    store = world.store()
+    from mirrorkeeper.model.mirrorcontent import MirrorProbeRecord
+    record = store.get(MirrorProbeRecord, record_id)
+    assert record.state is ProbeRecordState.ABANDONED
+    assert "stopped before it was judged" in record.log.splitlines()[0]
+    store.close()
