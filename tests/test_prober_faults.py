@@ -10,9 +10,12 @@ Unix socket, SQLite through its file.
 
 import json
 import os
+import random
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from datetime import timedelta
 
 import pytest
@@ -111,7 +114,10 @@ class World:
         path = str(self.tmp_path / ("%s.conf" % name))
         with open(path, "w") as f:
             f.write("[database]\nuri = %s\n[mail]\nsmtp_host = %s\n"
-                    "smtp_port = %d\n[prober]\nallowed_networks = "
+                    "smtp_port = %d\nsite_name = Faults Mirrors\n"
+                    "from_address = Faults <faults@example.org>\n"
+                    "[web]\nbase_url = https://mirrors.example.org\n"
+                    "[prober]\nallowed_networks = "
                     "127.0.0.0/8 ::1/128\ntimeout = 1\nca_file = %s\n"
                     "lock_file = %s\n" % (
                         uri, self.smtp_server.host, self.smtp_server.port,
@@ -192,9 +198,14 @@ def test_lying_and_tls_failing_mirrors(world):
     messages = world.smtp_server.wait_for(2, timeout=30)
     assert {m.message["X-Mirrorkeeper-Mirror"] for m in messages} == {
         "m-liar"}
-    body = " ".join(messages[0].message.get_body().get_content().split())
+    # Composed with the run's own configuration, not the default one.
+    message = messages[0].message
+    assert message["From"] == "Faults <faults@example.org>"
+    assert message["Subject"].startswith("Faults Mirrors:")
+    body = " ".join(message.get_body().get_content().split())
     assert "a file that cannot exist" in body
     assert "proves nothing" in body
+    assert "https://mirrors.example.org/ubuntu/+mirror/m-liar" in body
 
 
 def unshare_available():
@@ -325,3 +336,55 @@ def test_a_run_killed_before_it_is_judged_changes_nothing(world):
     assert record.state is ProbeRecordState.ABANDONED
     assert "stopped before it was judged" in record.log.splitlines()[0]
     store.close()
+
+
+def test_killed_at_random_moments_the_verdicts_hold(world):
+    """The prober killed with SIGKILL at random moments of its runs, then
+    run to the end: every mirror ends as one whole run leaves it, and no
+    message is ever delivered twice."""
+    prober = world.run()
+    assert prober.returncode == 0, prober.stderr
+    clean = world.state()
+    world.smtp_server.wait_for(2, timeout=30)
+    # Start again from a world where nothing was probed yet.
+    store = world.store()
+    store.execute("DELETE FROM mail_outbox", noresult=True)
+    store.execute("DELETE FROM mirror_probe_record", noresult=True)
+    for name in MIRRORS:
+        mirror = DistributionMirrorSet(store)[name]
+        mirror.arch_series.remove()
+        mirror.source_series.remove()
+        mirror.enable()
+        mirror.http_answered = mirror.https_answered = None
+    store.commit()
+    store.close()
+    world.smtp_server.clear()
+    rng = random.Random(20261201)
+    kills = 0
+    for _ in range(8):
+        process = subprocess.Popen(
+            [sys.executable, PROBER, "--config", world.config, "--force"],
+            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, 3.0))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait(timeout=60)
+    assert kills >= 4
+    prober = world.run()
+    assert prober.returncode == 0, prober.stderr
+    assert world.state() == clean
+    # Each of the two recipients was told about m-liar at most once (a
+    # message whose delivery was cut at its very end waits, in doubt, for
+    # a person), and nobody heard of the others.
+    received = world.smtp_server.messages
+    told = [(m.message["To"], m.message["X-Mirrorkeeper-Mirror"])
+            for m in received]
+    assert len(told) == len(set(told)), told
+    assert {mirror for _, mirror in told} <= {"m-liar"}
+    store = world.store()
+    pending = store.find(OutboxMessage,
+                         OutboxMessage.date_sent == None).count()  # noqa
+    store.close()
+    assert len(told) + pending == 2, (told, pending)

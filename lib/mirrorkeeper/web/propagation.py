@@ -20,7 +20,7 @@ from datetime import timedelta
 
 import attrs
 
-from mirrorkeeper.enums import MirrorFreshness, POCKET_ORDER
+from mirrorkeeper.enums import MirrorFreshness, POCKET_ORDER, ProbeRecordState
 from mirrorkeeper.freshness import overall_freshness
 from mirrorkeeper.model.distroseries import DistroArchSeries
 from mirrorkeeper.model.mirrorcontent import (
@@ -123,7 +123,10 @@ def _history_by_mirror(store, mirror_ids, moments, cache):
                 record.distribution_mirror_id.is_in(
                     mirror_ids[start:start + 500]),
                 record.date_created > moments[0] - STALE_AFTER,
-                record.date_created <= moments[-1]):
+                record.date_created <= moments[-1],
+                # What a distrusted or abandoned run found never took
+                # effect: it says nothing of the mirror.
+                record.state == ProbeRecordState.APPLIED):
             probes.setdefault(row[0], []).append(row[1:])
     chosen = {}
     for moment in moments:
