@@ -1,0 +1,175 @@
+"""Applying what a trusted run found (mirrorkeeper.prober.record): only
+what the run observed makes a mirror fresh, a place the network hid keeps
+its record, an unreachable mirror keeps everything until it has been so for
+long enough, and "enabled again" is said only of a mirror that was
+disabled."""
+
+import json
+from datetime import datetime
+
+from mirrorkeeper.enums import (
+    MirrorFreshness, MirrorStatus, PackagePublishingPocket as P,
+    ProbeRecordState)
+from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from mirrorkeeper.model.masterarchive import RPMRepositorySet
+from mirrorkeeper.model.mirrorcontent import MirrorRPMRepository
+from mirrorkeeper.prober.record import ApplySettings, apply_record
+
+
+def findings(**overrides):
+    value = {
+        "version": 1, "unreachable": False, "lies": "", "base_url": "",
+        "protocols": {"http": "not-found"}, "families": [True, False],
+        "requests": 1, "outcomes": {"not-found": 1}, "content": [],
+        "cdimages": [], "expected_cdimages": [], "detectors": []}
+    value.update(overrides)
+    return value
+
+
+def content(kind, place_id, found, freshness=MirrorFreshness.UP,
+            outcome="found", component=None):
+    return {"kind": kind, "place": place_id, "pocket": P.RELEASE.value,
+            "component": component, "label": "a place", "found": found,
+            "url": "http://mirror.example/dists/x/Packages.gz",
+            "freshness": freshness.value, "outcome": outcome}
+
+
+def pending(store, mirror, found):
+    record = mirror.newProbeRecord("a probe\n")
+    record.state = ProbeRecordState.PENDING
+    record.findings = json.dumps(found)
+    store.flush()
+    return record
+
+
+class Places:
+    def __init__(self, store):
+        self.store = store
+        self.mirror = DistributionMirrorSet(store)["valid-mirror"]
+        self.mirror.status = MirrorStatus.OFFICIAL
+        warty = self.mirror.distribution.getSeries("warty")
+        self.main = warty.components[0]
+        self.arch = warty.getArch("i386")
+        self.series = warty
+
+    def binary(self, found, **kwargs):
+        return content("binary", self.arch.id, found,
+                       component=self.main.id, **kwargs)
+
+    def source(self, found, **kwargs):
+        return content("source", self.series.id, found,
+                       component=self.main.id, **kwargs)
+
+    def carry_both(self):
+        self.mirror.ensureMirrorDistroArchSeries(
+            self.arch, P.RELEASE, self.main).freshness = MirrorFreshness.UP
+        self.mirror.ensureMirrorDistroSeriesSource(
+            self.series, P.RELEASE, self.main).freshness = MirrorFreshness.UP
+
+
+def test_places_the_run_did_not_observe_count_for_nothing(sample_store):
+    """A record of a place the run did not ask about, and an RPM repository
+    no detector looked at, keep their rows with their freshness unknown:
+    yesterday's "up to date" never carries over."""
+    places = Places(sample_store)
+    places.carry_both()
+    repository = RPMRepositorySet(sample_store).ensure(
+        places.mirror.distribution, "fedora/os", "x86_64", "40",
+        datetime(2024, 6, 1))
+    sample_store.flush()
+    row = MirrorRPMRepository(places.mirror, repository.id)
+    row.freshness = MirrorFreshness.UP
+    sample_store.add(row)
+    record = pending(sample_store, places.mirror,
+                     findings(content=[places.binary(True)]))
+    apply_record(sample_store, record, ApplySettings())
+    mirror = places.mirror
+    assert mirror.arch_series.one().freshness is MirrorFreshness.UP
+    assert mirror.source_series.one().freshness is MirrorFreshness.UNKNOWN
+    assert mirror.rpm_repositories.one().freshness is \
+        MirrorFreshness.UNKNOWN
+    assert record.state is ProbeRecordState.APPLIED
+
+
+def test_a_place_hidden_by_the_network_keeps_its_record(sample_store):
+    """A place whose index could not be asked for (the network failed)
+    keeps its record, its freshness unknown; one answered 404 loses it."""
+    places = Places(sample_store)
+    places.carry_both()
+    record = pending(sample_store, places.mirror, findings(content=[
+        places.binary(None, freshness=MirrorFreshness.UNKNOWN,
+                      outcome="timeout"),
+        places.source(False, freshness=MirrorFreshness.UNKNOWN,
+                      outcome="not-found")]))
+    changes = apply_record(sample_store, record, ApplySettings())
+    mirror = places.mirror
+    assert mirror.arch_series.one().freshness is MirrorFreshness.UNKNOWN
+    assert mirror.source_series.is_empty()
+    assert mirror.enabled and changes == []
+
+
+def test_unreachable_keeps_everything_until_the_limit(sample_store):
+    """An unreachable mirror keeps its records and enabled state and only
+    counts the run; at the limit it is disabled and told why."""
+    places = Places(sample_store)
+    places.carry_both()
+    places.mirror.has_ipv4 = True
+    dark = findings(unreachable=True, families=[False, False],
+                    outcomes={"connection-error": 3},
+                    protocols={"http": "connection-error"})
+    settings = ApplySettings(disable_after_failed_runs=3)
+    for run in (1, 2):
+        changes = apply_record(sample_store,
+                               pending(sample_store, places.mirror, dark),
+                               settings)
+        assert changes == []
+        mirror = places.mirror
+        assert mirror.enabled and mirror.failed_runs == run
+        assert mirror.arch_series.one().freshness is MirrorFreshness.UP
+        # What was measured when it answered stays.
+        assert mirror.has_ipv4 is True
+        assert mirror.http_answered is False
+    changes = apply_record(sample_store,
+                           pending(sample_store, places.mirror, dark),
+                           settings)
+    assert [change.change for change in changes] == ["disabled"]
+    assert "could not be reached in 3 consecutive probe runs" in \
+        changes[0].why[0]
+    assert "the connection could not be made (3 requests)" in \
+        changes[0].why[0]
+    assert not places.mirror.enabled
+
+
+def test_enabled_again_only_when_it_was_disabled(sample_store):
+    """A mirror enabled for the first time is "enabled", one the prober had
+    disabled "enabled again"; an answer resets the unreachable count."""
+    places = Places(sample_store)
+    mirror = places.mirror
+    mirror.enabled = False
+    mirror.failed_runs = 1
+    found = findings(content=[places.binary(True)])
+    changes = apply_record(sample_store, pending(sample_store, mirror,
+                                                 found), ApplySettings())
+    assert [(c.change, c.again) for c in changes] == [("enabled", False)]
+    assert mirror.failed_runs == 0 and mirror.http_answered is True
+    mirror.disable(notify_owner=False)
+    changes = apply_record(sample_store, pending(sample_store, mirror,
+                                                 found), ApplySettings())
+    assert [(c.change, c.again) for c in changes] == [("enabled", True)]
+
+
+def test_a_liar_loses_everything(sample_store):
+    """A mirror that answered 200 for a file that cannot exist loses every
+    record and is disabled, told why."""
+    places = Places(sample_store)
+    places.carry_both()
+    places.mirror.enabled = True
+    record = pending(sample_store, places.mirror, findings(
+        lies="http://mirror.example/mirrorkeeper-absent-1",
+        protocols={"http": "found"}, content=[places.binary(True)]))
+    changes = apply_record(sample_store, record,
+                           ApplySettings(notify_owners=False))
+    mirror = places.mirror
+    assert mirror.arch_series.is_empty() and mirror.source_series.is_empty()
+    assert not mirror.enabled and mirror.http_answered is False
+    assert "a file that cannot exist" in changes[0].why[0]
