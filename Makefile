@@ -1,5 +1,7 @@
 # mirrorkeeper: the commands a developer (and .ci/run) uses.
 #
+#   make deps    check the system packages (tools/deps lists them); as root,
+#                install the missing ones, else print the apt-get line
 #   make run     create the virtualenv, install, and run the demo job
 #   make check   the whole test suite (SQLite and a throwaway PostgreSQL)
 #   make bench   the benchmarks; SIZE=quick (default) or a bigger size
@@ -14,11 +16,17 @@ STAMP := $(VENV)/.installed
 SIZE ?= quick
 PYTEST_ARGS ?=
 
-.PHONY: venv check run bench clean distclean
+.PHONY: deps deps-run venv check run bench clean distclean
+
+deps:
+	@tools/deps check
+
+deps-run:
+	@tools/deps run
 
 venv: $(STAMP)
 
-$(VENV)/bin/python:
+$(VENV)/bin/python: | deps-run
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(VENV)/bin/python
@@ -26,10 +34,10 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 		-e '.[test]'
 	touch $@
 
-check: venv
+check: deps venv
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-run: venv
+run: deps-run venv
 	$(VENV)/bin/mirrorkeeper demo
 
 bench: venv
