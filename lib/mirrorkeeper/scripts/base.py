@@ -191,6 +191,8 @@ class MirrorKeeperScript:
             prog=self.name, description=self.description,
             parents=[self.common_options()],
             formatter_class=argparse.RawDescriptionHelpFormatter)
+        parser.add_argument("--version", action="version",
+                            version="%(prog)s " + installed_version())
         self.add_my_options(parser)
         return parser
 
@@ -269,6 +271,17 @@ class MirrorKeeperScript:
             lock_file.close()
         self._lock_files = []
         PACKAGE_LOGGER.removeHandler(handler)
+
+
+def installed_version():
+    """mirrorkeeper's version, as installed (pip wrote it from
+    pyproject.toml), or 'unknown' when run from a checkout never
+    installed."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("mirrorkeeper")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def run_reactor(function):

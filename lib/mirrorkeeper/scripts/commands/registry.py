@@ -4,7 +4,7 @@ their series, architectures and components."""
 from zope.component import getUtility
 
 from mirrorkeeper.enums import SeriesStatus
-from mirrorkeeper.errors import InvalidValueError
+from mirrorkeeper.errors import InvalidValueError, NotFoundError
 from mirrorkeeper.interfaces.distribution import (
     IComponentSet, IDistributionSet)
 from mirrorkeeper.interfaces.person import IPersonSet
@@ -54,9 +54,10 @@ def register(subparsers, common):
     parser.add_argument("--owner", metavar="PERSON", required=True,
                         help="the person who owns the distribution")
     parser.add_argument(
-        "--mirror-admin", metavar="TEAM", required=True,
+        "--mirror-admin", metavar="TEAM",
         help="the team (or person) who reviews the mirrors and is told "
-             "when one is disabled")
+             "when one is disabled (default: the site admins, the [web] "
+             "admins_team that `mirrorkeeper admin create` fills)")
     parser.add_argument("--no-mirrors", action="store_true",
                         help="the distribution has no mirrors")
 
@@ -120,13 +121,32 @@ def team_add(script):
 
 def distribution_add(script):
     options = script.options
+    owner = _registered(options.owner, "--owner")
+    if options.mirror_admin:
+        mirror_admin = find_person(options.mirror_admin)
+    else:
+        mirror_admin = _registered(script.config.get("web", "admins_team"),
+                                   "--mirror-admin")
     distribution = getUtility(IDistributionSet).new(
         options.name, options.display_name, options.title,
-        owner=find_person(options.owner),
-        mirror_admin=find_person(options.mirror_admin),
+        owner=owner, mirror_admin=mirror_admin,
         supports_mirrors=not options.no_mirrors)
     print("Registered the distribution %s (%s)."
           % (distribution.name, distribution.title))
+
+
+def _registered(name, option):
+    """The person or team `name`, or an error saying how an admin who
+    follows the README gets one: `admin create` registers the first person
+    and the site admins' team."""
+    person = getUtility(IPersonSet).getByName(name)
+    if person is None:
+        raise NotFoundError(
+            "no person or team is called %r: run `mirrorkeeper admin create "
+            "NAME --display-name ... --email ...` first (it registers NAME "
+            "and the site admins' team), or `mirrorkeeper person add`, or "
+            "give another %s" % (name, option))
+    return person
 
 
 def series_add(script):
