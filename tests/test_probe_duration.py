@@ -13,7 +13,7 @@ from mirrorkeeper.enums import (
     MirrorContent, MirrorStatus, PackagePublishingPocket)
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.prober.plan import ContentCheck, MirrorPlan
-from mirrorkeeper.prober.record import record_report
+from mirrorkeeper.prober.record import write_report
 from mirrorkeeper.prober.result import ProbeOutcome, format_timestamp
 from mirrorkeeper.prober.run import logged_duration, probe_mirror
 from mirrorkeeper.timeutil import utcnow
@@ -76,10 +76,10 @@ def test_clock_going_backwards_gives_no_duration():
 
 
 def test_recorded_probe_keeps_its_duration(sample_store):
-    """record_report stores the report's duration with the probe record."""
+    """The report's duration is written with its probe record."""
     mirror = DistributionMirrorSet(sample_store)["valid-mirror"]
     report = attrs.evolve(probe(0.5), plan=plan(mirror.id, mirror.name))
-    record_report(sample_store, report)
+    write_report(sample_store, report)
     record = mirror.last_probe_record
     assert record.duration_seconds == report.duration_seconds == 2.0
     assert record.log == report.log

@@ -170,16 +170,6 @@ def write_report(store, report, run_id=None):
     return record_id
 
 
-def record_report(store, report, run_id=None, settings=None):
-    """Write `report` and apply it at once, as a trusted run does: for
-    callers that judge nothing (a run of one mirror by hand)."""
-    record_id = write_report(store, report, run_id)
-    if record_id is None:
-        return []
-    return apply_record(store, store.get(MirrorProbeRecord, record_id),
-                        settings or ApplySettings())
-
-
 # Applying what a trusted run found.
 
 @attrs.frozen
