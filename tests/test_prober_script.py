@@ -386,7 +386,12 @@ def test_private_addresses_refused_unless_allowed(world):
     mirrors and says so in their log, naming the setting that would allow
     them."""
     write_config(world, allowed_networks="")
-    world.run()
+    process = world.run()
+    # The run itself says which setting allows them, and fails: it probed
+    # nothing.
+    assert process.returncode == 1, process.stderr
+    assert "refused by the address policy" in process.stderr
+    assert "[prober] allowed_networks" in process.stderr
     store, mirror = world.mirror("valid-mirror")
     log = mirror.last_probe_record.log
     assert "FORBIDDEN_ADDRESS" in log and "loopback" in log

@@ -62,6 +62,42 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
         self.assertEqual(lines(body), ["https://br.example/pub/"])
 
     @defer.inlineCallbacks
+    def test_apt_list_of_a_country_without_mirrors_falls_back(self):
+        """/mirrors/NL.txt, where no mirror is, lists Europe's mirrors then the world's under a comment saying so; never an empty list."""
+        response, body = yield self.get("/mirrors/NL.txt")
+        self.assertEqual(response.code, 200)
+        got = lines(body)
+        self.assertEqual(got[0], "# no mirror in NL qualifies: mirrors of "
+                         "its continent (EU), then of the world")
+        self.assertEqual(sorted(got[1:4]), [
+            "http://de1.example/ubuntu/", "http://de2.example/ubuntu/",
+            "http://fr.example/ubuntu/"])
+        self.assertEqual(len(got), 6)
+        _, body = yield self.get("/mirrors/JP.txt")
+        got = lines(body)
+        self.assertEqual(got[0], "# no mirror in JP or its continent (AS) "
+                         "qualifies: mirrors of the world")
+        self.assertEqual(len(got), 6)
+        # A country that has its own mirrors gets them alone, as before.
+        _, body = yield self.get("/mirrors/FR.txt")
+        self.assertEqual(lines(body), ["http://fr.example/ubuntu/"])
+
+    @defer.inlineCallbacks
+    def test_apt_list_takes_the_suite_names_apt_uses(self):
+        """?series=noble-updates is noble's updates pocket: noble's list, not a 404; an unknown series with a pocket suffix is still a 404."""
+        _, plain = yield self.get("/mirrors/DE.txt?series=noble")
+        response, body = yield self.get(
+            "/mirrors/DE.txt?series=noble-updates")
+        self.assertEqual(response.code, 200)
+        self.assertEqual(sorted(lines(body)), sorted(lines(plain)))
+        response, _ = yield self.get("/mirrors.txt?series=noble-security"
+                                     "&arch=amd64")
+        self.assertEqual(response.code, 200)
+        response, body = yield self.get("/mirrors.txt?series=warty-updates")
+        self.assertEqual(response.code, 404)
+        self.assertIn("unknown archive content warty-updates", body.decode())
+
+    @defer.inlineCallbacks
     def test_apt_list_narrowed_by_series_and_arch(self):
         """?series= and ?arch= keep the mirrors carrying them; an unknown series is a 404 listing the valid ones."""
         _, body = yield self.get("/mirrors.txt?series=jammy&arch=amd64",

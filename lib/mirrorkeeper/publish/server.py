@@ -49,7 +49,7 @@ from twisted.python import usage
 from twisted.web import resource, server
 
 from mirrorkeeper.config import load_config
-from mirrorkeeper.enums import MirrorFreshness
+from mirrorkeeper.enums import MirrorFreshness, PackagePublishingPocket
 from mirrorkeeper.errors import ConfigurationError
 from mirrorkeeper.publish import formats, workers
 from mirrorkeeper.publish.geoip import Locator, parse_address
@@ -251,16 +251,27 @@ class MirrorListResource(resource.Resource):
         if kind not in ("archive", "cdimage"):
             raise UnknownContent("unknown content %s" % (kind,),
                                  ["archive", "cdimage"])
-        key = content_key(index, kind, _arg(request, "series"),
+        series = _arg(request, "series")
+        if kind == "archive":
+            series = suite_series(index, series)
+        key = content_key(index, kind, series,
                           _arg(request, "arch"), _arg(request, "flavour"))
-        choices = self._choose(index, client, key, protocols,
-                               country or _arg(request, "country"),
+        asked = country or _arg(request, "country")
+        choices = self._choose(index, client, key, protocols, asked,
                                strict=country is not None,
                                default=("http", "https"))
+        if country is not None and not choices:
+            # A country's own list with no mirror in it would leave apt
+            # nowhere to go: its continent's mirrors, then the world's.
+            choices = self._choose(index, client, key, protocols, country,
+                                   default=("http", "https"))
         self._record(client, "/".join(("apt",) + key[1:]) if kind ==
                      "archive" else "/".join(key), 200, index)
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
-        return formats.url_list(choices)
+        wanted = (asked or client.country or "").upper()
+        note = fallback_note(index, wanted, choices)
+        return (note.encode("utf-8") if note else b"") + \
+            formats.url_list(choices)
 
     def _repository(self, request, index):
         key = content_key(index, "repo", arch=_arg(request, "arch"),
@@ -314,6 +325,44 @@ class MirrorListResource(resource.Resource):
             request.responseHeaders.addRawHeader(b"link", value.encode())
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
         return (urls[0][0] + "\n").encode("utf-8")
+
+
+def suite_series(index, suite):
+    """The series an apt suite name is of: 'alpha-updates' is alpha's
+    updates pocket, which the mirrors of alpha carry.  A name the snapshot
+    knows as it is, or that no pocket suffix ends, is returned as given."""
+    if not suite or ("archive", suite) in index.carriers:
+        return suite
+    for pocket in PackagePublishingPocket:
+        if pocket.suffix and suite.endswith(pocket.suffix):
+            series = suite[:-len(pocket.suffix)]
+            if ("archive", series) in index.carriers:
+                return series
+    return suite
+
+
+def fallback_note(index, country, choices):
+    """The comment line that heads an apt list for `country` (a code, or
+    '' when unknown) in which no mirror of that country qualified, saying
+    whose mirrors it gives instead; None when the country's own come
+    first, or there is no country to speak of.  apt skips lines starting
+    with '#'."""
+    if not country or country == "GLOBAL" or not choices:
+        return None
+    groups = [getattr(choice, "group", None) for choice in choices]
+    if "country" in groups or groups[0] in ("netblock", "asn"):
+        return None
+    if groups[0] == "fallback":
+        return ("# no mirror in %s qualifies: the configured fallback "
+                "URLs\n" % (country,))
+    continent = index.continent_of(country)
+    if "continent" in groups:
+        return ("# no mirror in %s qualifies: mirrors of its continent "
+                "(%s)%s\n" % (country, continent,
+                              ", then of the world" if "world" in groups
+                              else ""))
+    return ("# no mirror in %s or its continent (%s) qualifies: mirrors "
+            "of the world\n" % (country, continent or "unknown"))
 
 
 class ListeningService(Service):

@@ -13,8 +13,12 @@ import sys
 from mirrorkeeper.enums import MirrorContent
 from mirrorkeeper.errors import ConfigurationError
 from mirrorkeeper.prober.job import ProberOptions, ProberRun
+from mirrorkeeper.prober.result import ProbeOutcome
 from mirrorkeeper.scripts.base import (
     EXIT_ERROR, MirrorKeeperScript, run_reactor)
+
+# The name RunSummary.failures gives requests the address policy refused.
+FORBIDDEN_ADDRESS = ProbeOutcome.FORBIDDEN_ADDRESS.name
 
 # How often a run on a terminal says how far it is.
 PROGRESS_INTERVAL = 5.0
@@ -114,7 +118,16 @@ class ProberScript(MirrorKeeperScript):
                         database_uri=self.database_uri)
         summary = run_reactor(run.run)
         self._report(summary)
-        return EXIT_ERROR if summary.error else 0
+        if summary.error or self._all_refused(summary):
+            return EXIT_ERROR
+        return 0
+
+    @staticmethod
+    def _all_refused(summary):
+        """Whether the address policy refused every request of the run: a
+        run that probed nothing at all, which cron must hear of."""
+        refused = summary.failures.get(FORBIDDEN_ADDRESS, 0)
+        return bool(refused) and refused >= summary.requests
 
     def _report(self, summary):
         log = self.logger
@@ -130,6 +143,19 @@ class ProberScript(MirrorKeeperScript):
                 log.info("Disabled %d, enabled %d, unreachable %d.",
                          len(summary.disabled), len(summary.enabled),
                          summary.unreachable)
+        refused = summary.failures.get(FORBIDDEN_ADDRESS, 0)
+        if self._all_refused(summary):
+            log.error(
+                "Every request (%d) was refused by the address policy: the "
+                "mirrors resolve to addresses that are not global. If they "
+                "are meant to be probed, name their networks in [prober] "
+                "allowed_networks (e.g. 127.0.0.0/8 ::1/128 for loopback).",
+                refused)
+        elif refused:
+            log.warning(
+                "%d requests were refused by the address policy; [prober] "
+                "allowed_networks names the networks probed besides global "
+                "addresses.", refused)
         if summary.error:
             log.error("Failed: %s", summary.error)
         else:
