@@ -30,6 +30,10 @@ CHROMIUM_FLAGS = [
     "--disable-component-update", "--disable-sync",
     "--disable-default-apps", "--disable-extensions", "--mute-audio",
     "--remote-debugging-port=0", "--remote-allow-origins=*",
+    # No host name resolves: the tests browse loopback by address only, and
+    # a page that tried to send the browser elsewhere (evil.example) fails
+    # here instead of reaching a network.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 
 

@@ -74,3 +74,36 @@ def test_register_review_and_see_the_mirror(server, page, tmp_path):
     for png in (listing, mirror_page):
         # Text, links, badges and the header: many colours, not a blank.
         assert len(distinct_colours(png)) > 20
+
+
+# Each ?next= a browser might be tricked by: tabs and newlines it drops,
+# backslashes it reads as slashes, schemes, scheme-relative hosts.  Only
+# the first leads somewhere other than the front page.
+NEXT_ATTACKS = [
+    ("/ubuntu/+archivemirrors", "ubuntu/+archivemirrors"),
+    ("/\t/evil.example/", ""),
+    ("/\n/evil.example/", ""),
+    ("/\r/evil.example/", ""),
+    ("\t//evil.example/", ""),
+    ("//evil.example/", ""),
+    ("/\\evil.example/", ""),
+    ("\\\\evil.example/", ""),
+    ("/\\\t/evil.example/", ""),
+    ("https://evil.example/", ""),
+    ("https:evil.example", ""),
+    ("\x01//evil.example/", ""),
+    ("javascript:alert(1)//", ""),
+]
+
+
+def test_every_next_lands_on_the_site(server, page):
+    """Chromium, logging in with each hostile ?next=, follows the redirect
+    to a page of this site, never to another host.  (evil.example is
+    never resolved: a navigation there would show in the URL.)"""
+    url = server.url
+    for next_value, landing in NEXT_ATTACKS:
+        page.goto(url + "+login?next=" + quote(next_value, safe=""))
+        page.fill({"login": "olive", "password": PASSWORD})
+        page.click_and_wait("form.stacked button")
+        assert page.url == url + landing, repr(next_value)
+        page.click_and_wait("header form button")       # Log out.

@@ -6,7 +6,16 @@ problem and the value at fault.
 
 
 class MirrorKeeperError(Exception):
-    """Something a person asked for cannot be done; nothing was changed."""
+    """Something a person asked for cannot be done; nothing was changed.
+
+    `field`, when the error is about one value a person gave, names it
+    as the forms and the command line do ('display_name',
+    'https_base_url'), so that a form shows the message beside that
+    field without reading the message."""
+
+    def __init__(self, message="", field=None):
+        Exception.__init__(self, message)
+        self.field = field
 
 
 class NotFoundError(MirrorKeeperError, LookupError):

@@ -1,7 +1,12 @@
-"""Checks and normal forms for what people type: names, addresses, URLs.
+"""Checks and normal forms for what people type: names, addresses, URLs,
+and the free text of display names, descriptions and whiteboards.
 
 Each function returns the value in its normal form or raises an error from
-mirrorkeeper.errors whose message names the value and what is wrong with it.
+mirrorkeeper.errors whose message names the value and what is wrong with it,
+and whose `field` names the field (as the forms and the command line name
+it) when the caller said which field the value is.  The web forms, the
+command line and the model all check through these, so that each limit is
+stated once, here, and shown in the forms from here.
 """
 
 import ipaddress
@@ -20,13 +25,114 @@ _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _HOSTNAME_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
-def valid_name(name):
-    """A short name: lower-case letters, digits, '.', '+', '-'."""
-    name = (name or "").strip()
+# The longest text each field takes, in characters.  A display name is a
+# line in a listing, a description a paragraph, a whiteboard the notes of
+# a few reviews; names are in URLs.  Beyond these a value is no longer
+# what the field is for, and one person's value would be everybody's page.
+TEXT_LIMITS = {
+    "name": 64,
+    "display_name": 100,
+    "title": 100,
+    "description": 2000,
+    "whiteboard": 4000,
+    "pulse_source": MAX_URL_LENGTH,
+    "login": 254,
+}
+
+# The first path segments of the web site's own pages (web.app.ROUTES):
+# no distribution may be called so, or its pages would be those.  Names
+# starting with '+' are no valid names anyway.
+RESERVED_DISTRIBUTION_NAMES = frozenset((
+    "api", "metrics", "robots.txt", "favicon.ico", "static"))
+
+# Fields that may hold several lines: a textarea's newlines (a browser
+# sends CR LF) and tabs are text there, and nowhere else.
+MULTILINE_FIELDS = frozenset(("description", "whiteboard"))
+_LINE_BREAKS = frozenset("\r\n\t")
+
+
+def _bad_character(text, multiline):
+    """The first character of `text` no field takes, or None: a control
+    character (C0, DEL, C1) other than a multi-line field's line breaks
+    and tabs; a lone surrogate (what a byte of invalid UTF-8 decodes to
+    under 'surrogateescape'); U+FFFE and U+FFFF, which XML refuses."""
+    for character in text:
+        category = unicodedata.category(character)
+        if category == "Cc":
+            if multiline and character in _LINE_BREAKS:
+                continue
+            return character
+        if category == "Cs" or character in "\ufffe\uffff":
+            return character
+    return None
+
+
+def valid_text(value, field, limit=None, multiline=None):
+    """`value` (str, or bytes that must be UTF-8) stripped of surrounding
+    white space, or None if nothing is left.  InvalidValueError, on
+    `field`, for invalid UTF-8, a control character (line breaks and tabs
+    are allowed in MULTILINE_FIELDS, or where `multiline` says so), or
+    more than `limit` characters (default: TEXT_LIMITS[field], if any)."""
+    if value is None:
+        return None
+    label = field.replace("_", " ")
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidValueError("the %s is not valid UTF-8 text"
+                                    % (label,), field) from None
+    if not isinstance(value, str):
+        raise InvalidValueError("the %s must be text, not %s"
+                                % (label, type(value).__name__), field)
+    if multiline is None:
+        multiline = field in MULTILINE_FIELDS
+    bad = _bad_character(value, multiline)
+    if bad is not None:
+        if unicodedata.category(bad) == "Cs":
+            raise InvalidValueError("the %s is not valid UTF-8 text"
+                                    % (label,), field)
+        raise InvalidValueError(
+            "the %s contains the control character U+%04X: only printable "
+            "text is taken" % (label, ord(bad)), field)
+    limit = TEXT_LIMITS.get(field) if limit is None else limit
+    value = value.strip()
+    if limit is not None and len(value) > limit:
+        raise InvalidValueError(
+            "the %s has %d characters: at most %d are taken"
+            % (label, len(value), limit), field)
+    return value or None
+
+
+# 10 Tbps: more than any one mirror's uplink, and far inside a 64-bit
+# column.
+MAX_BANDWIDTH_MBPS = 10_000_000
+
+_WHOLE_NUMBER = re.compile(r"^[0-9]{1,19}$")
+
+
+def valid_whole_number(text, field, low, high, unit=""):
+    """The whole number `text` spells in ASCII decimal digits, from `low`
+    to `high`; InvalidValueError on `field` for anything else ('²', '1e3',
+    a number past `high`), read without converting 5,000 digits."""
+    text = (text or "").strip()
+    label = field.replace("_", " ")
+    unit = " " + unit if unit else ""
+    if not _WHOLE_NUMBER.match(text) or not low <= int(text) <= high:
+        raise InvalidValueError(
+            "invalid %s %s: give a whole number from %d to %d%s"
+            % (label, _shown(text, 30), low, high, unit), field)
+    return int(text)
+
+
+def valid_name(name, field="name"):
+    """A short name: lower-case letters, digits, '.', '+', '-', at most
+    TEXT_LIMITS['name'] characters."""
+    name = valid_text(name, field, TEXT_LIMITS["name"]) or ""
     if not _NAME.match(name):
         raise InvalidValueError(
             "invalid name %r: use lower-case letters, digits, '.', '+' and "
-            "'-', starting with a letter or digit" % (name,))
+            "'-', starting with a letter or digit" % (name,), field)
     return name
 
 
@@ -38,6 +144,17 @@ def valid_email(email):
 
 
 def normalise_base_url(url, scheme, policy=None):
+    """See _normalise_base_url; an InvalidURLError it raises names the
+    field '<scheme>_base_url'."""
+    try:
+        return _normalise_base_url(url, scheme, policy)
+    except InvalidURLError as error:
+        if error.field is None:
+            error.field = "%s_base_url" % (scheme,)
+        raise
+
+
+def _normalise_base_url(url, scheme, policy=None):
     """`url` as a mirror's base URL of `scheme` ('http', 'https', 'ftp' or
     'rsync'): scheme and host lower-cased, default port dropped, no query or
     fragment, a trailing slash.  No URL over MAX_URL_LENGTH characters or

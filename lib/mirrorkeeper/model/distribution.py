@@ -19,7 +19,8 @@ from mirrorkeeper.model.distroseries import DistroSeries
 from mirrorkeeper.model.person import Person
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.validators import (
-    normalise_base_url, valid_address, valid_name, valid_netblock)
+    RESERVED_DISTRIBUTION_NAMES, normalise_base_url, valid_address,
+    valid_name, valid_netblock, valid_text)
 
 # The registration details newMirror takes besides the required ones.
 _MIRROR_DETAILS = ("pulse_source", "bandwidth_mbps", "private", "internet2",
@@ -190,12 +191,16 @@ class Distribution(Storm):
                 _check_type(fields[field], bool, field)
         for field in _MIRROR_TEXTS:
             _check_type(fields.get(field), str, field, allow_none=True)
+            if field in details:
+                details[field] = valid_text(details[field], field)
+        display_name = valid_text(display_name, "display_name")
+        description = valid_text(description, "description")
         name = valid_name(name)
         store = store_of(self)
         mirrors = DistributionMirrorSet(store)
         if mirrors.getByName(name) is not None:
             raise DuplicateError("a mirror called %s is already registered"
-                                 % (name,))
+                                 % (name,), "name")
         given = dict(zip(URL_SCHEMES, (http_base_url, https_base_url,
                                        ftp_base_url, rsync_base_url)))
         urls = {}
@@ -206,7 +211,7 @@ class Distribution(Storm):
                 if other is not None:
                     raise DuplicateError(
                         "the URL %s is already registered for the mirror %s"
-                        % (urls[scheme], other.name))
+                        % (urls[scheme], other.name), "%s_base_url" % scheme)
         if not any(urls.get(scheme) for scheme in ("http", "https", "ftp")):
             raise InvalidValueError(
                 "a mirror needs at least one http, https or ftp URL")
@@ -246,8 +251,15 @@ class DistributionSet(StoreBoundSet):
     def new(self, name, display_name, title, owner, mirror_admin,
             supports_mirrors=True):
         name = valid_name(name)
+        if name in RESERVED_DISTRIBUTION_NAMES:
+            raise InvalidValueError(
+                "%s cannot name a distribution: the web site has a page of "
+                "that name" % (name,), "name")
+        display_name = valid_text(display_name, "display_name")
+        title = valid_text(title, "title")
         if self.getByName(name) is not None:
-            raise DuplicateError("a distribution called %s exists" % (name,))
+            raise DuplicateError("a distribution called %s exists" % (name,),
+                                 "name")
         distribution = Distribution(name, display_name, title, owner,
                                     mirror_admin, supports_mirrors)
         self.store.add(distribution)

@@ -8,7 +8,7 @@ from mirrorkeeper.errors import DuplicateError, InvalidValueError, \
 from mirrorkeeper.interfaces.person import IPerson, IPersonSet
 from mirrorkeeper.model.base import StoreBoundSet, store_of
 from mirrorkeeper.timeutil import utcnow
-from mirrorkeeper.validators import valid_email, valid_name
+from mirrorkeeper.validators import valid_email, valid_name, valid_text
 
 
 class EmailAddress(Storm):
@@ -132,8 +132,12 @@ class PersonSet(StoreBoundSet):
 
     def new(self, name, display_name, email=None, is_team=False):
         name = valid_name(name)
+        display_name = valid_text(display_name, "display_name")
+        if display_name is None:
+            raise InvalidValueError("give a display name", "display_name")
         if self.getByName(name) is not None:
-            raise DuplicateError("the name %s is already taken" % (name,))
+            raise DuplicateError("the name %s is already taken" % (name,),
+                                 "name")
         # The address is checked before the person is added, so that a bad
         # one registers nobody.
         if email is not None:

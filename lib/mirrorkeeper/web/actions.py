@@ -24,14 +24,7 @@ from mirrorkeeper.web.passwords import password_fingerprint, verify_password
 
 def _model_error(error):
     """A FormError for what the model refused, on the field it names."""
-    message = str(error)
-    field = None
-    for scheme in URL_SCHEMES:
-        if scheme + "://" in message or "%s URL" % scheme in message:
-            field = "%s_base_url" % (scheme,)
-    if "name" in message and field is None:
-        field = "name"
-    return FormError(message, field)
+    return FormError.from_error(error)
 
 
 def _check_urls(fields, policy):
@@ -44,7 +37,7 @@ def _check_urls(fields, policy):
                 fields[field] = normalise_base_url(
                     fields[field], scheme, policy or AddressPolicy())
             except InvalidURLError as error:
-                raise FormError(str(error), field) from None
+                raise FormError(str(error), error.field or field) from None
 
 
 def register_mirror(store, who, distribution_name, values, policy=None):
@@ -64,7 +57,7 @@ def register_mirror(store, who, distribution_name, values, policy=None):
             fields.pop("pulse_type"), enabled=False,
             **{key: value for key, value in fields.items()
                if value is not None})
-    except (DuplicateError, InvalidValueError) as error:
+    except (DuplicateError, InvalidValueError, InvalidURLError) as error:
         raise _model_error(error) from None
     return mirror.name
 
@@ -78,17 +71,20 @@ def edit_mirror(store, who, distribution_name, mirror_name, values,
     fields = read_mirror_form(store, values, editing=True)
     _check_urls(fields, policy)
     mirrors = DistributionMirrorSet(store)
+    urls = {scheme: fields.pop("%s_base_url" % scheme)
+            for scheme in URL_SCHEMES}
     try:
-        for scheme in URL_SCHEMES:
-            url = fields.pop("%s_base_url" % scheme)
-            if url:
-                other = mirrors.getByURL(url)
-                if other is not None and other.id != mirror.id:
-                    raise DuplicateError(
-                        "the URL %s is already registered for the mirror %s"
-                        % (url, other.name))
+        # Every URL is checked before any is set: a query made between
+        # two changes would flush a mirror with, for a moment, no URL.
+        for scheme, url in urls.items():
+            other = mirrors.getByURL(url) if url else None
+            if other is not None and other.id != mirror.id:
+                raise DuplicateError(
+                    "the URL %s is already registered for the mirror %s"
+                    % (url, other.name), "%s_base_url" % (scheme,))
+        for scheme, url in urls.items():
             mirror.setURL(scheme, url)
-    except (DuplicateError, InvalidValueError) as error:
+    except (DuplicateError, InvalidValueError, InvalidURLError) as error:
         raise _model_error(error) from None
     for field, value in fields.items():
         setattr(mirror, field, value)

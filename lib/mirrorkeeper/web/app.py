@@ -13,6 +13,9 @@ from urllib.parse import quote
 import attrs
 
 from mirrorkeeper.addresspolicy import AddressPolicy
+from mirrorkeeper.errors import (
+    DuplicateError, InvalidURLError, InvalidValueError)
+from mirrorkeeper.validators import valid_whole_number
 from mirrorkeeper.web import (
     actions, api, feeds, listing_pages, metrics, mirror_pages, queries)
 from mirrorkeeper.web.answers import AnswerCache, data_version
@@ -231,14 +234,19 @@ class MirrorKeeperWeb:
                          mirror_pages.mirror_page(detail, ctx.csrf_token))
 
     async def probe_log(self, ctx, distribution, name, probe):
-        if not probe.isdigit():
-            raise HTTPError(404, "There is no such probe.")
+        # An id is a positive 64-bit integer: anything else is asked of no
+        # database.
+        try:
+            probe = valid_whole_number(probe, "probe", 1, 2 ** 63 - 1)
+        except InvalidValueError:
+            raise HTTPError(400, "Invalid probe id: give the number of "
+                            "one of the mirror's probes.") from None
 
         def read(store, who):
             dist = queries.get_distribution(store, distribution)
             return queries.probe_log(
                 store, who, queries.get_mirror(store, dist, name),
-                int(probe))
+                probe)
         viewer, log = await self.as_who(ctx, read)
         return self.page(ctx, viewer, "Probe of %s" % (log.title,),
                          mirror_pages.probe_log_page(distribution, log))
@@ -254,7 +262,9 @@ class MirrorKeeperWeb:
             try:
                 viewer, location = await self.change(ctx, write, ctx.form)
                 return redirect(location)
-            except FormError as error:
+            except (FormError, InvalidValueError, InvalidURLError,
+                    DuplicateError) as error:
+                error = FormError.from_error(error)
                 viewer, (_, countries) = await self.as_who(ctx, read)
                 return self.page(ctx, viewer, heading, mirror_pages.form_page(
                     heading, action, ctx.csrf_token, fields, ctx.form, error,

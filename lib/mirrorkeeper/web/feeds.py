@@ -7,6 +7,7 @@ country and country code and freshness; pubDate is its last probe (the
 moment the data was last true), left out for a mirror never probed.
 """
 
+import re
 from datetime import timezone
 from email.utils import format_datetime
 
@@ -20,9 +21,21 @@ def _rfc822(when):
     return format_datetime(when.replace(tzinfo=timezone.utc), usegmt=True)
 
 
+# What XML 1.0 cannot carry at all (most control characters, lone
+# surrogates, U+FFFE, U+FFFF).  Text stored before such values were
+# refused may still hold them: each becomes U+FFFD in a feed, so that one
+# mirror's bad display name never makes the feed an error for everybody.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text):
+    """`text` with every character XML cannot carry replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text) if text else text
+
+
 def _text(parent, tag, text):
     element = etree.SubElement(parent, tag)
-    element.text = text
+    element.text = xml_text(text)
     return element
 
 

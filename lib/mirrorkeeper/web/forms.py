@@ -3,12 +3,18 @@ typed into the values the model takes.
 
 Reading a form never changes anything; it raises FormError naming the
 field at fault, and the page shows the form again with the message.
+Text goes through validators.valid_text (no control characters, no
+invalid UTF-8, the limits of validators.TEXT_LIMITS, which the form
+states beside each field), numbers through validators.valid_whole_number.
 """
 
 from mirrorkeeper.enums import (
     MirrorContent, MirrorPulseType, MirrorSpeed, MirrorStatus)
 from mirrorkeeper.errors import MirrorKeeperError
 from mirrorkeeper.model.country import CountrySet
+from mirrorkeeper.validators import (
+    MAX_BANDWIDTH_MBPS, MAX_URL_LENGTH, TEXT_LIMITS, valid_text,
+    valid_whole_number)
 
 # (field, label, kind, help): kind is text, url, textarea, number,
 # checkbox, or the name of a choice list in choices().
@@ -48,9 +54,19 @@ REVIEW_FIELDS = [
 class FormError(MirrorKeeperError):
     """What a person typed cannot be taken; `field` is where, or None."""
 
-    def __init__(self, message, field=None):
-        MirrorKeeperError.__init__(self, message)
-        self.field = field
+    @classmethod
+    def from_error(cls, error):
+        """The FormError of a MirrorKeeperError: its message, its field."""
+        return cls(str(error), getattr(error, "field", None))
+
+
+def limit_of(field, kind):
+    """The most characters `field` of `kind` takes, or None."""
+    if kind == "url":
+        return MAX_URL_LENGTH
+    if kind in ("text", "textarea"):
+        return TEXT_LIMITS.get(field)
+    return None
 
 
 def choices(kind, countries=()):
@@ -63,9 +79,12 @@ def choices(kind, countries=()):
     return [(item.name, item.title) for item in enum_class]
 
 
-def _text(values, field):
-    value = (values.get(field) or "").strip()
-    return value or None
+def _text(values, field, kind="text"):
+    try:
+        return valid_text(values.get(field), field, limit_of(field, kind),
+                          multiline=kind == "textarea")
+    except MirrorKeeperError as error:
+        raise FormError.from_error(error) from None
 
 
 def _choice(values, field, enum_class):
@@ -84,18 +103,16 @@ def read_mirror_form(store, values, editing=False):
     result = {}
     for field, label, kind, _ in fields:
         if kind in ("text", "textarea", "url"):
-            result[field] = _text(values, field)
+            result[field] = _text(values, field, kind)
         elif kind == "checkbox":
             result[field] = bool(values.get(field))
         elif kind == "number":
             text = _text(values, field)
-            if text is None:
-                result[field] = None
-            elif not text.isdigit() or int(text) <= 0:
-                raise FormError("give the bandwidth as a whole number of "
-                                "Mbps", field)
-            else:
-                result[field] = int(text)
+            try:
+                result[field] = None if text is None else valid_whole_number(
+                    text, field, 1, MAX_BANDWIDTH_MBPS, "Mbps")
+            except MirrorKeeperError as error:
+                raise FormError.from_error(error) from None
         elif kind == "country":
             code = _text(values, field)
             try:
@@ -118,7 +135,7 @@ def read_mirror_form(store, values, editing=False):
 def read_review_form(values):
     """(MirrorStatus, whiteboard text or None) from a review form."""
     status = _choice(values, "status", MirrorStatus)
-    return status, _text(values, "whiteboard")
+    return status, _text(values, "whiteboard", "textarea")
 
 
 def mirror_values(mirror):

@@ -6,7 +6,8 @@ Each function takes plain values and returns twisted.web.template tags.
 
 from twisted.web.template import tags
 
-from mirrorkeeper.web.forms import choices
+from mirrorkeeper.validators import MAX_BANDWIDTH_MBPS
+from mirrorkeeper.web.forms import choices, limit_of
 from mirrorkeeper.web.layout import (
     format_bandwidth, format_date, freshness_badge, mirror_href, post_form)
 
@@ -132,7 +133,9 @@ def probe_log_page(distribution, log):
 
 
 def _field(field, label, kind, help_text, values, errors, countries):
-    value = values.get(field, "")
+    # What was typed is shown again as typed, but a byte of invalid UTF-8
+    # (a lone surrogate, see site._parse_form) cannot be sent back.
+    value = values.get(field, "").encode("utf-8", "replace").decode("utf-8")
     error = errors.get(field)
     attributes = {"id": field, "name": field}
     if error:
@@ -147,8 +150,12 @@ def _field(field, label, kind, help_text, values, errors, countries):
     elif kind == "textarea":
         widget = tags.textarea(value, rows="4", **attributes)
         label_tag = tags.label(label, for_=field)
-    elif kind in ("text", "url", "number"):
+    elif kind in ("text", "url"):
         widget = tags.input(type=kind, value=value, **attributes)
+        label_tag = tags.label(label, for_=field)
+    elif kind == "number":
+        widget = tags.input(type=kind, value=value, min="1",
+                            max=str(MAX_BANDWIDTH_MBPS), **attributes)
         label_tag = tags.label(label, for_=field)
     else:
         options = []
@@ -159,6 +166,12 @@ def _field(field, label, kind, help_text, values, errors, countries):
             options.append(option)
         widget = tags.select(*options, **attributes)
         label_tag = tags.label(label, for_=field)
+    limit = limit_of(field, kind)
+    if limit is not None:
+        # The browser stops at the limit; the server checks it anyway.
+        widget(maxlength=str(limit))
+        help_text = ("%s  At most %s characters." % (
+            help_text, format(limit, ","))).strip()
     return tags.div(
         label_tag, widget,
         tags.div(help_text, class_="muted") if help_text else "",

@@ -15,7 +15,8 @@ NotFoundError 404; InvalidValueError 400 (for the JSON API).
 
 import json
 import re
-from urllib.parse import parse_qs, quote, unquote
+import unicodedata
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import attrs
 from twisted.internet import defer
@@ -23,8 +24,7 @@ from twisted.logger import Logger
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
-from mirrorkeeper.errors import InvalidValueError, NotFoundError
-from mirrorkeeper.web.forms import FormError
+from mirrorkeeper.errors import MirrorKeeperError, NotFoundError
 from mirrorkeeper.web.policy import Forbidden, NotLoggedIn
 from mirrorkeeper.web.sessions import COOKIE_NAME, CSRF_FIELD
 
@@ -32,6 +32,9 @@ log = Logger()
 
 # Forms are small; a body bigger than this is not one of ours.
 MAX_FORM_BYTES = 64 * 1024
+
+# The Server header of every answer: no version for a scanner to match.
+SERVER = "mirrorkeeper"
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -41,6 +44,16 @@ SECURITY_HEADERS = {
         "default-src 'none'; style-src 'self'; img-src 'self' data:; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
 }
+
+
+def _parse_form(text):
+    """{name: last value} of a query string or urlencoded form.  A byte of
+    invalid UTF-8 becomes a lone surrogate (as Python reads file names),
+    not U+FFFD, so that validators.valid_text can refuse it instead of
+    storing a silent replacement."""
+    return {key: values[-1] for key, values in parse_qs(
+        text, keep_blank_values=True, encoding="utf-8",
+        errors="surrogateescape").items()}
 
 
 @attrs.define
@@ -95,8 +108,7 @@ class Context:
         raw_path, _, raw_query = request.uri.decode(
             "latin-1").partition("?")
         self.path = unquote(raw_path, errors="replace")
-        self.query = {key: values[-1] for key, values in parse_qs(
-            raw_query, keep_blank_values=True).items()}
+        self.query = _parse_form(raw_query)
         self.form = {}
         self.kind = "html"
         cookie = request.getCookie(COOKIE_NAME.encode("ascii"))
@@ -118,22 +130,43 @@ class Context:
         body = self.request.content.read(MAX_FORM_BYTES + 1)
         if len(body) > MAX_FORM_BYTES:
             raise HTTPError(413, "The form is too large.")
-        self.form = {key: values[-1] for key, values in parse_qs(
-            body.decode("utf-8", "replace"),
-            keep_blank_values=True).items()}
+        self.form = _parse_form(body.decode("latin-1"))
 
     @property
     def next_path(self):
         return quote(self.request.uri.decode("latin-1"), safe="")
 
 
+# What a browser drops from a URL before reading it (the WHATWG URL
+# standard): ASCII tabs and newlines anywhere, C0 controls and spaces at
+# either end.  Dropped here too, so that we judge the URL it will follow.
+_URL_IGNORED = re.compile(r"[\t\n\r]")
+_URL_TRIMMED = "".join(chr(c) for c in range(0x21))
+# What a Location may carry as it is; everything else is percent-encoded.
+_LOCATION_SAFE = "/?&=%:@!$'()*+,;~-._#[]"
+
+
 def local_path(path, default="/"):
-    """`path` if it leads within this site, else `default`: a login's
-    ?next= must not send people elsewhere."""
-    if path and path.startswith("/") and not path.startswith("//") and \
-            "\\" not in path:
-        return path
-    return default
+    """`path` as a path of this site, else `default`: a login's ?next=
+    must not send people elsewhere.  It is judged as a browser reads it:
+    tabs and newlines dropped, control characters and spaces trimmed, a
+    backslash read as a slash; it must then start with one '/', and have
+    neither scheme nor host.  What is returned is that reading, percent-
+    encoded, so that the Location header says what the browser will do."""
+    if not path:
+        return default
+    text = _URL_IGNORED.sub("", path).strip(_URL_TRIMMED).replace("\\", "/")
+    if not text.startswith("/") or text.startswith("//"):
+        return default
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
+        return default
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return default
+    if parts.scheme or parts.netloc:
+        return default
+    return quote(text, safe=_LOCATION_SAFE)
 
 
 class WebResource(Resource):
@@ -199,7 +232,9 @@ class WebResource(Resource):
         except NotFoundError as error:
             response = self.app.error(ctx, 404, str(error).capitalize()
                                       + ".")
-        except (InvalidValueError, FormError) as error:
+        except MirrorKeeperError as error:
+            # FormError, InvalidValueError, InvalidURLError, DuplicateError:
+            # what was asked for cannot be; nothing was done.
             response = self.app.error(ctx, 400, str(error))
         return ctx, response
 
@@ -208,7 +243,7 @@ class WebResource(Resource):
         if request._disconnected:
             return
         request.setResponseCode(response.status)
-        headers = dict(SECURITY_HEADERS)
+        headers = dict(SECURITY_HEADERS, Server=SERVER)
         headers["Content-Type"] = response.content_type
         if ctx.kind == "html":
             headers["Cache-Control"] = "no-store"
@@ -227,13 +262,34 @@ class WebResource(Resource):
         request.finish()
 
     def _crashed(self, failure, request):
+        """A handler failed: log it, and answer 500 as every other answer
+        is made (the security headers, the site's layout, JSON under
+        /api/), without the session, which may be what failed."""
         log.failure("Rendering {uri} failed", failure,
                     uri=request.uri.decode("latin-1"))
         if request.finished or request._disconnected:
             return
-        body = b"Something went wrong on our side; it was logged.\n"
-        request.setResponseCode(500)
-        request.setHeader("Content-Type", "text/plain; charset=utf-8")
-        request.setHeader("Content-Length", str(len(body)))
-        request.write(body)
-        request.finish()
+        ctx = _FailedContext(request, self.app.signer)
+        try:
+            response = self.app.error(
+                ctx, 500, "Something went wrong on our side; it was logged.")
+        except Exception:
+            log.failure("Rendering the error page of {uri} failed",
+                        uri=request.uri.decode("latin-1"))
+            response = Response(500, b"Something went wrong on our side; "
+                                b"it was logged.\n",
+                                "text/plain; charset=utf-8")
+        self._write((ctx, response), request)
+
+
+class _FailedContext:
+    """What an error page needs of a request whose handling failed: no
+    session (none is sent), the kind of answer its path wants."""
+
+    session_changed = False
+
+    def __init__(self, request, signer):
+        path = request.path.decode("latin-1")
+        self.request = request
+        self.kind = "json" if path.startswith("/api/") else "html"
+        self.csrf_token = ""

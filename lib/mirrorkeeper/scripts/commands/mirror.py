@@ -16,7 +16,7 @@ from mirrorkeeper.scripts.commands.common import (
     find_mirror, find_person, format_date, json_date, parse_enum,
     parse_int, parse_speed, print_table, speed_label)
 from mirrorkeeper.timeutil import utcnow
-from mirrorkeeper.validators import normalise_base_url
+from mirrorkeeper.validators import normalise_base_url, valid_text
 
 REGISTER_HELP = """\
 Register a mirror of DIST.  It starts pending review and disabled: a mirror
@@ -390,7 +390,7 @@ def mirror_review(script):
     mirror.reviewer = reviewer
     mirror.date_reviewed = utcnow()
     if options.whiteboard is not None:
-        mirror.whiteboard = options.whiteboard
+        mirror.whiteboard = valid_text(options.whiteboard, "whiteboard")
     if status is MirrorStatus.OFFICIAL and not mirror.official_candidate:
         script.logger.warning(
             "%s did not ask for official status: it is not listed as "
