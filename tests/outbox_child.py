@@ -4,7 +4,8 @@ the child process that tests/test_mail_kill.py kills.
     python tests/outbox_child.py DATABASE_URI SMTP_HOST SMTP_PORT
 
 Prints "READY" once the database is open, before it connects to the SMTP
-server, and "DONE <sent> <failed>" when deliver_pending has returned.
+server, and "DONE <sent> <failed> <in doubt>" when deliver_pending has
+returned.
 """
 
 import os
@@ -22,9 +23,11 @@ def main():
     uri, host, port = sys.argv[1:4]
     store = open_store(uri)
     print("READY", flush=True)
-    sent, failed = deliver_pending(
+    result = deliver_pending(
         store, SMTPMailDelivery(host, int(port), timeout=30))
-    print("DONE %d %d" % (sent, failed), flush=True)
+    sent, failed = result
+    print("DONE %d %d %d" % (sent, failed, len(result.in_doubt)),
+          flush=True)
     store.close()
 
 

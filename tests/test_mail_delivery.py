@@ -260,3 +260,96 @@ def test_slow_quit_does_not_hold_the_sender():
         assert time.monotonic() - started < 5
         [received] = server.wait_for(1)
         assert server.commands_after(received) == ["QUIT"]
+
+
+def test_before_commit_point_comes_before_the_final_dot(server):
+    """before_commit_point is called once the server has every line of the
+    message but its final ".": it has not taken the message yet.  The
+    message is accepted once send() returns."""
+    delivery = SMTPMailDelivery(server.host, server.port)
+    seen = []
+
+    def commit_point():
+        time.sleep(0.2)
+        seen.append(([e["verb"] for e in server.events()
+                      if e["event"] == "command"][-1:],
+                     len(server.messages)))
+
+    with delivery.session() as session:
+        session.send(make_message(), before_commit_point=commit_point)
+        assert seen == [(["DATA"], 0)]
+        [received] = server.wait_for(1, timeout=0)
+        assert server.commands_after(received) == []
+
+
+def test_before_commit_point_failing_sends_nothing():
+    """When before_commit_point raises, the final "." is never sent: the
+    server keeps nothing, the exception propagates as it is, and the
+    session's next message goes over a new connection."""
+
+    def commit_point():
+        raise ZeroDivisionError("the commit failed")
+
+    with SMTPServer() as server:
+        delivery = SMTPMailDelivery(server.host, server.port)
+        with delivery.session() as session:
+            with pytest.raises(ZeroDivisionError, match="the commit failed"):
+                session.send(make_message(Subject="Never"),
+                             before_commit_point=commit_point)
+            session.send(make_message(Subject="Next"))
+        [received] = server.wait_for(1)
+        time.sleep(0.2)
+        assert [m.subject for m in server.messages] == ["Next"]
+        assert received.connection == 2
+
+
+def test_lines_are_dot_stuffed_and_end_in_crlf(server):
+    """Lines that start with "." (a lone "." included) reach the server as
+    they were written, each ended by CRLF on the wire."""
+    message = make_message()
+    message.set_content(".hidden\n.\n..two dots\nlast line\n")
+    SMTPMailDelivery(server.host, server.port).send(message)
+    [received] = server.wait_for(1)
+    assert received.body == ".hidden\n.\n..two dots\nlast line\n"
+    assert b"\r\n.hidden\r\n.\r\n..two dots\r\nlast line\r\n" in (
+        received.data)
+
+
+def test_data_lines():
+    """Every line ending becomes CRLF, a line that starts with "." gets a
+    second one, and no final "." is added."""
+    from mirrorkeeper.mail.delivery import _data_lines
+    assert _data_lines(b"a\r\nb\nc\rd") == b"a\r\nb\r\nc\r\nd\r\n"
+    assert _data_lines(b".\n..x\n.y\r\n") == b"..\r\n...x\r\n..y\r\n"
+    assert _data_lines(b"") == b""
+    assert _data_lines(b"\n\n") == b"\r\n\r\n"
+
+
+def test_refused_end_of_data():
+    """A 550 to the final "." is a MailDeliveryError (not one in doubt):
+    the server does not have the message, and the session goes on over
+    the same connection."""
+    from mirrorkeeper.interfaces.mail import MailDeliveryInDoubt
+    with SMTPServer(refuse_data=["gone@example.com"]) as server:
+        delivery = SMTPMailDelivery(server.host, server.port)
+        with delivery.session() as session:
+            with pytest.raises(MailDeliveryError,
+                               match="answered 550") as caught:
+                session.send(make_message(To="gone@example.com"))
+            assert not isinstance(caught.value, MailDeliveryInDoubt)
+            session.send(make_message())
+        [received] = server.wait_for(1)
+        assert received.rcpt_to == ["jane@example.com"]
+        assert received.connection == 1
+
+
+def test_no_answer_to_end_of_data_is_in_doubt():
+    """A server that never answers the final "." gives a
+    MailDeliveryInDoubt once the timeout passes."""
+    from mirrorkeeper.interfaces.mail import MailDeliveryInDoubt
+    with SMTPServer(data_delay=3) as server:
+        delivery = SMTPMailDelivery(server.host, server.port, timeout=0.5)
+        with pytest.raises(MailDeliveryInDoubt,
+                           match=r"did not answer its end \(timed out\): "
+                                 "it may or may not have taken"):
+            delivery.send(make_message())

@@ -3,6 +3,7 @@ delivered after commit to a real SMTP server, retried when the server is
 down, and addressed one message per recipient."""
 
 import socket
+import time
 from email.message import EmailMessage
 
 import pytest
@@ -12,7 +13,8 @@ from mirrorkeeper.interfaces.distributionmirror import IDistributionMirrorSet
 from mirrorkeeper.mail.delivery import SMTPMailDelivery
 from mirrorkeeper.mail.notifications import LOG_LINES_QUOTED
 from mirrorkeeper.mail.outbox import (
-    MAX_ATTEMPTS, OutboxMessage, deliver_pending, pending, queue)
+    MAX_ATTEMPTS, OutboxMessage, deliver_pending, in_doubt, mark_sent,
+    pending, queue, resend)
 from tests.rollback_stores import (  # noqa: F401
     rollback_sample_store, rollback_store,
     shared_empty_store, shared_sample_store)
@@ -178,6 +180,82 @@ def test_partly_refused_message_is_sent_once(store):
     [sent] = outbox(store)
     assert sent.date_sent is not None
     assert "refused gone@example.com" in sent.last_error
+
+
+def test_refused_end_of_data_is_retried(store):
+    """A message whose final "." the server refused is a failure like any
+    other: not in doubt, still pending, sent by a later run."""
+    from tests.harness.smtp import SMTPServer
+    queue(store, message(subject="Refused"))
+    store.commit()
+    with SMTPServer(refuse_data=["jane@example.com"]) as server:
+        delivery = SMTPMailDelivery(server.host, server.port, timeout=10)
+        result = deliver_pending(store, delivery)
+        assert result == (0, 1) and result.in_doubt == []
+    store.rollback()
+    [waiting] = outbox(store)
+    assert (waiting.date_sending, waiting.date_sent) == (None, None)
+    assert "answered 550" in waiting.last_error
+    assert list(pending(store)) == [waiting]
+    assert list(in_doubt(store)) == []
+
+
+def test_no_answer_to_end_of_data_leaves_the_message_in_doubt(
+        store, smtp, caplog):
+    """A message whose final "." was sent and never answered is in doubt:
+    not counted as sent or failed, reported (in the result and in a
+    warning saying how to send it again), and never sent again by
+    itself; resend() lets the next run send it."""
+    from tests.harness.smtp import SMTPServer
+    queue(store, message(subject="Doubtful"))
+    queue(store, message(to="Joe <joe@example.net>", subject="Fine"))
+    store.commit()
+    with SMTPServer(data_delay=2) as silent:
+        delivery = SMTPMailDelivery(silent.host, silent.port, timeout=0.5)
+        with caplog.at_level("WARNING", logger="mirrorkeeper.mail.outbox"):
+            result = deliver_pending(store, delivery)
+        time.sleep(2.5)
+        # It had gone before the server answered: the server kept nothing.
+        assert silent.messages == []
+    # Both were handed over and not answered; each is in doubt.
+    assert result == (0, 0)
+    doubtful, fine = result.in_doubt
+    assert (doubtful.recipients, doubtful.subject) == (
+        ["jane@example.com"], "Doubtful")
+    assert doubtful.message_id.endswith("@example.org>")
+    warnings = [r.getMessage() for r in caplog.records
+                if r.levelname == "WARNING"]
+    assert len(warnings) == 2
+    assert ("Outbox message %d (to jane@example.com, 'Doubtful', "
+            "Message-ID %s) may or may not have been delivered"
+            % (doubtful.id, doubtful.message_id)) in warnings[0]
+    assert ("UPDATE mail_outbox SET date_sending = NULL WHERE id = %d;"
+            % doubtful.id) in warnings[0]
+    store.rollback()
+    first, second = outbox(store)
+    assert first.is_in_doubt and first.attempts == 1
+    assert "may or may not have taken the message" in first.last_error
+    assert pending(store).count() == 0
+    assert [row.id for row in in_doubt(store)] == [first.id, second.id]
+
+    # Never sent again by itself, and reported again.
+    caplog.clear()
+    again = deliver_pending(store, SMTPMailDelivery(smtp.host, smtp.port))
+    assert again == (0, 0) and len(again.in_doubt) == 2
+    assert len(caplog.records) == 2
+    assert smtp.messages == []
+
+    # A person found the first not on the server, the second on it.
+    resend(store, first.id)
+    mark_sent(store, second.id)
+    store.commit()
+    assert second.date_sent == second.date_sending
+    result = deliver_pending(store, SMTPMailDelivery(smtp.host, smtp.port))
+    assert result == (1, 0) and result.in_doubt == []
+    [received] = smtp.wait_for(1)
+    assert received.subject == "Doubtful"
+    with pytest.raises(ValueError, match="is not in doubt"):
+        resend(store, first.id)
 
 
 def test_queue_gives_a_message_id(rollback_store):

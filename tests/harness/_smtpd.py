@@ -4,6 +4,7 @@
                            [--refuse ADDRESS]... [--remove-on-exit DIR]
                            [--events FILE] [--quit-delay SECONDS]
                            [--data-delay SECONDS]
+                           [--refuse-data ADDRESS]...
 
 Listens with Twisted's ESMTP on 127.0.0.1, port chosen by the kernel, and
 prints "PORT <n>" on stdout once it listens. Each message it accepts is kept
@@ -20,9 +21,10 @@ connection's number, in the order they happen (see SMTPServer.events).
 --quit-delay waits that long before answering QUIT; --data-delay waits that
 long after the end of DATA before keeping the message and answering 250 (a
 message whose connection was lost meanwhile is not kept, its client never
-having been told "accepted"). The process exits when its stdin closes, so it
-never outlives the test process that started it; --remove-on-exit DIR
-removes DIR (its spool and certificate) as it goes.
+having been told "accepted"); --refuse-data answers 550 to the end of DATA
+of a message to that address, and keeps nothing. The process exits when its
+stdin closes, so it never outlives the test process that started it;
+--remove-on-exit DIR removes DIR (its spool and certificate) as it goes.
 """
 
 import argparse
@@ -82,13 +84,19 @@ class ReceivedMessage:
     def eomReceived(self):
         delay = self.server.factory.data_delay
         if not delay:
-            self._keep()
-            return defer.succeed(None)
+            return defer.maybeDeferred(self._keep)
         return task.deferLater(reactor, delay, self._keep)
 
     def _keep(self):
         if self.server.lost:
             return
+        refused = self.server.factory.refuse_data
+        if refused & {address.lower()
+                      for address in self.envelope["rcpt_to"]}:
+            self.server.spool.event(self.envelope["connection"],
+                                    "data refused")
+            # Twisted answers 550 to a message that failed.
+            raise smtp.SMTPServerError(550, "refused by --refuse-data")
         self.server.spool.keep(self.envelope, b"".join(
             line + b"\r\n" for line in self.lines))
 
@@ -191,13 +199,14 @@ class KeepingESMTP(smtp.ESMTP):
 
 class Factory(protocol.ServerFactory):
     def __init__(self, spool, refused, tls, portal, quit_delay=0,
-                 data_delay=0):
+                 data_delay=0, refuse_data=()):
         self.spool = spool
         self.refused = refused
         self.tls = tls
         self.portal = portal
         self.quit_delay = quit_delay
         self.data_delay = data_delay
+        self.refuse_data = set(refuse_data)
         self.connections = 0
 
     def buildProtocol(self, addr):
@@ -237,6 +246,7 @@ def main():
     parser.add_argument("--events")
     parser.add_argument("--quit-delay", type=float, default=0)
     parser.add_argument("--data-delay", type=float, default=0)
+    parser.add_argument("--refuse-data", action="append", default=[])
     options = parser.parse_args()
 
     spool = Spool(options.spool, options.events)
@@ -253,7 +263,8 @@ def main():
         portal = Portal(Realm(refused), [checker])
 
     factory = Factory(spool, refused, tls, portal, options.quit_delay,
-                      options.data_delay)
+                      options.data_delay,
+                      {address.lower() for address in options.refuse_data})
     endpoint = endpoints.TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1")
 
     def listening(port):

@@ -26,12 +26,16 @@ Options, for testing the ways delivery can go:
 - data_delay=0.05: waits that long after the end of DATA before keeping the
   message and answering 250; a message whose client has gone meanwhile was
   never accepted and is not kept.
+- refuse_data=["someone@example.com"]: answers 550 to the end of DATA of a
+  message to any of those (after its RCPT TO was accepted), keeping
+  nothing.
 
 What happened on each connection, in order, is in events(): "connected",
 each "command" (with its verb), each message "accepted" (with its
-sequence), "quit answered", "lost". commands_after(received) says what the
-client said on the connection after the server had accepted a message:
-nothing, if the client went without another word.
+sequence), "data refused", "quit answered", "lost".
+commands_after(received) says what the client said on the connection after
+the server had accepted a message: nothing, if the client went without
+another word.
 """
 
 import atexit
@@ -109,10 +113,11 @@ class SMTPServer:
     start_timeout = 30
 
     def __init__(self, tls=False, login=None, refuse=(), quit_delay=0,
-                 data_delay=0):
+                 data_delay=0, refuse_data=()):
         self.tls = tls
         self.login = login
         self.refuse = list(refuse)
+        self.refuse_data = list(refuse_data)
         self.quit_delay = quit_delay
         self.data_delay = data_delay
         self.port = None
@@ -144,6 +149,8 @@ class SMTPServer:
             command += ["--login", "%s:%s" % tuple(self.login)]
         for address in self.refuse:
             command += ["--refuse", address]
+        for address in self.refuse_data:
+            command += ["--refuse-data", address]
         with open(os.path.join(self.directory, "smtpd.log"), "wb") as log:
             self._process = subprocess.Popen(
                 command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

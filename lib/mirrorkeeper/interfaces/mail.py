@@ -21,6 +21,16 @@ class MailDeliveryError(MirrorKeeperError):
         self.delivered = list(delivered)
 
 
+class MailDeliveryInDoubt(MailDeliveryError):
+    """The server was handed the whole message, its final "." included,
+    and then said nothing (the connection broke or the answer timed out).
+
+    It may or may not have taken the message over: sending it again could
+    send it twice.  Only raised after before_commit_point (see
+    IMailSession.send) has returned.
+    """
+
+
 class IMailDelivery(Interface):
     """Hands finished messages to a mail server.
 
@@ -32,7 +42,7 @@ class IMailDelivery(Interface):
     description = Attribute(
         "Where mail goes, for logs: e.g. 'SMTP 127.0.0.1:25'.")
 
-    def send(message):
+    def send(message, before_commit_point=None):
         """Deliver `message` (an email.message.EmailMessage); returns None.
 
         The envelope sender is the delivery's configured sender, or else
@@ -48,6 +58,8 @@ class IMailDelivery(Interface):
         are refused, the others have received the message; the error says
         which is which.
 
+        before_commit_point is as for IMailSession.send.
+
         One message, one connection: to send several, use session().
         """
 
@@ -62,17 +74,36 @@ class IMailSession(Interface):
 
     The connection is opened for the first message and kept for the next
     ones (and opened again after a failure that broke it).  Each send()
-    returns as soon as the server has accepted that message, so that a
-    caller can record it as sent before anything else is said: before the
-    next message, and before QUIT.
+    lets its caller record, just before the final "." of DATA, that the
+    message is being sent (before_commit_point), and returns as soon as
+    the server has accepted it, so that the caller can record it as sent
+    before anything else is said: before the next message, and before
+    QUIT.  A crash between the two leaves a record of the one message the
+    server may or may not have.
     """
 
-    def send(message):
+    def send(message, before_commit_point=None):
         """Deliver `message` as IMailDelivery.send does; returns None once
         the server has answered 250 to the end of its DATA, which is the
         moment it takes the message over.  Raises MailDeliveryError as
         IMailDelivery.send does; when its `delivered` is not empty, the
-        server did take the message over, for those recipients."""
+        server did take the message over, for those recipients.
+
+        before_commit_point, if given, is called with no argument once the
+        server has answered 354 to DATA and has been sent every line of
+        the message but the final ".": the last moment at which the
+        server certainly does not have it.  The "." is sent when it
+        returns; if it raises, the "." is never sent, the connection is
+        dropped (so the server discards what it was given) and its
+        exception propagates.  Between its return and the server's answer
+        to the ".", the message is in doubt: a caller that records there
+        that it is being sent (and commits) knows, after a crash, which
+        message the server may or may not have.
+
+        A clear answer to the "." other than 250 (4xx, 5xx) raises
+        MailDeliveryError: the server does not have the message.  No
+        answer at all (the connection broke, the timeout passed) raises
+        MailDeliveryInDoubt."""
 
     def close():
         """End the conversation (QUIT, waiting a few seconds at most for

@@ -1,5 +1,15 @@
-"""Delivering mail over SMTP (smtplib, synchronous)."""
+"""Delivering mail over SMTP (smtplib, synchronous).
 
+MAIL, RCPT and the greeting are smtplib's; the DATA phase is done here on
+smtplib's primitives (putcmd, getreply, send), so that a caller can act
+between the last line of a message and the final "." that hands it over
+(see IMailSession.send).
+"""
+
+import copy
+import email.generator
+import io
+import re
 import smtplib
 import socket
 import ssl
@@ -8,7 +18,7 @@ from email.utils import getaddresses
 from zope.interface import implementer
 
 from mirrorkeeper.interfaces.mail import (
-    IMailDelivery, IMailSession, MailDeliveryError)
+    IMailDelivery, IMailSession, MailDeliveryError, MailDeliveryInDoubt)
 
 __all__ = ["SMTPMailDelivery", "envelope_recipients"]
 
@@ -79,10 +89,10 @@ class SMTPMailDelivery:
         return "SMTP %s:%d%s" % (self.host, self.port,
                                  " (STARTTLS)" if self.starttls else "")
 
-    def send(self, message):
+    def send(self, message, before_commit_point=None):
         """See IMailDelivery."""
         with self.session() as session:
-            session.send(message)
+            session.send(message, before_commit_point)
 
     def session(self):
         """See IMailDelivery."""
@@ -130,7 +140,7 @@ class _SMTPSession:
     def __exit__(self, *exc_info):
         self.close()
 
-    def send(self, message):
+    def send(self, message, before_commit_point=None):
         """See IMailSession."""
         delivery = self._delivery
         sender = delivery.sender or _sender(message)
@@ -148,7 +158,19 @@ class _SMTPSession:
             if self._client is None:
                 self._client = delivery._connect()
             # Returns once the server has answered the end of DATA.
-            refused = self._client.send_message(message, sender, recipients)
+            refused = self._transaction(message, sender, recipients,
+                                        before_commit_point)
+        except _HookFailed as failed:
+            # The final "." was not sent: the server discards the message
+            # when the connection goes.
+            self._drop()
+            raise failed.__cause__
+        except _InDoubt as doubt:
+            self._drop()
+            raise MailDeliveryInDoubt(
+                "%s was handed all of %r but did not answer its end (%s): "
+                "it may or may not have taken the message" % (
+                    where, subject, _reason(doubt.__cause__))) from doubt
         except Exception as error:
             if not isinstance(error, _TRANSACTION_ERRORS) or (
                     getattr(error, "smtp_code", None) == 421):
@@ -164,6 +186,74 @@ class _SMTPSession:
                     where, _describe(refused), ", ".join(delivered)),
                 refused=refused, delivered=delivered)
 
+    def _transaction(self, message, sender, recipients, before_commit_point):
+        """MAIL, RCPT and DATA for one message; returns the refused
+        recipients ({address: (code, reply)}) once the server has answered
+        250 to the end of DATA.
+
+        Raises smtplib's exceptions (the server is left ready for the next
+        transaction, unless it said 421), _HookFailed if
+        before_commit_point raised, and _InDoubt if anything went wrong
+        between before_commit_point and the server's answer to the final
+        ".".
+        """
+        client = self._client
+        data, options = _wire_form(client, message, sender, recipients)
+        code, reply = client.mail(sender, options)
+        if code != 250:
+            self._abandon(code)
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        refused = {}
+        for recipient in recipients:
+            code, reply = client.rcpt(recipient)
+            if code not in (250, 251):
+                refused[recipient] = (code, reply)
+            if code == 421:
+                self._abandon(code)
+                raise smtplib.SMTPRecipientsRefused(refused)
+        if len(refused) == len(recipients):
+            self._abandon(code)
+            raise smtplib.SMTPRecipientsRefused(refused)
+        client.putcmd("data")
+        code, reply = client.getreply()
+        if code != 354:
+            self._abandon(code)
+            raise smtplib.SMTPDataError(code, reply)
+        # Everything but the final ".": the server holds it, waiting, and
+        # takes nothing over until that line comes.
+        client.send(_data_lines(data))
+        if before_commit_point is not None:
+            try:
+                before_commit_point()
+            except BaseException as error:
+                raise _HookFailed() from error
+        # From here until a clear answer, the server may or may not have
+        # the message.
+        try:
+            client.send(b".\r\n")
+            code, reply = client.getreply()
+        except (smtplib.SMTPException, OSError) as error:
+            raise _InDoubt() from error
+        if 400 <= code < 600:
+            # It said no: it does not have the message.
+            self._abandon(code)
+            raise smtplib.SMTPDataError(code, reply)
+        if not 200 <= code < 300:
+            # Not an answer (smtplib says -1 for a line it cannot read).
+            raise _InDoubt() from smtplib.SMTPResponseException(code, reply)
+        return refused
+
+    def _abandon(self, code):
+        """End a transaction that failed: RSET, so that the connection can
+        carry the next message, unless the server is closing it (421)."""
+        if code == 421:
+            self._drop()
+            return
+        try:
+            self._client.rset()
+        except (smtplib.SMTPException, OSError):
+            pass
+
     def close(self):
         """See IMailSession."""
         client, self._client = self._client, None
@@ -174,6 +264,56 @@ class _SMTPSession:
         client, self._client = self._client, None
         if client is not None:
             client.close()
+
+
+class _HookFailed(Exception):
+    """before_commit_point raised (the exception is the __cause__)."""
+
+
+class _InDoubt(Exception):
+    """The final "." may have reached the server, whose answer never came
+    (what went wrong is the __cause__)."""
+
+
+def _wire_form(client, message, sender, recipients):
+    """The message as bytes to send (without its Bcc headers), and the
+    MAIL FROM options it needs."""
+    outgoing = copy.copy(message)
+    del outgoing["Bcc"]
+    del outgoing["Resent-Bcc"]
+    options = []
+    policy = outgoing.policy
+    if not all(address.isascii() for address in [sender, *recipients]):
+        if not client.has_extn("smtputf8"):
+            raise smtplib.SMTPNotSupportedError(
+                "an address is not ASCII and the server does not offer "
+                "SMTPUTF8")
+        options += ["SMTPUTF8", "BODY=8BITMIME"]
+        policy = policy.clone(utf8=True)
+    with io.BytesIO() as buffer:
+        email.generator.BytesGenerator(buffer, policy=policy).flatten(
+            outgoing, linesep="\r\n")
+        data = buffer.getvalue()
+    if client.has_extn("size"):
+        options.append("SIZE=%d" % len(data))
+    return data, options
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def _data_lines(data):
+    """`data` as the lines of a DATA section, without its final ".": each
+    line ended by CRLF (whatever ended it before), and a line that starts
+    with "." given another one in front (RFC 5321, 4.5.2), so that no line
+    of the message reads as its end."""
+    lines = _LINE_END.split(data)
+    if lines[-1] == b"":
+        # data ended with a line ending: no unterminated last line.
+        lines.pop()
+    return b"".join(
+        (b"." if line[:1] == b"." else b"") + line + b"\r\n"
+        for line in lines)
 
 
 def _hang_up(client, timeout):
@@ -229,6 +369,9 @@ def _describe(refused):
 
 
 def _reason(error):
-    if isinstance(error, socket.timeout):
+    # smtplib turns a timeout waiting for a reply into "Connection
+    # unexpectedly closed: timed out".
+    if isinstance(error, socket.timeout) or isinstance(
+            error.__context__, socket.timeout):
         return "timed out"
     return str(error) or error.__class__.__name__
