@@ -45,7 +45,7 @@ def test_disabled_paused_and_unknown_mirrors():
     assert check_one(entry("m", 0, paused=True), DAY, 2 * DAY)[0] == WARNING
     status, line = check_one(entry("m", None), DAY, 2 * DAY)
     assert status == WARNING and "freshness unknown" in line
-    assert "lag=s;" in line
+    assert "lag=U;86400;172800;0;" in line
 
 
 def test_all_mirrors_worst_wins():

@@ -44,6 +44,13 @@ def describe_lag(seconds):
     return "%ds" % (seconds,)
 
 
+def perf_seconds(seconds):
+    """A perfdata value in seconds; U (the plugin guidelines' "unknown")
+    when the lag is not known, since an empty value is not valid
+    perfdata and graphs it as zero."""
+    return "U" if seconds is None else "%ds" % (seconds,)
+
+
 def judge_mirror(entry, warning, critical):
     """(status, text) for one mirror of the API's status list."""
     name, lag = entry["name"], entry.get("lag_seconds")
@@ -65,8 +72,7 @@ def judge_mirror(entry, warning, critical):
 def check_one(entry, warning, critical):
     status, text = judge_mirror(entry, warning, critical)
     lag = entry.get("lag_seconds")
-    perfdata = "lag=%ss;%d;%d;0;" % ("" if lag is None else lag, warning,
-                                     critical)
+    perfdata = "lag=%s;%d;%d;0;" % (perf_seconds(lag), warning, critical)
     return status, "MIRROR %s - %s | %s" % (STATUS_NAMES[status], text,
                                             perfdata)
 
@@ -87,9 +93,9 @@ def check_all(entries, warning, critical):
             summary += "; and %d more" % (len(problems) - 10,)
     lags = [entry["lag_seconds"] for entry in entries
             if entry.get("lag_seconds") is not None]
-    perfdata = "ok=%d warning=%d critical=%d max_lag=%ss;%d;%d;0;" % (
+    perfdata = "ok=%d warning=%d critical=%d max_lag=%s;%d;%d;0;" % (
         counts[OK], counts[WARNING], counts[CRITICAL],
-        max(lags) if lags else "", warning, critical)
+        perf_seconds(max(lags) if lags else None), warning, critical)
     return worst, "MIRRORS %s - %s | %s" % (STATUS_NAMES[worst], summary,
                                             perfdata)
 
