@@ -72,9 +72,15 @@ def test_expected_records_follow_the_behaviour():
                                       NOW) == {}
     partial = world.expected_records(by_behaviour(world, "partial"), NOW)
     assert 0 < len(partial) < len(places)
+    # A mirror far behind carries every index but none of the uploads
+    # checked: each place with uploads is a week or more behind, and only
+    # a place without any is of unknown freshness.
     far_behind = dict(by_behaviour(world, "fresh"), lag_hours=1000)
-    assert set(world.expected_records(far_behind, NOW).values()) == \
-        {"UNKNOWN"}
+    assert world.expected_records(far_behind, NOW) == {
+        place: "ONEWEEKBEHIND" if any(
+            published <= NOW for published, _ in
+            world.place_uploads.get(place, ())) else "UNKNOWN"
+        for place in places}
 
 
 def test_the_prober_plans_what_the_world_describes(store):

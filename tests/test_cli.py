@@ -458,7 +458,8 @@ def test_mirror_list_json(sample_uri, capsys):
         "name": "valid-mirror", "distribution": "ubuntu",
         "display_name": None, "country": "AF", "country_name": "Afghanistan",
         "content": "archive", "status": "official", "official": True,
-        "enabled": True, "owner_paused": False, "freshness": "unknown",
+        "enabled": True, "owner_paused": False, "unreachable": False,
+        "freshness": "unknown",
         "base_url": "http://valid-mirror.example.org/ubuntu/"}
 
 
