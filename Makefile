@@ -3,12 +3,16 @@
 #   make deps    check the system packages (tools/deps lists them); as root,
 #                install the missing ones, else print the apt-get line
 #   make run     create the virtualenv, install, and run the demo job
+#   make serve   the web site and the mirror list daemon on loopback, until
+#                Ctrl-C (after make run has written the snapshot)
 #   make check   the whole test suite (SQLite and a throwaway PostgreSQL)
 #   make bench   the benchmarks; SIZE=quick (default) or a bigger size
 #   make clean   remove build products; make distclean also the virtualenv
 #                and the demo database under var/
 
 PYTHON ?= python3
+# make serve waits for the first of its two daemons to end (wait -n).
+SHELL := /bin/bash
 VENV := .venv
 # Written after a successful install; pip runs again only when
 # pyproject.toml is newer (or the virtualenv is gone).
@@ -16,7 +20,7 @@ STAMP := $(VENV)/.installed
 SIZE ?= quick
 PYTEST_ARGS ?=
 
-.PHONY: deps deps-run venv check run bench clean distclean
+.PHONY: deps deps-run venv check run serve bench clean distclean
 
 deps:
 	@tools/deps check
@@ -39,6 +43,20 @@ check: deps venv
 
 run: deps-run venv
 	$(VENV)/bin/mirrorkeeper demo
+
+WEB_LISTEN ?= tcp:8000:interface=127.0.0.1
+MIRRORLIST_LISTEN ?= tcp:8080:interface=127.0.0.1
+
+# Both daemons in the foreground; Ctrl-C (or either one failing) stops both.
+serve: deps-run venv
+	@test -f var/mirrorlist-snapshot.json || $(VENV)/bin/mirrorkeeper demo
+	@echo "make serve: the web site on $(WEB_LISTEN): http://127.0.0.1:$(word 2,$(subst :, ,$(WEB_LISTEN)))/ (/api/1/, /metrics)"
+	@echo "make serve: mirror lists on $(MIRRORLIST_LISTEN): http://127.0.0.1:$(word 2,$(subst :, ,$(MIRRORLIST_LISTEN)))/mirrors.txt (/mirrors/CC.txt, /mirrorlist, /metalink, /redirect/PATH)"
+	@echo "make serve: Ctrl-C stops both"
+	@trap 'kill $$web $$lists 2>/dev/null; wait' INT TERM EXIT; \
+	$(VENV)/bin/mirrorkeeper web --listen '$(WEB_LISTEN)' & web=$$!; \
+	$(VENV)/bin/mirrorkeeper mirrorlist-server --listen '$(MIRRORLIST_LISTEN)' & lists=$$!; \
+	wait -n
 
 bench: venv
 	@if [ -f bench/__main__.py ]; then \

@@ -705,6 +705,14 @@ def test_demo_sets_up_on_first_use_only(tmp_path):
     enabled = first.out.split("Enabled mirrors")[1]
     assert "valid-mirror" in enabled and "Up to date" in enabled
     assert "archive-404-mirror" not in enabled
+    # Then what package managers get: the snapshot, served by the real
+    # daemon, an apt list, a country's fallback and a redirect.
+    assert os.path.exists(tmp_path / "var" / "mirrorlist-snapshot.json")
+    published = first.out.split("What package managers get")[1]
+    assert "GET /mirrors.txt?country=BR -> 200" in published
+    assert "# no mirror in FR " in published
+    assert "-> 302\n  Location: http://127.0.0.1:" in published
+    assert "The web listing: http://127.0.0.1:8000/" in published
     second = run_process("demo", cwd=str(tmp_path))
     assert second.status == 0, second.err
     assert "Applied" not in second.err and "Loaded" not in second.err

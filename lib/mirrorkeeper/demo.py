@@ -103,3 +103,95 @@ def probe_demo_mirrors(store, database_uri, distribution, root, logger):
         return d
 
     return run_reactor(probe_then_stop_serving)
+
+
+# What the demo asks the mirror list daemon, to show what package managers
+# get: (what it is, path, whether only the headers matter).
+DEMO_REQUESTS = [
+    ("apt's list for a client in Brazil (deb mirror+http://.../mirrors.txt)",
+     "/mirrors.txt?country=BR", False),
+    ("apt's list for France, which has no mirror of its own",
+     "/mirrors/FR.txt", False),
+    ("a redirect to the best mirror for a file, with its Link headers",
+     "/redirect/dists/%s/Release", True),
+]
+
+
+def free_port(interface="127.0.0.1"):
+    """A port on `interface` free at the moment of asking."""
+    return closed_port(interface)
+
+
+def show_publication(snapshot, snapshot_path, config_path=None, out=None):
+    """Serve `snapshot_path` with the real mirror list daemon (a process of
+    its own, on loopback), print what package managers get from it, and
+    stop it.  `snapshot` is the dict written there."""
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+    out = out or sys.stdout
+    port = free_port()
+    command = [os.path.join(os.path.dirname(sys.executable), "mirrorkeeper"),
+               "mirrorlist-server", "--snapshot", snapshot_path,
+               "--listen", "tcp:%d:interface=127.0.0.1" % port]
+    if config_path:
+        command[1:1] = ["--config", config_path]
+    if not os.path.exists(command[0]):
+        command[0:1] = [sys.executable, "-m", "mirrorkeeper.scripts.cli"]
+    base = "http://127.0.0.1:%d" % port
+    daemon = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+
+    def get(path):
+        for _ in range(300):
+            try:
+                return opener.open(base + path)
+            except urllib.error.HTTPError as answer:
+                return answer
+            except OSError:
+                time.sleep(0.05)
+        raise OSError("the mirror list daemon did not start on %s" % base)
+
+    series = snapshot["places"][0][0] if snapshot["places"] else "none"
+    try:
+        print("\nWhat package managers get (the mirror list daemon, serving "
+              "snapshot %d on %s)" % (snapshot["serial"], base), file=out)
+        for title, path, headers_only in DEMO_REQUESTS:
+            path = path.replace("%s", series)
+            answer = get(path)
+            print("\n%s\n  GET %s -> %d" % (title, path, answer.status),
+                  file=out)
+            if headers_only:
+                for name in ("Location", "Link"):
+                    for value in answer.headers.get_all(name) or ():
+                        print("  %s: %s" % (name, value), file=out)
+            else:
+                for line in answer.read().decode().splitlines():
+                    print("  " + line, file=out)
+        if snapshot["repositories"]:
+            repository = snapshot["repositories"][0]
+            query = "repo=%s&arch=%s" % (repository["name"],
+                                         repository["arch"])
+            for title, path in (("dnf's mirrorlist", "/mirrorlist?"),
+                                ("dnf's metalink (first lines)",
+                                 "/metalink?")):
+                answer = get(path + query)
+                print("\n%s\n  GET %s -> %d" % (title, path + query,
+                                                answer.status), file=out)
+                for line in answer.read().decode().splitlines()[:8]:
+                    print("  " + line, file=out)
+        else:
+            print("\ndnf's mirrorlist and metalink: the sample distribution "
+                  "has no RPM repositories (see /mirrorlist?repo=&arch= and "
+                  "/metalink?repo=&arch= for one that has)", file=out)
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)

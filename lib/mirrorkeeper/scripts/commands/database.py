@@ -1,6 +1,8 @@
 """The database's upkeep: `db upgrade`, `db status`, `sample-data`, and
 `demo`, which sets everything up on first use and runs the main job."""
 
+import os
+
 from zope.component import getUtility
 
 from mirrorkeeper.database.migrate import (
@@ -139,3 +141,21 @@ def demo(script):
             "%d notification(s) wait in the mail outbox: the demo has no "
             "SMTP server to hand them to", waiting)
     print_mirrors(script)
+    # The publication side: the snapshot cron writes after each probe, and
+    # what the mirror list daemon serves from it.
+    from mirrorkeeper.demo import show_publication
+    from mirrorkeeper.publish.snapshot import (
+        PublicationPolicy, build_snapshot, next_serial, write_snapshot)
+    path = script.config.get("publication", "snapshot_path")
+    snapshot = build_snapshot(
+        script.store, distribution,
+        PublicationPolicy.from_config(script.config),
+        serial=next_serial(path))
+    write_snapshot(snapshot, path)
+    script.logger.info("Wrote the mirror list snapshot %d to %s",
+                       snapshot["serial"], path)
+    show_publication(snapshot, os.path.abspath(path), script.options.config)
+    web = script.config.get("web", "listen")
+    print("\nThe web listing: http://127.0.0.1:%s/ (run `make serve` to "
+          "keep the web site and the mirror list daemon running)"
+          % (web.split(":")[1],))
