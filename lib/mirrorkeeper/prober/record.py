@@ -281,41 +281,32 @@ def _apply_content(store, mirror, content):
     """Content records as the run found them.  A place the network kept us
     from judging keeps its record with its freshness unknown; a record of
     a place this run did not ask about counts for nothing either: only
-    what this run observed makes a mirror fresh."""
-    seen = set()
+    what this run observed makes a mirror fresh.  The mirror's records are
+    read once, two queries whatever the number of places."""
+    existing = {}
+    for record in mirror.arch_series:
+        existing[("binary", record.distro_arch_series_id, record.pocket,
+                  record.component_id)] = record
+    for record in mirror.source_series:
+        existing[("source", record.distro_series_id, record.pocket,
+                  record.component_id)] = record
     for finding in content:
         kind, place_id = finding["kind"], finding["place"]
         pocket = PackagePublishingPocket(finding["pocket"])
         component_id = finding["component"]
-        seen.add((kind, place_id, pocket, component_id))
-        records = _records(mirror, kind, place_id, pocket, component_id)
+        record = existing.pop((kind, place_id, pocket, component_id), None)
         if finding["found"] is None:
-            records.set(freshness=MirrorFreshness.UNKNOWN)
+            if record is not None:
+                record.freshness = MirrorFreshness.UNKNOWN
         elif finding["found"]:
-            record = records.one()
             if record is None:
                 record = _new_record(store, mirror, kind, place_id, pocket,
                                      component_id)
             record.freshness = MirrorFreshness(finding["freshness"])
-        else:
-            records.remove()
-    for kind, records in (("binary", mirror.arch_series),
-                          ("source", mirror.source_series)):
-        for record in records:
-            place_id = (record.distro_arch_series_id if kind == "binary"
-                        else record.distro_series_id)
-            if (kind, place_id, record.pocket, record.component_id) \
-                    not in seen:
-                record.freshness = MirrorFreshness.UNKNOWN
-
-
-def _records(mirror, kind, place_id, pocket, component_id):
-    if kind == "binary":
-        return mirror.arch_series.find(
-            distro_arch_series_id=place_id, pocket=pocket,
-            component_id=component_id)
-    return mirror.source_series.find(
-        distro_series_id=place_id, pocket=pocket, component_id=component_id)
+        elif record is not None:
+            store.remove(record)
+    for record in existing.values():
+        record.freshness = MirrorFreshness.UNKNOWN
 
 
 def _apply_cdimages(store, mirror, cdimages):
@@ -376,13 +367,20 @@ def _apply_detectors(store, mirror, detectors):
 
 
 def _new_record(store, mirror, kind, place_id, pocket, component_id):
+    """A new content record of a place `mirror` has none of (known from
+    the records read at once: no query to check)."""
     from mirrorkeeper.model.distroseries import Component, DistroArchSeries
+    from mirrorkeeper.model.mirrorcontent import (
+        MirrorDistroArchSeries, MirrorDistroSeriesSource)
     component = store.get(Component, component_id)
     if kind == "binary":
-        return mirror.ensureMirrorDistroArchSeries(
-            store.get(DistroArchSeries, place_id), pocket, component)
-    return mirror.ensureMirrorDistroSeriesSource(
-        store.get(DistroSeries, place_id), pocket, component)
+        record = MirrorDistroArchSeries(
+            mirror, store.get(DistroArchSeries, place_id), component, pocket)
+    else:
+        record = MirrorDistroSeriesSource(
+            mirror, store.get(DistroSeries, place_id), component, pocket)
+    store.add(record)
+    return record
 
 
 # Why a mirror was disabled, in words, for its owner.
