@@ -4,8 +4,10 @@ without a failed request."""
 
 import os
 import signal
+import time
 
 from lxml import etree
+from prometheus_client.parser import text_string_to_metric_families
 from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 
@@ -221,6 +223,82 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
         self.assertEqual(counts[("DE", "apt/noble")], 2)
         self.assertEqual(
             counts[("BR", "repo/releases-40-everything/x86_64")], 1)
+
+    @defer.inlineCallbacks
+    def scrape(self):
+        """{(sample name, sorted labels without worker): value} of
+        /metrics, and the response."""
+        response, body = yield self.get("/metrics")
+        samples = {}
+        for family in text_string_to_metric_families(body.decode()):
+            for sample in family.samples:
+                labels = dict(sample.labels)
+                self.assertEqual(labels.pop("worker"), "0")
+                samples[(sample.name, tuple(sorted(labels.items())))] = \
+                    sample.value
+        return response, samples
+
+    @defer.inlineCallbacks
+    def test_metrics_count_requests_by_endpoint_country_and_status(self):
+        """/metrics counts each request under its endpoint, the client's country and the status it got."""
+        yield self.get("/mirrors.txt", GERMAN)
+        yield self.get("/mirrors/BR.txt", GERMAN)
+        yield self.get("/mirrorlist?repo=releases-40-everything&arch=x86_64",
+                       BRAZILIAN)
+        yield self.get("/mirrorlist?repo=nothing&arch=x86_64", BRAZILIAN)
+        yield self.get("/redirect/" + REPOMD, GERMAN)
+        yield self.get("/nothing")
+        response, samples = yield self.scrape()
+        self.assertEqual(response.code, 200)
+        self.assertIn(b"text/plain", header(response, b"content-type"))
+
+        def requests(endpoint, country, status):
+            return samples.get(("mirrorkeeper_mirrorlist_requests_total", (
+                ("country", country), ("endpoint", endpoint),
+                ("status", status))))
+        self.assertEqual(requests("apt", "DE", "200"), 2)
+        self.assertEqual(requests("mirrorlist", "BR", "200"), 1)
+        self.assertEqual(requests("mirrorlist", "BR", "404"), 1)
+        self.assertEqual(requests("redirect", "DE", "302"), 1)
+        self.assertEqual(requests("unknown", "unknown", "404"), 1)
+        self.assertEqual(requests("metrics", "unknown", "200"), None)
+        total = sum(value for (name, _), value in samples.items()
+                    if name == "mirrorkeeper_mirrorlist_requests_total")
+        self.assertEqual(total, 6)
+        # The scrape itself is counted for the next one.
+        _, samples = yield self.scrape()
+        self.assertEqual(requests("metrics", "unknown", "200"), 1)
+
+    @defer.inlineCallbacks
+    def test_metrics_tell_the_snapshot_and_its_reloads(self):
+        """/metrics gives the serial and age of the snapshot answering, its reloads and the files that failed to load."""
+        _, samples = yield self.scrape()
+        self.assertEqual(samples[("mirrorkeeper_mirrorlist_snapshot_serial",
+                                  ())], 1)
+        generated = samples[(
+            "mirrorkeeper_mirrorlist_snapshot_generated_timestamp_seconds",
+            ())]
+        self.assertEqual(generated, 1717243200)  # 2024-06-01T12:00:00Z
+        age = samples[("mirrorkeeper_mirrorlist_snapshot_age_seconds", ())]
+        self.assertLess(abs(age - (time.time() - generated)), 60)
+        self.assertEqual(samples[(
+            "mirrorkeeper_mirrorlist_snapshot_reload_errors_total", ())], 0)
+        self.replace_snapshot(world(serial=7))
+        yield self.service.source.check()
+        with open(self.snapshot_path, "w") as f:
+            f.write("{not json")
+        yield self.service.source.check()
+        self.flushLoggedErrors()
+        _, samples = yield self.scrape()
+        self.assertEqual(samples[("mirrorkeeper_mirrorlist_snapshot_serial",
+                                  ())], 7)
+        self.assertEqual(samples[(
+            "mirrorkeeper_mirrorlist_snapshot_reloads_total", ())], 1)
+        self.assertEqual(samples[(
+            "mirrorkeeper_mirrorlist_snapshot_reload_errors_total", ())], 1)
+        self.assertLess(abs(samples[(
+            "mirrorkeeper_mirrorlist_snapshot_last_reload_error_timestamp_"
+            "seconds", ())] - time.time()), 60)
 
     @defer.inlineCallbacks
     def test_new_snapshot_is_served_without_a_failed_request(self):

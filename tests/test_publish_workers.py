@@ -13,6 +13,7 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from mirrorkeeper.publish.snapshot import write_snapshot
 from mirrorkeeper.publish.statistics import read_statistics
@@ -135,6 +136,23 @@ def test_workers_share_the_port_and_all_reload_on_sighup(daemons):
     assert counted == asked
     assert len([name for name in os.listdir(daemon.statistics)
                 if name.endswith(".json")]) >= 2
+
+
+def test_each_worker_answers_metrics_under_its_own_number(daemons):
+    """/metrics is answered by whichever worker the kernel picks, each with its own worker label and the snapshot serial it serves."""
+    daemon = daemons(workers=2)
+    daemon.serving(2, 1)
+    url = daemon.url.replace("/mirrors.txt", "/metrics")
+    seen = {}
+    for _ in range(200):
+        _, text = fetch(url)
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "mirrorkeeper_mirrorlist_snapshot_serial":
+                    seen[sample.labels["worker"]] = sample.value
+        if len(seen) == 2:
+            break
+    assert seen == {"0": 1, "1": 1}
 
 
 def test_every_worker_notices_a_new_snapshot_file(daemons):

@@ -52,6 +52,10 @@ class SnapshotSource(Service):
         self.handle_sighup = handle_sighup
         self.current = None
         self.reloads = 0
+        # Snapshot files that failed to load, and when the last did (Unix
+        # time): what /metrics tells.
+        self.reload_errors = 0
+        self.last_reload_error = None
         self._signature = None
         self._loading = None
         self._poll = None
@@ -124,6 +128,8 @@ class SnapshotSource(Service):
         self._loading = None
         # Not tried again until the file changes once more.
         self._signature = signature
+        self.reload_errors += 1
+        self.last_reload_error = self.reactor.seconds()
         self.log.failure("The snapshot {path} could not be loaded; the "
                          "previous one goes on serving", failure,
                          path=self.path)

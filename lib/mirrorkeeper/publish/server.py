@@ -25,6 +25,9 @@ and build time of the snapshot that produced it):
 ``/redirect/PATH``
     302 to PATH on the best mirror, with RFC 6249 ``Link: <url>;
     rel=duplicate; pri=N`` headers for the next ones.
+``/metrics``
+    the daemon's requests and snapshot for Prometheus (see
+    mirrorkeeper.publish.metrics), for this process only.
 
 Every list takes ?country=CC (or "global"), ?protocol=https (or http,
 ftp, rsync; several comma-separated), and ?ip= when the configuration
@@ -52,6 +55,8 @@ from mirrorkeeper.config import load_config
 from mirrorkeeper.enums import MirrorFreshness, PackagePublishingPocket
 from mirrorkeeper.errors import ConfigurationError
 from mirrorkeeper.publish import formats, workers
+from mirrorkeeper.publish.metrics import CONTENT_TYPE as METRICS_TYPE
+from mirrorkeeper.publish.metrics import DaemonMetrics
 from mirrorkeeper.publish.geoip import Locator, parse_address
 from mirrorkeeper.publish.reload import SnapshotSource
 from mirrorkeeper.publish.selection import (
@@ -116,21 +121,37 @@ def _arg(request, name):
     return values[0].decode("utf-8", "replace").strip() or None
 
 
+def _endpoint(path):
+    """The endpoint label of a request's path (/metrics counts requests
+    by it)."""
+    if path == "/mirrors.txt" or (path.startswith("/mirrors/")
+                                  and path.endswith(".txt")):
+        return "apt"
+    if path in ("/mirrorlist", "/metalink", "/metrics"):
+        return path[1:]
+    if path.startswith("/redirect/"):
+        return "redirect"
+    return "unknown"
+
+
 class MirrorListResource(resource.Resource):
     """Answers every path of the daemon (see the module docstring).  Given
     the SnapshotSource, a Locator (or None), ServerSettings, Statistics (or
-    None) and a random.Random."""
+    None), a random.Random and DaemonMetrics (or None: no /metrics)."""
 
     isLeaf = True
 
     def __init__(self, source, locator, settings, statistics=None,
-                 rng=None):
+                 rng=None, metrics=None):
         resource.Resource.__init__(self)
         self.source = source
         self.locator = locator
         self.settings = settings
         self.statistics = statistics
         self.rng = rng or random.Random()
+        self.metrics = metrics
+        self._count = metrics.requests.count if metrics is not None \
+            else (lambda endpoint, country, status: None)
         self._clients = {}
 
     # The client.
@@ -182,32 +203,40 @@ class MirrorListResource(resource.Resource):
         request.setHeader(SNAPSHOT_HEADER, ("%d %s" % (
             index.serial, index.generated)).encode())
         path = request.path.decode("utf-8", "replace")
+        endpoint = _endpoint(path)
         try:
             client = self.client_of(request)
         except ValueError:
+            self._count(endpoint, None, 400)
             return self._error(request, 400, "bad client address\n")
         try:
             protocols = self._protocols(request)
-            if path == "/mirrors.txt":
-                return self._apt(request, index, client, protocols, None)
-            if path.startswith("/mirrors/") and path.endswith(".txt"):
-                country = path[len("/mirrors/"):-len(".txt")].upper()
+            if endpoint == "apt":
+                country = None if path == "/mirrors.txt" else \
+                    path[len("/mirrors/"):-len(".txt")].upper()
                 return self._apt(request, index, client, protocols, country)
-            if path == "/mirrorlist":
+            if endpoint == "mirrorlist":
                 return self._mirrorlist(request, index, client, protocols)
-            if path == "/metalink":
+            if endpoint == "metalink":
                 return self._metalink(request, index, client, protocols)
-            if path.startswith("/redirect/"):
+            if endpoint == "redirect":
                 return self._redirect(request, index, client, protocols,
                                       path[len("/redirect/"):])
+            if endpoint == "metrics" and self.metrics is not None:
+                body = self.metrics.exposition()
+                # Counted for the next scrape.
+                self._count(endpoint, client.country, 200)
+                request.setHeader(b"content-type", METRICS_TYPE.encode())
+                return body
         except UnknownContent as error:
-            self._record(client, "unknown", 404, index)
+            self._record(endpoint, client, "unknown", 404, index)
             return self._error(request, 404, "%s; valid values:\n%s\n" % (
                 error, "\n".join(error.valid)))
+        self._count("unknown", client.country, 404)
         return self._error(request, 404, (
             "no such page; try /mirrors.txt, /mirrors/CC.txt, "
             "/mirrorlist?repo=&arch=, /metalink?repo=&arch=, "
-            "/redirect/PATH\n"))
+            "/redirect/PATH, /metrics\n"))
 
     render_HEAD = render_GET
 
@@ -234,7 +263,8 @@ class MirrorListResource(resource.Resource):
             choices = [_Fallback(url) for url in self.settings.fallback_urls]
         return choices
 
-    def _record(self, client, content, status, index):
+    def _record(self, endpoint, client, content, status, index):
+        self._count(endpoint, client.country, status)
         if self.statistics is not None:
             self.statistics.record(client.country, content, status,
                                    index.serial)
@@ -265,7 +295,7 @@ class MirrorListResource(resource.Resource):
             # nowhere to go: its continent's mirrors, then the world's.
             choices = self._choose(index, client, key, protocols, country,
                                    default=("http", "https"))
-        self._record(client, "/".join(("apt",) + key[1:]) if kind ==
+        self._record("apt", client, "/".join(("apt",) + key[1:]) if kind ==
                      "archive" else "/".join(key), 200, index)
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
         wanted = (asked or client.country or "").upper()
@@ -282,7 +312,8 @@ class MirrorListResource(resource.Resource):
         key, repository = self._repository(request, index)
         choices = self._choose(index, client, key, protocols,
                                _arg(request, "country"))
-        self._record(client, "repo/%s/%s" % key[1:], 200, index)
+        self._record("mirrorlist", client, "repo/%s/%s" % key[1:], 200,
+                     index)
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
         return formats.mirrorlist(choices, repository, client.country,
                                   index.continent_of(client.country),
@@ -305,7 +336,8 @@ class MirrorListResource(resource.Resource):
         else:
             body = formats.metalink3("repomd.xml", versions, urls)
             content_type = formats.METALINK3_TYPE
-        self._record(client, "metalink/%s/%s" % key[1:], 200, index)
+        self._record("metalink", client, "metalink/%s/%s" % key[1:], 200,
+                     index)
         request.setHeader(b"content-type", content_type.encode())
         return body
 
@@ -313,10 +345,12 @@ class MirrorListResource(resource.Resource):
         key = content_for_path(index, path)
         choices = self._choose(index, client, key, protocols,
                                _arg(request, "country"))
-        self._record(client, "redirect/" + "/".join(key), 302, index)
+        content = "redirect/" + "/".join(key)
         if not choices:
+            self._record("redirect", client, content, 404, index)
             return self._error(request, 404, "no mirror carries %s\n"
                                % (path,))
+        self._record("redirect", client, content, 302, index)
         urls = [(formats.join(c.url, path), c.mirror and c.mirror.country)
                 for c in choices[:MAX_LINK_HEADERS + 1]]
         request.setResponseCode(302)
@@ -441,6 +475,9 @@ class Options(usage.Options):
          "snapshot file", float],
         ["workers", "w", 1, "processes answering on the port (SO_REUSEPORT),"
          " each with the whole snapshot; 0 for one per core", _workers],
+        ["worker", None, 0, "this process's number among the workers (the "
+         "worker label of /metrics; given by --workers to the processes it "
+         "starts)", int],
     ]
     optFlags = [
         ["reuse-port", None, "listen with SO_REUSEPORT, so that other "
@@ -495,8 +532,10 @@ def makeService(options, reactor=None):
     asn = setting("asn-database", "asn_database")
     locator = Locator(geoip, asn) if (geoip or asn) else None
     statistics = Statistics(setting("statistics", "statistics_dir"))
+    metrics = DaemonMetrics(source, options["worker"])
     site = server.Site(MirrorListResource(
-        source, locator, ServerSettings.from_config(config), statistics))
+        source, locator, ServerSettings.from_config(config), statistics,
+        metrics=metrics))
     # Access logging is ours (Statistics), off the hot path.
     site.log = lambda request: None
     service = MultiService()
@@ -518,4 +557,5 @@ def makeService(options, reactor=None):
             reactor, count, _worker_argv(options), listen, web.listening)
         service.pool.setServiceParent(service)
     service.source, service.web, service.statistics = source, web, statistics
+    service.metrics = metrics
     return service

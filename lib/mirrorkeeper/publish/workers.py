@@ -1,7 +1,8 @@
 """Several mirror list daemon processes on one port (``--workers N``).
 
 The design's stateless replicas on one machine: every worker is a whole
-daemon (its own snapshot, reloaded on its own, its own statistics files)
+daemon (its own snapshot, reloaded on its own, its own statistics files,
+its own /metrics under the label worker="NUMBER", given by --worker)
 listening on the same TCP port with SO_REUSEPORT, so the kernel spreads
 new connections over them and each core answers requests.  The process
 started is worker 0: it listens first (so ``tcp:0`` has a port to share),
@@ -161,7 +162,7 @@ class WorkerPool(Service):
         worker.transport = self.reactor.spawnProcess(
             worker, sys.executable,
             [sys.executable, "-m", "mirrorkeeper.publish.workers"]
-            + self._child_argv,
+            + self._child_argv + ["--worker", str(number)],
             env=os.environ.copy(), childFDs={0: "w", 1: 1, 2: 2})
         self.workers[number] = worker
         self.log.info("Worker {number} started (process {pid})",
