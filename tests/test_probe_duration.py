@@ -104,4 +104,4 @@ def test_web_reads_recorded_duration_else_the_log(sample_store):
     assert status["valid-mirror"]["last_probe_duration_seconds"] == 7.25
     assert status["new-mirror"]["last_probe_duration_seconds"] == 2.5
     one = client.get("/api/1/mirrors/valid-mirror").json()["mirror"]
-    assert one["last_probe"]["duration_seconds"] == 7.25
+    assert one["last_probe_duration_seconds"] == 7.25

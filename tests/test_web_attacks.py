@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 from lxml import etree
 
-from mirrorkeeper.enums import MirrorContent
+from mirrorkeeper.enums import MirrorContent, MirrorStatus
 from mirrorkeeper.errors import InvalidValueError
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.model.person import PersonSet
@@ -306,3 +306,322 @@ def test_a_crash_answers_with_the_headers_and_the_layout(client, world):
     assert response.headers["content-type"] == "application/json"
     assert "error" in response.json()
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+# 4. Sessions a person controls.  Two browsers of olive's (the second
+# from another address) and a copy of the first one's cookie; after each
+# way of ending sessions, which of the three are still logged in.
+def logged_in(client):
+    """Whether `client`'s cookie is a logged-in session (it can reach the
+    registration form, and POST to it)."""
+    if client.get("/ubuntu/+newmirror").status != 200:
+        return False
+    return client.post("/ubuntu/+newmirror", {}).status == 400
+
+
+def end_by_logout(first, second):
+    first.post("/+logout")
+
+
+def end_others(first, second):
+    assert first.post("/+sessions", {"end": "others"}).status == 303
+
+
+def end_all(first, second):
+    assert first.post("/+sessions", {"end": "all"}).status == 303
+
+
+def end_by_password_change(first, second, store=None):
+    from mirrorkeeper.web.passwords import set_password
+    person = PersonSet(first.app.db.store)["olive"]
+    set_password(person, "another good password")
+    first.app.db.store.commit()
+
+
+ENDINGS = [
+    # (how, first still logged in, its copied cookie, second browser)
+    (end_by_logout, False, False, True),
+    (end_others, True, True, False),
+    (end_all, False, False, False),
+    (end_by_password_change, False, False, False),
+]
+
+
+@pytest.mark.parametrize("ending,first_in,copy_in,second_in", ENDINGS,
+                         ids=lambda value: getattr(value, "__name__", None))
+def test_ending_sessions_ends_them_on_the_server(
+        client, ending, first_in, copy_in, second_in):
+    """Logging out, ending one's sessions and a new password end the
+    sessions on the server: a cookie copied before stops working."""
+    client.login("olive")
+    copy = client.elsewhere("127.0.0.1", client.cookies)
+    second = client.elsewhere("192.0.2.7")
+    second.login("olive")
+    assert logged_in(client) and logged_in(copy) and logged_in(second)
+    ending(client, second)
+    assert (logged_in(client), logged_in(copy), logged_in(second)) == (
+        first_in, copy_in, second_in)
+
+
+def test_a_person_sees_their_sessions(client):
+    """The sessions page lists when and from where each session began,
+    marks this one, and shows nobody else's."""
+    client.login("olive")
+    second = client.elsewhere("2001:db8::7")
+    second.request("POST", "/+login", {
+        "login": "olive", "password": "correct horse battery",
+        "csrf_token": second.csrf_token()},
+        headers={"User-Agent": "Browser\x01 of <b>Olive</b>"})
+    client.elsewhere("192.0.2.8").login("oscar")
+    page = client.get("/+sessions")
+    assert page.status == 200
+    text = page.text
+    assert "(this one)" in text and text.count("(this one)") == 1
+    assert "127.0.0.1" in text and "2001:db8::7" in text
+    assert "192.0.2.8" not in text
+    assert "Browser of &lt;b&gt;Olive&lt;/b&gt;" in text
+    assert client.elsewhere().get("/+sessions").status == 303
+
+
+def test_cookies_without_a_session_row_are_nobody(client, world):
+    """A well-signed cookie whose session the server never started (an
+    old stateless one, or forged with the secret) logs nobody in."""
+    from mirrorkeeper.web.passwords import password_fingerprint
+    olive = world.people["olive"]
+    for token in (None, "0" * 48):
+        session = client.signer.new(olive.id, password_fingerprint(
+            olive.password_hash), token)
+        other = client.elsewhere(cookies={
+            "mirrorkeeper_session": client.signer.dump(session)})
+        assert not logged_in(other)
+
+
+# 5. Login throttling.  The throttle runs on a fake clock.
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def seconds(self):
+        return self.now
+
+
+def try_login(client, password, login="olive"):
+    return client.post("/+login", {"login": login, "password": password})
+
+
+def test_guessing_waits_longer_and_longer(store, world):
+    """After five failures each try from that address waits, doubling,
+    and says how long; a try while waiting checks nothing and does not
+    extend the wait."""
+    clock = FakeClock()
+    attacker = InProcessClient(store, address="203.0.113.9", clock=clock)
+    waits = []
+    for attempt in range(12):
+        response = try_login(attacker, "wrong password %d" % attempt)
+        if response.status == 429:
+            match = re.search(r"try again in (\d+) s", response.text)
+            waits.append(int(match.group(1)))
+            # A try while waiting, with the right password, is refused.
+            assert try_login(attacker, "correct horse battery").status == 429
+            clock.now += int(match.group(1))
+            assert try_login(attacker, "wrong again").status == 403
+        else:
+            assert response.status == 403
+    assert waits[:4] == [5, 10, 20, 40]
+    assert max(waits) <= 900
+
+
+def test_two_hundred_guesses_are_slow(store, world):
+    """200 wrong passwords in a row do not get 200 answers about the
+    password: all but five are told to wait."""
+    clock = FakeClock()
+    attacker = InProcessClient(store, address="203.0.113.9", clock=clock)
+    statuses = [try_login(attacker, "guess %d" % n).status
+                for n in range(200)]
+    assert statuses.count(403) == 5 and statuses.count(429) == 195
+    assert try_login(attacker, "correct horse battery").status == 429
+
+
+@pytest.mark.parametrize("owner_address,waits_at_most", [
+    ("127.0.0.1", 0),           # their usual place: no wait at all
+    ("198.51.100.4", 900),      # a new place: a bounded wait, not forever
+])
+def test_owners_are_not_locked_out(store, world, owner_address,
+                                   waits_at_most):
+    """Guessing olive's password from many addresses delays olive from a
+    new place (at most the longest wait) and not from her usual one."""
+    clock = FakeClock()
+    owner = InProcessClient(store, address="127.0.0.1", clock=clock)
+    owner.login("olive")
+    owner.post("/+logout")
+    for n in range(300):
+        attacker = owner.elsewhere("203.0.%d.%d" % (n // 200, n % 200 + 1))
+        try_login(attacker, "guess %d" % n)
+        clock.now += 1
+    returning = owner.elsewhere(owner_address)
+    started = clock.now
+    while try_login(returning, "correct horse battery").status == 429:
+        clock.now += 10
+        assert clock.now - started <= waits_at_most + 10
+    assert clock.now - started <= waits_at_most
+
+
+def test_password_checks_have_their_own_bounded_pool():
+    """Password hashes run on threads of their own, and past its queue a
+    check is refused at once (Busy) instead of waiting behind a flood."""
+    from twisted.internet import reactor
+
+    from mirrorkeeper.web.throttle import Busy, PasswordPool
+    pool = PasswordPool(reactor, threads=1, queue_limit=2)
+    pool.start()
+    try:
+        pending = [pool.verify("password %d" % n, None) for n in range(3)]
+        refused = pool.verify("one too many", None)
+        failures = []
+        refused.addErrback(failures.append)
+        assert failures and failures[0].check(Busy)
+        assert pool._pool.max == 1
+        assert pool._pool.name == "mirrorkeeper-passwords"
+    finally:
+        pool.stop()
+    del pending
+
+
+# 6. Links never come from the Host header.
+@pytest.mark.parametrize("base_url,site", [
+    ("", "http://127.0.0.1:8000"),
+    ("https://mirrors.example.org", "https://mirrors.example.org")])
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:443",
+                                  "localhost\r\nX-Injected: 1"[:9]])
+def test_feed_links_come_from_base_url(store, world, base_url, site, host):
+    """A feed's links are [web] base_url's (or, without one, the loopback
+    address the daemon listens on), whatever Host the client sends."""
+    from mirrorkeeper.web.app import WebSettings
+    world.mirror("linked", enabled=True)
+    client = InProcessClient(store, WebSettings(base_url=base_url))
+    response = client.get("/ubuntu/+archivemirrors-rss",
+                          headers={"Host": host})
+    assert response.status == 200
+    feed = etree.fromstring(response.body)
+    links = [feed.findtext("channel/link")] + [
+        guid.text for guid in feed.iter("guid")]
+    assert links and all(link.startswith(site + "/") for link in links)
+    assert b"evil.example" not in response.body
+
+
+# 7. An API that behaves like one.
+@pytest.mark.parametrize("path,status,allow", [
+    ("/api/1/nothing-here", 404, None),
+    ("/api/2/mirrors", 404, None),
+    ("/api/1/mirrors/no-such-mirror", 404, None),
+    ("/api/1/mirrors?status=\x01", 400, None),
+])
+def test_api_errors_are_json(client, path, status, allow):
+    """Every answer under /api/ is JSON, errors included."""
+    response = client.get(quote(path, safe="/?="))
+    assert response.status == status
+    assert response.headers["content-type"] == "application/json"
+    assert "error" in response.json()
+
+
+@pytest.mark.parametrize("method,path,allow", [
+    ("POST", "/api/1/mirrors", "GET, HEAD"),
+    ("DELETE", "/api/1/status", "GET, HEAD"),
+    ("PUT", "/ubuntu", "GET, HEAD"),
+    ("GET", "/+logout", "POST"),
+    ("DELETE", "/+login", "GET, POST, HEAD"),
+])
+def test_405_names_the_allowed_methods(client, method, path, allow):
+    """A method an address does not take is a 405 with Allow."""
+    response = client.request(method, path)
+    assert response.status in (403, 405)
+    if method in ("GET", "DELETE", "PUT"):
+        assert response.status == 405
+        assert response.headers["allow"] == allow
+    if path.startswith("/api/"):
+        assert "error" in response.json()
+
+
+def test_api_index_lists_the_endpoints(client):
+    """/api/1/ lists each endpoint with a line about it."""
+    found = client.get("/api/1/").json()
+    assert {e["path"] for e in found["endpoints"]} >= {
+        "/api/1/mirrors", "/api/1/status", "/api/1/distributions"}
+    assert all(e["description"] for e in found["endpoints"])
+
+
+def test_last_probe_has_one_shape(client, world):
+    """last_probe is a date string (or None) in every endpoint."""
+    mirror = world.mirror("shaped", enabled=True)
+    mirror.newProbeRecord("probed\n")
+    world.store.commit()
+    one = client.get("/api/1/mirrors/shaped").json()["mirror"]
+    many = [m for m in client.get("/api/1/mirrors").json()["mirrors"]
+            if m["name"] == "shaped"][0]
+    status = [m for m in client.get("/api/1/status").json()["mirrors"]
+              if m["name"] == "shaped"][0]
+    assert isinstance(one["last_probe"], str)
+    assert one["last_probe"] == many["last_probe"] == status["last_probe"]
+
+
+@pytest.mark.parametrize("path", ["/api/1/mirrors", "/api/1/status",
+                                  "/ubuntu/+archivemirrors-rss"])
+def test_conditional_gets_gzip_and_cors(client, world, path):
+    """The API and feeds carry an ETag (304 when it matches), a
+    Cache-Control, gzip when asked for, and the API read-only CORS."""
+    for n in range(8):
+        world.mirror("cached-%d" % n, enabled=True)
+    plain = client.get(path)
+    assert plain.status == 200 and len(plain.body) > 1024
+    assert plain.headers["cache-control"].startswith("public, max-age=")
+    assert "etag" in plain.headers
+    again = client.get(path, headers={"If-None-Match": plain.headers["etag"]})
+    assert again.status == 304 and again.body == b""
+    zipped = client.get(path, headers={"Accept-Encoding": "gzip, br"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    import gzip
+    if "status" not in path:    # /status says when it was generated
+        assert gzip.decompress(zipped.body) == plain.body
+    assert zipped.headers["etag"] != plain.headers["etag"]
+    if path.startswith("/api/"):
+        assert plain.headers["access-control-allow-origin"] == "*"
+    else:
+        assert "access-control-allow-origin" not in plain.headers
+    assert plain.headers["server"] == "mirrorkeeper"
+
+
+def test_feeds_are_bounded_and_say_where_they_are(client, world,
+                                                  monkeypatch):
+    """A feed has at most MAX_ITEMS items, an atom:link to itself and a
+    lastBuildDate even when no mirror was ever probed."""
+    from mirrorkeeper.web import feeds
+    monkeypatch.setattr(feeds, "MAX_ITEMS", 3)
+    for n in range(5):
+        world.mirror("fed-%d" % n, enabled=True, status=MirrorStatus.OFFICIAL)
+    feed = etree.fromstring(client.get("/ubuntu/+archivemirrors-rss").body)
+    assert len(feed.findall("channel/item")) == 3
+    assert feed.findtext("channel/lastBuildDate")
+    self_link = feed.find("channel/{%s}link" % feeds.ATOM_NS)
+    assert self_link.get("rel") == "self"
+    assert self_link.get("href").endswith("/ubuntu/+archivemirrors-rss")
+
+
+# 8. Reserved names.
+@pytest.mark.parametrize("name", ["api", "metrics", "+login", "+logout"])
+def test_reserved_names_are_no_distribution(store, world, name):
+    """A page's name cannot be a distribution's."""
+    from mirrorkeeper.model.distribution import DistributionSet
+    ubuntu = world.ubuntu
+    with pytest.raises(InvalidValueError):
+        DistributionSet(store).new(name, "Reserved", "Reserved",
+                                   ubuntu.owner, ubuntu.mirror_admin)
+
+
+@pytest.mark.parametrize("path,status", [
+    ("/+logout", 405), ("/+nothing", 404), ("/+nothing/+archivemirrors", 404),
+    ("/api", 404), ("/metrics/+archivemirrors", 404)])
+def test_reserved_routes_get_their_own_answers(client, path, status):
+    """GET /+logout is not a distribution called '+logout'."""
+    response = client.get(path)
+    assert response.status == status
+    assert "distribution is called" not in response.text

@@ -95,3 +95,29 @@ def test_password_commands_refuse_short_passwords(server):
         text=True, capture_output=True, env=server.env, timeout=60)
     assert result.returncode == 1
     assert "at least 8 characters" in result.stderr
+
+
+@pytest.mark.parametrize("endpoint,starts", [
+    ("tcp:0:interface=0.0.0.0", False),
+    ("tcp:0", False),
+    ("tcp:0:interface=\\:\\:", False),
+    ("unix:web.sock", False),
+    ("tcp:0:interface=127.0.0.1", True),
+    ("tcp6:0:interface=\\:\\:1", True),
+])
+def test_daemon_refuses_public_endpoints_without_base_url(tmp_path, endpoint,
+                                                         starts):
+    """Without [web] base_url the daemon starts only on loopback: links
+    would otherwise have nothing but a client's Host to come from.  (It
+    refuses before listening anywhere.)"""
+    server = WebServer(tmp_path)
+    server.command("db", "upgrade")
+    if starts:
+        server.start(endpoint=endpoint)
+        server.stop()
+        return
+    result = subprocess.run(
+        [MIRRORKEEPER, "web", "--listen", endpoint], text=True,
+        capture_output=True, env=server.env, cwd=str(tmp_path), timeout=60)
+    assert result.returncode != 0
+    assert "base_url is not set" in result.stderr

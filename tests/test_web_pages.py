@@ -269,7 +269,7 @@ def test_api_mirror_has_records_and_last_probe(world, client):
     assert found["arch_series"] == [{
         "series": "warty", "architecture": "i386", "pocket": "updates",
         "component": "main", "freshness": "twohoursbehind"}]
-    assert found["last_probe"]["duration_seconds"] == 2.5
+    assert found["last_probe_duration_seconds"] == 2.5
     missing = client.get("/api/1/mirrors/nope")
     assert missing.status == 404 and "error" in missing.json()
 

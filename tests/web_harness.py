@@ -14,7 +14,7 @@ import re
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
-from twisted.internet.address import IPv4Address
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.testing import StringTransport
 from twisted.web.server import Site
 
@@ -64,29 +64,47 @@ class HTTPResponse:
 
 
 class InProcessClient:
-    def __init__(self, store, settings=None):
+    """`address` is where its requests come from, as the site sees it."""
+
+    def __init__(self, store, settings=None, address="127.0.0.1",
+                 clock=None):
         self.signer = SessionSigner(SECRET)
         self.app = MirrorKeeperWeb(InlineTransactor(store), self.signer,
-                                   settings or WebSettings())
+                                   settings or WebSettings(), clock=clock)
         self.site = Site(WebResource(self.app), timeout=None)
         self.cookies = {}
+        self.address = address
+
+    def elsewhere(self, address="127.0.0.1", cookies=None):
+        """Another client of the same site: from `address`, with a copy
+        of `cookies` (default: none), as another browser would be."""
+        other = object.__new__(InProcessClient)
+        other.signer, other.app, other.site = self.signer, self.app, self.site
+        other.cookies = dict(cookies or {})
+        other.address = address
+        return other
 
     def request(self, method, path, form=None, headers=None):
         body = urlencode(form or {}).encode("utf-8") if form is not None \
             else b""
-        lines = ["%s %s HTTP/1.1" % (method, path), "Host: localhost",
+        headers = dict(headers or {})
+        lines = ["%s %s HTTP/1.1" % (method, path),
+                 "Host: %s" % (headers.pop("Host", "localhost"),),
                  "Connection: close", "Content-Length: %d" % len(body)]
         if form is not None:
             lines.append("Content-Type: application/x-www-form-urlencoded")
         if self.cookies:
             lines.append("Cookie: " + "; ".join(
                 "%s=%s" % item for item in self.cookies.items()))
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             lines.append("%s: %s" % (name, value))
         raw = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body
-        transport = StringTransport()
-        channel = self.site.buildProtocol(
-            IPv4Address("TCP", "127.0.0.1", 40000))
+        peer = (IPv6Address if ":" in self.address else IPv4Address)(
+            "TCP", self.address, 40000)
+        transport = StringTransport(
+            hostAddress=IPv4Address("TCP", "127.0.0.1", 8000),
+            peerAddress=peer)
+        channel = self.site.buildProtocol(peer)
         channel.makeConnection(transport)
         channel.dataReceived(raw)
         response = HTTPResponse(transport.value())
@@ -97,8 +115,8 @@ class InProcessClient:
                 self.cookies[name] = morsel.value
         return response
 
-    def get(self, path):
-        return self.request("GET", path)
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers=headers)
 
     def csrf_token(self):
         """The token the forms of this client's session carry (a first

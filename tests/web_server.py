@@ -51,9 +51,9 @@ class WebServer:
                      stdin=PASSWORD + "\n")
         return self
 
-    def start(self, timeout=30):
+    def start(self, timeout=30, endpoint="tcp:0:interface=127.0.0.1"):
         self.process = subprocess.Popen(
-            [MIRRORKEEPER, "web", "--listen", "tcp:0:interface=127.0.0.1"],
+            [MIRRORKEEPER, "web", "--listen", endpoint],
             env=self.env, cwd=str(self.tmp_path), stdout=subprocess.DEVNULL,
             # Unbuffered: select() must see every line not yet read.
             stderr=subprocess.PIPE, bufsize=0)
@@ -66,7 +66,8 @@ class WebServer:
                 if not line:
                     break
                 seen += line
-                match = re.search(rb"serving on (http://[\d.]+:\d+/)", line)
+                match = re.search(rb"serving on (http://[\d.:]+:\d+/)",
+                                  line)
                 if match:
                     self.url = match.group(1).decode("ascii")
                     return self

@@ -163,7 +163,9 @@ DEFAULTS = {
         # Endpoint strings, space-separated: tcp:PORT:interface=ADDRESS,
         # ssl:PORT:privateKey=...
         "listen": "tcp:8000:interface=127.0.0.1",
-        # The site's public URL (feeds' links); default: the request's Host.
+        # The site's public URL, from which feeds, mails and redirects make
+        # their links (never from a request's Host).  Required unless the
+        # daemon listens on loopback only.
         "base_url": "",
         # Signs session cookies; default: secret_file, created on first run.
         "secret": "",

@@ -7,19 +7,22 @@ forms.FormError for values that cannot be taken, and returns plain
 values.
 """
 
+import attrs
+
 from mirrorkeeper.addresspolicy import AddressPolicy
 from mirrorkeeper.enums import MirrorStatus
 from mirrorkeeper.errors import (
     DuplicateError, InvalidURLError, InvalidValueError)
 from mirrorkeeper.model.distributionmirror import (
     URL_SCHEMES, DistributionMirrorSet)
-from mirrorkeeper.model.person import PersonSet
+from mirrorkeeper.model import websession
+from mirrorkeeper.model.person import Person, PersonSet
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.validators import normalise_base_url
 from mirrorkeeper.web import queries
 from mirrorkeeper.web.forms import (
     FormError, read_mirror_form, read_review_form)
-from mirrorkeeper.web.passwords import password_fingerprint, verify_password
+from mirrorkeeper.web.passwords import password_fingerprint
 
 
 def _model_error(error):
@@ -137,17 +140,60 @@ def delete_mirror(store, who, distribution_name, mirror_name):
     return mirror_name
 
 
-def check_login(store, login, password):
-    """(person id, password fingerprint) of the person whose name or
-    address is `login`, if `password` is theirs; else None."""
+def find_login(store, login):
+    """(person id, stored password hash) of the person whose name or
+    address is `login`; (None, None) for nobody, a team, or a person with
+    no password.  The hash is checked by the caller, off this thread (see
+    throttle.PasswordPool), and checked as long for nobody as for
+    somebody."""
     people = PersonSet(store)
     login = (login or "").strip()
     person = people.getByName(login)
     if person is None and "@" in login:
         person = people.getByEmail(login)
-    stored = None
-    if person is not None and not person.is_team:
-        stored = person.password_hash
-    if not verify_password(password or "", stored):
+    if person is None or person.is_team or person.password_hash is None:
+        return None, None
+    return person.id, person.password_hash
+
+
+def start_session(store, person_id, stored, address, user_agent):
+    """A session row for `person_id`, if their password is still `stored`
+    (it may have changed while it was being checked): (its token, the
+    password fingerprint), else None."""
+    person = store.get(Person, person_id)
+    if person is None or person.password_hash != stored:
         return None
-    return person.id, password_fingerprint(stored)
+    return (websession.start_session(store, person, address, user_agent),
+            password_fingerprint(stored))
+
+
+def end_session(store, token):
+    """Log a session out on the server."""
+    websession.end_session(store, token)
+
+
+def list_sessions(store, who, token):
+    """[SessionRow] of the person logged in, the newest used first."""
+    who.require(who.person is not None, "see your sessions")
+    return [SessionRow(row.date_created, row.date_last_used, row.address,
+                       row.user_agent, websession.is_current(row, token))
+            for row in websession.sessions_of(store, who.person.id)]
+
+
+def end_sessions(store, who, token, keep_this_one):
+    """End the logged-in person's sessions (but `token`'s, if
+    `keep_this_one`); how many were ended."""
+    who.require(who.person is not None, "end your sessions")
+    return websession.end_sessions(store, who.person.id,
+                                   token if keep_this_one else None)
+
+
+@attrs.frozen
+class SessionRow:
+    """One session, as the sessions page shows it."""
+
+    created: object
+    last_used: object
+    address: str | None
+    user_agent: str | None
+    current: bool

@@ -1,5 +1,6 @@
 """The JSON API, version 1: what each endpoint answers, as JSON values.
 
+    GET /api/1/                     these endpoints, a line each
     GET /api/1/distributions        every distribution and its mirror counts
     GET /api/1/mirrors              mirrors, filtered by ?distribution=,
                                     ?country= (alpha-2), ?content= (archive,
@@ -8,6 +9,8 @@
                                     ?freshness= (up ... unknown), ?enabled=
                                     (true, false)
     GET /api/1/mirrors/NAME         one mirror: details, records, last probe
+                                    (a date, as everywhere) and how long it
+                                    took
     GET /api/1/status               every mirror's freshness, lag in seconds
                                     and last probe, with totals
                                     (mirrorchecker's GET endpoints),
@@ -36,6 +39,23 @@ from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.web import queries
 
 VERSION = 1
+
+# What /api/1/ answers: each endpoint with a line about it.
+ENDPOINTS = [
+    ("/api/1/distributions", "every distribution and its mirror counts"),
+    ("/api/1/mirrors", "mirrors, filtered by ?distribution=, ?country=, "
+     "?content=, ?status=, ?freshness=, ?enabled="),
+    ("/api/1/mirrors/NAME", "one mirror: details, records, last probe"),
+    ("/api/1/status", "every mirror's freshness, lag and last probe, with "
+     "totals; ?distribution= or ?mirror= to narrow it"),
+]
+
+
+def index(store=None):
+    """The endpoints of this version of the API."""
+    return {"api_version": VERSION,
+            "endpoints": [{"path": path, "description": description}
+                          for path, description in ENDPOINTS]}
 
 
 def _summary_json(summary):
@@ -164,10 +184,11 @@ def mirror(store, name):
             "series": record.distro_series.name,
             "flavour": record.flavour,
         } for record in model.cdimage_series],
-        "last_probe": None if last is None else {
-            "date": json_date(last[0]),
-            "duration_seconds": last[1],
-        },
+        # One shape per field everywhere: a date here as in /mirrors and
+        # /status, the duration beside it as /status has it.
+        "last_probe": json_date(last[0]) if last is not None else None,
+        "last_probe_duration_seconds": last[1] if last is not None
+        else None,
     })
     return {"api_version": VERSION, "mirror": result}
 

@@ -7,6 +7,7 @@ Every handler reads or writes through `self.db.run(...)` in a database
 thread, gets plain values back, and renders them in the reactor thread.
 """
 
+import math
 import time
 from urllib.parse import quote
 
@@ -15,7 +16,7 @@ import attrs
 from mirrorkeeper.addresspolicy import AddressPolicy
 from mirrorkeeper.errors import (
     DuplicateError, InvalidURLError, InvalidValueError)
-from mirrorkeeper.validators import valid_whole_number
+from mirrorkeeper.validators import TEXT_LIMITS, valid_whole_number
 from mirrorkeeper.web import (
     actions, api, feeds, listing_pages, metrics, mirror_pages, queries)
 from mirrorkeeper.web.answers import AnswerCache, data_version
@@ -26,7 +27,9 @@ from mirrorkeeper.web.layout import (
 from mirrorkeeper.web.policy import Viewer, Who
 from mirrorkeeper.web.propagation import PropagationCache, propagation
 from mirrorkeeper.web.site import (
-    HTTPError, Response, json_response, local_path, redirect, route)
+    HTTPError, Response, client_address, json_response, local_path, redirect,
+    route)
+from mirrorkeeper.web.throttle import Busy, InlinePasswordPool, LoginThrottle
 
 MIRROR = "/{distribution}/+mirror/{name}"
 
@@ -73,7 +76,9 @@ class MirrorKeeperWeb:
         route("GET", "/+style.css", "stylesheet", kind="text"),
         route("GET|POST", "/+login", "login"),
         route("POST", "/+logout", "logout"),
+        route("GET|POST", "/+sessions", "sessions"),
         route("GET", "/metrics", "metrics", kind="text"),
+        route("GET", "/api/1", "api_index", kind="json"),
         route("GET", "/api/1/distributions", "api_distributions",
               kind="json"),
         route("GET", "/api/1/mirrors", "api_mirrors", kind="json"),
@@ -106,9 +111,13 @@ class MirrorKeeperWeb:
     ]
 
     def __init__(self, db, signer, settings=None, propagation_cache=None,
-                 clock=None):
+                 clock=None, passwords=None, throttle=None):
         self.db = db
         self.signer = signer
+        # Password hashes on threads of their own (throttle.PasswordPool);
+        # in the caller's thread by default, for in-process use.
+        self.passwords = passwords or InlinePasswordPool()
+        self.throttle = throttle or LoginThrottle(clock or _MonotonicClock())
         self.settings = settings or WebSettings()
         self.propagation_cache = propagation_cache or PropagationCache()
         self.answers = AnswerCache(self.settings.cache_seconds,
@@ -152,12 +161,22 @@ class MirrorKeeperWeb:
             status, message), status)
 
     def site_url(self, ctx):
+        """The site's absolute URL for links: [web] base_url, never the
+        Host header a client sent.  Without base_url the daemon listens
+        on loopback only (service.check_base_url), and the address the
+        request reached is the site's."""
         if self.settings.base_url:
             return self.settings.base_url
         request = ctx.request
-        host = request.getHeader(b"host") or b"localhost"
-        return "%s://%s" % ("https" if request.isSecure() else "http",
-                            host.decode("latin-1"))
+        local = request.getHost()
+        host = getattr(local, "host", None) or "localhost"
+        if ":" in host:
+            host = "[%s]" % (host,)
+        port = getattr(local, "port", None)
+        secure = request.isSecure()
+        if port and port != (443 if secure else 80):
+            host += ":%d" % (port,)
+        return "%s://%s" % ("https" if secure else "http", host)
 
     # Pages.
 
@@ -356,25 +375,63 @@ class MirrorKeeperWeb:
     async def login(self, ctx):
         next_path = local_path(ctx.query.get("next") or
                                ctx.form.get("next"))
-        if ctx.method == "POST":
-            found = await self.db.run(actions.check_login,
-                                      ctx.form.get("login"),
-                                      ctx.form.get("password"))
-            if found is not None:
-                person_id, key = found
-                # A new nonce: a token from before the login is no use.
-                ctx.set_session(self.signer.new(person_id, key))
-                return redirect(next_path)
+        if ctx.method != "POST":
+            viewer, _ = await self.as_who(ctx, lambda store, who: None)
+            return self.page(ctx, viewer, "Log in", mirror_pages.login_page(
+                ctx.csrf_token, next_path))
+        login = (ctx.form.get("login") or "").strip()[:TEXT_LIMITS["login"]]
+        password = ctx.form.get("password") or ""
+        address = client_address(ctx.request)
+
+        def refused(status, message):
             return self.page(ctx, Viewer(), "Log in", mirror_pages.login_page(
-                ctx.csrf_token, next_path, "That name and password do not "
-                "match.", ctx.form.get("login", "")), status=403)
-        viewer, _ = await self.as_who(ctx, lambda store, who: None)
-        return self.page(ctx, viewer, "Log in", mirror_pages.login_page(
-            ctx.csrf_token, next_path))
+                ctx.csrf_token, next_path, message, login), status=status)
+
+        wait = self.throttle.wait(login, address)
+        if wait > 0:
+            return refused(429, "Too many failed logins: try again in %d s."
+                           % (math.ceil(wait),))
+        person_id, stored = await self.db.run(actions.find_login, login)
+        try:
+            matches = await self.passwords.verify(password, stored)
+        except Busy:
+            return refused(503, "Too many logins at once: try again in a "
+                           "few seconds.")
+        started = None
+        if matches and person_id is not None:
+            started = await self.db.run(
+                actions.start_session, person_id, stored, address,
+                (ctx.request.getHeader(b"user-agent") or b"").decode(
+                    "latin-1"))
+        if started is None:
+            self.throttle.failed(login, address)
+            return refused(403, "That name and password do not match.")
+        self.throttle.succeeded(login, address)
+        token, key = started
+        # A new nonce: a token from before the login is no use.
+        ctx.set_session(self.signer.new(person_id, key, token))
+        return redirect(next_path)
 
     async def logout(self, ctx):
+        await self.db.run(actions.end_session, ctx.session.token)
         ctx.set_session(self.signer.new())
         return redirect("/")
+
+    async def sessions(self, ctx):
+        """A person's sessions: when, from where; end all the others, or
+        every one (this one too)."""
+        token = ctx.session.token
+        if ctx.method == "POST":
+            everywhere = ctx.form.get("end") == "all"
+            await self.as_who(ctx, actions.end_sessions, token,
+                              not everywhere)
+            if everywhere:
+                ctx.set_session(self.signer.new())
+                return redirect("/")
+            return redirect("/+sessions")
+        viewer, rows = await self.as_who(ctx, actions.list_sessions, token)
+        return self.page(ctx, viewer, "Your sessions",
+                         mirror_pages.sessions_page(rows, ctx.csrf_token))
 
     # Feeds, API, metrics.
 
@@ -389,8 +446,12 @@ class MirrorKeeperWeb:
                              listing_pages.LISTING_PATHS[listing])
         body = feeds.mirrors_feed("%s %s" % (title, heading.lower()), page,
                                   "The %s of %s." % (heading.lower(), title),
-                                  summaries, site)
+                                  summaries, site,
+                                  feed_url=page + "-rss")
         return Response(200, body, "application/rss+xml; charset=utf-8")
+
+    async def api_index(self, ctx):
+        return json_response(api.index())
 
     async def api_distributions(self, ctx):
         return json_response(await self.db.run(api.distributions))

@@ -13,7 +13,14 @@ from email.utils import format_datetime
 
 from lxml import etree
 
+from mirrorkeeper.timeutil import utcnow
+
 MIRROR_NS = "urn:x-mirrorkeeper:mirror:1"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+# Items a feed carries at most: a feed reader fetches it every few
+# minutes, and a thousand mirrors would be a megabyte each time.
+MAX_ITEMS = 500
 _M = "{%s}" % MIRROR_NS
 
 
@@ -40,18 +47,32 @@ def _text(parent, tag, text):
 
 
 def mirrors_feed(title, page_url, description, summaries, site_url,
-                 built=None):
+                 built=None, feed_url=None, limit=None):
     """The bytes of an RSS document listing `summaries` (MirrorSummary);
-    `site_url` is the site's base URL, without a trailing slash."""
-    rss = etree.Element("rss", version="2.0", nsmap={"mirror": MIRROR_NS})
+    `site_url` is the site's base URL, without a trailing slash;
+    `feed_url` the feed's own (atom:link rel="self").  At most `limit`
+    (default MAX_ITEMS) items: the most recently probed first, then by
+    name.  lastBuildDate is the newest probe, else `built` (default: now),
+    so a feed always has one."""
+    rss = etree.Element("rss", version="2.0", nsmap={"mirror": MIRROR_NS,
+                                                      "atom": ATOM_NS})
     channel = etree.SubElement(rss, "channel")
     _text(channel, "title", title)
     _text(channel, "link", page_url)
     _text(channel, "description", description)
+    if feed_url:
+        etree.SubElement(channel, "{%s}link" % ATOM_NS, href=feed_url,
+                         rel="self", type="application/rss+xml")
     probes = [s.last_probe for s in summaries if s.last_probe is not None]
-    newest = max(probes) if probes else built
-    if newest is not None:
-        _text(channel, "lastBuildDate", _rfc822(newest))
+    newest = max(probes) if probes else built or utcnow()
+    _text(channel, "lastBuildDate", _rfc822(newest))
+    limit = MAX_ITEMS if limit is None else limit
+    if len(summaries) > limit:
+        probed = sorted((s for s in summaries if s.last_probe is not None),
+                        key=lambda s: s.last_probe, reverse=True)
+        never = sorted((s for s in summaries if s.last_probe is None),
+                       key=lambda s: s.name)
+        summaries = (probed + never)[:limit]
     for summary in summaries:
         item = etree.SubElement(channel, "item")
         _text(item, "title", summary.title)

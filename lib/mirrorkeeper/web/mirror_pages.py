@@ -226,9 +226,38 @@ def login_page(csrf_token, next_path, error=None, login=""):
                   class_="stacked")]
 
 
+def sessions_page(rows, csrf_token):
+    """The logged-in person's sessions (actions.SessionRow), and the forms
+    that end them."""
+    return [
+        tags.h1("Your sessions"),
+        tags.p("Each place you are logged in.  If you do not know one, end "
+               "the others and change your password."),
+        tags.div(tags.table(
+            tags.thead(tags.tr(tags.th("Logged in"), tags.th("Last used"),
+                               tags.th("From"), tags.th("Browser"))),
+            tags.tbody(*[tags.tr(
+                tags.td(format_date(row.created),
+                        " (this one)" if row.current else ""),
+                tags.td(format_date(row.last_used)),
+                tags.td(row.address or "unknown"),
+                tags.td(row.user_agent or "unknown")) for row in rows])),
+            class_="scroll"),
+        tags.div(
+            post_form("/+sessions", csrf_token,
+                      tags.input(type="hidden", name="end", value="others"),
+                      tags.button("End all other sessions", type="submit")),
+            post_form("/+sessions", csrf_token,
+                      tags.input(type="hidden", name="end", value="all"),
+                      tags.button("End every session, this one too",
+                                  type="submit")),
+            class_="actions")]
+
+
 def error_page(status, message):
     return [tags.h1({403: "Not allowed", 404: "Not found",
-                     400: "Bad request", 405: "Not allowed"}.get(
+                     400: "Bad request", 405: "Not allowed",
+                     429: "Too many tries", 503: "Busy"}.get(
                          status, "Something went wrong")),
             tags.p(message), tags.p(tags.a("Home", href="/"))]
 

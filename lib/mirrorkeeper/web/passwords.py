@@ -88,6 +88,14 @@ def set_password(person, password):
         raise InvalidValueError("%s is a team: teams do not log in"
                                 % (person.name,))
     person.password_hash = hash_password(password)
+    # The old password's sessions are refused already (their fingerprint
+    # no longer matches); their rows go too, off the sessions page.
+    from storm.store import Store
+
+    from mirrorkeeper.model.websession import end_sessions
+    store = Store.of(person)
+    if store is not None:
+        end_sessions(store, person.id)
 
 
 def password_fingerprint(stored):

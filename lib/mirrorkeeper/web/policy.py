@@ -27,6 +27,7 @@ import attrs
 
 from mirrorkeeper.enums import MirrorStatus
 from mirrorkeeper.model.person import Person
+from mirrorkeeper.model.websession import find_session
 from mirrorkeeper.web.passwords import password_fingerprint
 
 
@@ -66,15 +67,17 @@ class Who:
 
     @classmethod
     def identify(cls, store, session, admins_team_name):
-        """The Who of a Session: nobody unless its person exists and the
-        password it was made with is still theirs."""
+        """The Who of a Session: nobody unless its person exists, the
+        password it was made with is still theirs, and its row on the
+        server (model.websession) has not been ended."""
         person = None
         if session is not None and session.person_id is not None:
             person = store.get(Person, session.person_id)
             if person is not None and (
                     person.is_team or person.password_hash is None or
                     password_fingerprint(person.password_hash)
-                    != session.key):
+                    != session.key or
+                    find_session(store, person.id, session.token) is None):
                 person = None
         return cls(store, person, admins_team_name)
 

@@ -2,11 +2,16 @@
 daemons/web.tac) and for `mirrorkeeper web`.
 
     makeService(options) -> MultiService
-        a TransactorService (the database threads) and one StreamServer
+        a TransactorService (the database threads), a PasswordPoolService
+        (the password-hashing threads, see throttle) and one StreamServer
         for each --listen endpoint string (tcp:8000:interface=127.0.0.1,
         ssl:8443:privateKey=...: whatever twisted.internet.endpoints
-        takes).
+        takes).  It refuses (ConfigurationError) to listen anywhere but on
+        loopback without [web] base_url, from which every absolute link
+        is made.
 """
+
+import ipaddress
 
 from twisted.application import service
 from twisted.internet import reactor as default_reactor
@@ -15,9 +20,11 @@ from twisted.python import usage
 from twisted.web.server import Site
 
 from mirrorkeeper.config import load_config
+from mirrorkeeper.errors import ConfigurationError
 from mirrorkeeper.web.app import MirrorKeeperWeb, WebSettings
 from mirrorkeeper.web.sessions import SessionSigner, load_secret
 from mirrorkeeper.web.site import WebResource
+from mirrorkeeper.web.throttle import PasswordPool
 from mirrorkeeper.web.transactor import Transactor
 
 log = Logger()
@@ -60,6 +67,21 @@ class TransactorService(service.Service):
         return self.transactor.stop()
 
 
+class PasswordPoolService(service.Service):
+    """Starts the password threads with the daemon, stops them with it."""
+
+    def __init__(self, pool):
+        self.pool = pool
+
+    def startService(self):
+        service.Service.startService(self)
+        self.pool.start()
+
+    def stopService(self):
+        service.Service.stopService(self)
+        self.pool.stop()
+
+
 class ListeningService(service.Service):
     """Serves a site on an endpoint and says where, once listening (the
     port may have been 0)."""
@@ -91,8 +113,44 @@ class ListeningService(service.Service):
             return self.port.stopListening()
 
 
+def loopback_only(endpoint):
+    """Whether the endpoint string `endpoint` listens on a loopback
+    address only (tcp:PORT:interface=127.0.0.1 or ::1); a unix socket or
+    TLS endpoint is taken to be behind a public proxy."""
+    parts = endpoint.split(":")
+    if parts[0] not in ("tcp", "tcp6"):
+        return False
+    interface = None
+    for part in endpoint.replace("\\:", "\0").split(":")[1:]:
+        if part.startswith("interface="):
+            interface = part[len("interface="):].replace("\0", ":")
+    if interface is None:
+        return False
+    try:
+        return ipaddress.ip_address(interface).is_loopback
+    except ValueError:
+        return interface == "localhost"
+
+
+def check_base_url(base_url, endpoints):
+    """ConfigurationError if [web] base_url is unset and the daemon would
+    listen anywhere but on loopback: links in feeds, mails and redirects
+    are made from base_url, never from the Host a client sends."""
+    if base_url.strip():
+        return
+    public = [endpoint for endpoint in endpoints
+              if not loopback_only(endpoint)]
+    if public:
+        raise ConfigurationError(
+            "[web] base_url is not set, and the web daemon would listen on "
+            "%s: set base_url to the site's public URL (e.g. "
+            "https://mirrors.example.org), or listen on 127.0.0.1 or ::1 "
+            "only" % (", ".join(public),))
+
+
 def make_site(config, database_uri=None, threads=None, reactor=None):
-    """(twisted.web Site, Transactor) for the configuration."""
+    """(twisted.web Site, Transactor, PasswordPool) for the
+    configuration."""
     reactor = reactor or default_reactor
     transactor = Transactor(
         database_uri or config.database_uri, reactor,
@@ -100,21 +158,26 @@ def make_site(config, database_uri=None, threads=None, reactor=None):
     signer = SessionSigner(load_secret(config),
                            max_age=config.getint("web", "session_days")
                            * 86400)
+    passwords = PasswordPool(reactor)
     app = MirrorKeeperWeb(transactor, signer,
-                          WebSettings.from_config(config))
+                          WebSettings.from_config(config),
+                          passwords=passwords, clock=reactor)
     resource = WebResource(app, config.get("web", "secure_cookies"))
-    return Site(resource), transactor
+    return Site(resource), transactor, passwords
 
 
 def makeService(options, reactor=None):
     reactor = reactor or default_reactor
     config = load_config(options["config"])
     threads = int(options["threads"]) if options["threads"] else None
-    site, transactor = make_site(config, options["database"], threads,
-                                 reactor)
+    endpoints = options["listen"] or config.get("web", "listen").split()
+    check_base_url(config.get("web", "base_url"), endpoints)
+    site, transactor, passwords = make_site(
+        config, options["database"], threads, reactor)
     top = service.MultiService()
     TransactorService(transactor).setServiceParent(top)
-    for endpoint in options["listen"] or config.get("web", "listen").split():
+    PasswordPoolService(passwords).setServiceParent(top)
+    for endpoint in endpoints:
         ListeningService(endpoint, site, reactor).setServiceParent(top)
     return top
 

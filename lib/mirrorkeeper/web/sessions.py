@@ -1,10 +1,13 @@
 """Signed session cookies and the CSRF tokens derived from them.
 
-A session lives entirely in its cookie: who is logged in (a person id and
-a fingerprint of their password hash, so that a new password ends old
-sessions), a random nonce, and when it was issued, signed with HMAC-SHA256
-under the site's secret.  Nothing is stored on the server, so any number
-of web processes share sessions through the secret alone.
+A session cookie says who is logged in (a person id and a fingerprint of
+their password hash, so that a new password ends old sessions), a random
+nonce, when it was issued and, once logged in, the token of the session's
+row on the server (model.websession), signed with HMAC-SHA256 under the
+site's secret.  The signature makes the cookie unforgeable; the row makes
+it revocable: logging out, or ending one's sessions, removes the row, and
+the cookie, however copied, is worth nothing after.  Any number of web
+processes share sessions through the secret and the database.
 
 Every visitor gets a session, logged in or not, because every form (the
 login form too) carries a CSRF token: an HMAC of the session's nonce.  A
@@ -35,6 +38,8 @@ class Session:
     issued: int
     person_id: int | None = None
     key: str | None = None
+    # The token of the session's row (model.websession), once logged in.
+    token: str | None = None
 
     @property
     def logged_in(self):
@@ -57,15 +62,16 @@ class SessionSigner:
         return hmac.new(self._secret, purpose + b"\0" + data,
                         hashlib.sha256).digest()
 
-    def new(self, person_id=None, key=None):
+    def new(self, person_id=None, key=None, token=None):
         """A fresh session with a new nonce."""
         return Session(nonce=os.urandom(16).hex(), issued=int(self._clock()),
-                       person_id=person_id, key=key)
+                       person_id=person_id, key=key, token=token)
 
     def dump(self, session):
         """The cookie value of `session`."""
         payload = json.dumps({"n": session.nonce, "t": session.issued,
-                              "p": session.person_id, "k": session.key},
+                              "p": session.person_id, "k": session.key,
+                              "s": session.token},
                              separators=(",", ":")).encode("utf-8")
         return "%s.%s" % (_b64(payload), _b64(self._mac(b"session",
                                                         payload)))
@@ -81,11 +87,14 @@ class SessionSigner:
                 return None
             data = json.loads(payload)
             session = Session(nonce=str(data["n"]), issued=int(data["t"]),
-                              person_id=data["p"], key=data["k"])
+                              person_id=data["p"], key=data["k"],
+                              token=data.get("s"))
         except (ValueError, KeyError, TypeError):
             return None
         if session.person_id is not None and \
                 not isinstance(session.person_id, int):
+            return None
+        if session.token is not None and not isinstance(session.token, str):
             return None
         age = self._clock() - session.issued
         if not -300 <= age <= self.max_age:

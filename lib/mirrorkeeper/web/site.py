@@ -13,6 +13,8 @@ on a GET sends the visitor to log in; policy.Forbidden is 403;
 NotFoundError 404; InvalidValueError 400 (for the JSON API).
 """
 
+import gzip
+import hashlib
 import json
 import re
 import unicodedata
@@ -25,6 +27,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from mirrorkeeper.errors import MirrorKeeperError, NotFoundError
+from mirrorkeeper.validators import RESERVED_DISTRIBUTION_NAMES
 from mirrorkeeper.web.policy import Forbidden, NotLoggedIn
 from mirrorkeeper.web.sessions import COOKIE_NAME, CSRF_FIELD
 
@@ -32,6 +35,10 @@ log = Logger()
 
 # Forms are small; a body bigger than this is not one of ours.
 MAX_FORM_BYTES = 64 * 1024
+
+# Answers smaller than this are sent as they are: gzip would save less
+# than a packet.
+GZIP_OVER = 1024
 
 # The Server header of every answer: no version for a scanner to match.
 SERVER = "mirrorkeeper"
@@ -75,10 +82,14 @@ def json_response(value, status=200):
 
 
 class HTTPError(Exception):
-    def __init__(self, status, message):
+    """An answer other than the page: `status`, a message for people, and
+    `headers` to send with it."""
+
+    def __init__(self, status, message, headers=None):
         Exception.__init__(self, message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 @attrs.frozen
@@ -169,6 +180,13 @@ def local_path(path, default="/"):
     return quote(text, safe=_LOCATION_SAFE)
 
 
+def client_address(request):
+    """The address the request came from, as text (the peer's: a
+    forwarded-for header is what the client says, not where it is)."""
+    peer = request.getClientAddress()
+    return getattr(peer, "host", None) or str(peer)
+
+
 class WebResource(Resource):
     """The whole site: dispatches to `app`'s handlers by its ROUTES."""
 
@@ -186,23 +204,36 @@ class WebResource(Resource):
         return NOT_DONE_YET
 
     def _match(self, ctx):
+        """(route, its parameters) for the request.  The first route whose
+        pattern matches the path decides: a method it does not take is a
+        405 naming those it does (never the next route's page: GET
+        /+logout is not a distribution called '+logout').  A reserved
+        name in a distribution's place is no page at all."""
         path = ctx.path
         if path != "/" and path.endswith("/"):
             path = path[:-1]
         method = "GET" if ctx.method == "HEAD" else ctx.method
-        allowed = False
         for candidate in self.app.ROUTES:
             match = candidate.pattern.match(path)
             if match is None:
                 continue
             ctx.kind = candidate.kind
-            if method in candidate.methods:
-                return candidate, dict(candidate.defaults,
-                                       **match.groupdict())
-            allowed = True
-        if allowed:
-            raise HTTPError(405, "This address does not take %s requests."
-                            % (ctx.method,))
+            params = match.groupdict()
+            distribution = params.get("distribution", "")
+            if distribution.startswith("+") or \
+                    distribution in RESERVED_DISTRIBUTION_NAMES:
+                break
+            if method not in candidate.methods:
+                allowed = list(candidate.methods)
+                if "GET" in allowed:
+                    allowed.append("HEAD")
+                raise HTTPError(405, "This address does not take %s "
+                                "requests; it takes %s." % (
+                                    ctx.method[:10], ", ".join(allowed)),
+                                {"Allow": ", ".join(allowed)})
+            return candidate, dict(candidate.defaults, **params)
+        if path.startswith("/api/"):
+            ctx.kind = "json"
         raise HTTPError(404, "There is no page at this address.")
 
     async def _handle(self, request):
@@ -220,6 +251,7 @@ class WebResource(Resource):
             response = await getattr(self.app, found.handler)(ctx, **params)
         except HTTPError as error:
             response = self.app.error(ctx, error.status, error.message)
+            response.headers.update(error.headers)
         except NotLoggedIn as error:
             if ctx.method in ("GET", "HEAD") and ctx.kind == "html":
                 response = redirect("/+login?next=" + ctx.next_path)
@@ -242,15 +274,29 @@ class WebResource(Resource):
         ctx, response = result
         if request._disconnected:
             return
-        request.setResponseCode(response.status)
         headers = dict(SECURITY_HEADERS, Server=SERVER)
         headers["Content-Type"] = response.content_type
         if ctx.kind == "html":
             headers["Cache-Control"] = "no-store"
+        elif response.status == 200 and ctx.method in ("GET", "HEAD"):
+            # The API and the feeds: shared caches may keep an answer as
+            # long as the site keeps it itself (answers.AnswerCache).
+            headers["Cache-Control"] = "public, max-age=%d" % (
+                self.app.settings.cache_seconds,)
+        if ctx.kind == "json":
+            # Read-only CORS: status pages elsewhere may read the API;
+            # it takes no cookies and changes nothing.
+            headers["Access-Control-Allow-Origin"] = "*"
         headers.update(response.headers)
+        body = response.body
+        status = response.status
+        if ctx.kind != "html" and status == 200 and \
+                ctx.method in ("GET", "HEAD"):
+            body, status = self._conditional(request, headers, body)
+        request.setResponseCode(status)
         for name, value in headers.items():
             request.setHeader(name, value)
-        request.setHeader("Content-Length", str(len(response.body)))
+        request.setHeader("Content-Length", str(len(body)))
         if ctx.session_changed and ctx.kind == "html":
             secure = request.isSecure() if self.secure_cookies == "auto" \
                 else self.secure_cookies == "true"
@@ -258,8 +304,33 @@ class WebResource(Resource):
                 COOKIE_NAME, self.app.signer.dump(ctx.session), path="/",
                 httpOnly=True, sameSite="lax", secure=secure,
                 max_age=str(self.app.signer.max_age))
-        request.write(response.body)
+        if ctx.method != "HEAD":
+            request.write(body)
         request.finish()
+
+    @staticmethod
+    def _conditional(request, headers, body):
+        """(body, status) of a cacheable answer: gzip when the client
+        takes it and it is worth it, an ETag of what is sent, and 304
+        with no body when the client already has it."""
+        accepts = (request.getHeader(b"accept-encoding") or b"").lower()
+        headers["Vary"] = "Accept-Encoding"
+        suffix = ""
+        if len(body) > GZIP_OVER and b"gzip" in accepts:
+            # mtime=0: the same answer compresses to the same bytes.
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+            suffix = "-gzip"
+        tag = '"%s%s"' % (hashlib.sha256(body).hexdigest()[:32], suffix)
+        headers["ETag"] = tag
+        wanted = (request.getHeader(b"if-none-match") or b"").decode(
+            "latin-1")
+        if tag in [t.strip().removeprefix("W/") for t in wanted.split(",")] \
+                or wanted.strip() == "*":
+            headers.pop("Content-Type", None)
+            headers.pop("Content-Encoding", None)
+            return b"", 304
+        return body, 200
 
     def _crashed(self, failure, request):
         """A handler failed: log it, and answer 500 as every other answer
@@ -291,5 +362,6 @@ class _FailedContext:
     def __init__(self, request, signer):
         path = request.path.decode("latin-1")
         self.request = request
+        self.method = request.method.decode("ascii", "replace")
         self.kind = "json" if path.startswith("/api/") else "html"
         self.csrf_token = ""
