@@ -491,6 +491,9 @@ def apply_run(store, run_id, settings):
         if record is None or record.state is not ProbeRecordState.PENDING:
             continue
         changes += apply_record(store, record, settings)
+        # Storm revalidates every object it still knows at each commit: a
+        # run's worth of records would make each commit cost O(K).
+        store.reset()
     return changes
 
 
