@@ -267,6 +267,18 @@ def test_a_two_mirror_network_going_dark_disables_nobody(world):
     assert world.state() == before
     assert world.outbox() == outbox
     assert before["m-serve"][0] is True and before["m-serve"][2]
+    # Both runs' counts are kept for /metrics, the dark one distrusted.
+    from mirrorkeeper.model.mirrorcontent import ProberRunRecord
+    store = world.store()
+    runs = list(store.find(ProberRunRecord).order_by(ProberRunRecord.id))
+    trusted, dark = runs[-2:]
+    assert (trusted.trusted, trusted.probed, trusted.unreachable) == (
+        True, 2, 0)
+    assert trusted.requests > 0 and isinstance(trusted.failures, dict)
+    assert (dark.trusted, dark.probed, dark.unreachable) == (False, 2, 2)
+    assert sum(dark.failures.values()) > 0
+    assert dark.duration_seconds >= 0
+    store.close()
 
 
 def test_only_what_the_master_has_is_asked_for(sample_store):

@@ -1,5 +1,7 @@
 """What a mirror carries, and the records of probing it."""
 
+import json
+
 from storm.expr import Desc
 from storm.locals import (
     Bool, DateTime, Float, Int, Reference, Storm, Unicode)
@@ -214,6 +216,13 @@ class ProberRunRecord(Storm):
     date_judged = DateTime()
     trusted = Bool()
     reason = Unicode()
+    # What the run did, set as it is judged (record_prober_run_counts);
+    # None for runs judged before schema patch 0011.
+    probed = Int()
+    requests = Int()
+    unreachable = Int()
+    # {ProbeOutcome name: requests} of the requests that failed, as JSON.
+    failures_json = Unicode(name="failures")
 
     def __init__(self, content, date_started=None):
         self.content = content
@@ -221,6 +230,34 @@ class ProberRunRecord(Storm):
 
     def __repr__(self):
         return "<ProberRunRecord %s %s>" % (self.id, self.date_started)
+
+    @property
+    def failures(self):
+        """{ProbeOutcome name: requests}, or None when not recorded."""
+        if self.failures_json is None:
+            return None
+        return json.loads(self.failures_json)
+
+    @property
+    def duration_seconds(self):
+        """Seconds from the run's start to its verdict, or None before."""
+        if self.date_judged is None:
+            return None
+        return (as_utc(self.date_judged) - as_utc(self.date_started)) \
+            .total_seconds()
+
+
+def record_prober_run_counts(store, run_id, summary):
+    """Note on run `run_id` what its RunSummary says it did (mirrors
+    probed, requests, unreachable mirrors, failures by kind), uncommitted:
+    the run's verdict commits it."""
+    run = store.get(ProberRunRecord, run_id)
+    if run is None:
+        return
+    run.probed = summary.probed
+    run.requests = summary.requests
+    run.unreachable = summary.unreachable
+    run.failures_json = json.dumps(dict(summary.failures), sort_keys=True)
 
 
 @implementer(IMirrorFreshnessCheck)

@@ -19,6 +19,7 @@ from mirrorkeeper.enums import MirrorContent
 from mirrorkeeper.interfaces.mail import MailDeliveryError
 from mirrorkeeper.mail.outbox import deliver_pending
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from mirrorkeeper.model.mirrorcontent import record_prober_run_counts
 from mirrorkeeper.prober.client import ProbeClient
 from mirrorkeeper.prober.plan import (
     ManifestError, parse_cdimage_manifest, plan_archive_mirrors,
@@ -314,6 +315,8 @@ class ProberRun:
         self.store.rollback()  # See what the writer committed.
         verdict = judge_run(recorded, canary)
         self.summary.verdict = verdict
+        # For /metrics; committed with the verdict, trusted or not.
+        record_prober_run_counts(self.store, run_id, self.summary)
         if not verdict.trusted:
             distrust_run(self.store, run_id, verdict)
             self.summary.error = ("run distrusted, nothing it found took "
