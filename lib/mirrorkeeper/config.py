@@ -43,6 +43,9 @@ default.  MIRRORKEEPER_DATABASE overrides ``[database] uri``.
     fallback_urls =
     reload_interval = 5
     statistics_dir = var/mirrorlist-statistics
+    request_log_rotation = daily
+    request_log_max_bytes = 104857600
+    request_log_keep = 14
 
     [timestamps]
     targets =
@@ -133,6 +136,14 @@ DEFAULTS = {
         # Seconds between looks at the snapshot file's modification time.
         "reload_interval": "5",
         "statistics_dir": "var/mirrorlist-statistics",
+        # When the daemon's requests.log (in statistics_dir) is rotated to
+        # requests.log.1 (.1 becoming .2 ...): "daily" (at the first flush
+        # of a new UTC day), "size" (before it would pass
+        # request_log_max_bytes) or "none" (logrotate's business).
+        "request_log_rotation": "daily",
+        "request_log_max_bytes": "104857600",
+        # Rotated logs kept: requests.log.1 to requests.log.N.
+        "request_log_keep": "14",
     },
     # The timestamp files cronscripts/plant-timestamps.py writes into the
     # master, and whose copies on the mirrors tell their lag

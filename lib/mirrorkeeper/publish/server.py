@@ -62,7 +62,8 @@ from mirrorkeeper.publish.reload import SnapshotSource
 from mirrorkeeper.publish.selection import (
     PROTOCOLS, Client, Request, UnknownContent, content_for_path,
     content_key, select)
-from mirrorkeeper.publish.statistics import FLUSH_INTERVAL, Statistics
+from mirrorkeeper.publish.statistics import (
+    FLUSH_INTERVAL, LogRotation, Statistics)
 
 SNAPSHOT_HEADER = b"X-Mirrorlist-Snapshot"
 
@@ -531,7 +532,8 @@ def makeService(options, reactor=None):
     geoip = setting("geoip", "geoip_database")
     asn = setting("asn-database", "asn_database")
     locator = Locator(geoip, asn) if (geoip or asn) else None
-    statistics = Statistics(setting("statistics", "statistics_dir"))
+    statistics = Statistics(setting("statistics", "statistics_dir"),
+                            rotation=LogRotation.from_config(config))
     metrics = DaemonMetrics(source, options["worker"])
     site = server.Site(MirrorListResource(
         source, locator, ServerSettings.from_config(config), statistics,

@@ -7,23 +7,112 @@ counts to ``YYYY-MM-DD.<process>.json`` in the statistics folder.  Each
 daemon process writes counts files of its own, so replicas never contend
 (the log they share takes each flush in one append);
 read_statistics() adds up every process's file of a day.
+
+``requests.log`` is rotated by the flush (LogRotation: daily, or before
+it passes a size) to ``requests.log.1``, the older ones shifting to .2
+... up to the number kept, under a lock file that the workers sharing the
+log take in turn.  A counts file that cannot be read as counts is renamed
+``<name>.corrupt-<UTC time>`` and an error logged: it is kept for a human
+to look at, and the day's counts start again in a new file rather than
+overwriting it with what this process counted alone.
 """
 
+import fcntl
 import json
 import os
 import socket
 import time
 from collections import Counter
+from dataclasses import dataclass
+
+from twisted.logger import Logger
+
+from mirrorkeeper.errors import ConfigurationError
 
 # Often enough that a crash loses little, rarely enough to cost nothing.
 FLUSH_INTERVAL = 10.0
+
+LOG_NAME = "requests.log"
+ROTATIONS = ("daily", "size", "none")
+
+log = Logger()
+
+
+@dataclass(frozen=True)
+class LogRotation:
+    """When requests.log is rotated, and how many rotated logs are kept."""
+
+    when: str = "daily"
+    max_bytes: int = 100 * 1024 * 1024
+    keep: int = 14
+
+    @classmethod
+    def from_config(cls, config):
+        section = "publication"
+        when = config.get(section, "request_log_rotation").strip().lower()
+        if when not in ROTATIONS:
+            raise ConfigurationError(
+                "[publication] request_log_rotation: %r is not one of %s"
+                % (when, ", ".join(ROTATIONS)))
+        rotation = cls(when, config.getint(section, "request_log_max_bytes"),
+                       config.getint(section, "request_log_keep"))
+        if rotation.keep < 1 or (when == "size" and rotation.max_bytes < 1):
+            raise ConfigurationError(
+                "[publication] request_log_keep and request_log_max_bytes "
+                "must be 1 or more")
+        return rotation
+
+    def due(self, stat, adding, now):
+        """Whether a log of `stat` (os.stat_result) is rotated before
+        `adding` more bytes are appended at Unix time `now`."""
+        if stat.st_size == 0 or self.when == "none":
+            return False
+        if self.when == "size":
+            return stat.st_size + adding > self.max_bytes
+        return time.gmtime(stat.st_mtime)[:3] != time.gmtime(now)[:3]
+
+
+def rotate(folder, rotation, adding, now):
+    """Rotate folder/requests.log if `rotation` says it is due; True if it
+    was.  Under an exclusive lock on folder/requests.log.lock, the
+    condition looked at again once held, so that workers flushing at once
+    rotate it once."""
+    path = os.path.join(folder, LOG_NAME)
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return False
+    if not rotation.due(stat, adding, now):
+        return False
+    descriptor = os.open(path + ".lock", os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            return False
+        if not rotation.due(stat, adding, now):
+            return False
+        oldest = "%s.%d" % (path, rotation.keep)
+        if os.path.exists(oldest):
+            os.remove(oldest)
+        for number in range(rotation.keep - 1, 0, -1):
+            older = "%s.%d" % (path, number)
+            if os.path.exists(older):
+                os.replace(older, "%s.%d" % (path, number + 1))
+        os.replace(path, path + ".1")
+        return True
+    finally:
+        os.close(descriptor)
 
 
 class Statistics:
     """Request log and per-day counts of (country, content)."""
 
-    def __init__(self, folder, clock=time.time, process=None):
+    def __init__(self, folder, clock=time.time, process=None,
+                 rotation=LogRotation()):
         self.folder = folder
+        self.rotation = rotation
         self._clock = clock
         self._process = process or "%s-%d" % (socket.gethostname(),
                                               os.getpid())
@@ -58,7 +147,8 @@ class Statistics:
         # requests.log, and a single O_APPEND write is not interleaved
         # with another process's.
         data = "".join(lines).encode("utf-8")
-        descriptor = os.open(os.path.join(self.folder, "requests.log"),
+        rotate(self.folder, self.rotation, len(data), self._clock())
+        descriptor = os.open(os.path.join(self.folder, LOG_NAME),
                              os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             view = memoryview(data)
@@ -72,19 +162,32 @@ class Statistics:
         for day, day_counts in by_day.items():
             path = os.path.join(self.folder, "%s.%s.json"
                                 % (day, self._process))
-            totals = _read_counts(path)
+            totals = _read_counts(path, keep_aside=True, now=self._clock())
             totals.update(day_counts)
             _write_counts(path, totals)
 
 
-def _read_counts(path):
+def _read_counts(path, keep_aside=False, now=None):
+    """{(country, content): requests} of a counts file; empty if there is
+    none.  A file that is not counts is skipped, or with `keep_aside`
+    renamed <path>.corrupt-<UTC time> with an error logged."""
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
         return Counter()
-    return Counter({(row["country"], row["content"]): row["requests"]
-                    for row in data})
+    try:
+        return Counter({(row["country"], row["content"]): int(row["requests"])
+                        for row in json.loads(data.decode("utf-8"))})
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        if keep_aside:
+            aside = "%s.corrupt-%s" % (path, time.strftime(
+                "%Y%m%dT%H%M%SZ", time.gmtime(now)))
+            os.replace(path, aside)
+            log.error("The counts file {path} is not counts ({error}); "
+                      "kept aside as {aside}, the day's counts start again",
+                      path=path, error=error, aside=aside)
+        return Counter()
 
 
 def _write_counts(path, counts):

@@ -1,0 +1,163 @@
+"""The mirror list daemon's request log and daily counts: the log rotated
+by day or by size with N kept, shared by workers flushing at once, and a
+corrupt counts file kept aside rather than overwritten."""
+
+import configparser
+import json
+import multiprocessing
+import os
+import time
+
+import pytest
+from twisted.logger import globalLogPublisher
+
+from mirrorkeeper.config import DEFAULTS
+from mirrorkeeper.errors import ConfigurationError
+from mirrorkeeper.publish.statistics import (
+    LogRotation, Statistics, read_statistics)
+
+DAY = 86400
+NOON = 1717243200  # 2024-06-01T12:00:00Z
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def logs(folder):
+    """{name: lines} of requests.log and its rotated copies."""
+    found = {}
+    for name in sorted(os.listdir(folder)):
+        if name.startswith("requests.log") and not name.endswith(".lock"):
+            with open(os.path.join(folder, name)) as f:
+                found[name] = f.read().splitlines()
+    return found
+
+
+def flush_at(statistics, clock, when, *countries):
+    clock.now = when
+    for country in countries:
+        statistics.record(country, "apt/noble", 200, 1)
+    # The log's modification time is the time of its last flush.
+    statistics.flush()
+    path = os.path.join(statistics.folder, "requests.log")
+    os.utime(path, (when, when))
+
+
+def test_daily_rotation_keeps_n(tmp_path):
+    """The first flush of a new UTC day moves the log to requests.log.1,
+    the older ones one place up, and only `keep` of them are kept."""
+    clock = Clock(NOON)
+    statistics = Statistics(str(tmp_path), clock, "p",
+                            LogRotation("daily", keep=2))
+    flush_at(statistics, clock, NOON, "DE")
+    flush_at(statistics, clock, NOON + 3600, "FR")
+    assert [line.split()[1] for line in logs(tmp_path)["requests.log"]] \
+        == ["DE", "FR"]
+    for day, country in ((1, "BR"), (2, "US"), (3, "JP")):
+        flush_at(statistics, clock, NOON + day * DAY, country)
+    found = logs(tmp_path)
+    assert sorted(found) == ["requests.log", "requests.log.1",
+                             "requests.log.2"]
+    assert [line.split()[1] for line in found["requests.log"]] == ["JP"]
+    assert [line.split()[1] for line in found["requests.log.1"]] == ["US"]
+    assert [line.split()[1] for line in found["requests.log.2"]] == ["BR"]
+    assert found["requests.log.1"][0].startswith("2024-06-03T")
+
+
+def test_size_rotation(tmp_path):
+    """With rotation by size, a flush that would take the log past
+    max_bytes rotates it first; nothing is lost."""
+    clock = Clock(NOON)
+    statistics = Statistics(str(tmp_path), clock, "p",
+                            LogRotation("size", max_bytes=100, keep=3))
+    for n in range(6):
+        flush_at(statistics, clock, NOON + n, "DE")  # 37 bytes a flush
+    found = logs(tmp_path)
+    assert sorted(found) == ["requests.log", "requests.log.1",
+                             "requests.log.2"]
+    assert all(os.path.getsize(tmp_path / name) <= 100 for name in found)
+    assert sum(len(lines) for lines in found.values()) == 6
+    # Same day, never rotated by day.
+    flush_at(statistics, clock, NOON + DAY, "DE")
+    assert len(logs(tmp_path)["requests.log"]) == 1
+
+
+def _worker(folder, number):
+    # The real clock: the log each worker appends to, once rotated, has
+    # the real time as its modification time.
+    statistics = Statistics(folder, time.time, "w%d" % number,
+                            LogRotation("daily", keep=5))
+    for _ in range(50):
+        statistics.record("DE", "apt/noble", 200, 1)
+    statistics.flush()
+
+
+def test_workers_flushing_at_once_rotate_once(tmp_path):
+    """Workers sharing the log rotate it once between them on a new day,
+    and every line is in the new log."""
+    folder = str(tmp_path)
+    yesterday = time.time() - DAY
+    clock = Clock(yesterday)
+    flush_at(Statistics(folder, clock, "first"), clock, yesterday, "FR")
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_worker, args=(folder, n))
+               for n in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+        assert worker.exitcode == 0
+    found = logs(tmp_path)
+    assert sorted(found) == ["requests.log", "requests.log.1"]
+    assert len(found["requests.log.1"]) == 1
+    assert len(found["requests.log"]) == 200
+
+
+def test_corrupt_counts_file_is_kept_aside(tmp_path):
+    """A day's counts file that is not counts is renamed with a .corrupt-
+    suffix and an error logged, not overwritten; the day's counts start
+    again beside it."""
+    errors = []
+
+    def observe(event):
+        if event.get("log_level") is not None and \
+                event["log_level"].name == "error":
+            errors.append(event)
+    globalLogPublisher.addObserver(observe)
+    try:
+        clock = Clock(NOON)
+        statistics = Statistics(str(tmp_path), clock, "p")
+        path = tmp_path / "2024-06-01.p.json"
+        path.write_text('[{"country": "DE", "content": "apt/noble", '
+                        '"requests": 7}')  # cut short
+        statistics.record("FR", "apt/noble", 200, 1)
+        statistics.flush()
+    finally:
+        globalLogPublisher.removeObserver(observe)
+    aside = tmp_path / "2024-06-01.p.json.corrupt-20240601T120000Z"
+    assert aside.read_text().endswith('"requests": 7}')
+    assert json.loads(path.read_text()) == [
+        {"country": "FR", "content": "apt/noble", "requests": 1}]
+    assert read_statistics(str(tmp_path), "2024-06-01") == {
+        ("FR", "apt/noble"): 1}
+    assert len(errors) == 1
+    assert str(aside) in errors[0]["aside"]
+
+
+def test_rotation_settings_from_config():
+    """[publication] request_log_rotation, _max_bytes and _keep, checked."""
+    config = configparser.ConfigParser()
+    config.read_dict(DEFAULTS)
+    assert LogRotation.from_config(config) == LogRotation(
+        "daily", 104857600, 14)
+    config.set("publication", "request_log_rotation", "size")
+    config.set("publication", "request_log_keep", "3")
+    assert LogRotation.from_config(config).keep == 3
+    config.set("publication", "request_log_rotation", "weekly")
+    with pytest.raises(ConfigurationError):
+        LogRotation.from_config(config)
