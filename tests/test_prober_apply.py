@@ -173,3 +173,38 @@ def test_a_liar_loses_everything(sample_store):
     assert mirror.arch_series.is_empty() and mirror.source_series.is_empty()
     assert not mirror.enabled and mirror.http_answered is False
     assert "a file that cannot exist" in changes[0].why[0]
+
+
+def test_a_record_that_cannot_be_applied_is_abandoned_alone(sample_store):
+    """A record whose findings cannot be read is rolled back and marked
+    abandoned, saying why, and the run's other records are applied."""
+    from mirrorkeeper.prober.record import apply_run, start_run, trust_run
+    places = Places(sample_store)
+    mirror = places.mirror
+    other = DistributionMirrorSet(sample_store)["archive-404-mirror"]
+    other.status = MirrorStatus.OFFICIAL
+    sample_store.commit()
+    run_id = start_run(sample_store, mirror.content)
+    broken = pending(sample_store, mirror, findings())
+    broken.findings = "{not json"
+    broken.prober_run_id = run_id
+    good = pending(sample_store, other, findings(content=[
+        places.binary(True)]))
+    good.prober_run_id = run_id
+    broken_id, good_id = broken.id, good.id
+    sample_store.commit()
+    trust_run(sample_store, run_id)
+    errors = []
+
+    class Logger:
+        def error(self, text, *args):
+            errors.append(text % args)
+    apply_run(sample_store, run_id, ApplySettings(), Logger())
+    from mirrorkeeper.model.mirrorcontent import MirrorProbeRecord
+    broken = sample_store.get(MirrorProbeRecord, broken_id)
+    assert broken.state is ProbeRecordState.ABANDONED
+    assert "Applying what this probe found failed" in \
+        broken.log.splitlines()[0]
+    assert sample_store.get(MirrorProbeRecord, good_id).state is \
+        ProbeRecordState.APPLIED
+    assert len(errors) == 1 and "Could not apply" in errors[0]

@@ -241,7 +241,7 @@ class ProberRun:
     def _recover(self):
         """Finish what an earlier run, killed, left undone."""
         changes, abandoned = recover(self.store, self.options.content_type,
-                                     self._settings())
+                                     self._settings(), self.logger)
         if abandoned:
             self.logger.warning(
                 "%d probe records of a run that stopped before it was "
@@ -326,7 +326,7 @@ class ProberRun:
             return
         trust_run(self.store, run_id)
         self._report_changes(apply_run(self.store, run_id,
-                                       self._settings()))
+                                       self._settings(), log))
         if self.options.keep_probe_records_days:
             pruned = prune_probe_records(self.store, utcnow() - timedelta(
                 days=self.options.keep_probe_records_days))

@@ -469,6 +469,15 @@ def _mark_records(store, run_id, state, why):
         noresult=True)
 
 
+def _abandon(store, record_id, why):
+    header = "%s %s\n" % (format_timestamp(utcnow().timestamp()), why)
+    store.execute(
+        "UPDATE mirror_probe_record SET state = ?, log = ? || log "
+        "WHERE id = ?", (ProbeRecordState.ABANDONED.value, header,
+                         record_id), noresult=True)
+    store.commit()
+
+
 def trust_run(store, run_id):
     """Record that the run was trusted, and commit: from here on its
     records are applied, now or, if this process dies, by the next run."""
@@ -476,10 +485,12 @@ def trust_run(store, run_id):
     store.commit()
 
 
-def apply_run(store, run_id, settings):
+def apply_run(store, run_id, settings, logger=None):
     """Apply every PENDING record of the trusted run `run_id`, one mirror a
     transaction, in the order they were written; return the
-    StatusChanges made."""
+    StatusChanges made.  A record that cannot be applied (a bug, or a
+    database error) is rolled back, logged through `logger` and marked
+    ABANDONED, and the others are still applied."""
     changes = []
     ids = list(store.find(
         MirrorProbeRecord.id, MirrorProbeRecord.prober_run_id == run_id,
@@ -490,14 +501,23 @@ def apply_run(store, run_id, settings):
         record = store.get(MirrorProbeRecord, record_id)
         if record is None or record.state is not ProbeRecordState.PENDING:
             continue
-        changes += apply_record(store, record, settings)
+        mirror_id = record.distribution_mirror_id
+        try:
+            changes += apply_record(store, record, settings)
+        except Exception as error:
+            store.rollback()
+            if logger is not None:
+                logger.error("Could not apply the probe of mirror %d: %s",
+                             mirror_id, error)
+            _abandon(store, record_id, "Applying what this probe found "
+                     "failed (%s): nothing it found took effect." % (error,))
         # Storm revalidates every object it still knows at each commit: a
         # run's worth of records would make each commit cost O(K).
         store.reset()
     return changes
 
 
-def recover(store, content, settings):
+def recover(store, content, settings, logger=None):
     """Finish what runs of `content` killed earlier left: apply the
     records of trusted runs, and mark those of runs never judged
     ABANDONED.  Commits; returns (the StatusChanges made, the number of
@@ -512,7 +532,7 @@ def recover(store, content, settings):
     changes, abandoned = [], 0
     for run_id, trusted in runs:
         if trusted:
-            changes += apply_run(store, run_id, settings)
+            changes += apply_run(store, run_id, settings, logger)
             continue
         abandoned += store.find(
             MirrorProbeRecord, prober_run_id=run_id,
