@@ -196,7 +196,7 @@ class _MirrorProbe:
         if chosen is not None:
             lies = ""
             if chosen != self.plan.base_url:
-                self.note("%s did not answer (%s): probing %s instead" % (
+                self.note("%s cannot be used (%s): probing %s instead" % (
                     self.plan.base_url,
                     protocols[self.plan.base_urls[0][0]].title, chosen))
         return protocols, chosen, lies
