@@ -104,3 +104,17 @@ def test_missing_root_is_an_error(database_uri, world, tmp_path):
         cwd=str(tmp_path))
     assert done.returncode == 1
     assert "is not a directory" in done.stderr
+
+
+def test_cronscript_json_summary(database_uri, world, tmp_path):
+    """--json prints the scan's summary as one JSON object on stdout, the
+    log staying on stderr."""
+    import json
+    result = run_script(database_uri, world, tmp_path, "--json")
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    summary = json.loads(line)
+    assert summary["distribution"] == "testix"
+    assert summary["suites_scanned"] == ["noble"]
+    assert summary["published"] >= 1 and summary["problems"] == 0
+    assert "INFO    Suites:" in result.stderr

@@ -534,3 +534,16 @@ def test_durations_of_last_probes_are_read(world):
     assert durations[ids[0]] == \
         mirrors["valid-mirror"].last_probe_record.duration_seconds
     store.close()
+
+
+def test_json_summary(world):
+    """--json prints the run's summary as one JSON object on stdout."""
+    import json
+    process = world.run("--json")
+    assert process.returncode == 0, process.stderr
+    (line,) = process.stdout.splitlines()
+    summary = json.loads(line)
+    assert summary["probed"] == 2 and summary["trusted"] is True
+    assert summary["requests"] > 0
+    assert summary["content_type"] == "archive" and summary["error"] is None
+    assert isinstance(summary["failures"], dict)

@@ -231,3 +231,17 @@ def test_detected_sync_age_is_in_the_snapshot(world):
     assert mirrors["de-mirror"]["detected"] == F.TWODAYSBEHIND.value
     assert mirrors["de-mirror"]["freshness"] == F.TWODAYSBEHIND.value
     assert "detected" not in mirrors["valid-mirror"]
+
+
+def test_cronscript_json_summary(world, database_uri, tmp_path, capsys):
+    """--json prints the snapshot's serial, size and counts as one JSON object on stdout."""
+    path = str(tmp_path / "mirrorlist.json")
+    assert SnapshotScript().run([
+        "--database", database_uri, "--output", path, "-q", "--json",
+        "--lock-file", str(tmp_path / "lock")]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    summary = json.loads(line)
+    snapshot = read_snapshot(path)
+    assert summary["serial"] == snapshot["serial"] == 1
+    assert summary["mirrors"] == len(snapshot["mirrors"])
+    assert summary["bytes"] == os.path.getsize(path)

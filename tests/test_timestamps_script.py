@@ -180,3 +180,16 @@ def test_parse_targets():
                                ("debian", "sftp://m@h/d")]
     with pytest.raises(ConfigurationError, match="is not a distribution"):
         parse_targets("ubuntu\n")
+
+
+def test_json_summary(planter):
+    """--json prints what was planted where as one JSON object on stdout."""
+    import json
+    local = "local:%s" % (planter.local,)
+    planter.configure([("ubuntu", local)])
+    process = planter.run("--json")
+    assert process.returncode == 0, process.stderr
+    (line,) = process.stdout.splitlines()
+    summary = json.loads(line)
+    assert summary["planted"] == ["ubuntu %s" % (local,)]
+    assert summary["failed"] == [] and summary["targets"] == 1

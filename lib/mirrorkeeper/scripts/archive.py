@@ -16,7 +16,8 @@ from mirrorkeeper.archive.cdimage import (
     MANIFEST_NAME, manifest_lines, write_manifest)
 from mirrorkeeper.archive.scanner import ArchiveScanner
 from mirrorkeeper.errors import InvalidValueError
-from mirrorkeeper.scripts.base import EXIT_ERROR, MirrorKeeperScript
+from mirrorkeeper.scripts.base import (
+    EXIT_ERROR, MirrorKeeperScript, add_json_option, print_json)
 from mirrorkeeper.scripts.commands.common import find_distribution
 
 DEFAULT_LOCK_FILE = "var/update-master-archive.lock"
@@ -42,6 +43,7 @@ def add_scan_options(parser):
     parser.add_argument(
         "--lock-file", metavar="PATH", default=DEFAULT_LOCK_FILE,
         help="the lock that keeps two scans apart (default: %(default)s)")
+    add_json_option(parser)
 
 
 def run_scan(script):
@@ -74,6 +76,17 @@ def run_scan(script):
     if options.cdimage_root:
         write_cdimage_manifest(script, distribution)
     store.commit()
+    print_json(options, {
+        "distribution": distribution.name,
+        "suites_scanned": list(report.suites_scanned),
+        "suites_unchanged": len(report.suites_unchanged),
+        "published": report.published, "superseded": report.superseded,
+        "deleted": report.deleted,
+        "repositories_scanned": len(report.repositories_scanned),
+        "repositories_unchanged": len(report.repositories_unchanged),
+        "file_details": report.file_details,
+        "trace_timestamps": report.trace_timestamps,
+        "problems": len(report.problems)})
     if report.problems:
         log.error("%d part(s) of the master could not be read; what was "
                   "there is kept for them.", len(report.problems))

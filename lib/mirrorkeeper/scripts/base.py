@@ -273,6 +273,24 @@ class MirrorKeeperScript:
         PACKAGE_LOGGER.removeHandler(handler)
 
 
+def add_json_option(parser):
+    """--json: a cronscript's summary as one JSON object on stdout."""
+    parser.add_argument(
+        "--json", action="store_true",
+        help="print the run's summary as one JSON object on stdout (the "
+             "log stays on stderr)")
+
+
+def print_json(options, summary):
+    """Print `summary` (a dict) as one line of JSON on stdout if --json
+    was given."""
+    if getattr(options, "json", False):
+        import json
+        sys.stdout.write(json.dumps(summary, sort_keys=True,
+                                    default=str) + "\n")
+        sys.stdout.flush()
+
+
 def installed_version():
     """mirrorkeeper's version, as installed (pip wrote it from
     pyproject.toml), or 'unknown' when run from a checkout never

@@ -13,7 +13,8 @@ import time
 
 from mirrorkeeper.publish.snapshot import (
     PublicationPolicy, build_snapshot, next_serial, write_snapshot)
-from mirrorkeeper.scripts.base import MirrorKeeperScript
+from mirrorkeeper.scripts.base import (
+    MirrorKeeperScript, add_json_option, print_json)
 from mirrorkeeper.scripts.commands.common import find_distribution
 
 
@@ -35,6 +36,7 @@ class SnapshotScript(MirrorKeeperScript):
             "--lock-file", metavar="PATH",
             help="the lock that keeps two runs apart (default: "
                  "[publication] lock_file)")
+        add_json_option(parser)
 
     def main(self):
         config = self.config
@@ -56,6 +58,11 @@ class SnapshotScript(MirrorKeeperScript):
             time.monotonic() - started)
         # Nothing was written to the database.
         self.store.rollback()
+        print_json(self.options, {
+            "serial": snapshot["serial"], "distribution": distribution.name,
+            "mirrors": len(snapshot["mirrors"]),
+            "repositories": len(snapshot["repositories"]), "bytes": size,
+            "path": path, "seconds": round(time.monotonic() - started, 3)})
 
 
 def main(argv=None):

@@ -15,7 +15,7 @@ from mirrorkeeper.errors import ConfigurationError
 from mirrorkeeper.prober.job import ProberOptions, ProberRun
 from mirrorkeeper.prober.result import ProbeOutcome
 from mirrorkeeper.scripts.base import (
-    EXIT_ERROR, MirrorKeeperScript, run_reactor)
+    EXIT_ERROR, MirrorKeeperScript, add_json_option, print_json, run_reactor)
 
 # The name RunSummary.failures gives requests the address policy refused.
 FORBIDDEN_ADDRESS = ProbeOutcome.FORBIDDEN_ADDRESS.name
@@ -59,6 +59,7 @@ class ProberScript(MirrorKeeperScript):
         parser.add_argument(
             "--dry-run", action="store_true",
             help="probe and log, but write nothing to the database")
+        add_json_option(parser)
 
     def prober_options(self):
         config, given = self.config, self.options
@@ -118,9 +119,29 @@ class ProberScript(MirrorKeeperScript):
                         database_uri=self.database_uri)
         summary = run_reactor(run.run)
         self._report(summary)
+        print_json(self.options, self._summary_json(summary))
         if summary.error or self._all_refused(summary):
             return EXIT_ERROR
         return 0
+
+    def _summary_json(self, summary):
+        verdict = summary.verdict
+        return {
+            "content_type": self.options.content_type,
+            "dry_run": self.options.dry_run,
+            "probed": summary.probed, "requests": summary.requests,
+            "failures": dict(summary.failures),
+            "wall_time": round(summary.wall_time, 3),
+            "trusted": None if verdict is None else verdict.trusted,
+            "distrust_reason": None if verdict is None or verdict.trusted
+            else verdict.reason,
+            "disabled": list(summary.disabled),
+            "enabled": list(summary.enabled),
+            "unreachable": summary.unreachable,
+            "mail_sent": summary.mail_sent,
+            "mail_failed": summary.mail_failed,
+            "error": summary.error or None,
+        }
 
     @staticmethod
     def _all_refused(summary):

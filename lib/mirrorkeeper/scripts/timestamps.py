@@ -17,7 +17,7 @@ from mirrorkeeper.errors import ConfigurationError, NotFoundError
 from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.timestamps import PlantedTimestampSet
 from mirrorkeeper.scripts.base import (
-    EXIT_ERROR, MirrorKeeperScript, run_reactor)
+    EXIT_ERROR, MirrorKeeperScript, add_json_option, print_json, run_reactor)
 from mirrorkeeper.timestamps import (
     format_timestamp, plant_all, target_from_spec)
 from mirrorkeeper.timestamps.local import check_file_name
@@ -52,6 +52,7 @@ class PlantTimestampsScript(MirrorKeeperScript):
             "--distribution", action="append", metavar="NAME",
             help="plant only into this distribution's targets (repeat "
                  "for more)")
+        add_json_option(parser)
 
     def main(self):
         config = self.config
@@ -67,6 +68,8 @@ class PlantTimestampsScript(MirrorKeeperScript):
         if not pairs:
             self.logger.info("No timestamp targets are configured "
                              "([timestamps] targets).")
+            print_json(self.options, {"targets": 0, "planted": [],
+                                      "failed": [], "stamp": None})
             return 0
         planted = self._targets(pairs)
         when = utcnow().replace(microsecond=0)
@@ -79,6 +82,15 @@ class PlantTimestampsScript(MirrorKeeperScript):
         failed = self._record(planted, outcomes, when)
         self._prune()
         self.store.commit()
+        print_json(self.options, {
+            "targets": len(planted), "stamp": format_timestamp(
+                when).decode().strip(),
+            "planted": ["%s %s" % (d.name, t.description)
+                        for (d, t), (_, e) in zip(planted, outcomes)
+                        if e is None],
+            "failed": ["%s %s" % (d.name, t.description)
+                       for (d, t), (_, e) in zip(planted, outcomes)
+                       if e is not None]})
         if failed:
             self.logger.info("Done: %d of %d target(s) failed.",
                              failed, len(planted))
