@@ -140,9 +140,6 @@ def test_a_run_judged_before_the_counts_were_kept(world, store):
     assert "mirrorkeeper_prober_last_run_requests" not in names
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "web/app.py's metrics handler still passes (summaries, probes); it "
-    "must read metrics.read(store) for the lag and prober series"))
 def test_served_metrics_have_the_lags_and_the_last_run(world, client,
                                                        store):
     """What /metrics serves over HTTP includes the new series."""

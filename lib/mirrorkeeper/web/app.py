@@ -475,13 +475,8 @@ class MirrorKeeperWeb:
         return Response(200, body, "application/json")
 
     async def metrics(self, ctx):
-        def read(store):
-            summaries = queries.summaries_where(store)
-            return summaries, queries.last_probe_durations(
-                store, [summary.id for summary in summaries])
-        summaries, probes = await self.db.run(read)
-        return Response(200, metrics.exposition(summaries, probes),
-                        metrics.CONTENT_TYPE)
+        data = await self.db.run(metrics.read)
+        return Response(200, metrics.exposition(data), metrics.CONTENT_TYPE)
 
 
 __all__ = ["MirrorKeeperWeb", "WebSettings"]

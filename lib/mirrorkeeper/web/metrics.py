@@ -247,14 +247,8 @@ class _Collector:
         yield from families.values()
 
 
-def exposition(summaries, probes=None, lags=None, runs=None):
-    """The text of /metrics: of a MetricsData (read()), or of `summaries`
-    (MirrorSummary), `probes` ({mirror id: (date, duration or None)}),
-    `lags` ({mirror id: seconds}) and `runs` ([ProberRunFacts])."""
-    if isinstance(summaries, MetricsData):
-        data = summaries
-    else:
-        data = MetricsData(summaries, probes or {}, lags or {}, runs or [])
+def exposition(data):
+    """The text of /metrics for `data`, a MetricsData (see read())."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Collector(data))
     return generate_latest(registry)
