@@ -7,7 +7,10 @@ changes even within one second) and on SIGHUP; a changed file is read and
 indexed in a thread, and only when that succeeded does the new index
 replace the old one, in the reactor thread, between two requests.  A
 request in flight keeps the index it started with; a bad file is logged
-and the old snapshot goes on serving.
+and the old snapshot goes on serving.  So is a snapshot whose serial is
+lower than the one in use: serials only grow (see
+mirrorkeeper.publish.snapshot.next_serial), and a lower one is an old file
+put back or a numbering that restarted, never newer news.
 """
 
 import os
@@ -19,13 +22,23 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from mirrorkeeper.publish.selection import index_snapshot
-from mirrorkeeper.publish.snapshot import read_snapshot
+from mirrorkeeper.publish.snapshot import (
+    SnapshotError, check_shape, read_snapshot)
 
 
 def load_index(path, threshold, continent_overrides):
     """The MirrorIndex of the snapshot file at `path` (runs in a
-    thread: it touches no Twisted state)."""
-    return index_snapshot(read_snapshot(path), threshold, continent_overrides)
+    thread: it touches no Twisted state); SnapshotError if the file cannot
+    be read or is not of a snapshot's shape."""
+    snapshot = read_snapshot(path)
+    check_shape(snapshot, path)
+    try:
+        return index_snapshot(snapshot, threshold, continent_overrides)
+    except (KeyError, IndexError, TypeError, ValueError,
+            AttributeError) as error:
+        # What check_shape() does not look at (a mirror's records).
+        raise SnapshotError("the snapshot %s is malformed: %s: %s" % (
+            path, type(error).__name__, error)) from None
 
 
 def _signature(path):
@@ -115,6 +128,16 @@ class SnapshotSource(Service):
     def _loaded(self, index, signature):
         self._loading = None
         old = self.current
+        if old is not None and index.serial < old.serial:
+            # Not tried again until the file changes once more.
+            self._signature = signature
+            self.reload_errors += 1
+            self.last_reload_error = self.reactor.seconds()
+            self.log.error(
+                "The snapshot {path} has serial {serial}, lower than the "
+                "{current} in use: refused, {current} goes on serving",
+                path=self.path, serial=index.serial, current=old.serial)
+            return False
         self.current = index
         self._signature = signature
         self.reloads += 1
@@ -130,7 +153,12 @@ class SnapshotSource(Service):
         self._signature = signature
         self.reload_errors += 1
         self.last_reload_error = self.reactor.seconds()
-        self.log.failure("The snapshot {path} could not be loaded; the "
-                         "previous one goes on serving", failure,
-                         path=self.path)
+        if failure.check(SnapshotError):
+            # A bad file, not a bug: its message says what is wrong.
+            self.log.error("{error}; the previous snapshot goes on "
+                           "serving", error=failure.getErrorMessage())
+        else:
+            self.log.failure("The snapshot {path} could not be loaded; the "
+                             "previous one goes on serving", failure,
+                             path=self.path)
         return False

@@ -10,7 +10,9 @@ it changes.
 The file is JSON, written to a temporary file beside its final name and
 renamed over it, so that a reader sees the old snapshot or the new one,
 never half of one.  A snapshot is never changed once written; each has a
-serial one above the previous one's.  Its top level:
+serial one above the previous one's, recorded in the database too
+(mirrorlist_snapshot_serial, schema patch 0012) so that a lost or corrupt
+file does not restart the numbering (next_serial()).  Its top level:
 
 ``format``
     FORMAT, the version of this layout; readers refuse other versions.
@@ -356,9 +358,95 @@ def read_snapshot(path):
     return snapshot
 
 
-def next_serial(path):
-    """One more than the serial of the snapshot at `path`, or 1."""
+def _serial_in_name(path):
+    """The number a snapshot's file name ends with ('mirrorlist-13.json',
+    or what a symbolic link by that name points at), or 0."""
+    match = re.search(r"(\d+)(\.json)?$",
+                      os.path.basename(os.path.realpath(path)))
+    return int(match.group(1)) if match else 0
+
+
+def next_serial(path, recorded=None):
+    """The serial of the next snapshot: one more than the largest of the
+    serial in the file at `path` (or, when it cannot be read, the number
+    its name ends with) and `recorded`, the serial the database last
+    recorded (see recorded_serial()); 1 when there is neither.  A corrupt
+    or lost file must not restart the numbering: daemons refuse a snapshot
+    older than the one they serve."""
     try:
-        return int(read_snapshot(path)["serial"]) + 1
-    except (SnapshotError, KeyError, TypeError, ValueError):
-        return 1
+        serial = read_snapshot(path)["serial"]
+        if isinstance(serial, bool) or not isinstance(serial, int):
+            raise ValueError(serial)
+    except (SnapshotError, KeyError, ValueError):
+        serial = _serial_in_name(path)
+    return max(serial, recorded or 0) + 1
+
+
+def recorded_serial(store, distribution):
+    """The serial of the last snapshot of `distribution` that
+    record_serial() recorded in `store`, or None."""
+    row = store.execute(
+        "SELECT serial FROM mirrorlist_snapshot_serial "
+        "WHERE distribution = ?", (distribution.id,)).get_one()
+    return row[0] if row else None
+
+
+def record_serial(store, distribution, serial, now=None):
+    """Record in `store` that snapshot `serial` of `distribution` was
+    written (schema patch 0012); the caller commits."""
+    now = now or utcnow()
+    if recorded_serial(store, distribution) is None:
+        store.execute(
+            "INSERT INTO mirrorlist_snapshot_serial (distribution, serial, "
+            "date_written) VALUES (?, ?, ?)",
+            (distribution.id, serial, now), noresult=True)
+    else:
+        store.execute(
+            "UPDATE mirrorlist_snapshot_serial SET serial = ?, "
+            "date_written = ? WHERE distribution = ?",
+            (serial, now, distribution.id), noresult=True)
+
+
+# What each top-level key of a snapshot holds, checked before a daemon
+# indexes it: a file of the right format but the wrong shape (written by
+# hand, or by another version) is a SnapshotError that says what is wrong,
+# not a KeyError from the middle of the indexing.
+_SHAPE = (("serial", int), ("generated", str), ("continents", dict),
+          ("places", list), ("repositories", list), ("mirrors", list))
+_MIRROR_SHAPE = (("name", str), ("urls", dict), ("country", str),
+                 ("continent", str))
+
+
+def check_shape(snapshot, path):
+    """SnapshotError naming what is missing or wrong in the snapshot dict
+    read from `path`, if anything is."""
+    def wrong(what):
+        raise SnapshotError("the snapshot %s is malformed: %s"
+                            % (path, what))
+
+    for key, kind in _SHAPE:
+        value = snapshot.get(key)
+        if value is None:
+            wrong("no %r" % (key,))
+        if not isinstance(value, kind) or isinstance(value, bool):
+            wrong("%r is not a %s" % (key, kind.__name__))
+    if not isinstance(snapshot.get("files", {}), dict):
+        wrong("'files' is not a dict")
+    for position, place in enumerate(snapshot["places"]):
+        if not isinstance(place, list) or len(place) != 4:
+            wrong("place %d is not [series, arch, component, pocket]"
+                  % (position,))
+    for position, repository in enumerate(snapshot["repositories"]):
+        if not isinstance(repository, dict) or not all(
+                key in repository for key in ("name", "path", "arch")):
+            wrong("repository %d lacks a name, path or arch" % (position,))
+    for position, mirror in enumerate(snapshot["mirrors"]):
+        if not isinstance(mirror, dict):
+            wrong("mirror %d is not an object" % (position,))
+        for key, kind in _MIRROR_SHAPE:
+            if not isinstance(mirror.get(key), kind):
+                wrong("mirror %d (%s) has no %s %r" % (
+                    position, mirror.get("name"), kind.__name__, key))
+        if "bandwidth" not in mirror:
+            wrong("mirror %d (%s) has no 'bandwidth'"
+                  % (position, mirror["name"]))

@@ -12,7 +12,8 @@ import sys
 import time
 
 from mirrorkeeper.publish.snapshot import (
-    PublicationPolicy, build_snapshot, next_serial, write_snapshot)
+    PublicationPolicy, build_snapshot, next_serial, record_serial,
+    recorded_serial, write_snapshot)
 from mirrorkeeper.scripts.base import (
     MirrorKeeperScript, add_json_option, print_json)
 from mirrorkeeper.scripts.commands.common import find_distribution
@@ -48,7 +49,8 @@ class SnapshotScript(MirrorKeeperScript):
         started = time.monotonic()
         snapshot = build_snapshot(
             self.store, distribution, PublicationPolicy.from_config(config),
-            serial=next_serial(path))
+            serial=next_serial(path, recorded_serial(self.store,
+                                                     distribution)))
         size = write_snapshot(snapshot, path)
         self.logger.info(
             "Snapshot %d of %s: %d mirrors, %d RPM repositories, %d bytes, "
@@ -56,8 +58,11 @@ class SnapshotScript(MirrorKeeperScript):
             distribution.name, len(snapshot["mirrors"]),
             len(snapshot["repositories"]), size, path,
             time.monotonic() - started)
-        # Nothing was written to the database.
+        # Only the serial is written to the database: the next run numbers
+        # from it even if this file is lost or corrupt.
         self.store.rollback()
+        record_serial(self.store, distribution, snapshot["serial"])
+        self.store.commit()
         print_json(self.options, {
             "serial": snapshot["serial"], "distribution": distribution.name,
             "mirrors": len(snapshot["mirrors"]),
