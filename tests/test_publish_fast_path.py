@@ -27,6 +27,10 @@ def reference_select(index, client, request, rng, minimum=5):
     mirrors = index.mirrors
     protocols = request.protocols
     chosen, taken = [], set()
+    # A client GeoIP does not place is taken to be in the country it asks
+    # for, as far as countries_allowed goes.
+    place = client.country or (
+        request.country if request.country != "global" else None)
 
     def usable(position):
         mirror = mirrors[position]
@@ -37,7 +41,7 @@ def reference_select(index, client, request, rng, minimum=5):
     def public(mirror):
         return not mirror.private and (
             not mirror.countries_allowed or
-            client.country in mirror.countries_allowed)
+            place in mirror.countries_allowed)
 
     def add(group, positions):
         for mirror in weighted_shuffle([mirrors[p] for p in positions], rng):
@@ -58,7 +62,7 @@ def reference_select(index, client, request, rng, minimum=5):
         add("asn", [p for p in index.by_asn.get(client.asn, ())
                     if usable(p) and (
                         not mirrors[p].countries_allowed or
-                        client.country in mirrors[p].countries_allowed)])
+                        place in mirrors[p].countries_allowed)])
     country = request.country or client.country
     if country == "global":
         add("world", [p for p in index.carriers_list[request.content]

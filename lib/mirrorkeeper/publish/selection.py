@@ -35,13 +35,19 @@ IPv6 client gets only mirrors known to have an IPv6 address (has_ipv6
 true); an IPv4 client gets every mirror not known to lack IPv4 (has_ipv4
 false): a host the prober has not resolved yet (None) is assumed to have
 IPv4, as nearly every host has, and not IPv6, which is what IPv6 users
-asked for.
+asked for.  When that leaves an IPv6 client nothing, the caller may ask
+again with `any_family` (see Request): the mirrors not known to lack IPv6
+(dual-stack or not yet resolved) are better than no list.
+
+A client whose own country is unknown stands, for countries_allowed, in
+the country it asks for: /mirrors/CA.txt lists a mirror allowed for CA
+only, whoever asks; a client known to be elsewhere still does not get it.
 """
 
 import ipaddress
 from dataclasses import dataclass, field
 
-from mirrorkeeper.enums import MirrorFreshness
+from mirrorkeeper.enums import MirrorFreshness, PackagePublishingPocket
 
 # Preference among a mirror's URLs when the request names no protocol.
 DEFAULT_PROTOCOLS = ("https", "http")
@@ -85,10 +91,12 @@ class Mirror:
                 return url
         return None
 
-    def reachable_by(self, version):
-        """Whether a client of IP `version` (4 or 6) can reach it."""
+    def reachable_by(self, version, any_family=False):
+        """Whether a client of IP `version` (4 or 6) can reach it; with
+        `any_family`, whether it is not known that it cannot."""
         if version == 6:
-            return self.has_ipv6 is True
+            return self.has_ipv6 is not False if any_family \
+                else self.has_ipv6 is True
         return self.has_ipv4 is not False
 
 
@@ -107,12 +115,15 @@ class Request:
     """What is asked.  `content` is a content key (see content_key());
     `country` overrides the client's ("global" for the whole world);
     `strict_country` gives that country's mirrors only (the per-country
-    lists); `protocols` are acceptable protocols, preferred first."""
+    lists); `protocols` are acceptable protocols, preferred first;
+    `any_family` takes mirrors not known to lack the client's IP family
+    (see Mirror.reachable_by), for when none is known to have it."""
 
     content: tuple
     country: str = None
     strict_country: bool = False
     protocols: tuple = DEFAULT_PROTOCOLS
+    any_family: bool = False
 
 
 @dataclass(frozen=True)
@@ -313,7 +324,7 @@ def content_for_path(index, path):
         if repository is not None:
             return ("repo", repository["name"], repository["arch"])
     if len(parts) > 2 and parts[0] == "dists":
-        series = parts[1].split("-")[0]
+        series = suite_series(index, parts[1])
         for part in parts[2:]:
             if part.startswith("binary-"):
                 key = ("archive", series, part[len("binary-"):])
@@ -322,6 +333,21 @@ def content_for_path(index, path):
         if ("archive", series) in index.carriers:
             return ("archive", series)
     return ("archive",)
+
+
+def suite_series(index, suite):
+    """The series an apt suite name is of: 'alpha-updates' is alpha's
+    updates pocket, which the mirrors of alpha carry.  A name the snapshot
+    knows as it is (a series may have a hyphen in its name), or that no
+    pocket suffix ends, is returned as given."""
+    if not suite or ("archive", suite) in index.carriers:
+        return suite
+    for pocket in PackagePublishingPocket:
+        if pocket.suffix and suite.endswith(pocket.suffix):
+            series = suite[:-len(pocket.suffix)]
+            if ("archive", series) in index.carriers:
+                return series
+    return suite
 
 
 def weighted_shuffle(mirrors, rng):
@@ -370,21 +396,26 @@ def candidate_groups(index, client, request, minimum=5):
     shuffles each group by bandwidth."""
     eligible = index.carriers[request.content]
     version = client.address.version
+    any_family = request.any_family
     mirrors = index.mirrors
     protocols = request.protocols
     groups, taken = [], set()
     count = 0
+    # Where the client is, for countries_allowed: where GeoIP says, or
+    # else the country it asks for.
+    place = client.country or (
+        request.country if request.country != "global" else None)
 
     def usable(position):
         mirror = mirrors[position]
         return (position in eligible and position not in taken
-                and mirror.reachable_by(version)
+                and mirror.reachable_by(version, any_family)
                 and mirror.url(protocols) is not None)
 
     def public(mirror):
         return not mirror.private and (
             not mirror.countries_allowed or
-            client.country in mirror.countries_allowed)
+            place in mirror.countries_allowed)
 
     made = index.choices
     exponents = index.exponents
@@ -425,7 +456,7 @@ def candidate_groups(index, client, request, minimum=5):
         add("asn", [p for p in index.by_asn.get(client.asn, ())
                     if usable(p) and (
                         not mirrors[p].countries_allowed or
-                        client.country in mirrors[p].countries_allowed)])
+                        place in mirrors[p].countries_allowed)])
     # 3, 4, 5. Country, continent, world.
     country = request.country or client.country
     if country == "global":
@@ -459,7 +490,7 @@ def _groups_key(index, client, request, minimum):
     asn = client.asn if client.asn in index.by_asn else None
     return (request.content, request.country, request.strict_country,
             request.protocols, version, netblocks, asn, client.country,
-            minimum)
+            minimum, request.any_family)
 
 
 def cached_groups(index, client, request, minimum=5):

@@ -43,7 +43,7 @@ balancer may want (each worker holds the whole snapshot in memory).
 
 import ipaddress
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from twisted.application.internet import TimerService
 from twisted.application.service import MultiService, Service
@@ -52,7 +52,7 @@ from twisted.python import usage
 from twisted.web import resource, server
 
 from mirrorkeeper.config import load_config
-from mirrorkeeper.enums import MirrorFreshness, PackagePublishingPocket
+from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.errors import ConfigurationError
 from mirrorkeeper.publish import formats, workers
 from mirrorkeeper.publish.metrics import CONTENT_TYPE as METRICS_TYPE
@@ -61,7 +61,7 @@ from mirrorkeeper.publish.geoip import Locator, parse_address
 from mirrorkeeper.publish.reload import SnapshotSource
 from mirrorkeeper.publish.selection import (
     PROTOCOLS, Client, Request, UnknownContent, content_for_path,
-    content_key, select)
+    content_key, select, suite_series)
 from mirrorkeeper.publish.statistics import (
     FLUSH_INTERVAL, LogRotation, Statistics)
 
@@ -113,6 +113,15 @@ class _Fallback:
         self.url = url
         self.mirror = None
         self.group = "fallback"
+
+
+class _Choices(list):
+    """The Choices of an answer, and `note`: a comment line saying why
+    they are not the usual ones (or None)."""
+
+    def __init__(self, choices, note=None):
+        list.__init__(self, choices)
+        self.note = note
 
 
 def _arg(request, name):
@@ -254,15 +263,35 @@ class MirrorListResource(resource.Resource):
 
     def _choose(self, index, client, key, protocols, country=None,
                 strict=False, default=("https", "http")):
+        """The _Choices for `client`: a country's own list (`strict`) with
+        no mirror in it widens to the continent's, then the world's, so
+        that apt is never left nowhere to go; an IPv6 client that no
+        mirror is known to serve then gets the mirrors not known to lack
+        IPv6; then the configured fallback URLs."""
         wanted = (country or "").upper() or None
         if wanted == "GLOBAL":
             wanted = "global"
-        choices = select(index, client, Request(
-            key, wanted, strict, protocols or default), self.rng,
-            self.settings.minimum)
-        if not choices:
-            choices = [_Fallback(url) for url in self.settings.fallback_urls]
-        return choices
+        first = Request(key, wanted, strict, protocols or default)
+        attempts = [first]
+        if strict:
+            attempts.append(replace(first, strict_country=False))
+        if client.address.version == 6:
+            attempts += [replace(attempt, any_family=True)
+                         for attempt in attempts]
+        for attempt in attempts:
+            choices = select(index, client, attempt, self.rng,
+                             self.settings.minimum)
+            if choices:
+                return _Choices(choices, (
+                    "# no mirror is known to answer over IPv6: mirrors not "
+                    "known to lack it\n") if attempt.any_family else None)
+        fallback = [_Fallback(url) for url in self.settings.fallback_urls]
+        if not fallback:
+            return _Choices((), "# no mirror qualifies, and no fallback URL "
+                            "is configured\n")
+        return _Choices(fallback, (
+            "# no mirror is known to answer over IPv6: the configured "
+            "fallback URLs\n") if client.address.version == 6 else None)
 
     def _record(self, endpoint, client, content, status, index):
         self._count(endpoint, client.country, status)
@@ -291,18 +320,15 @@ class MirrorListResource(resource.Resource):
         choices = self._choose(index, client, key, protocols, asked,
                                strict=country is not None,
                                default=("http", "https"))
-        if country is not None and not choices:
-            # A country's own list with no mirror in it would leave apt
-            # nowhere to go: its continent's mirrors, then the world's.
-            choices = self._choose(index, client, key, protocols, country,
-                                   default=("http", "https"))
         self._record("apt", client, "/".join(("apt",) + key[1:]) if kind ==
                      "archive" else "/".join(key), 200, index)
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
         wanted = (asked or client.country or "").upper()
-        note = fallback_note(index, wanted, choices)
-        return (note.encode("utf-8") if note else b"") + \
-            formats.url_list(choices)
+        note = choices.note or ""
+        if not (note and choices and choices[0].group == "fallback"):
+            # (The fallback said once is enough.)
+            note += fallback_note(index, wanted, choices) or ""
+        return note.encode("utf-8") + formats.url_list(choices)
 
     def _repository(self, request, index):
         key = content_key(index, "repo", arch=_arg(request, "arch"),
@@ -316,9 +342,9 @@ class MirrorListResource(resource.Resource):
         self._record("mirrorlist", client, "repo/%s/%s" % key[1:], 200,
                      index)
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
-        return formats.mirrorlist(choices, repository, client.country,
-                                  index.continent_of(client.country),
-                                  index.serial)
+        return (choices.note or "").encode("utf-8") + formats.mirrorlist(
+            choices, repository, client.country,
+            index.continent_of(client.country), index.serial)
 
     def _metalink(self, request, index, client, protocols):
         key, repository = self._repository(request, index)
@@ -348,9 +374,10 @@ class MirrorListResource(resource.Resource):
                                _arg(request, "country"))
         content = "redirect/" + "/".join(key)
         if not choices:
-            self._record("redirect", client, content, 404, index)
-            return self._error(request, 404, "no mirror carries %s\n"
-                               % (path,))
+            # Not a 404: the master may well have the file.
+            self._record("redirect", client, content, 503, index)
+            return self._error(request, 503, "no mirror carries %s, and no "
+                               "fallback URL is configured\n" % (path,))
         self._record("redirect", client, content, 302, index)
         urls = [(formats.join(c.url, path), c.mirror and c.mirror.country)
                 for c in choices[:MAX_LINK_HEADERS + 1]]
@@ -360,20 +387,6 @@ class MirrorListResource(resource.Resource):
             request.responseHeaders.addRawHeader(b"link", value.encode())
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
         return (urls[0][0] + "\n").encode("utf-8")
-
-
-def suite_series(index, suite):
-    """The series an apt suite name is of: 'alpha-updates' is alpha's
-    updates pocket, which the mirrors of alpha carry.  A name the snapshot
-    knows as it is, or that no pocket suffix ends, is returned as given."""
-    if not suite or ("archive", suite) in index.carriers:
-        return suite
-    for pocket in PackagePublishingPocket:
-        if pocket.suffix and suite.endswith(pocket.suffix):
-            series = suite[:-len(pocket.suffix)]
-            if ("archive", series) in index.carriers:
-                return series
-    return suite
 
 
 def fallback_note(index, country, choices):
