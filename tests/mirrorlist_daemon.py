@@ -27,7 +27,8 @@ class DaemonTestMixin:
 
     @defer.inlineCallbacks
     def start_daemon(self, snapshot, trusted="127.0.0.1", minimum=5,
-                     fallback="", reload_interval=3600):
+                     fallback="", reload_interval=3600, extra_config=""):
+        """`extra_config` is more of [publication], one setting a line."""
         folder = self.mktemp()
         os.makedirs(folder)
         self.snapshot_path = os.path.join(folder, "snapshot.json")
@@ -35,7 +36,7 @@ class DaemonTestMixin:
         config = os.path.join(folder, "mirrorkeeper.conf")
         with open(config, "w") as f:
             f.write(CONFIG.format(trusted=trusted, minimum=minimum,
-                                  fallback=fallback))
+                                  fallback=fallback) + extra_config)
         self.statistics_dir = os.path.join(folder, "statistics")
         options = Options()
         options.parseOptions([

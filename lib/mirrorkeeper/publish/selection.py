@@ -42,6 +42,16 @@ again with `any_family` (see Request): the mirrors not known to lack IPv6
 A client whose own country is unknown stands, for countries_allowed, in
 the country it asks for: /mirrors/CA.txt lists a mirror allowed for CA
 only, whoever asks; a client known to be elsewhere still does not get it.
+
+A redirect for a pool file offers only mirrors that synced after the file
+was published on the master, whatever the freshness threshold
+(file_requirement() and Request.since): a mirror synced at the time of
+its last probe less the worst lag its freshness allows for a place the
+file is published in (and its detectors' measured lag); "more than two
+days behind" and "unknown" allow any lag, so such a mirror is not known
+to have synced at all.  A file older than the snapshot's pool window is
+taken as published at the window's start, and then the mirror's worst lag
+over all it carries counts, since the file's places are not known.
 """
 
 import ipaddress
@@ -124,6 +134,10 @@ class Request:
     strict_country: bool = False
     protocols: tuple = DEFAULT_PROTOCOLS
     any_family: bool = False
+    # (published, places) of a pool file: only mirrors that synced at or
+    # after `published` (POSIX seconds) for one of `places` (indexes into
+    # the snapshot's places; None: all they carry) count.
+    since: tuple = None
 
 
 @dataclass(frozen=True)
@@ -169,9 +183,27 @@ class MirrorIndex:
     # groups; 1 / bandwidth of each mirror, by mirror index.
     choices: dict = field(default_factory=dict, repr=False)
     exponents: list = field(default_factory=list, repr=False)
+    # The snapshot's pool {path: (published, places)} and its window's
+    # start, or None when the snapshot carries none; per mirror index,
+    # {place index: when it synced it} and when it synced all it carries
+    # (POSIX seconds; left out or None: not known).
+    pool: dict = None
+    pool_since: int = None
+    synced: list = field(default_factory=list, repr=False)
+    synced_all: list = field(default_factory=list, repr=False)
 
     def continent_of(self, country):
         return self.continents.get(country)
+
+    def synced_since(self, position, since):
+        """Whether mirror `position` synced after a file published as
+        `since` says (see Request.since)."""
+        published, places = since
+        if places is None:
+            synced = self.synced_all[position]
+            return synced is not None and synced >= published
+        synced = self.synced[position]
+        return any(synced.get(place, -1) >= published for place in places)
 
 
 def _combine(worst, value):
@@ -205,7 +237,11 @@ def index_snapshot(snapshot, threshold=MirrorFreshness.ONEDAYBEHIND,
     repositories = snapshot["repositories"]
     mirrors, carriers_list = [], {}
     by_country, by_continent, by_asn, netblocks = {}, {}, {}, []
+    synced, synced_all = [], []
     for position, data in enumerate(snapshot["mirrors"]):
+        places_synced, all_synced = _synced(data)
+        synced.append(places_synced)
+        synced_all.append(all_synced)
         blocks = tuple(filter(None, map(_parse_netblock,
                                         data.get("netblocks", ()))))
         continent = continents.get(data["country"], data["continent"])
@@ -256,7 +292,63 @@ def index_snapshot(snapshot, threshold=MirrorFreshness.ONEDAYBEHIND,
         files=snapshot.get("files", {}),
         series=sorted({place[0] for place in places}),
         netblock_masks=netblock_masks, netblock_table=netblock_table,
-        exponents=[1.0 / mirror.bandwidth for mirror in mirrors])
+        exponents=[1.0 / mirror.bandwidth for mirror in mirrors],
+        pool={path: (int(entry[0]), tuple(entry[1])) for path, entry
+              in snapshot["pool"].items()} if "pool" in snapshot else None,
+        pool_since=snapshot.get("pool_since"),
+        synced=synced, synced_all=synced_all)
+
+
+def _worst_lag(value):
+    """The largest lag (seconds) freshness `value` allows, or None when it
+    allows any ("more than two days behind", "unknown")."""
+    freshness = MirrorFreshness(int(value))
+    if freshness in (MirrorFreshness.ONEWEEKBEHIND, MirrorFreshness.UNKNOWN):
+        return None
+    return freshness.threshold.total_seconds()
+
+
+def _synced(data):
+    """({place index: when the mirror synced it}, when it synced all it
+    carries) of one snapshot mirror, POSIX seconds, None where not known:
+    its last probe less the worst lag of the place's freshness and of its
+    detectors' (their measured lag when they measured one)."""
+    probed = data.get("probed")
+    if probed is None:
+        return {}, None
+    detected = None
+    if data.get("lag") is not None:
+        detected = max(0, int(data["lag"]))
+    elif data.get("detected") is not None:
+        detected = _worst_lag(data["detected"])
+        if detected is None:
+            return {}, None
+    places, worst = {}, 0
+    for value, indexes in data.get("archive", {}).items():
+        lag = _worst_lag(value)
+        if lag is None:
+            worst = None
+            continue
+        if detected is not None:
+            lag = max(lag, detected)
+        if worst is not None:
+            worst = max(worst, lag)
+        for index in indexes:
+            places[index] = probed - lag
+    if not places:
+        return places, None
+    return places, None if worst is None else probed - worst
+
+
+def file_requirement(index, path):
+    """The Request.since of a redirect for `path`: (published, places) of
+    a pool file, None for other paths or a snapshot without a pool."""
+    if index.pool is None or not path.startswith("pool/"):
+        return None
+    entry = index.pool.get(path)
+    if entry is None:
+        return (index.pool_since or 0, None)
+    return entry
 
 
 def _place_keys(place):
@@ -397,6 +489,8 @@ def candidate_groups(index, client, request, minimum=5):
     eligible = index.carriers[request.content]
     version = client.address.version
     any_family = request.any_family
+    since = request.since
+    synced_since = index.synced_since
     mirrors = index.mirrors
     protocols = request.protocols
     groups, taken = [], set()
@@ -410,7 +504,8 @@ def candidate_groups(index, client, request, minimum=5):
         mirror = mirrors[position]
         return (position in eligible and position not in taken
                 and mirror.reachable_by(version, any_family)
-                and mirror.url(protocols) is not None)
+                and mirror.url(protocols) is not None
+                and (since is None or synced_since(position, since)))
 
     def public(mirror):
         return not mirror.private and (
@@ -490,7 +585,7 @@ def _groups_key(index, client, request, minimum):
     asn = client.asn if client.asn in index.by_asn else None
     return (request.content, request.country, request.strict_country,
             request.protocols, version, netblocks, asn, client.country,
-            minimum, request.any_family)
+            minimum, request.any_family, request.since)
 
 
 def cached_groups(index, client, request, minimum=5):

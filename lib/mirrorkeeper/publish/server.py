@@ -61,7 +61,7 @@ from mirrorkeeper.publish.geoip import Locator, parse_address
 from mirrorkeeper.publish.reload import SnapshotSource
 from mirrorkeeper.publish.selection import (
     PROTOCOLS, Client, Request, UnknownContent, content_for_path,
-    content_key, select, suite_series)
+    content_key, file_requirement, select, suite_series)
 from mirrorkeeper.publish.statistics import (
     FLUSH_INTERVAL, LogRotation, Statistics)
 
@@ -262,16 +262,18 @@ class MirrorListResource(resource.Resource):
         return protocols
 
     def _choose(self, index, client, key, protocols, country=None,
-                strict=False, default=("https", "http")):
+                strict=False, default=("https", "http"), since=None):
         """The _Choices for `client`: a country's own list (`strict`) with
         no mirror in it widens to the continent's, then the world's, so
         that apt is never left nowhere to go; an IPv6 client that no
         mirror is known to serve then gets the mirrors not known to lack
-        IPv6; then the configured fallback URLs."""
+        IPv6; then the configured fallback URLs.  `since` is a pool
+        file's Request.since."""
         wanted = (country or "").upper() or None
         if wanted == "GLOBAL":
             wanted = "global"
-        first = Request(key, wanted, strict, protocols or default)
+        first = Request(key, wanted, strict, protocols or default,
+                        since=since)
         attempts = [first]
         if strict:
             attempts.append(replace(first, strict_country=False))
@@ -370,8 +372,11 @@ class MirrorListResource(resource.Resource):
 
     def _redirect(self, request, index, client, protocols, path):
         key = content_for_path(index, path)
+        # A pool file only from mirrors that synced after it was
+        # published, whatever the threshold: else a 404 for a new file.
         choices = self._choose(index, client, key, protocols,
-                               _arg(request, "country"))
+                               _arg(request, "country"),
+                               since=file_requirement(index, path))
         content = "redirect/" + "/".join(key)
         if not choices:
             # Not a 404: the master may well have the file.

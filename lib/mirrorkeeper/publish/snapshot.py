@@ -50,7 +50,18 @@ file does not restart the numbering (next_serial()).  Its top level:
     detectors measured (the age of the mirror's last complete sync), when
     they measured one: it bounds the freshness of everything the mirror
     carries, so that the threshold filters mirror lists by sync age as
-    oVirt's mirrorchecker does.
+    oVirt's mirrorchecker does; ``lag``, the largest lag in seconds those
+    detectors measured, when they measured one; ``probed``, when its last
+    applied probe record was written (POSIX seconds), when it has one:
+    the freshness of what it carries is as of then.
+``pool``, ``pool_since``
+    {path: [published, [index into places]]} of the pool files first
+    published on the master at or after ``pool_since`` (POSIX seconds,
+    POOL_WINDOW before the snapshot): when the file first appeared on the
+    master and every place it is published in.  A redirect for a pool file
+    offers only mirrors that synced after it was published (see
+    mirrorkeeper.publish.selection); a file older than the window is
+    taken to be as old as ``pool_since``.
 
 A mirror is published when it is enabled, not paused by its owner, not
 unreachable (its last trusted probe run could not reach it), and official,
@@ -80,6 +91,11 @@ FORMAT = 1
 # is what MirrorManager's metalinks carry and enough for a mirror a day or
 # two behind to be accepted by dnf.
 FILE_VERSIONS = 3
+
+# How far back the snapshot lists pool files with their publishing dates:
+# beyond the worst lag a freshness band can bound (two days and a half
+# hour), with slack; older files are judged against the window's start.
+POOL_WINDOW = 8 * 24 * 3600
 
 _SCHEMES = ("http", "https", "ftp", "rsync")
 _POCKETS = {pocket.value: pocket.name.lower()
@@ -150,6 +166,9 @@ def build_snapshot(store, distribution, policy=PublicationPolicy(),
         if row[0] in by_id:
             by_id[row[0]]["cdimages"].append([row[1], row[2]])
     _read_detected(store, by_id)
+    _read_probed(store, by_id)
+    pool_since = _timestamp(now) - POOL_WINDOW
+    pool = _read_pool(store, distribution.id, places, pool_since)
     for mirror in mirrors:
         mirror["freshness"] = _overall(mirror)
         for key in ("archive", "repositories"):
@@ -164,6 +183,8 @@ def build_snapshot(store, distribution, policy=PublicationPolicy(),
         "places": places,
         "repositories": repositories,
         "files": _read_files(store, distribution.id),
+        "pool": pool,
+        "pool_since": pool_since,
         "mirrors": mirrors,
     }
 
@@ -281,13 +302,86 @@ def _read_detected(store, by_id):
     timestamp or checksum detectors measured (the age of its last complete
     sync), or None when they measured none."""
     unknown = MirrorFreshness.UNKNOWN.value
-    for mirror_id, worst in store.execute(
-            "SELECT distribution_mirror, MAX(freshness) "
+    for mirror_id, worst, lag in store.execute(
+            "SELECT distribution_mirror, MAX(freshness), MAX(lag_seconds) "
             "FROM mirror_freshness_check WHERE freshness IS NOT NULL "
             "AND freshness <> ? GROUP BY distribution_mirror", (unknown,)):
         mirror = by_id.get(mirror_id)
         if mirror is not None:
             mirror["detected"] = worst
+            if lag is not None:
+                mirror["lag"] = int(lag)
+
+
+def _read_probed(store, by_id):
+    """Set each mirror's "probed": when its last applied probe record was
+    written, the time what it is known to carry was seen."""
+    from mirrorkeeper.enums import ProbeRecordState
+    for mirror_id, date in store.execute(
+            "SELECT distribution_mirror, MAX(date_created) "
+            "FROM mirror_probe_record WHERE state = ? "
+            "GROUP BY distribution_mirror",
+            (ProbeRecordState.APPLIED.value,)):
+        mirror = by_id.get(mirror_id)
+        if mirror is not None and date is not None:
+            mirror["probed"] = _timestamp(_datetime(date))
+
+
+def _datetime(value):
+    if isinstance(value, str):  # SQLite without type detection
+        from datetime import datetime
+        return datetime.fromisoformat(value)
+    return value
+
+
+def _read_pool(store, distribution_id, places, since):
+    """The snapshot's "pool": {path: [first published, [place indexes]]}
+    of the pool files some publication of which is at or after `since`
+    (POSIX seconds), keeping those whose first publication is.  A file
+    published again (copied to another pocket or series) is on the master
+    since its first publication: the pool holds one copy."""
+    from datetime import datetime, timezone
+    cutoff = datetime.fromtimestamp(since, timezone.utc).replace(
+        tzinfo=None)
+    place_index = {tuple(place): n for n, place in enumerate(places)}
+    queries = (
+        "SELECT f.path, h.date_published, s.name, a.architecture_tag, "
+        "c.name, h.pocket FROM binary_package_file f "
+        "JOIN binary_package_publishing_history h "
+        "ON h.binary_package_release = f.binary_package_release "
+        "JOIN distro_arch_series a ON a.id = h.distro_arch_series "
+        "JOIN distro_series s ON s.id = a.distro_series "
+        "JOIN component c ON c.id = h.component "
+        "WHERE s.distribution = ? AND h.date_published IS NOT NULL "
+        "AND f.path IN (SELECT f2.path FROM binary_package_file f2 "
+        "JOIN binary_package_publishing_history h2 "
+        "ON h2.binary_package_release = f2.binary_package_release "
+        "WHERE h2.date_published >= ?)",
+        "SELECT f.path, h.date_published, s.name, 'source', c.name, "
+        "h.pocket FROM source_package_file f "
+        "JOIN source_package_publishing_history h "
+        "ON h.source_package_release = f.source_package_release "
+        "JOIN distro_series s ON s.id = h.distro_series "
+        "JOIN component c ON c.id = h.component "
+        "WHERE s.distribution = ? AND h.date_published IS NOT NULL "
+        "AND f.path IN (SELECT f2.path FROM source_package_file f2 "
+        "JOIN source_package_publishing_history h2 "
+        "ON h2.source_package_release = f2.source_package_release "
+        "WHERE h2.date_published >= ?)")
+    first, where = {}, {}
+    for query in queries:
+        for path, date, series, arch, component, pocket in store.execute(
+                query, (distribution_id, cutoff)):
+            published = _timestamp(_datetime(date))
+            if path not in first or published < first[path]:
+                first[path] = published
+            index = place_index.get((series, arch, component,
+                                     _POCKETS[pocket]))
+            if index is not None:
+                where.setdefault(path, set()).add(index)
+    return {path: [published, sorted(where.get(path, ()))]
+            for path, published in sorted(first.items())
+            if published >= since}
 
 
 def _read_files(store, distribution_id):
@@ -299,9 +393,7 @@ def _read_files(store, distribution_id):
             (distribution_id,)):
         versions = files.setdefault(path, [])
         if len(versions) < FILE_VERSIONS:
-            if isinstance(modified, str):  # SQLite without type detection
-                from datetime import datetime
-                modified = datetime.fromisoformat(modified)
+            modified = _datetime(modified)
             versions.append({"size": size, "timestamp": _timestamp(modified),
                              "md5": md5, "sha1": sha1, "sha256": sha256,
                              "sha512": sha512})
@@ -430,8 +522,9 @@ def check_shape(snapshot, path):
             wrong("no %r" % (key,))
         if not isinstance(value, kind) or isinstance(value, bool):
             wrong("%r is not a %s" % (key, kind.__name__))
-    if not isinstance(snapshot.get("files", {}), dict):
-        wrong("'files' is not a dict")
+    for key in ("files", "pool"):
+        if not isinstance(snapshot.get(key, {}), dict):
+            wrong("%r is not a dict" % (key,))
     for position, place in enumerate(snapshot["places"]):
         if not isinstance(place, list) or len(place) != 4:
             wrong("place %d is not [series, arch, component, pocket]"
