@@ -201,7 +201,7 @@ def test_unreadable_snapshots_are_refused(tmp_path):
 
 
 def test_cronscript_writes_numbered_snapshots(world, database_uri, tmp_path):
-    """Each run of the script writes the next serial to --output and changes nothing in the database."""
+    """Each run of the script writes the next serial to --output; of the database it changes only the serial recorded (see test_publish_serials)."""
     path = str(tmp_path / "mirrorlist.json")
     script = ["--database", database_uri, "--output", path, "-q",
               "--lock-file", str(tmp_path / "lock")]
