@@ -503,14 +503,18 @@ def test_arch_record_repr(mirrors, places):
 
 
 def test_lag_from_detectors_or_the_band(mirrors, db):
-    """A mirror's lag is the largest a detector measured, else the upper
-    bound of its freshness band, else unknown."""
+    """A mirror's lag is the largest a detector measured, else none for an
+    up-to-date mirror (it carries the newest upload), else the upper bound
+    of its freshness band, else unknown."""
     from mirrorkeeper.model.mirrorcontent import MirrorFreshnessCheck
     mirror = mirrors["valid-mirror"]
     assert mirror.getLag() is None
     series = mirror.distribution.getSeries("warty")
     record = mirror.ensureMirrorDistroSeriesSource(
         series, P.RELEASE, series.components[0])
+    record.freshness = F.UP
+    db.flush()
+    assert mirror.getLag() == 0
     record.freshness = F.ONEDAYBEHIND
     db.flush()
     assert mirror.getLag() == int(24.5 * 3600)

@@ -132,3 +132,14 @@ def lag_by_time(history, mirror_time, now):
         return max(now - mirror_time, zero)
     master_time = max(version for version, _ in history)
     return max(master_time - mirror_time, zero)
+
+
+def band_lag(band):
+    """The lag, in seconds, a mirror of freshness `band` is known to be
+    within when no detector measured it: none for an up-to-date mirror (it
+    carries the master's newest upload), the band's bound for the others,
+    None when unknown."""
+    if band is MirrorFreshness.UP:
+        return 0
+    threshold = band.threshold
+    return None if threshold is None else int(threshold.total_seconds())

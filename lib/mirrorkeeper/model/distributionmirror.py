@@ -10,7 +10,7 @@ from mirrorkeeper.enums import (
     MirrorContent, MirrorFreshness, MirrorPulseType, MirrorSpeed,
     MirrorStatus, POCKET_ORDER, ProbeRecordState)
 from mirrorkeeper.errors import NotFoundError
-from mirrorkeeper.freshness import overall_freshness
+from mirrorkeeper.freshness import band_lag, overall_freshness
 from mirrorkeeper.interfaces.distributionmirror import (
     IDistributionMirror, IDistributionMirrorSet)
 from mirrorkeeper.model.base import EnumCol, StoreBoundSet, store_of
@@ -298,8 +298,7 @@ class DistributionMirror(Storm):
                     if check.lag_seconds is not None]
         if measured:
             return max(measured)
-        threshold = self.getOverallFreshness().threshold
-        return None if threshold is None else int(threshold.total_seconds())
+        return band_lag(self.getOverallFreshness())
 
     def shouldDisable(self, expected_cdimage_series=None):
         if self.content is MirrorContent.RELEASE:

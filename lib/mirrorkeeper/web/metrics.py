@@ -165,8 +165,8 @@ class _Collector:
         yield family
 
         family = gauge("mirrorkeeper_mirror_freshness_level", "Each mirror's "
-                       "overall freshness: 1 up to date ... 7 one week "
-                       "behind, 8 unknown.", per_mirror)
+                       "overall freshness: 1 up to date ... 7 more than two "
+                       "days behind, 8 unknown.", per_mirror)
         for s in summaries:
             family.add_metric([s.distribution, s.name], s.freshness.value)
         yield family

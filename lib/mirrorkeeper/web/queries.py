@@ -16,6 +16,7 @@ from storm.expr import Alias, And, Column, Join, Max, Select, Undef
 from mirrorkeeper.enums import (
     MirrorContent, MirrorFreshness, MirrorSpeed, MirrorStatus)
 from mirrorkeeper.errors import NotFoundError
+from mirrorkeeper.freshness import band_lag
 from mirrorkeeper.model.country import Continent, Country
 from mirrorkeeper.model.distribution import Distribution, DistributionSet
 from mirrorkeeper.model.distributionmirror import DistributionMirror
@@ -217,12 +218,8 @@ def lags(store, freshness):
             measured[mirror_id] = lag
     result = {}
     for mirror_id, band in freshness.items():
-        if mirror_id in measured:
-            result[mirror_id] = measured[mirror_id]
-        elif band.threshold is not None:
-            result[mirror_id] = int(band.threshold.total_seconds())
-        else:
-            result[mirror_id] = None
+        result[mirror_id] = measured[mirror_id] if mirror_id in measured \
+            else band_lag(band)
     return result
 
 
