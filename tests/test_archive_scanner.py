@@ -408,3 +408,32 @@ def test_new_packages_become_the_mirrors_freshness_urls(
 def test_suite_names(suite, expected):
     """A suite's name tells its series and pocket."""
     assert split_suite(suite) == expected
+
+
+def test_progress_is_told_after_each_part(store, distribution, archive):
+    """The scanner tells its progress callable after each part of the
+    master, counting to the number of parts; on a terminal the script
+    logs it at most once an interval, and not at all elsewhere."""
+    from mirrorkeeper.scripts.archive import terminal_progress
+    told = []
+    ArchiveScanner(store, distribution, archive.root, LOG, when=FIRST_SCAN,
+                   progress=lambda *args: told.append(args)).scan()
+    assert told, "no progress was told"
+    assert [done for done, _, _ in told] == list(range(1, len(told) + 1))
+    assert {total for _, total, _ in told} == {len(told)}
+    assert told[0][2].startswith("dists/")
+    lines = []
+
+    class Log:
+        def info(self, text, *args):
+            lines.append(text % args)
+    now = [0.0]
+    progress = terminal_progress(Log(), interval=5, clock=lambda: now[0],
+                                 terminal=True)
+    for second, done in ((1, 1), (6, 2), (7, 3), (12, 4)):
+        now[0] = second
+        progress(done, 4, "dists/noble")
+    assert lines == [
+        "Progress: 2 of 4 parts of the master scanned (dists/noble)",
+        "Progress: 4 of 4 parts of the master scanned (dists/noble)"]
+    assert terminal_progress(Log(), terminal=False) is None

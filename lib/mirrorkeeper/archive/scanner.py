@@ -99,12 +99,17 @@ class ArchiveScanner:
     """Scans the master tree at `root` for `distribution`, writing with
     `store`; `when` (default: now) is the time of the scan."""
 
-    def __init__(self, store, distribution, root, logger, when=None):
+    def __init__(self, store, distribution, root, logger, when=None,
+                 progress=None):
+        """`progress`, if given, is called as progress(done, total, label)
+        after each part of the master (a suite, an RPM repository, a trace
+        file) is scanned."""
         self.store = store
         self.distribution = distribution
         self.root = os.path.abspath(root)
         self.logger = logger
         self.when = as_utc(when) or utcnow()
+        self.progress = progress
         self.report = None
         self._states = {}
 
@@ -114,15 +119,20 @@ class ArchiveScanner:
                         ArchiveScanStateSet(self.store).all(
                             self.distribution).items()}
         self.store.rollback()  # Reading began a transaction; end it.
-        for name in self._suite_names():
-            self._in_transaction("dists/%s" % name, self._scan_suite, name)
+        suites = self._suite_names()
         found = rpm.find_repositories(self.root)
-        for path in found:
-            self._in_transaction(path or ".", self._scan_repository, path)
-        self._in_transaction("(rpm repositories)",
-                             self._mark_removed_repositories, found)
-        for path in trace.find_trace_files(self.root):
-            self._in_transaction(path, self._scan_trace, path)
+        traces = trace.find_trace_files(self.root)
+        parts = [("dists/%s" % name, self._scan_suite, name)
+                 for name in suites]
+        parts += [(path or ".", self._scan_repository, path)
+                  for path in found]
+        parts.append(("(rpm repositories)", self._mark_removed_repositories,
+                      found))
+        parts += [(path, self._scan_trace, path) for path in traces]
+        for done, (label, function, argument) in enumerate(parts, 1):
+            self._in_transaction(label, function, argument)
+            if self.progress is not None:
+                self.progress(done, len(parts), label)
         return self.report
 
     def _in_transaction(self, label, function, *args):

@@ -11,6 +11,7 @@ well are committed all the same).
 
 import os
 import sys
+import time
 
 from mirrorkeeper.archive.cdimage import (
     MANIFEST_NAME, manifest_lines, write_manifest)
@@ -59,7 +60,8 @@ def run_scan(script):
     store = script.store
     log.info("Scanning the master archive of %s at %s", distribution.name,
              options.root)
-    report = ArchiveScanner(store, distribution, options.root, log).scan()
+    report = ArchiveScanner(store, distribution, options.root, log,
+                            progress=terminal_progress(log)).scan()
     if report.suites_scanned or report.suites_unchanged:
         log.info("Suites: %d scanned (%s), %d unchanged.",
                  len(report.suites_scanned),
@@ -93,6 +95,28 @@ def run_scan(script):
         return EXIT_ERROR
     log.info("Done.")
     return 0
+
+
+# How often a scan on a terminal says how far it is, in seconds.
+PROGRESS_INTERVAL = 5.0
+
+
+def terminal_progress(log, interval=PROGRESS_INTERVAL, clock=time.monotonic,
+                      terminal=None):
+    """A progress(done, total, label) for the scanner that logs a line at
+    most every `interval` seconds, or None when standard error is not a
+    terminal (cron's mail stays what it was)."""
+    if not (sys.stderr.isatty() if terminal is None else terminal):
+        return None
+    last = [clock()]
+
+    def progress(done, total, label):
+        now = clock()
+        if now - last[0] >= interval:
+            last[0] = now
+            log.info("Progress: %d of %d parts of the master scanned (%s)",
+                     done, total, label)
+    return progress
 
 
 def write_cdimage_manifest(script, distribution):
