@@ -18,7 +18,10 @@ VENV := .venv
 # pyproject.toml is newer (or the virtualenv is gone).
 STAMP := $(VENV)/.installed
 SIZE ?= quick
-PYTEST_ARGS ?=
+# The suite runs on every core (pytest-xdist): each worker starts its own
+# PostgreSQL and SMTP servers, and every other server a test starts listens
+# on a port of its own.  PYTEST_ARGS="-n 0" runs it in one process.
+PYTEST_ARGS ?= -n auto
 
 .PHONY: deps deps-run venv check run serve bench clean distclean
 
