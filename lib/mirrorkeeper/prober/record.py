@@ -454,28 +454,24 @@ def distrust_run(store, run_id, verdict):
     """Mark the run and its records distrusted, each log beginning with
     why, and commit: nothing the run found takes effect."""
     _judged(store, run_id, verdict)
-    _mark_records(store, run_id, ProbeRecordState.DISTRUSTED,
+    _mark_records(store, ProbeRecordState.DISTRUSTED,
                   "This run was distrusted, so nothing it found took "
-                  "effect: %s." % (verdict.reason,))
+                  "effect: %s." % (verdict.reason,), run_id=run_id)
     store.commit()
 
 
-def _mark_records(store, run_id, state, why):
+def _mark_records(store, state, why, run_id=None, record_id=None):
+    """Give the PENDING records of the run `run_id` (or the one record
+    `record_id`) `state`, each log beginning with the line `why`.  One
+    UPDATE, whatever their number."""
     header = "%s %s\n" % (format_timestamp(utcnow().timestamp()), why)
+    column, value = ("prober_run", run_id) if record_id is None \
+        else ("id", record_id)
     store.execute(
         "UPDATE mirror_probe_record SET state = ?, log = ? || log "
-        "WHERE prober_run = ? AND state = ?",
-        (state.value, header, run_id, ProbeRecordState.PENDING.value),
+        "WHERE %s = ? AND state = ?" % (column,),
+        (state.value, header, value, ProbeRecordState.PENDING.value),
         noresult=True)
-
-
-def _abandon(store, record_id, why):
-    header = "%s %s\n" % (format_timestamp(utcnow().timestamp()), why)
-    store.execute(
-        "UPDATE mirror_probe_record SET state = ?, log = ? || log "
-        "WHERE id = ?", (ProbeRecordState.ABANDONED.value, header,
-                         record_id), noresult=True)
-    store.commit()
 
 
 def trust_run(store, run_id):
@@ -509,8 +505,11 @@ def apply_run(store, run_id, settings, logger=None):
             if logger is not None:
                 logger.error("Could not apply the probe of mirror %d: %s",
                              mirror_id, error)
-            _abandon(store, record_id, "Applying what this probe found "
-                     "failed (%s): nothing it found took effect." % (error,))
+            _mark_records(store, ProbeRecordState.ABANDONED,
+                          "Applying what this probe found failed (%s): "
+                          "nothing it found took effect." % (error,),
+                          record_id=record_id)
+            store.commit()
         # Storm revalidates every object it still knows at each commit: a
         # run's worth of records would make each commit cost O(K).
         store.reset()
@@ -540,9 +539,9 @@ def recover(store, content, settings, logger=None):
         if trusted is None:
             _judged(store, run_id, RunVerdict(
                 False, "the run stopped before it was judged"))
-        _mark_records(store, run_id, ProbeRecordState.ABANDONED,
+        _mark_records(store, ProbeRecordState.ABANDONED,
                       "This run stopped before it was judged, so nothing "
-                      "it found took effect.")
+                      "it found took effect.", run_id=run_id)
         store.commit()
     return changes, abandoned
 
