@@ -368,17 +368,12 @@ def _apply_detectors(store, mirror, detectors):
 
 def _new_record(store, mirror, kind, place_id, pocket, component_id):
     """A new content record of a place `mirror` has none of (known from
-    the records read at once: no query to check)."""
-    from mirrorkeeper.model.distroseries import Component, DistroArchSeries
+    the records read at once: no query to check, none to load the place)."""
     from mirrorkeeper.model.mirrorcontent import (
         MirrorDistroArchSeries, MirrorDistroSeriesSource)
-    component = store.get(Component, component_id)
-    if kind == "binary":
-        record = MirrorDistroArchSeries(
-            mirror, store.get(DistroArchSeries, place_id), component, pocket)
-    else:
-        record = MirrorDistroSeriesSource(
-            mirror, store.get(DistroSeries, place_id), component, pocket)
+    cls = MirrorDistroArchSeries if kind == "binary" \
+        else MirrorDistroSeriesSource
+    record = cls.forIds(mirror, place_id, component_id, pocket)
     store.add(record)
     return record
 
