@@ -27,8 +27,10 @@ class DaemonTestMixin:
 
     @defer.inlineCallbacks
     def start_daemon(self, snapshot, trusted="127.0.0.1", minimum=5,
-                     fallback="", reload_interval=3600, extra_config=""):
-        """`extra_config` is more of [publication], one setting a line."""
+                     fallback="", reload_interval=3600, extra_config="",
+                     listen="tcp:0:interface=127.0.0.1"):
+        """`extra_config` is more of [publication], one setting a line;
+        `listen` an endpoint on loopback port 0 (ssl: for https)."""
         folder = self.mktemp()
         os.makedirs(folder)
         self.snapshot_path = os.path.join(folder, "snapshot.json")
@@ -40,7 +42,7 @@ class DaemonTestMixin:
         self.statistics_dir = os.path.join(folder, "statistics")
         options = Options()
         options.parseOptions([
-            "--config", config, "--listen", "tcp:0:interface=127.0.0.1",
+            "--config", config, "--listen", listen,
             "--snapshot", self.snapshot_path,
             "--geoip", write_geoip(os.path.join(folder, "geo.mmdb")),
             "--asn-database", os.path.join(folder, "geo.mmdb"),
@@ -50,7 +52,9 @@ class DaemonTestMixin:
         self.service.startService()
         self.addCleanup(self.service.stopService)
         port = yield self.service.web.listening
-        self.base_url = "http://127.0.0.1:%d" % (port.getHost().port,)
+        self.base_url = "%s://127.0.0.1:%d" % (
+            "https" if listen.startswith("ssl:") else "http",
+            port.getHost().port)
         return self.base_url
 
     @defer.inlineCallbacks

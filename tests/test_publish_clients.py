@@ -4,8 +4,10 @@ verifying a file's hash through a metalink, and curl following a redirect;
 the mirrors are a real Debian archive and RPM repository served on
 loopback."""
 
+import datetime
 import hashlib
 import os
+import re
 
 from twisted.internet import defer, reactor
 from twisted.internet.utils import getProcessOutputAndValue
@@ -158,3 +160,87 @@ class RealClientTests(DaemonTestMixin, unittest.TestCase):
         yield self.replace_and_reload(self.world(sha256="0" * 64, serial=2))
         code, output = yield self.dnf_makecache("metalink")
         self.assertNotEqual(code, 0, output)
+
+
+def write_certificate(folder):
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files
+    in `folder`: (key path, certificate path)."""
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False)
+        .sign(key, hashes.SHA256()))
+    os.makedirs(folder)
+    key_path = os.path.join(folder, "key.pem")
+    certificate_path = os.path.join(folder, "certificate.pem")
+    with open(key_path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM,
+                                  serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    with open(certificate_path, "wb") as f:
+        f.write(certificate.public_bytes(serialization.Encoding.PEM))
+    return key_path, certificate_path
+
+
+class HttpsRedirectTests(DaemonTestMixin, unittest.TestCase):
+    """curl asking the daemon over TLS: the redirect never downgrades it
+    to http unless protocol= allows http."""
+
+    timeout = 30
+
+    def setUp(self):
+        key, certificate = write_certificate(os.path.abspath(self.mktemp()))
+        self.certificate = certificate
+        return self.start_daemon(snapshot([
+            mirror("both", "DE", urls={
+                "http": "http://both.example/debian/",
+                "https": "https://both.example/debian/"}),
+            mirror("plain", "DE"), mirror("plain2", "FR"),
+            mirror("secure", "FR", urls={
+                "https": "https://secure.example/debian/"})]),
+            listen="ssl:0:interface=127.0.0.1:privateKey=%s:certKey=%s"
+            % (key, certificate))
+
+    @defer.inlineCallbacks
+    def redirect(self, query=""):
+        """(status, [Location, then each Link URL]) curl was given."""
+        code, output = yield run(
+            "/usr/bin/curl", "-sS", "--cacert", self.certificate, "-o",
+            os.devnull, "-D", "-",
+            self.base_url + "/redirect/dists/noble/InRelease" + query)
+        self.assertEqual(code, 0, output)
+        status = int(output.split()[1])
+        location = re.findall(r"(?mi)^location: (\S+)", output)
+        links = re.findall(r"(?mi)^link: <([^>]*)>; rel=duplicate", output)
+        return status, location + links
+
+    @defer.inlineCallbacks
+    def test_redirect_over_tls_stays_https(self):
+        """Over TLS the Location and every Link header are https URLs; protocol=https,http lets the http mirrors in."""
+        for _ in range(5):
+            status, urls = yield self.redirect()
+            self.assertEqual(status, 302)
+            self.assertEqual(sorted(urls), [
+                "https://both.example/debian/dists/noble/InRelease",
+                "https://secure.example/debian/dists/noble/InRelease"])
+        status, urls = yield self.redirect("?protocol=https,http")
+        self.assertEqual(status, 302)
+        self.assertEqual({url.split(":")[0] for url in urls},
+                         {"https", "http"})
+        self.assertEqual(len(urls), 4)
+        status, urls = yield self.redirect("?protocol=gopher")
+        self.assertEqual((status, urls), (400, []))

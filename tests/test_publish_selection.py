@@ -9,8 +9,9 @@ import pytest
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.publish.geoip import Locator, parse_address
 from mirrorkeeper.publish.selection import (
-    Client, Request, UnknownContent, content_for_path, content_key,
-    index_snapshot, select, weighted_shuffle)
+    BadParameter, Client, Request, UnknownContent, content_for_path,
+    content_key, fallback_urls, index_snapshot, parse_protocols,
+    redirect_protocols, select, weighted_shuffle)
 from tests.mirrorlist_snapshots import mirror, snapshot, write_geoip
 
 NOBLE = ("archive", "noble")
@@ -257,3 +258,100 @@ def test_content_for_path():
         ("archive", "noble")
     assert content_for_path(index, "pool/main/h/hello/hello.deb") == \
         ("archive",)
+
+
+# Mirrors of every protocol combination, for the protocol= tables.
+PROTOCOL_MIRRORS = [
+    mirror("both", "DE", urls={"http": "http://both.example/",
+                               "https": "https://both.example/"}),
+    mirror("plain", "DE"),
+    mirror("secure", "DE", urls={"https": "https://secure.example/"}),
+    mirror("ftp", "DE", urls={"ftp": "ftp://ftp.example/"}),
+    mirror("rsync", "DE", urls={"rsync": "rsync://rsync.example/",
+                                "http": "http://rsync.example/"}),
+]
+
+
+@pytest.mark.parametrize("text, protocols", [
+    (None, None),
+    ("", None),
+    ("  ", None),
+    ("https", ("https",)),
+    ("HTTPS", ("https",)),
+    ("http,ftp", ("http", "ftp")),
+    (" ftp , http ", ("ftp", "http")),
+    ("https,https,http", ("https", "http")),
+    ("https,", ("https",)),
+    ("rsync,https,http,ftp", ("rsync", "https", "http", "ftp")),
+])
+def test_protocol_parameter_parsed(text, protocols):
+    """?protocol= names one or more protocols comma-separated, in order, once each, any case; no value is the endpoint's default."""
+    assert parse_protocols(text) == protocols
+
+
+@pytest.mark.parametrize("text, message", [
+    ("gopher", "unknown protocol 'gopher'"),
+    ("https,gopher", "unknown protocol 'gopher'"),
+    ("http;https", "unknown protocol 'http;https'"),
+    ("https+http", "unknown protocol 'https+http'"),
+    (",", "names no protocol"),
+])
+def test_unknown_protocol_is_a_bad_parameter(text, message):
+    """An unknown protocol, or a value naming none, is a BadParameter that names it and lists the valid ones."""
+    with pytest.raises(BadParameter) as error:
+        parse_protocols(text)
+    assert message in str(error.value)
+    assert "https,http,ftp,rsync" in str(error.value)
+
+
+@pytest.mark.parametrize("asked, secure, protocols", [
+    (None, False, ("https", "http")),
+    (None, True, ("https",)),
+    (("http",), False, ("http",)),
+    (("http",), True, ("http",)),
+    (("https", "http"), True, ("https", "http")),
+    (("ftp",), True, ("ftp",)),
+])
+def test_redirect_never_downgrades_unless_asked(asked, secure, protocols):
+    """A redirect asked over https offers https only unless protocol= names others; protocol= always wins."""
+    assert redirect_protocols(asked, secure) == protocols
+
+
+@pytest.mark.parametrize("protocols, urls", [
+    (("https",), {"both": "https://both.example/",
+                  "secure": "https://secure.example/"}),
+    (("http",), {"both": "http://both.example/",
+                 "plain": "http://plain.example/ubuntu/",
+                 "rsync": "http://rsync.example/"}),
+    (("http", "ftp"), {"both": "http://both.example/",
+                       "plain": "http://plain.example/ubuntu/",
+                       "ftp": "ftp://ftp.example/",
+                       "rsync": "http://rsync.example/"}),
+    (("https", "http"), {"both": "https://both.example/",
+                         "plain": "http://plain.example/ubuntu/",
+                         "secure": "https://secure.example/",
+                         "rsync": "http://rsync.example/"}),
+    (("rsync", "http"), {"both": "http://both.example/",
+                         "plain": "http://plain.example/ubuntu/",
+                         "rsync": "rsync://rsync.example/"}),
+    (("ftp",), {"ftp": "ftp://ftp.example/"}),
+])
+def test_only_the_protocols_asked_for(locator, protocols, urls):
+    """Only mirrors serving one of the protocols are chosen, each with its URL of the first one it serves."""
+    chosen = choose(PROTOCOL_MIRRORS, client(locator, "192.0.2.1"),
+                    protocols=protocols)
+    assert {c.mirror.name: c.url for c in chosen} == urls
+
+
+@pytest.mark.parametrize("protocols, kept", [
+    (("https",), ["https://master.example/", "HTTPS://upper.example/"]),
+    (("http",), ["http://plain.example/"]),
+    (("http", "ftp"), ["http://plain.example/", "ftp://ftp.example/"]),
+    (("rsync",), []),
+])
+def test_fallback_urls_of_the_protocols(protocols, kept):
+    """Fallback URLs are offered only of the protocols asked for, in the configured order."""
+    configured = ("https://master.example/", "http://plain.example/",
+                  "ftp://ftp.example/", "HTTPS://upper.example/",
+                  "master.example/no-scheme/")
+    assert fallback_urls(configured, protocols) == kept

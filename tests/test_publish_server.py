@@ -3,6 +3,7 @@ client's address and proxies, 404s, statistics, and snapshots reloaded
 without a failed request."""
 
 import os
+import re
 import signal
 import time
 
@@ -370,3 +371,193 @@ class UntrustedProxyTests(DaemonTestMixin, unittest.TestCase):
         """With no mirror fresh enough the configured fallback URLs are listed."""
         _, body = yield self.get("/mirrors.txt")
         self.assertEqual(lines(body), ["http://fallback.example/ubuntu/"])
+
+
+# Mirrors of each protocol combination, for ?protocol= and the no-downgrade
+# rule.
+PROTOCOL_MIRRORS = [
+    mirror("both", "DE", urls={"http": "http://both.example/ubuntu/",
+                               "https": "https://both.example/ubuntu/"}),
+    mirror("plain", "DE"),
+    mirror("secure", "FR", urls={"https": "https://secure.example/ubuntu/"}),
+    mirror("ftp", "FR", urls={"ftp": "ftp://ftp.example/ubuntu/"}),
+    mirror("rsync", "US", urls={"rsync": "rsync://rsync.example/ubuntu/"}),
+]
+REPOSITORY = "/mirrorlist?repo=releases-40-everything&arch=x86_64"
+METALINK = "/metalink?repo=releases-40-everything&arch=x86_64"
+REDIRECT = "/redirect/dists/noble/InRelease"
+OVER_TLS = {b"X-Forwarded-Proto": b"https"}
+
+
+def redirect_urls(response):
+    """The Location then every Link header's URL of a redirect."""
+    links = response.headers.getRawHeaders(b"link") or []
+    return [header(response, b"location").decode()] + [
+        re.match(r"^<([^>]*)>; rel=duplicate; pri=\d+", value.decode())
+        .group(1) for value in links]
+
+
+def body_urls(body):
+    """Every URL of a list's lines or a metalink's <url> elements."""
+    text = body.decode()
+    if text.startswith("<?xml"):
+        return [element.text for element in etree.fromstring(body).iter()
+                if isinstance(element.tag, str)
+                and element.tag.endswith("}url")]
+    return [line for line in text.splitlines() if not line.startswith("#")]
+
+
+def schemes(urls):
+    return {url.split(":", 1)[0] for url in urls}
+
+
+class ProtocolTests(DaemonTestMixin, unittest.TestCase):
+    """?protocol= on every endpoint, and redirects asked over https."""
+
+    timeout = 10
+
+    def start(self, mirrors=PROTOCOL_MIRRORS, trusted="127.0.0.1",
+              fallback="https://master.example/ubuntu/ "
+                       "http://plain-master.example/ubuntu/"):
+        return self.start_daemon(snapshot([dict(m) for m in mirrors]),
+                                 trusted=trusted, fallback=fallback)
+
+    @defer.inlineCallbacks
+    def bodies(self, query):
+        """{endpoint: (response, body)} of every endpoint asked `query`."""
+        answers = {}
+        for name, path in [("apt", "/mirrors.txt?"),
+                           ("apt-country", "/mirrors/FR.txt?"),
+                           ("mirrorlist", REPOSITORY + "&"),
+                           ("metalink3", METALINK + "&"),
+                           ("metalink4", METALINK + "&version=4&"),
+                           ("redirect", REDIRECT + "?")]:
+            answers[name] = yield self.get(path + query)
+        return answers
+
+    @defer.inlineCallbacks
+    def test_https_only_everywhere(self):
+        """With protocol=https every list, metalink, Location and Link header offers https URLs and nothing else."""
+        yield self.start()
+        answers = yield self.bodies("protocol=https")
+        for name, (response, body) in answers.items():
+            if name == "redirect":
+                self.assertEqual(response.code, 302)
+                urls = redirect_urls(response)
+                self.assertEqual(body.decode().strip(), urls[0])
+            else:
+                self.assertEqual(response.code, 200, name)
+                urls = body_urls(body)
+            self.assertTrue(urls, name)
+            self.assertEqual(schemes(urls), {"https"}, (name, urls))
+        response, _ = answers["redirect"]
+        self.assertEqual(sorted(redirect_urls(response)), [
+            "https://both.example/ubuntu/dists/noble/InRelease",
+            "https://secure.example/ubuntu/dists/noble/InRelease"])
+
+    @defer.inlineCallbacks
+    def test_http_and_ftp(self):
+        """protocol=http,ftp offers http and ftp URLs only: a mirror with both https and http gives its http one."""
+        yield self.start()
+        answers = yield self.bodies("protocol=http,ftp")
+        for name, (response, body) in answers.items():
+            urls = redirect_urls(response) if name == "redirect" \
+                else body_urls(body)
+            self.assertTrue(urls, name)
+            self.assertLessEqual(schemes(urls), {"http", "ftp"},
+                                 (name, urls))
+        response, _ = answers["redirect"]
+        self.assertEqual(response.code, 302)
+        self.assertEqual(sorted(redirect_urls(response)), [
+            "ftp://ftp.example/ubuntu/dists/noble/InRelease",
+            "http://both.example/ubuntu/dists/noble/InRelease",
+            "http://plain.example/ubuntu/dists/noble/InRelease"])
+        _, body = answers["metalink3"]
+        root = etree.fromstring(body)
+        self.assertEqual(sorted(
+            element.get("protocol") for element in root.iter(
+                "{%s}url" % METALINK3_NS)), ["ftp", "http", "http"])
+
+    @defer.inlineCallbacks
+    def test_unknown_protocol_is_a_400(self):
+        """An unknown protocol is a 400 on every endpoint, whose body names it and the valid ones."""
+        yield self.start()
+        for query in ("protocol=gopher", "protocol=https,gopher",
+                      "protocol=,"):
+            answers = yield self.bodies(query)
+            for name, (response, body) in answers.items():
+                self.assertEqual(response.code, 400, (name, query))
+                self.assertIsNone(header(response, b"location"))
+                text = body.decode()
+                self.assertIn("https,http,ftp,rsync", text)
+                if "gopher" in query:
+                    self.assertIn("unknown protocol 'gopher'", text)
+
+    @defer.inlineCallbacks
+    def test_no_downgrade_behind_a_trusted_proxy(self):
+        """X-Forwarded-Proto: https from a trusted proxy makes the redirect https only, Link headers too; protocol= allowing http lets http in."""
+        yield self.start()
+        for proto in (b"https", b"HTTPS", b"http, https"):
+            for _ in range(10):
+                response, _ = yield self.get(
+                    REDIRECT, {b"X-Forwarded-Proto": proto})
+                self.assertEqual(response.code, 302)
+                self.assertEqual(schemes(redirect_urls(response)),
+                                 {"https"})
+        response, _ = yield self.get(REDIRECT + "?protocol=https,http",
+                                     OVER_TLS)
+        self.assertEqual(schemes(redirect_urls(response)),
+                         {"https", "http"})
+        response, _ = yield self.get(REDIRECT + "?protocol=http", OVER_TLS)
+        self.assertEqual(schemes(redirect_urls(response)), {"http"})
+        # Asked over http, the redirect offers both as before.
+        response, _ = yield self.get(REDIRECT,
+                                     {b"X-Forwarded-Proto": b"http"})
+        self.assertEqual(schemes(redirect_urls(response)),
+                         {"https", "http"})
+
+    @defer.inlineCallbacks
+    def test_forwarded_proto_from_an_untrusted_address_is_ignored(self):
+        """X-Forwarded-Proto from an address that is not a trusted proxy does not change the redirect."""
+        yield self.start(trusted="10.0.0.1")
+        response, _ = yield self.get(REDIRECT, OVER_TLS)
+        self.assertEqual(schemes(redirect_urls(response)),
+                         {"https", "http"})
+
+    @defer.inlineCallbacks
+    def test_over_https_without_an_https_mirror_the_https_fallback(self):
+        """Asked over https with no https mirror, the redirect goes to the https fallback URL, never to an http mirror or fallback."""
+        yield self.start([mirror("plain", "DE"), mirror("plain2", "FR")])
+        response, body = yield self.get(REDIRECT, OVER_TLS)
+        self.assertEqual(response.code, 302)
+        self.assertEqual(redirect_urls(response), [
+            "https://master.example/ubuntu/dists/noble/InRelease"])
+        response, body = yield self.get("/mirrors.txt?protocol=https")
+        self.assertEqual(lines(body), ["https://master.example/ubuntu/"])
+
+    @defer.inlineCallbacks
+    def test_over_https_without_any_https_url_a_503_saying_why(self):
+        """Asked over https with neither an https mirror nor an https fallback URL, the redirect is a 503 saying why; a list is a comment."""
+        yield self.start([mirror("plain", "DE")],
+                         fallback="http://plain-master.example/ubuntu/")
+        response, body = yield self.get(REDIRECT, OVER_TLS)
+        self.assertEqual(response.code, 503)
+        self.assertIsNone(header(response, b"location"))
+        self.assertEqual(body.decode(), (
+            "no mirror carries dists/noble/InRelease over https, and no "
+            "configured fallback URL is https; asked over https, a "
+            "redirect goes to https only unless protocol= allows http\n"))
+        response, body = yield self.get(REDIRECT + "?protocol=https")
+        self.assertEqual(response.code, 503)
+        self.assertEqual(body.decode(), (
+            "no mirror carries dists/noble/InRelease over https, and no "
+            "configured fallback URL is https\n"))
+        response, _ = yield self.get(REDIRECT + "?protocol=https,http",
+                                     OVER_TLS)
+        self.assertEqual(header(response, b"location"),
+                         b"http://plain.example/ubuntu/dists/noble/InRelease")
+        response, body = yield self.get("/mirrors.txt?protocol=https")
+        self.assertEqual(response.code, 200)
+        self.assertEqual(lines(body), [
+            "# no mirror qualifies over https, and no configured fallback "
+            "URL is https"])

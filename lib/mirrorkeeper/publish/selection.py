@@ -65,6 +65,55 @@ PROTOCOLS = ("https", "http", "ftp", "rsync")
 UNKNOWN = MirrorFreshness.UNKNOWN.value
 
 
+class BadParameter(ValueError):
+    """A query parameter whose value the daemon cannot take (a 400)."""
+
+
+def parse_protocols(text):
+    """The protocols a ?protocol= value names, in the order given, once
+    each; None for no value (the endpoint's default).  BadParameter for
+    a name not in PROTOCOLS, or a value naming none."""
+    if text is None or not text.strip():
+        return None
+    protocols = []
+    for name in text.split(","):
+        name = name.strip().lower()
+        if not name:
+            continue
+        if name not in PROTOCOLS:
+            raise BadParameter(
+                "unknown protocol %r in protocol=%s; valid values, one or "
+                "more comma-separated: %s" % (name, text, ",".join(PROTOCOLS)))
+        if name not in protocols:
+            protocols.append(name)
+    if not protocols:
+        raise BadParameter("protocol=%s names no protocol; valid values, one "
+                           "or more comma-separated: %s"
+                           % (text, ",".join(PROTOCOLS)))
+    return tuple(protocols)
+
+
+def redirect_protocols(asked, secure, default=DEFAULT_PROTOCOLS):
+    """The protocols a redirect may send a client to: those it asked for
+    (parse_protocols()) if any; else https only when it asked over https
+    (never a downgrade to http unless asked), else `default`."""
+    if asked:
+        return asked
+    return ("https",) if secure else default
+
+
+def url_scheme(url):
+    """The lower-case scheme of `url` ('' when it has none)."""
+    scheme, colon, _ = url.partition(":")
+    return scheme.lower() if colon else ""
+
+
+def fallback_urls(urls, protocols):
+    """The configured fallback `urls` whose scheme is one of `protocols`,
+    in the configured order."""
+    return [url for url in urls if url_scheme(url) in protocols]
+
+
 class UnknownContent(ValueError):
     """The request names content the snapshot does not know; `valid` is
     the list of what it does know, for the 404 body."""

@@ -29,11 +29,24 @@ and build time of the snapshot that produced it):
     the daemon's requests and snapshot for Prometheus (see
     mirrorkeeper.publish.metrics), for this process only.
 
-Every list takes ?country=CC (or "global"), ?protocol=https (or http,
-ftp, rsync; several comma-separated), and ?ip= when the configuration
-allows it.  Unknown content is a 404 whose body lists the valid values.
-The client's address is the socket's, or the nearest untrusted address
-of X-Forwarded-For when the socket's is a configured trusted proxy.
+Every endpoint takes ?country=CC (or "global"), ?protocol= and ?ip=
+when the configuration allows it.  Unknown content is a 404 whose body
+lists the valid values.  The client's address is the socket's, or the
+nearest untrusted address of X-Forwarded-For when the socket's is a
+configured trusted proxy.
+
+?protocol= is one or more of https, http, ftp, rsync, comma-separated,
+preferred first: only mirror URLs (and fallback URLs) of those schemes
+are offered, in the body, the Location and the Link headers alike; a
+mirror serving several gets its URL of the first.  Any other value is a
+400 saying which are valid.  Without it the apt lists prefer http then
+https, the mirrorlist and the redirect https then http, the metalink
+https, http then ftp.  A redirect asked over https (a TLS connection, or
+X-Forwarded-Proto: https from a configured trusted proxy, the rule of
+X-Forwarded-For) goes to https URLs only unless ?protocol= allows
+another: never a downgrade to http the client did not ask for.  When no
+mirror and no fallback URL of the protocols qualifies a list is a
+comment saying so, a redirect a 503 saying so.
 
 ``--workers N`` runs N processes answering on the one port (SO_REUSEPORT,
 see mirrorkeeper.publish.workers), 0 one per core; the default is one
@@ -60,8 +73,9 @@ from mirrorkeeper.publish.metrics import DaemonMetrics
 from mirrorkeeper.publish.geoip import Locator, parse_address
 from mirrorkeeper.publish.reload import SnapshotSource
 from mirrorkeeper.publish.selection import (
-    PROTOCOLS, Client, Request, UnknownContent, content_for_path,
-    content_key, file_requirement, select, suite_series)
+    BadParameter, Client, Request, UnknownContent, content_for_path,
+    content_key, fallback_urls, file_requirement, parse_protocols,
+    redirect_protocols, select, suite_series)
 from mirrorkeeper.publish.statistics import (
     FLUSH_INTERVAL, LogRotation, Statistics)
 
@@ -238,6 +252,9 @@ class MirrorListResource(resource.Resource):
                 self._count(endpoint, client.country, 200)
                 request.setHeader(b"content-type", METRICS_TYPE.encode())
                 return body
+        except BadParameter as error:
+            self._record(endpoint, client, "unknown", 400, index)
+            return self._error(request, 400, "%s\n" % (error,))
         except UnknownContent as error:
             self._record(endpoint, client, "unknown", 404, index)
             return self._error(request, 404, "%s; valid values:\n%s\n" % (
@@ -251,15 +268,28 @@ class MirrorListResource(resource.Resource):
     render_HEAD = render_GET
 
     def _protocols(self, request):
-        asked = _arg(request, "protocol")
-        if not asked:
-            return None
-        protocols = tuple(p.strip().lower() for p in asked.split(","))
-        unknown = [p for p in protocols if p not in PROTOCOLS]
-        if unknown:
-            raise UnknownContent("unknown protocol %s" % (unknown[0],),
-                                 list(PROTOCOLS))
-        return protocols
+        """The ?protocol= asked for (a tuple), or None; BadParameter."""
+        return parse_protocols(_arg(request, "protocol"))
+
+    def secure(self, request):
+        """Whether the client asked over https: a TLS connection, or
+        X-Forwarded-Proto naming https from a trusted proxy (the header
+        from any other address is ignored, as X-Forwarded-For is).  Of a
+        proxy chain's several values one https is enough: taking the
+        client for an https one costs at most an https-only redirect,
+        the other way a downgrade."""
+        if request.isSecure():
+            return True
+        forwarded = request.getHeader(b"x-forwarded-proto")
+        if not forwarded or not self.settings.trusted_proxies:
+            return False
+        try:
+            peer = parse_address(request.getClientAddress().host)
+        except ValueError:
+            return False
+        return self._trusted(peer) and "https" in (
+            value.strip().lower()
+            for value in forwarded.decode("latin-1").split(","))
 
     def _choose(self, index, client, key, protocols, country=None,
                 strict=False, default=("https", "http"), since=None):
@@ -272,8 +302,8 @@ class MirrorListResource(resource.Resource):
         wanted = (country or "").upper() or None
         if wanted == "GLOBAL":
             wanted = "global"
-        first = Request(key, wanted, strict, protocols or default,
-                        since=since)
+        protocols = protocols or default
+        first = Request(key, wanted, strict, protocols, since=since)
         attempts = [first]
         if strict:
             attempts.append(replace(first, strict_country=False))
@@ -287,8 +317,14 @@ class MirrorListResource(resource.Resource):
                 return _Choices(choices, (
                     "# no mirror is known to answer over IPv6: mirrors not "
                     "known to lack it\n") if attempt.any_family else None)
-        fallback = [_Fallback(url) for url in self.settings.fallback_urls]
+        configured = self.settings.fallback_urls
+        fallback = [_Fallback(url)
+                    for url in fallback_urls(configured, protocols)]
         if not fallback:
+            if configured:
+                return _Choices((), "# no mirror qualifies over %s, and no "
+                                "configured fallback URL is %s\n" % (
+                                    _over(protocols), _over(protocols)))
             return _Choices((), "# no mirror qualifies, and no fallback URL "
                             "is configured\n")
         return _Choices(fallback, (
@@ -370,8 +406,11 @@ class MirrorListResource(resource.Resource):
         request.setHeader(b"content-type", content_type.encode())
         return body
 
-    def _redirect(self, request, index, client, protocols, path):
+    def _redirect(self, request, index, client, asked, path):
         key = content_for_path(index, path)
+        secure = self.secure(request)
+        # Asked over https: https only, unless ?protocol= says otherwise.
+        protocols = redirect_protocols(asked, secure)
         # A pool file only from mirrors that synced after it was
         # published, whatever the threshold: else a 404 for a new file.
         choices = self._choose(index, client, key, protocols,
@@ -381,8 +420,18 @@ class MirrorListResource(resource.Resource):
         if not choices:
             # Not a 404: the master may well have the file.
             self._record("redirect", client, content, 503, index)
-            return self._error(request, 503, "no mirror carries %s, and no "
-                               "fallback URL is configured\n" % (path,))
+            if not self.settings.fallback_urls:
+                return self._error(request, 503, "no mirror carries %s, and "
+                                   "no fallback URL is configured\n"
+                                   % (path,))
+            why = ""
+            if secure and not asked:
+                why = ("; asked over https, a redirect goes to https "
+                       "only unless protocol= allows http")
+            return self._error(request, 503, (
+                "no mirror carries %s over %s, and no configured fallback "
+                "URL is %s%s\n" % (path, _over(protocols), _over(protocols),
+                                   why)))
         self._record("redirect", client, content, 302, index)
         urls = [(formats.join(c.url, path), c.mirror and c.mirror.country)
                 for c in choices[:MAX_LINK_HEADERS + 1]]
@@ -392,6 +441,11 @@ class MirrorListResource(resource.Resource):
             request.responseHeaders.addRawHeader(b"link", value.encode())
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
         return (urls[0][0] + "\n").encode("utf-8")
+
+
+def _over(protocols):
+    """'https', 'http or ftp': the protocols of a request, for a message."""
+    return " or ".join(protocols)
 
 
 def fallback_note(index, country, choices):
