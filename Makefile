@@ -5,7 +5,9 @@
 #   make run     create the virtualenv, install, and run the demo job
 #   make serve   the web site and the mirror list daemon on loopback, until
 #                Ctrl-C (after make run has written the snapshot)
-#   make check   the whole test suite (SQLite and a throwaway PostgreSQL)
+#   make lint    the style check (PEP 8 and pyflakes, by ruff)
+#   make check   the style check, then the whole test suite (SQLite and a
+#                throwaway PostgreSQL)
 #   make bench   the benchmarks; SIZE=quick (default) or a bigger size
 #   make clean   remove build products; make distclean also the virtualenv
 #                and the demo database under var/
@@ -23,7 +25,7 @@ SIZE ?= quick
 # on a port of its own.  PYTEST_ARGS="-n 0" runs it in one process.
 PYTEST_ARGS ?= -n auto
 
-.PHONY: deps deps-run venv check run serve bench clean distclean
+.PHONY: deps deps-run venv lint check run serve bench clean distclean
 
 deps:
 	@tools/deps check
@@ -41,7 +43,12 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 		-e '.[test]'
 	touch $@
 
-check: deps venv
+# The style check (ruff, configured in pyproject.toml) comes first: it takes
+# a second.
+lint: venv
+	$(VENV)/bin/ruff check lib tests bench cronscripts daemons
+
+check: deps venv lint
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 run: deps-run venv
