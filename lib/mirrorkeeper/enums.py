@@ -36,7 +36,8 @@ class DBEnum(enum.Enum):
 
 
 class MirrorContent(DBEnum):
-    ARCHIVE = (1, "Archive", "A mirror of the package archive: dists/ and pool/.")
+    ARCHIVE = (1, "Archive",
+               "A mirror of the package archive: dists/ and pool/.")
     RELEASE = (2, "CD Image", "A mirror of the released CD and DVD images.")
 
 
@@ -200,6 +201,16 @@ class SeriesStatus(DBEnum):
     CURRENT = (4, "Current Stable Release")
     SUPPORTED = (5, "Supported")
     OBSOLETE = (6, "Obsolete", "No longer supported; mirrors may drop it.")
+
+
+class SeriesLocation(DBEnum):
+    """Where in the archive a series lives, as it goes through its life."""
+
+    DEVELOPMENT = (1, "Development",
+                   "Its development location, until it is released.")
+    RELEASE = (2, "Release", "Its release location, while it is supported.")
+    ARCHIVE = (3, "Archive",
+               "The archive location, once it has reached its end of life.")
 
 
 class BinaryPackageFileType(DBEnum):
