@@ -130,11 +130,13 @@ class HostResolver:
     def _resolved(self, host, addresses):
         self._addresses[host] = addresses
         versions = {_ip(a).version for a in addresses}
-        self._families[host] = AddressFamilies(ipv4=4 in versions, ipv6=6 in versions)
+        self._families[host] = AddressFamilies(ipv4=4 in versions,
+                                               ipv6=6 in versions)
         return addresses
 
     def forbidden(self, host, addresses):
-        """The addresses of C{host} the policy refuses (judged once per host)."""
+        """The addresses of C{host} the policy refuses (judged once per
+        host)."""
         forbidden = self._verdicts.get(host)
         if forbidden is None:
             forbidden = [a for a in addresses if not self._policy.allows(a)]
@@ -144,7 +146,8 @@ class HostResolver:
     def refusals(self, host, addresses):
         """Why the policy refuses each of the L{forbidden} addresses of
         C{host}, in words: a list of str, empty if it refuses none."""
-        return [self._policy.refusal(a) for a in self.forbidden(host, addresses)]
+        return [self._policy.refusal(a)
+                for a in self.forbidden(host, addresses)]
 
     def families(self, host):
         """The L{AddressFamilies} of C{host}, or None if not resolved yet."""

@@ -24,9 +24,11 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from mirrorkeeper.interfaces.prober import IProbeClient
-from mirrorkeeper.prober.addresses import AddressFamilies, AddressPolicy, HostResolver  # noqa: F401
+from mirrorkeeper.prober.addresses import (  # noqa: F401
+    AddressFamilies, AddressPolicy, HostResolver)
 from mirrorkeeper.prober.connect import FamilyRecord
-from mirrorkeeper.prober.ftp import FTPReplyError, FTPSessionLost, FTPSessionPool
+from mirrorkeeper.prober.ftp import (
+    FTPReplyError, FTPSessionLost, FTPSessionPool)
 from mirrorkeeper.prober.http import (
     BodyTooLarge,
     ConnectionDropped,
@@ -78,7 +80,8 @@ class ProbeStats:
     @property
     def failures(self):
         """The outcomes other than FOUND, with their counts."""
-        return {k: v for k, v in self.outcomes.items() if k is not ProbeOutcome.FOUND}
+        return {k: v for k, v in self.outcomes.items()
+                if k is not ProbeOutcome.FOUND}
 
 
 class _HostState:
@@ -213,7 +216,8 @@ class ProbeClient:
             reactor, AddressPolicy(allowed_networks), hosts
         )
         self._trust_root = trust_root
-        self._slots = SlotAllocator(self.max_parallel, self.max_parallel_per_host)
+        self._slots = SlotAllocator(self.max_parallel,
+                                    self.max_parallel_per_host)
         self._host_states = {}
         self._sites = {}
         self._tls_options = {}
@@ -228,7 +232,8 @@ class ProbeClient:
             max_header_bytes=self.max_header_bytes,
             families=self._families,
         )
-        self._ftp = FTPSessionPool(reactor, connect_timeout=self.timeout, families=self._families)
+        self._ftp = FTPSessionPool(reactor, connect_timeout=self.timeout,
+                                   families=self._families)
         self._probes = 0
         self._outcomes = Counter()
 
@@ -238,7 +243,8 @@ class ProbeClient:
         return _Probe(self, url, b"HEAD", 0, ()).start()
 
     def fetch(self, url, max_size, headers=()):
-        extra = tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers)
+        extra = tuple((k.encode("latin-1"), v.encode("latin-1"))
+                      for k, v in headers)
         return _Probe(self, url, b"GET", max_size, extra).start()
 
     @property
@@ -246,7 +252,8 @@ class ProbeClient:
         return ProbeStats(
             probes=self._probes,
             requests=self._http.requests_sent + self._ftp.requests_sent,
-            connections_opened=self._http.connections_opened + self._ftp.connections_opened,
+            connections_opened=(self._http.connections_opened
+                                + self._ftp.connections_opened),
             outcomes=dict(self._outcomes),
         )
 
@@ -278,7 +285,8 @@ class ProbeClient:
 
     def _skip_reason(self, state):
         if state.bad_certificate:
-            return f"its TLS certificate failed verification earlier in this run ({state.bad_certificate})"
+            return ("its TLS certificate failed verification earlier in"
+                    f" this run ({state.bad_certificate})")
         timeouts = state.timeouts
         if not timeouts:
             return None
@@ -306,14 +314,16 @@ class ProbeClient:
 
 
 def _tls_problem(failure):
-    """A few words on what went wrong if C{failure} is a TLS failure, else None."""
+    """A few words on what went wrong if C{failure} is a TLS failure, else
+    None."""
     value = failure.value
     if isinstance(value, ConnectionDropped) and value.reason is not None:
         value = value.reason.value
     if isinstance(value, (VerificationError, CertificateError)):
         return "the certificate does not name this host"
     if isinstance(value, SSL.Error):
-        reasons = [r[-1] for r in value.args[0] if isinstance(r, tuple) and r] if value.args else []
+        reasons = ([r[-1] for r in value.args[0] if isinstance(r, tuple) and r]
+                   if value.args else [])
         return "; ".join(str(r) for r in reasons) or "TLS handshake failed"
     return None
 
@@ -354,7 +364,8 @@ class _Probe:
         except _InvalidURL as e:
             return self.finish(ProbeOutcome.INVALID_URL, f"{url}: {e}.")
         if site.scheme == "ftp" and self.method != b"HEAD":
-            return self.finish(ProbeOutcome.INVALID_URL, "Fetching over FTP is not supported.")
+            return self.finish(ProbeOutcome.INVALID_URL,
+                               "Fetching over FTP is not supported.")
         state = client._host(site)
         if self.skipped(site, state):
             return
@@ -369,16 +380,16 @@ class _Probe:
         if not d.called:
             # getaddrinfo may hang on a dead DNS server; the timeout covers it.
             d.addTimeout(client.timeout, client._reactor)
-        d.addCallbacks(
-            self.resolved, self.resolve_failed, callbackArgs=(site, state, target, path)
-        )
+        d.addCallbacks(self.resolved, self.resolve_failed,
+                       callbackArgs=(site, state, target, path))
         d.addErrback(self.crashed)
 
     def skipped(self, site, state):
         reason = self.client._skip_reason(state)
         if reason:
             self.log.add(f"Skipping {_site_url(site)}: {reason}.")
-            self.finish(ProbeOutcome.HOST_SKIPPED, f"{_site_url(site)}: {reason}.")
+            self.finish(ProbeOutcome.HOST_SKIPPED,
+                        f"{_site_url(site)}: {reason}.")
             return True
         return False
 
@@ -394,14 +405,16 @@ class _Probe:
         forbidden = self.client._resolver.forbidden(site.host, addresses)
         if forbidden:
             self.log.add(
-                f"Refusing {self.current}: {site.host} resolves to {', '.join(forbidden)},"
-                " which this prober may not probe."
+                f"Refusing {self.current}: {site.host} resolves to"
+                f" {', '.join(forbidden)}, which this prober may not probe."
             )
-            return self.finish(ProbeOutcome.FORBIDDEN_ADDRESS, f"{site.host} is {forbidden[0]}.")
+            return self.finish(ProbeOutcome.FORBIDDEN_ADDRESS,
+                               f"{site.host} is {forbidden[0]}.")
         # The host's slot first, then a global one; send() runs once both
         # are held.  Every address was judged above; a new connection may
         # use any of them (see mirrorkeeper.prober.connect).
-        self.client._slots.acquire(site, self.send, site, state, addresses, target, path)
+        self.client._slots.acquire(site, self.send, site, state, addresses,
+                                   target, path)
 
     def send(self, ticket, site, state, addresses, target, path):
         self.ticket = ticket
@@ -423,20 +436,20 @@ class _Probe:
             self.log.add(f"{self.method.decode()} {self.current}")
             try:
                 d = client._http.request(
-                    site, addresses, self.method, target, self.extra_headers, self.max_body
+                    site, addresses, self.method, target, self.extra_headers,
+                    self.max_body
                 )
             except Exception:
                 d = defer.fail()
         self.timed_out = False
-        self.timer = client._reactor.callLater(client.timeout, self.time_out, d)
+        self.timer = client._reactor.callLater(client.timeout, self.time_out,
+                                               d)
         if site.scheme == "ftp":
-            d.addCallbacks(
-                self.ftp_answered, self.failed, callbackArgs=(state,), errbackArgs=(site, state)
-            )
+            d.addCallbacks(self.ftp_answered, self.failed,
+                           callbackArgs=(state,), errbackArgs=(site, state))
         else:
-            d.addCallbacks(
-                self.answered, self.failed, callbackArgs=(state,), errbackArgs=(site, state)
-            )
+            d.addCallbacks(self.answered, self.failed,
+                           callbackArgs=(state,), errbackArgs=(site, state))
         d.addErrback(self.crashed)
 
     def time_out(self, d):
@@ -461,7 +474,8 @@ class _Probe:
         self.status = status = response.status
         how = ""
         if response.retried:
-            how = " (the kept-alive connection had closed; sent again on a new one)"
+            how = (" (the kept-alive connection had closed; sent again on a"
+                   " new one)")
         elif response.reused:
             how = " (over a kept-alive connection)"
         self.log.add(f"{response.version} {status} {response.reason}{how}")
@@ -470,11 +484,14 @@ class _Probe:
         if status in _REDIRECT_STATUSES:
             location = response.headers.get("location", "").strip()
             if not location:
-                return self.finish(ProbeOutcome.HTTP_ERROR, f"{status} redirect without a Location.")
+                return self.finish(ProbeOutcome.HTTP_ERROR,
+                                   f"{status} redirect without a Location.")
             return self.redirect(location)
         if status in _NOT_FOUND_STATUSES:
-            return self.finish(ProbeOutcome.NOT_FOUND, f"HTTP {status} {response.reason}.")
-        return self.finish(ProbeOutcome.HTTP_ERROR, f"HTTP {status} {response.reason}.")
+            return self.finish(ProbeOutcome.NOT_FOUND,
+                               f"HTTP {status} {response.reason}.")
+        return self.finish(ProbeOutcome.HTTP_ERROR,
+                           f"HTTP {status} {response.reason}.")
 
     def ftp_answered(self, answer, state):
         state.answered = True
@@ -485,7 +502,8 @@ class _Probe:
         if answer.found:
             return self.finish(ProbeOutcome.FOUND)
         if answer.command == "LIST" and (answer.code or 0) < 400:
-            return self.finish(ProbeOutcome.NOT_FOUND, "Not in its directory's listing.")
+            return self.finish(ProbeOutcome.NOT_FOUND,
+                               "Not in its directory's listing.")
         if answer.code in (450, 550) or answer.command == "LIST":
             return self.finish(ProbeOutcome.NOT_FOUND, f"FTP {answer.reply}")
         return self.finish(ProbeOutcome.FTP_ERROR, f"FTP {answer.reply}")
@@ -496,21 +514,24 @@ class _Probe:
             scheme = urlsplit(url).scheme.lower()
         except ValueError:
             self.log.add(f"Bad redirect Location {location!r}")
-            return self.finish(ProbeOutcome.PROTOCOL_ERROR, f"bad Location {location[:200]!r}.")
+            return self.finish(ProbeOutcome.PROTOCOL_ERROR,
+                               f"bad Location {location[:200]!r}.")
         self.log.add(f"Redirected to {url}")
         if scheme not in _DEFAULT_PORTS:
-            return self.finish(ProbeOutcome.REDIRECT_UNKNOWN_SCHEME, f"Location: {url}")
+            return self.finish(ProbeOutcome.REDIRECT_UNKNOWN_SCHEME,
+                               f"Location: {url}")
         if url in self.visited:
-            return self.finish(ProbeOutcome.REDIRECT_LOOP, f"{url} was already visited.")
+            return self.finish(ProbeOutcome.REDIRECT_LOOP,
+                               f"{url} was already visited.")
         if _file_name(url) != _file_name(self.url):
             return self.finish(
                 ProbeOutcome.REDIRECT_TO_OTHER_FILE,
-                f"asked for {_file_name(self.url)!r}, redirected to {_file_name(url)!r}.",
+                f"asked for {_file_name(self.url)!r}, redirected to"
+                f" {_file_name(url)!r}.",
             )
         if len(self.redirects) >= self.client.max_redirects:
-            return self.finish(
-                ProbeOutcome.TOO_MANY_REDIRECTS, f"more than {self.client.max_redirects}."
-            )
+            return self.finish(ProbeOutcome.TOO_MANY_REDIRECTS,
+                               f"more than {self.client.max_redirects}.")
         self.redirects.append(url)
         self.visited.add(url)
         self.hop(url)
@@ -526,8 +547,10 @@ class _Probe:
         self.release()
         message = failure.getErrorMessage()
         if self.timed_out:
-            self.log.add(f"No complete answer within {self.client.timeout:g} s; gave up.")
-            return self.finish(ProbeOutcome.TIMEOUT, f"after {self.client.timeout:g} s.")
+            self.log.add(f"No complete answer within"
+                         f" {self.client.timeout:g} s; gave up.")
+            return self.finish(ProbeOutcome.TIMEOUT,
+                               f"after {self.client.timeout:g} s.")
         problem = _tls_problem(failure)
         if problem is not None:
             if site.scheme == "https":
@@ -539,7 +562,8 @@ class _Probe:
             outcome = ProbeOutcome.CONNECTION_REFUSED
         elif failure.check(error.DNSLookupError):
             outcome = ProbeOutcome.DNS_ERROR
-        elif failure.check(ConnectionDropped, FTPSessionLost, error.ConnectionLost):
+        elif failure.check(ConnectionDropped, FTPSessionLost,
+                           error.ConnectionLost):
             outcome = ProbeOutcome.CONNECTION_LOST
         elif failure.check(HTTPProtocolError):
             outcome = ProbeOutcome.PROTOCOL_ERROR
@@ -549,7 +573,8 @@ class _Probe:
             self.status = failure.value.code
             outcome = ProbeOutcome.FTP_ERROR
         elif not failure.check(error.ConnectError, error.ConnectionClosed):
-            log.failure("Unexpected failure probing {url}", failure, url=self.current)
+            log.failure("Unexpected failure probing {url}", failure,
+                        url=self.current)
         self.log.add(f"{outcome.title}: {message}")
         return self.finish(outcome, message)
 
@@ -561,7 +586,8 @@ class _Probe:
     def finish(self, outcome, detail="", body=None):
         if self.deferred.called:
             return
-        self.log.add(f"Result: {outcome.name}. {outcome.message}" + (f" {detail}" if detail else ""))
+        self.log.add(f"Result: {outcome.name}. {outcome.message}"
+                     + (f" {detail}" if detail else ""))
         result = ProbeResult(
             url=self.url,
             outcome=outcome,
@@ -572,8 +598,11 @@ class _Probe:
             finished=self.client._reactor.seconds(),
             log_lines=tuple(self.log.lines),
             detail=detail,
-            body=body if outcome is ProbeOutcome.FOUND and self.method == b"GET" else None,
-            method="SIZE" if self.current.lower().startswith("ftp:") else self.method.decode(),
+            body=(body
+                  if outcome is ProbeOutcome.FOUND and self.method == b"GET"
+                  else None),
+            method=("SIZE" if self.current.lower().startswith("ftp:")
+                    else self.method.decode()),
         )
         self.client._record(result)
         self.deferred.callback(result)

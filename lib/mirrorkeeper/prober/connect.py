@@ -1,4 +1,4 @@
-"""Connecting to a host that has several addresses, and what each IP family did.
+"""Connecting to a host with several addresses, and what each IP family did.
 
 A mirror's name often resolves to IPv6 and IPv4 addresses, and one of them
 may be broken while the other serves.  L{AddressesEndpoint} connects to the
@@ -59,7 +59,8 @@ class FamilyRecord:
         return record
 
     def order(self, host, addresses):
-        """The order in which to try C{addresses} for a new connection to C{host}.
+        """The order in which to try C{addresses} for a new connection to
+        C{host}.
 
         Addresses of one family keep their order (the resolver's, which
         follows RFC 6724), those that failed before going last.  The
@@ -85,8 +86,10 @@ class FamilyRecord:
             if group:
                 group.sort(key=lambda a: seen.get(a, _UNTRIED) == _FAILED)
                 groups.append(group)
-        groups.sort(key=lambda group: min(seen.get(a, _UNTRIED) for a in group))
-        return [a for row in zip_longest(*groups) for a in row if a is not None]
+        groups.sort(key=lambda group: min(seen.get(a, _UNTRIED)
+                                          for a in group))
+        return [a for row in zip_longest(*groups) for a in row
+                if a is not None]
 
     def started(self, host, address):
         """A connection attempt to C{address} of C{host} begins."""
@@ -114,7 +117,8 @@ class FamilyRecord:
         record = self._hosts.get(host.lower())
         if record is None:
             return None
-        return AddressFamilies(ipv4=4 in record.answered, ipv6=6 in record.answered)
+        return AddressFamilies(ipv4=4 in record.answered,
+                               ipv6=6 in record.answered)
 
 
 @implementer(IStreamClientEndpoint)
@@ -166,13 +170,16 @@ class AddressesEndpoint:
         return _Race(self, addresses, protocolFactory).deferred
 
     def _attempt(self, address, factory):
-        """One attempt at C{address}, recorded: a Deferred as from an endpoint."""
+        """One attempt at C{address}, recorded: a Deferred as from an
+        endpoint."""
         record, host = self._record, self._host
         record.started(host, address)
         if family(address) == 6:
-            endpoint = TCP6ClientEndpoint(self._reactor, address, self._port, self._timeout)
+            endpoint = TCP6ClientEndpoint(self._reactor, address, self._port,
+                                          self._timeout)
         else:
-            endpoint = TCP4ClientEndpoint(self._reactor, address, self._port, self._timeout)
+            endpoint = TCP4ClientEndpoint(self._reactor, address, self._port,
+                                          self._timeout)
         d = endpoint.connect(factory)
 
         def connected(protocol):
@@ -180,7 +187,8 @@ class AddressesEndpoint:
             return protocol
 
         def failed(failure):
-            if not failure.check(defer.CancelledError, error.ConnectingCancelledError):
+            if not failure.check(defer.CancelledError,
+                                 error.ConnectingCancelledError):
                 record.failed(host, address)
             return failure
 
@@ -211,7 +219,8 @@ class _Race:
             )
         d = self.endpoint._attempt(address, self.factory)
         self.pending[address] = d
-        d.addCallbacks(self.connected, self.failed, callbackArgs=(address,), errbackArgs=(address,))
+        d.addCallbacks(self.connected, self.failed, callbackArgs=(address,),
+                       errbackArgs=(address,))
 
     def stop(self):
         """Abandon the timer and the attempts under way (they are recorded
@@ -249,7 +258,8 @@ class _Race:
             self.start_next()
         elif not self.pending:
             self.done = True
-            refused = [f for f in self.failures if f.check(error.ConnectionRefusedError)]
+            refused = [f for f in self.failures
+                       if f.check(error.ConnectionRefusedError)]
             self.deferred.errback(refused[0] if refused else self.failures[0])
 
     def cancel(self, d):

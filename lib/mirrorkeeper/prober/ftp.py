@@ -247,9 +247,11 @@ class FTPSessionPool:
         if isinstance(addresses, str):
             addresses = (addresses,)
         endpoint = AddressesEndpoint(
-            self._reactor, site.host, addresses, site.port, self._connect_timeout, self.families
+            self._reactor, site.host, addresses, site.port,
+            self._connect_timeout, self.families
         )
-        connecting = state["connecting"] = endpoint.connect(_SessionFactory(self))
+        connecting = state["connecting"] = endpoint.connect(
+            _SessionFactory(self))
         state["session"] = None
         session = yield connecting
         state["connecting"] = None

@@ -48,7 +48,8 @@ class ConnectionDropped(Exception):
     """
 
     def __init__(self, reason, response_started):
-        super().__init__(reason.getErrorMessage() if reason is not None else "closed")
+        super().__init__(reason.getErrorMessage() if reason is not None
+                         else "closed")
         self.reason = reason
         self.response_started = response_started
 
@@ -68,7 +69,8 @@ class HTTPResponse:
         was sent again on a fresh one.
     """
 
-    __slots__ = ("status", "reason", "version", "headers", "body", "reused", "retried")
+    __slots__ = ("status", "reason", "version", "headers", "body", "reused",
+                 "retried")
 
     def __init__(self, status, reason, version, headers, body=None):
         self.status = status
@@ -84,7 +86,8 @@ class HTTPResponse:
 
 
 # Parser states.
-_IDLE, _HEAD, _LENGTH, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS, _UNTIL_CLOSE = range(8)
+(_IDLE, _HEAD, _LENGTH, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS,
+ _UNTIL_CLOSE) = range(8)
 _NO_BODY_STATUSES = frozenset({204, 304})
 
 
@@ -149,7 +152,8 @@ class HTTPClientProtocol(Protocol):
         self._state = _HEAD
         self._pending = defer.Deferred(self._cancel)
         self.requests_sent += 1
-        self._write(b"%s %s HTTP/1.1\r\n%s\r\n" % (method, target, header_block))
+        self._write(b"%s %s HTTP/1.1\r\n%s\r\n"
+                    % (method, target, header_block))
         return self._pending
 
     def _write(self, data):
@@ -222,7 +226,8 @@ class HTTPClientProtocol(Protocol):
                 try:
                     size = int(line.split(b";", 1)[0].strip(), 16)
                 except ValueError:
-                    raise HTTPProtocolError(f"bad chunk size {line[:40]!r}") from None
+                    raise HTTPProtocolError(
+                        f"bad chunk size {line[:40]!r}") from None
                 if size < 0:
                     raise HTTPProtocolError("negative chunk size")
                 if size == 0:
@@ -288,11 +293,13 @@ class HTTPClientProtocol(Protocol):
         if end < 0:
             if len(buffer) > self.max_header_bytes:
                 raise HTTPProtocolError(
-                    f"response headers larger than {self.max_header_bytes} bytes"
+                    f"response headers larger than {self.max_header_bytes}"
+                    " bytes"
                 )
             return False
         if end > self.max_header_bytes:
-            raise HTTPProtocolError(f"response headers larger than {self.max_header_bytes} bytes")
+            raise HTTPProtocolError(
+                f"response headers larger than {self.max_header_bytes} bytes")
         head, self._buffer = buffer[:end], buffer[end + sep:]
         lines = head.split(b"\n")
         status_line = lines[0].rstrip(b"\r")
@@ -316,15 +323,18 @@ class HTTPClientProtocol(Protocol):
                 raise HTTPProtocolError(f"bad header line {raw[:80]!r}")
             name = key.decode("latin-1").lower()
             value = value.strip().decode("latin-1")
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+            headers[name] = (f"{headers[name]}, {value}" if name in headers
+                             else value)
         if 100 <= status < 200 and status != 101:
             # An interim response (100 Continue, 103 Early Hints); the real
             # one follows.
             return True
-        self._response = response = HTTPResponse(status, reason, version, headers)
+        self._response = response = HTTPResponse(status, reason, version,
+                                                 headers)
         response.reused = self.requests_sent > 1
         self._keep_alive = self._persistent(version, headers)
-        if self._method == b"HEAD" or status in _NO_BODY_STATUSES or status == 101:
+        if (self._method == b"HEAD" or status in _NO_BODY_STATUSES
+                or status == 101):
             self._complete()
             return True
         coding = headers.get("transfer-encoding", "").lower()
@@ -338,10 +348,13 @@ class HTTPClientProtocol(Protocol):
         if "content-length" in headers:
             values = {v.strip() for v in headers["content-length"].split(",")}
             if len(values) != 1 or not values.copy().pop().isdigit():
-                raise HTTPProtocolError(f"bad Content-Length {headers['content-length'][:40]!r}")
+                raise HTTPProtocolError(
+                    "bad Content-Length"
+                    f" {headers['content-length'][:40]!r}")
             self._remaining = int(values.pop())
             if self._remaining > self._max_body:
-                raise BodyTooLarge(f"Content-Length {self._remaining} > {self._max_body}")
+                raise BodyTooLarge(
+                    f"Content-Length {self._remaining} > {self._max_body}")
             if self._remaining == 0:
                 self._complete()
             else:
@@ -353,7 +366,8 @@ class HTTPClientProtocol(Protocol):
 
     @staticmethod
     def _persistent(version, headers):
-        tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+        tokens = {t.strip().lower()
+                  for t in headers.get("connection", "").split(",")}
         if version == "HTTP/1.0":
             return "keep-alive" in tokens
         return "close" not in tokens
@@ -448,8 +462,10 @@ class HTTPConnectionPool:
         self.connections_opened = 0
         self.requests_sent = 0
 
-    def request(self, site, addresses, method, target, extra_headers=(), max_body=0):
-        """Send one request to C{site}, over an idle connection if one is there.
+    def request(self, site, addresses, method, target, extra_headers=(),
+                max_body=0):
+        """Send one request to C{site}, over an idle connection if one is
+        there.
 
         @param site: the L{Site} the request is for (Host header, TLS name).
         @param addresses: the IP addresses to connect to when a new
@@ -474,20 +490,27 @@ class HTTPConnectionPool:
             if connection.closed:
                 continue
             self.requests_sent += 1
-            # The response says reused: the connection carried a request before.
+            # The response says reused: the connection carried a request
+            # before.
             d = connection.request(method, target, header_block, max_body)
-            d.addErrback(self._retry_if_stale, site, addresses, method, target, header_block, max_body)
+            d.addErrback(self._retry_if_stale, site, addresses, method,
+                         target, header_block, max_body)
             return d
-        return self._fresh(site, addresses, method, target, header_block, max_body, False)
+        return self._fresh(site, addresses, method, target, header_block,
+                           max_body, False)
 
-    def _retry_if_stale(self, failure, site, addresses, method, target, header_block, max_body):
+    def _retry_if_stale(self, failure, site, addresses, method, target,
+                        header_block, max_body):
         # A server may close an idle connection just as we reuse it; the
         # request never reached it, so sending it again is safe.
-        if failure.check(ConnectionDropped) and not failure.value.response_started:
-            return self._fresh(site, addresses, method, target, header_block, max_body, True)
+        if (failure.check(ConnectionDropped)
+                and not failure.value.response_started):
+            return self._fresh(site, addresses, method, target, header_block,
+                               max_body, True)
         return failure
 
-    def _fresh(self, site, addresses, method, target, header_block, max_body, retried):
+    def _fresh(self, site, addresses, method, target, header_block, max_body,
+               retried):
         d = self._endpoint(site, addresses).connect(_PoolFactory(self, site))
 
         def connected(connection):
@@ -518,10 +541,12 @@ class HTTPConnectionPool:
         if isinstance(addresses, str):
             addresses = (addresses,)
         endpoint = AddressesEndpoint(
-            self._reactor, site.host, addresses, site.port, self._connect_timeout, self.families
+            self._reactor, site.host, addresses, site.port,
+            self._connect_timeout, self.families
         )
         if site.scheme == "https":
-            endpoint = wrapClientTLS(self._tls_options_for(site.host), endpoint)
+            endpoint = wrapClientTLS(self._tls_options_for(site.host),
+                                     endpoint)
         return endpoint
 
     def _header_block(self, site, extra_headers):

@@ -56,9 +56,10 @@ class SlotAllocator:
 
     A request first waits for a slot of its key, then (holding it) for a
     global slot; both queues are first in, first out.  When both are held
-    the request's callback is called with the request's L{SlotTicket}.  Callbacks are never nested: a
-    callback that releases or acquires slots, directly or through what it
-    calls, has the resulting grants run after it returns, in order.  A
+    the request's callback is called with the request's L{SlotTicket}.
+    Callbacks are never nested: a callback that releases or acquires slots,
+    directly or through what it calls, has the resulting grants run after
+    it returns, in order.  A
     callback that raises is logged; the slot stays held until released.
 
     @param limit: slots held at once across all keys, at least 1.
@@ -104,7 +105,8 @@ class SlotAllocator:
         if key is not None:
             queue = self._keys.get(key)
             return len(queue.waiters) if queue is not None else 0
-        return len(self._waiters) + sum(len(q.waiters) for q in self._keys.values())
+        return len(self._waiters) + sum(len(q.waiters)
+                                        for q in self._keys.values())
 
     def release(self, ticket):
         """Give back the slots a granted C{ticket} holds; the next waiters
@@ -158,7 +160,8 @@ class SlotAllocator:
             try:
                 ticket.callback(ticket, *ticket.args)
             except Exception:
-                log.failure("Slot callback {callback!r} failed", callback=ticket.callback)
+                log.failure("Slot callback {callback!r} failed",
+                            callback=ticket.callback)
             if not ready:
                 break
             ticket = ready.popleft()
