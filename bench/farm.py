@@ -1,8 +1,9 @@
-"""The benchmark farm: every mirror of a world on loopback, one process per core.
+"""The benchmark farm: a world's mirrors on loopback, one process per core.
 
 Each mirror listens on its own address (127.77.x.y, see bench.world; the
-new host of a redirecting mirror on 127.78.x.y) and the world's port, so the prober's per-host limit and its kept-alive connections
-are per mirror, as on the Internet.  Mirror i is served by worker process
+new host of a redirecting mirror on 127.78.x.y) and the world's port, so
+the prober's per-host limit and its kept-alive connections are per
+mirror, as on the Internet.  Mirror i is served by worker process
 i % workers; each worker runs its own reactor.  A worker answers from the
 world's behaviour table (`World.answer`), without any file on disk, after
 the mirror's latency (a callLater, so the waiting costs no CPU); a dead
@@ -339,7 +340,8 @@ class Farm:
     def stats(self):
         """The workers' counters merged: {"cpu" (seconds, all workers),
         "first", "last" (time.time() of the first request and the last
-        answer), "last_hung" (of the last request never answered), "mirrors" {name: [requests, answered, hung, connections]},
+        answer), "last_hung" (of the last request never answered),
+        "mirrors" {name: [requests, answered, hung, connections]},
         "open_connections", "maxrss_kb" (the largest worker's)}."""
         replies = self._command("stats")
         mirrors = {}

@@ -10,7 +10,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 from mirrorkeeper.interpreter import use_installed_interpreter  # noqa: E402
 
-use_installed_interpreter(__file__, "mirrorkeeper-generate-mirrorlist-snapshot")
+use_installed_interpreter(__file__,
+                          "mirrorkeeper-generate-mirrorlist-snapshot")
 
 from mirrorkeeper.scripts.mirrorlist import main  # noqa: E402
 
