@@ -29,6 +29,11 @@ class IDistributionMirror(Interface):
     pulse_type = Attribute("A MirrorPulseType.")
     pulse_source = Attribute("Where the mirror syncs from, or None.")
     official_candidate = Attribute("The owner asks for official status.")
+    picks_up_new_series = Attribute(
+        "True if the mirror picks up new series of its distribution by "
+        "itself: a new series the master scan finds is expected of it at "
+        "once (else its owner is told, and it takes the series on).  False "
+        "by default, as MirrorManager's always_up2date.")
     status = Attribute("A MirrorStatus: where the mirror is in review.")
     whiteboard = Attribute("The reviewers' notes, or None.")
     date_created = Attribute("When it was registered (UTC).")
@@ -115,18 +120,23 @@ class IDistributionMirror(Interface):
         file-like object that is read from its start) and how many seconds
         it took, if measured, and return it."""
 
+    def getState(durations=True):
+        """The mirror's IMirrorState, from the read model every reader
+        uses (mirrorkeeper.model.mirrorstate); without `durations` its
+        last_probe_duration is None."""
+
     def getOverallFreshness():
-        """The mirror's freshness as a whole: for an archive mirror, the
-        worst freshness that is known among its content records, its RPM
-        repository records and its detectors' checks, or UNKNOWN when none
-        is known; for a CD image mirror, UP when it carries images, else
-        UNKNOWN."""
+        """getState().freshness: for an archive mirror, the worst freshness
+        that is known among its content records, its records of the
+        master's current RPM repositories and its detectors' checks, or
+        UNKNOWN when none is known; for a CD image mirror, UP when it
+        carries images, else UNKNOWN."""
 
     def getLag():
-        """How far behind the master the mirror is, in seconds, or None
-        when unknown: the largest lag a detector measured, else the upper
-        bound of the overall freshness band (publishing history tells a
-        band, not a lag)."""
+        """getState().lag_seconds: how far behind the master the mirror
+        is, in seconds, or None when unknown: the largest lag a detector
+        measured, else the upper bound of the overall freshness band
+        (publishing history tells a band, not a lag)."""
 
     def shouldDisable(expected_cdimage_series=None):
         """True if the mirror should not be listed: an archive mirror that
@@ -152,12 +162,14 @@ class IDistributionMirror(Interface):
     def guessPackagesPaths():
         """[(IDistroArchSeries, pocket, IComponent, path)] of every
         Packages.gz the mirror should carry: every official architecture of
-        every series that is not OBSOLETE, every pocket, every component of
-        the series, as dists/<suite>/<component>/binary-<arch>/Packages.gz."""
+        every series expected of it (IDistroSeries.isExpectedOf), every
+        pocket, every component of the series, as
+        <root>dists/<suite>/<component>/binary-<arch>/Packages.gz under the
+        series' root."""
 
     def guessSourcesPaths():
         """[(IDistroSeries, pocket, IComponent, path)] of every Sources.gz,
-        as dists/<suite>/<component>/source/Sources.gz."""
+        as <root>dists/<suite>/<component>/source/Sources.gz."""
 
 
 class IMirrorContentRecord(Interface):
@@ -262,3 +274,102 @@ class IDistributionMirrorSet(Interface):
         unless `ignore_last_probe`.  Never-probed mirrors come first, then
         the ones probed longest ago.  `limit` caps how many.
         """
+
+
+class IMirrorState(Interface):
+    """What state one mirror is in, as every reader (web pages, the API,
+    the command line, /metrics, the mirror list snapshot) shows it: plain
+    values, computed for many mirrors at once by IMirrorStateSet."""
+
+    id = Attribute("The mirror's database id.")
+    name = Attribute("Its name.")
+    title = Attribute("Its display name, or else its name.")
+    display_name = Attribute("Its display name, or None.")
+    distribution = Attribute("The name of its distribution.")
+    content = Attribute("A MirrorContent.")
+    status = Attribute("Its review status, a MirrorStatus.")
+    official_candidate = Attribute("Whether its owner asked it be official.")
+    official = Attribute(
+        "An official candidate approved as OFFICIAL (the one place this "
+        "rule is written).")
+    enabled = Attribute("Whether it is enabled.")
+    date_disabled = Attribute("When it was last disabled, or None.")
+    owner_paused = Attribute("Whether its owner paused it.")
+    owner = Attribute("Its owner's name.")
+    country_code = Attribute("Its country's ISO 3166 alpha-2 code.")
+    country_name = Attribute("Its country's name.")
+    continent_code = Attribute("Its continent's code.")
+    continent_name = Attribute("Its continent's name.")
+    http_url = Attribute("Its http base URL, or None.")
+    https_url = Attribute("Its https base URL, or None.")
+    ftp_url = Attribute("Its ftp base URL, or None.")
+    rsync_url = Attribute("Its rsync base URL, or None.")
+    urls = Attribute("[(scheme, URL)] of the URLs it has, https first.")
+    speed = Attribute("Its declared speed's title, e.g. '1 Gbps'.")
+    speed_item = Attribute("Its declared speed, a MirrorSpeed.")
+    bandwidth_mbps = Attribute(
+        "The bandwidth it weighs in mirror lists: as its admin set it, else "
+        "its declared speed, at least 1 Mbps.")
+    freshness = Attribute(
+        "Its overall MirrorFreshness: for an archive mirror, the worst known "
+        "freshness of its content records, its records of the master's "
+        "current RPM repositories and its detectors' checks, UNKNOWN when "
+        "none is known; for a CD image mirror, UP when it carries images, "
+        "else UNKNOWN.")
+    detected = Attribute(
+        "The worst known freshness its trace, timestamp and checksum "
+        "detectors measured (the age of its last complete sync), or None.")
+    measured_lag_seconds = Attribute(
+        "The largest lag, in seconds, a detector measured, or None.")
+    lag_seconds = Attribute(
+        "How far behind the master it is, in seconds: measured_lag_seconds, "
+        "else the upper bound of its freshness band (0 when up to date), "
+        "None when unknown.")
+    last_probe = Attribute("When its newest probe record was written, or "
+                           "None when never probed.")
+    last_probe_duration = Attribute(
+        "How many seconds that probe took (as recorded, else as its log's "
+        "timestamps say), or None.")
+    last_applied_probe = Attribute(
+        "When its newest probe whose findings took effect was written, or "
+        "None: what it is known to carry is as of then.")
+    failed_runs = Attribute(
+        "Consecutive trusted prober runs that could not reach it.")
+    unreachable = Attribute("failed_runs above zero.")
+    answered = Attribute(
+        "(http, https, ftp): whether each URL answered the last probe, None "
+        "when not probed.")
+    published_urls = Attribute(
+        "{scheme: URL} of its URLs that did not fail the last probe: those "
+        "the mirror lists offer.")
+    lists = Attribute(
+        "The site's listings it is in: names among 'archive', 'cdimage', "
+        "'disabled', 'unofficial', 'pending'.")
+    listed = Attribute("published() under the default policy.")
+
+    def why_unpublished(policy=None):
+        """Why package managers are not offered it under `policy` (a
+        PublicationPolicy, default: official mirrors only), as a tuple of
+        short reasons: not official, disabled, paused by its owner,
+        unreachable, no URL answering.  Empty when it is published."""
+
+    def published(policy=None):
+        """Whether the mirror list snapshot publishes it under `policy`."""
+
+
+class IMirrorStateSet(Interface):
+    """The states of a store's mirrors, a few queries for any number."""
+
+    def where(*conditions, durations=True):
+        """[IMirrorState] of the mirrors matching `conditions` (on
+        DistributionMirror's columns), by country name then registration.
+        Without `durations`, last_probe_duration is None (it may read the
+        ends of old probe logs)."""
+
+    def of(mirror_ids, durations=True):
+        """{mirror id: IMirrorState} of `mirror_ids`; unknown ids are left
+        out."""
+
+    def lastProbeDurations(mirror_ids):
+        """{mirror id: seconds} of the mirrors whose newest probe says how
+        long it took."""

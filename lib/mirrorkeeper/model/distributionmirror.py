@@ -10,12 +10,10 @@ from mirrorkeeper.enums import (
     MirrorContent, MirrorFreshness, MirrorPulseType, MirrorSpeed,
     MirrorStatus, POCKET_ORDER, ProbeRecordState)
 from mirrorkeeper.errors import NotFoundError
-from mirrorkeeper.freshness import band_lag, overall_freshness
 from mirrorkeeper.interfaces.distributionmirror import (
     IDistributionMirror, IDistributionMirrorSet)
 from mirrorkeeper.model.base import EnumCol, StoreBoundSet, store_of
 from mirrorkeeper.model.country import Country
-from mirrorkeeper.model.distroseries import is_obsolete
 from mirrorkeeper.model.mirrorcontent import (
     MirrorCDImageDistroSeries, MirrorDistroArchSeries,
     MirrorDistroSeriesSource, MirrorFreshnessCheck, MirrorProbeRecord,
@@ -117,6 +115,9 @@ class DistributionMirror(Storm):
     http_answered = Bool()
     https_answered = Bool()
     ftp_answered = Bool()
+    # Whether it picks up new series by itself (schema patch 0014): a new
+    # series the master scan finds is expected of it at once.
+    picks_up_new_series = Bool(allow_none=False)
 
     def __init__(self, distribution, owner, name, speed, country, content,
                  pulse_type):
@@ -136,6 +137,7 @@ class DistributionMirror(Storm):
         self.asn_clients = False
         self.owner_paused = False
         self.failed_runs = 0
+        self.picks_up_new_series = False
 
     def __repr__(self):
         return "<DistributionMirror %s>" % (self.name,)
@@ -152,9 +154,10 @@ class DistributionMirror(Storm):
 
     @property
     def bandwidth_mbps(self):
+        from mirrorkeeper.model.mirrorstate import default_bandwidth
         if self._bandwidth_mbps is not None:
             return self._bandwidth_mbps
-        return max(1, int(self.speed.mbps))
+        return default_bandwidth(self.speed)
 
     @bandwidth_mbps.setter
     def bandwidth_mbps(self, value):
@@ -206,8 +209,8 @@ class DistributionMirror(Storm):
         self._setListOf(MirrorCountryAllowed, countries)
 
     def isOfficial(self):
-        return self.official_candidate and \
-            self.status is MirrorStatus.OFFICIAL
+        from mirrorkeeper.model.mirrorstate import is_official
+        return is_official(self.official_candidate, self.status)
 
     # Content.
 
@@ -281,24 +284,19 @@ class DistributionMirror(Storm):
         self.cdimage_series.find(
             distro_series_id=distro_series.id, flavour=flavour).remove()
 
+    # What state the mirror is in is the read model's to say (one answer
+    # for every reader): these ask it about this one mirror.
+
+    def getState(self, durations=True):
+        # Imported here: the read model reads this class's columns.
+        from mirrorkeeper.model.mirrorstate import state_of
+        return state_of(self, durations=durations)
+
     def getOverallFreshness(self):
-        if self.content is MirrorContent.RELEASE:
-            if self.cdimage_series.is_empty():
-                return MirrorFreshness.UNKNOWN
-            return MirrorFreshness.UP
-        return overall_freshness(
-            [record.freshness for record in self.arch_series] +
-            [record.freshness for record in self.source_series] +
-            [record.freshness for record in self.rpm_repositories] +
-            [check.freshness for check in self.freshness_checks
-             if check.freshness is not None])
+        return self.getState(durations=False).freshness
 
     def getLag(self):
-        measured = [check.lag_seconds for check in self.freshness_checks
-                    if check.lag_seconds is not None]
-        if measured:
-            return max(measured)
-        return band_lag(self.getOverallFreshness())
+        return self.getState(durations=False).lag_seconds
 
     def shouldDisable(self, expected_cdimage_series=None):
         if self.content is MirrorContent.RELEASE:
@@ -372,7 +370,7 @@ class DistributionMirror(Storm):
 
     def _expectedSeries(self):
         return [series for series in self.distribution.series
-                if not is_obsolete(series)]
+                if series.isExpectedOf(self)]
 
     def guessPackagesPaths(self):
         paths = []
@@ -381,9 +379,8 @@ class DistributionMirror(Storm):
             for arch in series.official_architectures:
                 for pocket in POCKET_ORDER:
                     for component in components:
-                        path = "dists/%s/%s/binary-%s/Packages.gz" % (
-                            series.suite(pocket), component.name,
-                            arch.architecture_tag)
+                        path = series.packagesPath(
+                            pocket, component, arch.architecture_tag)
                         paths.append((arch, pocket, component, path))
         return paths
 
@@ -393,8 +390,7 @@ class DistributionMirror(Storm):
             components = series.components
             for pocket in POCKET_ORDER:
                 for component in components:
-                    path = "dists/%s/%s/source/Sources.gz" % (
-                        series.suite(pocket), component.name)
+                    path = series.sourcesPath(pocket, component)
                     paths.append((series, pocket, component, path))
         return paths
 
