@@ -31,9 +31,13 @@ class IDistribution(Interface):
         "The mirrors that were reviewed and are not enabled now.")
     pending_review_mirrors = Attribute("The mirrors waiting for review.")
 
-    def newSeries(name, version, status, components=(), date_created=None):
+    def newSeries(name, version, status, components=(), date_created=None,
+                  every_mirror=True):
         """Add a series with the given IComponents; DuplicateError if the
-        distribution has one of that name."""
+        distribution has one of that name.  It starts at the location its
+        status implies (see IDistroSeries.location), at the archive's root.
+        `every_mirror`: False for a new series the master scan found,
+        expected only of some mirrors (see IDistroSeries.isExpectedOf)."""
 
     def getSeries(name):
         """The series called `name`, or NotFoundError."""
@@ -92,6 +96,21 @@ class IDistroSeries(Interface):
     name = Attribute("e.g. 'warty'.")
     version = Attribute("e.g. '4.10'.")
     status = Attribute("A SeriesStatus; OBSOLETE series leave the mirrors.")
+    location = Attribute(
+        "A SeriesLocation: DEVELOPMENT for a series not released yet (its "
+        "status EXPERIMENTAL, DEVELOPMENT or FROZEN when it was added), "
+        "RELEASE once released, ARCHIVE at its end of life.")
+    root = Attribute(
+        "The directory, under the master's root and a mirror's base URL "
+        "alike, holding the series' dists/ and pool/: '' for the root "
+        "itself, else relative and ending in '/', e.g. 'releases/40/'.")
+    every_mirror = Attribute(
+        "True if every mirror is expected to carry the series (one an "
+        "admin added, or the master had at the distribution's first scan); "
+        "False for a new series a later scan found.")
+    date_announced = Attribute(
+        "When the owners of the mirrors that do not pick up new series by "
+        "themselves were told of it, or None.")
     components = Attribute(
         "The series' IComponents, in the order they were added.")
     architectures = Attribute("Every IDistroArchSeries, by tag.")
@@ -109,6 +128,37 @@ class IDistroSeries(Interface):
 
     def suite(pocket):
         """The suite name of a pocket of this series, e.g. 'warty-updates'."""
+
+    def packagesPath(pocket, component, architecture_tag):
+        """The path, under a mirror's base URL, of the Packages.gz of that
+        pocket, IComponent and architecture, under the series' root."""
+
+    def sourcesPath(pocket, component):
+        """The path of the Sources.gz of that pocket and IComponent."""
+
+    def isExpectedOf(mirror):
+        """Whether the archive `mirror` is expected to carry the series at
+        its location: never once it is OBSOLETE (a mirror that carried it
+        is then asked for it at the archive location only where it has a
+        record of it, and dropping it counts against nobody); else if it
+        is expected of every mirror, or the mirror picks up new series by
+        itself, or took it on (takeOn)."""
+
+    def takeOn(mirror):
+        """From now on `mirror` (one of the same distribution, else
+        InvalidValueError) is expected to carry the series (idempotent)."""
+
+    def moveToRelease(root=None):
+        """Released: the series moves from its development location to its
+        release location (at `root` if given, else where it was), becomes
+        CURRENT, and the series that was CURRENT becomes SUPPORTED.
+        InvalidValueError if it is not in development, or for a bad root;
+        nothing changes then."""
+
+    def moveToArchive(root):
+        """End of life: the series moves to the archive location at `root`
+        and becomes OBSOLETE.  InvalidValueError if it is archived already,
+        or for a bad root; nothing changes then."""
 
 
 class IDistroSeriesSet(Interface):

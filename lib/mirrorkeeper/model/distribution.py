@@ -95,14 +95,15 @@ class Distribution(Storm):
         return sorted(found, key=_version_key, reverse=True)
 
     def newSeries(self, name, version, status, components=(),
-                  date_created=None):
+                  date_created=None, every_mirror=True):
         name = valid_name(name)
         store = store_of(self)
         if not store.find(DistroSeries, distribution_id=self.id,
                           name=name).is_empty():
             raise DuplicateError("%s already has a series called %s"
                                  % (self.name, name))
-        series = DistroSeries(self, name, version, status, date_created)
+        series = DistroSeries(self, name, version, status, date_created,
+                              every_mirror=every_mirror)
         store.add(series)
         for component in components:
             series.addComponent(component)

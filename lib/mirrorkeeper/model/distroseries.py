@@ -3,8 +3,9 @@
 from storm.locals import Bool, DateTime, Int, Reference, Storm, Unicode
 from zope.interface import implementer
 
-from mirrorkeeper.enums import SeriesStatus
-from mirrorkeeper.errors import DuplicateError, NotFoundError
+from mirrorkeeper.enums import SeriesLocation, SeriesStatus
+from mirrorkeeper.errors import (
+    DuplicateError, InvalidValueError, NotFoundError)
 from mirrorkeeper.interfaces.distribution import (
     IComponent, IComponentSet, IDistroArchSeries, IDistroArchSeriesSet,
     IDistroSeries, IDistroSeriesSet)
@@ -50,14 +51,26 @@ class DistroSeries(Storm):
     version = Unicode(allow_none=False)
     status = EnumCol(enum=SeriesStatus, allow_none=False)
     date_created = DateTime(allow_none=False)
+    # Where it lives, and the directory that holds its dists/ and pool/
+    # (schema patch 0014).
+    location = EnumCol(enum=SeriesLocation, allow_none=False)
+    root = Unicode(allow_none=False)
+    # False for a new series the master scan found: expected only of the
+    # mirrors that pick up new series or took it on.
+    every_mirror = Bool(allow_none=False)
+    date_announced = DateTime()
 
     def __init__(self, distribution, name, version, status,
-                 date_created=None):
+                 date_created=None, location=None, root="",
+                 every_mirror=True):
         self.distribution = distribution
         self.name = name
         self.version = version
         self.status = status
         self.date_created = date_created or utcnow()
+        self.location = location or _location_of(status)
+        self.root = valid_root(root)
+        self.every_mirror = every_mirror
 
     def __repr__(self):
         return "<DistroSeries %s>" % (self.name,)
@@ -108,6 +121,104 @@ class DistroSeries(Storm):
 
     def suite(self, pocket):
         return self.name + pocket.suffix
+
+    def packagesPath(self, pocket, component, architecture_tag):
+        return "%sdists/%s/%s/binary-%s/Packages.gz" % (
+            self.root, self.suite(pocket), component.name, architecture_tag)
+
+    def sourcesPath(self, pocket, component):
+        return "%sdists/%s/%s/source/Sources.gz" % (
+            self.root, self.suite(pocket), component.name)
+
+    # The release lifecycle.
+
+    def isExpectedOf(self, mirror):
+        if self.status is SeriesStatus.OBSOLETE:
+            return False
+        if self.every_mirror or mirror.picks_up_new_series:
+            return True
+        return not store_of(self).find(
+            MirrorDistroSeries, distro_series_id=self.id,
+            distribution_mirror_id=mirror.id).is_empty()
+
+    def takeOn(self, mirror):
+        if mirror.distribution_id != self.distribution_id:
+            raise InvalidValueError(
+                "the mirror %s is a mirror of %s, not of %s"
+                % (mirror.name, mirror.distribution.name,
+                   self.distribution.name))
+        store = store_of(self)
+        if store.find(MirrorDistroSeries, distro_series_id=self.id,
+                      distribution_mirror_id=mirror.id).is_empty():
+            store.add(MirrorDistroSeries(mirror, self))
+
+    def moveToRelease(self, root=None):
+        if self.location is not SeriesLocation.DEVELOPMENT:
+            raise InvalidValueError(
+                "%s is at its %s location, not in development"
+                % (self.name, self.location.name.lower()))
+        root = self.root if root is None else valid_root(root)
+        for other in self.distribution.series:
+            if other is not self and other.status is SeriesStatus.CURRENT:
+                other.status = SeriesStatus.SUPPORTED
+        self.status = SeriesStatus.CURRENT
+        self.location = SeriesLocation.RELEASE
+        self.root = root
+
+    def moveToArchive(self, root):
+        if self.location is SeriesLocation.ARCHIVE:
+            raise InvalidValueError("%s is at the archive location already"
+                                    % (self.name,))
+        self.root = valid_root(root)
+        self.status = SeriesStatus.OBSOLETE
+        self.location = SeriesLocation.ARCHIVE
+
+
+class MirrorDistroSeries(Storm):
+    """A new series that a mirror which does not pick them up by itself
+    took on (schema patch 0014)."""
+
+    __storm_table__ = "mirror_distro_series"
+
+    id = Int(primary=True)
+    distribution_mirror_id = Int(name="distribution_mirror",
+                                 allow_none=False)
+    distro_series_id = Int(name="distro_series", allow_none=False)
+    date_created = DateTime(allow_none=False)
+
+    def __init__(self, mirror, distro_series):
+        self.distribution_mirror_id = mirror.id
+        self.distro_series_id = distro_series.id
+        self.date_created = utcnow()
+
+
+def _location_of(status):
+    """Where a series of that status starts its life."""
+    if status in (SeriesStatus.EXPERIMENTAL, SeriesStatus.DEVELOPMENT,
+                  SeriesStatus.FROZEN):
+        return SeriesLocation.DEVELOPMENT
+    if status is SeriesStatus.OBSOLETE:
+        return SeriesLocation.ARCHIVE
+    return SeriesLocation.RELEASE
+
+
+def valid_root(root):
+    """`root` as a series' root: a relative directory ending in '/', or ''
+    for the archive's own root; InvalidValueError for one that is absolute,
+    climbs out ('..') or holds odd characters."""
+    if not isinstance(root, str):
+        raise InvalidValueError("invalid root %r: give a relative directory"
+                                % (root,))
+    parts = [part for part in root.strip().split("/") if part]
+    if root.strip().startswith("/") or any(
+            part in (".", "..") or not part.isprintable() or
+            any(c in part for c in "\\?#%") or part != part.strip()
+            for part in parts):
+        raise InvalidValueError(
+            "invalid root %r: give a directory relative to the archive's "
+            "root, such as 'releases/40/' (or '' for the root itself)"
+            % (root,))
+    return "".join(part + "/" for part in parts)
 
 
 @implementer(IDistroArchSeries)
