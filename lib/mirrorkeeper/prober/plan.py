@@ -131,10 +131,9 @@ class _ArchivePlaces:
                      record.component_id)
             if ("binary", place) not in expected:
                 arch = record.distro_arch_series
-                wanted.append(("binary", place, "dists/%s/%s/binary-%s/"
-                               "Packages.gz" % (
-                                   arch.distro_series.suite(record.pocket),
-                                   record.component.name,
+                wanted.append(("binary", place,
+                               arch.distro_series.packagesPath(
+                                   record.pocket, record.component,
                                    arch.architecture_tag),
                                "%s/%s %s %s" % (
                                    arch.distro_series.name,
@@ -145,9 +144,8 @@ class _ArchivePlaces:
                      record.component_id)
             if ("source", place) not in expected:
                 series = record.distro_series
-                wanted.append(("source", place, "dists/%s/%s/source/"
-                               "Sources.gz" % (series.suite(record.pocket),
-                                               record.component.name),
+                wanted.append(("source", place, series.sourcesPath(
+                                   record.pocket, record.component),
                                "%s source %s %s" % (
                                    series.name, record.component.name,
                                    record.pocket.name)))
