@@ -7,8 +7,8 @@ from storm.locals import Bool, DateTime, Int, Reference, Storm, Unicode
 from zope.interface import implementer
 
 from mirrorkeeper.enums import (
-    MirrorContent, MirrorFreshness, MirrorPulseType, MirrorSpeed,
-    MirrorStatus, POCKET_ORDER, ProbeRecordState)
+    MirrorContent, MirrorPulseType, MirrorSpeed, MirrorStatus,
+    POCKET_ORDER, ProbeRecordState)
 from mirrorkeeper.errors import NotFoundError
 from mirrorkeeper.interfaces.distributionmirror import (
     IDistributionMirror, IDistributionMirrorSet)

@@ -17,6 +17,7 @@ from mirrorkeeper.interfaces.distributionmirror import (
     IMirrorDistroSeriesSource, IMirrorFreshnessCheck, IMirrorProbeRecord,
     IMirrorRPMRepository)
 from mirrorkeeper.model.base import EnumCol, store_of
+from mirrorkeeper.model.distroseries import DistroArchSeries, DistroSeries
 from mirrorkeeper.model.publishing import (
     BinaryPackageFile, BinaryPackagePublishingHistory, SourcePackageFile,
     SourcePackagePublishingHistory)
@@ -26,8 +27,9 @@ from mirrorkeeper.timeutil import as_utc, utcnow
 _HISTORY_WINDOW = MirrorFreshness.ONEWEEKBEHIND.threshold
 
 
-def _paths_to_check(found, publication_class, when):
-    """{band: path} for uploads_to_check over a query of (date, id, path)."""
+def _paths_to_check(found, publication_class, when, root=""):
+    """{band: path} for uploads_to_check over a query of (date, id, path),
+    each path under the series' `root`."""
     date = publication_class.date_published
     newest_first = (Desc(date), Desc(publication_class.id))
     recent = list(found.find(
@@ -36,14 +38,27 @@ def _paths_to_check(found, publication_class, when):
     if not recent:
         recent = list(found.find(date <= when).order_by(*newest_first)[:1])
     return uploads_to_check(
-        [(published, path) for published, _, path in recent], when)
+        [(published, root + path) for published, _, path in recent], when)
+
+
+def _root_of(store, distro_series_id=None, distro_arch_series_id=None):
+    """The root of the series of that id, or of that arch series."""
+    if distro_arch_series_id is not None:
+        found = store.find(
+            DistroSeries.root,
+            DistroArchSeries.id == distro_arch_series_id,
+            DistroSeries.id == DistroArchSeries.distro_series_id)
+    else:
+        found = store.find(DistroSeries.root,
+                           DistroSeries.id == distro_series_id)
+    return found.one() or ""
 
 
 def binary_paths_to_check(store, distro_arch_series_id, component_id,
                           pocket, when=None):
-    """{MirrorFreshness: archive path} of the binary packages that tell how
-    fresh a mirror's copy of that place is at `when` (default now); .udeb
-    files never count."""
+    """{MirrorFreshness: path} of the binary packages that tell how fresh
+    a mirror's copy of that place is at `when` (default now), under the
+    series' root; .udeb files never count."""
     bpph, bpf = BinaryPackagePublishingHistory, BinaryPackageFile
     found = store.using(bpph, bpf).find(
         (bpph.date_published, bpph.id, bpf.path),
@@ -53,13 +68,16 @@ def binary_paths_to_check(store, distro_arch_series_id, component_id,
         bpph.component_id == component_id,
         bpph.pocket == pocket,
         bpph.status == PackagePublishingStatus.PUBLISHED)
-    return _paths_to_check(found, bpph, as_utc(when) or utcnow())
+    return _paths_to_check(
+        found, bpph, as_utc(when) or utcnow(),
+        _root_of(store, distro_arch_series_id=distro_arch_series_id))
 
 
 def source_paths_to_check(store, distro_series_id, component_id, pocket,
                           when=None):
-    """{MirrorFreshness: archive path} of the .dsc files that tell how
-    fresh a mirror's copy of that place's sources is at `when`."""
+    """{MirrorFreshness: path} of the .dsc files that tell how fresh a
+    mirror's copy of that place's sources is at `when`, under the series'
+    root."""
     spph, spf = SourcePackagePublishingHistory, SourcePackageFile
     found = store.using(spph, spf).find(
         (spph.date_published, spph.id, spf.path),
@@ -69,7 +87,8 @@ def source_paths_to_check(store, distro_series_id, component_id, pocket,
         spph.component_id == component_id,
         spph.pocket == pocket,
         spph.status == PackagePublishingStatus.PUBLISHED)
-    return _paths_to_check(found, spph, as_utc(when) or utcnow())
+    return _paths_to_check(found, spph, as_utc(when) or utcnow(),
+                           _root_of(store, distro_series_id=distro_series_id))
 
 
 class _MirrorRecord(Storm):

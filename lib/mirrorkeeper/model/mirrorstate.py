@@ -1,0 +1,498 @@
+"""What state each mirror is in: the one read model every reader uses.
+
+The web pages, the JSON API, the command line, /metrics and the mirror
+list snapshot all ask the same questions of a mirror: how fresh is it
+overall, how far behind, is it official, what bandwidth does it weigh,
+when was it last probed and how long did that take, is it unreachable,
+is it published and in which listings.  Each answer is computed here and
+nowhere else, for a set of mirrors at once: a query for the mirrors, one
+per kind of content record, and a few more for probes and listings,
+whatever their number (never one per mirror).  Rows are read as plain
+values, not Storm objects: building a thousand objects costs more than
+the queries do.
+
+states_where(store, *conditions) and states_of(store, mirror_ids) return
+MirrorState values (frozen, safe to hand out of a database thread).
+"""
+
+from datetime import datetime
+
+import attrs
+from storm.expr import Alias, And, Column, Join, Max, Select, Undef
+from zope.interface import implementer
+
+from mirrorkeeper.enums import (
+    MirrorContent, MirrorFreshness, MirrorSpeed, MirrorStatus,
+    ProbeRecordState)
+from mirrorkeeper.errors import NotFoundError
+from mirrorkeeper.freshness import band_lag
+from mirrorkeeper.interfaces.distributionmirror import (
+    IMirrorState, IMirrorStateSet)
+from mirrorkeeper.model.country import Continent, Country
+from mirrorkeeper.model.distribution import Distribution
+from mirrorkeeper.model.distributionmirror import DistributionMirror
+from mirrorkeeper.model.masterarchive import RPMRepository
+from mirrorkeeper.model.mirrorcontent import (
+    MirrorCDImageDistroSeries, MirrorDistroArchSeries,
+    MirrorDistroSeriesSource, MirrorFreshnessCheck, MirrorProbeRecord,
+    MirrorRPMRepository)
+from mirrorkeeper.model.person import Person
+
+# Mirrors per IN (...) list: well under SQLite's limit on parameters.
+CHUNK = 500
+
+_M = DistributionMirror
+
+
+# The rules, each stated once.
+
+def is_official(official_candidate, status):
+    """Whether a mirror is official: it asked to be (an official candidate)
+    and the mirror admins approved it as OFFICIAL."""
+    return bool(official_candidate) and status is MirrorStatus.OFFICIAL
+
+
+def default_bandwidth(speed):
+    """The bandwidth, in Mbps, a mirror of declared `speed` (MirrorSpeed)
+    weighs when its admin set none: the speed, at least 1."""
+    return max(1, int(speed.mbps))
+
+
+def overall_of(content, worst_known, carries_images):
+    """A mirror's overall freshness: for an archive mirror, `worst_known`
+    (the worst known freshness of its records, or None); for a CD image
+    mirror, UP when it carries images, else UNKNOWN."""
+    if content is MirrorContent.RELEASE:
+        return MirrorFreshness.UP if carries_images \
+            else MirrorFreshness.UNKNOWN
+    return worst_known or MirrorFreshness.UNKNOWN
+
+
+@attrs.frozen
+class PublicationPolicy:
+    """Which mirrors are published beyond the official ones."""
+
+    # Publish reviewed unofficial mirrors too (a distribution without a
+    # review process); pending and broken ones never are.
+    include_unofficial: bool = False
+    # Names of mirrors published whatever their status.
+    include_mirrors: frozenset = attrs.field(default=frozenset(),
+                                             converter=frozenset)
+
+    @classmethod
+    def from_config(cls, config):
+        names = config.get("publication", "include_mirrors").split()
+        return cls(config.getboolean("publication", "include_unofficial"),
+                   frozenset(names))
+
+
+DEFAULT_POLICY = PublicationPolicy()
+
+_SCHEMES = ("https", "http", "ftp", "rsync")
+
+# The listings a distribution has, by the path word the site uses: what
+# they show, and whether only mirror admins may see them.
+LISTINGS = {
+    "archive": ("Archive mirrors", False),
+    "cdimage": ("CD image mirrors", False),
+    "disabled": ("Disabled mirrors", True),
+    "unofficial": ("Unofficial mirrors", True),
+    "pending": ("Mirrors pending review", True),
+}
+
+
+def listing_conditions(kind, *conditions):
+    """The conditions (on DistributionMirror's columns) of the mirrors in
+    the listing `kind` (one of LISTINGS), besides `conditions`."""
+    listed = conditions + (
+        _M.enabled == True, _M.owner_paused == False,  # noqa: E712
+        _M.official_candidate == True,  # noqa: E712
+        _M.status == MirrorStatus.OFFICIAL)
+    if kind == "archive":
+        return listed + (_M.content == MirrorContent.ARCHIVE,)
+    if kind == "cdimage":
+        return listed + (_M.content == MirrorContent.RELEASE,)
+    if kind == "disabled":
+        return conditions + (
+            _M.enabled == False,  # noqa: E712
+            _M.status.is_in([MirrorStatus.OFFICIAL,
+                             MirrorStatus.UNOFFICIAL]))
+    if kind == "unofficial":
+        return conditions + (_M.status == MirrorStatus.UNOFFICIAL,)
+    if kind == "pending":
+        return conditions + (_M.status == MirrorStatus.PENDING_REVIEW,)
+    raise NotFoundError("no listing is called %r" % (kind,))
+
+
+@implementer(IMirrorState)
+@attrs.frozen
+class MirrorState:
+    """One mirror as every reader shows it (see IMirrorState)."""
+
+    id: int
+    name: str
+    title: str
+    display_name: str | None
+    distribution: str
+    content: MirrorContent
+    status: MirrorStatus
+    official_candidate: bool
+    enabled: bool
+    owner_paused: bool
+    owner: str
+    country_code: str
+    country_name: str
+    continent_code: str
+    continent_name: str
+    http_url: str | None
+    https_url: str | None
+    ftp_url: str | None
+    rsync_url: str | None
+    speed: str
+    speed_item: MirrorSpeed
+    bandwidth_mbps: int
+    freshness: MirrorFreshness
+    date_created: datetime
+    last_probe: datetime | None = None
+    last_probe_duration: float | None = None
+    last_applied_probe: datetime | None = None
+    detected: MirrorFreshness | None = None
+    measured_lag_seconds: int | None = None
+    failed_runs: int = 0
+    date_disabled: datetime | None = None
+    # Whether each URL answered the last probe: None when not probed.
+    answered: tuple = (None, None, None)
+    lists: tuple = ()
+
+    @property
+    def official(self):
+        return is_official(self.official_candidate, self.status)
+
+    @property
+    def unreachable(self):
+        return self.failed_runs > 0
+
+    @property
+    def lag_seconds(self):
+        if self.measured_lag_seconds is not None:
+            return self.measured_lag_seconds
+        return band_lag(self.freshness)
+
+    @property
+    def urls(self):
+        """(scheme, URL) of each URL the mirror has, https first."""
+        return [(scheme, url) for scheme, url in zip(_SCHEMES, (
+            self.https_url, self.http_url, self.ftp_url, self.rsync_url))
+            if url]
+
+    @property
+    def link(self):
+        return self.https_url or self.http_url or self.ftp_url
+
+    @property
+    def base_url(self):
+        return self.link
+
+    @property
+    def published_urls(self):
+        """{scheme: URL} of the URLs the mirror lists may offer: those that
+        did not fail its last probe (rsync is not probed)."""
+        http, https, ftp = self.answered
+        works = {"http": http, "https": https, "ftp": ftp}
+        return {scheme: url for scheme, url in self.urls
+                if works.get(scheme) is not False}
+
+    def why_unpublished(self, policy=None):
+        """Why package managers are not offered the mirror, as short
+        reasons (empty when they are)."""
+        policy = policy or DEFAULT_POLICY
+        why = []
+        if not (self.official or self.name in policy.include_mirrors or (
+                policy.include_unofficial and
+                self.status is MirrorStatus.UNOFFICIAL)):
+            why.append("not official" if self.status is MirrorStatus.OFFICIAL
+                       else self.status.title.lower())
+        if not self.enabled:
+            why.append("disabled")
+        if self.owner_paused:
+            why.append("paused by its owner")
+        if self.unreachable:
+            why.append("unreachable in the last %d probe runs"
+                       % (self.failed_runs,))
+        if not self.published_urls:
+            why.append("no URL answered its last probe")
+        return tuple(why)
+
+    def published(self, policy=None):
+        return not self.why_unpublished(policy)
+
+    @property
+    def listed(self):
+        """Whether package managers are offered it (the default policy)."""
+        return self.published()
+
+
+def _select(store, columns, conditions, **kwargs):
+    where = And(*conditions) if conditions else Undef
+    return store.execute(Select(columns, where=where, **kwargs))
+
+
+def _by_value(enum_class):
+    return {item.value: item for item in enum_class}
+
+
+_CONTENT = _by_value(MirrorContent)
+_STATUS = _by_value(MirrorStatus)
+_SPEED = _by_value(MirrorSpeed)
+_FRESHNESS = _by_value(MirrorFreshness)
+
+
+def as_datetime(value):
+    """A datetime from what the database gives (SQLite may give text)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+# Each kind of record's worst known freshness bounds an archive mirror's,
+# read with the conditions that tie it to its mirror: an RPM repository
+# record counts while the master still has the repository.
+_WORST = (
+    (MirrorDistroArchSeries, ()),
+    (MirrorDistroSeriesSource, ()),
+    (MirrorRPMRepository, (
+        MirrorRPMRepository.rpm_repository_id == RPMRepository.id,
+        RPMRepository.date_removed == None)),  # noqa: E711
+)
+
+
+def _worst(store, conditions):
+    """{mirror id: worst known freshness value} of the archive mirrors
+    matching `conditions`, from their content records, and {mirror id:
+    worst known value} and {mirror id: largest lag} from their detectors'
+    checks."""
+    archive = (_M.content == MirrorContent.ARCHIVE,) + conditions
+    unknown = MirrorFreshness.UNKNOWN
+    worst = {}
+    for cls, joined in _WORST:
+        for mirror_id, value in _select(
+                store, (cls.distribution_mirror_id, Max(cls.freshness)),
+                (cls.distribution_mirror_id == _M.id,
+                 cls.freshness != unknown) + joined + archive,
+                group_by=cls.distribution_mirror_id):
+            if value is not None and value > worst.get(mirror_id, 0):
+                worst[mirror_id] = value
+    check = MirrorFreshnessCheck
+    detected = {mirror_id: value for mirror_id, value in _select(
+        store, (check.distribution_mirror_id, Max(check.freshness)),
+        (check.distribution_mirror_id == _M.id,
+         check.freshness != None,  # noqa: E711 (an SQL expression)
+         check.freshness != unknown) + archive,
+        group_by=check.distribution_mirror_id)}
+    lags = {mirror_id: int(lag) for mirror_id, lag in _select(
+        store, (check.distribution_mirror_id, Max(check.lag_seconds)),
+        (check.distribution_mirror_id == _M.id,
+         check.lag_seconds != None) + conditions,  # noqa: E711
+        group_by=check.distribution_mirror_id) if lag is not None}
+    for mirror_id, value in detected.items():
+        if value > worst.get(mirror_id, 0):
+            worst[mirror_id] = value
+    return worst, detected, lags
+
+
+def _with_images(store, conditions):
+    record = MirrorCDImageDistroSeries
+    return {mirror_id for (mirror_id,) in _select(
+        store, (record.distribution_mirror_id,),
+        (record.distribution_mirror_id == _M.id,
+         _M.content == MirrorContent.RELEASE) + conditions, distinct=True)}
+
+
+def _newest_probes(store, conditions, *only):
+    """{mirror id: (record id, date, duration_seconds)} of the newest probe
+    record (by date, then id) of each mirror matching `conditions`, in one
+    query; `only` narrows the records (e.g. to applied ones)."""
+    record = MirrorProbeRecord
+    newest = Alias(Select(
+        (Alias(record.distribution_mirror_id, "mirror"),
+         Alias(Max(record.date_created), "newest")),
+        where=And(record.distribution_mirror_id == _M.id, *(
+            conditions + only)),
+        group_by=record.distribution_mirror_id), "newest_probe")
+    found = {}
+    for mirror_id, record_id, date, taken in store.execute(Select(
+            (record.distribution_mirror_id, record.id, record.date_created,
+             record.duration_seconds),
+            where=And(*only) if only else Undef,
+            tables=[record, Join(newest, And(
+                Column("mirror", newest) == record.distribution_mirror_id,
+                Column("newest", newest) == record.date_created))])):
+        if mirror_id not in found or record_id > found[mirror_id][0]:
+            found[mirror_id] = (record_id, as_datetime(date), taken)
+    return found
+
+
+def _durations(store, newest):
+    """{mirror id: seconds its newest probe took, or None} from
+    _newest_probes: what the prober recorded, else, for records from
+    before it measured (schema patch 0007), what the log's first and last
+    timestamps say."""
+    unrecorded = [record_id for record_id, _, taken in newest.values()
+                  if taken is None]
+    logged = {}
+    if unrecorded:
+        # The log's format is the web's probelogs module's to read.
+        from mirrorkeeper.web.probelogs import durations
+        logged = durations(store, unrecorded)
+    return {mirror_id: taken if taken is not None else logged.get(record_id)
+            for mirror_id, (record_id, _, taken) in newest.items()}
+
+
+def _names(store, cls, column, ids):
+    ids = list(ids)
+    names = {}
+    for start in range(0, len(ids), CHUNK):
+        names.update(_select(store, (cls.id, column),
+                             (cls.id.is_in(ids[start:start + CHUNK]),)))
+    return names
+
+
+def _places(store):
+    """{country id: (code, name, continent code, continent name)}."""
+    continents = {continent_id: (code, name) for continent_id, code, name
+                  in _select(store, (Continent.id, Continent.code,
+                                     Continent.name), ())}
+    return {country_id: (code, name) + continents[continent_id]
+            for country_id, code, name, continent_id in _select(
+                store, (Country.id, Country.iso3166code2, Country.name,
+                        Country.continent_id), ())}
+
+
+_COLUMNS = (_M.id, _M.name, _M.display_name, _M.distribution_id, _M.content,
+            _M.status, _M.enabled, _M.owner_paused, _M.official_candidate,
+            _M.owner_id, _M.country_id, _M.http_base_url, _M.https_base_url,
+            _M.ftp_base_url, _M.rsync_base_url, _M.speed,
+            _M._bandwidth_mbps, _M.date_created, _M.failed_runs,
+            _M.date_disabled, _M.http_answered, _M.https_answered,
+            _M.ftp_answered)
+
+
+def _bool(value):
+    return None if value is None else bool(value)
+
+
+def states_where(store, *conditions, durations=True):
+    """[MirrorState] of the mirrors matching `conditions` (on
+    DistributionMirror's columns), ordered by country name and then
+    registration.  Without `durations`, last_probe_duration is left None
+    (it may read the ends of old probe logs)."""
+    rows = list(_select(store, _COLUMNS,
+                        (_M.country_id == Country.id,) + conditions,
+                        order_by=(Country.name, _M.id)))
+    if not rows:
+        return []
+    places = _places(store)
+    worst, detected, lags = _worst(store, conditions)
+    with_images = _with_images(store, conditions)
+    newest = _newest_probes(store, conditions)
+    taken = _durations(store, newest) if durations else {}
+    applied = _newest_probes(
+        store, conditions, MirrorProbeRecord.state == ProbeRecordState.APPLIED)
+    lists = {}
+    for kind in LISTINGS:
+        for (mirror_id,) in _select(store, (_M.id,),
+                                    listing_conditions(kind, *conditions)):
+            lists.setdefault(mirror_id, []).append(kind)
+    distributions = dict(_select(store, (Distribution.id, Distribution.name),
+                                 ()))
+    owners = _names(store, Person, Person.name, {row[9] for row in rows})
+    states = []
+    for (mirror_id, name, display_name, distribution_id, content, status,
+         enabled, paused, candidate, owner_id, country_id, http, https, ftp,
+         rsync, speed, bandwidth, created, failed_runs, disabled,
+         http_answered, https_answered, ftp_answered) in rows:
+        country_code, country_name, continent_code, continent_name = \
+            places[country_id]
+        content = _CONTENT[content]
+        speed = _SPEED[speed]
+        worst_known = worst.get(mirror_id)
+        probe = newest.get(mirror_id)
+        applied_probe = applied.get(mirror_id)
+        states.append(MirrorState(
+            id=mirror_id, name=name, title=display_name or name,
+            display_name=display_name,
+            distribution=distributions[distribution_id], content=content,
+            status=_STATUS[status], official_candidate=bool(candidate),
+            enabled=bool(enabled), owner_paused=bool(paused),
+            owner=owners[owner_id], country_code=country_code,
+            country_name=country_name, continent_code=continent_code,
+            continent_name=continent_name, http_url=http, https_url=https,
+            ftp_url=ftp, rsync_url=rsync, speed=speed.title,
+            speed_item=speed,
+            bandwidth_mbps=bandwidth if bandwidth is not None
+            else default_bandwidth(speed),
+            freshness=overall_of(
+                content, worst_known and _FRESHNESS[worst_known],
+                mirror_id in with_images),
+            date_created=as_datetime(created),
+            last_probe=probe[1] if probe else None,
+            last_probe_duration=taken.get(mirror_id),
+            last_applied_probe=applied_probe[1] if applied_probe else None,
+            detected=_FRESHNESS[detected[mirror_id]]
+            if mirror_id in detected else None,
+            measured_lag_seconds=lags.get(mirror_id),
+            failed_runs=failed_runs or 0,
+            date_disabled=as_datetime(disabled),
+            answered=(_bool(http_answered), _bool(https_answered),
+                      _bool(ftp_answered)),
+            lists=tuple(lists.get(mirror_id, ()))))
+    return states
+
+
+def states_of(store, mirror_ids, durations=True):
+    """{mirror id: MirrorState} of `mirror_ids`; a missing id is left
+    out."""
+    mirror_ids = list(mirror_ids)
+    found = {}
+    for start in range(0, len(mirror_ids), CHUNK):
+        for state in states_where(
+                store, _M.id.is_in(mirror_ids[start:start + CHUNK]),
+                durations=durations):
+            found[state.id] = state
+    return found
+
+
+def state_of(mirror, durations=True):
+    """The MirrorState of one mirror (a model object)."""
+    from mirrorkeeper.model.base import store_of
+    return states_of(store_of(mirror), [mirror.id],
+                     durations=durations)[mirror.id]
+
+
+def last_probe_durations(store, mirror_ids):
+    """{mirror id: seconds its newest probe took}, for the mirrors whose
+    newest probe says (the prober runs the slowest first)."""
+    mirror_ids = list(mirror_ids)
+    found = {}
+    for start in range(0, len(mirror_ids), CHUNK):
+        chunk = (_M.id.is_in(mirror_ids[start:start + CHUNK]),)
+        found.update(_durations(store, _newest_probes(store, chunk)))
+    return {mirror_id: seconds for mirror_id, seconds in found.items()
+            if seconds is not None}
+
+
+@implementer(IMirrorStateSet)
+class MirrorStateSet:
+    """The states of a store's mirrors (see IMirrorStateSet)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def where(self, *conditions, durations=True):
+        return states_where(self.store, *conditions, durations=durations)
+
+    def of(self, mirror_ids, durations=True):
+        return states_of(self.store, mirror_ids, durations=durations)
+
+    def lastProbeDurations(self, mirror_ids):
+        return last_probe_durations(self.store, mirror_ids)
