@@ -4,9 +4,10 @@ A run is judged before what it learnt takes effect, so that a prober cut
 off from the network never wipes a mirror's records or disables anybody:
 
 1. While probing, each mirror's report is written as a PENDING probe
-   record holding its log and what it found, as data (`findings_of`), in a
-   transaction of its own and by a writer thread (`ReportWriter`), so the
-   database work overlaps the probing and the full log is let go at once.
+   record holding its log and what it found, as data (`findings_of`:
+   kept as JSON, and as the rows of mirrorkeeper.model.probefindings that
+   readers query), in a transaction of its own and by a writer thread
+   (`ReportWriter`), so the database work overlaps the probing and the full log is let go at once.
    What judging the run needs of a report is kept as a `RecordedMirror`.
 2. The run is judged (`judge_run`) on those summaries and its canary.
 3. A trusted run applies each record's findings (`apply_record`): content
@@ -32,6 +33,9 @@ from mirrorkeeper.model.distributionmirror import DistributionMirror
 from mirrorkeeper.model.distroseries import DistroSeries
 from mirrorkeeper.model.mirrorcontent import (
     MirrorProbeRecord, ProberRunRecord)
+from mirrorkeeper.model.probefindings import (
+    has_findings, why_disabled_by_record, write_findings,
+    write_missing_findings)
 from mirrorkeeper.prober.result import ProbeOutcome, format_timestamp
 from mirrorkeeper.prober.run import UNUSABLE
 from mirrorkeeper.timeutil import utcnow
@@ -127,6 +131,9 @@ def findings_of(report):
              "label": finding.check.label,
              "url": finding.check.control_url, "found": finding.found,
              "freshness": finding.freshness.value,
+             # The bands come from the publishing history's uploads.
+             "detector": ("publishing" if finding.check.freshness_urls
+                          else None),
              "outcome": finding.outcome.value}
             for finding in report.content_findings],
         "cdimages": [
@@ -153,9 +160,9 @@ def findings_of(report):
 
 
 def write_report(store, report, run_id=None):
-    """Write `report` as a PENDING probe record of the run `run_id` and
-    commit; return the record's id, or None if the mirror was deleted
-    while the run probed it."""
+    """Write `report` as a PENDING probe record of the run `run_id`, with
+    the rows of what it found, and commit; return the record's id, or
+    None if the mirror was deleted while the run probed it."""
     mirror = store.get(DistributionMirror, report.plan.mirror_id)
     if mirror is None:
         return None
@@ -163,11 +170,30 @@ def write_report(store, report, run_id=None):
         report.log, duration_seconds=report.duration_seconds)
     record.state = ProbeRecordState.PENDING
     record.prober_run_id = run_id
-    record.findings = json.dumps(findings_of(report), separators=(",", ":"))
+    findings = findings_of(report)
+    record.findings = json.dumps(findings, separators=(",", ":"))
     store.flush()
     record_id = record.id
+    write_findings(store, record_id, findings)
     store.commit()
     return record_id
+
+
+def _decoded_findings(text):
+    findings = json.loads(text)
+    if not isinstance(findings, dict) or \
+            findings.get("version") != FINDINGS_VERSION:
+        raise ValueError("not findings of version %d" % (FINDINGS_VERSION,))
+    return findings
+
+
+def write_rows_of_older_records(store):
+    """Give each probe record written before schema patch 0013 the rows
+    of what it found, made from its findings JSON, and commit; return how
+    many records got them.  `mirrorkeeper db upgrade` runs it."""
+    done = write_missing_findings(store, _decoded_findings)
+    store.commit()
+    return done
 
 
 # Applying what a trusted run found.
@@ -201,6 +227,10 @@ def apply_record(store, record, settings):
     findings = json.loads(record.findings) if record.findings else None
     changes = []
     if findings is not None:
+        if not has_findings(store, record.id):
+            # Written before schema patch 0013: its rows come from its
+            # JSON, which says the same.
+            write_findings(store, record.id, findings)
         changes = _apply(store, mirror, record, findings, settings)
     record.state = ProbeRecordState.APPLIED
     store.commit()
@@ -217,15 +247,13 @@ def _apply(store, mirror, record, findings, settings):
         mirror.failed_runs += 1
         if mirror.failed_runs < settings.disable_after_failed_runs:
             return []
-        why = (unreachable_sentence(findings, mirror.failed_runs),)
-        return _disable(mirror, record, why, settings)
+        return _disable(store, mirror, record, settings)
     mirror.failed_runs = 0
     if findings["families"] is not None:
         mirror.has_ipv4, mirror.has_ipv6 = findings["families"]
     if findings["lies"]:
         _forget_content(mirror)
-        return _disable(mirror, record, (lies_sentence(findings),),
-                        settings)
+        return _disable(store, mirror, record, settings)
     _apply_content(store, mirror, findings["content"])
     _apply_cdimages(store, mirror, findings["cdimages"])
     _apply_detectors(store, mirror, findings["detectors"])
@@ -240,8 +268,7 @@ def _apply(store, mirror, record, findings, settings):
     else:
         disable = mirror.shouldDisable()
     if disable:
-        return _disable(mirror, record, missing_sentences(findings),
-                        settings)
+        return _disable(store, mirror, record, settings)
     if not mirror.enabled and reviewed:
         again = mirror.date_disabled is not None
         mirror.enable()
@@ -249,14 +276,16 @@ def _apply(store, mirror, record, findings, settings):
     return []
 
 
-def _disable(mirror, record, why, settings):
-    """Disable `mirror`, telling its owner once: when it is disabled, or,
-    for a mirror that never worked, the first time it is found so."""
+def _disable(store, mirror, record, settings):
+    """Disable `mirror`, telling its owner once, and why from the rows of
+    `record`: when it is disabled, or, for a mirror that never worked, the
+    first time it is found so."""
     was_enabled = mirror.enabled
     notify = settings.notify_owners and (
         was_enabled or mirror.date_disabled_notified is None)
     if not (was_enabled or notify):
         return []
+    why = why_disabled_by_record(store, record.id, mirror.failed_runs)
     mirror.disable(notify_owner=notify, log=record.log, why=why,
                    config=settings.config)
     return [StatusChange(mirror.name, "disabled", notify, why=tuple(why))]
@@ -376,54 +405,6 @@ def _new_record(store, mirror, kind, place_id, pocket, component_id):
     record = cls.forIds(mirror, place_id, component_id, pocket)
     store.add(record)
     return record
-
-
-# Why a mirror was disabled, in words, for its owner.
-
-def _outcome_words(value):
-    return ProbeOutcome(value).message.rstrip(".").lower()
-
-
-def lies_sentence(findings):
-    return ("The mirror answered 200 (found) for %s, a file that cannot "
-            "exist. A server that answers every path so proves nothing by "
-            "its answers, so it is taken to carry nothing." % (
-                findings["lies"],))
-
-
-def unreachable_sentence(findings, runs):
-    outcomes = sorted(findings["outcomes"].items(),
-                      key=lambda item: (-item[1], item[0]))
-    how = "; ".join("%s (%d requests)" % (_outcome_words(outcome), count)
-                    for outcome, count in outcomes[:3])
-    return ("The mirror could not be reached in %d consecutive probe runs; "
-            "in the last one, every request failed: %s." % (runs, how))
-
-
-def missing_sentences(findings):
-    """Why a mirror that answered was found carrying nothing."""
-    content = findings["content"]
-    if content:
-        by_outcome = {}
-        for finding in content:
-            by_outcome.setdefault(finding["outcome"], []).append(
-                finding["url"])
-        sentences = ["None of the %d index files probed (Packages.gz and "
-                     "Sources.gz of each place the mirror should carry) is "
-                     "there." % (len(content),)]
-        for outcome, urls in sorted(by_outcome.items(),
-                                    key=lambda item: -len(item[1])):
-            sentences.append("%d answered: %s, for example %s." % (
-                len(urls), _outcome_words(outcome), urls[0]))
-        return tuple(sentences)
-    images = findings["cdimages"]
-    if images:
-        missing = sum(image["missing"] for image in images)
-        total = sum(image["images"] for image in images)
-        return ("%d of the %d CD images it should carry are missing."
-                % (missing, total),)
-    return ("The probe found none of the content the mirror is expected "
-            "to carry.",)
 
 
 # Judging and recovering runs.
