@@ -15,7 +15,8 @@ from mirrorkeeper.prober.http import (
     HTTPProtocolError,
     Site,
 )
-from tests.farm import DropReusedConnection, Hang, HugeHeaders, RawHTTP, ServeTree
+from tests.farm import (
+    DropReusedConnection, Hang, HugeHeaders, RawHTTP, ServeTree)
 from tests.farm.testing import RELEASE, FarmTestMixin
 
 
@@ -30,14 +31,17 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
 
     def request(self, mirror, path="/" + RELEASE, method=b"HEAD", max_body=0):
         site = Site("http", mirror.host, mirror.port)
-        return self.pool.request(site, mirror.host, method, path.encode(), (), max_body)
+        return self.pool.request(site, mirror.host, method, path.encode(), (),
+                                 max_body)
 
     def raw(self, response, close=False):
-        return self.farm.add_mirror("raw", RawHTTP(lambda method, path: response, close))
+        return self.farm.add_mirror(
+            "raw", RawHTTP(lambda method, path: response, close))
 
     @defer.inlineCallbacks
     def test_head_has_no_body_and_keeps_the_connection(self):
-        """HEAD answers carry only headers, and later requests reuse the connection."""
+        """HEAD answers carry only headers, and later requests reuse the
+        connection."""
         mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree)
         responses = []
         for _ in range(5):
@@ -45,13 +49,15 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
         self.assertEqual([r.status for r in responses], [200] * 5)
         self.assertIsNone(responses[0].body)
         self.assertNotEqual(responses[0].headers["content-length"], "0")
-        self.assertEqual([r.reused for r in responses], [False, True, True, True, True])
+        self.assertEqual([r.reused for r in responses],
+                         [False, True, True, True, True])
         self.assertEqual(mirror.counters.connections, 1)
         self.assertEqual(self.pool.connections_opened, 1)
 
     @defer.inlineCallbacks
     def test_content_length_zero_head(self):
-        """A HEAD answer with Content-Length: 0 completes and the connection is reused."""
+        """A HEAD answer with Content-Length: 0 completes and the connection
+        is reused."""
         mirror = self.raw(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
         first = yield self.request(mirror)
         second = yield self.request(mirror)
@@ -67,8 +73,10 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_get_chunked(self):
-        """A chunked GET body is reassembled and the connection stays usable."""
-        mirror = self.farm.add_mirror("m", ServeTree(chunked=True), root=self.tree)
+        """A chunked GET body is reassembled and the connection stays
+        usable."""
+        mirror = self.farm.add_mirror("m", ServeTree(chunked=True),
+                                      root=self.tree)
         response = yield self.request(mirror, method=b"GET", max_body=10000)
         self.assertEqual(response.headers.get("transfer-encoding"), "chunked")
         self.assertTrue(response.body.startswith(b"Suite: noble\n"))
@@ -77,8 +85,11 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_body_until_close(self):
-        """A body without length ends when the server closes, and that connection is not reused."""
-        mirror = self.raw(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it", close=True)
+        """A body without length ends when the server closes, and that
+        connection is not reused."""
+        mirror = self.raw(
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it",
+            close=True)
         response = yield self.request(mirror, method=b"GET", max_body=100)
         self.assertEqual(response.body, b"all of it")
         yield self.request(mirror, method=b"GET", max_body=100)
@@ -86,7 +97,8 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_http10_without_keep_alive_is_not_reused(self):
-        """An HTTP/1.0 answer without keep-alive means a new connection for the next request."""
+        """An HTTP/1.0 answer without keep-alive means a new connection for
+        the next request."""
         mirror = self.raw(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
         yield self.request(mirror)
         second = yield self.request(mirror)
@@ -96,7 +108,9 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
     @defer.inlineCallbacks
     def test_interim_response_skipped(self):
         """A 100 Continue before the real answer is passed over."""
-        mirror = self.raw(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        mirror = self.raw(b"HTTP/1.1 100 Continue\r\n\r\n"
+                          b"HTTP/1.1 404 Not Found\r\n"
+                          b"Content-Length: 0\r\n\r\n")
         response = yield self.request(mirror)
         self.assertEqual(response.status, 404)
 
@@ -106,7 +120,8 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
         return self.assertFailure(self.request(mirror), HTTPProtocolError)
 
     def test_endless_headers_without_end(self):
-        """Headers that never end fail once past the limit, not when the server stops."""
+        """Headers that never end fail once past the limit, not when the
+        server stops."""
         mirror = self.raw(b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 20000)
         return self.assertFailure(self.request(mirror), HTTPProtocolError)
 
@@ -116,19 +131,25 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
         return self.assertFailure(self.request(mirror), HTTPProtocolError)
 
     def test_body_too_large_by_length(self):
-        """A Content-Length above the limit fails with BodyTooLarge before the body is read."""
+        """A Content-Length above the limit fails with BodyTooLarge before
+        the body is read."""
         mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree)
-        return self.assertFailure(self.request(mirror, method=b"GET", max_body=10), BodyTooLarge)
+        return self.assertFailure(
+            self.request(mirror, method=b"GET", max_body=10), BodyTooLarge)
 
     def test_body_too_large_chunked(self):
         """A chunked body growing past the limit fails with BodyTooLarge."""
-        mirror = self.farm.add_mirror("m", ServeTree(chunked=True), root=self.tree)
-        return self.assertFailure(self.request(mirror, method=b"GET", max_body=10), BodyTooLarge)
+        mirror = self.farm.add_mirror("m", ServeTree(chunked=True),
+                                      root=self.tree)
+        return self.assertFailure(
+            self.request(mirror, method=b"GET", max_body=10), BodyTooLarge)
 
     @defer.inlineCallbacks
     def test_reused_connection_closed_is_retried_once(self):
-        """When a kept-alive connection dies before any answer, the request is sent again on a new one."""
-        mirror = self.farm.add_mirror("m", DropReusedConnection(), root=self.tree)
+        """When a kept-alive connection dies before any answer, the request
+        is sent again on a new one."""
+        mirror = self.farm.add_mirror("m", DropReusedConnection(),
+                                      root=self.tree)
         first = yield self.request(mirror)
         second = yield self.request(mirror)
         self.assertEqual((first.status, second.status), (200, 200))
@@ -137,7 +158,8 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_fresh_connection_closed_is_not_retried(self):
-        """A new connection closed without an answer fails with ConnectionDropped, without retrying."""
+        """A new connection closed without an answer fails with
+        ConnectionDropped, without retrying."""
         mirror = self.raw(b"", close=True)
         yield self.assertFailure(self.request(mirror), ConnectionDropped)
         self.assertEqual(mirror.counters.connections, 1)
@@ -157,7 +179,8 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_leftover_bytes_stop_reuse(self):
-        """Bytes after a complete answer make the connection unusable for another request."""
+        """Bytes after a complete answer make the connection unusable for
+        another request."""
         mirror = self.raw(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nJUNK")
         yield self.request(mirror)
         second = yield self.request(mirror)
@@ -166,18 +189,22 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_new_connection_tries_the_next_address(self):
-        """A refused address is passed over for the next; the pool's record says which family answered."""
+        """A refused address is passed over for the next; the pool's record
+        says which family answered."""
         mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree)
         reserved = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
         self.addCleanup(reserved.close)
         try:
             reserved.bind(("::1", mirror.port))
         except OSError as e:
-            raise unittest.SkipTest(f"cannot hold port {mirror.port} on ::1: {e}")
+            raise unittest.SkipTest(
+                f"cannot hold port {mirror.port} on ::1: {e}")
         site = Site("http", "dual.test", mirror.port)
-        response = yield self.pool.request(site, ["::1", "127.0.0.1"], b"HEAD", b"/" + RELEASE.encode())
+        response = yield self.pool.request(site, ["::1", "127.0.0.1"],
+                                           b"HEAD", b"/" + RELEASE.encode())
         self.assertEqual(response.status, 200)
-        self.assertEqual((self.pool.families.families("dual.test").ipv4, self.pool.families.families("dual.test").ipv6), (True, False))
+        families = self.pool.families.families("dual.test")
+        self.assertEqual((families.ipv4, families.ipv6), (True, False))
 
 
 def _turn():
@@ -211,7 +238,8 @@ class _HandleTransport(StringTransport):
 
 class DirectSendTests(unittest.SynchronousTestCase):
     def test_partial_send_goes_on_through_the_transport(self):
-        """A request the socket takes only in part is finished through the transport, and every later request goes through the transport."""
+        """A request the socket takes only in part is finished through the
+        transport, and every later request goes through the transport."""
         sock = _HalfSocket()
         self.addCleanup(sock.close)
         transport = _HandleTransport(sock)
@@ -225,12 +253,15 @@ class DirectSendTests(unittest.SynchronousTestCase):
         transport.clear()
         protocol.request(b"HEAD", b"/b", b"Host: x\r\n")
         self.assertEqual(len(sock.taken), 1)
-        self.assertEqual(transport.value(), b"HEAD /b HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(transport.value(),
+                         b"HEAD /b HTTP/1.1\r\nHost: x\r\n\r\n")
 
     def test_without_a_socket_handle_the_transport_sends(self):
-        """A transport whose handle is not a socket (TLS) is given the whole request."""
+        """A transport whose handle is not a socket (TLS) is given the whole
+        request."""
         transport = _HandleTransport(object())
         protocol = HTTPClientProtocol()
         protocol.makeConnection(transport)
         protocol.request(b"HEAD", b"/a", b"Host: x\r\n")
-        self.assertEqual(transport.value(), b"HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(transport.value(),
+                         b"HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n")
