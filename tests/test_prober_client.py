@@ -900,7 +900,8 @@ class ParseTests(unittest.SynchronousTestCase):
         sites = {}
         urls = [
             "http://mirror.example.org/ubuntu/dists/noble/Release",
-            "http://Mirror.Example.ORG:8080/ubuntu/pool/main/a/apt/apt_2.7_amd64.deb",
+            "http://Mirror.Example.ORG:8080/ubuntu/pool/main/a/apt/"
+            "apt_2.7_amd64.deb",
             "https://127.0.0.1:8443/a+b/c~d/e(f)/g;h=i,j:k@l!$&'*",
             "ftp://ftp.example.org/debian/ls-lR.gz",
             "HTTP://mirror.example.org/ubuntu/dists/noble/Release",
