@@ -22,10 +22,12 @@ class OrderTests(unittest.SynchronousTestCase):
         self.record = FamilyRecord()
 
     def test_families_interleaved_ipv6_first(self):
-        """Untried, the families alternate one address at a time, IPv6 first, each family in its given order."""
+        """Untried, the families alternate one address at a time, IPv6
+        first, each family in its given order."""
         order = self.record.order("m.test", [V4A, V4B, V6A, V6B])
         self.assertEqual(order, [V6A, V4A, V6B, V4B])
-        self.assertEqual(self.record.order("m.test", [V4A, V6A, V4B]), [V6A, V4A, V4B])
+        self.assertEqual(self.record.order("m.test", [V4A, V6A, V4B]),
+                         [V6A, V4A, V4B])
 
     def test_one_address(self):
         """One address, or one family, is tried in the order given."""
@@ -33,7 +35,8 @@ class OrderTests(unittest.SynchronousTestCase):
         self.assertEqual(self.record.order("m.test", [V4B, V4A]), [V4B, V4A])
 
     def test_untried_family_first(self):
-        """While one family's attempt is under way or has worked, the next connection starts with the untried one."""
+        """While one family's attempt is under way or has worked, the next
+        connection starts with the untried one."""
         self.record.started("m.test", V6A)
         self.assertEqual(self.record.order("m.test", [V4A, V6A]), [V4A, V6A])
         self.record.connected("m.test", V6A)
@@ -43,13 +46,15 @@ class OrderTests(unittest.SynchronousTestCase):
         self.assertEqual(self.record.order("m.test", [V4A, V6A]), [V6A, V4A])
 
     def test_failed_addresses_last(self):
-        """An address that failed goes after those of its family that did not, and a family whose addresses all failed goes last."""
+        """An address that failed goes after those of its family that did
+        not, and a family whose addresses all failed goes last."""
         for address in (V6A, V4A, V4B):
             self.record.started("m.test", address)
         self.record.failed("m.test", V6A)
         self.record.failed("m.test", V4A)
         self.record.connected("m.test", V4B)
-        self.assertEqual(self.record.order("m.test", [V4A, V4B, V6A]), [V4B, V6A, V4A])
+        self.assertEqual(self.record.order("m.test", [V4A, V4B, V6A]),
+                         [V4B, V6A, V4A])
 
     def test_hosts_are_apart(self):
         """What one host's addresses did does not order another's."""
@@ -58,13 +63,16 @@ class OrderTests(unittest.SynchronousTestCase):
         self.assertEqual(self.record.order("b.test", [V4A, V6A]), [V6A, V4A])
 
     def test_families_measured(self):
-        """A family counts once an answer came over it; None until anything was tried."""
+        """A family counts once an answer came over it; None until anything
+        was tried."""
         self.assertIsNone(self.record.families("m.test"))
         self.record.started("m.test", V6A)
         self.record.failed("m.test", V6A)
-        self.assertEqual(self.record.families("m.test"), AddressFamilies(ipv4=False, ipv6=False))
+        self.assertEqual(self.record.families("m.test"),
+                         AddressFamilies(ipv4=False, ipv6=False))
         self.record.answered("m.test", V4A)
-        self.assertEqual(self.record.families("M.Test"), AddressFamilies(ipv4=True, ipv6=False))
+        self.assertEqual(self.record.families("M.Test"),
+                         AddressFamilies(ipv4=True, ipv6=False))
 
 
 class _Factory(Factory):
@@ -77,7 +85,8 @@ class EndpointTests(unittest.SynchronousTestCase):
         self.record = FamilyRecord()
 
     def connect(self, addresses, host="m.test"):
-        endpoint = AddressesEndpoint(self.reactor, host, addresses, 80, 30, self.record)
+        endpoint = AddressesEndpoint(self.reactor, host, addresses, 80, 30,
+                                     self.record)
         return endpoint.connect(_Factory())
 
     def attempts(self):
@@ -86,7 +95,8 @@ class EndpointTests(unittest.SynchronousTestCase):
     def accept(self, index):
         host, port, factory = self.reactor.tcpClients[index][:3]
         protocol = factory.buildProtocol(None)
-        address = IPv6Address("TCP", host, port) if ":" in host else IPv4Address("TCP", host, port)
+        address = (IPv6Address("TCP", host, port) if ":" in host
+                   else IPv4Address("TCP", host, port))
         transport = StringTransport(peerAddress=address)
         protocol.makeConnection(transport)
         return transport
@@ -94,7 +104,8 @@ class EndpointTests(unittest.SynchronousTestCase):
     def refuse(self, index, reason=None):
         factory = self.reactor.tcpClients[index][2]
         reason = reason or error.ConnectionRefusedError()
-        factory.clientConnectionFailed(self.reactor.connectors[index], Failure(reason))
+        factory.clientConnectionFailed(self.reactor.connectors[index],
+                                       Failure(reason))
 
     def test_one_address_no_timer(self):
         """With one address there is one attempt and no stagger timer."""
@@ -105,7 +116,8 @@ class EndpointTests(unittest.SynchronousTestCase):
         self.successResultOf(d)
 
     def test_next_address_after_the_delay(self):
-        """An attempt without answer for 250 ms brings in the next address; the first to connect wins and the other is abandoned."""
+        """An attempt without answer for 250 ms brings in the next address;
+        the first to connect wins and the other is abandoned."""
         d = self.connect([V4A, V6A])
         self.assertEqual(self.attempts(), [V6A])
         self.reactor.advance(0.249)
@@ -130,7 +142,8 @@ class EndpointTests(unittest.SynchronousTestCase):
         self.successResultOf(d)
 
     def test_earlier_attempt_may_still_win(self):
-        """An attempt overtaken by the delay keeps going and may connect first."""
+        """An attempt overtaken by the delay keeps going and may connect
+        first."""
         d = self.connect([V4A, V6A])
         self.reactor.advance(0.25)
         self.accept(0)
@@ -138,12 +151,14 @@ class EndpointTests(unittest.SynchronousTestCase):
         self.assertTrue(self.reactor.connectors[1].stoppedConnecting)
 
     def test_every_address_fails(self):
-        """When every attempt fails, the refusal is reported rather than another failure."""
+        """When every attempt fails, the refusal is reported rather than
+        another failure."""
         d = self.connect([V4A, V6A])
         self.refuse(0, error.NoRouteError())
         self.refuse(1)
         self.failureResultOf(d, error.ConnectionRefusedError)
-        self.assertEqual(self.record.families("m.test"), AddressFamilies(ipv4=False, ipv6=False))
+        self.assertEqual(self.record.families("m.test"),
+                         AddressFamilies(ipv4=False, ipv6=False))
 
     def test_every_address_fails_without_refusal(self):
         """Without a refusal, the first address's failure is reported."""
@@ -153,11 +168,14 @@ class EndpointTests(unittest.SynchronousTestCase):
         self.failureResultOf(d, error.NoRouteError)
 
     def test_cancel_abandons_every_attempt(self):
-        """Cancelling (the request's timeout) stops every attempt and the timer, and blames no address."""
+        """Cancelling (the request's timeout) stops every attempt and the
+        timer, and blames no address."""
         d = self.connect([V4A, V6A, V4B])
         self.reactor.advance(0.25)
         d.cancel()
         self.failureResultOf(d, defer.CancelledError)
-        self.assertEqual([c.stoppedConnecting for c in self.reactor.connectors], [True, True])
+        self.assertEqual([c.stoppedConnecting
+                          for c in self.reactor.connectors], [True, True])
         self.assertEqual(self.reactor.getDelayedCalls(), [])
-        self.assertEqual(self.record.order("m.test", [V4A, V6A, V4B]), [V4A, V6A, V4B])
+        self.assertEqual(self.record.order("m.test", [V4A, V6A, V4B]),
+                         [V4A, V6A, V4B])
