@@ -32,14 +32,16 @@ class _Recorder:
 
 class SlotAllocatorTests(unittest.SynchronousTestCase):
     def test_granted_at_once_when_free(self):
-        """A request under both limits has its callback called before acquire returns."""
+        """A request under both limits has its callback called before
+        acquire returns."""
         recorder = _Recorder(SlotAllocator(2, 1))
         ticket = recorder.acquire("a", "h1")
         self.assertEqual(recorder.granted, ["a"])
         self.assertTrue(ticket.granted)
 
     def test_per_key_queue_is_fifo(self):
-        """Requests waiting for one key's slot get it in the order they asked."""
+        """Requests waiting for one key's slot get it in the order they
+        asked."""
         recorder = _Recorder(SlotAllocator(10, 1))
         tickets = [recorder.acquire(name, "h") for name in "abcd"]
         self.assertEqual(recorder.granted, ["a"])
@@ -48,16 +50,19 @@ class SlotAllocatorTests(unittest.SynchronousTestCase):
         self.assertEqual(recorder.granted, list("abcd"))
 
     def test_global_queue_is_fifo(self):
-        """Requests for different keys waiting for a global slot get it in the order they asked."""
+        """Requests for different keys waiting for a global slot get it in
+        the order they asked."""
         recorder = _Recorder(SlotAllocator(1, 5))
-        tickets = [recorder.acquire(name, key) for name, key in zip("abcd", ["h1", "h2", "h3", "h2"])]
+        tickets = [recorder.acquire(name, key)
+                   for name, key in zip("abcd", ["h1", "h2", "h3", "h2"])]
         self.assertEqual(recorder.granted, ["a"])
         for ticket in tickets:
             recorder.release(ticket)
         self.assertEqual(recorder.granted, list("abcd"))
 
     def test_limits_never_exceeded(self):
-        """Under random requests and releases neither the global nor any per-key count passes its limit, and every request is granted."""
+        """Under random requests and releases neither the global nor any
+        per-key count passes its limit, and every request is granted."""
         allocator = SlotAllocator(5, 2)
         recorder = _Recorder(allocator)
         rng = random.Random(7)
@@ -72,7 +77,8 @@ class SlotAllocatorTests(unittest.SynchronousTestCase):
                 asked.append(i)
                 tickets.append(recorder.acquire(i, f"h{rng.randrange(4)}"))
             self.assertLessEqual(allocator.used, 5)
-            self.assertTrue(all(allocator.in_use(f"h{k}") <= 2 for k in range(4)))
+            self.assertTrue(all(allocator.in_use(f"h{k}") <= 2
+                                for k in range(4)))
         while tickets:
             ticket = next(t for t in tickets if t.granted)
             tickets.remove(ticket)
@@ -81,7 +87,8 @@ class SlotAllocatorTests(unittest.SynchronousTestCase):
         self.assertEqual((allocator.used, allocator.waiting()), (0, 0))
 
     def test_cancel_waiting_for_key_releases_nothing(self):
-        """Cancelling a request that waits for its key's slot frees no slot and lets the next waiter keep its place."""
+        """Cancelling a request that waits for its key's slot frees no slot
+        and lets the next waiter keep its place."""
         allocator = SlotAllocator(10, 1)
         recorder = _Recorder(allocator)
         first = recorder.acquire("a", "h")
@@ -94,26 +101,31 @@ class SlotAllocatorTests(unittest.SynchronousTestCase):
         self.assertEqual(recorder.granted, ["a", "c"])
         self.assertFalse(second.granted)
         recorder.release(third)
-        self.assertEqual((allocator.used, allocator.in_use("h"), allocator.waiting()), (0, 0, 0))
+        self.assertEqual((allocator.used, allocator.in_use("h"),
+                          allocator.waiting()), (0, 0, 0))
 
     def test_cancel_waiting_for_global_gives_back_only_its_key_slot(self):
-        """Cancelling a request that holds its key's slot and waits for a global one gives back the key slot only."""
+        """Cancelling a request that holds its key's slot and waits for a
+        global one gives back the key slot only."""
         allocator = SlotAllocator(1, 1)
         recorder = _Recorder(allocator)
         first = recorder.acquire("a", "h1")
         second = recorder.acquire("b", "h2")
         third = recorder.acquire("c", "h2")
-        self.assertEqual((allocator.in_use("h2"), allocator.waiting("h2")), (1, 1))
+        self.assertEqual((allocator.in_use("h2"), allocator.waiting("h2")),
+                         (1, 1))
         allocator.cancel(second)
         self.assertEqual((allocator.used, allocator.in_use("h1")), (1, 1))
-        self.assertEqual((allocator.in_use("h2"), allocator.waiting("h2")), (1, 0))
+        self.assertEqual((allocator.in_use("h2"), allocator.waiting("h2")),
+                         (1, 0))
         recorder.release(first)
         self.assertEqual(recorder.granted, ["a", "c"])
         recorder.release(third)
         self.assertEqual((allocator.used, allocator.in_use("h2")), (0, 0))
 
     def test_cancel_after_grant_does_nothing(self):
-        """Cancelling a granted request changes no count; releasing it frees its slots."""
+        """Cancelling a granted request changes no count; releasing it frees
+        its slots."""
         allocator = SlotAllocator(2, 2)
         ticket = allocator.acquire("h", lambda ticket: None)
         allocator.cancel(ticket)
@@ -122,7 +134,8 @@ class SlotAllocatorTests(unittest.SynchronousTestCase):
         self.assertEqual((allocator.used, allocator.in_use("h")), (0, 0))
 
     def test_release_twice_refused(self):
-        """Releasing a ticket that holds no slot raises ValueError and frees nothing."""
+        """Releasing a ticket that holds no slot raises ValueError and frees
+        nothing."""
         allocator = SlotAllocator(2, 2)
         ticket = allocator.acquire("h", lambda ticket: None)
         allocator.release(ticket)
@@ -130,7 +143,8 @@ class SlotAllocatorTests(unittest.SynchronousTestCase):
         self.assertEqual(allocator.used, 0)
 
     def test_callbacks_are_not_nested(self):
-        """A callback that releases its slot has the next waiter's callback run after it returns, not inside it."""
+        """A callback that releases its slot has the next waiter's callback
+        run after it returns, not inside it."""
         allocator = SlotAllocator(1, 1)
         events = []
         tickets = {}
@@ -147,12 +161,14 @@ class SlotAllocatorTests(unittest.SynchronousTestCase):
         allocator.release(tickets["a"])
         self.assertEqual(
             events,
-            ["start a", "end a", "start b", "end b", "start c", "end c", "start d", "end d"],
+            ["start a", "end a", "start b", "end b", "start c", "end c",
+             "start d", "end d"],
         )
         self.assertEqual(allocator.used, 0)
 
     def test_failing_callback_is_logged_and_others_still_run(self):
-        """A callback that raises is logged and the callbacks queued after it still run."""
+        """A callback that raises is logged and the callbacks queued after
+        it still run."""
         allocator = SlotAllocator(1, 1)
         ran = []
 
