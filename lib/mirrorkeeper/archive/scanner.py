@@ -10,6 +10,13 @@ one its last successful scan recorded.
 Dates of publication: on a suite's first scan, a package is dated by its
 pool file's modification time (the best the master tells of when it came);
 after that, by the time of the scan that first saw it.
+
+New series: the series the master has at a distribution's first scan are
+its series, expected of every mirror.  A series a later scan finds is a
+new release: expected at once only of the mirrors that pick up new series
+by themselves, while the owners of the others are told by mail, queued in
+the transaction that records the series, so that they are told once
+(mirrorkeeper.mail.releases).
 """
 
 import hashlib
@@ -26,6 +33,7 @@ from mirrorkeeper.archive.publications import (
 from mirrorkeeper.enums import PackagePublishingPocket, SeriesStatus
 from mirrorkeeper.errors import MirrorKeeperError
 from mirrorkeeper.interfaces.archive import IArchiveScanner
+from mirrorkeeper.mail.releases import queue_new_series
 from mirrorkeeper.model.distroseries import ComponentSet, DistroSeriesSet
 from mirrorkeeper.model.masterarchive import (
     ArchiveScanStateSet, MasterFileDetailSet, RPMRepositorySet,
@@ -65,6 +73,7 @@ class ScanReport:
     deleted: int = 0
     file_details: int = 0
     trace_timestamps: int = 0
+    new_series: list = attrs.Factory(list)
     rows_written: int = 0
     problems: list = attrs.Factory(list)
 
@@ -100,24 +109,28 @@ class ArchiveScanner:
     `store`; `when` (default: now) is the time of the scan."""
 
     def __init__(self, store, distribution, root, logger, when=None,
-                 progress=None):
+                 progress=None, config=None):
         """`progress`, if given, is called as progress(done, total, label)
         after each part of the master (a suite, an RPM repository, a trace
-        file) is scanned."""
+        file) is scanned.  `config` (a Config or a MailSettings; default:
+        what load_config() finds) is for the mail about new series."""
         self.store = store
         self.distribution = distribution
         self.root = os.path.abspath(root)
         self.logger = logger
         self.when = as_utc(when) or utcnow()
         self.progress = progress
+        self.config = config
         self.report = None
         self._states = {}
+        self._first_scan = False
 
     def scan(self):
         self.report = ScanReport()
         self._states = {name: state.signature for name, state in
                         ArchiveScanStateSet(self.store).all(
                             self.distribution).items()}
+        self._first_scan = not self._states
         self.store.rollback()  # Reading began a transaction; end it.
         suites = self._suite_names()
         found = rpm.find_repositories(self.root)
@@ -219,8 +232,11 @@ class ArchiveScanner:
                                               SeriesStatus.SUPPORTED)
             series = self.distribution.newSeries(
                 name, release.version, status,
-                date_created=release.date or self.when)
+                date_created=release.date or self.when,
+                every_mirror=self._first_scan)
             self.report.rows_written += 1
+            if not self._first_scan:
+                self._announce(series)
         elif not series.version and release.version:
             series.version = release.version
         existing = {arch.architecture_tag for arch in series.architectures}
@@ -229,6 +245,16 @@ class ArchiveScanner:
                 series.newArch(tag)
                 self.report.rows_written += 1
         return series
+
+    def _announce(self, series):
+        """A new release: expected of the mirrors that pick up new series;
+        the owners of the others are told."""
+        told = queue_new_series(self.store, series, self.config)
+        self.report.new_series.append(series.name)
+        self.report.rows_written += 1 + len(told)
+        self.logger.info("New series %s: %d owner(s) of mirrors that do "
+                         "not pick up new series told.", series.name,
+                         len(told))
 
     def _index(self, release, suite_dir, base, parse):
         path, text = debian.read_index(self.root, suite_dir, release, base)
