@@ -61,7 +61,8 @@ def run_scan(script):
     log.info("Scanning the master archive of %s at %s", distribution.name,
              options.root)
     report = ArchiveScanner(store, distribution, options.root, log,
-                            progress=terminal_progress(log)).scan()
+                            progress=terminal_progress(log),
+                            config=script.config).scan()
     if report.suites_scanned or report.suites_unchanged:
         log.info("Suites: %d scanned (%s), %d unchanged.",
                  len(report.suites_scanned),
