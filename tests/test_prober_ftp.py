@@ -8,7 +8,7 @@ from twisted.trial import unittest
 from mirrorkeeper.prober.client import ProbeClient
 from mirrorkeeper.prober.ftp import FTPSessionPool
 from mirrorkeeper.prober.http import Site
-from mirrorkeeper.prober.result import ProbeOutcome as O
+from mirrorkeeper.prober.result import ProbeOutcome as Outcome
 from tests.farm import RedirectToMirror
 from tests.farm.testing import PACKAGES, RELEASE, FarmTestMixin
 
@@ -23,15 +23,18 @@ class SessionPoolTests(FarmTestMixin, unittest.TestCase):
         self.addCleanup(self.pool.close)
 
     def check(self, mirror, path):
-        return self.pool.check(Site("ftp", mirror.host, mirror.port), mirror.host, path)
+        return self.pool.check(Site("ftp", mirror.host, mirror.port),
+                               mirror.host, path)
 
     @defer.inlineCallbacks
     def test_size_answers_and_session_reuse(self):
-        """SIZE says 213 for a file and 550 for a missing one, over one logged-in session."""
+        """SIZE says 213 for a file and 550 for a missing one, over one
+        logged-in session."""
         mirror = self.farm.add_ftp_mirror("f", self.tree)
         present = yield self.check(mirror, "/" + RELEASE)
         missing = yield self.check(mirror, "/dists/noble/Nope")
-        self.assertEqual((present.found, present.code, present.command), (True, 213, "SIZE"))
+        self.assertEqual((present.found, present.code, present.command),
+                         (True, 213, "SIZE"))
         self.assertEqual((missing.found, missing.code), (False, 550))
         self.assertTrue(missing.reused)
         self.assertEqual(mirror.counters.connections, 1)
@@ -42,13 +45,15 @@ class SessionPoolTests(FarmTestMixin, unittest.TestCase):
         """Without SIZE, the directory is listed and the name looked for."""
         mirror = self.farm.add_ftp_mirror("f", self.tree, size=False)
         present = yield self.check(mirror, "/" + PACKAGES)
-        missing = yield self.check(mirror, "/dists/noble/main/binary-amd64/Packages.xz")
+        missing = yield self.check(
+            mirror, "/dists/noble/main/binary-amd64/Packages.xz")
         self.assertEqual((present.found, present.command), (True, "LIST"))
         self.assertEqual((missing.found, missing.command), (False, "LIST"))
 
     @defer.inlineCallbacks
     def test_dropped_idle_session_is_replaced(self):
-        """When the server closes an idle session, the next check gets a fresh one."""
+        """When the server closes an idle session, the next check gets a
+        fresh one."""
         mirror = self.farm.add_ftp_mirror("f", self.tree)
         yield self.check(mirror, "/" + RELEASE)
         yield mirror._tracking.close_all()
@@ -67,13 +72,17 @@ class ClientFTPTests(FarmTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_found_and_not_found(self):
-        """ftp:// URLs are FOUND (213) or NOT_FOUND (550) with a log of the commands."""
+        """ftp:// URLs are FOUND (213) or NOT_FOUND (550) with a log of the
+        commands."""
         mirror = self.farm.add_ftp_mirror("f", self.tree)
         found = yield self.client.probe(mirror.url(RELEASE))
         missing = yield self.client.probe(mirror.url("dists/noble/Nope"))
-        self.assertEqual((found.outcome, found.status, found.method), (O.FOUND, 213, "SIZE"))
-        self.assertEqual((missing.outcome, missing.status), (O.NOT_FOUND, 550))
-        self.assertLogSays(found, f"SIZE /{RELEASE} on {mirror.url(RELEASE)}", "SIZE: 213")
+        self.assertEqual((found.outcome, found.status, found.method),
+                         (Outcome.FOUND, 213, "SIZE"))
+        self.assertEqual((missing.outcome, missing.status),
+                         (Outcome.NOT_FOUND, 550))
+        self.assertLogSays(found, f"SIZE /{RELEASE} on {mirror.url(RELEASE)}",
+                           "SIZE: 213")
         self.assertLogSays(missing, "550", "Result: NOT_FOUND")
         self.assertEqual(self.client.stats.connections_opened, 1)
 
@@ -82,7 +91,7 @@ class ClientFTPTests(FarmTestMixin, unittest.TestCase):
         """A closed FTP port is CONNECTION_REFUSED."""
         mirror = self.farm.add_refusing_mirror("gone")
         result = yield self.client.probe(f"ftp://{mirror.host}:{mirror.port}/{RELEASE}")
-        self.assertEqual(result.outcome, O.CONNECTION_REFUSED)
+        self.assertEqual(result.outcome, Outcome.CONNECTION_REFUSED)
 
     @defer.inlineCallbacks
     def test_http_redirect_to_ftp(self):
@@ -90,7 +99,7 @@ class ClientFTPTests(FarmTestMixin, unittest.TestCase):
         self.farm.add_ftp_mirror("f", self.tree)
         mirror = self.farm.add_mirror("r", RedirectToMirror("f"))
         result = yield self.client.probe(mirror.url(RELEASE))
-        self.assertEqual((result.outcome, result.status), (O.FOUND, 213))
+        self.assertEqual((result.outcome, result.status), (Outcome.FOUND, 213))
         self.assertTrue(result.final_url.startswith("ftp://"))
 
     @defer.inlineCallbacks
@@ -98,7 +107,7 @@ class ClientFTPTests(FarmTestMixin, unittest.TestCase):
         """fetch does not speak FTP and says so."""
         mirror = self.farm.add_ftp_mirror("f", self.tree)
         result = yield self.client.fetch(mirror.url(RELEASE), 1000)
-        self.assertEqual(result.outcome, O.INVALID_URL)
+        self.assertEqual(result.outcome, Outcome.INVALID_URL)
         self.assertEqual(mirror.counters.connections, 0)
 
 
@@ -106,11 +115,13 @@ class FTPClockTests(unittest.TestCase):
     """FTP timing on a fake clock: connections never complete."""
 
     def test_timeout_cancels_the_connection_attempt(self):
-        """An FTP server that never accepts is TIMEOUT after the timeout, and the attempt is stopped."""
+        """An FTP server that never accepts is TIMEOUT after the timeout, and
+        the attempt is stopped."""
         clock = MemoryReactorClock()
-        client = ProbeClient(clock, timeout=10, allowed_networks=["192.0.2.0/24"])
+        client = ProbeClient(clock, timeout=10,
+                             allowed_networks=["192.0.2.0/24"])
         d = client.probe("ftp://192.0.2.9/debian/" + RELEASE)
         clock.advance(10)
         result = self.successResultOf(d)
-        self.assertEqual(result.outcome, O.TIMEOUT)
+        self.assertEqual(result.outcome, Outcome.TIMEOUT)
         self.assertTrue(clock.connectors[0].stoppedConnecting)
