@@ -1,250 +1,169 @@
-"""mirrorkeeper's configuration: an INI file, overridden by the environment.
+"""mirrorkeeper's configuration: an INI file, overridden by the environment
+and the command line.
 
-The file is named by MIRRORKEEPER_CONFIG, else ``mirrorkeeper.conf`` in the
-current directory if there is one; without a file every setting has its
-default.  MIRRORKEEPER_DATABASE overrides ``[database] uri``.
+The file is named by --config, else MIRRORKEEPER_CONFIG, else
+``mirrorkeeper.conf`` in the current directory if there is one; without a
+file every setting has its default.  MIRRORKEEPER_DATABASE overrides
+``[database] uri``, and --database overrides both.  A section or key that
+is not a setting, or a value that is not of the setting's kind, is an
+error naming the file.  ``mirrorkeeper config show`` prints the effective
+configuration and where each value came from.
 
-    [database]
-    uri = sqlite:var/mirrorkeeper.db
+Every setting is declared in mirrorkeeper.settings; the reference below is
+written from those declarations.
 
-    [mail]
-    smtp_host = localhost
-    smtp_port = 25
-    from_address = mirrorkeeper <noreply@localhost>
-    site_name = mirrorkeeper
-
-    [prober]
-    timeout = 30
-    max_parallel = 100
-    max_parallel_per_host = 2
-    # Networks probed although not global, e.g. 127.0.0.0/8 ::1/128
-    # (CIDRs, separated by spaces or commas); empty: global addresses only.
-    allowed_networks =
-    cdimage_manifest_url =
-    canary_url =
-    lock_file = var/distributionmirror-prober.lock
-    keep_probe_records_days = 30
-    disable_after_failed_runs = 2
-    ca_file =
-
-    [publication]
-    snapshot_path = var/mirrorlist-snapshot.json
-    lock_file = var/generate-mirrorlist-snapshot.lock
-    include_unofficial = false
-    include_mirrors =
-    listen = tcp:8080:interface=127.0.0.1
-    freshness_threshold = onedaybehind
-    minimum_mirrors = 5
-    continent_overrides =
-    geoip_database =
-    asn_database =
-    trusted_proxies =
-    allow_ip_parameter = false
-    fallback_urls =
-    reload_interval = 5
-    statistics_dir = var/mirrorlist-statistics
-    request_log_rotation = daily
-    request_log_max_bytes = 104857600
-    request_log_keep = 14
-
-    [timestamps]
-    targets =
-    file_name = mirrorkeeper-timestamp
-    private_key =
-    known_hosts =
-    interval = 300
-    timeout = 30
-    keep_history_days = 30
-    lock_file = var/plant-timestamps.lock
-
-    [freshness]
-    # Which detectors tell a mirror's freshness, by distribution name;
-    # "default" for the others: publishing, trace, timestamp, checksum.
-    default = publishing
-    debian = publishing, trace, checksum
-
-    [web]
-    listen = tcp:8000:interface=127.0.0.1
-    base_url =
-    secret =
-    secret_file = var/web-secret
-    secure_cookies = auto
-    session_days = 14
-    admins_team = mirrorkeeper-admins
-    db_threads = 4
-    propagation_days = 7
-    cache_seconds = 5
 """
 
 import configparser
+import difflib
 import os
 
-from mirrorkeeper.database.store import DEFAULT_DATABASE_URI
+from mirrorkeeper import settings
 from mirrorkeeper.errors import ConfigurationError
 
+# The text of every default, by section and key (a configparser can
+# read_dict it).
 DEFAULTS = {
-    "database": {"uri": DEFAULT_DATABASE_URI},
-    "mail": {
-        "smtp_host": "localhost",
-        "smtp_port": "25",
-        "from_address": "mirrorkeeper <noreply@localhost>",
-        "site_name": "mirrorkeeper",
-    },
-    "prober": {
-        "timeout": "30",
-        "max_parallel": "100",
-        "max_parallel_per_host": "2",
-        # Networks probed, and accepted in mirror URLs, although not
-        # global (mirrorkeeper.addresspolicy); empty: global ones only.
-        "allowed_networks": "",
-        "cdimage_manifest_url": "",
-        "canary_url": "",
-        "lock_file": "var/distributionmirror-prober.lock",
-        "keep_probe_records_days": "30",
-        # Consecutive runs that cannot reach a mirror (every request failed
-        # at the network level) before it is disabled and its owner told;
-        # until then it is only left out of the mirror lists.
-        "disable_after_failed_runs": "2",
-        "ca_file": "",
-    },
-    "freshness": {"default": "publishing"},
-    # The mirror list snapshot and its daemon (mirrorkeeper.publish).
-    "publication": {
-        "snapshot_path": "var/mirrorlist-snapshot.json",
-        "lock_file": "var/generate-mirrorlist-snapshot.lock",
-        # Beyond official mirrors: reviewed unofficial ones, and mirrors
-        # named one by one (space-separated).
-        "include_unofficial": "false",
-        "include_mirrors": "",
-        "listen": "tcp:8080:interface=127.0.0.1",
-        # The stalest content a list may offer.
-        "freshness_threshold": "onedaybehind",
-        # Fewer mirrors than this near the client and the world is added.
-        "minimum_mirrors": "5",
-        # Country-to-continent overrides, e.g. "IL:EU" (space-separated).
-        "continent_overrides": "",
-        # MaxMind-format databases (GeoLite2-Country, GeoLite2-ASN); one
-        # file may carry both.
-        "geoip_database": "",
-        "asn_database": "",
-        # Addresses (or networks) whose X-Forwarded-For is believed.
-        "trusted_proxies": "",
-        # Whether ?ip= may name the client (for debugging lists).
-        "allow_ip_parameter": "false",
-        # Base URLs offered when no mirror qualifies (space-separated).
-        "fallback_urls": "",
-        # Seconds between looks at the snapshot file's modification time.
-        "reload_interval": "5",
-        "statistics_dir": "var/mirrorlist-statistics",
-        # When the daemon's requests.log (in statistics_dir) is rotated to
-        # requests.log.1 (.1 becoming .2 ...): "daily" (at the first flush
-        # of a new UTC day), "size" (before it would pass
-        # request_log_max_bytes) or "none" (logrotate's business).
-        "request_log_rotation": "daily",
-        "request_log_max_bytes": "104857600",
-        # Rotated logs kept: requests.log.1 to requests.log.N.
-        "request_log_keep": "14",
-    },
-    # The timestamp files cronscripts/plant-timestamps.py writes into the
-    # master, and whose copies on the mirrors tell their lag
-    # (mirrorkeeper.timestamps).
-    "timestamps": {
-        # One target a line: a distribution's name and where its master's
-        # tree is, as local:/path or sftp://user@host[:port]/path, e.g.
-        #     ubuntu sftp://mirror@master.example.org/srv/ubuntu
-        "targets": "",
-        # The file planted in each target's directory; the prober fetches
-        # it from the same place under each mirror's URL.
-        "file_name": "mirrorkeeper-timestamp",
-        # For SFTP targets: the private key logged in with (no
-        # passphrase), and OpenSSH's known_hosts file the servers' host
-        # keys must be in.
-        "private_key": "",
-        "known_hosts": "",
-        # Seconds between plantings, as cron runs the planter: a mirror
-        # whose copy is younger than this may still be up to date.
-        "interval": "300",
-        # Seconds a target may take, connecting included.
-        "timeout": "30",
-        "keep_history_days": "30",
-        "lock_file": "var/plant-timestamps.lock",
-    },
-    # The web site, its feeds and JSON API (mirrorkeeper.web).
-    "web": {
-        # Endpoint strings, space-separated: tcp:PORT:interface=ADDRESS,
-        # ssl:PORT:privateKey=...
-        "listen": "tcp:8000:interface=127.0.0.1",
-        # The site's public URL, from which feeds, mails and redirects make
-        # their links (never from a request's Host).  Required unless the
-        # daemon listens on loopback only.
-        "base_url": "",
-        # Signs session cookies; default: secret_file, created on first run.
-        "secret": "",
-        "secret_file": "var/web-secret",
-        # auto: Secure cookies when the request came over TLS; true; false.
-        "secure_cookies": "auto",
-        "session_days": "14",
-        # Members of this team are site admins: every mirror, every action.
-        "admins_team": "mirrorkeeper-admins",
-        "db_threads": "4",
-        # Days of history on the propagation page.
-        "propagation_days": "7",
-        # Seconds the mirror listings and /api/1/status keep an answer
-        # while no probe was recorded and no mirror added or removed
-        # (mirrorkeeper.web.answers); 0 computes every answer afresh.
-        "cache_seconds": "5",
-    },
-}
+    section.name: {key: setting.default_text
+                   for key, setting in section.settings.items()}
+    for section in settings.SECTIONS.values()}
+
+
+class Source:
+    """Where a value came from: `kind` is "default", "file",
+    "environment" or "command line"; `where` the file's path, the
+    variable's name or the option (None for a default)."""
+
+    def __init__(self, kind, where=None):
+        self.kind = kind
+        self.where = where
+
+    def __str__(self):
+        return self.kind if self.where is None else \
+            "%s %s" % (self.kind, self.where)
+
+    def __repr__(self):
+        return "<Source %s>" % (self,)
+
+    def __eq__(self, other):
+        return isinstance(other, Source) and \
+            (self.kind, self.where) == (other.kind, other.where)
+
+    def __hash__(self):
+        return hash((self.kind, self.where))
+
+
+DEFAULT = Source("default")
+
+
+class Value:
+    """A setting's effective value: its text, the value of its kind, and
+    the Source it came from."""
+
+    def __init__(self, setting, text, source):
+        self.setting = setting
+        self.text = text
+        self.source = source
+        try:
+            self.value = setting.kind.parse(text)
+        except ValueError:
+            raise ConfigurationError(
+                "%s: %s must be %s, not %r"
+                % (_from(source), setting.name, setting.kind.description,
+                   text)) from None
+
+
+def _from(source):
+    if source.kind == "file":
+        return "the configuration %s" % (source.where,)
+    return "the %s" % (source,)
 
 
 class Config:
-    """Settings by section and key, with their defaults filled in."""
+    """The effective settings by section and key, each a Value; `path` is
+    the file read, or None."""
 
-    def __init__(self, parser, path=None):
-        self._parser = parser
+    def __init__(self, values, path=None):
+        self._values = values
         self.path = path
 
+    def _value(self, section, key):
+        try:
+            return self._values[section][key]
+        except KeyError:
+            raise KeyError("[%s] %s is not a setting (declare it in "
+                           "mirrorkeeper.settings)" % (section, key)) from None
+
     def get(self, section, key):
-        return self._parser.get(section, key)
+        """The text of [section] key."""
+        return self._value(section, key).text
+
+    def value(self, section, key):
+        """The value of [section] key, of the kind it is declared with."""
+        return self._value(section, key).value
+
+    def source(self, section, key):
+        """The Source of the value of [section] key."""
+        return self._value(section, key).source
 
     def getint(self, section, key):
-        try:
-            return self._parser.getint(section, key)
-        except ValueError:
-            raise ConfigurationError(
-                "[%s] %s must be a whole number, not %r"
-                % (section, key, self._parser.get(section, key))) from None
+        return int(self.value(section, key))
 
     def getfloat(self, section, key):
-        try:
-            return self._parser.getfloat(section, key)
-        except ValueError:
-            raise ConfigurationError(
-                "[%s] %s must be a number, not %r"
-                % (section, key, self._parser.get(section, key))) from None
+        return float(self.value(section, key))
 
     def getboolean(self, section, key):
-        try:
-            return self._parser.getboolean(section, key)
-        except ValueError:
-            raise ConfigurationError(
-                "[%s] %s must be true or false, not %r"
-                % (section, key, self._parser.get(section, key))) from None
+        return bool(self.value(section, key))
+
+    def items(self, section):
+        """[(key, Value)] of a section, declared keys first."""
+        return list(self._values[section].items())
+
+    def sections(self):
+        return list(self._values)
+
+    def overridden(self, texts, source):
+        """A copy where `texts` ({(section, key): text}) replace the values
+        they name, coming from `source`; None texts are left out."""
+        values = {name: dict(section)
+                  for name, section in self._values.items()}
+        for (section, key), text in texts.items():
+            if text is not None:
+                values[section][key] = Value(
+                    settings.declared(section, key), text, source)
+        return Config(values, self.path)
+
+    def with_options(self, options, declared):
+        """A copy where the daemon options of `declared` (DaemonOptions)
+        given in `options` (a usage.Options or a dict) replace the
+        settings they stand for."""
+        config = self
+        for option in declared:
+            given = options[option.name]
+            if option.repeat:
+                given = " ".join(given) if given else None
+            if given is not None:
+                setting = option.setting
+                config = config.overridden(
+                    {(setting.section.name, setting.key): str(given)},
+                    Source("command line", option.flag))
+        return config
 
     def freshness_detectors(self):
         """{distribution name or "*": (detector, ...)} from [freshness], or
         ConfigurationError naming an unknown detector."""
         from mirrorkeeper.prober.detectors import DETECTORS
         chosen = {}
-        for name, value in self._parser.items("freshness"):
+        for name, value in self.items("freshness"):
             detectors = tuple(part.strip() for part in
-                              value.replace(",", " ").split())
+                              value.text.replace(",", " ").split())
             unknown = [d for d in detectors if d not in DETECTORS]
             if unknown or not detectors:
                 raise ConfigurationError(
-                    "[freshness] %s: unknown detector(s) %s; choose from %s"
-                    % (name, ", ".join(unknown) or "(none given)",
-                       ", ".join(DETECTORS)))
+                    "%s: [freshness] %s: unknown detector(s) %s; choose "
+                    "from %s" % (_from(value.source), name,
+                                 ", ".join(unknown) or "(none given)",
+                                 ", ".join(DETECTORS)))
             chosen["*" if name == "default" else name] = detectors
         return chosen
 
@@ -260,30 +179,74 @@ class Config:
 
     @property
     def database_uri(self):
-        return os.environ.get("MIRRORKEEPER_DATABASE") or \
-            self.get("database", "uri")
+        return self.get("database", "uri")
 
 
-def load_config(path=None):
+def load_config(path=None, environ=None):
     """The configuration from `path`, MIRRORKEEPER_CONFIG, or
-    ./mirrorkeeper.conf, in that order; defaults where none exists."""
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read_dict(DEFAULTS)
-    path = path or os.environ.get("MIRRORKEEPER_CONFIG")
+    ./mirrorkeeper.conf, in that order, then the environment (`environ`,
+    default os.environ); defaults where none sets a value."""
+    environ = os.environ if environ is None else environ
+    values = {name: {key: Value(setting, setting.default_text, DEFAULT)
+                     for key, setting in section.settings.items()}
+              for name, section in settings.SECTIONS.items()}
+    path = path or environ.get("MIRRORKEEPER_CONFIG")
     if path is None and os.path.exists("mirrorkeeper.conf"):
         path = "mirrorkeeper.conf"
     if path is not None:
-        try:
-            with open(path, encoding="utf-8") as f:
-                parser.read_file(f)
-        except OSError as error:
-            raise ConfigurationError("cannot read the configuration %s: %s"
-                                     % (path, error.strerror)) from None
-        except configparser.Error as error:
-            raise ConfigurationError("the configuration %s is malformed: %s"
-                                     % (path, error)) from None
-        _refuse_replaced_settings(parser, path)
-    return Config(parser, path)
+        _read_file(path, values)
+    for section in settings.SECTIONS.values():
+        for key, setting in section.settings.items():
+            if setting.environment and environ.get(setting.environment):
+                values[section.name][key] = Value(
+                    setting, environ[setting.environment],
+                    Source("environment", setting.environment))
+    return Config(values, path)
+
+
+def _read_file(path, values):
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(path, encoding="utf-8") as f:
+            parser.read_file(f)
+    except OSError as error:
+        raise ConfigurationError("cannot read the configuration %s: %s"
+                                 % (path, error.strerror)) from None
+    except (configparser.Error, UnicodeDecodeError) as error:
+        raise ConfigurationError("the configuration %s is malformed: %s"
+                                 % (path, error)) from None
+    source = Source("file", path)
+    if parser.defaults():
+        raise ConfigurationError(
+            "the configuration %s has a [%s] section: name the section of "
+            "each setting (%s)" % (path, parser.default_section,
+                                   ", ".join(settings.SECTIONS)))
+    for name in parser.sections():
+        if name not in settings.SECTIONS:
+            raise ConfigurationError(
+                "the configuration %s has an unknown section [%s]%s; the "
+                "sections are %s" % (path, name, _guess(name,
+                                                        settings.SECTIONS),
+                                     ", ".join(settings.SECTIONS)))
+        section = settings.SECTIONS[name]
+        for key, text in parser.items(name):
+            if (name, key) in _REPLACED:
+                raise ConfigurationError(
+                    "the configuration %s sets [%s] %s: %s"
+                    % (path, name, key, _REPLACED[name, key]))
+            setting = section.setting(key)
+            if setting is None:
+                raise ConfigurationError(
+                    "the configuration %s sets [%s] %s, which is not a "
+                    "setting%s; [%s] has %s" % (
+                        path, name, key, _guess(key, section.settings),
+                        name, ", ".join(section.settings)))
+            values[name][key] = Value(setting, text, source)
+
+
+def _guess(word, names):
+    close = difflib.get_close_matches(word, list(names), n=1)
+    return " (did you mean %s?)" % (close[0],) if close else ""
 
 
 # Settings that no longer exist, and what to write instead: ignoring them
@@ -296,9 +259,5 @@ _REPLACED = {
 }
 
 
-def _refuse_replaced_settings(parser, path):
-    for (section, key), instead in _REPLACED.items():
-        if parser.has_option(section, key):
-            raise ConfigurationError(
-                "the configuration %s sets [%s] %s: %s"
-                % (path, section, key, instead))
+if __doc__:  # Not under python -OO.
+    __doc__ += settings.reference()

@@ -18,8 +18,6 @@ from storm.store import Store
 
 from mirrorkeeper.errors import ConfigurationError
 
-DEFAULT_DATABASE_URI = "sqlite:var/mirrorkeeper.db"
-
 # SQLite enforces foreign keys only when asked to, on every connection; WAL
 # lets the web daemon read while the prober writes; a busy timeout makes a
 # writer wait for another instead of failing at once.
@@ -60,14 +58,15 @@ def _storm_uri(uri):
         "%s=%s" % item for item in sorted(options.items())))
 
 
-def open_store(uri=None):
-    """A new Store on the database named by `uri`.
+def open_store(uri):
+    """A new Store on the database named by `uri` (the configuration's
+    [database] uri, which MIRRORKEEPER_DATABASE overrides, is the caller's
+    to find: see mirrorkeeper.config).
 
-    Without a URI, MIRRORKEEPER_DATABASE is used, then the embedded default.
     The store is yours: commit or roll back and close it when done.
     """
-    if uri is None:
-        uri = os.environ.get("MIRRORKEEPER_DATABASE") or DEFAULT_DATABASE_URI
+    if not uri:
+        raise ConfigurationError("no database URI given")
     try:
         return Store(create_database(_storm_uri(uri)))
     except ConfigurationError:

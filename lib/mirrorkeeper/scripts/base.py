@@ -17,7 +17,8 @@ What you get:
 - ``self.logger``: a logger writing ``INFO    Message`` lines to stderr, at
   INFO by default; -v/--verbose and -q/--quiet move the level one step.
 - ``self.config``: the configuration (--config PATH, else MIRRORKEEPER_CONFIG,
-  else ./mirrorkeeper.conf, else the defaults).
+  else ./mirrorkeeper.conf, else the defaults), with --database as its
+  [database] uri when given.
 - ``self.store``: a Storm store on the database named by --database, else
   MIRRORKEEPER_DATABASE, else the configuration; opened before main() runs,
   with the set utilities (``getUtility(IDistributionSet)``...) registered
@@ -50,6 +51,7 @@ from mirrorkeeper.database.migrate import available_patches
 from mirrorkeeper.database.store import _redact, backend_of, open_store
 from mirrorkeeper.errors import MirrorKeeperError, SchemaError
 from mirrorkeeper.model import register_utilities
+from mirrorkeeper.settings import DATABASE
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -104,7 +106,7 @@ class MirrorKeeperScript:
 
     @property
     def database_uri(self):
-        return self.options.database or self.config.database_uri
+        return self.config.database_uri
 
     @property
     def store(self):
@@ -168,10 +170,10 @@ class MirrorKeeperScript:
 
         group = parser.add_argument_group("common options")
         group.add_argument(
-            "--database", metavar="URI", default=default(None),
+            DATABASE.flag, metavar=DATABASE.metavar, default=default(None),
             help="the database, e.g. sqlite:var/mirrorkeeper.db or "
-                 "postgres://user@host/dbname (default: "
-                 "MIRRORKEEPER_DATABASE, else the configuration)")
+                 "postgres://user@host/dbname (default: %s, else %s)"
+                 % (DATABASE.setting.environment, DATABASE.setting.name))
         group.add_argument(
             "--config", metavar="PATH", default=default(None),
             help="the configuration file (default: MIRRORKEEPER_CONFIG, "
@@ -211,7 +213,8 @@ class MirrorKeeperScript:
 
     def _run_main(self):
         try:
-            self.config = load_config(self.options.config)
+            self.config = load_config(self.options.config).with_options(
+                vars(self.options), [DATABASE])
             if self.uses_database:
                 self.store  # Opened now, so that getUtility works in main().
             status = self.main() or EXIT_OK

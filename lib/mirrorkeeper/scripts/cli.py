@@ -12,10 +12,10 @@ import sys
 
 from mirrorkeeper.scripts.base import MirrorKeeperScript
 from mirrorkeeper.scripts.commands import (
-    archive, database, listing, mirror, publication, registry, web)
+    archive, config, database, listing, mirror, publication, registry, web)
 
 COMMAND_MODULES = [database, registry, mirror, listing, archive, publication,
-                   web]
+                   web, config]
 
 DESCRIPTION = """\
 Manage a distribution's mirror registry: the database schema, people,

@@ -16,11 +16,11 @@ import ipaddress
 from twisted.application import service
 from twisted.internet import reactor as default_reactor
 from twisted.logger import Logger
-from twisted.python import usage
 from twisted.web.server import Site
 
 from mirrorkeeper.config import load_config
 from mirrorkeeper.errors import ConfigurationError
+from mirrorkeeper.settings import DATABASE, WEB_DAEMON, twistd_options
 from mirrorkeeper.web.app import MirrorKeeperWeb, WebSettings
 from mirrorkeeper.web.sessions import SessionSigner, load_secret
 from mirrorkeeper.web.site import WebResource
@@ -30,25 +30,16 @@ from mirrorkeeper.web.transactor import Transactor
 log = Logger()
 
 
-class Options(usage.Options):
+# The options that stand in for a setting.
+SETTING_OPTIONS = WEB_DAEMON + (DATABASE,)
+
+
+class Options(twistd_options(SETTING_OPTIONS)):
+    """The daemon's command line: --listen, --threads and --database stand
+    in for their settings."""
+
     synopsis = "[--listen ENDPOINT]... [--database URI] [--config PATH]"
-    optParameters = [
-        ["database", "d", None,
-         "the database URI (default: MIRRORKEEPER_DATABASE, else the "
-         "configuration)"],
-        ["config", "c", None, "the configuration file"],
-        ["threads", "t", None,
-         "database threads (default: [web] db_threads)"],
-    ]
-
-    def __init__(self):
-        usage.Options.__init__(self)
-        self["listen"] = []
-
-    def opt_listen(self, endpoint):
-        """An endpoint to serve on, e.g. tcp:8000:interface=127.0.0.1
-        (repeat for more; default: [web] listen)."""
-        self["listen"].append(endpoint)
+    optParameters = [["config", "c", None, "the configuration file"]]
 
 
 class TransactorService(service.Service):
@@ -148,13 +139,12 @@ def check_base_url(base_url, endpoints):
             "only" % (", ".join(public),))
 
 
-def make_site(config, database_uri=None, threads=None, reactor=None):
+def make_site(config, reactor=None):
     """(twisted.web Site, Transactor, PasswordPool) for the
     configuration."""
     reactor = reactor or default_reactor
-    transactor = Transactor(
-        database_uri or config.database_uri, reactor,
-        threads=threads or config.getint("web", "db_threads"))
+    transactor = Transactor(config.database_uri, reactor,
+                            threads=config.value("web", "db_threads"))
     signer = SessionSigner(load_secret(config),
                            max_age=config.getint("web", "session_days")
                            * 86400)
@@ -168,12 +158,11 @@ def make_site(config, database_uri=None, threads=None, reactor=None):
 
 def makeService(options, reactor=None):
     reactor = reactor or default_reactor
-    config = load_config(options["config"])
-    threads = int(options["threads"]) if options["threads"] else None
-    endpoints = options["listen"] or config.get("web", "listen").split()
+    config = load_config(options["config"]).with_options(
+        options, SETTING_OPTIONS)
+    endpoints = config.get("web", "listen").split()
     check_base_url(config.get("web", "base_url"), endpoints)
-    site, transactor, passwords = make_site(
-        config, options["database"], threads, reactor)
+    site, transactor, passwords = make_site(config, reactor)
     top = service.MultiService()
     TransactorService(transactor).setServiceParent(top)
     PasswordPoolService(passwords).setServiceParent(top)
