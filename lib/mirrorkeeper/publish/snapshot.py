@@ -66,10 +66,13 @@ file does not restart the numbering (next_serial()).  Its top level:
     mirrorkeeper.publish.selection); a file older than the window is
     taken to be as old as ``pool_since``.
 
-A mirror is published when it is enabled, not paused by its owner, not
-unreachable (its last trusted probe run could not reach it), and official,
-or unofficial but allowed by the policy (PublicationPolicy); of its URLs,
-only those that answered its last probe are offered.
+Which mirrors are published, and each one's freshness, detected, lag and
+probed, are the read model's to say (mirrorkeeper.model.mirrorstate,
+IMirrorState.published): a mirror is published when it is enabled, not
+paused by its owner, not unreachable (its last trusted probe run could not
+reach it), and official, or unofficial but allowed by the policy
+(PublicationPolicy); of its URLs, only those that did not fail its last
+probe are offered.
 RPM repository content comes from mirror_rpm_repository (schema patch
 0004); the master's file details from the scanner's master_file_detail
 history (patch 0003).
@@ -79,13 +82,12 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass, field
 
-from mirrorkeeper.enums import (
-    MirrorContent, MirrorFreshness, MirrorSpeed, MirrorStatus,
-    PackagePublishingPocket)
+from mirrorkeeper.enums import MirrorContent, PackagePublishingPocket
 from mirrorkeeper.errors import MirrorKeeperError
-from mirrorkeeper.freshness import overall_freshness
+from mirrorkeeper.model.distributionmirror import DistributionMirror
+from mirrorkeeper.model.mirrorstate import (  # noqa: F401 (PublicationPolicy)
+    PublicationPolicy, states_where)
 from mirrorkeeper.timeutil import utcnow
 
 FORMAT = 1
@@ -103,29 +105,12 @@ POOL_WINDOW = 8 * 24 * 3600
 _SCHEMES = ("http", "https", "ftp", "rsync")
 _POCKETS = {pocket.value: pocket.name.lower()
             for pocket in PackagePublishingPocket}
-_CONTENT = {MirrorContent.ARCHIVE.value: "archive",
-            MirrorContent.RELEASE.value: "cdimage"}
+_CONTENT = {MirrorContent.ARCHIVE: "archive",
+            MirrorContent.RELEASE: "cdimage"}
 
 
 class SnapshotError(MirrorKeeperError):
     """A snapshot file is missing, unreadable or of another format."""
-
-
-@dataclass(frozen=True)
-class PublicationPolicy:
-    """Which mirrors a snapshot publishes beyond the official ones."""
-
-    # Publish reviewed unofficial mirrors too (a distribution without a
-    # review process); pending and broken ones never are.
-    include_unofficial: bool = False
-    # Names of mirrors published whatever their status.
-    include_mirrors: frozenset = field(default_factory=frozenset)
-
-    @classmethod
-    def from_config(cls, config):
-        names = config.get("publication", "include_mirrors").split()
-        return cls(config.getboolean("publication", "include_unofficial"),
-                   frozenset(names))
 
 
 def repository_name(path):
@@ -168,12 +153,9 @@ def build_snapshot(store, distribution, policy=PublicationPolicy(),
             "ORDER BY m.id"):
         if row[0] in by_id:
             by_id[row[0]]["cdimages"].append([row[1], row[2]])
-    _read_detected(store, by_id)
-    _read_probed(store, by_id)
     pool_since = _timestamp(now) - POOL_WINDOW
     pool = _read_pool(store, distribution.id, places, pool_since)
     for mirror in mirrors:
-        mirror["freshness"] = _overall(mirror)
         for key in ("archive", "repositories"):
             mirror[key] = {str(value): sorted(indexes) for value, indexes
                            in sorted(mirror[key].items())}
@@ -194,50 +176,45 @@ def build_snapshot(store, distribution, policy=PublicationPolicy(),
 
 
 def _read_mirrors(store, distribution_id, policy):
-    rows = store.execute(
-        "SELECT m.id, m.name, m.http_base_url, m.https_base_url, "
-        "m.ftp_base_url, m.rsync_base_url, m.bandwidth_mbps, m.speed, "
-        "m.private, m.internet2, m.asn, m.asn_clients, m.has_ipv4, "
-        "m.has_ipv6, m.content, m.status, m.official_candidate, "
-        "m.http_answered, m.https_answered, m.ftp_answered, "
-        "c.iso3166code2, k.code "
-        "FROM distribution_mirror m "
-        "JOIN country c ON c.id = m.country "
-        "JOIN continent k ON k.id = c.continent "
-        "WHERE m.distribution = ? AND m.enabled = ? AND m.owner_paused = ? "
-        "AND m.failed_runs = 0 "
-        "ORDER BY m.name", (distribution_id, True, False))
+    """The published mirrors' entries, their state from the read model."""
+    states = sorted(
+        (state for state in states_where(
+            store, DistributionMirror.distribution_id == distribution_id,
+            durations=False) if state.published(policy)),
+        key=lambda state: state.name)
+    if not states:
+        return []
+    publication = {}
+    ids = [state.id for state in states]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for (mirror_id, private, internet2, asn, asn_clients, has_ipv4,
+             has_ipv6) in store.execute(
+                "SELECT id, private, internet2, asn, asn_clients, has_ipv4, "
+                "has_ipv6 FROM distribution_mirror WHERE id IN (%s)"
+                % ", ".join("?" * len(chunk)), chunk):
+            publication[mirror_id] = {
+                "private": bool(private), "internet2": bool(internet2),
+                "asn": asn, "asn_clients": bool(asn_clients),
+                "has_ipv4": _bool(has_ipv4), "has_ipv6": _bool(has_ipv6)}
     mirrors = []
-    for (mirror_id, name, http, https, ftp, rsync, bandwidth, speed,
-         private, internet2, asn, asn_clients, has_ipv4, has_ipv6, content,
-         status, official_candidate, http_answered, https_answered,
-         ftp_answered, country, continent) in rows:
-        official = bool(official_candidate) and \
-            status == MirrorStatus.OFFICIAL.value
-        if not (official or name in policy.include_mirrors or (
-                policy.include_unofficial and
-                status == MirrorStatus.UNOFFICIAL.value)):
-            continue
-        # A URL the last probe found not answering is left out (None: not
-        # probed, as rsync is not yet).
-        answered = (http_answered, https_answered, ftp_answered, None)
-        urls = {scheme: url for scheme, url, works in
-                zip(_SCHEMES, (http, https, ftp, rsync), answered)
-                if url and works is not False and works != 0}
-        if not urls:
-            continue
-        if bandwidth is None:
-            bandwidth = max(1, int(MirrorSpeed(speed).mbps))
-        mirrors.append({
-            "id": mirror_id, "name": name, "urls": urls,
-            "country": country, "continent": continent,
-            "bandwidth": bandwidth, "private": bool(private),
-            "internet2": bool(internet2), "asn": asn,
-            "asn_clients": bool(asn_clients), "netblocks": [],
-            "countries_allowed": [], "has_ipv4": _bool(has_ipv4),
-            "has_ipv6": _bool(has_ipv6),
-            "content": _CONTENT[content], "archive": {},
-            "repositories": {}, "cdimages": []})
+    for state in states:
+        mirror = {
+            "id": state.id, "name": state.name,
+            "urls": state.published_urls, "country": state.country_code,
+            "continent": state.continent_code,
+            "bandwidth": state.bandwidth_mbps, "netblocks": [],
+            "countries_allowed": [], "content": _CONTENT[state.content],
+            "freshness": state.freshness.value, "archive": {},
+            "repositories": {}, "cdimages": []}
+        mirror.update(publication[state.id])
+        if state.detected is not None:
+            mirror["detected"] = state.detected.value
+        if state.measured_lag_seconds is not None:
+            mirror["lag"] = state.measured_lag_seconds
+        if state.last_applied_probe is not None:
+            mirror["probed"] = _timestamp(state.last_applied_probe)
+        mirrors.append(mirror)
     by_id = {mirror["id"]: mirror for mirror in mirrors}
     for mirror_id, netblock in store.execute(
             "SELECT distribution_mirror, netblock FROM mirror_netblock "
@@ -299,36 +276,6 @@ def _read_repositories(store, distribution_id, by_id):
             mirror["repositories"].setdefault(freshness, []).append(
                 index_of[repo_id])
     return repositories
-
-
-def _read_detected(store, by_id):
-    """Set each mirror's "detected": the worst freshness its trace,
-    timestamp or checksum detectors measured (the age of its last complete
-    sync), or None when they measured none."""
-    unknown = MirrorFreshness.UNKNOWN.value
-    for mirror_id, worst, lag in store.execute(
-            "SELECT distribution_mirror, MAX(freshness), MAX(lag_seconds) "
-            "FROM mirror_freshness_check WHERE freshness IS NOT NULL "
-            "AND freshness <> ? GROUP BY distribution_mirror", (unknown,)):
-        mirror = by_id.get(mirror_id)
-        if mirror is not None:
-            mirror["detected"] = worst
-            if lag is not None:
-                mirror["lag"] = int(lag)
-
-
-def _read_probed(store, by_id):
-    """Set each mirror's "probed": when its last applied probe record was
-    written, the time what it is known to carry was seen."""
-    from mirrorkeeper.enums import ProbeRecordState
-    for mirror_id, date in store.execute(
-            "SELECT distribution_mirror, MAX(date_created) "
-            "FROM mirror_probe_record WHERE state = ? "
-            "GROUP BY distribution_mirror",
-            (ProbeRecordState.APPLIED.value,)):
-        mirror = by_id.get(mirror_id)
-        if mirror is not None and date is not None:
-            mirror["probed"] = _timestamp(_datetime(date))
 
 
 def _datetime(value):
@@ -427,16 +374,6 @@ def _read_pool_files(store, distribution_id, files):
         for path, size, sha256 in store.execute(query, (distribution_id,)):
             files.setdefault(path, [{"size": size, "sha256": sha256}])
     return files
-
-
-def _overall(mirror):
-    if mirror["content"] == "cdimage":
-        return (MirrorFreshness.UP if mirror["cdimages"]
-                else MirrorFreshness.UNKNOWN).value
-    values = list(mirror["archive"]) + list(mirror["repositories"])
-    if mirror.get("detected") is not None:
-        values.append(mirror["detected"])
-    return overall_freshness([MirrorFreshness(v) for v in values]).value
 
 
 def write_snapshot(snapshot, path):

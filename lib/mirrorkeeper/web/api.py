@@ -34,7 +34,7 @@ from mirrorkeeper.model.country import CountrySet
 from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.distributionmirror import (
     DistributionMirror, DistributionMirrorSet)
-from mirrorkeeper.scripts.commands.common import enum_label, json_date
+from mirrorkeeper.mirrorjson import enum_label, json_date, mirror_json
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.web import queries
 
@@ -51,37 +51,17 @@ ENDPOINTS = [
 ]
 
 
+# The fields of each mirror in /api/1/status, as mirror_json writes them.
+STATUS_FIELDS = ("name", "distribution", "content", "status", "listed",
+                 "enabled", "owner_paused", "unreachable", "freshness",
+                 "lag_seconds", "last_probe", "last_probe_duration_seconds")
+
+
 def index(store=None):
     """The endpoints of this version of the API."""
     return {"api_version": VERSION,
             "endpoints": [{"path": path, "description": description}
                           for path, description in ENDPOINTS]}
-
-
-def _summary_json(summary):
-    return {
-        "name": summary.name,
-        "distribution": summary.distribution,
-        "display_name": summary.title if summary.title != summary.name
-        else None,
-        "title": summary.title,
-        "country": summary.country_code,
-        "country_name": summary.country_name,
-        "continent": summary.continent_code,
-        "content": enum_label(summary.content),
-        "status": enum_label(summary.status),
-        "official": summary.official,
-        "enabled": summary.enabled,
-        "owner_paused": summary.owner_paused,
-        "unreachable": summary.unreachable,
-        "freshness": enum_label(summary.freshness),
-        "http_base_url": summary.http_url,
-        "https_base_url": summary.https_url,
-        "ftp_base_url": summary.ftp_url,
-        "rsync_base_url": summary.rsync_url,
-        "bandwidth_mbps": summary.bandwidth_mbps,
-        "last_probe": json_date(summary.last_probe),
-    }
 
 
 def distributions(store):
@@ -141,56 +121,22 @@ def mirrors(store, filters):
             raise InvalidValueError("invalid enabled %r: give true or false"
                                     % (filters["enabled"],))
         conditions.append(mirror.enabled == (wanted == "true"))
-    summaries = sorted(queries.summaries_where(store, *conditions),
+    summaries = sorted(queries.summaries_where(store, *conditions,
+                                               durations=True),
                        key=lambda summary: summary.name)
     if filters.get("freshness"):
         freshness = _parse_filter(MirrorFreshness, filters["freshness"],
                                   "freshness")
         summaries = [s for s in summaries if s.freshness is freshness]
     return {"api_version": VERSION,
-            "mirrors": [_summary_json(s) for s in summaries]}
+            "mirrors": [mirror_json(s) for s in summaries]}
 
 
 def mirror(store, name):
     """One mirror, with its content records and last probe."""
     model = DistributionMirrorSet(store)[name]
     (summary,) = queries.summarise(store, [model])
-    result = _summary_json(summary)
-    last = queries.last_probe_durations(store, [model.id]).get(model.id)
-    result.update({
-        "owner": summary.owner,
-        "speed": summary.speed,
-        "pulse_type": enum_label(model.pulse_type),
-        "official_candidate": model.official_candidate,
-        "reviewer": model.reviewer.name if model.reviewer else None,
-        "date_created": json_date(model.date_created),
-        "date_reviewed": json_date(model.date_reviewed),
-        "has_ipv4": model.has_ipv4,
-        "has_ipv6": model.has_ipv6,
-        "arch_series": [{
-            "series": record.distro_arch_series.distro_series.name,
-            "architecture": record.distro_arch_series.architecture_tag,
-            "pocket": enum_label(record.pocket),
-            "component": record.component.name,
-            "freshness": enum_label(record.freshness),
-        } for record in model.arch_series],
-        "source_series": [{
-            "series": record.distro_series.name,
-            "pocket": enum_label(record.pocket),
-            "component": record.component.name,
-            "freshness": enum_label(record.freshness),
-        } for record in model.source_series],
-        "cdimage_series": [{
-            "series": record.distro_series.name,
-            "flavour": record.flavour,
-        } for record in model.cdimage_series],
-        # One shape per field everywhere: a date here as in /mirrors and
-        # /status, the duration beside it as /status has it.
-        "last_probe": json_date(last[0]) if last is not None else None,
-        "last_probe_duration_seconds": last[1] if last is not None
-        else None,
-    })
-    return {"api_version": VERSION, "mirror": result}
+    return {"api_version": VERSION, "mirror": mirror_json(summary, model)}
 
 
 def status(store, filters):
@@ -199,29 +145,13 @@ def status(store, filters):
     conditions = _distribution_condition(store, filters)
     if filters.get("mirror"):
         conditions.append(DistributionMirror.name == filters["mirror"])
-    summaries = sorted(queries.summaries_where(store, *conditions),
+    summaries = sorted(queries.summaries_where(store, *conditions,
+                                               durations=True),
                        key=lambda summary: summary.name)
     if filters.get("mirror") and not summaries:
         raise NotFoundError("no mirror is called %r" % (filters["mirror"],))
-    probes = queries.last_probe_durations_where(store, tuple(conditions))
-    lags = queries.lags(store, {s.id: s.freshness for s in summaries})
-    entries = []
-    for summary in summaries:
-        date, duration = probes.get(summary.id, (None, None))
-        entries.append({
-            "name": summary.name,
-            "distribution": summary.distribution,
-            "content": enum_label(summary.content),
-            "status": enum_label(summary.status),
-            "listed": summary.listed,
-            "enabled": summary.enabled,
-            "owner_paused": summary.owner_paused,
-            "unreachable": summary.unreachable,
-            "freshness": enum_label(summary.freshness),
-            "lag_seconds": lags[summary.id],
-            "last_probe": json_date(date),
-            "last_probe_duration_seconds": duration,
-        })
+    entries = [{key: entry[key] for key in STATUS_FIELDS}
+               for entry in map(mirror_json, summaries)]
     totals = Counter(entry["freshness"] for entry in entries)
     return {"api_version": VERSION, "generated": json_date(utcnow()),
             "mirrors": entries,

@@ -37,12 +37,12 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import (
     CONTENT_TYPE_PLAIN_0_0_4, generate_latest)
-from storm.expr import Desc, Max
+from storm.expr import Desc
 
 from mirrorkeeper.enums import MirrorContent
-from mirrorkeeper.model.mirrorcontent import (
-    MirrorFreshnessCheck, ProberRunRecord)
-from mirrorkeeper.scripts.commands.common import enum_label
+from mirrorkeeper.mirrorjson import enum_label
+from mirrorkeeper.model.mirrorcontent import ProberRunRecord
+from mirrorkeeper.model.mirrorstate import states_where
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
@@ -59,30 +59,10 @@ def _timestamp(when):
 class MetricsData:
     """Everything /metrics tells, read from the database at once."""
 
-    summaries: list
-    # {mirror id: (date of its last probe, seconds or None)}
-    probes: dict
-    # {mirror id: measured lag in seconds}
-    lags: dict = field(default_factory=dict)
+    # [IMirrorState] of every mirror, from the read model.
+    states: list
     # [ProberRunFacts]: the newest judged run of each content type.
     runs: list = field(default_factory=list)
-
-
-def measured_lags(store, mirror_ids):
-    """{mirror id: the largest lag, in seconds, its detectors measured},
-    for the mirrors with a measured lag (a freshness band alone is not
-    a measurement)."""
-    check = MirrorFreshnessCheck
-    lags = {}
-    for start in range(0, len(mirror_ids), 500):
-        chunk = mirror_ids[start:start + 500]
-        for mirror_id, lag in store.find(
-                (check.distribution_mirror_id, Max(check.lag_seconds)),
-                check.distribution_mirror_id.is_in(chunk),
-                check.lag_seconds != None).group_by(  # noqa: E711
-                    check.distribution_mirror_id):
-            lags[mirror_id] = lag
-    return lags
 
 
 @dataclass(frozen=True)
@@ -123,11 +103,7 @@ def last_prober_runs(store):
 
 def read(store):
     """The MetricsData of every mirror (run in the database thread)."""
-    from mirrorkeeper.web import queries
-    summaries = queries.summaries_where(store)
-    ids = [summary.id for summary in summaries]
-    return MetricsData(summaries, queries.last_probe_durations(store, ids),
-                       measured_lags(store, ids), last_prober_runs(store))
+    return MetricsData(states_where(store), last_prober_runs(store))
 
 
 class _Collector:
@@ -136,7 +112,7 @@ class _Collector:
 
     def collect(self):
         data = self.data
-        summaries, probes = data.summaries, data.probes
+        summaries = data.states
         per_mirror = ["distribution", "mirror"]
 
         def gauge(name, help_text, labels=()):
@@ -175,8 +151,9 @@ class _Collector:
                        "behind the master as its detectors measured it.",
                        per_mirror)
         for s in summaries:
-            if data.lags.get(s.id) is not None:
-                family.add_metric([s.distribution, s.name], data.lags[s.id])
+            if s.measured_lag_seconds is not None:
+                family.add_metric([s.distribution, s.name],
+                                  s.measured_lag_seconds)
         yield family
 
         family = gauge("mirrorkeeper_mirror_last_probe_timestamp_seconds",
@@ -184,8 +161,8 @@ class _Collector:
                        per_mirror)
         newest = None
         for s in summaries:
-            if s.id in probes:
-                date = probes[s.id][0]
+            if s.last_probe is not None:
+                date = s.last_probe
                 newest = date if newest is None else max(newest, date)
                 family.add_metric([s.distribution, s.name], _timestamp(date))
         yield family
@@ -193,8 +170,9 @@ class _Collector:
         family = gauge("mirrorkeeper_mirror_last_probe_duration_seconds",
                        "How long each mirror's last probe took.", per_mirror)
         for s in summaries:
-            if probes.get(s.id, (None, None))[1] is not None:
-                family.add_metric([s.distribution, s.name], probes[s.id][1])
+            if s.last_probe_duration is not None:
+                family.add_metric([s.distribution, s.name],
+                                  s.last_probe_duration)
         yield family
 
         family = gauge("mirrorkeeper_last_probe_timestamp_seconds",

@@ -16,6 +16,10 @@ from mirrorkeeper.errors import InvalidValueError
 from mirrorkeeper.interfaces.distribution import IDistributionSet
 from mirrorkeeper.interfaces.distributionmirror import IDistributionMirrorSet
 from mirrorkeeper.interfaces.person import IPersonSet
+# How values are spelt is shared with the web layer; the subcommands
+# import it from here.
+from mirrorkeeper.mirrorjson import (  # noqa: F401
+    enum_label, json_date, speed_label)
 
 
 def add_command(subparsers, name, help, description=None, parents=(),
@@ -37,12 +41,7 @@ def add_actions(subparsers, name, help, description=None):
                                  required=True)
 
 
-# Enum items, as typed and as shown.
-
-def enum_label(item):
-    """How the command line spells an enum item: 'pending-review'."""
-    return item.name.lower().replace("_", "-")
-
+# Enum items, as typed and as shown (enum_label: see mirrorjson).
 
 def enum_choices(enum_class):
     return ", ".join(enum_label(item) for item in enum_class)
@@ -59,11 +58,6 @@ def parse_enum(enum_class, text, option):
 
 
 _SPEED = re.compile(r"^S?(\d+(?:\.\d+)?)([KMG])(?:BPS|BIT/S|B)?$")
-
-
-def speed_label(speed):
-    """'100M' for MirrorSpeed.S100M."""
-    return speed.name[1:]
 
 
 def parse_speed(text):
@@ -120,13 +114,6 @@ def format_date(when):
     if when is None:
         return "-"
     return when.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def json_date(when):
-    """A UTC time in ISO 8601, or None."""
-    if when is None:
-        return None
-    return when.isoformat(timespec="seconds") + "Z"
 
 
 def maintenance_lock_path(uri):

@@ -1,0 +1,109 @@
+"""A mirror as JSON: the one writer behind the API (/api/1/mirrors...) and
+the command line's --json, and the spelling of the values in it.
+
+Enum items are spelt as the command line takes them ('pending-review',
+'onedaybehind'), times in ISO 8601 UTC ('2025-01-05T10:00:00Z').  Both
+the web layer and the scripts import this module; it imports neither.
+"""
+
+
+def enum_label(item):
+    """How the command line spells an enum item: 'pending-review'."""
+    return item.name.lower().replace("_", "-")
+
+
+def json_date(when):
+    """A UTC time in ISO 8601, or None."""
+    if when is None:
+        return None
+    return when.isoformat(timespec="seconds") + "Z"
+
+
+def speed_label(speed):
+    """'100M' for MirrorSpeed.S100M: what --speed takes."""
+    return speed.name[1:]
+
+
+def mirror_json(state, mirror=None, private=False):
+    """The JSON object (a dict of JSON values) of one mirror.
+
+    `state` is its IMirrorState: what the mirror lists and the status say.
+    With `mirror` (its IDistributionMirror) come its registration details
+    and content records, what a mirror's own page shows; with `private`
+    too, what only its owner and the admins read (whiteboard, rsync ACL,
+    netblocks and the other publication settings).
+    """
+    result = {
+        "name": state.name,
+        "distribution": state.distribution,
+        "display_name": state.display_name,
+        "title": state.title,
+        "country": state.country_code,
+        "country_name": state.country_name,
+        "continent": state.continent_code,
+        "content": enum_label(state.content),
+        "status": enum_label(state.status),
+        "official": state.official,
+        "enabled": state.enabled,
+        "owner_paused": state.owner_paused,
+        "unreachable": state.unreachable,
+        "listed": state.listed,
+        "lists": list(state.lists),
+        "freshness": enum_label(state.freshness),
+        "lag_seconds": state.lag_seconds,
+        "base_url": state.base_url,
+        "http_base_url": state.http_url,
+        "https_base_url": state.https_url,
+        "ftp_base_url": state.ftp_url,
+        "rsync_base_url": state.rsync_url,
+        "bandwidth_mbps": state.bandwidth_mbps,
+        "last_probe": json_date(state.last_probe),
+        "last_probe_duration_seconds": state.last_probe_duration,
+    }
+    if mirror is None:
+        return result
+    reviewer = mirror.reviewer
+    result.update({
+        "owner": state.owner,
+        "speed": speed_label(state.speed_item),
+        "pulse_type": enum_label(mirror.pulse_type),
+        "pulse_source": mirror.pulse_source,
+        "official_candidate": state.official_candidate,
+        "description": mirror.description,
+        "reviewer": reviewer.name if reviewer is not None else None,
+        "date_created": json_date(state.date_created),
+        "date_reviewed": json_date(mirror.date_reviewed),
+        "has_ipv4": mirror.has_ipv4,
+        "has_ipv6": mirror.has_ipv6,
+        "arch_series": [{
+            "series": record.distro_arch_series.distro_series.name,
+            "architecture": record.distro_arch_series.architecture_tag,
+            "pocket": enum_label(record.pocket),
+            "component": record.component.name,
+            "freshness": enum_label(record.freshness),
+        } for record in mirror.arch_series],
+        "source_series": [{
+            "series": record.distro_series.name,
+            "pocket": enum_label(record.pocket),
+            "component": record.component.name,
+            "freshness": enum_label(record.freshness),
+        } for record in mirror.source_series],
+        "cdimage_series": [{
+            "series": record.distro_series.name,
+            "flavour": record.flavour,
+        } for record in mirror.cdimage_series],
+    })
+    if private:
+        result.update({
+            "whiteboard": mirror.whiteboard,
+            "private": mirror.private,
+            "internet2": mirror.internet2,
+            "asn": mirror.asn,
+            "asn_clients": mirror.asn_clients,
+            "netblocks": mirror.netblocks,
+            "acl_addresses": mirror.acl_addresses,
+            "countries_allowed": [country.iso3166code2
+                                  for country in mirror.countries_allowed],
+            "probe_count": mirror.probe_records.count(),
+        })
+    return result
