@@ -78,6 +78,7 @@ from mirrorkeeper.publish.selection import (
     redirect_protocols, select, suite_series)
 from mirrorkeeper.publish.statistics import (
     FLUSH_INTERVAL, LogRotation, Statistics)
+from mirrorkeeper.settings import MIRRORLIST_DAEMON, twistd_options
 
 SNAPSHOT_HEADER = b"X-Mirrorlist-Snapshot"
 
@@ -529,23 +530,16 @@ def _workers(text):
         raise usage.UsageError(str(error)) from None
 
 
-class Options(usage.Options):
-    """The daemon's command line (twistd's and mirrorkeeper's)."""
+class Options(twistd_options(MIRRORLIST_DAEMON)):
+    """The daemon's command line (twistd's and mirrorkeeper's); the
+    options of mirrorkeeper.settings.MIRRORLIST_DAEMON stand in for their
+    settings."""
 
     synopsis = "[options]"
     longdesc = ("Serve apt mirror lists, dnf mirrorlists and metalinks, "
                 "and redirects to mirrors, from the mirror list snapshot.")
     optParameters = [
         ["config", "c", None, "the configuration file"],
-        ["listen", "l", None, "endpoint to listen on (default: "
-         "[publication] listen), e.g. tcp:8080:interface=127.0.0.1"],
-        ["snapshot", "s", None, "the snapshot file (default: [publication] "
-         "snapshot_path)"],
-        ["geoip", None, None, "MaxMind country database"],
-        ["asn-database", None, None, "MaxMind ASN database"],
-        ["statistics", None, None, "statistics folder"],
-        ["reload-interval", None, None, "seconds between looks at the "
-         "snapshot file", float],
         ["workers", "w", 1, "processes answering on the port (SO_REUSEPORT),"
          " each with the whole snapshot; 0 for one per core", _workers],
         ["worker", None, 0, "this process's number among the workers (the "
@@ -560,8 +554,8 @@ class Options(usage.Options):
 
 # What a worker started by --workers is given again (the listening
 # endpoint, --workers and --reuse-port are set for it).
-_WORKER_OPTIONS = ("config", "snapshot", "geoip", "asn-database",
-                   "statistics", "reload-interval")
+_WORKER_OPTIONS = ("config",) + tuple(
+    option.name for option in MIRRORLIST_DAEMON if option.name != "listen")
 
 
 def _worker_argv(options):
@@ -588,23 +582,23 @@ def makeService(options, reactor=None):
     snapshot source, and the statistics flusher."""
     if reactor is None:
         from twisted.internet import reactor
-    config = load_config(options["config"])
+    config = load_config(options["config"]).with_options(
+        options, MIRRORLIST_DAEMON)
     section = "publication"
 
-    def setting(option, key):
-        return options[option] or config.get(section, key)
+    def setting(key):
+        return config.get(section, key)
 
     threshold = MirrorFreshness.by_name(
         config.get(section, "freshness_threshold"))
     source = SnapshotSource(
-        reactor, setting("snapshot", "snapshot_path"), threshold,
+        reactor, setting("snapshot_path"), threshold,
         _continent_overrides(config.get(section, "continent_overrides")),
-        options["reload-interval"] or config.getfloat(
-            section, "reload_interval"))
-    geoip = setting("geoip", "geoip_database")
-    asn = setting("asn-database", "asn_database")
+        config.getfloat(section, "reload_interval"))
+    geoip = setting("geoip_database")
+    asn = setting("asn_database")
     locator = Locator(geoip, asn) if (geoip or asn) else None
-    statistics = Statistics(setting("statistics", "statistics_dir"),
+    statistics = Statistics(setting("statistics_dir"),
                             rotation=LogRotation.from_config(config))
     metrics = DaemonMetrics(source, options["worker"])
     site = server.Site(MirrorListResource(
@@ -614,7 +608,7 @@ def makeService(options, reactor=None):
     site.log = lambda request: None
     service = MultiService()
     source.setServiceParent(service)
-    listen = setting("listen", "listen")
+    listen = setting("listen")
     count = options["workers"]
     reuse_port = options["reuse-port"] or count > 1
     if reuse_port:

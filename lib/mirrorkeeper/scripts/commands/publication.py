@@ -5,23 +5,8 @@ import sys
 
 from mirrorkeeper.errors import ConfigurationError
 from mirrorkeeper.scripts.commands.common import add_command
-
-_OPTIONS = [
-    ("--listen", "ENDPOINT", "where to listen, e.g. "
-     "tcp:8080:interface=127.0.0.1 (default: [publication] listen)"),
-    ("--snapshot", "PATH", "the snapshot file (default: [publication] "
-     "snapshot_path)"),
-    ("--geoip", "PATH", "MaxMind country database (default: [publication] "
-     "geoip_database)"),
-    ("--asn-database", "PATH", "MaxMind ASN database (default: "
-     "[publication] asn_database)"),
-    ("--statistics", "DIR", "where request counts go (default: "
-     "[publication] statistics_dir)"),
-    ("--reload-interval", "SECONDS", "how often to look for a new snapshot "
-     "(default: [publication] reload_interval)"),
-    ("--workers", "N", "processes answering on the port, sharing it with "
-     "SO_REUSEPORT (default 1; 0 for one per core)"),
-]
+from mirrorkeeper.settings import (
+    MIRRORLIST_DAEMON, add_arguments, daemon_argv)
 
 
 def register(subparsers, common):
@@ -35,8 +20,10 @@ def register(subparsers, common):
         "interrupted.",
         parents=[common], run=run_server, needs_current_schema=False,
         uses_database=False)
-    for option, metavar, help in _OPTIONS:
-        parser.add_argument(option, metavar=metavar, help=help)
+    add_arguments(parser, MIRRORLIST_DAEMON)
+    parser.add_argument("--workers", metavar="N", help="processes answering "
+                        "on the port, sharing it with SO_REUSEPORT (default "
+                        "1; 0 for one per core)")
     parser.add_argument("--reuse-port", action="store_true",
                         help="listen with SO_REUSEPORT, so that other "
                         "daemons may share the port")
@@ -51,10 +38,9 @@ def run_server(script):
     given = script.options
     options = Options()
     argv = ["--config", given.config] if given.config else []
-    for option, _, _ in _OPTIONS:
-        value = getattr(given, option[2:].replace("-", "_"))
-        if value is not None:
-            argv += [option, value]
+    argv += daemon_argv(given, MIRRORLIST_DAEMON)
+    if given.workers is not None:
+        argv += ["--workers", given.workers]
     if given.reuse_port:
         argv.append("--reuse-port")
     try:

@@ -12,6 +12,7 @@ from mirrorkeeper.errors import ConfigurationError, InvalidValueError
 from mirrorkeeper.interfaces.person import IPersonSet
 from mirrorkeeper.scripts.commands.common import (
     add_actions, add_command, find_person)
+from mirrorkeeper.settings import WEB_DAEMON, add_arguments, daemon_argv
 
 
 def register(subparsers, common):
@@ -20,12 +21,7 @@ def register(subparsers, common):
         "Serve the mirror pages, registration and review, the RSS feeds, "
         "the JSON API\n(/api/1/) and /metrics.  Runs until interrupted.",
         parents=[common], run=run_web)
-    parser.add_argument(
-        "--listen", metavar="ENDPOINT", action="append", default=[],
-        help="where to listen, e.g. tcp:8000:interface=127.0.0.1 (repeat "
-             "for more; default: [web] listen)")
-    parser.add_argument("--threads", metavar="N",
-                        help="database threads (default: [web] db_threads)")
+    add_arguments(parser, WEB_DAEMON)
 
     admin = add_actions(subparsers, "admin", "site admins of the web site")
     parser = add_command(
@@ -104,10 +100,7 @@ def run_web(script):
     argv = ["--database", script.database_uri]
     if given.config:
         argv += ["--config", given.config]
-    if given.threads:
-        argv += ["--threads", given.threads]
-    for endpoint in given.listen:
-        argv += ["--listen", endpoint]
+    argv += daemon_argv(given, WEB_DAEMON)
     options = Options()
     try:
         options.parseOptions(argv)
