@@ -69,8 +69,11 @@ class InProcessClient:
     def __init__(self, store, settings=None, address="127.0.0.1",
                  clock=None):
         self.signer = SessionSigner(SECRET)
-        self.app = MirrorKeeperWeb(InlineTransactor(store), self.signer,
-                                   settings or WebSettings(), clock=clock)
+        # Without settings every answer is computed afresh, as a test
+        # that changes the database and reads a page again expects.
+        self.app = MirrorKeeperWeb(
+            InlineTransactor(store), self.signer,
+            settings or WebSettings(cache_seconds=0), clock=clock)
         self.site = Site(WebResource(self.app), timeout=None)
         self.cookies = {}
         self.address = address

@@ -16,6 +16,7 @@ import attrs
 from mirrorkeeper.addresspolicy import AddressPolicy
 from mirrorkeeper.errors import (
     DuplicateError, InvalidURLError, InvalidValueError)
+from mirrorkeeper.settings import Mail, Web
 from mirrorkeeper.validators import TEXT_LIMITS, valid_whole_number
 from mirrorkeeper.web import (
     actions, api, feeds, listing_pages, metrics, mirror_pages, queries)
@@ -36,16 +37,16 @@ MIRROR = "/{distribution}/+mirror/{name}"
 
 @attrs.frozen
 class WebSettings:
-    """What the application takes from the [web] configuration."""
+    """What the application takes from the [web] configuration; the
+    defaults are the settings' (mirrorkeeper.settings)."""
 
-    admins_team: str = "mirrorkeeper-admins"
-    site_name: str = "mirrorkeeper"
-    base_url: str = ""          # e.g. https://mirrors.example.org
-    propagation_days: int = 7
+    admins_team: str = Web.admins_team.default
+    site_name: str = Mail.site_name.default
+    base_url: str = Web.base_url.default  # e.g. https://mirrors.example.org
+    propagation_days: int = Web.propagation_days.default
     # Seconds the listings and /api/1/status keep a computed answer (see
-    # answers.AnswerCache); 0, the default here, keeps none.  The [web]
-    # configuration's default is 5.
-    cache_seconds: float = 0
+    # answers.AnswerCache); 0 keeps none.
+    cache_seconds: float = Web.cache_seconds.default
     # [prober] allowed_networks: where a registered mirror's URL may lead
     # besides global addresses.
     allowed_networks: tuple = ()
