@@ -15,6 +15,7 @@ from email.utils import formataddr, make_msgid
 from urllib.parse import quote
 
 from mirrorkeeper.mail.outbox import queue
+from mirrorkeeper.settings import Mail, Web
 
 __all__ = ["LOG_LINES_QUOTED", "MailSettings", "mirror_disabled_message",
            "queue_mirror_disabled"]
@@ -28,11 +29,12 @@ WIDTH = 72
 
 @dataclass(frozen=True)
 class MailSettings:
-    """What composing a message takes from the configuration."""
+    """What composing a message takes from the configuration; the
+    defaults are the settings' (mirrorkeeper.settings)."""
 
-    sender: str = "mirrorkeeper <noreply@localhost>"   # [mail] from_address
-    site_name: str = "mirrorkeeper"                    # [mail] site_name
-    base_url: str = ""  # [web] base_url, e.g. https://mirrors.example.org
+    sender: str = Mail.from_address.default
+    site_name: str = Mail.site_name.default
+    base_url: str = Web.base_url.default  # e.g. https://mirrors.example.org
 
     @classmethod
     def from_config(cls, config):

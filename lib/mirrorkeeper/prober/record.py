@@ -38,6 +38,7 @@ from mirrorkeeper.model.probefindings import (
     write_missing_findings)
 from mirrorkeeper.prober.result import ProbeOutcome, format_timestamp
 from mirrorkeeper.prober.run import UNUSABLE
+from mirrorkeeper.settings import Prober
 from mirrorkeeper.timeutil import utcnow
 
 # A run in which at least this share of the mirrors could not be reached at
@@ -205,7 +206,7 @@ class ApplySettings:
     configuration the mail is composed with (None: the default)."""
 
     notify_owners: bool = True
-    disable_after_failed_runs: int = 2
+    disable_after_failed_runs: int = Prober.disable_after_failed_runs.default
     config: object = None
 
 

@@ -78,7 +78,8 @@ from mirrorkeeper.publish.selection import (
     redirect_protocols, select, suite_series)
 from mirrorkeeper.publish.statistics import (
     FLUSH_INTERVAL, LogRotation, Statistics)
-from mirrorkeeper.settings import MIRRORLIST_DAEMON, twistd_options
+from mirrorkeeper.settings import (
+    MIRRORLIST_DAEMON, Publication, twistd_options)
 
 SNAPSHOT_HEADER = b"X-Mirrorlist-Snapshot"
 
@@ -95,11 +96,12 @@ MAX_CACHED_CLIENTS = 65536
 
 @dataclass(frozen=True)
 class ServerSettings:
-    """What the daemon needs from the configuration."""
+    """What the daemon needs from the configuration; the defaults are the
+    settings' (mirrorkeeper.settings)."""
 
-    minimum: int = 5
+    minimum: int = Publication.minimum_mirrors.default
     trusted_proxies: tuple = ()
-    allow_ip_parameter: bool = False
+    allow_ip_parameter: bool = Publication.allow_ip_parameter.default
     fallback_urls: tuple = ()
 
     @classmethod

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from twisted.logger import Logger
 
 from mirrorkeeper.errors import ConfigurationError
+from mirrorkeeper.settings import Publication
 
 # Often enough that a crash loses little, rarely enough to cost nothing.
 FLUSH_INTERVAL = 10.0
@@ -40,11 +41,12 @@ log = Logger()
 
 @dataclass(frozen=True)
 class LogRotation:
-    """When requests.log is rotated, and how many rotated logs are kept."""
+    """When requests.log is rotated, and how many rotated logs are kept;
+    the defaults are the settings' (mirrorkeeper.settings)."""
 
-    when: str = "daily"
-    max_bytes: int = 100 * 1024 * 1024
-    keep: int = 14
+    when: str = Publication.request_log_rotation.default
+    max_bytes: int = Publication.request_log_max_bytes.default
+    keep: int = Publication.request_log_keep.default
 
     @classmethod
     def from_config(cls, config):

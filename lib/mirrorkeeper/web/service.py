@@ -73,7 +73,7 @@ class PasswordPoolService(service.Service):
         self.pool.stop()
 
 
-class ListeningService(service.Service):
+class WebSiteService(service.Service):
     """Serves a site on an endpoint and says where, once listening (the
     port may have been 0)."""
 
@@ -167,7 +167,7 @@ def makeService(options, reactor=None):
     TransactorService(transactor).setServiceParent(top)
     PasswordPoolService(passwords).setServiceParent(top)
     for endpoint in endpoints:
-        ListeningService(endpoint, site, reactor).setServiceParent(top)
+        WebSiteService(endpoint, site, reactor).setServiceParent(top)
     return top
 
 
