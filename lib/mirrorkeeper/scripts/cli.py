@@ -12,10 +12,11 @@ import sys
 
 from mirrorkeeper.scripts.base import MirrorKeeperScript
 from mirrorkeeper.scripts.commands import (
-    archive, config, database, listing, mirror, publication, registry, web)
+    archive, config, database, listing, mirror, publication, registry,
+    release, web)
 
-COMMAND_MODULES = [database, registry, mirror, listing, archive, publication,
-                   web, config]
+COMMAND_MODULES = [database, registry, mirror, listing, archive, release,
+                   publication, web, config]
 
 DESCRIPTION = """\
 Manage a distribution's mirror registry: the database schema, people,
