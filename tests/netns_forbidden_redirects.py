@@ -87,8 +87,8 @@ def probe_all(reactor, root):
     # not only the one a connection would use first.
     hosts = {"metadata.test": ["127.0.0.1", METADATA]}
 
-    client = ProbeClient(reactor, timeout=5, allowed_networks=LOOPBACK_NETWORKS,
-                         hosts=hosts)
+    client = ProbeClient(reactor, timeout=5,
+                         allowed_networks=LOOPBACK_NETWORKS, hosts=hosts)
     honest = yield client.probe(farm.mirrors["honest"].url(RELEASE))
     refused = []
     for name, mirror in hostile.items():

@@ -42,8 +42,10 @@ def report(tmp_path_factory):
     setup = ["ip link set lo up",
              "ip addr add 169.254.169.254/32 dev lo"] + [
         "ip -6 addr add %s/128 dev lo nodad" % (address,) for address in IPV6]
-    script = " && ".join(setup) + ' && exec "$0" -m tests.netns_forbidden_redirects "$1"'
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib") + os.pathsep + ROOT)
+    script = (" && ".join(setup)
+              + ' && exec "$0" -m tests.netns_forbidden_redirects "$1"')
+    env = dict(os.environ,
+               PYTHONPATH=os.path.join(ROOT, "lib") + os.pathsep + ROOT)
     done = subprocess.run(
         ["unshare", "-n", "sh", "-c", script, sys.executable, root],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

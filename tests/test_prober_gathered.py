@@ -8,7 +8,8 @@ from mirrorkeeper.prober.run import _Gathered
 
 class GatheredTests(unittest.SynchronousTestCase):
     def test_results_in_order_after_each(self):
-        """The results come in the order the Deferreds were given, each passed through `each` as it arrives."""
+        """The results come in the order the Deferreds were given, each
+        passed through `each` as it arrives."""
         seen = []
         ds = [defer.Deferred() for _ in range(3)]
         gathered = _Gathered(ds, lambda r: seen.append(r) or r * 10)
@@ -21,10 +22,12 @@ class GatheredTests(unittest.SynchronousTestCase):
 
     def test_nothing_to_gather(self):
         """No Deferreds at all gives an empty list at once."""
-        self.assertEqual(self.successResultOf(_Gathered([], None).deferred), [])
+        self.assertEqual(
+            self.successResultOf(_Gathered([], None).deferred), [])
 
     def test_first_failure_wrapped(self):
-        """The first failure fails the whole as a FirstError naming its index."""
+        """The first failure fails the whole as a FirstError naming its
+        index."""
         ds = [defer.Deferred() for _ in range(2)]
         gathered = _Gathered(ds, lambda r: r)
         ds[1].errback(ValueError("bad"))
