@@ -9,7 +9,8 @@ import pytest
 
 from bench.farm import Farm
 from bench.world import (
-    ARCHIVE_SHAPE, BASE_PATH, World, build_database, generate_world, lower_bound)
+    ARCHIVE_SHAPE, BASE_PATH, World, build_database, generate_world,
+    lower_bound)
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.prober.plan import plan_archive_mirrors
 

@@ -139,5 +139,6 @@ def test_killed_owner_leaves_no_server():
         owner.stdout.close()
     deadline = time.monotonic() + 30
     while _running(pid) or os.path.exists(directory):
-        assert time.monotonic() < deadline, "the SMTP server outlived its owner"
+        assert time.monotonic() < deadline, (
+            "the SMTP server outlived its owner")
         time.sleep(0.05)

@@ -6,12 +6,12 @@ from zope.component import getUtility
 
 from mirrorkeeper.errors import NotFoundError
 from mirrorkeeper.interfaces.country import ICountrySet, IContinentSet
+from tests.rollback_stores import (  # noqa: F401
+    rollback_store, shared_empty_store)
 
 CONTINENTS = {"AF": "Africa", "AN": "Antarctica", "AS": "Asia",
               "EU": "Europe", "NA": "North America", "OC": "Oceania",
               "SA": "South America"}
-from tests.rollback_stores import (  # noqa: F401
-    rollback_store, shared_empty_store)
 
 
 @pytest.fixture

@@ -61,7 +61,8 @@ def registered(uri):
     ("--http", "http://0177.0.0.1/ubuntu/", "numeric spelling"),
     ("--ftp", "ftp://10.0.0.1/pub/", "private"),
     ("--rsync", "rsync://192.168.1.1/ubuntu/", "private"),
-    ("--http", "http://mirror.example.org/ubuntu/\x1b[2J", "control character"),
+    ("--http", "http://mirror.example.org/ubuntu/\x1b[2J",
+     "control character"),
     ("--http", "http://mirror.example.org/" + "a" * 2100, "2048"),
 ])
 def test_cli_refuses_internal_urls(sample_uri, tmp_path, capsys, option, url,
