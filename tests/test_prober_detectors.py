@@ -355,7 +355,7 @@ def test_planted_timestamp_detector(world):
     judged against the planting history (oVirt's mirrorchecker)."""
     from mirrorkeeper.model.distribution import DistributionSet
     from mirrorkeeper.model.timestamps import PlantedTimestampSet
-    from mirrorkeeper.timestamps import format_timestamp
+    from mirrorkeeper.timestampfile import format_timestamp
     from mirrorkeeper.timeutil import utcnow
     from tests.test_prober_script import write_config
 

@@ -13,9 +13,9 @@ from mirrorkeeper.interfaces.timestamps import ITimestampTarget
 from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.timestamps import PlantedTimestampSet
 from mirrorkeeper.sampledata import load_sample_data
-from mirrorkeeper.timestamps import (
-    PlantingError, TimestampError, format_timestamp, parse_timestamp,
-    target_from_spec)
+from mirrorkeeper.timestampfile import (
+    TimestampError, format_timestamp, parse_timestamp)
+from mirrorkeeper.timestamps import PlantingError, target_from_spec
 from mirrorkeeper.timestamps.local import LocalTarget
 from mirrorkeeper.timestamps.sftp import (
     SFTPTarget, load_known_hosts, load_private_key)

@@ -14,7 +14,7 @@ from mirrorkeeper.errors import ConfigurationError
 from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.timestamps import PlantedTimestampSet
 from mirrorkeeper.scripts.timestamps import parse_targets
-from mirrorkeeper.timestamps import format_timestamp, parse_timestamp
+from mirrorkeeper.timestampfile import format_timestamp, parse_timestamp
 from mirrorkeeper.timeutil import utcnow
 from tests.harness.sftp import SFTPServer
 

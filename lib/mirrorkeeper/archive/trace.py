@@ -6,7 +6,7 @@ RFC 2822 ('Sat, 20 Jan 2024 21:29:35 +0000') or a Unix time."""
 import os
 
 from mirrorkeeper.archive.files import ArchiveFileError
-from mirrorkeeper.timestamps import TimestampError, parse_timestamp
+from mirrorkeeper.timestampfile import TimestampError, parse_timestamp
 
 TRACE_DIR = "project/trace"
 
@@ -14,7 +14,7 @@ TRACE_DIR = "project/trace"
 def parse_trace(data, path):
     """The time (zoneless UTC) a trace file's first line tells, or
     ArchiveFileError naming the file; the formats are those of
-    mirrorkeeper.timestamps.parse_timestamp."""
+    mirrorkeeper.timestampfile.parse_timestamp."""
     try:
         return parse_timestamp(data)
     except TimestampError as error:

@@ -3,11 +3,11 @@
     cronscripts/plant-timestamps.py [--distribution NAME]...
 
 Writes the current time into every target of [timestamps] targets, all at
-once (see mirrorkeeper.timestamps for the file and the targets), records
-each successful planting in the history, prunes the history older than
-[timestamps] keep_history_days, and reports one line per target.  Exits
-1 if any target failed (what did succeed is recorded all the same); a
-target that failed has its old file, whole, or none.
+once (see mirrorkeeper.timestampfile for the file, mirrorkeeper.timestamps
+for the targets), records each successful planting in the history, prunes
+the history older than [timestamps] keep_history_days, and reports one line
+per target.  Exits 1 if any target failed (what did succeed is recorded all
+the same); a target that failed has its old file, whole, or none.
 """
 
 import sys
@@ -18,8 +18,8 @@ from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.timestamps import PlantedTimestampSet
 from mirrorkeeper.scripts.base import (
     EXIT_ERROR, MirrorKeeperScript, add_json_option, print_json, run_reactor)
-from mirrorkeeper.timestamps import (
-    format_timestamp, plant_all, target_from_spec)
+from mirrorkeeper.timestampfile import format_timestamp
+from mirrorkeeper.timestamps import plant_all, target_from_spec
 from mirrorkeeper.timestamps.local import check_file_name
 from mirrorkeeper.timeutil import utcnow
 
