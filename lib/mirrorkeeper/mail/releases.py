@@ -72,8 +72,8 @@ def new_series_message(sender, recipient, distribution_name, series_name,
             "admins of %s to add it to what your mirror is expected to "
             "carry, or to note that your mirror picks up new series by "
             "itself, so that the next ones are expected of it at once.  "
-            "Until then the mirror is neither probed for the series nor "
-            "offered for it." % (distribution_name,)),
+            "Until then the prober does not ask your mirror for it."
+            % (distribution_name,)),
         "",
         "You receive this message as the owner of %s." % (
             ", ".join(name for name, _ in mirrors),),
