@@ -244,11 +244,12 @@ class ReloadTests(DaemonTestMixin, unittest.TestCase):
         self.assertEqual(located, ["192.0.2.9", "198.51.100.4"])
 
 
-def test_metalink3_is_lxmls_document_byte_for_byte():
-    """The metalink written around cached frames is byte for byte the one lxml builds, whatever the URLs, countries and file versions hold."""
+def test_metalinks_are_lxmls_documents_byte_for_byte():
+    """The metalinks, 3 and 4, written around cached frames are byte for byte the ones lxml builds, whatever the URLs, countries and file versions hold."""
     versions = [{"timestamp": 1717000000, "size": 3000, "md5": "a" * 32,
                  "sha256": "b" * 64},
                 {"timestamp": 1716000000, "size": 2999, "sha1": "c" * 40}]
+    pool_file = [{"size": 4000, "sha256": "d" * 64}]
     rng = random.Random(3)
     alphabet = "abc/:.&<>\"'\t\n\r é€"
     for _ in range(500):
@@ -257,17 +258,21 @@ def test_metalink3_is_lxmls_document_byte_for_byte():
                  rng.choice(["http://x/", "ftp://y/z", "rsync://&q/"]),
                  rng.choice([None, "DE", "", "A&\"<\n\t"]))
                 for _ in range(rng.randint(0, 60))]
-        chosen = rng.choice([versions, versions[:1], []])
+        chosen = rng.choice([versions, versions[:1], pool_file, []])
         for now in (1717000000, 1717000000.5, 1717000001):
-            assert formats.metalink3("repomd.xml", chosen, urls, now) == \
-                formats.metalink3_lxml("repomd.xml", chosen, urls, now)
+            for version in (3, 4):
+                assert formats.metalink(
+                    version, "repomd.xml", chosen, urls, now) == \
+                    formats.metalink_document(
+                        version, "repomd.xml", chosen, urls, now)
 
 
 def test_metalink3_refuses_what_xml_cannot_carry():
     """A URL with a control character is refused as lxml refuses it."""
-    for build in (formats.metalink3, formats.metalink3_lxml):
+    for build in (formats.metalink, formats.metalink_document):
         try:
-            build("repomd.xml", [], [("http://x/\x01", None)], 1717000000)
+            build(3, "repomd.xml", [], [("http://x/\x01", None)],
+                  1717000000)
         except ValueError:
             continue
         raise AssertionError("%s accepted a control character" % build)

@@ -62,65 +62,100 @@ def _protocol(url):
     return url.split(":", 1)[0]
 
 
-def metalink3(file_name, versions, urls, now=None):
-    """A Metalink 3.0 document, as MirrorManager writes it for dnf: the
-    file's newest version (timestamp, size, hashes), older versions as
-    mm0:alternates (dnf accepts a mirror whose copy matches one), then
-    `urls` [(url, country)] with falling preferences.
+def metalink(version, file_name, versions, urls, now=None):
+    """The one metalink writer: a document of `version` 3 (Metalink 3.0
+    as MirrorManager writes it for dnf and librepo) or 4 (RFC 5854, what
+    aria2c and other download managers read best) for `file_name`, whose
+    master versions are `versions` (newest first: dicts of "size" and the
+    hashes "md5", "sha1", "sha256", "sha512" it has, and "timestamp"
+    when known), offered at `urls` [(url, country or None)], best first.
 
-    The same bytes as metalink3_lxml() builds, faster: lxml writes the
-    document around the URLs once per file version list and second
-    (pubdate), and each request only adds its <url> lines."""
+    Metalink 3 gives the newest version's timestamp, size and hashes,
+    older versions as mm0:alternates (dnf accepts a mirror whose copy
+    matches one) and the URLs at preferences falling from 100; Metalink
+    4 has no alternates, so a client verifies against the newest version
+    only, and gives the URLs at priorities 1, 2, ...
+
+    The same bytes as metalink_document() builds, faster: lxml writes the
+    document around the URLs once per file version list, version and
+    second (the publication date), and each request only adds its <url>
+    lines.  ValueError, as lxml's, for a URL XML cannot carry."""
     if not urls:
-        return metalink3_lxml(file_name, versions, urls, now)
-    pubdate = formatdate(now or time.time(), usegmt=True)
-    frame = _METALINK3_FRAMES.get((file_name, id(versions)))
-    if frame is None or frame[0] is not versions or frame[1] != pubdate:
-        frame = _metalink3_frame(file_name, versions, pubdate)
+        return metalink_document(version, file_name, versions, urls, now)
+    date = _published(version, now)
+    frame = _FRAMES.get((version, file_name, id(versions)))
+    if frame is None or frame[0] is not versions or frame[1] != date:
+        frame = _frame(version, file_name, versions, date)
     head, indent, tail = frame[2:]
     parts = [head]
+    line = _URL_LINES[version]
     for rank, (url, country) in enumerate(urls):
         escaped = _ESCAPED_URLS.get(url)
         if escaped is None:
             escaped = _escape_url(url)
-        protocol, text = escaped
-        preference = max(1, TOP_PREFERENCE - rank)
-        if country:
-            parts.append('%s<url protocol="%s" type="%s" preference="%d" '
-                         'location="%s">%s</url>\n' % (
-                             indent, protocol, protocol, preference,
-                             _escape_attribute(country), text))
-        else:
-            parts.append('%s<url protocol="%s" type="%s" preference="%d">'
-                         '%s</url>\n' % (indent, protocol, protocol,
-                                          preference, text))
+        parts.append(line(indent, rank, escaped, country))
     parts.append(tail)
     return "".join(parts).encode("utf-8")
 
 
-# {(file name, id of its version list): (that list, pubdate, head, the
-# <url> lines' indentation, tail)}, and {url: (protocol, text) escaped for
-# XML}: bounded, emptied when full.
-_METALINK3_FRAMES = {}
+def _url_line3(indent, rank, escaped, country):
+    protocol, text = escaped
+    preference = max(1, TOP_PREFERENCE - rank)
+    if country:
+        return ('%s<url protocol="%s" type="%s" preference="%d" '
+                'location="%s">%s</url>\n' % (
+                    indent, protocol, protocol, preference,
+                    _escape_attribute(country), text))
+    return ('%s<url protocol="%s" type="%s" preference="%d">%s</url>\n'
+            % (indent, protocol, protocol, preference, text))
+
+
+def _url_line4(indent, rank, escaped, country):
+    if country:
+        return '%s<url priority="%d" location="%s">%s</url>\n' % (
+            indent, rank + 1, _escape_attribute(country.lower()),
+            escaped[1])
+    return '%s<url priority="%d">%s</url>\n' % (indent, rank + 1,
+                                                escaped[1])
+
+
+# One <url> line of a metalink, by version, as lxml writes it.
+_URL_LINES = {3: _url_line3, 4: _url_line4}
+
+
+def _published(version, now):
+    """A document's publication date, in its version's format: RFC 2822
+    for Metalink 3's pubdate, RFC 3339 for Metalink 4's <published>."""
+    if version == 3:
+        return formatdate(now or time.time(), usegmt=True)
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now or
+                                                           time.time()))
+
+
+# {(version, file name, id of its version list): (that list, publication
+# date, head, the <url> lines' indentation, tail)}, and {url: (protocol,
+# text) escaped for XML}: bounded, emptied when full.
+_FRAMES = {}
 _ESCAPED_URLS = {}
 _MAX_FRAMES = 4096
 _MAX_ESCAPED_URLS = 100000
 _PLACEHOLDER = "http://placeholder.invalid/"
 
 
-def _metalink3_frame(file_name, versions, pubdate):
+def _frame(version, file_name, versions, date):
     """lxml's document with one placeholder URL, cut around its line."""
-    document = metalink3_lxml(file_name, versions, [(_PLACEHOLDER, None)],
-                              pubdate=pubdate).decode("utf-8")
+    document = metalink_document(
+        version, file_name, versions, [(_PLACEHOLDER, None)],
+        published=date).decode("utf-8")
     end = document.index("%s</url>\n" % _PLACEHOLDER) + \
         len(_PLACEHOLDER) + len("</url>\n")
     start = document.rindex("\n", 0, end - 1) + 1
     line = document[start:end]
     indent = line[:len(line) - len(line.lstrip(" "))]
-    frame = (versions, pubdate, document[:start], indent, document[end:])
-    if len(_METALINK3_FRAMES) >= _MAX_FRAMES:
-        _METALINK3_FRAMES.clear()
-    _METALINK3_FRAMES[(file_name, id(versions))] = frame
+    frame = (versions, date, document[:start], indent, document[end:])
+    if len(_FRAMES) >= _MAX_FRAMES:
+        _FRAMES.clear()
+    _FRAMES[(version, file_name, id(versions))] = frame
     return frame
 
 
@@ -147,23 +182,29 @@ def _escape_url(url):
     return escaped
 
 
-def metalink3_lxml(file_name, versions, urls, now=None, pubdate=None):
-    """metalink3(), built element by element with lxml (`pubdate`, an RFC
-    2822 date, instead of `now` if given)."""
+def metalink_document(version, file_name, versions, urls, now=None,
+                      published=None):
+    """metalink(), built element by element with lxml (`published`, a
+    date as _published() writes it, instead of `now` if given)."""
+    if version not in _URL_LINES:
+        raise ValueError("no metalink version %r" % (version,))
+    published = published or _published(version, now)
+    if version == 4:
+        return _document4(file_name, versions, urls, published)
     M, MM = "{%s}" % METALINK3_NS, "{%s}" % MM0_NS
     root = etree.Element(M + "metalink", nsmap={None: METALINK3_NS,
                                                 "mm0": MM0_NS})
     root.set("version", "3.0")
     root.set("type", "dynamic")
-    root.set("pubdate", pubdate or formatdate(now or time.time(),
-                                              usegmt=True))
+    root.set("pubdate", published)
     root.set("generator", "mirrorkeeper")
     element = etree.SubElement(etree.SubElement(root, M + "files"),
                                M + "file", name=file_name)
 
     def describe(parent, details):
-        etree.SubElement(parent, MM + "timestamp").text = str(
-            details["timestamp"])
+        if details.get("timestamp") is not None:
+            etree.SubElement(parent, MM + "timestamp").text = str(
+                details["timestamp"])
         etree.SubElement(parent, M + "size").text = str(details["size"])
         verification = etree.SubElement(parent, M + "verification")
         for name, _, key in _HASHES:
@@ -190,15 +231,11 @@ def metalink3_lxml(file_name, versions, urls, now=None, pubdate=None):
                           pretty_print=True)
 
 
-def metalink4(file_name, versions, urls, now=None):
-    """A Metalink 4 document (RFC 5854) of the file's newest version, with
-    `urls` [(url, country)] at priorities 1, 2, ...  (Metalink 4 has no
-    alternates: a client verifies against the newest version only.)"""
+def _document4(file_name, versions, urls, published):
     M = "{%s}" % METALINK4_NS
     root = etree.Element(M + "metalink", nsmap={None: METALINK4_NS})
     etree.SubElement(root, M + "generator").text = "mirrorkeeper"
-    etree.SubElement(root, M + "published").text = time.strftime(
-        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(now or time.time()))
+    etree.SubElement(root, M + "published").text = published
     element = etree.SubElement(root, M + "file", name=file_name)
     if versions:
         newest = versions[0]
@@ -207,6 +244,13 @@ def metalink4(file_name, versions, urls, now=None):
             if newest.get(key):
                 etree.SubElement(element, M + "hash",
                                  type=name).text = newest[key]
+        if newest.get("sha256") and newest["size"] > 0:
+            # The whole file as one piece: aria2c then checks the bytes
+            # before it keeps them, where after a whole-file checksum
+            # error it would leave a mirror's corrupted copy on disk.
+            pieces = etree.SubElement(element, M + "pieces", type="sha-256",
+                                      length=str(newest["size"]))
+            etree.SubElement(pieces, M + "hash").text = newest["sha256"]
     for rank, (url, country) in enumerate(urls):
         attributes = {"priority": str(rank + 1)}
         if country:

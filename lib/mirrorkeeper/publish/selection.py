@@ -51,7 +51,11 @@ file is published in (and its detectors' measured lag); "more than two
 days behind" and "unknown" allow any lag, so such a mirror is not known
 to have synced at all.  A file older than the snapshot's pool window is
 taken as published at the window's start, and then the mirror's worst lag
-over all it carries counts, since the file's places are not known.
+over all it carries counts, since the file's places are not known.  The
+files of a suite (its Release, InRelease and indexes) are offered, by the
+same rule, only by mirrors that synced the suite after the master wrote
+its newest Release, so that metadata and the packages it lists come from
+copies that agree with the master's.
 """
 
 import ipaddress
@@ -240,6 +244,8 @@ class MirrorIndex:
     pool_since: int = None
     synced: list = field(default_factory=list, repr=False)
     synced_all: list = field(default_factory=list, repr=False)
+    # {(series, pocket name): (place indexes)}: the places of each suite.
+    suite_places: dict = field(default_factory=dict, repr=False)
 
     def continent_of(self, country):
         return self.continents.get(country)
@@ -345,7 +351,17 @@ def index_snapshot(snapshot, threshold=MirrorFreshness.ONEDAYBEHIND,
         pool={path: (int(entry[0]), tuple(entry[1])) for path, entry
               in snapshot["pool"].items()} if "pool" in snapshot else None,
         pool_since=snapshot.get("pool_since"),
-        synced=synced, synced_all=synced_all)
+        synced=synced, synced_all=synced_all,
+        suite_places=_suite_places(places))
+
+
+def _suite_places(places):
+    """{(series, pocket): (indexes of its places)} of the snapshot's
+    places."""
+    suites = {}
+    for position, place in enumerate(places):
+        suites.setdefault((place[0], place[3]), []).append(position)
+    return {key: tuple(value) for key, value in suites.items()}
 
 
 def _worst_lag(value):
@@ -390,14 +406,45 @@ def _synced(data):
 
 
 def file_requirement(index, path):
-    """The Request.since of a redirect for `path`: (published, places) of
-    a pool file, None for other paths or a snapshot without a pool."""
-    if index.pool is None or not path.startswith("pool/"):
-        return None
-    entry = index.pool.get(path)
-    if entry is None:
-        return (index.pool_since or 0, None)
-    return entry
+    """The Request.since of a redirect or metalink for `path`: who synced
+    after the master's copy of it appeared.  A pool file: (published,
+    places) from the snapshot's pool, or (the pool window's start, None)
+    for an older one.  A file of a suite (dists/SUITE/...) whose Release
+    or InRelease the snapshot has the master's details of: (the newest
+    one's modification time, the suite's places), since the master writes
+    a suite's indexes before its Release: a mirror synced since has this
+    Release and the indexes it lists, and a client sent there gets no
+    older copy, whose hashes would match neither the master's nor another
+    mirror's.  None for other paths, or when the snapshot knows nothing of
+    the file or its suite."""
+    parts = path.split("/")
+    if parts[0] == "pool":
+        if index.pool is None:
+            return None
+        entry = index.pool.get(path)
+        if entry is None:
+            return (index.pool_since or 0, None)
+        return entry
+    if parts[0] == "dists" and len(parts) > 2:
+        stamps = [versions[0]["timestamp"] for versions in (
+            index.files.get("dists/%s/%s" % (parts[1], name))
+            for name in ("InRelease", "Release"))
+            if versions and versions[0].get("timestamp") is not None]
+        if stamps:
+            return (int(max(stamps)), index.suite_places.get(
+                suite_place(index, parts[1])))
+    return None
+
+
+def suite_place(index, suite):
+    """(series, pocket name) of an apt suite name: 'alpha-updates' is
+    ('alpha', 'updates'), 'alpha' ('alpha', 'release')."""
+    series = suite_series(index, suite)
+    try:
+        pocket = PackagePublishingPocket.by_suffix(suite[len(series):])
+    except ValueError:
+        return (suite, None)
+    return (series, pocket.name.lower())
 
 
 def _place_keys(place):

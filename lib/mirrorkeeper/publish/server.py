@@ -22,9 +22,18 @@ and build time of the snapshot that produced it):
     the repository's repomd.xml as a Metalink 3.0 (what dnf reads), or
     Metalink 4 (RFC 5854) with ?version=4 or Accept: application/
     metalink4+xml.
+``/metalink/PATH``
+    a Metalink 4 (3.0 with ?version=3) of the archive file PATH (a pool
+    file, or a suite's Release or InRelease) with the master's size and
+    hashes, offering the mirrors a redirect for PATH would (the
+    configured fallback URLs when none qualifies), so that aria2c and
+    other metalink clients verify what they download; a 404 for a file
+    the snapshot has no size and hashes of.
 ``/redirect/PATH``
     302 to PATH on the best mirror, with RFC 6249 ``Link: <url>;
-    rel=duplicate; pri=N`` headers for the next ones.
+    rel=duplicate; pri=N`` headers for the next ones; a client whose
+    Accept names application/metalink4+xml (aria2c's does) gets the
+    Metalink 4 of /metalink/PATH instead when there is one.
 ``/metrics``
     the daemon's requests and snapshot for Prometheus (see
     mirrorkeeper.publish.metrics), for this process only.
@@ -156,6 +165,8 @@ def _endpoint(path):
         return "apt"
     if path in ("/mirrorlist", "/metalink", "/metrics"):
         return path[1:]
+    if path.startswith("/metalink/"):
+        return "metalink"
     if path.startswith("/redirect/"):
         return "redirect"
     return "unknown"
@@ -244,6 +255,10 @@ class MirrorListResource(resource.Resource):
                 return self._apt(request, index, client, protocols, country)
             if endpoint == "mirrorlist":
                 return self._mirrorlist(request, index, client, protocols)
+            if endpoint == "metalink" and path != "/metalink":
+                return self._file_metalink(request, index, client,
+                                           protocols,
+                                           path[len("/metalink/"):])
             if endpoint == "metalink":
                 return self._metalink(request, index, client, protocols)
             if endpoint == "redirect":
@@ -266,7 +281,7 @@ class MirrorListResource(resource.Resource):
         return self._error(request, 404, (
             "no such page; try /mirrors.txt, /mirrors/CC.txt, "
             "/mirrorlist?repo=&arch=, /metalink?repo=&arch=, "
-            "/redirect/PATH, /metrics\n"))
+            "/metalink/PATH, /redirect/PATH, /metrics\n"))
 
     render_HEAD = render_GET
 
@@ -397,28 +412,66 @@ class MirrorListResource(resource.Resource):
         urls = [(formats.join(c.url, path), c.mirror and c.mirror.country)
                 for c in choices[:MAX_METALINK_URLS]]
         accept = request.getHeader(b"accept") or b""
-        if _arg(request, "version") == "4" or \
-                formats.METALINK4_TYPE.encode() in accept:
-            body = formats.metalink4("repomd.xml", versions, urls)
-            content_type = formats.METALINK4_TYPE
-        else:
-            body = formats.metalink3("repomd.xml", versions, urls)
-            content_type = formats.METALINK3_TYPE
+        version = 4 if _arg(request, "version") == "4" or \
+            formats.METALINK4_TYPE.encode() in accept else 3
         self._record("metalink", client, "metalink/%s/%s" % key[1:], 200,
                      index)
-        request.setHeader(b"content-type", content_type.encode())
-        return body
+        return self._metalink_body(request, version, "repomd.xml",
+                                   versions, urls)
+
+    def _metalink_body(self, request, version, file_name, versions, urls):
+        request.setHeader(b"content-type", (
+            formats.METALINK4_TYPE if version == 4
+            else formats.METALINK3_TYPE).encode())
+        return formats.metalink(version, file_name, versions, urls)
+
+    def _file_choices(self, request, index, client, protocols, path):
+        """(content key, _Choices) of a redirect or metalink for the
+        archive file `path`.  A pool file, or a suite's Release, only from
+        mirrors that synced after the master's copy appeared, whatever the
+        threshold: else a 404 for a new file, or an older copy whose
+        hashes do not match."""
+        key = content_for_path(index, path)
+        return key, self._choose(index, client, key, protocols,
+                                 _arg(request, "country"),
+                                 since=file_requirement(index, path))
+
+    def _file_metalink(self, request, index, client, protocols, path,
+                       version=None):
+        """The Metalink of the archive file `path` (see /metalink/PATH):
+        4 unless ?version=3 (or `version`)."""
+        asked = _arg(request, "version")
+        if asked not in (None, "3", "4"):
+            raise BadParameter("version=%s: a metalink's version is 3 or 4"
+                               % (asked,))
+        versions = index.files.get(path)
+        if not versions:
+            self._record("metalink", client, "unknown", 404, index)
+            return self._error(request, 404, "the master has no size and "
+                               "hashes of %s\n" % (path,))
+        if version is None:
+            version = 3 if asked == "3" else 4
+        key, choices = self._file_choices(
+            request, index, client,
+            protocols or ("https", "http", "ftp"), path)
+        urls = [(formats.join(c.url, path), c.mirror and c.mirror.country)
+                for c in choices[:MAX_METALINK_URLS]]
+        self._record("metalink", client, "metalink/" + "/".join(key), 200,
+                     index)
+        return self._metalink_body(request, version, path.rsplit("/", 1)[-1],
+                                   versions, urls)
 
     def _redirect(self, request, index, client, asked, path):
-        key = content_for_path(index, path)
         secure = self.secure(request)
         # Asked over https: https only, unless ?protocol= says otherwise.
         protocols = redirect_protocols(asked, secure)
-        # A pool file only from mirrors that synced after it was
-        # published, whatever the threshold: else a 404 for a new file.
-        choices = self._choose(index, client, key, protocols,
-                               _arg(request, "country"),
-                               since=file_requirement(index, path))
+        accept = request.getHeader(b"accept") or b""
+        if path in index.files and \
+                formats.METALINK4_TYPE.encode() in accept:
+            return self._file_metalink(request, index, client, protocols,
+                                       path, version=4)
+        key, choices = self._file_choices(request, index, client, protocols,
+                                          path)
         content = "redirect/" + "/".join(key)
         if not choices:
             # Not a 404: the master may well have the file.

@@ -1,0 +1,393 @@
+"""No client ever gets a 404 or a hash mismatch for a file the master has
+(issue 17): a real Debian master archive, scanned into the database on
+both backends, mirrors of it on loopback (one fresh, one two days behind
+that lacks the newest pool file, one serving a corrupted copy), the
+snapshot built from the database and the real mirror list daemon in a
+process of its own; then curl, apt-get (through mirror+http:// and
+through the redirector) and aria2c (through the Debian metalinks) fetch
+every file of the master."""
+
+import filecmp
+import functools
+import hashlib
+import http.server
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+
+import pytest
+from lxml import etree
+
+from mirrorkeeper.archive.scanner import ArchiveScanner
+from mirrorkeeper.enums import (
+    MirrorContent, MirrorFreshness as F, MirrorPulseType, MirrorSpeed,
+    PackagePublishingPocket as P)
+from mirrorkeeper.model.country import CountrySet
+from mirrorkeeper.model.distribution import DistributionSet
+from mirrorkeeper.model.distroseries import ComponentSet
+from mirrorkeeper.model.person import PersonSet
+from mirrorkeeper.publish.formats import METALINK4_NS
+from mirrorkeeper.publish.snapshot import build_snapshot, write_snapshot
+from mirrorkeeper.timeutil import utcnow
+from tests.archive_builder import DebianArchive, make_signing_key, set_mtime
+from tests.test_publish_daemon_process import fetch, free_port
+
+BIN = os.path.dirname(sys.executable)
+LOG = logging.getLogger("mirrorkeeper.test-debian-clients")
+SUITE = "stable"
+OLD = "pool/main/h/hello/hello_1.0-1_amd64.deb"
+NEW = "pool/main/h/hello/hello_1.1-1_amd64.deb"
+INDEXES = ["dists/stable/main/binary-amd64/Packages.gz",
+           "dists/stable/main/binary-amd64/Packages.xz"]
+APT_DIRS = ["etc/apt/apt.conf.d", "etc/apt/preferences.d",
+            "etc/apt/sources.list.d", "var/lib/apt/lists/partial",
+            "var/cache/apt/archives/partial", "var/lib/dpkg", "var/log/apt"]
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_request(self, code="-", size="-"):
+        self.server.answered.append((self.path, int(code)))
+
+    def log_message(self, format, *args):
+        pass
+
+
+class LoggingMirror:
+    """A directory served over HTTP on 127.0.0.1 (port 0) in a thread,
+    keeping (path, status) of every request it answered."""
+
+    def __init__(self, root):
+        handler = functools.partial(_Handler, directory=root)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                     handler)
+        self.httpd.daemon_threads = True
+        self.httpd.answered = self.answered = []
+        self.root = root
+        self.url = "http://127.0.0.1:%d/" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever,
+                         daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def failures(self):
+        return [(path, code) for path, code in self.answered if code >= 400]
+
+
+def build_master(root, now, gnupghome):
+    """The master: stable/amd64 with hello 1.0-1 three days old, its
+    InRelease signed with a key made in `gnupghome`; then (returned as a
+    function) hello 1.1-1 published an hour ago."""
+    archive = DebianArchive(root)
+    make_signing_key(gnupghome)
+    archive.add_binary(SUITE, "hello", "1.0-1", mtime=now - timedelta(days=3))
+
+    def publish(age):
+        archive.publish(SUITE, architectures=("amd64",),
+                        compressions=("gz", "xz"), sign_with=gnupghome)
+        for directory, _, names in os.walk(os.path.join(root, "dists")):
+            for name in names:
+                set_mtime(os.path.join(directory, name), now - age)
+
+    publish(timedelta(days=3))
+
+    def add_new():
+        archive.add_binary(SUITE, "hello", "1.1-1",
+                           mtime=now - timedelta(hours=1))
+        publish(timedelta(hours=1))
+    return add_new
+
+
+def master_files(root):
+    """Every file of the master, relative to its root."""
+    found = []
+    for directory, _, names in os.walk(root):
+        for name in names:
+            found.append(os.path.relpath(os.path.join(directory, name),
+                                         root))
+    return sorted(found)
+
+
+def corrupt(path):
+    """Flip one byte in the middle of `path`: same size, other hash."""
+    with open(path, "r+b") as f:
+        data = bytearray(f.read())
+        data[len(data) // 2] ^= 0xFF
+        f.seek(0)
+        f.write(data)
+
+
+class World:
+    """The master, its mirrors, the database's snapshot and the daemon."""
+
+    def __init__(self, store, folder, mirrors):
+        self.folder = folder
+        self.now = now = utcnow()
+        self.master_root = os.path.join(folder, "master")
+        add_new = build_master(self.master_root, now,
+                               os.path.join(folder, "gnupg"))
+        people = PersonSet(store)
+        owner = people.new("owner", "Owner", "owner@example.com")
+        admins = people.newTeam("testix-mirror-admins", "Mirror Admins",
+                                members=[owner])
+        distribution = DistributionSet(store).new(
+            "testix", "Testix", "Testix Linux", owner, admins)
+        store.commit()
+        ArchiveScanner(store, distribution, self.master_root, LOG,
+                       now - timedelta(days=3)).scan()
+        behind = os.path.join(folder, "behind")
+        shutil.copytree(self.master_root, behind)
+        add_new()
+        report = ArchiveScanner(store, distribution, self.master_root, LOG,
+                                now - timedelta(hours=1)).scan()
+        assert report.problems == [], report.problems
+        self.servers = {"master": LoggingMirror(self.master_root)}
+        amd64 = distribution.getSeries(SUITE).getArch("amd64")
+        main = ComponentSet(store)["main"]
+        for name, (country, freshness, damage) in mirrors.items():
+            root = os.path.join(folder, name)
+            if not os.path.exists(root):
+                shutil.copytree(self.master_root, root)
+            if damage:
+                corrupt(os.path.join(root, damage))
+            server = self.servers[name] = LoggingMirror(root)
+            mirror = distribution.newMirror(
+                owner, name, MirrorSpeed.S1G, CountrySet(store)[country],
+                MirrorContent.ARCHIVE, MirrorPulseType.PULL,
+                http_base_url=server.url, official_candidate=True,
+                enabled=True)
+            mirror.status = mirror.status.OFFICIAL
+            mirror.has_ipv4 = True
+            mirror.ensureMirrorDistroArchSeries(
+                amd64, P.RELEASE, main).freshness = freshness
+            store.flush()
+            store.execute(
+                "INSERT INTO mirror_probe_record (distribution_mirror, log, "
+                "date_created) VALUES (?, ?, ?)",
+                (mirror.id, "", now - timedelta(minutes=1)))
+        store.commit()
+        self.snapshot = build_snapshot(store, distribution)
+        self.snapshot_path = os.path.join(folder, "snapshot.json")
+        write_snapshot(self.snapshot, self.snapshot_path)
+        self.start_daemon()
+
+    def start_daemon(self):
+        config = os.path.join(self.folder, "mirrorkeeper.conf")
+        with open(config, "w") as f:
+            f.write("[publication]\nfreshness_threshold = oneweekbehind\n"
+                    "minimum_mirrors = 5\nfallback_urls = %s\n"
+                    % (self.servers["master"].url,))
+        port = free_port()
+        self.daemon = subprocess.Popen(
+            [os.path.join(BIN, "mirrorkeeper"), "mirrorlist-server",
+             "--config", config, "--listen",
+             "tcp:%d:interface=127.0.0.1" % port,
+             "--snapshot", self.snapshot_path,
+             "--statistics", os.path.join(self.folder, "statistics"),
+             "--reload-interval", "3600"],
+            cwd=self.folder, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
+        self.base_url = "http://127.0.0.1:%d" % (port,)
+        fetch(self.base_url + "/mirrors.txt")
+
+    def stop(self):
+        if self.daemon.poll() is None:
+            self.daemon.terminate()
+            self.daemon.wait(10)
+        for server in self.servers.values():
+            server.stop()
+
+    def master_file(self, path):
+        with open(os.path.join(self.master_root, path), "rb") as f:
+            return f.read()
+
+    def failures(self):
+        """{server: [(path, status)]} of every request a mirror or the
+        master answered with an error."""
+        return {name: server.failures()
+                for name, server in self.servers.items()
+                if server.failures()}
+
+
+def client(*args, cwd=None):
+    """(exit code, stdout and stderr) of a real client."""
+    done = subprocess.run(args, cwd=cwd, capture_output=True, timeout=120)
+    return done.returncode, (done.stdout + done.stderr).decode(
+        "utf-8", "replace")
+
+
+@pytest.fixture
+def world(store, tmp_path):
+    """A fresh mirror and one two days behind, lacking the newest pool
+    file and holding the old Release and indexes."""
+    made = World(store, str(tmp_path), {
+        "fresh": ("DE", F.UP, None),
+        "behind": ("DE", F.TWODAYSBEHIND, None)})
+    yield made
+    made.stop()
+
+
+def test_the_behind_mirror_is_listed_and_lacks_the_new_file(world):
+    """What the tests guard against: the mirror two days behind is in the lists at this threshold, and answers 404 for the newest pool file and serves another Release."""
+    _, body = fetch(world.base_url + "/mirrors.txt?series=stable")
+    assert world.servers["behind"].url in body
+    code, _ = client("/usr/bin/curl", "-sSf", "-o", os.devnull,
+                     world.servers["behind"].url + NEW)
+    assert code != 0
+    assert not filecmp.cmp(os.path.join(world.master_root,
+                                        "dists/stable/Release"),
+                           os.path.join(world.folder,
+                                        "behind/dists/stable/Release"),
+                           shallow=False)
+
+
+def test_curl_gets_every_master_file_through_the_redirect(world):
+    """curl following the redirect gets every file of the master, several times each, as the master has it."""
+    for path in master_files(world.master_root):
+        for _ in range(3):
+            target = os.path.join(world.folder, "got")
+            code, output = client("/usr/bin/curl", "-sSfL", "-o", target,
+                                  world.base_url + "/redirect/" + path)
+            assert code == 0, (path, output)
+            with open(target, "rb") as f:
+                assert f.read() == world.master_file(path), path
+    assert world.failures() == {}
+
+
+def apt_root(world, source):
+    root = os.path.join(world.folder, "apt-%d" % len(os.listdir(
+        world.folder)))
+    for folder in APT_DIRS:
+        os.makedirs(os.path.join(root, folder))
+    open(os.path.join(root, "var/lib/dpkg/status"), "w").close()
+    with open(os.path.join(root, "etc/apt/sources.list"), "w") as f:
+        f.write("deb [trusted=yes] %s %s main\n" % (source, SUITE))
+    return root, [
+        "-o", "Dir=" + root,
+        "-o", "Dir::State::status=%s/var/lib/dpkg/status" % root,
+        "-o", "APT::Architecture=amd64", "-o", "Debug::NoLocking=1",
+        "-o", "APT::Sandbox::User=root", "-o", "Acquire::Retries=0"]
+
+
+def apt_fetches_the_newest_hello(world, source):
+    """apt-get update then apt-get download of hello through `source`:
+    whatever mirrors it is given, it gets the master's newest."""
+    root, options = apt_root(world, source)
+    code, output = client("/usr/bin/apt-get", "update", *options)
+    assert code == 0, output
+    assert "Hash Sum mismatch" not in output and "404" not in output, output
+    work = os.path.join(root, "download")
+    os.makedirs(work)
+    code, output = client("/usr/bin/apt-get", "download", "hello",
+                          *options, cwd=work)
+    assert code == 0, output
+    [name] = os.listdir(work)
+    return name, output
+
+
+def test_apt_through_the_redirector(world):
+    """apt-get whose source is the daemon's redirector updates and downloads hello 1.1-1, never sent to the mirror behind for the suite's files or the new package."""
+    for _ in range(3):
+        name, _ = apt_fetches_the_newest_hello(
+            world, world.base_url + "/redirect/")
+        assert name == os.path.basename(NEW)
+    assert world.failures() == {}
+    assert not any(path.startswith(("/dists/", "/" + NEW)) for path, _ in
+                   world.servers["behind"].answered)
+
+
+def test_apt_through_a_mirror_source(world):
+    """apt-get through mirror+http:// updates and downloads hello from whichever mirror its list leads it to, with no 404 and no hash mismatch."""
+    for _ in range(3):
+        name, _ = apt_fetches_the_newest_hello(
+            world, "mirror+%s/mirrors.txt?series=%s" % (world.base_url,
+                                                       SUITE))
+        assert name in (os.path.basename(NEW), os.path.basename(OLD))
+    assert world.failures() == {}
+
+
+def metalink_urls(body):
+    ns = {"m": METALINK4_NS}
+    element = etree.fromstring(body).find("m:file", ns)
+    return element, [url.text for url in element.findall("m:url", ns)]
+
+
+def test_metalinks_carry_the_master_facts_and_fresh_mirrors(world):
+    """The Metalink 4 of the new pool file and of the suite's Release have the master's size and SHA-256 and offer the fresh mirror only; of the old pool file, both mirrors."""
+    for path in (NEW, "dists/stable/Release", "dists/stable/InRelease"):
+        code, body = client("/usr/bin/curl", "-sSf",
+                            world.base_url + "/metalink/" + path)
+        assert code == 0, body
+        element, urls = metalink_urls(body.encode())
+        data = world.master_file(path)
+        ns = {"m": METALINK4_NS}
+        assert element.findtext("m:size", None, ns) == str(len(data))
+        assert element.findtext("m:hash[@type='sha-256']", None, ns) == \
+            hashlib.sha256(data).hexdigest()
+        assert urls == [world.servers["fresh"].url + path]
+    _, body = client("/usr/bin/curl", "-sSf",
+                     world.base_url + "/metalink/" + OLD)
+    _, urls = metalink_urls(body.encode())
+    assert sorted(urls) == sorted(world.servers[name].url + OLD
+                                  for name in ("fresh", "behind"))
+
+
+def aria2c(world, url, folder):
+    return client("/usr/bin/aria2c", "--dir", folder, "--max-tries=1",
+                  "--retry-wait=0", "--connect-timeout=5", "--timeout=10",
+                  "--follow-metalink=mem", "--console-log-level=warn",
+                  "--summary-interval=0", "--allow-overwrite=true", url)
+
+
+def test_aria2c_verifies_every_master_file_through_metalinks(world):
+    """aria2c fetches each pool file and Release through /metalink/PATH and through /redirect/PATH (whose answer to its Accept is the metalink), verifies the hash and saves the master's bytes."""
+    paths = [OLD, NEW, "dists/stable/Release", "dists/stable/InRelease"]
+    for endpoint in ("/metalink/", "/redirect/"):
+        for path in paths:
+            folder = os.path.join(world.folder, "aria2c")
+            shutil.rmtree(folder, ignore_errors=True)
+            code, output = aria2c(world, world.base_url + endpoint + path,
+                                  folder)
+            assert code == 0, (path, output)
+            saved = os.path.join(folder, os.path.basename(path))
+            with open(saved, "rb") as f:
+                assert f.read() == world.master_file(path)
+    assert world.failures() == {}
+
+
+@pytest.fixture
+def corrupt_world(store, tmp_path):
+    """Two fresh mirrors; the German one serves a corrupted copy of the
+    newest pool file."""
+    made = World(store, str(tmp_path), {
+        "corrupt": ("DE", F.UP, NEW), "good": ("FR", F.UP, None)})
+    yield made
+    made.stop()
+
+
+def test_aria2c_never_saves_a_corrupted_copy(corrupt_world):
+    """Sent first to the mirror with the corrupted copy, aria2c fails over to the good mirror or fails: it never leaves the corrupted bytes on disk."""
+    world = corrupt_world
+    wanted = world.master_file(NEW)
+    for endpoint in ("/metalink/", "/redirect/"):
+        folder = os.path.join(world.folder, "aria2c-" + endpoint.strip("/"))
+        code, output = aria2c(world, world.base_url + endpoint + NEW +
+                              "?country=DE", folder)
+        saved = os.path.join(folder, os.path.basename(NEW))
+        kept = b""
+        if os.path.exists(saved):
+            with open(saved, "rb") as f:
+                kept = f.read()
+        if code == 0:
+            assert kept == wanted, output
+        else:
+            assert kept in (b"", wanted), output
+    # The corrupted copy was offered first, and fetched.
+    assert ("/" + NEW, 200) in world.servers["corrupt"].answered
