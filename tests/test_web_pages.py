@@ -12,6 +12,8 @@ from mirrorkeeper.enums import (
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.web.feeds import MIRROR_NS
+from tests.probe_findings import (
+    arch_place, findings, probed, source_place)
 from tests.web_harness import InProcessClient, World
 
 RELEASE = PackagePublishingPocket.RELEASE
@@ -147,7 +149,7 @@ def test_mirror_page_shows_records_and_logs_to_owner_and_admins(
     mirror = official(world, "detailed", description="Fast & near")
     carry(world, mirror, MirrorFreshness.UP)
     record = mirror.newProbeRecord(probe_log("detailed", utcnow(), [
-        ("warty/i386 main RELEASE", "UP")]))
+        ("warty/i386 main RELEASE", "UP")]), duration_seconds=2.5)
     world.store.commit()
     page = "/ubuntu/+mirror/detailed"
     log_page = "%s/+probe/%d" % (page, record.id)
@@ -172,16 +174,20 @@ def test_mirror_page_shows_records_and_logs_to_owner_and_admins(
 
 def test_propagation_counts_mirrors_now_and_on_past_days(world, client):
     """The propagation page counts mirrors at each freshness per series
-    and pocket now, and on past days from the probe logs, as an SVG
-    chart and a table."""
+    and pocket now, and on past days from what past probes found, as an
+    SVG chart and a table."""
     now = utcnow()
+    warty = world.ubuntu.getSeries("warty")
+    main = warty.components[0]
     for index, band in enumerate(["UP", "UP", "ONEDAYBEHIND"]):
         mirror = official(world, "prop-%d" % index)
         carry(world, mirror, MirrorFreshness[band])
         when = now - timedelta(days=1, hours=1)
-        mirror.newProbeRecord(probe_log(mirror.name, when, [
-            ("warty/i386 main RELEASE", "TWODAYSBEHIND"),
-            ("warty source main UPDATES", "UP")]), when)
+        probed(world.store, mirror, findings([
+            arch_place(warty.getArch("i386"), main,
+                       freshness=MirrorFreshness.TWODAYSBEHIND),
+            source_place(warty, main, pocket=UPDATES)]),
+            probe_log(mirror.name, when, []), when)
     world.store.commit()
     text = client.get("/ubuntu/+propagation").text
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in text
@@ -262,7 +268,8 @@ def test_api_mirror_has_records_and_last_probe(world, client):
     probe with how long it took; an unknown name is 404 in JSON."""
     mirror = official(world, "api-one")
     carry(world, mirror, MirrorFreshness.TWOHOURSBEHIND, UPDATES)
-    mirror.newProbeRecord(probe_log("api-one", utcnow(), []))
+    mirror.newProbeRecord(probe_log("api-one", utcnow(), []),
+                          duration_seconds=2.5)
     world.store.commit()
     found = client.get("/api/1/mirrors/api-one").json()["mirror"]
     assert found["freshness"] == "twohoursbehind"
@@ -320,7 +327,8 @@ def test_metrics_are_prometheus_text(world, client):
     """/metrics gives mirrors by status and freshness, last probe times
     and durations in Prometheus' text format."""
     mirror = official(world, "metric-one")
-    mirror.newProbeRecord(probe_log("metric-one", utcnow(), []))
+    mirror.newProbeRecord(probe_log("metric-one", utcnow(), []),
+                          duration_seconds=2.5)
     world.store.commit()
     response = client.get("/metrics")
     assert response.headers["content-type"].startswith(

@@ -23,6 +23,7 @@ mirror is fully updated or untouched, and no mail is queued twice.
 """
 
 import json
+from datetime import datetime
 
 import attrs
 
@@ -188,13 +189,46 @@ def _decoded_findings(text):
     return findings
 
 
-def write_rows_of_older_records(store):
-    """Give each probe record written before schema patch 0013 the rows
-    of what it found, made from its findings JSON, and commit; return how
-    many records got them.  `mirrorkeeper db upgrade` runs it."""
-    done = write_missing_findings(store, _decoded_findings)
+def _logged_seconds(log):
+    """Seconds between the timestamps of a log's first and last lines, or
+    None if they are not there (or the clock went backwards)."""
+    lines = log.splitlines()
+    try:
+        first, last = [datetime.fromisoformat(line.split(" ", 1)[0])
+                       for line in (lines[0], lines[-1])]
+        seconds = (last - first).total_seconds()
+    except (IndexError, TypeError, ValueError):
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def upgrade_older_records(store):
+    """Give the probe records written before the prober recorded what it
+    found as rows (schema patch 0013) their rows, made from their findings
+    JSON, and those written before it measured how long a probe took
+    (patch 0007) their duration, from their log's first and last
+    timestamps: the one time a log is read back, so that no reader has
+    to.  Commits; returns (records given rows, records given a
+    duration).  `mirrorkeeper db upgrade` runs it."""
+    rows = write_missing_findings(store, _decoded_findings)
     store.commit()
-    return done
+    record = MirrorProbeRecord
+    untimed = list(store.find(
+        record.id, record.duration_seconds == None).order_by(  # noqa: E711
+            record.id))
+    timed = 0
+    for start in range(0, len(untimed), 100):
+        for record_id, log in list(store.find(
+                (record.id, record.log),
+                record.id.is_in(untimed[start:start + 100]))):
+            seconds = _logged_seconds(log)
+            if seconds is not None:
+                store.execute("UPDATE mirror_probe_record SET "
+                              "duration_seconds = ? WHERE id = ?",
+                              (seconds, record_id), noresult=True)
+                timed += 1
+        store.commit()
+    return rows, timed
 
 
 # Applying what a trusted run found.

@@ -2,12 +2,12 @@
 each of the last days.
 
 "Now" comes from the content records (what the last probe of each mirror
-found).  The days before are rebuilt from the probe logs: for each day,
-the newest probe of each mirror up to that moment, read back with
-probelogs.freshness_by_series_pocket.  A mirror not probed in the two
-days before a moment counts as UNKNOWN then.  Reading logs is costly and
-a past day never changes, so what a log says is kept in memory, by probe
-record id, for as long as the PropagationCache lives (the web process).
+found).  The days before come from what each probe found, as rows
+(mirrorkeeper.model.probefindings.series_freshness): for each day, the
+newest probe of each mirror up to that moment.  A mirror not probed in
+the two days before a moment counts as UNKNOWN then.  A past day never
+changes, so what a probe found is kept in memory, by probe record id, for
+as long as the PropagationCache lives (the web process).
 
 Both count the distribution's enabled, official archive mirrors of today:
 a chart of the mirrors people are offered, not of every mirror that ever
@@ -25,6 +25,7 @@ from mirrorkeeper.freshness import overall_freshness
 from mirrorkeeper.model.distroseries import DistroArchSeries
 from mirrorkeeper.model.mirrorcontent import (
     MirrorDistroArchSeries, MirrorDistroSeriesSource, MirrorProbeRecord)
+from mirrorkeeper.model.probefindings import series_freshness
 from mirrorkeeper.timeutil import utcnow
 
 # A probe older than this before a moment says nothing about that moment:
@@ -56,7 +57,7 @@ class Propagation:
 
 
 class PropagationCache:
-    """What each probe log says, by record id: {(series, pocket):
+    """What each probe found, by record id: {(series id, pocket):
     freshness}.  Shared by the database threads, hence the lock."""
 
     def __init__(self, limit=200000):
@@ -111,7 +112,7 @@ def _moments(now, days):
 
 
 def _history_by_mirror(store, mirror_ids, moments, cache):
-    """{moment: {mirror id: {(series name, pocket): freshness}}}."""
+    """{moment: {mirror id: {(series id, pocket): freshness}}}."""
     if not moments:
         return {}
     record = MirrorProbeRecord
@@ -138,13 +139,8 @@ def _history_by_mirror(store, mirror_ids, moments, cache):
                 chosen[moment][mirror_id] = max(before)[1]
     wanted = {rid for per in chosen.values() for rid in per.values()
               if cache.get(rid) is None}
-    wanted = sorted(wanted)
-    from mirrorkeeper.web.probelogs import freshness_by_series_pocket
-    for start in range(0, len(wanted), 100):
-        for rid, log in store.find(
-                (record.id, record.log),
-                record.id.is_in(wanted[start:start + 100])):
-            cache.put(rid, freshness_by_series_pocket(log))
+    for rid, found in series_freshness(store, sorted(wanted)).items():
+        cache.put(rid, found)
     return {moment: {mirror_id: cache.get(rid) or {}
                      for mirror_id, rid in per.items()}
             for moment, per in chosen.items()}
@@ -165,7 +161,7 @@ def propagation(store, distribution, days=7, cache=None, now=None):
             now_counts = _count(current, mirror_ids, (series.id, pocket))
             past = tuple(
                 (moment, _count(history[moment], mirror_ids,
-                                (series.name, pocket)))
+                                (series.id, pocket)))
                 for moment in moments)
             known = sum(count for band, count in now_counts.items()
                         if band is not MirrorFreshness.UNKNOWN)
