@@ -66,11 +66,13 @@ def db_upgrade(script):
         print("Applied %s" % (name,))
     if not applied:
         print("The schema is current: nothing to apply.")
-    # Rows that schema patches cannot make (see patch 0013).
-    from mirrorkeeper.prober.record import write_rows_of_older_records
-    made = write_rows_of_older_records(script.store)
-    if made:
-        print("Wrote what %d older probe records found as rows." % (made,))
+    # What schema patches cannot make (see patch 0013).
+    from mirrorkeeper.prober.record import upgrade_older_records
+    rows, timed = upgrade_older_records(script.store)
+    if rows:
+        print("Wrote what %d older probe records found as rows." % (rows,))
+    if timed:
+        print("Recorded how long %d older probes took." % (timed,))
 
 
 def db_status(script):
