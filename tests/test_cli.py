@@ -454,7 +454,11 @@ def test_mirror_list_json(sample_uri, capsys):
         "archive-404-mirror", "invalid-mirror", "unreachable-mirror",
         "valid-mirror"]
     valid = mirrors[-1]
-    assert valid == {
+    # As the API writes a mirror (mirrorkeeper.mirrorjson), among others.
+    assert {key: valid[key] for key in (
+        "name", "distribution", "display_name", "country", "country_name",
+        "content", "status", "official", "enabled", "owner_paused",
+        "unreachable", "freshness", "base_url")} == {
         "name": "valid-mirror", "distribution": "ubuntu",
         "display_name": None, "country": "AF", "country_name": "Afghanistan",
         "content": "archive", "status": "official", "official": True,
