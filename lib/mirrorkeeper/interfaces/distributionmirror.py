@@ -120,10 +120,9 @@ class IDistributionMirror(Interface):
         file-like object that is read from its start) and how many seconds
         it took, if measured, and return it."""
 
-    def getState(durations=True):
+    def getState():
         """The mirror's IMirrorState, from the read model every reader
-        uses (mirrorkeeper.model.mirrorstate); without `durations` its
-        last_probe_duration is None."""
+        uses (mirrorkeeper.model.mirrorstate)."""
 
     def getOverallFreshness():
         """getState().freshness: for an archive mirror, the worst freshness
@@ -328,8 +327,8 @@ class IMirrorState(Interface):
     last_probe = Attribute("When its newest probe record was written, or "
                            "None when never probed.")
     last_probe_duration = Attribute(
-        "How many seconds that probe took (as recorded, else as its log's "
-        "timestamps say), or None.")
+        "How many seconds that probe took, as the prober recorded it, or "
+        "None.")
     last_applied_probe = Attribute(
         "When its newest probe whose findings took effect was written, or "
         "None: what it is known to carry is as of then.")
@@ -360,13 +359,11 @@ class IMirrorState(Interface):
 class IMirrorStateSet(Interface):
     """The states of a store's mirrors, a few queries for any number."""
 
-    def where(*conditions, durations=True):
+    def where(*conditions):
         """[IMirrorState] of the mirrors matching `conditions` (on
-        DistributionMirror's columns), by country name then registration.
-        Without `durations`, last_probe_duration is None (it may read the
-        ends of old probe logs)."""
+        DistributionMirror's columns), by country name then registration."""
 
-    def of(mirror_ids, durations=True):
+    def of(mirror_ids):
         """{mirror id: IMirrorState} of `mirror_ids`; unknown ids are left
         out."""
 

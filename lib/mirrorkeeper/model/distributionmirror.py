@@ -287,16 +287,16 @@ class DistributionMirror(Storm):
     # What state the mirror is in is the read model's to say (one answer
     # for every reader): these ask it about this one mirror.
 
-    def getState(self, durations=True):
+    def getState(self):
         # Imported here: the read model reads this class's columns.
         from mirrorkeeper.model.mirrorstate import state_of
-        return state_of(self, durations=durations)
+        return state_of(self)
 
     def getOverallFreshness(self):
-        return self.getState(durations=False).freshness
+        return self.getState().freshness
 
     def getLag(self):
-        return self.getState(durations=False).lag_seconds
+        return self.getState().lag_seconds
 
     def shouldDisable(self, expected_cdimage_series=None):
         if self.content is MirrorContent.RELEASE:

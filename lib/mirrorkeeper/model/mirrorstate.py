@@ -332,22 +332,6 @@ def _newest_probes(store, conditions, *only):
     return found
 
 
-def _durations(store, newest):
-    """{mirror id: seconds its newest probe took, or None} from
-    _newest_probes: what the prober recorded, else, for records from
-    before it measured (schema patch 0007), what the log's first and last
-    timestamps say."""
-    unrecorded = [record_id for record_id, _, taken in newest.values()
-                  if taken is None]
-    logged = {}
-    if unrecorded:
-        # The log's format is the web's probelogs module's to read.
-        from mirrorkeeper.web.probelogs import durations
-        logged = durations(store, unrecorded)
-    return {mirror_id: taken if taken is not None else logged.get(record_id)
-            for mirror_id, (record_id, _, taken) in newest.items()}
-
-
 def _names(store, cls, column, ids):
     ids = list(ids)
     names = {}
@@ -381,11 +365,10 @@ def _bool(value):
     return None if value is None else bool(value)
 
 
-def states_where(store, *conditions, durations=True):
+def states_where(store, *conditions):
     """[MirrorState] of the mirrors matching `conditions` (on
     DistributionMirror's columns), ordered by country name and then
-    registration.  Without `durations`, last_probe_duration is left None
-    (it may read the ends of old probe logs)."""
+    registration."""
     rows = list(_select(store, _COLUMNS,
                         (_M.country_id == Country.id,) + conditions,
                         order_by=(Country.name, _M.id)))
@@ -395,7 +378,6 @@ def states_where(store, *conditions, durations=True):
     worst, detected, lags = _worst(store, conditions)
     with_images = _with_images(store, conditions)
     newest = _newest_probes(store, conditions)
-    taken = _durations(store, newest) if durations else {}
     applied = _newest_probes(
         store, conditions, MirrorProbeRecord.state == ProbeRecordState.APPLIED)
     lists = {}
@@ -436,7 +418,7 @@ def states_where(store, *conditions, durations=True):
                 mirror_id in with_images),
             date_created=as_datetime(created),
             last_probe=probe[1] if probe else None,
-            last_probe_duration=taken.get(mirror_id),
+            last_probe_duration=probe[2] if probe else None,
             last_applied_probe=applied_probe[1] if applied_probe else None,
             detected=_FRESHNESS[detected[mirror_id]]
             if mirror_id in detected else None,
@@ -449,24 +431,22 @@ def states_where(store, *conditions, durations=True):
     return states
 
 
-def states_of(store, mirror_ids, durations=True):
+def states_of(store, mirror_ids):
     """{mirror id: MirrorState} of `mirror_ids`; a missing id is left
     out."""
     mirror_ids = list(mirror_ids)
     found = {}
     for start in range(0, len(mirror_ids), CHUNK):
         for state in states_where(
-                store, _M.id.is_in(mirror_ids[start:start + CHUNK]),
-                durations=durations):
+                store, _M.id.is_in(mirror_ids[start:start + CHUNK])):
             found[state.id] = state
     return found
 
 
-def state_of(mirror, durations=True):
+def state_of(mirror):
     """The MirrorState of one mirror (a model object)."""
     from mirrorkeeper.model.base import store_of
-    return states_of(store_of(mirror), [mirror.id],
-                     durations=durations)[mirror.id]
+    return states_of(store_of(mirror), [mirror.id])[mirror.id]
 
 
 def last_probe_durations(store, mirror_ids):
@@ -476,9 +456,9 @@ def last_probe_durations(store, mirror_ids):
     found = {}
     for start in range(0, len(mirror_ids), CHUNK):
         chunk = (_M.id.is_in(mirror_ids[start:start + CHUNK]),)
-        found.update(_durations(store, _newest_probes(store, chunk)))
-    return {mirror_id: seconds for mirror_id, seconds in found.items()
-            if seconds is not None}
+        found.update(_newest_probes(store, chunk))
+    return {mirror_id: seconds for mirror_id, (_, _, seconds)
+            in found.items() if seconds is not None}
 
 
 @implementer(IMirrorStateSet)
@@ -488,11 +468,11 @@ class MirrorStateSet:
     def __init__(self, store):
         self.store = store
 
-    def where(self, *conditions, durations=True):
-        return states_where(self.store, *conditions, durations=durations)
+    def where(self, *conditions):
+        return states_where(self.store, *conditions)
 
-    def of(self, mirror_ids, durations=True):
-        return states_of(self.store, mirror_ids, durations=durations)
+    def of(self, mirror_ids):
+        return states_of(self.store, mirror_ids)
 
     def lastProbeDurations(self, mirror_ids):
         return last_probe_durations(self.store, mirror_ids)

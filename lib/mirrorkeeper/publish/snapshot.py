@@ -177,11 +177,10 @@ def build_snapshot(store, distribution, policy=PublicationPolicy(),
 
 def _read_mirrors(store, distribution_id, policy):
     """The published mirrors' entries, their state from the read model."""
-    states = sorted(
-        (state for state in states_where(
-            store, DistributionMirror.distribution_id == distribution_id,
-            durations=False) if state.published(policy)),
-        key=lambda state: state.name)
+    mine = DistributionMirror.distribution_id == distribution_id
+    states = sorted((state for state in states_where(store, mine)
+                     if state.published(policy)),
+                    key=lambda state: state.name)
     if not states:
         return []
     publication = {}

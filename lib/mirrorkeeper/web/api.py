@@ -121,8 +121,7 @@ def mirrors(store, filters):
             raise InvalidValueError("invalid enabled %r: give true or false"
                                     % (filters["enabled"],))
         conditions.append(mirror.enabled == (wanted == "true"))
-    summaries = sorted(queries.summaries_where(store, *conditions,
-                                               durations=True),
+    summaries = sorted(queries.summaries_where(store, *conditions),
                        key=lambda summary: summary.name)
     if filters.get("freshness"):
         freshness = _parse_filter(MirrorFreshness, filters["freshness"],
@@ -145,8 +144,7 @@ def status(store, filters):
     conditions = _distribution_condition(store, filters)
     if filters.get("mirror"):
         conditions.append(DistributionMirror.name == filters["mirror"])
-    summaries = sorted(queries.summaries_where(store, *conditions,
-                                               durations=True),
+    summaries = sorted(queries.summaries_where(store, *conditions),
                        key=lambda summary: summary.name)
     if filters.get("mirror") and not summaries:
         raise NotFoundError("no mirror is called %r" % (filters["mirror"],))

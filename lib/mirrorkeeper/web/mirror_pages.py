@@ -21,6 +21,17 @@ def _details(pairs):
     return tags.dl(*items, class_="details")
 
 
+def _lag(seconds):
+    """A lag as people read it: '0 s', '3 h 20 min', or None (unknown)."""
+    if seconds is None:
+        return None
+    hours, minutes = divmod(seconds // 60, 60)
+    if not hours and not minutes:
+        return "%d s" % seconds
+    return ("%d h %d min" % (hours, minutes)) if hours \
+        else "%d min" % minutes
+
+
 def _actions(detail, csrf_token):
     summary = detail.summary
     href = mirror_href(summary.distribution, summary.name)
@@ -65,6 +76,9 @@ def mirror_page(detail, csrf_token):
             ("Name", summary.name),
             ("Status", state),
             ("Freshness", freshness_badge(summary.freshness)),
+            ("Lag", _lag(summary.lag_seconds)),
+            ("In the mirror lists", "yes" if summary.listed else
+             "no: %s" % ", ".join(summary.why_unpublished())),
             ("Last probed", format_date(summary.last_probe)),
             ("Content", summary.content.title),
             ("Country", "%s (%s), %s" % (summary.country_name,

@@ -66,17 +66,16 @@ def get_mirror(store, distribution, name):
 _M = DistributionMirror
 
 
-def summaries_where(store, *conditions, durations=False):
+def summaries_where(store, *conditions):
     """[MirrorSummary] of the mirrors matching `conditions` (on
     DistributionMirror's columns), ordered by country name and then
-    registration; with `durations`, how long each last probe took."""
-    return states_where(store, *conditions, durations=durations)
+    registration."""
+    return states_where(store, *conditions)
 
 
-def summarise(store, mirrors, durations=True):
+def summarise(store, mirrors):
     """[MirrorSummary] of `mirrors` (model objects), in their order."""
-    found = states_of(store, [mirror.id for mirror in mirrors],
-                      durations=durations)
+    found = states_of(store, [mirror.id for mirror in mirrors])
     return [found[mirror.id] for mirror in mirrors]
 
 

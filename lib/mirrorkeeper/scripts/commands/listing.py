@@ -3,6 +3,9 @@ grouped by country, for a person to read."""
 
 from itertools import groupby
 
+from mirrorkeeper.model.base import store_of
+from mirrorkeeper.model.mirrorstate import states_of
+
 from mirrorkeeper.scripts.commands.common import (
     add_command, find_distribution)
 
@@ -46,10 +49,14 @@ def _print_section(heading, mirrors):
         print("  (none)")
         return
     width = max(len(mirror.name) for mirror in mirrors)
+    states = states_of(store_of(mirrors[0]), [m.id for m in mirrors])
     # The model lists mirrors ordered by country name already.
-    for country, in_country in groupby(mirrors, lambda m: m.country):
-        print("%s (%s)" % (country.name, country.continent.name))
-        for mirror in in_country:
+    for _, in_country in groupby((states[m.id] for m in mirrors),
+                                 lambda s: s.country_code):
+        in_country = list(in_country)
+        print("%s (%s)" % (in_country[0].country_name,
+                           in_country[0].continent_name))
+        for state in in_country:
             print("  %s  %-8s  %-19s  %s" % (
-                mirror.name.ljust(width), mirror.content.title,
-                mirror.getOverallFreshness().title, mirror.base_url))
+                state.name.ljust(width), state.content.title,
+                state.freshness.title, state.base_url))

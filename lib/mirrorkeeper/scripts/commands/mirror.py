@@ -11,10 +11,11 @@ from mirrorkeeper.errors import InvalidValueError
 from mirrorkeeper.interfaces.country import ICountrySet
 from mirrorkeeper.interfaces.distributionmirror import IDistributionMirrorSet
 from mirrorkeeper.mail.outbox import deliver_pending
+from mirrorkeeper.mirrorjson import mirror_json
 from mirrorkeeper.scripts.commands.common import (
-    add_actions, add_command, enum_choices, enum_label, find_distribution,
-    find_mirror, find_person, format_date, json_date, parse_enum,
-    parse_int, parse_speed, print_table, speed_label)
+    add_actions, add_command, enum_choices, find_distribution, find_mirror,
+    find_person, format_date, parse_enum, parse_int, parse_speed,
+    print_table, speed_label)
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.validators import normalise_base_url, valid_text
 
@@ -196,85 +197,22 @@ def mirror_register(script):
 
 # Listing and showing.
 
-def summary(mirror):
-    """The fields `mirror list` shows, as JSON values."""
-    return {
-        "name": mirror.name,
-        "distribution": mirror.distribution.name,
-        "display_name": mirror.display_name,
-        "country": mirror.country.iso3166code2,
-        "country_name": mirror.country.name,
-        "content": enum_label(mirror.content),
-        "status": enum_label(mirror.status),
-        "official": mirror.isOfficial(),
-        "enabled": mirror.enabled,
-        "owner_paused": mirror.owner_paused,
-        "unreachable": mirror.unreachable,
-        "freshness": enum_label(mirror.getOverallFreshness()),
-        "base_url": mirror.base_url,
-    }
+def _states(mirrors):
+    """{mirror id: IMirrorState} of `mirrors`, from the read model."""
+    from mirrorkeeper.model.base import store_of
+    from mirrorkeeper.model.mirrorstate import states_of
+    if not mirrors:
+        return {}
+    return states_of(store_of(mirrors[0]), [m.id for m in mirrors])
 
 
-def details(mirror):
-    """Everything `mirror show` shows, as JSON values."""
-    last_probe = mirror.last_probe_record
-    result = summary(mirror)
-    result.update({
-        "title": mirror.title,
-        "description": mirror.description,
-        "owner": mirror.owner.name,
-        "reviewer": mirror.reviewer.name if mirror.reviewer else None,
-        "http_base_url": mirror.http_base_url,
-        "https_base_url": mirror.https_base_url,
-        "ftp_base_url": mirror.ftp_base_url,
-        "rsync_base_url": mirror.rsync_base_url,
-        "speed": speed_label(mirror.speed),
-        "bandwidth_mbps": mirror.bandwidth_mbps,
-        "pulse_type": enum_label(mirror.pulse_type),
-        "pulse_source": mirror.pulse_source,
-        "official_candidate": mirror.official_candidate,
-        "whiteboard": mirror.whiteboard,
-        "date_created": json_date(mirror.date_created),
-        "date_reviewed": json_date(mirror.date_reviewed),
-        "private": mirror.private,
-        "internet2": mirror.internet2,
-        "asn": mirror.asn,
-        "asn_clients": mirror.asn_clients,
-        "netblocks": mirror.netblocks,
-        "acl_addresses": mirror.acl_addresses,
-        "countries_allowed": [country.iso3166code2
-                              for country in mirror.countries_allowed],
-        "arch_series": [{
-            "series": record.distro_arch_series.distro_series.name,
-            "architecture": record.distro_arch_series.architecture_tag,
-            "pocket": enum_label(record.pocket),
-            "component": record.component.name,
-            "freshness": enum_label(record.freshness),
-        } for record in mirror.arch_series],
-        "source_series": [{
-            "series": record.distro_series.name,
-            "pocket": enum_label(record.pocket),
-            "component": record.component.name,
-            "freshness": enum_label(record.freshness),
-        } for record in mirror.source_series],
-        "cdimage_series": [{
-            "series": record.distro_series.name,
-            "flavour": record.flavour,
-        } for record in mirror.cdimage_series],
-        "last_probe": json_date(last_probe.date_created)
-        if last_probe else None,
-        "probe_count": mirror.probe_records.count(),
-    })
-    return result
-
-
-def _enabled_label(mirror):
-    if mirror.owner_paused:
+def _enabled_label(state):
+    if state.owner_paused:
         return "paused"
-    if mirror.enabled and mirror.unreachable:
+    if state.enabled and state.unreachable:
         return "yes, but unreachable in the last %d probe runs" % (
-            mirror.failed_runs,)
-    return "yes" if mirror.enabled else "no"
+            state.failed_runs,)
+    return "yes" if state.enabled else "no"
 
 
 def mirror_list(script):
@@ -295,8 +233,10 @@ def mirror_list(script):
         mirrors = [m for m in mirrors if m.content is content]
     if status:
         mirrors = [m for m in mirrors if m.status is status]
+    states = _states(mirrors)
     if options.json:
-        print(json.dumps([summary(m) for m in mirrors], indent=2))
+        print(json.dumps([mirror_json(states[m.id]) for m in mirrors],
+                         indent=2))
         return
     if not mirrors:
         print("No mirror matches.")
@@ -304,14 +244,15 @@ def mirror_list(script):
     print_table(
         ("NAME", "COUNTRY", "CONTENT", "STATUS", "ENABLED", "FRESHNESS",
          "BASE URL"),
-        [(m.name, m.country.iso3166code2, m.content.title, m.status.title,
-          _enabled_label(m), m.getOverallFreshness().title, m.base_url)
-         for m in mirrors])
+        [(s.name, s.country_code, s.content.title, s.status.title,
+          _enabled_label(s), s.freshness.title, s.base_url)
+         for s in (states[m.id] for m in mirrors)])
 
 
 def mirror_show(script):
     mirror = find_mirror(script.options.name)
-    info = details(mirror)
+    state = mirror.getState()
+    info = mirror_json(state, mirror, private=True)
     if script.options.json:
         print(json.dumps(info, indent=2))
         return
@@ -332,15 +273,19 @@ def mirror_show(script):
         show("%s URL" % scheme, getattr(mirror, "%s_base_url" % scheme))
     show("content", mirror.content.title)
     show("speed", mirror.speed.title)
-    show("bandwidth", "%d Mbps" % mirror.bandwidth_mbps)
+    show("bandwidth", "%d Mbps" % state.bandwidth_mbps)
     show("pulse", "%s%s" % (mirror.pulse_type.title, " from %s"
                             % mirror.pulse_source if mirror.pulse_source
                             else ""))
     show("status", mirror.status.title)
     show("official candidate", mirror.official_candidate)
-    show("official", mirror.isOfficial())
-    show("enabled", _enabled_label(mirror))
-    show("freshness", mirror.getOverallFreshness().title)
+    show("official", state.official)
+    show("enabled", _enabled_label(state))
+    show("listed", "yes" if state.listed else "no: %s" % ", ".join(
+        state.why_unpublished()))
+    show("freshness", state.freshness.title)
+    show("lag", "-" if state.lag_seconds is None
+         else "%d s" % state.lag_seconds)
     show("reviewer", info["reviewer"])
     show("date reviewed", format_date(mirror.date_reviewed))
     show("date created", format_date(mirror.date_created))
@@ -366,9 +311,8 @@ def mirror_show(script):
     if not (info["arch_series"] or info["source_series"]
             or info["cdimage_series"]):
         print("  (nothing recorded yet)")
-    last_probe = mirror.last_probe_record
-    print("Last probe: %s" % (format_date(last_probe.date_created)
-                              if last_probe else "never"))
+    print("Last probe: %s" % (format_date(state.last_probe)
+                              if state.last_probe else "never"))
 
 
 # Reviewing, enabling, disabling.
