@@ -20,6 +20,7 @@ from mirrorkeeper.interfaces.mail import MailDeliveryError
 from mirrorkeeper.mail.outbox import deliver_pending
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.model.mirrorcontent import record_prober_run_counts
+from mirrorkeeper.model.mirrorstate import last_probe_durations
 from mirrorkeeper.prober.client import ProbeClient
 from mirrorkeeper.prober.plan import (
     ManifestError, parse_cdimage_manifest, plan_archive_mirrors,
@@ -33,25 +34,6 @@ from mirrorkeeper.prober.run import probe_mirrors
 # The largest CD image manifest accepted: a manifest lists a few thousand
 # images at most.
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
-
-
-def last_probe_durations(store, mirror_ids):
-    """{mirror id: seconds its newest probe took}, for the mirrors whose
-    newest probe record says."""
-    from storm.expr import Max, Select
-    from mirrorkeeper.model.mirrorcontent import MirrorProbeRecord
-    record = MirrorProbeRecord
-    durations = {}
-    for start in range(0, len(mirror_ids), 500):
-        chunk = mirror_ids[start:start + 500]
-        newest = Select(Max(record.id), record.distribution_mirror_id.is_in(
-            chunk), group_by=record.distribution_mirror_id)
-        for mirror_id, seconds in store.find(
-                (record.distribution_mirror_id, record.duration_seconds),
-                record.id.is_in(newest)):
-            if seconds is not None:
-                durations[mirror_id] = seconds
-    return durations
 
 
 def longest_first(plans, durations):
