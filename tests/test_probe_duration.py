@@ -40,7 +40,8 @@ class SlowClient:
 
 def plan(mirror_id=1, name="slow-mirror"):
     checks = tuple(ContentCheck(
-        "binary", (1, PackagePublishingPocket.RELEASE, 1), "warty/i386 main %d" % number,
+        "binary", (1, PackagePublishingPocket.RELEASE, 1),
+        "warty/i386 main %d" % number,
         "http://slow.example.org/ubuntu/control-%d" % number, {})
         for number in range(3))
     return MirrorPlan(mirror_id, name, "http://slow.example.org/ubuntu/",

@@ -320,8 +320,10 @@ def _missing_sentences(places):
             "to carry.",)
 
 
-def _sentences(store, record_ids, runs_by_record):
-    """{record id: sentences} for the records with rows."""
+def _sentences(store, record_ids, runs_by_record, only_wanting=False):
+    """{record id: sentences} for the records with rows; `only_wanting`:
+    only those that found their mirror wanting (unreachable, lying, or
+    lacking what it should carry)."""
     results = {}
     for chunk in _chunks(record_ids):
         results.update((result.probe_record_id, result) for result in
@@ -351,9 +353,23 @@ def _sentences(store, record_ids, runs_by_record):
                 outcomes[record_id], runs_by_record[record_id]),)
         elif result.lies:
             why[record_id] = (_lies_sentence(result.lies),)
-        else:
+        elif not only_wanting or _wanting(places[record_id]):
             why[record_id] = _missing_sentences(places[record_id])
+        # Else the probe found what it looked for: it is not why the
+        # mirror is off.
     return why
+
+
+def _wanting(places):
+    """Whether a probe that answered found its mirror wanting, as the
+    prober judges it: a CD image mirror lacking images, another carrying
+    nothing (no index file, CD image or RPM repository)."""
+    images = [place for place in places if place.kind == "cdimage"]
+    if images and not any(place.kind in CONTENT_KINDS for place in places):
+        return any(place.found is False for place in images)
+    return not any(place.found and (place.kind != "detector" or
+                                    place.rpm_repository_id is not None)
+                   for place in places)
 
 
 def why_disabled_by_record(store, record_id, runs):
@@ -368,9 +384,10 @@ def why_disabled_by_record(store, record_id, runs):
 def why_disabled(store, mirrors):
     """{mirror id: sentences}: why each of `mirrors` (disabled ones, as a
     rule) was found wanting by its last probe whose findings took effect,
-    from that probe's rows.  A mirror with no such probe, or whose last
-    probe has no rows (written before schema patch 0013 and without
-    findings), is left out."""
+    from that probe's rows.  A mirror with no such probe, whose last probe
+    has no rows (written before schema patch 0008: it has no findings), or
+    whose last probe found what it looked for (an admin disabled it, say)
+    is left out."""
     record = MirrorProbeRecord
     runs = {mirror.id: mirror.failed_runs for mirror in mirrors}
     last = {}
@@ -383,5 +400,6 @@ def why_disabled(store, mirrors):
                 (record.state == ProbeRecordState.APPLIED),
                 group_by=record.distribution_mirror_id))))
     why = _sentences(store, list(last),
-                     {rid: runs[mid] for rid, mid in last.items()})
+                     {rid: runs[mid] for rid, mid in last.items()},
+                     only_wanting=True)
     return {last[rid]: sentences for rid, sentences in why.items()}

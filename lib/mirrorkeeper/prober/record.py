@@ -7,7 +7,8 @@ off from the network never wipes a mirror's records or disables anybody:
    record holding its log and what it found, as data (`findings_of`:
    kept as JSON, and as the rows of mirrorkeeper.model.probefindings that
    readers query), in a transaction of its own and by a writer thread
-   (`ReportWriter`), so the database work overlaps the probing and the full log is let go at once.
+   (`ReportWriter`), so the database work overlaps the probing and the
+   full log is let go at once.
    What judging the run needs of a report is kept as a `RecordedMirror`.
 2. The run is judged (`judge_run`) on those summaries and its canary.
 3. A trusted run applies each record's findings (`apply_record`): content
@@ -570,10 +571,11 @@ def prune_probe_records(store, older_than):
                      record.id.is_in(newest) == False)  # noqa: E712
     count = old.count()
     old.remove()
+    recorded = Select(record.prober_run_id,
+                      record.prober_run_id != None)  # noqa: E711
     store.find(ProberRunRecord, ProberRunRecord.date_started < older_than,
-               ProberRunRecord.id.is_in(Select(
-                   record.prober_run_id, record.prober_run_id != None))
-               == False).remove()  # noqa: E711,E712
+               ProberRunRecord.id.is_in(recorded) == False  # noqa: E712
+               ).remove()
     store.commit()
     return count
 
