@@ -104,7 +104,7 @@ def release_list(script):
     distribution = find_distribution(script.options.distribution)
     print_table(
         ["SERIES", "VERSION", "STATUS", "LOCATION", "ROOT", "EXPECTED OF",
-         "ANNOUNCED"],
+         "TOLD"],
         [[series.name, series.version, enum_label(series.status),
           enum_label(series.location), series.root or "(root)",
           _expected_of(series), format_date(series.date_announced)]
