@@ -96,7 +96,8 @@ def test_the_recording_step_writes_rows_with_the_record(world):
         3, False, None)
     assert sorted(store.find(
         (MirrorProbeOutcome.outcome, MirrorProbeOutcome.requests),
-        MirrorProbeOutcome.probe_record_id == record_id)) == [("found", 2), ("not-found", 1)]
+        MirrorProbeOutcome.probe_record_id == record_id)) == [
+            ("found", 2), ("not-found", 1)]
     rows = list(store.find(MirrorProbePlace, probe_record_id=record_id)
                 .order_by(MirrorProbePlace.id))
     assert [(row.kind, row.distro_arch_series_id, row.pocket,
