@@ -200,15 +200,17 @@ def test_configuration_sets_the_seconds(tmp_path):
 
 def summary(name, title, url, **changes):
     from datetime import datetime
-    from mirrorkeeper.enums import MirrorContent
+    from mirrorkeeper.enums import MirrorContent, MirrorSpeed
     from mirrorkeeper.web.queries import MirrorSummary
     values = dict(
-        id=1, name=name, title=title, distribution="ubu&ntu",
-        content=MirrorContent.ARCHIVE, status=MirrorStatus.OFFICIAL,
-        enabled=True, owner_paused=False, official=True, owner="olive",
+        id=1, name=name, title=title, display_name=title,
+        distribution="ubu&ntu", content=MirrorContent.ARCHIVE,
+        status=MirrorStatus.OFFICIAL, official_candidate=True,
+        enabled=True, owner_paused=False, owner="olive",
         country_code="BR", country_name="Bra<zil>", continent_code="SA",
         continent_name="South \"America\"", http_url=url, https_url=None,
         ftp_url="ftp://x.example.org/a&b", rsync_url=None, speed="1 Gbps",
+        speed_item=MirrorSpeed.S1G,
         bandwidth_mbps=1000, freshness=MirrorFreshness.TWODAYSBEHIND,
         last_probe=datetime(2025, 1, 5, 10, 0), date_created=datetime(
             2024, 1, 1))
