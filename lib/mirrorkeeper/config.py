@@ -128,9 +128,11 @@ class Config:
         values = {name: dict(section)
                   for name, section in self._values.items()}
         for (section, key), text in texts.items():
+            setting = settings.declared(section, key)
+            if setting is None:
+                raise KeyError("[%s] %s is not a setting" % (section, key))
             if text is not None:
-                values[section][key] = Value(
-                    settings.declared(section, key), text, source)
+                values[section][key] = Value(setting, text, source)
         return Config(values, self.path)
 
     def with_options(self, options, declared):

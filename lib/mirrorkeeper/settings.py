@@ -56,7 +56,7 @@ class _Number(Kind):
         return value
 
     def text(self, value):
-        return "%g" % (value,)
+        return str(int(value)) if value == int(value) else repr(value)
 
 
 class _Flag(Kind):
