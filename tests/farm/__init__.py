@@ -227,12 +227,14 @@ class MirrorFarm:
         if name in self.mirrors:
             raise ValueError(f"the farm already has a mirror named {name!r}")
         mirror = FakeMirror(
-            self, name, behaviour, root, scheme, interface or self.interface, hostname
+            self, name, behaviour, root, scheme, interface or self.interface,
+            hostname
         )
         self.mirrors[name] = mirror
         return mirror
 
-    def add_mirror(self, name, behaviour=None, root=None, tls=None, hostname=None, interface=None):
+    def add_mirror(self, name, behaviour=None, root=None, tls=None,
+                   hostname=None, interface=None):
         """Start an HTTP (or HTTPS) mirror.
 
         @param name: its name, unique in the farm.
@@ -259,7 +261,8 @@ class MirrorFarm:
             inner = _MirrorSite(_MirrorResource(mirror))
         mirror._tracking = _TrackingFactory(inner, mirror)
         if tls is None:
-            port = self.reactor.listenTCP(0, mirror._tracking, interface=mirror.host)
+            port = self.reactor.listenTCP(0, mirror._tracking,
+                                          interface=mirror.host)
         else:
             names = [mirror.hostname, mirror.host]
             if tls == "valid":
@@ -275,7 +278,8 @@ class MirrorFarm:
                 certificate=certificate.original,
                 acceptableProtocols=[b"http/1.1"],
             )
-            port = self.reactor.listenSSL(0, mirror._tracking, options, interface=mirror.host)
+            port = self.reactor.listenSSL(0, mirror._tracking, options,
+                                          interface=mirror.host)
         mirror._listening = port
         mirror.port = port.getHost().port
         return mirror
@@ -306,7 +310,8 @@ class MirrorFarm:
 
         mirror = self._new(name, None, root, "ftp", interface, None)
         mirror._tracking = _TrackingFactory(ftp_factory(mirror, size), mirror)
-        port = self.reactor.listenTCP(0, mirror._tracking, interface=mirror.host)
+        port = self.reactor.listenTCP(0, mirror._tracking,
+                                      interface=mirror.host)
         mirror._listening = port
         mirror.port = port.getHost().port
         return mirror

@@ -1,8 +1,9 @@
 """Run the fake mirror farm as a daemon, for demos and benchmarks.
 
     python -m tests.farm --demo
-    python -m tests.farm --root /srv/tree fresh=serve dead=hang moved=redirect:fresh \\
-        slow=slow:0.2 secure=https --ca-file var/farm-ca.pem
+    python -m tests.farm --root /srv/tree fresh=serve dead=hang \\
+        moved=redirect:fresh slow=slow:0.2 secure=https \\
+        --ca-file var/farm-ca.pem
 
 Each MIRROR is NAME=KIND[:ARGUMENT]; the kinds are listed by --help.  Once
 every mirror listens, one line per mirror ("NAME URL") is printed, then
@@ -55,9 +56,10 @@ KINDS = {
 }
 
 DEMO = [
-    "fresh=serve", "missing=notfound", "broken=error500", "dead=hang", "gone=refuse",
-    "slow=slow:0.5", "moved=redirect:fresh", "loop=loop", "liar=otherfile",
-    "gopher=gopher", "secure=https", "forged=https-self-signed", "ftp=ftp",
+    "fresh=serve", "missing=notfound", "broken=error500", "dead=hang",
+    "gone=refuse", "slow=slow:0.5", "moved=redirect:fresh", "loop=loop",
+    "liar=otherfile", "gopher=gopher", "secure=https",
+    "forged=https-self-signed", "ftp=ftp",
 ]
 
 
@@ -66,9 +68,10 @@ def add(farm, spec, root):
     name, _, kind = spec.partition("=")
     kind, _, argument = kind.partition(":")
     simple = {
-        "serve": ServeTree, "notfound": NotFound, "error500": ServerError, "hang": Hang,
-        "loop": RedirectLoop, "forever": RedirectForever, "otherfile": RedirectToOtherFile,
-        "gopher": RedirectUnknownScheme, "anything": AnswerAnything,
+        "serve": ServeTree, "notfound": NotFound, "error500": ServerError,
+        "hang": Hang, "loop": RedirectLoop, "forever": RedirectForever,
+        "otherfile": RedirectToOtherFile, "gopher": RedirectUnknownScheme,
+        "anything": AnswerAnything,
     }
     if kind in simple:
         return farm.add_mirror(name, simple[kind](), root=root)
@@ -93,10 +96,14 @@ def parse(argv):
         epilog="kinds: " + "; ".join(f"{k}: {v}" for k, v in KINDS.items()),
     )
     parser.add_argument("mirrors", nargs="*", metavar="NAME=KIND[:ARG]")
-    parser.add_argument("--root", help="the archive tree to serve (default: a fresh sample tree)")
-    parser.add_argument("--interface", default="127.0.0.1", help="loopback address to listen on")
-    parser.add_argument("--ca-file", help="write the farm CA's certificate (PEM) here")
-    parser.add_argument("--demo", action="store_true", help="one mirror of each kind")
+    parser.add_argument("--root", help="the archive tree to serve"
+                        " (default: a fresh sample tree)")
+    parser.add_argument("--interface", default="127.0.0.1",
+                        help="loopback address to listen on")
+    parser.add_argument("--ca-file",
+                        help="write the farm CA's certificate (PEM) here")
+    parser.add_argument("--demo", action="store_true",
+                        help="one mirror of each kind")
     options = parser.parse_args(argv)
     if not options.interface.startswith("127.") and options.interface != "::1":
         parser.error("the farm listens on loopback only")
@@ -112,7 +119,8 @@ def main(reactor, *argv):
     root = options.root
     if root is None:
         root = tempfile.mkdtemp(prefix="mirrorkeeper-farm-")
-        reactor.addSystemEventTrigger("after", "shutdown", shutil.rmtree, root, True)
+        reactor.addSystemEventTrigger("after", "shutdown", shutil.rmtree,
+                                      root, True)
         write_archive_tree(root)
     farm = MirrorFarm(reactor, interface=options.interface)
     reactor.addSystemEventTrigger("before", "shutdown", farm.stop)

@@ -58,9 +58,11 @@ def write_archive_tree(
         for name, version in packages:
             prefix = name[:4] if name.startswith("lib") else name[0]
             pool = f"pool/{component}/{prefix}/{name}"
-            add(f"{pool}/{name}_{version}.dsc", f"Source: {name}\nVersion: {version}\n".encode())
+            add(f"{pool}/{name}_{version}.dsc",
+                f"Source: {name}\nVersion: {version}\n".encode())
             for arch in architectures:
-                add(f"{pool}/{name}_{version}_{arch}.deb", f"!<arch>\n{name} {arch}\n".encode())
+                add(f"{pool}/{name}_{version}_{arch}.deb",
+                    f"!<arch>\n{name} {arch}\n".encode())
     for suite in series:
         checksums = []
         for component in components:
@@ -69,20 +71,25 @@ def write_archive_tree(
                 for name, version in packages:
                     prefix = name[:4] if name.startswith("lib") else name[0]
                     stanzas.append(
-                        f"Package: {name}\nVersion: {version}\nArchitecture: {arch}\n"
-                        f"Filename: pool/{component}/{prefix}/{name}/{name}_{version}_{arch}.deb\n"
+                        f"Package: {name}\nVersion: {version}\n"
+                        f"Architecture: {arch}\n"
+                        f"Filename: pool/{component}/{prefix}/{name}/"
+                        f"{name}_{version}_{arch}.deb\n"
                     )
                 relative = f"{component}/binary-{arch}/Packages.gz"
                 data = add(
                     f"dists/{suite}/{relative}",
-                    gzip.compress("\n".join(stanzas).encode(), mtime=int(when)),
+                    gzip.compress("\n".join(stanzas).encode(),
+                                  mtime=int(when)),
                 )
                 checksums.append((relative, data))
             sources = "\n".join(
-                f"Package: {name}\nVersion: {version}\n" for name, version in packages
+                f"Package: {name}\nVersion: {version}\n"
+                for name, version in packages
             )
             relative = f"{component}/source/Sources.gz"
-            data = add(f"dists/{suite}/{relative}", gzip.compress(sources.encode(), mtime=int(when)))
+            data = add(f"dists/{suite}/{relative}",
+                       gzip.compress(sources.encode(), mtime=int(when)))
             checksums.append((relative, data))
         release = [
             f"Suite: {suite}",
@@ -97,5 +104,6 @@ def write_archive_tree(
             for relative, data in checksums
         ]
         add(f"dists/{suite}/Release", ("\n".join(release) + "\n").encode())
-    add("project/trace/master", (formatdate(when, usegmt=True) + "\n").encode())
+    add("project/trace/master",
+        (formatdate(when, usegmt=True) + "\n").encode())
     return written

@@ -54,7 +54,8 @@ class ServeTree(Behaviour):
         path = request_path(request) if path is None else path
         segments = [s for s in path.split("/") if s]
         try:
-            target = FilePath(mirror.root).descendant(segments) if segments else None
+            target = (FilePath(mirror.root).descendant(segments)
+                      if segments else None)
         except InsecurePath:
             target = None
         if target is None or not target.isfile():
@@ -121,7 +122,8 @@ class Slow(Behaviour):
         self.then = then if then is not None else ServeTree()
 
     def respond(self, mirror, request):
-        call = mirror.reactor.callLater(self.delay, self.then.respond, mirror, request)
+        call = mirror.reactor.callLater(self.delay, self.then.respond,
+                                        mirror, request)
 
         def gone(reason):
             if call.active():
@@ -141,7 +143,8 @@ class RedirectToMirror(Behaviour):
 
     def respond(self, mirror, request):
         other = mirror.farm.mirrors[self.name]
-        self._redirect(request, other.url(request.uri.decode("utf-8")), self.status)
+        self._redirect(request, other.url(request.uri.decode("utf-8")),
+                       self.status)
 
 
 class RedirectToURL(Behaviour):
@@ -153,7 +156,8 @@ class RedirectToURL(Behaviour):
         self.status = status
 
     def respond(self, mirror, request):
-        self._redirect(request, self.url_for(request_path(request)), self.status)
+        self._redirect(request, self.url_for(request_path(request)),
+                       self.status)
 
 
 class MovedInside(Behaviour):
@@ -168,7 +172,8 @@ class MovedInside(Behaviour):
     def respond(self, mirror, request):
         path = request_path(request)
         if path.startswith(self.prefix + "/"):
-            return ServeTree().respond(mirror, request, path[len(self.prefix):])
+            return ServeTree().respond(mirror, request,
+                                       path[len(self.prefix):])
         self._redirect(request, self.prefix + path, self.status)
 
 
@@ -200,7 +205,8 @@ class RedirectToOtherFile(Behaviour):
 
     def respond(self, mirror, request):
         if request_path(request) == self.target:
-            return self._status(request, 200, b"<p>Welcome! Nothing to see.</p>\n")
+            return self._status(request, 200,
+                                b"<p>Welcome! Nothing to see.</p>\n")
         self._redirect(request, self.target)
 
 
@@ -208,7 +214,8 @@ class RedirectUnknownScheme(Behaviour):
     """Every path: 302 to the same path at gopher://<mirror host>."""
 
     def respond(self, mirror, request):
-        self._redirect(request, f"gopher://{mirror.host}{request_path(request)}")
+        self._redirect(request,
+                       f"gopher://{mirror.host}{request_path(request)}")
 
 
 class HugeHeaders(Behaviour):

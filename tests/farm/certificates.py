@@ -32,11 +32,10 @@ def _san(names):
 
 
 def _pem(key, certificate):
-    return certificate.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+    return (certificate.public_bytes(serialization.Encoding.PEM)
+            + key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()))
 
 
 class TestCA:
@@ -60,12 +59,14 @@ class TestCA:
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0),
+                           critical=True)
             .add_extension(
                 x509.KeyUsage(
                     digital_signature=True, key_cert_sign=True, crl_sign=True,
-                    content_commitment=False, key_encipherment=False, data_encipherment=False,
-                    key_agreement=False, encipher_only=False, decipher_only=False,
+                    content_commitment=False, key_encipherment=False,
+                    data_encipherment=False, key_agreement=False,
+                    encipher_only=False, decipher_only=False,
                 ),
                 critical=True,
             )
@@ -80,7 +81,8 @@ class TestCA:
 
         @return: a twisted.internet.ssl.PrivateCertificate.
         """
-        return ssl.PrivateCertificate.loadPEM(self._build(names, self._key, self._cert.subject))
+        return ssl.PrivateCertificate.loadPEM(
+            self._build(names, self._key, self._cert.subject))
 
     @staticmethod
     def self_signed(names):
@@ -105,9 +107,11 @@ class TestCA:
             .not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=30))
             .add_extension(_san(names), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None),
+                           critical=True)
             .add_extension(
-                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
+                critical=False
             )
         )
         certificate = builder.sign(issuer_key or key, hashes.SHA256())

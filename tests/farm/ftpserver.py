@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from twisted.cred.checkers import AllowAnonymousAccess
 from twisted.cred.portal import Portal
-from twisted.protocols.ftp import FTP, CmdNotImplementedError, FTPFactory, FTPRealm
+from twisted.protocols.ftp import (
+    FTP, CmdNotImplementedError, FTPFactory, FTPRealm)
 
 # The commands a probe sends that ask about a file; counted as requests.
 _COUNTED = {b"SIZE", b"LIST", b"NLST", b"RETR", b"MDTM"}
@@ -20,7 +21,8 @@ class _LoopbackFTP(FTP):
         super().connectionMade()
 
     def getDTPPort(self, factory, interface=""):
-        return super().getDTPPort(factory, interface=self.transport.getHost().host)
+        return super().getDTPPort(factory,
+                                  interface=self.transport.getHost().host)
 
     def lineReceived(self, line):
         command, _, argument = line.partition(b" ")

@@ -42,10 +42,12 @@ class _RawProtocol(Protocol):
         self.buffer += data
         while b"\r\n\r\n" in self.buffer:
             head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-            method, target = (head.split(b"\r\n", 1)[0].split(b" ") + [b"", b""])[:2]
+            request_line = head.split(b"\r\n", 1)[0]
+            method, target = (request_line.split(b" ") + [b"", b""])[:2]
             counters = self.mirror.counters
             counters.begin(method, target)
-            self.transport.write(self.behaviour.respond(method.decode(), target.decode()))
+            self.transport.write(self.behaviour.respond(method.decode(),
+                                                        target.decode()))
             counters.end()
             if self.behaviour.close:
                 self.transport.loseConnection()
