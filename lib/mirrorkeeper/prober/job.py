@@ -28,6 +28,7 @@ from mirrorkeeper.prober.plan import (
 from mirrorkeeper.prober.record import (
     ApplySettings, RecordedMirror, ReportWriter, apply_run, distrust_run,
     judge_run, prune_probe_records, recover, start_run, trust_run)
+from mirrorkeeper.settings import Prober, Timestamps
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.prober.run import probe_mirrors
 
@@ -49,25 +50,25 @@ class ProberOptions:
     content_type: MirrorContent = MirrorContent.ARCHIVE
     force: bool = False
     max_mirrors: int | None = None
-    max_parallel: int = 100
-    max_parallel_per_host: int = 2
-    timeout: float = 30.0
+    max_parallel: int = Prober.max_parallel.default
+    max_parallel_per_host: int = Prober.max_parallel_per_host.default
+    timeout: float = Prober.timeout.default
     notify_owners: bool = True
     dry_run: bool = False
     # Networks probed although not global (CIDR str), e.g. loopback.
     allowed_networks: tuple = ()
-    cdimage_manifest_url: str = ""
-    canary_url: str = ""
+    cdimage_manifest_url: str = Prober.cdimage_manifest_url.default
+    canary_url: str = Prober.canary_url.default
     # Freshness detectors by distribution name; "*" for the others.
     detectors: dict = attrs.Factory(lambda: {"*": ("publishing",)})
     # The planted timestamp file, relative to a mirror's base URL.
-    timestamp_file: str = "mirrorkeeper-timestamp"
+    timestamp_file: str = Timestamps.file_name.default
     progress_interval: float | None = None
     # Probe records older than this many days are deleted after the run
     # (each mirror keeps its newest); 0 keeps them all.
-    keep_probe_records_days: int = 30
+    keep_probe_records_days: int = Prober.keep_probe_records_days.default
     # Consecutive runs that cannot reach a mirror before it is disabled.
-    disable_after_failed_runs: int = 2
+    disable_after_failed_runs: int = Prober.disable_after_failed_runs.default
     trust_root: object = None
     hosts: dict | None = None
     # The configuration the mail is composed with (None: the default).
