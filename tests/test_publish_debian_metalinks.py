@@ -182,3 +182,17 @@ class DebianMetalinkTests(DaemonTestMixin, unittest.TestCase):
         self.assertIn(b"3 or 4", body)
         response, _ = yield self.get("/metalink")
         self.assertEqual(response.code, 404)
+
+    @defer.inlineCallbacks
+    def test_apt_list_of_a_suite_puts_synced_mirrors_first(self):
+        """A suite's apt list gives first, marked priority:1, the mirror synced after its Release, then the others unmarked; a list of another suite, or of the whole archive, marks none."""
+        yield self.start()
+        _, body = yield self.get("/mirrors.txt?series=stable", GERMAN)
+        lines = body.decode().splitlines()
+        self.assertEqual(lines[0], "http://fresh.example/ubuntu/\tpriority:1")
+        self.assertEqual(sorted(lines[1:]), ["http://behind.example/ubuntu/",
+                                             "http://early.example/ubuntu/"])
+        for path in ("/mirrors.txt?series=stable-updates", "/mirrors.txt"):
+            _, body = yield self.get(path, GERMAN)
+            self.assertNotIn(b"priority", body)
+            self.assertEqual(len(body.splitlines()), 3)

@@ -31,10 +31,19 @@ def join(base, path):
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
-def url_list(choices):
+def url_list(choices, preferred=()):
     """apt's mirror list (what apt's mirror+http:// method and Ubuntu's
-    mirrors.txt use): one base URL per line."""
-    return "".join(choice.url + "\n" for choice in choices).encode("utf-8")
+    mirrors.txt use): one base URL per line.  The `preferred` Choices
+    (some of `choices`) come first, each marked priority:1, which apt's
+    mirror method (apt 1.6 and later) tries before the unmarked ones."""
+    if not preferred:
+        return "".join(choice.url + "\n" for choice in choices).encode(
+            "utf-8")
+    first = set(map(id, preferred))
+    return "".join(
+        [choice.url + "\tpriority:1\n" for choice in preferred] +
+        [choice.url + "\n" for choice in choices
+         if id(choice) not in first]).encode("utf-8")
 
 
 def mirrorlist(choices, repository, country, continent, serial):

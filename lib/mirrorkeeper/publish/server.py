@@ -12,7 +12,11 @@ and build time of the snapshot that produced it):
     ``deb mirror+http://HOST/mirrors.txt SUITE COMPONENT``.  ?series= and
     ?arch= narrow it to mirrors carrying that series (and arch) fresh
     enough; ?content=cdimage (with series=, flavour=) lists CD image
-    mirrors instead.
+    mirrors instead.  With ?series=SUITE the mirrors that synced the
+    suite after the master wrote its newest Release come first, marked
+    ``priority:1`` (apt's mirror method tries them before any other), so
+    that apt does not mix a Release and the packages it lists from
+    copies of different ages, or ask for a new file where it is missing.
 ``/mirrors/CC.txt``
     the same for the country CC only (Ubuntu's mirrors.txt per country,
     Launchpad's +countrymirrors-archive).
@@ -367,7 +371,7 @@ class MirrorListResource(resource.Resource):
         if kind not in ("archive", "cdimage"):
             raise UnknownContent("unknown content %s" % (kind,),
                                  ["archive", "cdimage"])
-        series = _arg(request, "series")
+        suite = series = _arg(request, "series")
         if kind == "archive":
             series = suite_series(index, series)
         key = content_key(index, kind, series,
@@ -376,6 +380,15 @@ class MirrorListResource(resource.Resource):
         choices = self._choose(index, client, key, protocols, asked,
                                strict=country is not None,
                                default=("http", "https"))
+        synced = ()
+        since = file_requirement(index, "dists/%s/Release" % (suite,)) \
+            if kind == "archive" and suite else None
+        if since is not None:
+            # apt's mirror method picks a mirror per file: those known to
+            # hold the suite's current Release, and so its indexes and
+            # packages, go first, the others after as a last resort.
+            synced = [c for c in choices if c.mirror is not None and
+                      index.synced_since(c.mirror.index, since)]
         self._record("apt", client, "/".join(("apt",) + key[1:]) if kind ==
                      "archive" else "/".join(key), 200, index)
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
@@ -384,7 +397,7 @@ class MirrorListResource(resource.Resource):
         if not (note and choices and choices[0].group == "fallback"):
             # (The fallback said once is enough.)
             note += fallback_note(index, wanted, choices) or ""
-        return note.encode("utf-8") + formats.url_list(choices)
+        return note.encode("utf-8") + formats.url_list(choices, synced)
 
     def _repository(self, request, index):
         key = content_key(index, "repo", arch=_arg(request, "arch"),
