@@ -172,7 +172,7 @@ class Mail(Section, name="mail"):
 class Prober(Section, name="prober"):
     """The daily probe of the mirrors (mirrorkeeper.prober)."""
 
-    timeout = Setting(NUMBER, 30, "seconds a request may take")
+    timeout = Setting(NUMBER, 30.0, "seconds a request may take")
     max_parallel = Setting(WHOLE, 100,
                            "requests in flight across all mirrors")
     max_parallel_per_host = Setting(WHOLE, 2,
@@ -238,7 +238,7 @@ class Publication(Section, name="publication"):
         TEXT, "", "base URLs offered when no mirror qualifies "
         "(space-separated)")
     reload_interval = Setting(
-        NUMBER, 5, "seconds between looks at the snapshot file's "
+        NUMBER, 5.0, "seconds between looks at the snapshot file's "
         "modification time")
     statistics_dir = Setting(TEXT, "var/mirrorlist-statistics",
                              "where the daemon counts requests")
@@ -272,7 +272,7 @@ class Timestamps(Section, name="timestamps"):
     interval = Setting(
         WHOLE, 300, "seconds between plantings, as cron runs the planter: "
         "a copy younger than this may still be up to date")
-    timeout = Setting(NUMBER, 30,
+    timeout = Setting(NUMBER, 30.0,
                       "seconds a target may take, connecting included")
     keep_history_days = Setting(WHOLE, 30,
                                 "days of planted timestamps remembered")
@@ -317,7 +317,7 @@ class Web(Section, name="web"):
     propagation_days = Setting(WHOLE, 7,
                                "days of history on the propagation page")
     cache_seconds = Setting(
-        NUMBER, 5, "seconds the listings and /api/1/status keep an answer "
+        NUMBER, 5.0, "seconds the listings and /api/1/status keep an answer "
         "while nothing was probed, added or removed; 0 computes each afresh")
 
 
