@@ -353,3 +353,32 @@ def test_pruned_records_take_their_rows(world):
         assert store.find(cls, probe_record_id=old_id).is_empty()
         assert not store.find(cls, probe_record_id=new_id).is_empty()
     assert store.get(MirrorProbeResult, old_id) is None
+
+
+def test_a_disabled_mirrors_page_tells_why_to_who_reads_its_logs(world):
+    """A disabled mirror's page says why, from its last probe's rows, to
+    its owner and the mirror admins, not to others; an enabled mirror's
+    page says nothing of it."""
+    store = world.store
+    mirror = world.mirror("w-page", status=MirrorStatus.OFFICIAL,
+                          enabled=False)
+    mirror.failed_runs = 2
+    probed(store, mirror, findings(unreachable=True,
+                                   outcomes={"dns-error": 3}),
+           log="2025-01-05T10:00:00.000Z Kein Anschluss\n")
+    store.commit()
+    client = InProcessClient(store)
+    page = "/ubuntu/+mirror/w-page"
+    sentence = ("could not be reached in 2 consecutive probe runs; in the "
+                "last one, every request failed: the host name could not "
+                "be resolved (3 requests)")
+    assert "Why it is disabled" not in client.get(page).text
+    client.login("oscar")
+    assert "Why it is disabled" not in client.get(page).text
+    for viewer in ("olive", "adam"):
+        client.login(viewer)
+        text = client.get(page).text
+        assert "Why it is disabled" in text and sentence in text
+    mirror.enabled = True
+    store.commit()
+    assert "Why it is disabled" not in client.get(page).text

@@ -100,6 +100,13 @@ def mirror_page(detail, csrf_token):
             ("Description", detail.description),
             ("Whiteboard", detail.whiteboard),
         ]),
+    ]
+    if detail.why_disabled:
+        body += [tags.h2("Why it is disabled"),
+                 tags.p("What its last probe found:"),
+                 tags.ul(*[tags.li(sentence)
+                           for sentence in detail.why_disabled])]
+    body += [
         tags.h2("URLs"),
         tags.ul(*[tags.li(tags.a(url, href=url)) for _, url in summary.urls]),
         tags.h2("What it carries"),

@@ -20,7 +20,7 @@ from mirrorkeeper.model.mirrorcontent import MirrorProbeRecord
 from mirrorkeeper.model.mirrorstate import (  # noqa: F401 (LISTINGS)
     LISTINGS, MirrorState, listing_conditions as _listing_conditions,
     states_of, states_where)
-from mirrorkeeper.web import probelogs
+from mirrorkeeper.model.probefindings import why_disabled
 
 # How many probes a mirror's page lists.
 PROBE_HISTORY = 50
@@ -149,6 +149,9 @@ class MirrorDetail:
     records: tuple
     probes: tuple | None        # None: the viewer may not see them
     permissions: frozenset      # 'edit', 'review', 'pause', ...
+    # Why the mirror is disabled, the prober's sentences from its last
+    # probe (to those who may read its logs).
+    why_disabled: tuple = ()
 
 
 def mirror_detail(store, who, mirror):
@@ -180,11 +183,11 @@ def mirror_detail(store, who, mirror):
         recent = list(mirror.probe_records.values(
             MirrorProbeRecord.id, MirrorProbeRecord.date_created,
             MirrorProbeRecord.duration_seconds))[:PROBE_HISTORY]
-        parsed = probelogs.durations(store, [
-            rid for rid, _, taken in recent if taken is None])
-        probes = tuple(ProbeSummary(
-            rid, date, taken if taken is not None else parsed.get(rid))
-            for rid, date, taken in recent)
+        probes = tuple(ProbeSummary(rid, date, taken)
+                       for rid, date, taken in recent)
+    why = ()
+    if "logs" in permissions and not mirror.enabled:
+        why = why_disabled(store, [mirror]).get(mirror.id, ())
     reviewer = mirror.reviewer
     return MirrorDetail(
         summary=summary, display_name=mirror.display_name,
@@ -196,7 +199,7 @@ def mirror_detail(store, who, mirror):
         pulse_type=mirror.pulse_type.title, pulse_source=mirror.pulse_source,
         official_candidate=mirror.official_candidate,
         records=tuple(records), probes=probes,
-        permissions=frozenset(permissions))
+        permissions=frozenset(permissions), why_disabled=why)
 
 
 @attrs.frozen
