@@ -218,22 +218,50 @@ def summary(name, title, url, **changes):
     return MirrorSummary(**values)
 
 
-def test_listing_rows_written_as_text_are_the_flattened_tags():
-    """The listing written with its rows as text is byte for byte the
-    listing flattened tag by tag, hostile names and URLs included."""
+def test_a_kept_listing_is_the_listing_rendered_from_its_tags():
+    """A listing body kept as Flattened and put in a page is byte for byte
+    the page rendered from the listing's tags, hostile names and URLs
+    escaped."""
     from mirrorkeeper.web import listing_pages
-    from mirrorkeeper.web.layout import flatten
+    from mirrorkeeper.web.layout import Flattened, html_page
+    from mirrorkeeper.web.policy import Viewer
     from mirrorkeeper.web.queries import group_by_place
     summaries = [
         summary("plain", "Plain mirror", "http://plain.example.org/"),
-        summary("ho&stile", "<script>alert(\"x\")</script> & 'co' \u00e9\u2603",
+        summary("ho&stile",
+                "<script>alert(\"x\")</script> & 'co' \u00e9\u2603",
                 'http://h.example.org/?a="b"&c=<d>', enabled=False,
                 owner_paused=True, last_probe=None, country_name="Chile"),
         summary("none", "", None, ftp_url=None, status=MirrorStatus.BROKEN),
     ]
     for groups in (group_by_place(summaries), []):
         for show_status in (False, True):
-            assert listing_pages.render_listing(
-                "Ubuntu <&>", "Archive mirrors", groups, show_status) == \
-                flatten(listing_pages.listing(
-                    "Ubuntu <&>", "Archive mirrors", groups, show_status))
+            body = listing_pages.listing(
+                "Ubuntu <&>", "Archive mirrors", groups, show_status)
+            page = html_page("<title>", Viewer(), "token", *body)
+            assert html_page("<title>", Viewer(), "token",
+                             Flattened(body)) == page
+            assert b"<script>" not in page
+            if groups:
+                assert b"&lt;script&gt;alert" in page
+                assert b'href="http://h.example.org/?a=&quot;b&quot;&amp;' \
+                    b'c=&lt;d&gt;"' in page
+
+
+def test_a_listing_is_served_as_kept_until_the_seconds_pass(world, client,
+                                                            clock):
+    """A change the cache's version does not see (a mirror renamed by
+    another process) leaves the listing's bytes as they were until the
+    cache's seconds have passed; then the listing shows it."""
+    mirror, _ = official(world, "renamed-mirror")
+    mirror.display_name = "Before the change"
+    world.store.commit()
+    first = client.get("/ubuntu/+archivemirrors")
+    assert "Before the change" in first.text
+    mirror.display_name = "After the change"
+    world.store.commit()
+    clock.advance(4.9)
+    assert client.get("/ubuntu/+archivemirrors").body == first.body
+    clock.advance(0.1)
+    later = client.get("/ubuntu/+archivemirrors").text
+    assert "After the change" in later and "Before the change" not in later

@@ -5,8 +5,11 @@ Pages are twisted.web.template tags (stan): text and attribute values are
 escaped when flattened, so nothing a person typed can become markup.
 """
 
+from twisted.internet import defer
 from twisted.python.failure import Failure
-from twisted.web.template import Comment, Tag, flattenString, tags
+from twisted.web.iweb import IRenderable
+from twisted.web.template import Tag, flatten as _flatten, tags
+from zope.interface import implementer
 
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.web.sessions import CSRF_FIELD
@@ -88,18 +91,46 @@ STYLESHEET += b"".join(
     for freshness, colour in FRESHNESS_COLOURS.items())
 
 
+@implementer(IRenderable)
+class Flattened:
+    """`tag` flattened once, now, to be put in pages as it is (the body of
+    a cached listing): `flatten` writes its bytes where it stands, without
+    flattening the tags again.  The bytes are the flattener's, escaped as
+    every page is."""
+
+    def __init__(self, tag):
+        self.markup = flatten(tag)
+
+    def render(self, waiting):
+        # The flattener writes out what came before and waits for this
+        # Deferred; flatten writes the markup, then lets it go on.
+        placed = defer.Deferred()
+        waiting.append((placed, self.markup))
+        return placed
+
+    def lookupRenderMethod(self, name):
+        raise KeyError(name)
+
+
 def flatten(tag):
-    """The bytes of `tag`, flattened now (nothing in our pages waits)."""
+    """The bytes of `tag`, flattened now (nothing in our pages waits but
+    a Flattened, whose bytes are written in their place)."""
+    chunks, waiting = [], []
+    done = _flatten(waiting, tag, chunks.append)
+    while waiting:
+        placed, markup = waiting.pop()
+        chunks.append(markup)
+        placed.callback("")
     result = []
-    flattenString(None, tag).addBoth(result.append)
+    done.addBoth(result.append)
     if isinstance(result[0], Failure):
         result[0].raiseException()
-    return result[0]
+    return b"".join(chunks)
 
 
 def html_page(title, viewer, csrf_token, *body, site_name="mirrorkeeper"):
     """A whole HTML document: header with the account links, then
-    `body`."""
+    `body` (tags, or a Flattened body rendered before)."""
     if viewer.logged_in:
         account = tags.div(
             tags.span("%s%s" % (viewer.display_name,
@@ -124,22 +155,6 @@ def html_page(title, viewer, csrf_token, *body, site_name="mirrorkeeper"):
             Tag("main")(*body)),
         lang="en")
     return b"<!DOCTYPE html>\n" + flatten(document)
-
-
-# Where html_page_around puts its fragment: a comment, which nothing a
-# person typed can become (their "<" is escaped).
-_FRAGMENT = "mirrorkeeper:fragment"
-
-
-def html_page_around(fragment, title, viewer, csrf_token,
-                     site_name="mirrorkeeper"):
-    """html_page(title, viewer, csrf_token, *body) for a body already
-    flattened to `fragment` (bytes): the same document, byte for byte,
-    without flattening the body again (a cached listing)."""
-    page = html_page(title, viewer, csrf_token, Comment(_FRAGMENT),
-                     site_name=site_name)
-    return page.replace(b"<!--%s-->" % (_FRAGMENT.encode("ascii"),),
-                        fragment, 1)
 
 
 def post_form(action, csrf_token, *content, **attributes):

@@ -5,15 +5,14 @@ Each function takes plain values (see queries and propagation) and
 returns twisted.web.template tags for layout.html_page.
 """
 
-import re
 from urllib.parse import quote
 
-from twisted.web.template import Comment, tags
+from twisted.web.template import tags
 
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.web.chart import series_chart
 from mirrorkeeper.web.layout import (
-    flatten, format_bandwidth, format_date, freshness_badge, legend,
+    format_bandwidth, format_date, freshness_badge, legend,
     mirror_href, plural, url_links)
 from mirrorkeeper.web.queries import LISTINGS
 
@@ -80,15 +79,11 @@ def _mirror_row(summary, show_status):
     return tags.tr(*cells)
 
 
-def listing(distribution_title, heading, continents, show_status=False,
-            rows=None):
+def listing(distribution_title, heading, continents, show_status=False):
     """Mirrors grouped by continent and country, with counts and summed
-    bandwidth for each group.  `rows(country)` gives the children of a
-    country's table body (default: a row tag per mirror)."""
-    if rows is None:
-        def rows(country):
-            return [_mirror_row(summary, show_status)
-                    for summary in country.mirrors]
+    bandwidth for each group.  A listing is rendered once for each state
+    of the data and kept (app.MirrorKeeperWeb.listing): wrapped in
+    layout.Flattened, it is put in each viewer's page as it is."""
     total = sum(continent.count for continent in continents)
     bandwidth = sum(continent.bandwidth_mbps for continent in continents)
     body = [tags.h1("%s: %s" % (distribution_title, heading)),
@@ -116,63 +111,10 @@ def listing(distribution_title, heading, continents, show_status=False,
                                 format_bandwidth(country.bandwidth_mbps)),
                     class_="count")),
                 tags.table(tags.thead(tags.tr(*header_cells)), tags.tbody(
-                    *rows(country))),
+                    *[_mirror_row(summary, show_status)
+                      for summary in country.mirrors])),
                 class_="scroll"))
     return body
-
-
-# The same rows as _mirror_row's tags flatten to, written as text: a
-# listing of a thousand mirrors is 11,000 tags, which twisted.web.template
-# takes ~80 ms to flatten.  Escaped as the flattener escapes (&, <, > in
-# text; those and " in attribute values); tests/test_web_cache.py checks
-# the bytes are the flattener's.
-def _text(value):
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(
-        ">", "&gt;")
-
-
-def _attribute(value):
-    return _text(value).replace('"', "&quot;")
-
-
-def _mirror_row_text(summary, show_status):
-    links = "".join('<a href="%s">%s</a>' % (_attribute(url), scheme)
-                    for scheme, url in summary.urls)
-    status = ""
-    if show_status:
-        status = "<td>%s</td>" % _text(summary.status.title + (
-            "" if summary.enabled else ", disabled") + (
-            ", paused" if summary.owner_paused else ""))
-    return (
-        '<tr><td><a href="%s">%s</a></td>'
-        '<td><span class="links">%s</span></td>'
-        '<td class="num optional">%s</td>'
-        '<td><span class="badge f-%s">%s</span></td>'
-        '<td class="optional">%s</td>%s</tr>' % (
-            _attribute(mirror_href(summary.distribution, summary.name)),
-            _text(summary.title), links, _text(summary.speed),
-            _attribute(summary.freshness.name),
-            _text(summary.freshness.title),
-            _text(format_date(summary.last_probe)), status))
-
-
-def render_listing(distribution_title, heading, continents,
-                   show_status=False):
-    """flatten(listing(...)): the same bytes, the mirrors' rows written as
-    text rather than flattened tag by tag."""
-    rows = []
-
-    def marker(country):
-        rows.append("".join(_mirror_row_text(summary, show_status)
-                            for summary in country.mirrors).encode("utf-8"))
-        return [Comment("mirrorkeeper:rows:%d" % (len(rows) - 1,))]
-    page = flatten(listing(distribution_title, heading, continents,
-                           show_status, rows=marker))
-    # Nothing a person typed can make a comment: their "<" is escaped.
-    return _ROWS.sub(lambda match: rows[int(match.group(1))], page)
-
-
-_ROWS = re.compile(rb"<!--mirrorkeeper:rows:(\d+)-->")
 
 
 def propagation_page(result):
