@@ -382,3 +382,30 @@ def test_a_disabled_mirrors_page_tells_why_to_who_reads_its_logs(world):
     mirror.enabled = True
     store.commit()
     assert "Why it is disabled" not in client.get(page).text
+
+
+def test_the_probe_log_page_lists_what_was_found(world):
+    """A probe's log page lists, from its rows, each place checked with
+    whether it was found, its freshness and the answer, beside a log that
+    says none of it; a record without rows shows its log alone."""
+    archive = Archive(world)
+    store = world.store
+    mirror = official(world, "w-log")
+    record_id = write_report(store, report(mirror, [
+        ContentFinding(binary_check(archive, mirror), True, F.TWOHOURSBEHIND),
+        ContentFinding(binary_check(archive, mirror, P.UPDATES), None,
+                       F.UNKNOWN, ProbeOutcome.TIMEOUT)],
+        log="nothing to read here\n"))
+    bare = mirror.newProbeRecord("a bare log\n")
+    store.commit()
+    client = InProcessClient(store)
+    client.login("olive")
+    page = "/ubuntu/+mirror/w-log/+probe/%d"
+    text = client.get(page % record_id).text
+    assert "nothing to read here" in text
+    assert ("<td>warty/i386 main RELEASE</td><td>yes</td>"
+            '<td><span class="badge f-TWOHOURSBEHIND">') in text
+    assert "<td>warty/i386 main UPDATES</td><td>cannot tell</td>" in text
+    assert "<td>publishing</td><td></td><td>timeout</td>" in text
+    text = client.get(page % bare.id).text
+    assert "a bare log" in text and "What it found" not in text

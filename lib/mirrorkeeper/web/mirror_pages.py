@@ -150,7 +150,30 @@ def probe_log_page(distribution, log):
             tags.p(format_date(log.date), " - ",
                    tags.a("back to the mirror",
                           href=mirror_href(distribution, log.mirror))),
+            _places_found(log.places),
+            tags.h2("Log"),
             tags.pre(log.log, class_="log")]
+
+
+_FOUND = {True: "yes", False: "no", None: "cannot tell"}
+
+
+def _places_found(places):
+    """What a probe found, place by place (probelogs.FoundPlace)."""
+    if not places:
+        return ""
+    return [tags.h2("What it found"), tags.div(tags.table(
+        tags.thead(tags.tr(tags.th("Place"), tags.th("Found"),
+                           tags.th("Freshness"), tags.th("Judged by"),
+                           tags.th("Lag"), tags.th("Answer"))),
+        tags.tbody(*[tags.tr(
+            tags.td(place.label), tags.td(_FOUND[place.found]),
+            tags.td(freshness_badge(place.freshness)
+                    if place.freshness is not None else ""),
+            tags.td(place.detector or ""),
+            tags.td(_lag(place.lag_seconds) or ""),
+            tags.td(place.outcome or ""))
+            for place in places])), class_="scroll")]
 
 
 def _field(field, label, kind, help_text, values, errors, countries):

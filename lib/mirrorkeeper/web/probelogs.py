@@ -1,30 +1,16 @@
-"""What the web tells of probes besides their logs, read from what the
-prober recorded: never from the log's text, which is for people.
-
-How long a probe took is recorded with it (schema patch 0007; `mirrorkeeper
-db upgrade` works it out once for older records).  What it found is in
-rows (mirrorkeeper.model.probefindings): the places it checked, which the
-probe log page lists, and why a mirror was disabled.
+"""What a probe log page tells besides the log: what the probe found,
+place by place, read from the rows the prober recorded
+(mirrorkeeper.model.probefindings), never from the log's text, which is
+for people.  (How long a probe took is recorded with it too: schema
+patch 0007, and `mirrorkeeper db upgrade` works it out once for older
+records.)
 """
 
 import attrs
 
-from mirrorkeeper.model.mirrorcontent import MirrorProbeRecord
 from mirrorkeeper.model.probefindings import MirrorProbePlace
 
-__all__ = ["FoundPlace", "durations", "places_found"]
-
-
-def durations(store, record_ids):
-    """{probe record id: seconds it took, or None when not recorded}."""
-    record = MirrorProbeRecord
-    found = {}
-    record_ids = list(record_ids)
-    for start in range(0, len(record_ids), 500):
-        found.update(store.find(
-            (record.id, record.duration_seconds),
-            record.id.is_in(record_ids[start:start + 500])))
-    return found
+__all__ = ["FoundPlace", "places_found"]
 
 
 @attrs.frozen

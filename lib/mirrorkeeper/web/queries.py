@@ -21,6 +21,7 @@ from mirrorkeeper.model.mirrorstate import (  # noqa: F401 (LISTINGS)
     LISTINGS, MirrorState, listing_conditions as _listing_conditions,
     states_of, states_where)
 from mirrorkeeper.model.probefindings import why_disabled
+from mirrorkeeper.web.probelogs import places_found
 
 # How many probes a mirror's page lists.
 PROBE_HISTORY = 50
@@ -209,6 +210,8 @@ class ProbeLog:
     id: int
     date: datetime
     log: str
+    # What the probe found, place by place (probelogs.FoundPlace).
+    places: tuple = ()
 
 
 def probe_log(store, who, mirror, record_id):
@@ -220,4 +223,5 @@ def probe_log(store, who, mirror, record_id):
     if record is None:
         raise NotFoundError("%s has no probe %r" % (mirror.name, record_id))
     return ProbeLog(mirror.name, mirror.title, record.id,
-                    record.date_created, record.log)
+                    record.date_created, record.log,
+                    places_found(store, record.id))
