@@ -125,7 +125,7 @@ def test_detectors_for(sample_store, own, default, rpm, expected):
     count."""
     from mirrorkeeper.model.distribution import DistributionSet
     from mirrorkeeper.model.masterarchive import RPMRepositorySet
-    from mirrorkeeper.prober.detectors import detectors_for
+    from mirrorkeeper.prober.plan import detectors_for
     ubuntu = DistributionSet(sample_store)["ubuntu"]
     repositories = RPMRepositorySet(sample_store)
     removed = repositories.ensure(ubuntu, "rpms/39/x86_64", "x86_64", "39",

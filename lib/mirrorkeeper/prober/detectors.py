@@ -11,11 +11,11 @@ a master file says about how far behind it is.
   InRelease, a repository's repomd.xml) hashed and looked up in the history
   of the master's versions (Fedora's MirrorManager crawler).
 
-Each detector is chosen per distribution ([freshness] in the configuration;
-detectors_for says how the master's content adds to it) and turns into
-DetectorChecks at plan time, carrying the master's history
-as plain values, so that judging what a mirror answered needs neither the
-database nor the network.  While a mirror shows ftpsync's
+Which detectors a distribution gets and what its master's history is are
+planned once per distribution (mirrorkeeper.prober.plan), into
+DetectorChecks carrying that history as plain values.  What is here is the
+judge: given a check and what a mirror answered for it, a verdict, with
+neither the database nor the network.  While a mirror shows ftpsync's
 Archive-Update-in-Progress marker, what the detectors see is reported as a
 sync in progress, not as staleness.
 """
@@ -72,33 +72,6 @@ class DetectorFinding:
     lag: timedelta | None = None
 
 
-def detectors_for(store, distribution, configured):
-    """The freshness detectors the prober uses for `distribution`, a tuple.
-
-    `configured` is what [freshness] says: {distribution name or "*": (
-    detector, ...)}, "*" standing for its "default" entry.  An entry named
-    after the distribution is taken as it is: the admin chose.  Otherwise
-    the default entry applies (none if there is no default), and the
-    master's content adds what it needs: a distribution whose master
-    carries RPM repositories also gets "checksum", the only detector that
-    reads a repository's repomd.xml and so tells which mirrors carry it.
-    """
-    if distribution.name in configured:
-        return tuple(configured[distribution.name])
-    detectors = tuple(configured.get("*", ()))
-    if "checksum" not in detectors and _has_rpm_repositories(
-            store, distribution):
-        detectors += ("checksum",)
-    return detectors
-
-
-def _has_rpm_repositories(store, distribution):
-    from mirrorkeeper.model.masterarchive import RPMRepository
-    return not store.find(
-        RPMRepository, RPMRepository.distribution_id == distribution.id,
-        RPMRepository.date_removed == None).is_empty()  # noqa: E711
-
-
 def sync_marker_url(base_url):
     """Where ftpsync leaves its in-progress marker on a mirror: the archive
     root, named after the mirror's host."""
@@ -108,7 +81,9 @@ def sync_marker_url(base_url):
 
 def judge(check, result, now, syncing=False):
     """The DetectorFinding for `check` given the ProbeResult of fetching
-    it, at `now`."""
+    it (its outcome and body), at `now` (zoneless UTC), `syncing` telling
+    whether the mirror shows the sync marker.  Pure: it reads nothing but
+    its arguments."""
     if not result.found:
         return DetectorFinding(check, None, syncing, "%s: %s" % (
             check.label, result.message))
@@ -144,46 +119,3 @@ def _finding(check, band, syncing, note, lag=None):
 def _hours(lag):
     hours = lag.total_seconds() / 3600
     return "%.1f hours" % (hours,)
-
-
-def detector_checks(store, distribution, base_url, detectors, when,
-                    timestamp_file=None):
-    """The DetectorChecks of a mirror of `distribution` at `base_url` for the
-    named `detectors` (publishing needs none: it works on content
-    records); `timestamp_file` is the planted file's name."""
-    from mirrorkeeper.model.masterarchive import (
-        MasterFileDetail, RPMRepositorySet, TraceFileTimestampSet)
-    from mirrorkeeper.model.timestamps import PlantedTimestampSet
-    checks = []
-    if "timestamp" in detectors and timestamp_file:
-        history = tuple(
-            (entry.date_stamp, entry.date_planted) for entry in
-            PlantedTimestampSet(store).getHistory(distribution))
-        checks.append(DetectorCheck("timestamp", timestamp_file,
-                                    base_url + timestamp_file, "time",
-                                    history))
-    if "trace" in detectors:
-        history = tuple(
-            (entry.date_trace, entry.date_trace) for entry in
-            TraceFileTimestampSet(store).getHistory(distribution, TRACE_PATH))
-        checks.append(DetectorCheck("trace", TRACE_PATH,
-                                    base_url + TRACE_PATH, "time", history))
-    if "checksum" in detectors:
-        repositories = {repository.path.rstrip("/") + "/repodata/repomd.xml":
-                        repository.id for repository in
-                        RPMRepositorySet(store).getByDistribution(
-                            distribution)}
-        paths = sorted(set(store.find(
-            MasterFileDetail,
-            MasterFileDetail.distribution_id == distribution.id).values(
-                MasterFileDetail.path)))
-        for path in paths:
-            details = store.find(
-                MasterFileDetail, distribution_id=distribution.id, path=path
-            ).order_by(MasterFileDetail.date_first_seen)
-            history = tuple(reversed([(detail.sha256, detail.date_first_seen)
-                                      for detail in details]))
-            checks.append(DetectorCheck(
-                "checksum", path, base_url + path, "sha256", history,
-                repositories.get(path)))
-    return tuple(checks)

@@ -238,11 +238,8 @@ class ProberRun:
     @defer.inlineCallbacks
     def _plan(self, client, mirrors):
         if self.options.content_type is MirrorContent.ARCHIVE:
-            from mirrorkeeper.prober.detectors import detectors_for
-            detectors = self.options.detectors
             return plan_archive_mirrors(
-                self.store, mirrors, detectors_for=lambda distribution:
-                detectors_for(self.store, distribution, detectors),
+                self.store, mirrors, freshness=self.options.detectors,
                 timestamp_file=self.options.timestamp_file)
         url = self.options.cdimage_manifest_url
         if not url:

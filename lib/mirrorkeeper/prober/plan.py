@@ -3,9 +3,11 @@
 The reactor never sees a Storm object.  Before the network work starts, the
 database is read once into plain, immutable plans: for each mirror, the URLs
 of the control files it should carry and, for each, the URLs whose presence
-tells how fresh that part is.  The freshness paths depend only on the
-archive's publishing history, so they are computed once per distribution and
-shared by every mirror of it.
+tells how fresh that part is.  What depends only on the distribution (the
+freshness paths of its publishing history, which freshness detectors it
+gets, the files they fetch and the master's history of each) is computed
+once per distribution and shared by every mirror of it; the detectors'
+judge (mirrorkeeper.prober.detectors) is given it as plain values.
 """
 
 import attrs
@@ -13,7 +15,7 @@ import attrs
 from mirrorkeeper.enums import MirrorContent, SeriesStatus
 from mirrorkeeper.model.mirrorcontent import (
     binary_paths_to_check, source_paths_to_check)
-from mirrorkeeper.prober.detectors import detector_checks
+from mirrorkeeper.prober.detectors import TRACE_PATH, DetectorCheck
 
 
 @attrs.frozen
@@ -77,13 +79,18 @@ class MirrorPlan:
 
 class _ArchivePlaces:
     """The places of one distribution's archive, with their freshness paths,
-    computed once for all its mirrors."""
+    and its freshness detectors' checks, computed once for all its
+    mirrors."""
 
-    def __init__(self, store, distribution, when):
+    def __init__(self, store, distribution, when, detectors=("publishing",),
+                 timestamp_file=None):
         self.store = store
         self.distribution = distribution
         self.when = when
+        self.detectors = detectors
         self._paths = {}
+        self._detector_checks = master_detector_checks(
+            store, distribution, detectors, timestamp_file)
         from mirrorkeeper.model.masterarchive import ArchiveScanStateSet
         # The suites the scanned master has; empty when it was never
         # scanned, and then every suite the registry implies is asked for.
@@ -104,6 +111,11 @@ class _ArchivePlaces:
             self._paths[(kind, place)] = finder(
                 self.store, place[0], place[2], place[1], self.when)
         return self._paths[(kind, place)]
+
+    def detector_checks_for(self, mirror):
+        """The DetectorChecks of `mirror`, at its base URL."""
+        return tuple(attrs.evolve(check, url=mirror.base_url + check.url)
+                     for check in self._detector_checks)
 
     def checks_for(self, mirror):
         """The ContentChecks of `mirror`: every place it is expected to
@@ -157,34 +169,106 @@ class _ArchivePlaces:
             for kind, place, path, label in wanted)
 
 
-def plan_archive_mirrors(store, mirrors, when=None, detectors_for=None,
+def plan_archive_mirrors(store, mirrors, when=None, freshness=None,
                          timestamp_file=None):
     """MirrorPlans for archive `mirrors` (model objects, read here).
 
-    `detectors_for(distribution)` names the freshness detectors of each
-    distribution (default: publishing history only); publishing history
+    `freshness` is what [freshness] configures (see detectors_for; without
+    it every distribution gets publishing history only); publishing history
     works through the content checks, the others through detector checks.
     `timestamp_file` names the planted timestamp file, for the timestamp
-    detector.
+    detector.  What a distribution's mirrors share is planned once, at its
+    first mirror.
     """
-    detectors_for = detectors_for or (lambda distribution: ("publishing",))
     places = {}
     plans = []
     for mirror in mirrors:
         distribution = mirror.distribution
-        detectors = detectors_for(distribution)
         if distribution.id not in places:
-            places[distribution.id] = _ArchivePlaces(store, distribution,
-                                                     when)
-        content = places[distribution.id].checks_for(mirror) \
-            if "publishing" in detectors else ()
+            detectors = ("publishing",) if freshness is None else \
+                detectors_for(store, distribution, freshness)
+            places[distribution.id] = _ArchivePlaces(
+                store, distribution, when, detectors, timestamp_file)
+        archive = places[distribution.id]
+        content = archive.checks_for(mirror) \
+            if "publishing" in archive.detectors else ()
         plans.append(MirrorPlan(
             mirror.id, mirror.name, mirror.base_url, mirror.content,
             mirror.enabled, content_checks=content,
-            detector_checks=detector_checks(
-                store, distribution, mirror.base_url, detectors, when,
-                timestamp_file), base_urls=probed_base_urls(mirror)))
+            detector_checks=archive.detector_checks_for(mirror),
+            base_urls=probed_base_urls(mirror)))
     return plans
+
+
+def detectors_for(store, distribution, configured):
+    """The freshness detectors the prober uses for `distribution`, a tuple.
+
+    `configured` is what [freshness] says: {distribution name or "*": (
+    detector, ...)}, "*" standing for its "default" entry.  An entry named
+    after the distribution is taken as it is: the admin chose.  Otherwise
+    the default entry applies (none if there is no default), and the
+    master's content adds what it needs: a distribution whose master
+    carries RPM repositories also gets "checksum", the only detector that
+    reads a repository's repomd.xml and so tells which mirrors carry it.
+    """
+    if distribution.name in configured:
+        return tuple(configured[distribution.name])
+    detectors = tuple(configured.get("*", ()))
+    if "checksum" not in detectors and _has_rpm_repositories(
+            store, distribution):
+        detectors += ("checksum",)
+    return detectors
+
+
+def _has_rpm_repositories(store, distribution):
+    from mirrorkeeper.model.masterarchive import RPMRepository
+    return not store.find(
+        RPMRepository, RPMRepository.distribution_id == distribution.id,
+        RPMRepository.date_removed == None).is_empty()  # noqa: E711
+
+
+def master_detector_checks(store, distribution, detectors,
+                           timestamp_file=None):
+    """The DetectorChecks of the named `detectors` for any mirror of
+    `distribution`, each with the master's history of its file and, for
+    URL, the file's path under a mirror's base URL (publishing needs none:
+    it works on content records); `timestamp_file` is the planted file's
+    name."""
+    from mirrorkeeper.model.masterarchive import (
+        MasterFileDetail, RPMRepositorySet, TraceFileTimestampSet)
+    from mirrorkeeper.model.timestamps import PlantedTimestampSet
+    checks = []
+    if "timestamp" in detectors and timestamp_file:
+        history = tuple(
+            (entry.date_stamp, entry.date_planted) for entry in
+            PlantedTimestampSet(store).getHistory(distribution))
+        checks.append(DetectorCheck("timestamp", timestamp_file,
+                                    timestamp_file, "time", history))
+    if "trace" in detectors:
+        history = tuple(
+            (entry.date_trace, entry.date_trace) for entry in
+            TraceFileTimestampSet(store).getHistory(distribution, TRACE_PATH))
+        checks.append(DetectorCheck("trace", TRACE_PATH, TRACE_PATH, "time",
+                                    history))
+    if "checksum" in detectors:
+        repositories = {repository.path.rstrip("/") + "/repodata/repomd.xml":
+                        repository.id for repository in
+                        RPMRepositorySet(store).getByDistribution(
+                            distribution)}
+        paths = sorted(set(store.find(
+            MasterFileDetail,
+            MasterFileDetail.distribution_id == distribution.id).values(
+                MasterFileDetail.path)))
+        for path in paths:
+            details = store.find(
+                MasterFileDetail, distribution_id=distribution.id, path=path
+            ).order_by(MasterFileDetail.date_first_seen)
+            history = tuple(reversed([(detail.sha256, detail.date_first_seen)
+                                      for detail in details]))
+            checks.append(DetectorCheck(
+                "checksum", path, path, "sha256", history,
+                repositories.get(path)))
+    return tuple(checks)
 
 
 # The schemes the prober speaks, in the order a mirror's URLs are tried.

@@ -1,0 +1,135 @@
+"""Planning a prober run: what depends only on a distribution (its
+detectors, the files they fetch, the master's history of each) is read
+once per distribution, however many of its mirrors are probed."""
+
+import hashlib
+from datetime import datetime, timedelta
+
+from storm.tracer import install_tracer, remove_tracer
+
+from mirrorkeeper.archive.files import FileDetails
+from mirrorkeeper.enums import MirrorContent
+from mirrorkeeper.model.distribution import DistributionSet
+from mirrorkeeper.model.masterarchive import (
+    MasterFileDetailSet, RPMRepositorySet, TraceFileTimestampSet)
+from mirrorkeeper.model.timestamps import PlantedTimestampSet
+from mirrorkeeper.prober.detectors import TRACE_PATH
+from mirrorkeeper.prober.plan import plan_archive_mirrors
+
+NOW = datetime(2026, 11, 24, 12, 0)
+HOUR = timedelta(hours=1)
+# The tables the detectors' planning reads the master's history from.
+MASTER_TABLES = ("planted_timestamp", "trace_file_timestamp",
+                 "master_file_detail", "rpm_repository")
+EVERY_DETECTOR = {"*": ("publishing", "trace", "timestamp", "checksum")}
+
+
+class MasterTableReads:
+    """A Storm tracer counting the statements that read MASTER_TABLES."""
+
+    def __init__(self):
+        self.statements = []
+
+    def connection_raw_execute(self, connection, raw_cursor, statement,
+                               params):
+        if statement.lstrip().upper().startswith("SELECT") and any(
+                table in statement for table in MASTER_TABLES):
+            self.statements.append(statement)
+
+    def connection_raw_execute_error(self, *args):
+        pass
+
+    def connection_raw_execute_success(self, *args):
+        pass
+
+    def connection_commit(self, *args):
+        pass
+
+    def connection_rollback(self, *args):
+        pass
+
+
+def details(data, mtime):
+    return FileDetails(len(data), mtime, "", "",
+                       hashlib.sha256(data).hexdigest(), "")
+
+
+def master_history(store, ubuntu):
+    """Give the master of `ubuntu` a history for every detector."""
+    TraceFileTimestampSet(store).record(ubuntu, TRACE_PATH, NOW - 3 * HOUR,
+                                        NOW - 3 * HOUR)
+    PlantedTimestampSet(store).record(ubuntu, "local:/srv/ubuntu",
+                                      NOW - 2 * HOUR, NOW - 2 * HOUR)
+    files = MasterFileDetailSet(store)
+    for data, age in [(b"one", 9 * HOUR), (b"two", HOUR)]:
+        files.record(ubuntu, "dists/warty/Release",
+                     details(data, NOW - age), NOW - age)
+    repository = RPMRepositorySet(store).ensure(
+        ubuntu, "rpms/40/x86_64", "x86_64", "40", NOW)
+    files.record(ubuntu, "rpms/40/x86_64/repodata/repomd.xml",
+                 details(b"<repomd/>", NOW - HOUR), NOW - HOUR)
+    store.flush()
+    return repository
+
+
+def archive_mirrors(distribution):
+    """Every archive mirror of `distribution`, enabled or not."""
+    return [mirror for mirror in distribution.mirrors
+            if mirror.content is MirrorContent.ARCHIVE]
+
+
+def planned(store, mirrors):
+    """The plans of `mirrors` with every detector, and the statements that
+    read the master's history while planning them."""
+    reads = MasterTableReads()
+    install_tracer(reads)
+    try:
+        plans = plan_archive_mirrors(store, mirrors, when=NOW,
+                                     freshness=EVERY_DETECTOR,
+                                     timestamp_file="timestamp.txt")
+    finally:
+        remove_tracer(reads)
+    return plans, reads.statements
+
+
+def test_master_history_is_read_once_per_distribution(sample_store):
+    """Planning every mirror of a distribution reads the master's history
+    as often as planning one of them does."""
+    store = sample_store
+    ubuntu = DistributionSet(store)["ubuntu"]
+    master_history(store, ubuntu)
+    mirrors = archive_mirrors(ubuntu)
+    assert len(mirrors) >= 3
+    _, one = planned(store, mirrors[:1])
+    plans, every = planned(store, mirrors)
+    assert len(plans) == len(mirrors)
+    assert one
+    assert len(every) == len(one)
+
+
+def test_every_mirror_gets_the_master_checks_at_its_own_url(sample_store):
+    """Each mirror's detector checks are the distribution's, with the same
+    master history, at the mirror's base URL."""
+    store = sample_store
+    ubuntu = DistributionSet(store)["ubuntu"]
+    repository = master_history(store, ubuntu)
+    mirrors = archive_mirrors(ubuntu)
+    plans, _ = planned(store, mirrors)
+    release = hashlib.sha256(b"two").hexdigest()
+    for mirror, plan in zip(mirrors, plans):
+        checks = {check.label: check for check in plan.detector_checks}
+        assert sorted(checks) == sorted([
+            "timestamp.txt", TRACE_PATH, "dists/warty/Release",
+            "rpms/40/x86_64/repodata/repomd.xml"])
+        for label, check in checks.items():
+            assert check.url == mirror.base_url + label
+        assert checks[TRACE_PATH].history == (
+            (NOW - 3 * HOUR, NOW - 3 * HOUR),)
+        assert checks["timestamp.txt"].history == (
+            (NOW - 2 * HOUR, NOW - 2 * HOUR),)
+        assert checks["dists/warty/Release"].history[0] == (
+            release, NOW - HOUR)
+        assert len(checks["dists/warty/Release"].history) == 2
+        assert checks["rpms/40/x86_64/repodata/repomd.xml"] \
+            .rpm_repository_id == repository.id
+        assert checks["dists/warty/Release"].rpm_repository_id is None
