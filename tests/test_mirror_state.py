@@ -26,7 +26,7 @@ from mirrorkeeper.model.mirrorstate import (
     MirrorStateSet, PublicationPolicy, last_probe_durations, states_where)
 from mirrorkeeper.publish.snapshot import build_snapshot
 from mirrorkeeper.timeutil import utcnow
-from mirrorkeeper.web.layout import format_date
+from mirrorkeeper.web.layout import format_minute
 from mirrorkeeper.web.listing_pages import LISTING_PATHS
 
 from tests.web_harness import InProcessClient, World
@@ -279,7 +279,7 @@ def test_every_reader_says_the_same(world, database_uri):
     for name, state in states.items():
         page = client.get("/ubuntu/+mirror/%s" % name).text
         assert 'class="badge f-%s"' % state.freshness.name in page, name
-        assert format_date(state.last_probe) in page, name
+        assert format_minute(state.last_probe) in page, name
         assert "<dt>In the mirror lists</dt><dd>%s</dd>" % (
             "yes" if state.listed else "no: " + ", ".join(
                 state.why_unpublished())) in page, name

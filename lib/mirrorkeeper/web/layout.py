@@ -169,7 +169,9 @@ def freshness_badge(freshness):
                      class_="badge f-%s" % (freshness.name,))
 
 
-def format_date(when, missing="never"):
+def format_minute(when, missing="never"):
+    """A UTC time to the minute, as the pages show it, or `missing`.
+    (The command line's format_date shows the second.)"""
     if when is None:
         return missing
     return when.strftime("%Y-%m-%d %H:%M UTC")

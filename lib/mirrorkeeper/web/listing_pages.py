@@ -12,7 +12,7 @@ from twisted.web.template import tags
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.web.chart import series_chart
 from mirrorkeeper.web.layout import (
-    format_bandwidth, format_date, freshness_badge, legend,
+    format_bandwidth, format_minute, freshness_badge, legend,
     mirror_href, plural, url_links)
 from mirrorkeeper.web.queries import LISTINGS
 
@@ -70,7 +70,7 @@ def _mirror_row(summary, show_status):
         tags.td(url_links(summary)),
         tags.td(summary.speed, class_="num optional"),
         tags.td(freshness_badge(summary.freshness)),
-        tags.td(format_date(summary.last_probe), class_="optional"),
+        tags.td(format_minute(summary.last_probe), class_="optional"),
     ]
     if show_status:
         cells.append(tags.td(summary.status.title + (

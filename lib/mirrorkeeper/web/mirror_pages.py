@@ -9,7 +9,8 @@ from twisted.web.template import tags
 from mirrorkeeper.validators import MAX_BANDWIDTH_MBPS
 from mirrorkeeper.web.forms import choices, limit_of
 from mirrorkeeper.web.layout import (
-    format_bandwidth, format_date, freshness_badge, mirror_href, post_form)
+    format_bandwidth, format_minute, freshness_badge, mirror_href,
+    post_form)
 
 
 def _details(pairs):
@@ -79,7 +80,7 @@ def mirror_page(detail, csrf_token):
             ("Lag", _lag(summary.lag_seconds)),
             ("In the mirror lists", "yes" if summary.listed else
              "no: %s" % ", ".join(summary.why_unpublished())),
-            ("Last probed", format_date(summary.last_probe)),
+            ("Last probed", format_minute(summary.last_probe)),
             ("Content", summary.content.title),
             ("Country", "%s (%s), %s" % (summary.country_name,
                                          summary.country_code,
@@ -91,10 +92,10 @@ def mirror_page(detail, csrf_token):
                 else "")),
             ("Owner", "%s (%s)" % (detail.owner_display_name,
                                    summary.owner)),
-            ("Registered", format_date(summary.date_created)),
+            ("Registered", format_minute(summary.date_created)),
             ("Official candidate", "yes" if detail.official_candidate
              else "no"),
-            ("Reviewed", "%s by %s" % (format_date(detail.date_reviewed),
+            ("Reviewed", "%s by %s" % (format_minute(detail.date_reviewed),
                                        detail.reviewer)
              if detail.reviewer else "not yet"),
             ("Description", detail.description),
@@ -133,7 +134,7 @@ def mirror_page(detail, csrf_token):
                 tags.thead(tags.tr(tags.th("Probed"), tags.th(
                     "Took", class_="num"), tags.th("Log"))),
                 tags.tbody(*[tags.tr(
-                    tags.td(format_date(probe.date)),
+                    tags.td(format_minute(probe.date)),
                     tags.td("%.1f s" % probe.duration
                             if probe.duration is not None else "-",
                             class_="num"),
@@ -147,7 +148,7 @@ def mirror_page(detail, csrf_token):
 
 def probe_log_page(distribution, log):
     return [tags.h1("Probe of %s" % (log.title,)),
-            tags.p(format_date(log.date), " - ",
+            tags.p(format_minute(log.date), " - ",
                    tags.a("back to the mirror",
                           href=mirror_href(distribution, log.mirror))),
             _places_found(log.places),
@@ -281,9 +282,9 @@ def sessions_page(rows, csrf_token):
             tags.thead(tags.tr(tags.th("Logged in"), tags.th("Last used"),
                                tags.th("From"), tags.th("Browser"))),
             tags.tbody(*[tags.tr(
-                tags.td(format_date(row.created),
+                tags.td(format_minute(row.created),
                         " (this one)" if row.current else ""),
-                tags.td(format_date(row.last_used)),
+                tags.td(format_minute(row.last_used)),
                 tags.td(row.address or "unknown"),
                 tags.td(row.user_agent or "unknown")) for row in rows])),
             class_="scroll"),
