@@ -29,11 +29,13 @@ from mirrorkeeper.enums import (
 from mirrorkeeper.model.country import CountrySet
 from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.distroseries import ComponentSet
+from mirrorkeeper.model.masterarchive import RPMRepositorySet
 from mirrorkeeper.model.person import PersonSet
 from mirrorkeeper.publish.formats import METALINK4_NS
 from mirrorkeeper.publish.snapshot import build_snapshot, write_snapshot
 from mirrorkeeper.timeutil import utcnow
-from tests.archive_builder import DebianArchive, make_signing_key, set_mtime
+from tests.archive_builder import (
+    DebianArchive, build_rpm_repository, make_signing_key, run, set_mtime)
 from tests.test_publish_daemon_process import fetch, free_port
 
 BIN = os.path.dirname(sys.executable)
@@ -41,8 +43,8 @@ LOG = logging.getLogger("mirrorkeeper.test-debian-clients")
 SUITE = "stable"
 OLD = "pool/main/h/hello/hello_1.0-1_amd64.deb"
 NEW = "pool/main/h/hello/hello_1.1-1_amd64.deb"
-INDEXES = ["dists/stable/main/binary-amd64/Packages.gz",
-           "dists/stable/main/binary-amd64/Packages.xz"]
+REPO = "releases/40/Everything/x86_64/os"
+METALINK = "/metalink?repo=releases-40-everything&arch=x86_64"
 APT_DIRS = ["etc/apt/apt.conf.d", "etc/apt/preferences.d",
             "etc/apt/sources.list.d", "var/lib/apt/lists/partial",
             "var/cache/apt/archives/partial", "var/lib/dpkg", "var/log/apt"]
@@ -83,8 +85,9 @@ class LoggingMirror:
 
 def build_master(root, now, gnupghome):
     """The master: stable/amd64 with hello 1.0-1 three days old, its
-    InRelease signed with a key made in `gnupghome`; then (returned as a
-    function) hello 1.1-1 published an hour ago."""
+    InRelease signed with a key made in `gnupghome`, and an RPM
+    repository; then (returned as a function) hello 1.1-1 published an
+    hour ago and the repository's next revision."""
     archive = DebianArchive(root)
     make_signing_key(gnupghome)
     archive.add_binary(SUITE, "hello", "1.0-1", mtime=now - timedelta(days=3))
@@ -97,11 +100,14 @@ def build_master(root, now, gnupghome):
                 set_mtime(os.path.join(directory, name), now - age)
 
     publish(timedelta(days=3))
+    build_rpm_repository(os.path.join(root, REPO))
 
     def add_new():
         archive.add_binary(SUITE, "hello", "1.1-1",
                            mtime=now - timedelta(hours=1))
         publish(timedelta(hours=1))
+        run(["createrepo_c", "--quiet", "--no-database", "--revision", "2",
+             os.path.join(root, REPO)])
     return add_new
 
 
@@ -150,6 +156,8 @@ class World:
         assert report.problems == [], report.problems
         self.servers = {"master": LoggingMirror(self.master_root)}
         amd64 = distribution.getSeries(SUITE).getArch("amd64")
+        [repository] = RPMRepositorySet(store).getByDistribution(
+            distribution)
         main = ComponentSet(store)["main"]
         for name, (country, freshness, damage) in mirrors.items():
             root = os.path.join(folder, name)
@@ -168,6 +176,10 @@ class World:
             mirror.ensureMirrorDistroArchSeries(
                 amd64, P.RELEASE, main).freshness = freshness
             store.flush()
+            store.execute(
+                "INSERT INTO mirror_rpm_repository (distribution_mirror, "
+                "rpm_repository, freshness) VALUES (?, ?, ?)",
+                (mirror.id, repository.id, freshness.value))
             store.execute(
                 "INSERT INTO mirror_probe_record (distribution_mirror, log, "
                 "date_created) VALUES (?, ?, ?)",
@@ -195,7 +207,12 @@ class World:
             cwd=self.folder, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE)
         self.base_url = "http://127.0.0.1:%d" % (port,)
-        fetch(self.base_url + "/mirrors.txt")
+        try:
+            fetch(self.base_url + "/mirrors.txt", deadline=60)
+        except OSError:
+            self.daemon.kill()
+            raise AssertionError("the daemon did not answer: %s" % (
+                self.daemon.communicate()[1].decode("utf-8", "replace"),))
 
     def stop(self):
         if self.daemon.poll() is None:
@@ -249,8 +266,10 @@ def test_the_behind_mirror_is_listed_and_lacks_the_new_file(world):
 
 
 def test_curl_gets_every_master_file_through_the_redirect(world):
-    """curl following the redirect gets every file of the master, several times each, as the master has it."""
+    """curl following the redirect gets every Debian file of the master, several times each, as the master has it."""
     for path in master_files(world.master_root):
+        if not path.startswith(("dists/", "pool/")):
+            continue  # The RPM repository: see the dnf test.
         for _ in range(3):
             target = os.path.join(world.folder, "got")
             code, output = client("/usr/bin/curl", "-sSfL", "-o", target,
@@ -394,3 +413,21 @@ def test_aria2c_never_saves_a_corrupted_copy(corrupt_world):
             assert kept in (b"", wanted), output
     # The corrupted copy was offered first, and fetched.
     assert ("/" + NEW, 200) in world.servers["corrupt"].answered
+
+
+def test_dnf_through_the_metalink(world):
+    """dnf makes its cache through the repository's metalink, whichever mirror it takes (the one behind holds the previous repomd.xml, an alternate of the metalink), with no 404 and no checksum error."""
+    root = os.path.join(world.folder, "dnf")
+    os.makedirs(os.path.join(root, "repos"))
+    with open(os.path.join(root, "repos", "mk.repo"), "w") as f:
+        f.write("[mk]\nname=mk\nmetalink=%s\ngpgcheck=0\n"
+                % (world.base_url + METALINK,))
+    with open(os.path.join(root, "dnf.conf"), "w") as f:
+        f.write("[main]\nreposdir=%s/repos\ncachedir=%s/cache\n"
+                "installroot=%s/root\ngpgcheck=0\n" % (root, root, root))
+    code, output = client("/usr/bin/dnf", "-c", root + "/dnf.conf",
+                          "--releasever=40", "--setopt=reposdir=%s/repos"
+                          % root, "-y", "makecache")
+    assert code == 0, output
+    assert "Metadata cache created" in output
+    assert world.failures() == {}
