@@ -166,9 +166,11 @@ class DebianMetalinkTests(DaemonTestMixin, unittest.TestCase):
         self.assertEqual(urls, [("http://fresh.example/ubuntu/" + NEW, "1")])
         response, _ = yield self.get("/redirect/" + NEW, GERMAN)
         self.assertEqual(response.code, 302)
+        self.assertEqual(header(response, b"vary"), b"Accept")
         response, _ = yield self.get("/redirect/pool/main/o/other.deb",
                                      accept)
         self.assertEqual(response.code, 302)
+        self.assertIsNone(header(response, b"vary"))
 
     @defer.inlineCallbacks
     def test_unknown_file_and_bad_version(self):

@@ -478,11 +478,13 @@ class MirrorListResource(resource.Resource):
         secure = self.secure(request)
         # Asked over https: https only, unless ?protocol= says otherwise.
         protocols = redirect_protocols(asked, secure)
-        accept = request.getHeader(b"accept") or b""
-        if path in index.files and \
-                formats.METALINK4_TYPE.encode() in accept:
-            return self._file_metalink(request, index, client, protocols,
-                                       path, version=4)
+        if path in index.files:
+            # The answer depends on Accept: caches must know.
+            request.setHeader(b"vary", b"Accept")
+            accept = request.getHeader(b"accept") or b""
+            if formats.METALINK4_TYPE.encode() in accept:
+                return self._file_metalink(request, index, client,
+                                           protocols, path, version=4)
         key, choices = self._file_choices(request, index, client, protocols,
                                           path)
         content = "redirect/" + "/".join(key)
