@@ -12,6 +12,24 @@ from mirrorkeeper.interfaces.archive import (
 from mirrorkeeper.model.base import StoreBoundSet
 from mirrorkeeper.timeutil import as_utc
 
+# The master's control files, whose copy on a mirror tells how old it is
+# (the checksum detector reads them); the other files whose details are
+# kept, a suite's Packages and Sources indexes, are for metalinks only.
+CONTROL_FILES = frozenset(["InRelease", "Release", "repomd.xml"])
+PACKAGE_INDEXES = frozenset(["Packages", "Sources"])
+
+
+def is_control_file(path):
+    """Whether the master file `path` is a Release, an InRelease or a
+    repomd.xml."""
+    return path.rsplit("/", 1)[-1] in CONTROL_FILES
+
+
+def is_package_index(path):
+    """Whether the file `path` (of a suite) is a Packages or Sources
+    index, plain or compressed."""
+    return path.rsplit("/", 1)[-1].split(".", 1)[0] in PACKAGE_INDEXES
+
 
 @implementer(IMasterFileDetail)
 class MasterFileDetail(Storm):
