@@ -235,7 +235,8 @@ def master_detector_checks(store, distribution, detectors,
     it works on content records); `timestamp_file` is the planted file's
     name."""
     from mirrorkeeper.model.masterarchive import (
-        MasterFileDetail, RPMRepositorySet, TraceFileTimestampSet)
+        MasterFileDetail, RPMRepositorySet, TraceFileTimestampSet,
+        is_control_file)
     from mirrorkeeper.model.timestamps import PlantedTimestampSet
     checks = []
     if "timestamp" in detectors and timestamp_file:
@@ -259,7 +260,8 @@ def master_detector_checks(store, distribution, detectors,
             MasterFileDetail,
             MasterFileDetail.distribution_id == distribution.id).values(
                 MasterFileDetail.path)))
-        for path in paths:
+        # Control files only: the indexes' details are for metalinks.
+        for path in filter(is_control_file, paths):
             details = store.find(
                 MasterFileDetail, distribution_id=distribution.id, path=path
             ).order_by(MasterFileDetail.date_first_seen)
