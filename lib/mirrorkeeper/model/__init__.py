@@ -2,7 +2,11 @@
 utilities that find them.
 
 `register_utilities(store)` makes the sets available as zope.component
-utilities bound to `store`: ``getUtility(IDistributionMirrorSet)``.
+utilities bound to `store`: ``getUtility(IDistributionMirrorSet)``.  Only
+the command line's entry point (mirrorkeeper.scripts.base) calls it, for
+the commands' convenience; everything else (the web, the prober, the
+publisher, the model itself) is given its store and makes its sets from
+it, as in ``DistributionMirrorSet(store)``.
 """
 
 from zope.component import getGlobalSiteManager

@@ -94,10 +94,17 @@ class ProberRun:
     """A run of the prober over one store, logging through `logger`."""
 
     def __init__(self, reactor, store, options, logger, mail_delivery=None,
-                 database_uri=None):
+                 *, database_uri):
         """`store` is read in the reactor's thread before and after the
         probes; each mirror's findings are written as they arrive by a
-        writer thread with a store of its own on `database_uri`."""
+        writer thread with a store of its own on `database_uri`, the URI
+        of the database `store` is on (required: a run is never left to
+        find a database by itself)."""
+        if not database_uri:
+            raise ValueError(
+                "a prober run needs the URI of its database (database_uri), "
+                "for the store its findings are written with; got %r"
+                % (database_uri,))
         self.reactor = reactor
         self.store = store
         self.database_uri = database_uri
