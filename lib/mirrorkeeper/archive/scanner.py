@@ -37,7 +37,7 @@ from mirrorkeeper.mail.releases import queue_new_series
 from mirrorkeeper.model.distroseries import ComponentSet, DistroSeriesSet
 from mirrorkeeper.model.masterarchive import (
     ArchiveScanStateSet, MasterFileDetailSet, RPMRepositorySet,
-    TraceFileTimestampSet)
+    TraceFileTimestampSet, is_package_index)
 from mirrorkeeper.timeutil import as_utc, utcnow
 
 # Suite suffixes beyond the pockets' own (Debian names its proposed
@@ -124,6 +124,7 @@ class ArchiveScanner:
         self.report = None
         self._states = {}
         self._first_scan = False
+        self._announced = []  # new series of the part being scanned
 
     def scan(self):
         self.report = ScanReport()
@@ -151,9 +152,11 @@ class ArchiveScanner:
     def _in_transaction(self, label, function, *args):
         """Run one part: committed if it succeeds, rolled back and reported
         if the master is at fault."""
+        self._announced = []
         try:
             function(*args)
             self.store.commit()
+            self.report.new_series += self._announced
         except ArchiveFileError as error:
             self.store.rollback()
             self._problem(error.path, error.problem)
@@ -220,6 +223,12 @@ class ArchiveScanner:
                                  component_name, pocket, first_scan)
         for path, data, stat_result in release_files:
             self._record_details(path, data, stat_result)
+        # Its Packages and Sources indexes too, for their metalinks.
+        for listed in sorted(release.files):
+            path = "%s/%s" % (suite_dir, listed)
+            if is_package_index(listed) and \
+                    os.path.isfile(os.path.join(self.root, path)):
+                self._record_details(path, *read_file(self.root, path))
         self._save_state(state_name, signature)
         self._states[state_name] = signature
         self.report.suites_scanned.append(name)
@@ -250,7 +259,7 @@ class ArchiveScanner:
         """A new release: expected of the mirrors that pick up new series;
         the owners of the others are told."""
         told = queue_new_series(self.store, series, self.config)
-        self.report.new_series.append(series.name)
+        self._announced.append(series.name)
         self.report.rows_written += 1 + len(told)
         self.logger.info("New series %s: %d owner(s) of mirrors that do "
                          "not pick up new series told.", series.name,
