@@ -16,10 +16,13 @@
                                     (mirrorchecker's GET endpoints),
                                     ?distribution= or ?mirror= to narrow it
 
-Enum values are spelt as the command line spells them ('pending-review',
-'onedaybehind'), times in ISO 8601 UTC, the mirror fields named as in
-`mirrorkeeper mirror show --json`.  Probe logs are not part of the API:
-they are for the mirror's owner and the admins, on the mirror's page.
+Each mirror is written by mirrorkeeper.mirrorjson.mirror_json from its
+state in the read model (mirrorkeeper.model.mirrorstate), as `mirrorkeeper
+mirror list --json` and `mirror show --json` write it (the latter adding
+what only admins read): enum values spelt as the command line spells them
+('pending-review', 'onedaybehind'), times in ISO 8601 UTC.  Probe logs are
+not part of the API: they are for the mirror's owner and the admins, on
+the mirror's page.
 
 The functions here run in a database thread and return plain values.
 The site keeps what status() answers for a few seconds (see answers):

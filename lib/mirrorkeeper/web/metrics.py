@@ -15,7 +15,7 @@ library (prometheus_client) from a registry made for each scrape.
     mirrorkeeper_mirror_last_probe_timestamp_seconds{distribution,mirror}
         when each probed mirror was last probed;
     mirrorkeeper_mirror_last_probe_duration_seconds{distribution,mirror}
-        how long that probe took, read from its log;
+        how long that probe took, as the prober recorded it;
     mirrorkeeper_last_probe_timestamp_seconds
         the newest probe of all;
     mirrorkeeper_prober_last_run_*{content}
@@ -27,7 +27,9 @@ library (prometheus_client) from a registry made for each scrape.
         _failures{content,kind} by ProbeOutcome name.  Counts are absent
         for runs judged before schema patch 0011.
 
-read(store) gathers what exposition() needs, in the database thread.
+read(store) gathers what exposition() needs, in the database thread: each
+mirror's state from the read model (mirrorkeeper.model.mirrorstate), the
+same the pages, the API and the snapshot show.
 """
 
 import calendar
