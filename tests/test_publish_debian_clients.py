@@ -43,6 +43,9 @@ LOG = logging.getLogger("mirrorkeeper.test-debian-clients")
 SUITE = "stable"
 OLD = "pool/main/h/hello/hello_1.0-1_amd64.deb"
 NEW = "pool/main/h/hello/hello_1.1-1_amd64.deb"
+INDEXES = ["dists/stable/main/binary-amd64/Packages.gz",
+           "dists/stable/main/binary-amd64/Packages.xz",
+           "dists/stable/main/source/Sources.xz"]
 REPO = "releases/40/Everything/x86_64/os"
 METALINK = "/metalink?repo=releases-40-everything&arch=x86_64"
 APT_DIRS = ["etc/apt/apt.conf.d", "etc/apt/preferences.d",
@@ -342,8 +345,9 @@ def metalink_urls(body):
 
 
 def test_metalinks_carry_the_master_facts_and_fresh_mirrors(world):
-    """The Metalink 4 of the new pool file and of the suite's Release have the master's size and SHA-256 and offer the fresh mirror only; of the old pool file, both mirrors."""
-    for path in (NEW, "dists/stable/Release", "dists/stable/InRelease"):
+    """The Metalink 4 of the new pool file, of the suite's Release and of its indexes have the master's size and SHA-256 and offer the fresh mirror only; of the old pool file, both mirrors."""
+    for path in [NEW, "dists/stable/Release",
+                 "dists/stable/InRelease"] + INDEXES:
         code, body = client("/usr/bin/curl", "-sSf",
                             world.base_url + "/metalink/" + path)
         assert code == 0, body
@@ -369,8 +373,9 @@ def aria2c(world, url, folder):
 
 
 def test_aria2c_verifies_every_master_file_through_metalinks(world):
-    """aria2c fetches each pool file and Release through /metalink/PATH and through /redirect/PATH (whose answer to its Accept is the metalink), verifies the hash and saves the master's bytes."""
-    paths = [OLD, NEW, "dists/stable/Release", "dists/stable/InRelease"]
+    """aria2c fetches each pool file, Release and index through /metalink/PATH and through /redirect/PATH (whose answer to its Accept is the metalink), verifies the hash and saves the master's bytes."""
+    paths = [OLD, NEW, "dists/stable/Release",
+             "dists/stable/InRelease"] + INDEXES
     for endpoint in ("/metalink/", "/redirect/"):
         for path in paths:
             folder = os.path.join(world.folder, "aria2c")

@@ -28,11 +28,11 @@ and build time of the snapshot that produced it):
     metalink4+xml.
 ``/metalink/PATH``
     a Metalink 4 (3.0 with ?version=3) of the archive file PATH (a pool
-    file, or a suite's Release or InRelease) with the master's size and
-    hashes, offering the mirrors a redirect for PATH would (the
-    configured fallback URLs when none qualifies), so that aria2c and
-    other metalink clients verify what they download; a 404 for a file
-    the snapshot has no size and hashes of.
+    file; a suite's Release, InRelease, Packages or Sources index) with
+    the master's size and hashes, offering the mirrors a redirect for
+    PATH would (the configured fallback URLs when none qualifies), so
+    that aria2c and other metalink clients verify what they download; a
+    404 for a file the snapshot has no size and hashes of.
 ``/redirect/PATH``
     302 to PATH on the best mirror, with RFC 6249 ``Link: <url>;
     rel=duplicate; pri=N`` headers for the next ones; a client whose
