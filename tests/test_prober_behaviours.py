@@ -1,24 +1,12 @@
 """The prober cronscript against the fake mirror farm: one mirror of each
 behaviour a real mirror shows, and what the run makes of each one."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from mirrorkeeper.database.store import open_store
-from mirrorkeeper.enums import (
-    MirrorContent, MirrorFreshness, MirrorPulseType, MirrorSpeed,
-    MirrorStatus)
-from mirrorkeeper.model import register_utilities
-from mirrorkeeper.model.country import CountrySet
+from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
-from mirrorkeeper.sampledata import load_sample_data
+from tests.farm.testing import prober_world  # noqa: F401
 from tests.mirror_servers import write_archive
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PROBER = os.path.join(ROOT, "cronscripts", "distributionmirror-prober.py")
 
 # Farm kind -> (URL scheme, what the first run makes of it: "up",
 # "disabled" at once, or "unreachable" (left out of the lists, disabled by
@@ -34,7 +22,8 @@ BEHAVIOURS = {
     "otherfile": ("http", "disabled", "pointed to a different file name"),
     "gopher": ("http", "disabled", "a URL scheme the prober does not speak"),
     "https": ("https", "up", "HTTP/1.1 200"),
-    "https-self-signed": ("https", "disabled", "certificate verification failed"),
+    "https-self-signed": ("https", "disabled",
+                          "certificate verification failed"),
     "ftp": ("ftp", "up", "213"),
 }
 
@@ -44,62 +33,28 @@ def mirror_name(kind):
 
 
 @pytest.fixture
-def farm_world(database_uri, tmp_path, smtp_server):
-    smtp_server.clear()
-    store = open_store(database_uri)
-    register_utilities(store)
-    ubuntu = load_sample_data(store)
-    # The sample mirrors point at example hosts; keep them out of the run.
-    for mirror in ubuntu.mirrors:
-        mirror.owner_paused = True
+def farm_world(prober_world, tmp_path):
+    world = prober_world
+    store = world.store()
+    ubuntu = world.load_sample(store)
     tree = str(tmp_path / "archive")
     write_archive(tree, store)
-    store.commit()
     ca_file = str(tmp_path / "farm-ca.pem")
-    farm = subprocess.Popen(
-        [sys.executable, "-m", "tests.farm", "--root", tree, "--ca-file",
-         ca_file] + ["%s=%s" % (mirror_name(kind), kind)
-                     for kind in BEHAVIOURS],
-        cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        text=True, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib")))
-    urls = {}
-    for line in farm.stdout:
-        if line.strip() == "ready":
-            break
-        name, url = line.split()
-        urls[name] = url
-    assert len(urls) == len(BEHAVIOURS), "the farm did not start"
-    owner = ubuntu.owner
+    urls = world.start_farm(tree, {mirror_name(kind): kind
+                                   for kind in BEHAVIOURS}, ca_file)
     for kind, (scheme, _, _) in BEHAVIOURS.items():
         url = urls[mirror_name(kind)]
         if kind == "refuse":
             url = url.replace("https:", "http:")
-        mirror = ubuntu.newMirror(
-            owner, mirror_name(kind), MirrorSpeed.S1G, CountrySet(store)["DE"],
-            MirrorContent.ARCHIVE, MirrorPulseType.PULL, enabled=True,
-            official_candidate=True, **{"%s_base_url" % scheme: url})
-        mirror.status = MirrorStatus.OFFICIAL
+        world.add_mirror(store, ubuntu, mirror_name(kind), **{scheme: url})
     store.commit()
     store.close()
-    config = str(tmp_path / "mirrorkeeper.conf")
-    with open(config, "w") as f:
-        f.write("[database]\nuri = %s\n[mail]\nsmtp_host = %s\n"
-                "smtp_port = %d\n[prober]\nallowed_networks = 127.0.0.0/8 ::1/128\n"
-                "timeout = 0.5\nca_file = %s\nlock_file = %s\n" % (
-                    database_uri, smtp_server.host, smtp_server.port,
-                    ca_file, tmp_path / "prober.lock"))
-
-    def run_prober():
-        return subprocess.run(
-            [sys.executable, PROBER, "--config", config, "--force"],
-            cwd=ROOT, capture_output=True, text=True, timeout=300)
-    prober = run_prober()
-    store = open_store(database_uri)
-    register_utilities(store)
-    yield prober, DistributionMirrorSet(store), smtp_server, run_prober
+    world.config = world.write_config(
+        prober={"timeout": 0.5, "ca_file": ca_file})
+    prober = world.run()
+    store = world.store()
+    yield prober, DistributionMirrorSet(store), world.smtp_server, world.run
     store.close()
-    farm.terminate()
-    farm.wait(timeout=30)
 
 
 def test_each_behaviour(farm_world):
