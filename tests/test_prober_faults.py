@@ -9,7 +9,6 @@ Unix socket, SQLite through its file.
 """
 
 import json
-import os
 import random
 import shutil
 import signal
@@ -20,22 +19,16 @@ from datetime import timedelta
 
 import pytest
 
-from mirrorkeeper.database.store import open_store
 from mirrorkeeper.enums import (
-    MirrorContent, MirrorFreshness, MirrorPulseType, MirrorSpeed,
-    MirrorStatus, PackagePublishingPocket, ProbeRecordState)
+    MirrorContent, MirrorFreshness, PackagePublishingPocket,
+    ProbeRecordState)
 from mirrorkeeper.mail.outbox import OutboxMessage
-from mirrorkeeper.model import register_utilities
-from mirrorkeeper.model.country import CountrySet
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.model.masterarchive import ArchiveScanStateSet
 from mirrorkeeper.prober.plan import plan_archive_mirrors
-from mirrorkeeper.sampledata import load_sample_data
 from mirrorkeeper.timeutil import utcnow
+from tests.farm.testing import PROBER, ROOT, ProberWorld
 from tests.mirror_servers import write_archive
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PROBER = os.path.join(ROOT, "cronscripts", "distributionmirror-prober.py")
 
 # Farm mirrors: name -> kind.
 FARM = {
@@ -56,85 +49,30 @@ MIRRORS = {
 }
 
 
-class World:
+class World(ProberWorld):
     """The sample Ubuntu, whose own mirrors are paused, plus MIRRORS on a
     farm serving the archive."""
 
     def __init__(self, uri, tmp_path, smtp_server):
-        self.uri = uri
-        self.tmp_path = tmp_path
-        self.smtp_server = smtp_server
-        smtp_server.clear()
+        super().__init__(uri, tmp_path, smtp_server)
         store = self.store()
-        ubuntu = load_sample_data(store)
-        for mirror in ubuntu.mirrors:
-            mirror.owner_paused = True
-        self.tree = str(tmp_path / "archive")
-        write_archive(self.tree, store)
-        store.commit()
-        self.ca_file = str(tmp_path / "farm-ca.pem")
-        self.farm = None
-        self.urls = self.start_farm()
-        for name, urls in MIRRORS.items():
-            mirror = ubuntu.newMirror(
-                ubuntu.owner, name, MirrorSpeed.S1G, CountrySet(store)["DE"],
-                MirrorContent.ARCHIVE, MirrorPulseType.PULL, enabled=True,
-                official_candidate=True, **{
-                    "%s_base_url" % scheme: self.urls[farm_name]
-                    for scheme, farm_name in urls.items()})
-            mirror.status = MirrorStatus.OFFICIAL
+        ubuntu = self.load_sample(store)
+        tree = str(tmp_path / "archive")
+        write_archive(tree, store)
+        ca_file = str(tmp_path / "farm-ca.pem")
+        urls = self.start_farm(tree, FARM, ca_file)
+        for name, farm_names in MIRRORS.items():
+            self.add_mirror(store, ubuntu, name, **{
+                scheme: urls[farm_name]
+                for scheme, farm_name in farm_names.items()})
         store.commit()
         store.close()
-        self.config = self.write_config("config", uri)
-
-    def start_farm(self):
-        self.farm = subprocess.Popen(
-            [sys.executable, "-m", "tests.farm", "--root", self.tree,
-             "--ca-file", self.ca_file] +
-            ["%s=%s" % item for item in FARM.items()],
-            cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            text=True,
-            env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib")))
-        urls = {}
-        for line in self.farm.stdout:
-            if line.strip() == "ready":
-                break
-            name, url = line.split()
-            urls[name] = url
-        assert len(urls) == len(FARM), "the farm did not start"
-        return urls
-
-    def stop_farm(self):
-        if self.farm is not None:
-            self.farm.terminate()
-            self.farm.wait(timeout=30)
-            self.farm = None
-
-    def write_config(self, name, uri):
-        path = str(self.tmp_path / ("%s.conf" % name))
-        with open(path, "w") as f:
-            f.write("[database]\nuri = %s\n[mail]\nsmtp_host = %s\n"
-                    "smtp_port = %d\nsite_name = Faults Mirrors\n"
-                    "from_address = Faults <faults@example.org>\n"
-                    "[web]\nbase_url = https://mirrors.example.org\n"
-                    "[prober]\nallowed_networks = "
-                    "127.0.0.0/8 ::1/128\ntimeout = 1\nca_file = %s\n"
-                    "lock_file = %s\n" % (
-                        uri, self.smtp_server.host, self.smtp_server.port,
-                        self.ca_file, self.tmp_path / "prober.lock"))
-        return path
-
-    def store(self):
-        store = open_store(self.uri)
-        register_utilities(store)
-        return store
-
-    def run(self, *args, config=None, prefix=()):
-        return subprocess.run(
-            list(prefix) + [sys.executable, PROBER, "--config",
-                            config or self.config, "--force"] + list(args),
-            cwd=ROOT, capture_output=True, text=True, timeout=300,
-            stdin=subprocess.DEVNULL)
+        self.settings = dict(
+            mail={"site_name": "Faults Mirrors",
+                  "from_address": "Faults <faults@example.org>"},
+            web={"base_url": "https://mirrors.example.org"},
+            prober={"timeout": 1, "ca_file": ca_file})
+        self.config = self.write_config("config", **self.settings)
 
     def state(self):
         """{mirror name: what the verdicts rest on}, as the database holds
@@ -164,7 +102,7 @@ class World:
 def world(database_uri, tmp_path, smtp_server):
     world = World(database_uri, tmp_path, smtp_server)
     yield world
-    world.stop_farm()
+    world.stop_farms()
 
 
 def test_lying_and_tls_failing_mirrors(world):
@@ -229,7 +167,7 @@ def test_no_route_to_any_mirror_changes_nothing(world, request):
     if uri.startswith("postgres:"):
         from tests.harness.postgres import shared_postgres_server
         uri += "?host=%s" % (shared_postgres_server().directory,)
-    config = world.write_config("isolated", uri)
+    config = world.write_config("isolated", uri, **world.settings)
     prober = world.run(config=config, prefix=("unshare", "-n"))
     assert prober.returncode != 0
     assert "Changing nothing, disabling nobody, sending no mail: every " \
@@ -259,7 +197,7 @@ def test_a_two_mirror_network_going_dark_disables_nobody(world):
     store.close()
     assert world.run().returncode == 0
     before, outbox = world.state(), world.outbox()
-    world.stop_farm()
+    world.stop_farms()
     prober = world.run()
     assert prober.returncode != 0
     assert "every one of the 2 mirrors probed failed at the network " \
