@@ -4,29 +4,20 @@ is 60 hours old while the master's history knows one trace, and a mirror
 that has a place's index but not the upload checked for it."""
 
 import os
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
 
-from mirrorkeeper.database.store import open_store
-from mirrorkeeper.enums import (
-    MirrorContent, MirrorFreshness, MirrorPulseType, MirrorSpeed,
-    MirrorStatus, PackagePublishingPocket)
-from mirrorkeeper.model import register_utilities
-from mirrorkeeper.model.country import CountrySet
+from mirrorkeeper.enums import MirrorFreshness, PackagePublishingPocket
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.model.masterarchive import TraceFileTimestampSet
 from mirrorkeeper.model.mirrorcontent import source_paths_to_check
 from mirrorkeeper.model.publishing import (
     BinaryPackagePublishingHistory, SourcePackagePublishingHistory)
-from mirrorkeeper.sampledata import load_sample_data
 from mirrorkeeper.timeutil import utcnow
+from tests.farm.testing import prober_world  # noqa: F401
 from tests.mirror_servers import write_archive
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PROBER = os.path.join(ROOT, "cronscripts", "distributionmirror-prober.py")
 HOUR = 3600
 TRACE = "project/trace/master"
 # How old the master's newest upload is: days, well inside the week the
@@ -37,21 +28,6 @@ NEWEST_UPLOAD_AGE = timedelta(hours=72)
 def trace_line(when):
     return when.strftime("%a %b %d %H:%M:%S UTC %Y\n")
 
-
-def start_farm(root, name):
-    """A farm process serving `root` as the mirror `name`: (process, URL)."""
-    farm = subprocess.Popen(
-        [sys.executable, "-m", "tests.farm", "--root", root,
-         "%s=serve" % (name,)],
-        cwd=ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        text=True, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib")))
-    url = None
-    for line in farm.stdout:
-        if line.strip() == "ready":
-            break
-        url = line.split()[1]
-    assert url, "the farm did not start"
-    return farm, url
 
 
 def age_the_master(store, newest_age, now):
@@ -68,15 +44,13 @@ def age_the_master(store, newest_age, now):
 
 
 @pytest.fixture
-def farm_run(database_uri, tmp_path, smtp_server):
+def farm_run(prober_world, tmp_path):
     """The prober run once over three mirrors; yields (the run, the
     mirror set, facts of the setup)."""
+    world = prober_world
     now = utcnow().replace(microsecond=0)
-    store = open_store(database_uri)
-    register_utilities(store)
-    ubuntu = load_sample_data(store)
-    for mirror in ubuntu.mirrors:
-        mirror.owner_paused = True
+    store = world.store()
+    ubuntu = world.load_sample(store)
     age_the_master(store, NEWEST_UPLOAD_AGE, now)
     warty = ubuntu.getSeries("warty")
     main = warty.components[0]
@@ -91,40 +65,22 @@ def farm_run(database_uri, tmp_path, smtp_server):
                               for path in checked.values())}
     traces = {"m-copy": master_trace, "m-stale": master_trace,
               "m-trace60": now - timedelta(hours=60)}
-    farms = []
-    try:
-        for name, leave_out in trees.items():
-            root = str(tmp_path / name)
-            write_archive(root, store, leave_out=leave_out)
-            os.makedirs(os.path.join(root, "project", "trace"))
-            with open(os.path.join(root, TRACE), "w") as f:
-                f.write(trace_line(traces[name]))
-            farm, url = start_farm(root, name)
-            farms.append(farm)
-            mirror = ubuntu.newMirror(
-                ubuntu.owner, name, MirrorSpeed.S1G, CountrySet(store)["DE"],
-                MirrorContent.ARCHIVE, MirrorPulseType.PULL, enabled=True,
-                official_candidate=True, http_base_url=url)
-            mirror.status = MirrorStatus.OFFICIAL
-        store.commit()
-        store.close()
-        config = str(tmp_path / "mirrorkeeper.conf")
-        with open(config, "w") as f:
-            f.write("[database]\nuri = %s\n[mail]\nsmtp_host = %s\n"
-                    "smtp_port = %d\n[prober]\nallowed_networks = "
-                    "127.0.0.0/8 ::1/128\ntimeout = 5\nlock_file = %s\n"
-                    "[freshness]\ndefault = publishing, trace\n" % (
-                        database_uri, smtp_server.host, smtp_server.port,
-                        tmp_path / "prober.lock"))
-        prober = subprocess.run(
-            [sys.executable, PROBER, "--config", config], cwd=ROOT,
-            capture_output=True, text=True, timeout=300)
-    finally:
-        for farm in farms:
-            farm.terminate()
-            farm.wait(timeout=30)
-    store = open_store(database_uri)
-    register_utilities(store)
+    for name, leave_out in trees.items():
+        root = str(tmp_path / name)
+        write_archive(root, store, leave_out=leave_out)
+        os.makedirs(os.path.join(root, "project", "trace"))
+        with open(os.path.join(root, TRACE), "w") as f:
+            f.write(trace_line(traces[name]))
+        url = world.start_farm(root, {name: "serve"})[name]
+        world.add_mirror(store, ubuntu, name, http=url)
+    store.commit()
+    store.close()
+    world.config = world.write_config(
+        prober={"timeout": 5},
+        freshness={"default": "publishing, trace"})
+    prober = world.run(force=False)
+    world.stop_farms()
+    store = world.store()
     yield prober, DistributionMirrorSet(store), checked
     store.close()
 
