@@ -355,7 +355,7 @@ def test_planted_timestamp_detector(world):
     judged against the planting history (oVirt's mirrorchecker)."""
     from mirrorkeeper.model.distribution import DistributionSet
     from mirrorkeeper.model.timestamps import PlantedTimestampSet
-    from mirrorkeeper.timestampfile import format_timestamp
+    from mirrorkeeper.timestampfile import timestamp_file_body
     from mirrorkeeper.timeutil import utcnow
     from tests.test_prober_script import write_config
 
@@ -369,7 +369,7 @@ def test_planted_timestamp_detector(world):
     store.close()
     with open(os.path.join(world.full_root, "mirrorkeeper-timestamp"),
               "wb") as f:
-        f.write(format_timestamp(now - 26 * HOUR))
+        f.write(timestamp_file_body(now - 26 * HOUR))
     write_config(world)
     with open(world.config, "a") as f:
         f.write("[freshness]\ndefault = publishing, timestamp\n")

@@ -14,7 +14,7 @@ from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.timestamps import PlantedTimestampSet
 from mirrorkeeper.sampledata import load_sample_data
 from mirrorkeeper.timestampfile import (
-    TimestampError, format_timestamp, parse_timestamp)
+    TimestampError, timestamp_file_body, parse_timestamp)
 from mirrorkeeper.timestamps import PlantingError, target_from_spec
 from mirrorkeeper.timestamps.local import LocalTarget
 from mirrorkeeper.timestamps.sftp import (
@@ -28,8 +28,8 @@ EPOCH = 1795548923
 def test_format_is_epoch_line():
     """A timestamp file is the Unix time in whole seconds on one
     newline-terminated line."""
-    assert format_timestamp(WHEN) == b"%d\n" % EPOCH
-    assert format_timestamp(WHEN.replace(microsecond=999999)) == \
+    assert timestamp_file_body(WHEN) == b"%d\n" % EPOCH
+    assert timestamp_file_body(WHEN.replace(microsecond=999999)) == \
         b"%d\n" % EPOCH
 
 
@@ -37,7 +37,7 @@ def test_format_takes_zoned_time_as_utc():
     """A zoned time is planted as the same instant."""
     zoned = WHEN.replace(tzinfo=timezone.utc).astimezone(
         timezone(timedelta(hours=2)))
-    assert format_timestamp(zoned) == b"%d\n" % EPOCH
+    assert timestamp_file_body(zoned) == b"%d\n" % EPOCH
 
 
 def test_parse_epoch():
@@ -65,7 +65,7 @@ def test_parse_ftpsync_trace():
 
 def test_round_trip():
     """What is planted parses back to the time planted."""
-    assert parse_timestamp(format_timestamp(WHEN)) == WHEN
+    assert parse_timestamp(timestamp_file_body(WHEN)) == WHEN
 
 
 @pytest.mark.parametrize("data, says", [

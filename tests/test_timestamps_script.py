@@ -14,7 +14,7 @@ from mirrorkeeper.errors import ConfigurationError
 from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.timestamps import PlantedTimestampSet
 from mirrorkeeper.scripts.timestamps import parse_targets
-from mirrorkeeper.timestampfile import format_timestamp, parse_timestamp
+from mirrorkeeper.timestampfile import timestamp_file_body, parse_timestamp
 from mirrorkeeper.timeutil import utcnow
 from tests.harness.sftp import SFTPServer
 
@@ -94,7 +94,7 @@ def test_plants_into_every_target(planter):
     assert local_copy == remote_copy
     stamp = parse_timestamp(local_copy)
     assert before <= stamp <= after
-    assert local_copy == format_timestamp(stamp)
+    assert local_copy == timestamp_file_body(stamp)
     history = planter.history()
     assert sorted(target for target, _, _ in history) == sorted(
         [local, planter.sftp_spec()])

@@ -44,7 +44,7 @@ from email.utils import parsedate_to_datetime
 from mirrorkeeper.errors import MirrorKeeperError
 from mirrorkeeper.timeutil import as_utc
 
-__all__ = ["TimestampError", "format_timestamp", "parse_timestamp"]
+__all__ = ["TimestampError", "timestamp_file_body", "parse_timestamp"]
 
 # Weekday month day time zone year, as `date -u` prints it; the day may be
 # padded with a space ('Nov  4').
@@ -63,7 +63,7 @@ class TimestampError(MirrorKeeperError, ValueError):
     """A timestamp file holds no time we can read."""
 
 
-def format_timestamp(when):
+def timestamp_file_body(when):
     """The content of a timestamp file saying `when` (a datetime; zoneless
     is taken as UTC): Unix time in whole seconds and a newline."""
     when = as_utc(when).replace(tzinfo=timezone.utc)

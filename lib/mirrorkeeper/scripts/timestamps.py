@@ -18,7 +18,7 @@ from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.timestamps import PlantedTimestampSet
 from mirrorkeeper.scripts.base import (
     EXIT_ERROR, MirrorKeeperScript, add_json_option, print_json, run_reactor)
-from mirrorkeeper.timestampfile import format_timestamp
+from mirrorkeeper.timestampfile import timestamp_file_body
 from mirrorkeeper.timestamps import plant_all, target_from_spec
 from mirrorkeeper.timestamps.local import check_file_name
 from mirrorkeeper.timeutil import utcnow
@@ -74,16 +74,16 @@ class PlantTimestampsScript(MirrorKeeperScript):
         planted = self._targets(pairs)
         when = utcnow().replace(microsecond=0)
         self.logger.info("Planting %s (%s) into %d target(s).",
-                         format_timestamp(when).decode().strip(), when,
+                         timestamp_file_body(when).decode().strip(), when,
                          len(planted))
         outcomes = run_reactor(lambda: plant_all(
             [target for _, target in planted], file_name,
-            format_timestamp(when)))
+            timestamp_file_body(when)))
         failed = self._record(planted, outcomes, when)
         self._prune()
         self.store.commit()
         print_json(self.options, {
-            "targets": len(planted), "stamp": format_timestamp(
+            "targets": len(planted), "stamp": timestamp_file_body(
                 when).decode().strip(),
             "planted": ["%s %s" % (d.name, t.description)
                         for (d, t), (_, e) in zip(planted, outcomes)
