@@ -409,3 +409,28 @@ def test_the_probe_log_page_lists_what_was_found(world):
     assert "<td>publishing</td><td></td><td>timeout</td>" in text
     text = client.get(page % bare.id).text
     assert "a bare log" in text and "What it found" not in text
+
+
+def test_a_mirrors_page_charts_its_freshness_at_each_probe(world):
+    """A mirror's page charts its freshness at each probe of the last
+    days, from the probes' rows, a bar per probe titled with its date and
+    band; a mirror never probed has no chart."""
+    archive = Archive(world)
+    store = world.store
+    mirror = official(world, "w-chart")
+    now = utcnow()
+    for days, band in ((2, F.ONEDAYBEHIND), (1, F.UP)):
+        probed(store, mirror, findings([
+            arch_place(archive.i386, archive.main, freshness=band)]),
+            log="garbage\n", when=now - timedelta(days=days))
+    official(world, "w-unprobed")
+    store.commit()
+    client = InProcessClient(store)
+    text = client.get("/ubuntu/+mirror/w-chart").text
+    assert "Freshness at each probe" in text
+    titles = [(now - timedelta(days=days)).strftime("%Y-%m-%d %H:%M") +
+              ": " + band for days, band in ((2, "one day behind"),
+                                             (1, "up to date"))]
+    assert text.index(titles[0]) < text.index(titles[1])
+    assert "Freshness at each probe" not in client.get(
+        "/ubuntu/+mirror/w-unprobed").text

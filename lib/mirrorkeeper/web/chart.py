@@ -70,3 +70,39 @@ def series_chart(series):
                viewBox="0 0 %d %d" % (width, height + 6),
                width=str(width), height=str(height + 6), role="img",
                class_="chart")
+
+
+# A mirror's freshness history: one bar per probe, oldest on the left.
+BAR_WIDTH = 10
+BAR_GAP = 3
+HISTORY_HEIGHT = 48
+
+
+def _bar_height(band):
+    """Fresher is taller, so the chart reads without its colours; unknown
+    is the lowest bar of all."""
+    if band is MirrorFreshness.UNKNOWN:
+        return 4
+    known = [b for b in MirrorFreshness if b is not MirrorFreshness.UNKNOWN]
+    return HISTORY_HEIGHT * (len(known) - known.index(band)) / len(known)
+
+
+def freshness_history_chart(history):
+    """The SVG of a mirror's freshness at each of its probes, `history`
+    being ((date, MirrorFreshness), ...) oldest first (see
+    mirrorkeeper.model.probefindings.freshness_history): a bar per probe
+    in the band's colour, titled with its date and band."""
+    width = max(len(history), 1) * (BAR_WIDTH + BAR_GAP)
+    children = [svg("title", "Freshness at each probe")]
+    for index, (date, band) in enumerate(history):
+        height = _bar_height(band)
+        children.append(svg(
+            "rect", svg("title", "%s: %s" % (
+                date.strftime("%Y-%m-%d %H:%M"), band.title.lower())),
+            x=str(index * (BAR_WIDTH + BAR_GAP)),
+            y="%.2f" % (HISTORY_HEIGHT - height), width=str(BAR_WIDTH),
+            height="%.2f" % height, fill=FRESHNESS_COLOURS[band]))
+    return svg("svg", *children, xmlns="http://www.w3.org/2000/svg",
+               viewBox="0 0 %d %d" % (width, HISTORY_HEIGHT),
+               width=str(width), height=str(HISTORY_HEIGHT), role="img",
+               class_="chart")

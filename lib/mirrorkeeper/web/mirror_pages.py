@@ -6,11 +6,12 @@ Each function takes plain values and returns twisted.web.template tags.
 
 from twisted.web.template import tags
 
-from mirrorkeeper.validators import MAX_BANDWIDTH_MBPS
-from mirrorkeeper.web.forms import choices, limit_of
+from mirrorkeeper.web.chart import freshness_history_chart
+from mirrorkeeper.web.forms import choices, limit_of, number_range
 from mirrorkeeper.web.layout import (
     format_bandwidth, format_minute, freshness_badge, mirror_href,
     post_form)
+from mirrorkeeper.web.queries import FRESHNESS_HISTORY_DAYS
 
 
 def _details(pairs):
@@ -126,6 +127,12 @@ def mirror_page(detail, csrf_token):
     else:
         body.append(tags.p("Nothing recorded yet: the prober has not found "
                            "content on this mirror."))
+    if detail.freshness_history:
+        body += [tags.h2("Freshness at each probe"),
+                 tags.p("Over the last %d days, oldest on the left."
+                        % (FRESHNESS_HISTORY_DAYS,)),
+                 tags.div(freshness_history_chart(detail.freshness_history),
+                          class_="scroll")]
     if detail.probes is not None:
         href = mirror_href(summary.distribution, summary.name)
         body.append(tags.h2("Probe history"))
@@ -199,8 +206,9 @@ def _field(field, label, kind, help_text, values, errors, countries):
         widget = tags.input(type=kind, value=value, **attributes)
         label_tag = tags.label(label, for_=field)
     elif kind == "number":
-        widget = tags.input(type=kind, value=value, min="1",
-                            max=str(MAX_BANDWIDTH_MBPS), **attributes)
+        low, high = number_range(field)
+        widget = tags.input(type=kind, value=value, min=str(low),
+                            max=str(high), **attributes)
         label_tag = tags.label(label, for_=field)
     else:
         options = []

@@ -20,11 +20,14 @@ from mirrorkeeper.model.mirrorcontent import MirrorProbeRecord
 from mirrorkeeper.model.mirrorstate import (  # noqa: F401 (LISTINGS)
     LISTINGS, MirrorState, listing_conditions as _listing_conditions,
     states_of, states_where)
-from mirrorkeeper.model.probefindings import why_disabled
+from mirrorkeeper.model.probefindings import (
+    freshness_history, why_disabled)
 from mirrorkeeper.web.probelogs import places_found
 
 # How many probes a mirror's page lists.
 PROBE_HISTORY = 50
+# How many days of probes a mirror's freshness chart shows.
+FRESHNESS_HISTORY_DAYS = 30
 
 # One mirror as listings, feeds and the API show it: its state, as the
 # read model computes it for every reader.
@@ -153,6 +156,9 @@ class MirrorDetail:
     # Why the mirror is disabled, the prober's sentences from its last
     # probe (to those who may read its logs).
     why_disabled: tuple = ()
+    # ((date, MirrorFreshness), ...) of its probes of the last
+    # FRESHNESS_HISTORY_DAYS, oldest first.
+    freshness_history: tuple = ()
 
 
 def mirror_detail(store, who, mirror):
@@ -200,7 +206,9 @@ def mirror_detail(store, who, mirror):
         pulse_type=mirror.pulse_type.title, pulse_source=mirror.pulse_source,
         official_candidate=mirror.official_candidate,
         records=tuple(records), probes=probes,
-        permissions=frozenset(permissions), why_disabled=why)
+        permissions=frozenset(permissions), why_disabled=why,
+        freshness_history=freshness_history(
+            store, [mirror.id], FRESHNESS_HISTORY_DAYS)[mirror.id])
 
 
 @attrs.frozen
