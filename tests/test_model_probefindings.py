@@ -434,3 +434,19 @@ def test_a_mirrors_page_charts_its_freshness_at_each_probe(world):
     assert text.index(titles[0]) < text.index(titles[1])
     assert "Freshness at each probe" not in client.get(
         "/ubuntu/+mirror/w-unprobed").text
+
+
+def test_the_rows_provide_their_interfaces(world):
+    """Each kind of row provides its interface."""
+    from zope.interface.verify import verifyObject
+    from mirrorkeeper.interfaces.probefindings import (
+        IMirrorProbeOutcome, IMirrorProbePlace, IMirrorProbeResult)
+    archive = Archive(world)
+    store = world.store
+    record = probed(store, official(world, "w-iface"), findings(
+        [arch_place(archive.i386, archive.main)]))
+    for interface, cls in ((IMirrorProbeResult, MirrorProbeResult),
+                           (IMirrorProbeOutcome, MirrorProbeOutcome),
+                           (IMirrorProbePlace, MirrorProbePlace)):
+        (row,) = store.find(cls, cls.probe_record_id == record.id)
+        assert verifyObject(interface, row)

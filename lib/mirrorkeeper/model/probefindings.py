@@ -20,10 +20,13 @@ from datetime import timedelta
 
 from storm.expr import Max, Select
 from storm.locals import Bool, Int, Reference, Storm, Unicode
+from zope.interface import implementer
 
 from mirrorkeeper.enums import (
     MirrorFreshness, PackagePublishingPocket, ProbeRecordState)
 from mirrorkeeper.freshness import overall_freshness
+from mirrorkeeper.interfaces.probefindings import (
+    IMirrorProbeOutcome, IMirrorProbePlace, IMirrorProbeResult)
 from mirrorkeeper.model.base import EnumCol
 from mirrorkeeper.model.distroseries import DistroArchSeries
 from mirrorkeeper.model.mirrorcontent import MirrorProbeRecord
@@ -44,6 +47,7 @@ _CHUNK = 500
 _ROWS_PER_INSERT = 100
 
 
+@implementer(IMirrorProbeResult)
 class MirrorProbeResult(Storm):
     """What one probe came to as a whole."""
 
@@ -57,6 +61,7 @@ class MirrorProbeResult(Storm):
     base_url = Unicode()
 
 
+@implementer(IMirrorProbeOutcome)
 class MirrorProbeOutcome(Storm):
     """How many of a probe's requests ended with one ProbeOutcome."""
 
@@ -68,6 +73,7 @@ class MirrorProbeOutcome(Storm):
     requests = Int(allow_none=False)
 
 
+@implementer(IMirrorProbePlace)
 class MirrorProbePlace(Storm):
     """One place a probe checked: an index file of the archive, a series'
     CD images, or a file a freshness detector fetched."""
