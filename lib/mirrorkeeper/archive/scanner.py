@@ -176,11 +176,14 @@ class ArchiveScanner:
                                              signature, self.when)
         self.report.rows_written += 1
 
-    def _record_details(self, path, data, stat_result):
+    def _record_details(self, path, data, stat_result, control=True):
+        """Record a master file's details; `control` false for a package
+        index, which is not a control file version of the report."""
         if MasterFileDetailSet(self.store).record(
                 self.distribution, path, details_of(data, stat_result),
                 self.when) is not None:
-            self.report.file_details += 1
+            if control:
+                self.report.file_details += 1
             self.report.rows_written += 1
 
     # Debian suites.
@@ -228,7 +231,8 @@ class ArchiveScanner:
             path = "%s/%s" % (suite_dir, listed)
             if is_package_index(listed) and \
                     os.path.isfile(os.path.join(self.root, path)):
-                self._record_details(path, *read_file(self.root, path))
+                self._record_details(path, *read_file(self.root, path),
+                                     control=False)
         self._save_state(state_name, signature)
         self._states[state_name] = signature
         self.report.suites_scanned.append(name)
