@@ -31,8 +31,9 @@ file does not restart the numbering (next_serial()).  Its top level:
     repositories (repository_name() says how a name is made).
 ``files``
     {path: [details, ...]}: the master's control files (Release,
-    InRelease, repodata/repomd.xml), newest version first and at most
-    FILE_VERSIONS of them; details are {"size", "timestamp" (POSIX
+    InRelease, repodata/repomd.xml) and a suite's Packages and Sources
+    indexes, newest version first and at most FILE_VERSIONS of them;
+    details are {"size", "timestamp" (POSIX
     seconds), "md5", "sha1", "sha256", "sha512"}.  Metalinks take the
     newest as the file and the older ones as alternates.  Every pool file
     still published is there too, as its one version {"size", "sha256"}
