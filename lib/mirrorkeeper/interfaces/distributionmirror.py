@@ -239,7 +239,8 @@ class IMirrorProbeRecord(Interface):
     date_created = Attribute("When the probe finished (UTC).")
     duration_seconds = Attribute(
         "How many seconds the probe took, as the prober measured it, or None "
-        "(records from before it was measured: the log's timestamps tell).")
+        "(not measured: `mirrorkeeper db upgrade` times records from before "
+        "it was by their log's first and last timestamps, once).")
 
     def destroySelf():
         """Remove the record."""

@@ -212,8 +212,8 @@ class MirrorProbeRecord(_MirrorRecord):
 
     log = Unicode(allow_none=False)
     date_created = DateTime(allow_none=False)
-    # Seconds the probe took, as the prober measured it; None for records
-    # older than schema patch 0007 (the log's timestamps still tell).
+    # Seconds the probe took, as the prober measured it; None when not
+    # measured (`db upgrade` times older records by their logs, once).
     duration_seconds = Float()
     # The prober run that wrote the record (None for records written by
     # hand, or before schema patch 0008), whether what it found took
