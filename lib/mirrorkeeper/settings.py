@@ -321,8 +321,24 @@ class Web(Section, name="web"):
         "while nothing was probed, added or removed; 0 computes each afresh")
 
 
+
+class Checkin(Section, name="checkin"):
+    """What mirror hosts report themselves (mirrorkeeper-report-mirror)
+    and their requests to be probed now (mirrorkeeper.model.checkin)."""
+
+    max_age_hours = Setting(
+        WHOLE, 48, "hours a check-in counts for a private mirror (the "
+        "prober cannot reach one); an older one counts for nothing")
+    probe_interval_minutes = Setting(
+        WHOLE, 15, "minutes a mirror waits between two requests to be "
+        "probed now")
+    queue_run_minutes = Setting(
+        WHOLE, 1, "minutes between two queued prober runs (its cron entry "
+        "or timer): when a queued mirror is told it will be probed")
+
 SECTIONS = {section.name: section for section in (
-    Database, Mail, Prober, Publication, Timestamps, Freshness, Web)}
+    Database, Mail, Prober, Publication, Timestamps, Freshness, Web,
+    Checkin)}
 
 
 def declared(section, key):
