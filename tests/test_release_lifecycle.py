@@ -408,3 +408,31 @@ def test_release_commands(store, testix, master, database_uri, capsys):
     assert status == 1 and "nosuch" in err
     store.rollback()
     assert testix.getSeries("trixie").status is SeriesStatus.SUPPORTED
+
+
+def test_series_under_a_root_is_scanned_there(store, testix, master):
+    """A series moved to a root of its own is scanned there, its pool
+    paths asked for under that root; the copy the main dists/ may still
+    hold is passed by."""
+    scan(store, testix, master)
+    testix.getSeries("bookworm").moveToArchive("archive/")
+    store.commit()
+    archived = DebianArchive(os.path.join(master.root, "archive"))
+    archived.add_binary("bookworm", "hello", "1.0-1")
+    archived.add_binary("bookworm", "hello", "1.0-2")
+    archived.publish("bookworm", version="12")
+    report = scan(store, testix, master, datetime(2025, 6, 2))
+    assert report.suites_scanned == ["bookworm"]
+    bookworm = testix.getSeries("bookworm")
+    amd64, main_component = bookworm.getArch("amd64"), \
+        bookworm.components[0]
+    paths = set(binary_paths_to_check(
+        store, amd64.id, main_component.id,
+        PackagePublishingPocket.RELEASE, datetime(2025, 6, 2, 1)).values())
+    assert paths == {"archive/pool/main/h/hello/hello_1.0-2_amd64.deb"}
+    # The main copy changes, and is still not scanned.
+    master.add_binary("bookworm", "bye", "1.0")
+    master.publish("bookworm", version="12")
+    report = scan(store, testix, master, datetime(2025, 6, 3))
+    assert report.suites_scanned == [] and \
+        report.suites_unchanged == ["bookworm"]

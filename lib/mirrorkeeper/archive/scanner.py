@@ -11,6 +11,11 @@ Dates of publication: on a suite's first scan, a package is dated by its
 pool file's modification time (the best the master tells of when it came);
 after that, by the time of the scan that first saw it.
 
+Series that live under a root of their own (IDistroSeries.root: moved to
+their release or archive location) are scanned there, <root>dists/<suite>,
+and their pool paths are recorded relative to that root, as the mirrors
+are asked for them under it.
+
 New series: the series the master has at a distribution's first scan are
 its series, expected of every mirror.  A series a later scan finds is a
 new release: expected at once only of the mirrors that pick up new series
@@ -125,6 +130,7 @@ class ArchiveScanner:
         self._states = {}
         self._first_scan = False
         self._announced = []  # new series of the part being scanned
+        self._suite_root = ""  # the root of the suite being scanned
 
     def scan(self):
         self.report = ScanReport()
@@ -132,12 +138,14 @@ class ArchiveScanner:
                         ArchiveScanStateSet(self.store).all(
                             self.distribution).items()}
         self._first_scan = not self._states
+        roots = {series.name: series.root
+                 for series in self.distribution.series}
         self.store.rollback()  # Reading began a transaction; end it.
-        suites = self._suite_names()
+        suites = self._suite_dirs(roots)
         found = rpm.find_repositories(self.root)
         traces = trace.find_trace_files(self.root)
-        parts = [("dists/%s" % name, self._scan_suite, name)
-                 for name in suites]
+        parts = [(suite_dir, self._scan_suite, suite_dir)
+                 for suite_dir in suites]
         parts += [(path or ".", self._scan_repository, path)
                   for path in found]
         parts.append(("(rpm repositories)", self._mark_removed_repositories,
@@ -188,11 +196,11 @@ class ArchiveScanner:
 
     # Debian suites.
 
-    def _suite_names(self):
-        dists = os.path.join(self.root, "dists")
+    def _suite_names(self, dists_dir):
+        dists = os.path.join(self.root, dists_dir)
         try:
             entries = sorted(os.scandir(dists), key=lambda e: e.name)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return []
         # Symbolic links (stable -> bookworm) name suites scanned already.
         return [entry.name for entry in entries
@@ -200,8 +208,24 @@ class ArchiveScanner:
                     os.path.isfile(os.path.join(entry.path, name))
                     for name in ("InRelease", "Release"))]
 
-    def _scan_suite(self, name):
-        suite_dir = "dists/" + name
+    def _suite_dirs(self, roots):
+        """The suites to scan, as directories relative to the root: those
+        of dists/, but for the series (`roots`: {name: root}) that live
+        under a root of their own, whose suites are scanned there."""
+        suite_dirs = ["dists/" + name for name in self._suite_names("dists")
+                      if not roots.get(split_suite(name)[0])]
+        for series_name, root in sorted(roots.items()):
+            if root:
+                suite_dirs += [
+                    root + "dists/" + name
+                    for name in self._suite_names(root + "dists")
+                    if split_suite(name)[0] == series_name]
+        return suite_dirs
+
+    def _scan_suite(self, suite_dir):
+        name = suite_dir.rsplit("/", 1)[1]
+        # Pool paths in the indexes are relative to the series' root.
+        self._suite_root = suite_dir[:-len("dists/" + name)]
         release_files = [(path,) + read_file(self.root, path)
                          for path in (suite_dir + "/InRelease",
                                       suite_dir + "/Release")
@@ -321,7 +345,8 @@ class ArchiveScanner:
             return self.when
         if path:
             try:
-                return utc_mtime(os.stat(os.path.join(self.root, path)))
+                return utc_mtime(os.stat(os.path.join(
+                    self.root, self._suite_root + path)))
             except OSError:
                 pass
         return release.date or self.when
