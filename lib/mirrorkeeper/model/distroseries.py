@@ -281,7 +281,3 @@ class DistroArchSeriesSet(StoreBoundSet):
             raise NotFoundError("no arch series has the id %r"
                                 % (arch_series_id,))
         return arch
-
-
-def is_obsolete(series):
-    return series.status is SeriesStatus.OBSOLETE
