@@ -163,7 +163,7 @@ def test_mirrorkeeper_database_is_read_in_one_place():
     ("mirrorkeeper.publish.server", settings.MIRRORLIST_DAEMON),
 ])
 def test_daemon_options_stand_in_for_their_settings(module, declared):
-    """Each daemon has an option for every DaemonOption declared for it,
+    """Each daemon has an option for every SettingOption declared for it,
     whose help names the setting, and whose value takes the setting's
     place, coming from the command line."""
     options_class = __import__(module, fromlist=["Options"]).Options
@@ -172,8 +172,8 @@ def test_daemon_options_stand_in_for_their_settings(module, declared):
     for option in declared:
         assert option.setting.name in " ".join(help.split())
         kind = option.setting.kind
-        text = {settings.WHOLE: "3", settings.NUMBER: "2.5"}.get(
-            kind, "given-" + option.name)
+        text = "given-" + option.name if kind is settings.TEXT else \
+            kind.text(option.setting.default * 3)
         argv += [option.flag, text]
     options = options_class()
     options.parseOptions(argv)
@@ -190,6 +190,24 @@ def test_a_daemon_option_of_the_wrong_kind_is_a_usage_error():
     from mirrorkeeper.publish.server import Options
     with pytest.raises(usage.UsageError):
         Options().parseOptions(["--reload-interval", "soon"])
+
+
+def test_the_probers_options_stand_in_for_their_settings(capsys):
+    """--max-parallel is [prober] max_parallel for the run, from the
+    command line; 0 is refused as the file's 0 would be."""
+    from mirrorkeeper.scripts.prober import ProberScript
+    script = ProberScript()
+    script.options = script.build_parser().parse_args(["--max-parallel", "7"])
+    script.config = load_config(os.devnull).with_options(
+        vars(script.options), script.setting_options)
+    assert script.prober_options().max_parallel == 7
+    assert script.config.source("prober", "max_parallel") == Source(
+        "command line", "--max-parallel")
+    assert script.prober_options().max_parallel_per_host == \
+        settings.Prober.max_parallel_per_host.default
+    assert ProberScript().run(["--max-parallel", "0"]) == 2
+    assert "--max-parallel: must be a whole number of at least 1, not '0'" \
+        in capsys.readouterr().err
 
 
 def test_repeated_listen_options_are_the_space_separated_setting():

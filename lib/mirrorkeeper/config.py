@@ -136,12 +136,14 @@ class Config:
         return Config(values, self.path)
 
     def with_options(self, options, declared):
-        """A copy where the daemon options of `declared` (DaemonOptions)
-        given in `options` (a usage.Options or a dict) replace the
-        settings they stand for."""
+        """A copy where the options of `declared` (SettingOptions)
+        given in `options` (a usage.Options, or the vars() of an argparse
+        namespace) replace the settings they stand for."""
         config = self
         for option in declared:
-            given = options[option.name]
+            name = option.name
+            given = options[name if name in options
+                            else name.replace("-", "_")]
             if option.repeat:
                 given = " ".join(given) if given else None
             if given is not None:

@@ -11,9 +11,8 @@ Everything else is derived from these declarations:
   ``mirrorkeeper config show``;
 - the defaults of the dataclasses that carry settings into each part
   (``Web.cache_seconds.default``...);
-- the daemons' command-line options that stand in for a setting
-  (``DaemonOption``), for twistd and for the ``mirrorkeeper`` command line
-  alike.
+- the command-line options that stand in for a setting
+  (``SettingOption``), for twistd and for argparse alike.
 """
 
 import configparser
@@ -40,10 +39,18 @@ class Kind:
 
 
 class _Whole(Kind):
-    description = "a whole number"
+
+    def __init__(self, minimum=None):
+        self.minimum = minimum
+        self.description = "a whole number"
+        if minimum is not None:
+            self.description += " of at least %d" % (minimum,)
 
     def parse(self, text):
-        return int(text)
+        value = int(text)
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(text)
+        return value
 
 
 class _Number(Kind):
@@ -89,6 +96,7 @@ class Choice(Kind):
 
 TEXT = Kind()
 WHOLE = _Whole()
+POSITIVE = _Whole(minimum=1)
 NUMBER = _Number()
 FLAG = _Flag()
 
@@ -173,9 +181,9 @@ class Prober(Section, name="prober"):
     """The daily probe of the mirrors (mirrorkeeper.prober)."""
 
     timeout = Setting(NUMBER, 30.0, "seconds a request may take")
-    max_parallel = Setting(WHOLE, 100,
+    max_parallel = Setting(POSITIVE, 100,
                            "requests in flight across all mirrors")
-    max_parallel_per_host = Setting(WHOLE, 2,
+    max_parallel_per_host = Setting(POSITIVE, 2,
                                     "requests in flight to one host")
     allowed_networks = Setting(
         TEXT, "", "networks probed, and accepted in mirror URLs, although "
@@ -312,7 +320,7 @@ class Web(Section, name="web"):
     admins_team = Setting(
         TEXT, "mirrorkeeper-admins", "the team whose members are site "
         "admins: every mirror, every action")
-    db_threads = Setting(WHOLE, 4, "threads the daemon queries the "
+    db_threads = Setting(POSITIVE, 4, "threads the daemon queries the "
                          "database in")
     propagation_days = Setting(WHOLE, 7,
                                "days of history on the propagation page")
@@ -367,10 +375,10 @@ def reference(width=72):
     return "\n\n".join(parts) + "\n"
 
 
-# The daemons' options that stand in for a setting.
+# The command-line options that stand in for a setting.
 
-class DaemonOption:
-    """A daemon's --name option, whose value replaces `setting`'s for the
+class SettingOption:
+    """A program's --name option, whose value replaces `setting`'s for the
     run; `repeat`: the option may be given more than once, its values
     joined by spaces (the setting is a space-separated list)."""
 
@@ -395,27 +403,33 @@ class DaemonOption:
 
 # Every program's --database, the mirrorkeeper command line's and the web
 # daemon's.
-DATABASE = DaemonOption("database", Database.uri, "URI", short="d")
+DATABASE = SettingOption("database", Database.uri, "URI", short="d")
 
 
 WEB_DAEMON = (
-    DaemonOption("listen", Web.listen, "ENDPOINT", short="l", repeat=True),
-    DaemonOption("threads", Web.db_threads, "N", short="t"),
+    SettingOption("listen", Web.listen, "ENDPOINT", short="l", repeat=True),
+    SettingOption("threads", Web.db_threads, "N", short="t"),
+)
+
+PROBER_SCRIPT = (
+    SettingOption("max-parallel", Prober.max_parallel, "N"),
+    SettingOption("max-parallel-per-host", Prober.max_parallel_per_host,
+                  "N"),
 )
 
 MIRRORLIST_DAEMON = (
-    DaemonOption("listen", Publication.listen, "ENDPOINT", short="l"),
-    DaemonOption("snapshot", Publication.snapshot_path, "PATH", short="s"),
-    DaemonOption("geoip", Publication.geoip_database, "PATH"),
-    DaemonOption("asn-database", Publication.asn_database, "PATH"),
-    DaemonOption("statistics", Publication.statistics_dir, "DIR"),
-    DaemonOption("reload-interval", Publication.reload_interval, "SECONDS"),
+    SettingOption("listen", Publication.listen, "ENDPOINT", short="l"),
+    SettingOption("snapshot", Publication.snapshot_path, "PATH", short="s"),
+    SettingOption("geoip", Publication.geoip_database, "PATH"),
+    SettingOption("asn-database", Publication.asn_database, "PATH"),
+    SettingOption("statistics", Publication.statistics_dir, "DIR"),
+    SettingOption("reload-interval", Publication.reload_interval, "SECONDS"),
 )
 
 
 def twistd_options(declared):
     """A twisted.python.usage.Options class with an option for each
-    DaemonOption of `declared`, for a daemon's Options to subclass; a
+    SettingOption of `declared`, for a daemon's Options to subclass; a
     repeated option's value is a list, the others' None when not given.
     Config.with_options() then puts the values given in their settings'
     place."""
@@ -441,7 +455,7 @@ def twistd_options(declared):
                 self[option.name] = []
 
     methods.update(optParameters=parameters, __init__=__init__)
-    return type("DaemonOptions", (usage.Options,), methods)
+    return type("SettingOptions", (usage.Options,), methods)
 
 
 def _appender(option):
@@ -452,7 +466,7 @@ def _appender(option):
 
 
 def add_arguments(parser, declared):
-    """Add an argparse option to `parser` for each DaemonOption of
+    """Add an argparse option to `parser` for each SettingOption of
     `declared`."""
     for option in declared:
         if option.repeat:
@@ -460,12 +474,26 @@ def add_arguments(parser, declared):
                                 action="append", default=[],
                                 help=option.help + " (repeat for more)")
         else:
-            parser.add_argument(option.flag, metavar=option.metavar,
-                                help=option.help)
+            kind = option.setting.kind
+            parser.add_argument(
+                option.flag, metavar=option.metavar, help=option.help,
+                type=None if kind is TEXT else _argparse_type(kind))
+
+
+def _argparse_type(kind):
+    import argparse
+
+    def parse(text):
+        try:
+            return kind.parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                "must be %s, not %r" % (kind.description, text)) from None
+    return parse
 
 
 def daemon_argv(namespace, declared):
-    """The twistd command line giving the daemon the DaemonOptions of
+    """The twistd command line giving the daemon the SettingOptions of
     `declared` that the argparse `namespace` holds."""
     argv = []
     for option in declared:

@@ -6,6 +6,9 @@ What you define, in a subclass:
 - ``main()``: the work.  Return None (or 0) for success, or an exit status;
   a non-zero status rolls back what main() did not commit itself.
 - ``add_my_options(parser)``: add your options to the argparse parser.
+- optionally ``setting_options``: options that stand in for a setting
+  (mirrorkeeper.settings.SettingOption), added to the parser and, when
+  given, put in the configuration in the setting's place.
 - optionally ``name`` (the program name in messages), ``description``,
   ``schema_must_be_current`` (False for scripts that create or upgrade the
   schema themselves) and ``uses_database`` (False for a script that needs
@@ -51,7 +54,7 @@ from mirrorkeeper.database.migrate import available_patches
 from mirrorkeeper.database.store import _redact, backend_of, open_store
 from mirrorkeeper.errors import MirrorKeeperError, SchemaError
 from mirrorkeeper.model import register_utilities
-from mirrorkeeper.settings import DATABASE
+from mirrorkeeper.settings import DATABASE, add_arguments
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -85,6 +88,7 @@ class MirrorKeeperScript:
     description = None
     schema_must_be_current = True
     uses_database = True
+    setting_options = ()
 
     def __init__(self):
         self.options = None
@@ -195,6 +199,7 @@ class MirrorKeeperScript:
             formatter_class=argparse.RawDescriptionHelpFormatter)
         parser.add_argument("--version", action="version",
                             version="%(prog)s " + installed_version())
+        add_arguments(parser, self.setting_options)
         self.add_my_options(parser)
         return parser
 
@@ -214,7 +219,7 @@ class MirrorKeeperScript:
     def _run_main(self):
         try:
             self.config = load_config(self.options.config).with_options(
-                vars(self.options), [DATABASE])
+                vars(self.options), (DATABASE,) + tuple(self.setting_options))
             if self.uses_database:
                 self.store  # Opened now, so that getUtility works in main().
             status = self.main() or EXIT_OK

@@ -3,9 +3,18 @@
     cronscripts/distributionmirror-prober.py [--content-type=archive|cdimage]
         [--force] [--max-mirrors=N] [--max-parallel=N]
         [--max-parallel-per-host=N] [--no-owner-notification] [--dry-run]
+        [--queued]
 
 Settings not given on the command line come from the [prober] and [mail]
 sections of the configuration.
+
+--queued probes only the mirrors that asked to be probed now (POST
+/api/1/mirrors/NAME/+probe, mirrorkeeper.model.checkin), however recently
+they were probed, and takes each out of the queue once what its probe
+found has taken effect; it is meant for a cron entry every minute.  It
+holds the prober's lock like every run, so a queued mirror is probed by
+one run only; while another run holds the lock it leaves the queue to the
+next minute and exits 0.
 """
 
 import sys
@@ -15,7 +24,9 @@ from mirrorkeeper.errors import ConfigurationError
 from mirrorkeeper.prober.job import ProberOptions, ProberRun
 from mirrorkeeper.prober.result import ProbeOutcome
 from mirrorkeeper.scripts.base import (
-    EXIT_ERROR, MirrorKeeperScript, add_json_option, print_json, run_reactor)
+    EXIT_ERROR, LockContention, MirrorKeeperScript, add_json_option,
+    print_json, run_reactor)
+from mirrorkeeper.settings import PROBER_SCRIPT
 
 # The name RunSummary.failures gives requests the address policy refused.
 FORBIDDEN_ADDRESS = ProbeOutcome.FORBIDDEN_ADDRESS.name
@@ -36,6 +47,8 @@ class ProberScript(MirrorKeeperScript):
     description = ("Probe the distribution mirrors: what each carries, how "
                    "fresh it is; disable the ones carrying nothing and tell "
                    "their owners.")
+    # --max-parallel and --max-parallel-per-host.
+    setting_options = PROBER_SCRIPT
 
     def add_my_options(self, parser):
         parser.add_argument(
@@ -48,17 +61,14 @@ class ProberScript(MirrorKeeperScript):
             "--max-mirrors", type=_positive, metavar="N",
             help="probe at most N mirrors (those probed longest ago first)")
         parser.add_argument(
-            "--max-parallel", type=_positive, metavar="N",
-            help="requests in flight across all mirrors")
-        parser.add_argument(
-            "--max-parallel-per-host", type=_positive, metavar="N",
-            help="requests in flight to one host")
-        parser.add_argument(
             "--no-owner-notification", action="store_true",
             help="disable mirrors without emailing their owners")
         parser.add_argument(
             "--dry-run", action="store_true",
             help="probe and log, but write nothing to the database")
+        parser.add_argument(
+            "--queued", action="store_true",
+            help="probe only the mirrors that asked to be probed now")
         add_json_option(parser)
 
     def prober_options(self):
@@ -69,10 +79,9 @@ class ProberScript(MirrorKeeperScript):
                           else MirrorContent.ARCHIVE),
             force=given.force,
             max_mirrors=given.max_mirrors,
-            max_parallel=given.max_parallel or config.getint(
-                "prober", "max_parallel"),
-            max_parallel_per_host=given.max_parallel_per_host or
-            config.getint("prober", "max_parallel_per_host"),
+            max_parallel=config.value("prober", "max_parallel"),
+            max_parallel_per_host=config.value("prober",
+                                               "max_parallel_per_host"),
             timeout=config.getfloat("prober", "timeout"),
             notify_owners=not given.no_owner_notification,
             dry_run=given.dry_run,
@@ -109,20 +118,46 @@ class ProberScript(MirrorKeeperScript):
                                      % (path, error)) from None
 
     def main(self):
-        self.lock(self.config.get("prober", "lock_file"))
+        queued = self.options.queued
+        try:
+            self.lock(self.config.get("prober", "lock_file"))
+        except LockContention as error:
+            if not queued:
+                raise
+            # The queue waits a minute; cron need not hear of it.
+            self.logger.info("The queue waits for the next run: %s", error)
+            return 0
         options = self.prober_options()
         store = self.store
+        if queued:
+            options.mirror_ids = self._queued(store)
+            if not options.mirror_ids:
+                self.logger.info("No mirror asked to be probed.")
+                return 0
         self.logger.info("Probing Distribution Mirrors")
         from twisted.internet import reactor
         run = ProberRun(reactor, store, options, self.logger,
                         None if options.dry_run else self.mail_delivery(),
                         database_uri=self.database_uri)
         summary = run_reactor(run.run)
+        if queued and not options.dry_run:
+            self._queued(store)
         self._report(summary)
         print_json(self.options, self._summary_json(summary))
         if summary.error or self._all_refused(summary):
             return EXIT_ERROR
         return 0
+
+    def _queued(self, store):
+        """Take out of the queue the mirrors whose probe has taken effect
+        (this run's, or one a killed run left and this one recovered);
+        the ids of those still in it."""
+        from mirrorkeeper.model.checkin import drain_queue, queued_mirror_ids
+        for mirror_id in drain_queue(store):
+            self.logger.info("Probed as asked: mirror %d left the queue",
+                             mirror_id)
+        store.commit()
+        return tuple(queued_mirror_ids(store))
 
     def _summary_json(self, summary):
         verdict = summary.verdict
