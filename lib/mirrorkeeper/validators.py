@@ -125,6 +125,85 @@ def valid_whole_number(text, field, low, high, unit=""):
     return int(text)
 
 
+# An AS number is 32 bits (RFC 6793); AS 0 is no network's (RFC 7607).
+MAX_ASN = 2 ** 32 - 1
+
+# The whole numbers a mirror takes: {field: (what messages call it,
+# lowest, highest, unit)}.  The forms state the bounds from here.
+MIRROR_NUMBERS = {
+    "bandwidth_mbps": ("bandwidth", 1, MAX_BANDWIDTH_MBPS, "Mbps"),
+    "asn": ("ASN", 1, MAX_ASN, ""),
+}
+
+
+def valid_mirror_number(value, field):
+    """`value` of the mirror's number `field` (a key of MIRROR_NUMBERS):
+    an int, or text of ASCII decimal digits, within the field's bounds;
+    None for None or blank text.  InvalidValueError on `field` for
+    anything else (a bool, '1e3', '²', a number out of bounds)."""
+    label, low, high, unit = MIRROR_NUMBERS[field]
+    if value is None:
+        return None
+    number = None
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if _WHOLE_NUMBER.match(text):
+            number = int(text)
+        shown = _shown(text, 30)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number, shown = value, "%d" % (value,)
+    else:
+        shown = repr(value)
+    if number is None or not low <= number <= high:
+        raise InvalidValueError(
+            "invalid %s %s: give a whole number from %d to %d%s"
+            % (label, shown, low, high, " " + unit if unit else ""), field)
+    return number
+
+
+# What valid_mirror_fields reads of a mirror, besides its numbers.
+MIRROR_TEXTS = ("display_name", "description", "pulse_source", "whiteboard")
+MIRROR_URLS = ("http_base_url", "https_base_url", "ftp_base_url",
+               "rsync_base_url")
+
+
+def valid_mirror_fields(fields, policy=None):
+    """`fields` ({field: value}) of a mirror being registered or edited,
+    each in its normal form: the one check of a mirror's own values, made
+    for the web's forms and the command line alike.
+
+    'name' must be a valid name; the texts of MIRROR_TEXTS go through
+    valid_text; the URLs of MIRROR_URLS through valid_text and
+    normalise_base_url with `policy` (see there), blank ones becoming
+    None; the numbers of MIRROR_NUMBERS through valid_mirror_number.  The
+    URLs, when given, are given together, and one of http, https or ftp
+    at least is needed.  Other fields (choices the caller has read) pass
+    as they are.  The first value at fault raises its error, on its
+    field."""
+    result = dict(fields)
+    for field, value in fields.items():
+        if field == "name":
+            if not (value or "").strip():
+                raise InvalidValueError("give the mirror a name", "name")
+            result[field] = valid_name(value)
+        elif field in MIRROR_TEXTS:
+            result[field] = valid_text(value, field)
+        elif field in MIRROR_URLS:
+            url = valid_text(value, field, MAX_URL_LENGTH)
+            result[field] = url and normalise_base_url(
+                url, field.split("_", 1)[0], policy)
+        elif field in MIRROR_NUMBERS:
+            result[field] = valid_mirror_number(value, field)
+    if any(field in fields for field in MIRROR_URLS) and not any(
+            result.get(field) for field in MIRROR_URLS[:3]):
+        raise InvalidValueError(
+            "a mirror needs at least one http, https or ftp URL",
+            "https_base_url")
+    return result
+
+
 def valid_name(name, field="name"):
     """A short name: lower-case letters, digits, '.', '+', '-', at most
     TEXT_LIMITS['name'] characters."""

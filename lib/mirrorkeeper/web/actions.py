@@ -18,7 +18,6 @@ from mirrorkeeper.model.distributionmirror import (
 from mirrorkeeper.model import websession
 from mirrorkeeper.model.person import Person, PersonSet
 from mirrorkeeper.timeutil import utcnow
-from mirrorkeeper.validators import normalise_base_url
 from mirrorkeeper.web import queries
 from mirrorkeeper.web.forms import (
     FormError, read_mirror_form, read_review_form)
@@ -30,19 +29,6 @@ def _model_error(error):
     return FormError.from_error(error)
 
 
-def _check_urls(fields, policy):
-    """Normalise the form's URLs in place, refusing (FormError on the
-    field) one whose host `policy` would not let the prober reach."""
-    for scheme in URL_SCHEMES:
-        field = "%s_base_url" % (scheme,)
-        if fields.get(field):
-            try:
-                fields[field] = normalise_base_url(
-                    fields[field], scheme, policy or AddressPolicy())
-            except InvalidURLError as error:
-                raise FormError(str(error), error.field or field) from None
-
-
 def register_mirror(store, who, distribution_name, values, policy=None):
     """Register a mirror owned by the person logged in: PENDING_REVIEW
     and disabled, as every new mirror.  Returns its name.  `policy` (an
@@ -51,8 +37,8 @@ def register_mirror(store, who, distribution_name, values, policy=None):
     distribution = queries.get_distribution(store, distribution_name)
     who.require(who.may_register(distribution),
                 "register mirrors of %s" % (distribution.display_name,))
-    fields = read_mirror_form(store, values)
-    _check_urls(fields, policy)
+    fields = read_mirror_form(store, values,
+                              policy=policy or AddressPolicy())
     try:
         mirror = distribution.newMirror(
             who.person, fields.pop("name"), fields.pop("speed"),
@@ -71,8 +57,8 @@ def edit_mirror(store, who, distribution_name, mirror_name, values,
     distribution = queries.get_distribution(store, distribution_name)
     mirror = queries.get_mirror(store, distribution, mirror_name)
     who.require(who.may_edit(mirror), "edit %s" % (mirror.name,))
-    fields = read_mirror_form(store, values, editing=True)
-    _check_urls(fields, policy)
+    fields = read_mirror_form(store, values, editing=True,
+                              policy=policy or AddressPolicy())
     mirrors = DistributionMirrorSet(store)
     urls = {scheme: fields.pop("%s_base_url" % scheme)
             for scheme in URL_SCHEMES}

@@ -2,10 +2,12 @@
 typed into the values the model takes.
 
 Reading a form never changes anything; it raises FormError naming the
-field at fault, and the page shows the form again with the message.
-Text goes through validators.valid_text (no control characters, no
-invalid UTF-8, the limits of validators.TEXT_LIMITS, which the form
-states beside each field), numbers through validators.valid_whole_number.
+field at fault (the field every error of mirrorkeeper.errors carries,
+never read from its message), and the page shows the form again with the
+message.  A mirror's values, registered or edited, are checked by
+validators.valid_mirror_fields, as the command line's are; the review's
+whiteboard by validators.valid_text.  The limits of validators.TEXT_LIMITS
+and MIRROR_NUMBERS are stated beside each field.
 """
 
 from mirrorkeeper.enums import (
@@ -13,8 +15,8 @@ from mirrorkeeper.enums import (
 from mirrorkeeper.errors import MirrorKeeperError
 from mirrorkeeper.model.country import CountrySet
 from mirrorkeeper.validators import (
-    MAX_BANDWIDTH_MBPS, MAX_URL_LENGTH, TEXT_LIMITS, valid_text,
-    valid_whole_number)
+    MAX_URL_LENGTH, MIRROR_NUMBERS, TEXT_LIMITS, valid_mirror_fields,
+    valid_text)
 
 # (field, label, kind, help): kind is text, url, textarea, number,
 # checkbox, or the name of a choice list in choices().
@@ -31,6 +33,8 @@ REGISTER_FIELDS = [
     ("speed", "Speed", "speed", "The bandwidth of the mirror's uplink."),
     ("bandwidth_mbps", "Bandwidth (Mbps)", "number",
      "Optional: its share of the traffic; default the speed's figure."),
+    ("asn", "AS number", "number",
+     "Optional: the autonomous system its addresses are in."),
     ("content", "Content", "content", ""),
     ("pulse_type", "Sync", "pulse_type",
      "Push: the master tells the mirror to sync.  Pull: it syncs on its "
@@ -58,6 +62,11 @@ class FormError(MirrorKeeperError):
     def from_error(cls, error):
         """The FormError of a MirrorKeeperError: its message, its field."""
         return cls(str(error), getattr(error, "field", None))
+
+
+def number_range(field):
+    """(lowest, highest) whole number the number `field` takes."""
+    return MIRROR_NUMBERS[field][1:3]
 
 
 def limit_of(field, kind):
@@ -96,23 +105,18 @@ def _choice(values, field, enum_class):
                         field) from None
 
 
-def read_mirror_form(store, values, editing=False):
+def read_mirror_form(store, values, editing=False, policy=None):
     """{keyword: value} for newMirror (or, `editing`, for the mirror's
-    attributes) from the form's `values` ({field: text})."""
+    attributes) from the form's `values` ({field: text}): the choices
+    read here, the rest checked by validators.valid_mirror_fields with
+    `policy` (see there)."""
     fields = EDIT_FIELDS if editing else REGISTER_FIELDS
     result = {}
     for field, label, kind, _ in fields:
-        if kind in ("text", "textarea", "url"):
-            result[field] = _text(values, field, kind)
+        if kind in ("text", "textarea", "url", "number"):
+            result[field] = values.get(field)
         elif kind == "checkbox":
             result[field] = bool(values.get(field))
-        elif kind == "number":
-            text = _text(values, field)
-            try:
-                result[field] = None if text is None else valid_whole_number(
-                    text, field, 1, MAX_BANDWIDTH_MBPS, "Mbps")
-            except MirrorKeeperError as error:
-                raise FormError.from_error(error) from None
         elif kind == "country":
             code = _text(values, field)
             try:
@@ -123,13 +127,10 @@ def read_mirror_form(store, values, editing=False):
             result[field] = _choice(values, field, {
                 "speed": MirrorSpeed, "content": MirrorContent,
                 "pulse_type": MirrorPulseType}[kind])
-    if not editing and not result["name"]:
-        raise FormError("give the mirror a name", "name")
-    if not any(result.get(scheme) for scheme in (
-            "http_base_url", "https_base_url", "ftp_base_url")):
-        raise FormError("give at least one HTTP, HTTPS or FTP URL",
-                        "https_base_url")
-    return result
+    try:
+        return valid_mirror_fields(result, policy)
+    except MirrorKeeperError as error:
+        raise FormError.from_error(error) from None
 
 
 def read_review_form(values):
@@ -150,6 +151,7 @@ def mirror_values(mirror):
         "country": mirror.country.iso3166code2,
         "speed": mirror.speed.name,
         "bandwidth_mbps": str(mirror._bandwidth_mbps or ""),
+        "asn": str(mirror.asn or ""),
         "pulse_type": mirror.pulse_type.name,
         "pulse_source": mirror.pulse_source or "",
         "official_candidate": "on" if mirror.official_candidate else "",
