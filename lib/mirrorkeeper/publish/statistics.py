@@ -34,7 +34,7 @@ from mirrorkeeper.settings import Publication
 FLUSH_INTERVAL = 10.0
 
 LOG_NAME = "requests.log"
-ROTATIONS = ("daily", "size", "none")
+ROTATIONS = Publication.request_log_rotation.kind.words
 
 log = Logger()
 
