@@ -6,9 +6,8 @@ Each function takes plain values and returns twisted.web.template tags.
 
 from twisted.web.template import tags
 
-from mirrorkeeper.validators import MAX_BANDWIDTH_MBPS
 from mirrorkeeper.web.chart import freshness_history_chart
-from mirrorkeeper.web.forms import choices, limit_of
+from mirrorkeeper.web.forms import choices, limit_of, number_range
 from mirrorkeeper.web.layout import (
     format_bandwidth, format_minute, freshness_badge, mirror_href,
     post_form)
@@ -207,8 +206,9 @@ def _field(field, label, kind, help_text, values, errors, countries):
         widget = tags.input(type=kind, value=value, **attributes)
         label_tag = tags.label(label, for_=field)
     elif kind == "number":
-        widget = tags.input(type=kind, value=value, min="1",
-                            max=str(MAX_BANDWIDTH_MBPS), **attributes)
+        low, high = number_range(field)
+        widget = tags.input(type=kind, value=value, min=str(low),
+                            max=str(high), **attributes)
         label_tag = tags.label(label, for_=field)
     else:
         options = []
