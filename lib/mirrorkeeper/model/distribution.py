@@ -19,8 +19,9 @@ from mirrorkeeper.model.distroseries import DistroSeries
 from mirrorkeeper.model.person import Person
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.validators import (
-    RESERVED_DISTRIBUTION_NAMES, normalise_base_url, valid_address,
-    valid_name, valid_netblock, valid_text)
+    MIRROR_NUMBERS, RESERVED_DISTRIBUTION_NAMES, normalise_base_url,
+    valid_address, valid_mirror_number, valid_name, valid_netblock,
+    valid_text)
 
 # The registration details newMirror takes besides the required ones.
 _MIRROR_DETAILS = ("pulse_source", "bandwidth_mbps", "private", "internet2",
@@ -47,10 +48,6 @@ def _check_type(value, kind, what, allow_none=False):
         raise InvalidValueError("invalid %s %r: give %s"
                                 % (what.replace("_", " "), value, wanted))
     return value
-
-
-def _is_number(value):
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _version_key(series):
@@ -218,15 +215,14 @@ class Distribution(Storm):
                 "a mirror needs at least one http, https or ftp URL")
         netblocks = [valid_netblock(block) for block in netblocks]
         acl_addresses = [valid_address(address) for address in acl_addresses]
-        bandwidth = details.get("bandwidth_mbps")
-        if bandwidth is not None and (not _is_number(bandwidth)
-                                      or bandwidth <= 0):
-            raise InvalidValueError("invalid bandwidth %r: give a positive "
-                                    "number of Mbps" % (bandwidth,))
-        asn = details.get("asn")
-        if asn is not None and (not _is_number(asn)
-                                or not 0 < asn < 2 ** 32):
-            raise InvalidValueError("invalid ASN %r" % (asn,))
+        for field in MIRROR_NUMBERS:
+            # Numbers, not text: reading what people type is the caller's
+            # (validators.valid_mirror_fields), the bounds are one.
+            if isinstance(details.get(field), str):
+                raise InvalidValueError("invalid %s %r: give a number" % (
+                    MIRROR_NUMBERS[field][0], details[field]), field)
+            if field in details:
+                details[field] = valid_mirror_number(details[field], field)
 
         mirror = DistributionMirror(self, owner, name, speed, country,
                                     content, pulse_type)
