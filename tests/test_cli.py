@@ -307,7 +307,13 @@ BAD_REGISTRATIONS = [
     (["--country", "BR", "--http", "http://m.example.org/", "--netblock",
       "10.0.0.0/33"], "invalid netblock '10.0.0.0/33'"),
     (["--country", "BR", "--http", "http://m.example.org/", "--bandwidth",
-      "fast"], "invalid --bandwidth 'fast': give a whole number"),
+      "fast"], "invalid bandwidth 'fast': give a whole number from 1 to "
+     "10000000 Mbps"),
+    (["--country", "BR", "--http", "http://m.example.org/", "--bandwidth",
+      "1" + "0" * 20], "invalid bandwidth '1%s': give a whole number from 1 "
+     "to 10000000 Mbps" % ("0" * 20,)),
+    (["--country", "BR", "--http", "http://m.example.org/", "--asn", "0"],
+     "invalid ASN '0': give a whole number from 1 to 4294967295"),
     (["--country", "BR", "--http", "http://m.example.org/",
       "--country-allowed", "XX"],
      "unknown country 'XX': give an ISO 3166 code such as 'BR' or a name "

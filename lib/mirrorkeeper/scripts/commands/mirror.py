@@ -14,10 +14,10 @@ from mirrorkeeper.mail.outbox import deliver_pending
 from mirrorkeeper.mirrorjson import mirror_json
 from mirrorkeeper.scripts.commands.common import (
     add_actions, add_command, enum_choices, find_distribution, find_mirror,
-    find_person, format_date, parse_enum, parse_int, parse_speed,
+    find_person, format_date, parse_enum, parse_speed,
     print_table, speed_label)
 from mirrorkeeper.timeutil import utcnow
-from mirrorkeeper.validators import normalise_base_url, valid_text
+from mirrorkeeper.validators import valid_mirror_fields, valid_text
 
 REGISTER_HELP = """\
 Register a mirror of DIST.  It starts pending review and disabled: a mirror
@@ -163,33 +163,31 @@ def mirror_register(script):
         raise InvalidValueError("%s does not support mirrors"
                                 % (distribution.name,))
     countries = getUtility(ICountrySet)
-    # Where the prober may not go, no mirror may be registered.
+    # Where the prober may not go, no mirror may be registered; its
+    # values are checked as the web's forms check them.
     policy = AddressPolicy(script.config.allowed_networks())
-    urls = {scheme: normalise_base_url(url, scheme, policy)
-            for scheme, url in (("http", options.http),
-                                ("https", options.https),
-                                ("ftp", options.ftp),
-                                ("rsync", options.rsync)) if url}
+    fields = valid_mirror_fields({
+        "name": options.name, "display_name": options.display_name,
+        "description": options.description, "http_base_url": options.http,
+        "https_base_url": options.https, "ftp_base_url": options.ftp,
+        "rsync_base_url": options.rsync,
+        "pulse_source": options.pulse_source,
+        "whiteboard": options.whiteboard,
+        "bandwidth_mbps": options.bandwidth, "asn": options.asn}, policy)
     mirror = distribution.newMirror(
-        find_person(options.owner), options.name,
+        find_person(options.owner), fields.pop("name"),
         parse_speed(options.speed), countries.lookup(options.country),
         parse_enum(MirrorContent, options.content, "--content"),
         parse_enum(MirrorPulseType, options.pulse_type, "--pulse-type"),
-        display_name=options.display_name,
-        description=options.description,
-        http_base_url=urls.get("http"), https_base_url=urls.get("https"),
-        ftp_base_url=urls.get("ftp"), rsync_base_url=urls.get("rsync"),
         official_candidate=options.official_candidate,
         enabled=options.enabled,
         netblocks=options.netblock,
         acl_addresses=options.acl_address,
         countries_allowed=[countries.lookup(code)
                            for code in options.country_allowed],
-        pulse_source=options.pulse_source,
-        bandwidth_mbps=parse_int(options.bandwidth, "--bandwidth"),
         private=options.private, internet2=options.internet2,
-        asn=parse_int(options.asn, "--asn"), asn_clients=options.asn_clients,
-        whiteboard=options.whiteboard, owner_paused=options.paused)
+        asn_clients=options.asn_clients, owner_paused=options.paused,
+        **fields)
     print("Registered the %s mirror %s (%s, %s), pending review."
           % (distribution.display_name, mirror.name, mirror.country.name,
              mirror.base_url))
