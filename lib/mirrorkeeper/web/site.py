@@ -8,9 +8,11 @@ application's routes, so that every URL the site has is listed in one
 place (app.ROUTES), as klein would have them, without a global app.
 
 A POST is refused (403, nothing done) unless its form carries the
-session's CSRF token.  Exceptions become error pages: policy.NotLoggedIn
-on a GET sends the visitor to log in; policy.Forbidden is 403;
-NotFoundError 404; InvalidValueError 400 (for the JSON API).
+session's CSRF token; the JSON API's POSTs, which take a mirror's token
+and no cookie, are the handlers' to authorise (web.checkin_pages).
+Exceptions become error pages: policy.NotLoggedIn on a GET sends the
+visitor to log in; policy.Forbidden is 403; NotFoundError 404;
+InvalidValueError 400 (for the JSON API).
 """
 
 import gzip
@@ -240,7 +242,10 @@ class WebResource(Resource):
         ctx = Context(request, self.app.signer)
         try:
             found, params = self._match(ctx)
-            if ctx.method == "POST":
+            # The JSON API's POSTs go by a mirror's token, never by the
+            # session cookie: there is nothing for a forged form to borrow,
+            # and their handlers read the body themselves.
+            if ctx.method == "POST" and ctx.kind != "json":
                 ctx.read_form()
                 if not self.app.signer.check_csrf(
                         ctx.session, ctx.form.get(CSRF_FIELD)):
