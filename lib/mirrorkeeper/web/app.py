@@ -21,6 +21,7 @@ from mirrorkeeper.validators import TEXT_LIMITS, valid_whole_number
 from mirrorkeeper.web import (
     actions, api, feeds, listing_pages, metrics, mirror_pages, queries)
 from mirrorkeeper.web.answers import AnswerCache, data_version
+from mirrorkeeper.web.checkin_pages import CheckinHandlers, CheckinSettings
 from mirrorkeeper.web.forms import (
     EDIT_FIELDS, REGISTER_FIELDS, REVIEW_FIELDS, FormError, mirror_values)
 from mirrorkeeper.web.layout import (
@@ -50,10 +51,13 @@ class WebSettings:
     # [prober] allowed_networks: where a registered mirror's URL may lead
     # besides global addresses.
     allowed_networks: tuple = ()
+    # [checkin]: check-ins and probe-me-now (web.checkin_pages).
+    checkin: CheckinSettings = CheckinSettings()
 
     @classmethod
     def from_config(cls, config):
         return cls(allowed_networks=config.allowed_networks(),
+                   checkin=CheckinSettings.from_config(config),
                    admins_team=config.get("web", "admins_team"),
                    site_name=config.get("mail", "site_name"),
                    base_url=config.get("web", "base_url").rstrip("/"),
@@ -68,7 +72,7 @@ class _MonotonicClock:
         return time.monotonic()
 
 
-class MirrorKeeperWeb:
+class MirrorKeeperWeb(CheckinHandlers):
     """The site's handlers; see site.WebResource for how they are
     called."""
 
@@ -84,6 +88,10 @@ class MirrorKeeperWeb:
               kind="json"),
         route("GET", "/api/1/mirrors", "api_mirrors", kind="json"),
         route("GET", "/api/1/mirrors/{name}", "api_mirror", kind="json"),
+        route("POST", "/api/1/mirrors/{name}/+checkin", "api_checkin",
+              kind="json"),
+        route("POST", "/api/1/mirrors/{name}/+probe", "api_probe",
+              kind="json"),
         route("GET", "/api/1/status", "api_status", kind="json"),
         route("GET", "/{distribution}", "distribution_page"),
         route("GET", "/{distribution}/+archivemirrors", "listing",
@@ -109,6 +117,7 @@ class MirrorKeeperWeb:
         route("POST", MIRROR + "/+resubmit", "resubmit"),
         route("GET|POST", MIRROR + "/+delete", "delete"),
         route("GET", MIRROR + "/+probe/{probe}", "probe_log"),
+        route("GET|POST", MIRROR + "/+token", "token"),
     ]
 
     def __init__(self, db, signer, settings=None, propagation_cache=None,
