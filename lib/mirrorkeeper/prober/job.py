@@ -73,6 +73,9 @@ class ProberOptions:
     hosts: dict | None = None
     # The configuration the mail is composed with (None: the default).
     config: object = None
+    # Only these mirrors (ids), however recently they were probed: the
+    # queued run's (mirrorkeeper.model.checkin); None: all that are due.
+    mirror_ids: tuple | None = None
 
 
 @attrs.define
@@ -141,9 +144,14 @@ class ProberRun:
         options, log = self.options, self.logger
         if not options.dry_run:
             self._recover()
+        queued = options.mirror_ids
         mirrors = DistributionMirrorSet(self.store).getMirrorsToProbe(
-            options.content_type, ignore_last_probe=options.force,
-            limit=options.max_mirrors)
+            options.content_type,
+            ignore_last_probe=options.force or queued is not None,
+            limit=options.max_mirrors if queued is None else None)
+        if queued is not None:
+            wanted = set(queued)
+            mirrors = [mirror for mirror in mirrors if mirror.id in wanted]
         if not mirrors:
             log.info("No mirrors to probe.")
             return self.summary
