@@ -118,6 +118,16 @@ def mirror_disabled_message(sender, recipient, reason, distribution_name,
             "for example with curl -I: each should answer 200, as on the "
             "master archive." % (mirror_url,)),
         "",
+        # Probe me now (issue 16 section 2, mirrorkeeper.model.checkin).
+        _paragraph(
+            "To have it probed within a minute once it is fixed, rather "
+            "than at the prober's next look: make a token on the mirror's "
+            "page (+token), then run mirrorkeeper-report-mirror --probe on "
+            "the mirror host after its sync, or POST to %s/api/1/mirrors/"
+            "%s/+probe%s with the header 'Authorization: Bearer TOKEN'."
+            % (base_url, mirror_name,
+               "" if base_url else " of the %s web site" % (site_name,))),
+        "",
     ]
     lines += _where_the_logs_are(site_name, base_url, mirror_path,
                                  probe_log_path)
