@@ -1,0 +1,226 @@
+"""The distribution mirror prober, as cron runs it.
+
+    cronscripts/distributionmirror-prober.py [--content-type=archive|cdimage]
+        [--force] [--max-mirrors=N] [--max-parallel=N]
+        [--max-parallel-per-host=N] [--no-owner-notification] [--dry-run]
+        [--queued]
+
+Settings not given on the command line come from the [prober] and [mail]
+sections of the configuration.
+
+--queued probes only the mirrors that asked to be probed now (POST
+/api/1/mirrors/NAME/+probe, mirrorkeeper.model.checkin), however recently
+they were probed, and takes each out of the queue once what its probe
+found has taken effect; it is meant for a cron entry every minute.  It
+holds the prober's lock like every run, so a queued mirror is probed by
+one run only; while another run holds the lock it leaves the queue to the
+next minute and exits 0.
+"""
+
+import sys
+
+from mirrorkeeper.enums import MirrorContent
+from mirrorkeeper.errors import ConfigurationError
+from mirrorkeeper.prober.job import ProberOptions, ProberRun
+from mirrorkeeper.prober.result import ProbeOutcome
+from mirrorkeeper.scripts.base import (
+    EXIT_ERROR, LockContention, MirrorKeeperScript, add_json_option,
+    print_json, run_reactor)
+from mirrorkeeper.settings import PROBER_SCRIPT
+
+# The name RunSummary.failures gives requests the address policy refused.
+FORBIDDEN_ADDRESS = ProbeOutcome.FORBIDDEN_ADDRESS.name
+
+# How often a run on a terminal says how far it is.
+PROGRESS_INTERVAL = 5.0
+
+
+def _positive(text):
+    value = int(text)
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
+class ProberScript(MirrorKeeperScript):
+    name = "distributionmirror-prober"
+    description = ("Probe the distribution mirrors: what each carries, how "
+                   "fresh it is; disable the ones carrying nothing and tell "
+                   "their owners.")
+    # --max-parallel and --max-parallel-per-host.
+    setting_options = PROBER_SCRIPT
+
+    def add_my_options(self, parser):
+        parser.add_argument(
+            "--content-type", choices=["archive", "cdimage"],
+            default="archive", help="which mirrors to probe")
+        parser.add_argument(
+            "--force", action="store_true",
+            help="probe mirrors probed in the last 24 hours too")
+        parser.add_argument(
+            "--max-mirrors", type=_positive, metavar="N",
+            help="probe at most N mirrors (those probed longest ago first)")
+        parser.add_argument(
+            "--no-owner-notification", action="store_true",
+            help="disable mirrors without emailing their owners")
+        parser.add_argument(
+            "--dry-run", action="store_true",
+            help="probe and log, but write nothing to the database")
+        parser.add_argument(
+            "--queued", action="store_true",
+            help="probe only the mirrors that asked to be probed now")
+        add_json_option(parser)
+
+    def prober_options(self):
+        config, given = self.config, self.options
+        return ProberOptions(
+            content_type=(MirrorContent.RELEASE
+                          if given.content_type == "cdimage"
+                          else MirrorContent.ARCHIVE),
+            force=given.force,
+            max_mirrors=given.max_mirrors,
+            max_parallel=config.value("prober", "max_parallel"),
+            max_parallel_per_host=config.value("prober",
+                                               "max_parallel_per_host"),
+            timeout=config.getfloat("prober", "timeout"),
+            notify_owners=not given.no_owner_notification,
+            dry_run=given.dry_run,
+            allowed_networks=config.allowed_networks(),
+            cdimage_manifest_url=config.get("prober",
+                                            "cdimage_manifest_url"),
+            canary_url=config.get("prober", "canary_url"),
+            progress_interval=(PROGRESS_INTERVAL if sys.stderr.isatty()
+                               else None),
+            keep_probe_records_days=config.getint(
+                "prober", "keep_probe_records_days"),
+            disable_after_failed_runs=config.getint(
+                "prober", "disable_after_failed_runs"),
+            config=config,
+            trust_root=self.trust_root(),
+            detectors=config.freshness_detectors(),
+            timestamp_file=config.get("timestamps", "file_name"),
+        )
+
+    def trust_root(self):
+        """The CA certificates of [prober] ca_file, for mirrors whose
+        certificates a private CA signs; None trusts the system's roots."""
+        path = self.config.get("prober", "ca_file")
+        if not path:
+            return None
+        from twisted.internet import ssl
+        try:
+            with open(path, "rb") as f:
+                pem = f.read()
+            return ssl.trustRootFromCertificates(
+                [ssl.Certificate.loadPEM(pem)])
+        except (OSError, ValueError, ssl.SSL.Error) as error:
+            raise ConfigurationError("cannot load [prober] ca_file %s: %s"
+                                     % (path, error)) from None
+
+    def main(self):
+        queued = self.options.queued
+        try:
+            self.lock(self.config.get("prober", "lock_file"))
+        except LockContention as error:
+            if not queued:
+                raise
+            # The queue waits a minute; cron need not hear of it.
+            self.logger.info("The queue waits for the next run: %s", error)
+            return 0
+        options = self.prober_options()
+        store = self.store
+        if queued:
+            options.mirror_ids = self._queued(store)
+            if not options.mirror_ids:
+                self.logger.info("No mirror asked to be probed.")
+                return 0
+        self.logger.info("Probing Distribution Mirrors")
+        from twisted.internet import reactor
+        run = ProberRun(reactor, store, options, self.logger,
+                        None if options.dry_run else self.mail_delivery(),
+                        database_uri=self.database_uri)
+        summary = run_reactor(run.run)
+        if queued and not options.dry_run:
+            self._queued(store)
+        self._report(summary)
+        print_json(self.options, self._summary_json(summary))
+        if summary.error or self._all_refused(summary):
+            return EXIT_ERROR
+        return 0
+
+    def _queued(self, store):
+        """Take out of the queue the mirrors whose probe has taken effect
+        (this run's, or one a killed run left and this one recovered);
+        the ids of those still in it."""
+        from mirrorkeeper.model.checkin import drain_queue, queued_mirror_ids
+        for mirror_id in drain_queue(store):
+            self.logger.info("Probed as asked: mirror %d left the queue",
+                             mirror_id)
+        store.commit()
+        return tuple(queued_mirror_ids(store))
+
+    def _summary_json(self, summary):
+        verdict = summary.verdict
+        return {
+            "content_type": self.options.content_type,
+            "dry_run": self.options.dry_run,
+            "probed": summary.probed, "requests": summary.requests,
+            "failures": dict(summary.failures),
+            "wall_time": round(summary.wall_time, 3),
+            "trusted": None if verdict is None else verdict.trusted,
+            "distrust_reason": None if verdict is None or verdict.trusted
+            else verdict.reason,
+            "disabled": list(summary.disabled),
+            "enabled": list(summary.enabled),
+            "unreachable": summary.unreachable,
+            "mail_sent": summary.mail_sent,
+            "mail_failed": summary.mail_failed,
+            "error": summary.error or None,
+        }
+
+    @staticmethod
+    def _all_refused(summary):
+        """Whether the address policy refused every request of the run: a
+        run that probed nothing at all, which cron must hear of."""
+        refused = summary.failures.get(FORBIDDEN_ADDRESS, 0)
+        return bool(refused) and refused >= summary.requests
+
+    def _report(self, summary):
+        log = self.logger
+        log.info("Probed %d mirrors.", summary.probed)
+        if summary.probed:
+            failures = ", ".join(
+                "%s %d" % (kind, count)
+                for kind, count in sorted(summary.failures.items()))
+            log.info("%d requests in %.1f s; not found or failed: %s",
+                     summary.requests, summary.wall_time,
+                     failures or "none")
+            if summary.verdict is not None and summary.verdict.trusted:
+                log.info("Disabled %d, enabled %d, unreachable %d.",
+                         len(summary.disabled), len(summary.enabled),
+                         summary.unreachable)
+        refused = summary.failures.get(FORBIDDEN_ADDRESS, 0)
+        if self._all_refused(summary):
+            log.error(
+                "Every request (%d) was refused by the address policy: the "
+                "mirrors resolve to addresses that are not global. If they "
+                "are meant to be probed, name their networks in [prober] "
+                "allowed_networks (e.g. 127.0.0.0/8 ::1/128 for loopback).",
+                refused)
+        elif refused:
+            log.warning(
+                "%d requests were refused by the address policy; [prober] "
+                "allowed_networks names the networks probed besides global "
+                "addresses.", refused)
+        if summary.error:
+            log.error("Failed: %s", summary.error)
+        else:
+            log.info("Done.")
+
+
+def main(argv=None):
+    return ProberScript().run(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
