@@ -17,7 +17,7 @@ UNITS = os.path.join(ROOT, "deploy", "systemd")
 PREFIX = "/opt/mirrorkeeper/bin/"
 BIN = os.path.dirname(sys.executable)
 
-CRONSCRIPTS = ["prober", "prober-cdimage", "snapshot",
+CRONSCRIPTS = ["prober", "prober-cdimage", "prober-queued", "snapshot",
                "update-master-archive", "plant-timestamps"]
 DAEMONS = ["web", "mirrorlist"]
 
