@@ -40,6 +40,9 @@ def _actions(detail, csrf_token):
     actions = []
     if "edit" in detail.permissions:
         actions.append(tags.a("Edit", href=href + "/+edit"))
+        # The token its host checks in and asks for probes with
+        # (web.checkin_pages).
+        actions.append(tags.a("Token and check-in", href=href + "/+token"))
     if "review" in detail.permissions:
         actions.append(tags.a("Review", href=href + "/+review"))
     if "pause" in detail.permissions:
