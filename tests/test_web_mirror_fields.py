@@ -11,7 +11,8 @@ from mirrorkeeper.addresspolicy import AddressPolicy
 from mirrorkeeper.errors import InvalidURLError, InvalidValueError
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.validators import (
-    MAX_ASN, MAX_BANDWIDTH_MBPS, valid_mirror_fields)
+    MAX_ASN, MAX_BANDWIDTH_MBPS, normalise_base_url, valid_address,
+    valid_email, valid_mirror_fields, valid_name, valid_netblock, valid_text)
 from tests.web_harness import InProcessClient, World
 
 
@@ -183,3 +184,20 @@ def test_valid_mirror_fields_names_the_field_at_fault(fields, error, field,
         valid_mirror_fields(fields, AddressPolicy())
     assert raised.value.field == field
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("check,field", [
+    (lambda: valid_email("nobody"), "email"),
+    (lambda: valid_netblock("192.0.2.0/33"), "netblocks"),
+    (lambda: valid_address("bad host"), "acl_addresses"),
+    (lambda: valid_name("Bad"), "name"),
+    (lambda: valid_name("Bad", "series"), "series"),
+    (lambda: valid_text("a\x00", "title"), "title"),
+    (lambda: normalise_base_url("ftp://x.example/", "http"),
+     "http_base_url"),
+])
+def test_every_refusal_carries_its_field(check, field):
+    """Each validator's refusal names the field it is about."""
+    with pytest.raises(ValueError) as raised:
+        check()
+    assert raised.value.field == field

@@ -4,7 +4,8 @@ and the free text of display names, descriptions and whiteboards.
 Each function returns the value in its normal form or raises an error from
 mirrorkeeper.errors whose message names the value and what is wrong with it,
 and whose `field` names the field (as the forms and the command line name
-it) when the caller said which field the value is.  The web forms, the
+it; the caller may say which field the value is), so that no caller reads
+the message to know where it belongs.  The web forms, the
 command line and the model all check through these, so that each limit is
 stated once, here, and shown in the forms from here.
 """
@@ -215,10 +216,11 @@ def valid_name(name, field="name"):
     return name
 
 
-def valid_email(email):
+def valid_email(email, field="email"):
     email = (email or "").strip().lower()
     if not _EMAIL.match(email):
-        raise InvalidValueError("invalid email address %r" % (email,))
+        raise InvalidValueError("invalid email address %r" % (email,),
+                                field)
     return email
 
 
@@ -399,15 +401,16 @@ def _normal_host(host):
         return host
 
 
-def valid_netblock(text):
+def valid_netblock(text, field="netblocks"):
     """A CIDR netblock in its normal form, e.g. '192.0.2.0/24'."""
     try:
         return str(ipaddress.ip_network(text.strip(), strict=False))
     except ValueError:
-        raise InvalidValueError("invalid netblock %r" % (text,)) from None
+        raise InvalidValueError("invalid netblock %r" % (text,),
+                                field) from None
 
 
-def valid_address(text):
+def valid_address(text, field="acl_addresses"):
     """An IP address or a host name, as given (rsync ACL entries)."""
     text = text.strip()
     try:
@@ -415,4 +418,4 @@ def valid_address(text):
     except ValueError:
         if _valid_host(text.lower()):
             return text.lower()
-    raise InvalidValueError("invalid address %r" % (text,))
+    raise InvalidValueError("invalid address %r" % (text,), field)
