@@ -245,9 +245,9 @@ def freshness_history(store, mirror_ids, days=30, now=None):
     """{mirror id: ((date, MirrorFreshness), ...)}: each mirror's
     freshness at each of its probes of the last `days` days whose findings
     took effect, oldest first.  A probe's freshness is the worst known of
-    the places it found carried (index files, CD images aside, and the
-    files freshness detectors judged); UNKNOWN when it knew none, so a
-    probe of an unreachable mirror says UNKNOWN."""
+    the places it found carried (index files, and the files freshness
+    detectors judged: CD images tell none); UNKNOWN when it knew none, so
+    a probe of an unreachable mirror says UNKNOWN."""
     now = now or utcnow()
     record, place = MirrorProbeRecord, MirrorProbePlace
     history = {mirror_id: [] for mirror_id in mirror_ids}
