@@ -201,3 +201,64 @@ def test_every_refusal_carries_its_field(check, field):
     with pytest.raises(ValueError) as raised:
         check()
     assert raised.value.field == field
+
+
+def test_the_daemon_refuses_a_bad_asn_in_an_edit(tmp_path):
+    """Over a loopback socket to the real `mirrorkeeper web` daemon, an
+    owner's edit with an ASN out of bounds is a 400 marking the ASN
+    field, and the mirror the command line shows is as it was."""
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from tests.web_server import PASSWORD, WebServer
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args):
+            return None
+
+    server = WebServer(tmp_path).populate()
+    server.command("mirror", "register", "ubuntu", "olives-mirror",
+                   "--owner", "olive", "--country", "BR", "--speed", "1G",
+                   "--content", "archive", "--pulse-type", "pull",
+                   "--http", "http://olives.example.org/ubuntu/",
+                   "--asn", "64500", "--bandwidth", "800")
+    server.start()
+    try:
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(), NoRedirect())
+
+        def send(path, form=None):
+            data = None if form is None else urllib.parse.urlencode(
+                form).encode("ascii")
+            try:
+                with opener.open(server.url + path, data,
+                                 timeout=30) as response:
+                    return response.status, response.read().decode()
+            except urllib.error.HTTPError as error:
+                return error.code, error.read().decode()
+
+        def token(page):
+            return page.split('name="csrf_token" value="')[1].split('"')[0]
+
+        _, page = send("+login")
+        assert send("+login", {"csrf_token": token(page), "login": "olive",
+                               "password": PASSWORD})[0] == 303
+        edit = "ubuntu/+mirror/olives-mirror/+edit"
+        status, page = send(edit)
+        assert status == 200
+        status, page = send(edit, dict(EDIT, csrf_token=token(page),
+                                       asn=str(MAX_ASN + 1)))
+        assert status == 400
+        assert re.search(r'<input[^>]*name="asn"[^>]*aria-invalid="true"|'
+                         r'<input[^>]*aria-invalid="true"[^>]*name="asn"',
+                         page)
+        assert "invalid ASN '%d'" % (MAX_ASN + 1,) in page
+    finally:
+        server.stop()
+    shown = json.loads(server.command("mirror", "show", "olives-mirror",
+                                      "--json").stdout)
+    shown = shown.get("mirror", shown)
+    assert (shown["display_name"], shown["asn"], shown["bandwidth_mbps"]) \
+        == (None, 64500, 800)
