@@ -4,7 +4,9 @@ MirrorKeeperWeb is given what it needs (a transactor for the database,
 the session signer, the settings) and has no global state; the same
 class serves a daemon, a test's in-process client and a benchmark.
 Every handler reads or writes through `self.db.run(...)` in a database
-thread, gets plain values back, and renders them in the reactor thread.
+thread, gets plain values back, and renders them in the reactor thread;
+a listing, rendered once for each state of the data and kept, is
+rendered in the database thread, and only the page around it here.
 """
 
 import math
