@@ -458,11 +458,11 @@ def request_probe(store, mirror, interval, now=None):
 
 def queued_mirror_ids(store):
     """The ids of the mirrors in the queue, those waiting longest first."""
-    return [mirror_id for (mirror_id,) in store.find(
+    return list(store.find(
         MirrorProbeRequest.distribution_mirror_id,
         MirrorProbeRequest.date_applied == None  # noqa: E711
     ).order_by(MirrorProbeRequest.date_requested,
-               MirrorProbeRequest.id)]
+               MirrorProbeRequest.id))
 
 
 def drain_queue(store, now=None):

@@ -1,0 +1,389 @@
+"""Mirrors that talk back: tokens, check-ins and probe-me-now.
+
+The check-in client runs as a subprocess on a real archive tree and talks
+HTTPS to the real web daemon on loopback, whose certificate a test CA
+signs; the queued prober run is the real cronscript probing a real mirror
+server.  Both database backends."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from mirrorkeeper.archive.files import details_of, read_file
+from mirrorkeeper.database.store import open_store
+from mirrorkeeper.enums import (
+    MirrorFreshness, MirrorStatus, ProbeRecordState)
+from mirrorkeeper.errors import InvalidValueError
+from mirrorkeeper.model import checkin
+from mirrorkeeper.model.distribution import DistributionSet
+from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from mirrorkeeper.model.masterarchive import MasterFileDetailSet
+from mirrorkeeper.timeutil import utcnow
+from tests.archive_builder import DebianArchive
+from tests.farm.certificates import TestCA
+from tests.test_prober_script import World as ProberWorld
+from tests.web_harness import InProcessClient, World
+from tests.web_server import WebServer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLIENT = os.path.join(ROOT, "lib", "mirrorkeeper", "checkin",
+                      "report_mirror.py")
+HOUR = timedelta(hours=1)
+
+
+# The model, on a real database.
+
+def test_a_token_is_shown_once_kept_hashed_and_revocable(sample_store):
+    """A token checks out for its mirror only, is stored as its hash, and
+    stops working when revoked or replaced."""
+    store = sample_store
+    mirrors = DistributionMirrorSet(store)
+    mirror, other = mirrors["valid-mirror"], mirrors["archive-404-mirror"]
+    secret = checkin.create_token(store, mirror)
+    stored = store.find(checkin.MirrorToken).one()
+    assert secret not in stored.secret_hash and len(stored.secret_hash) == 64
+    assert checkin.check_token(store, mirror, secret)
+    assert not checkin.check_token(store, other, secret)
+    assert not checkin.check_token(store, mirror, secret + "x")
+    assert not checkin.check_token(store, mirror, None)
+    replacement = checkin.create_token(store, mirror)
+    assert not checkin.check_token(store, mirror, secret)
+    assert checkin.check_token(store, mirror, replacement)
+    assert checkin.revoke_tokens(store, mirror) == 1
+    assert not checkin.check_token(store, mirror, replacement)
+    assert not checkin.token_state(store, mirror).active
+
+
+@pytest.mark.parametrize("body, field", [
+    (b"not json", "report"),
+    (b'{"format": 2}', "format"),
+    (b'{"format": 1, "suites": []}', "suites"),
+    (b'{"format": 1, "suites": [{"suite": "../etc", "files": {}}]}',
+     "suite"),
+    (b'{"format": 1, "repositories": [{"path": "a/repomd.xml", '
+     b'"sha256": "xyz"}]}', "sha256"),
+    (b'{"format": 1, "suites": "warty"}', "suites"),
+])
+def test_a_report_that_is_not_one_is_refused(body, field):
+    """A report that is malformed names what is wrong."""
+    with pytest.raises(InvalidValueError) as caught:
+        checkin.read_report(body)
+    assert caught.value.field == field
+
+
+def test_probe_requests_are_rate_limited_and_drained_when_applied(
+        sample_store):
+    """A mirror asks at most once per interval; it stays in the queue
+    until a probe newer than its request has taken effect."""
+    store = sample_store
+    mirror = DistributionMirrorSet(store)["valid-mirror"]
+    now = utcnow()
+    interval = timedelta(minutes=15)
+    first = checkin.request_probe(store, mirror, interval, now)
+    assert first.queued
+    again = checkin.request_probe(store, mirror, interval,
+                                  now + timedelta(minutes=5))
+    assert not again.queued and again.retry_after == 600
+    assert checkin.queued_mirror_ids(store) == [mirror.id]
+    # A probe from before the request does not serve it, nor one whose
+    # findings have not taken effect yet.
+    mirror.newProbeRecord("log", now - HOUR)
+    assert checkin.drain_queue(store) == []
+    pending = mirror.newProbeRecord("log", now + timedelta(minutes=1))
+    pending.state = ProbeRecordState.PENDING
+    assert checkin.drain_queue(store) == []
+    pending.state = ProbeRecordState.APPLIED
+    assert checkin.drain_queue(store) == [mirror.id]
+    assert checkin.queued_mirror_ids(store) == []
+    later = checkin.request_probe(store, mirror, interval, now + interval)
+    assert later.queued
+    assert checkin.queued_mirror_ids(store) == [mirror.id]
+
+
+# The owner's token page, in process.
+
+@pytest.fixture
+def web(store):
+    world = World(store)
+    client = InProcessClient(store)
+    return world, client
+
+
+def test_the_owner_makes_a_token_seen_once_and_revokes_it(web):
+    """The owner's form shows the new token once; revoking it is a POST
+    with the CSRF token like every owner form."""
+    world, client = web
+    mirror = world.mirror("olives-mirror", status=MirrorStatus.OFFICIAL)
+    page = "/ubuntu/+mirror/olives-mirror/+token"
+    assert client.get(page).status == 303  # to the login
+    client.login("olive")
+    assert "has no token" in client.get(page).text
+    made = client.post(page, {"action": "create"})
+    assert made.status == 200
+    secret = made.text.split('<pre class="token">')[1].split("<")[0]
+    assert checkin.check_token(world.store, mirror, secret)
+    shown = client.get(page).text
+    assert secret not in shown and "has a token" in shown
+    forged = client.post(page, {"action": "revoke"}, csrf=False)
+    assert forged.status == 403
+    assert checkin.token_state(world.store, mirror).active
+    assert client.post(page, {"action": "revoke"}).status == 303
+    assert not checkin.check_token(world.store, mirror, secret)
+    assert "Token and check-in" in client.get(
+        "/ubuntu/+mirror/olives-mirror").text
+
+
+def test_another_person_may_not_make_a_token(web):
+    """Only whoever may edit the mirror reaches its token."""
+    world, client = web
+    world.mirror("olives-mirror", status=MirrorStatus.OFFICIAL)
+    client.login("oscar")
+    page = "/ubuntu/+mirror/olives-mirror/+token"
+    assert client.get(page).status == 403
+    assert client.post(page, {"action": "create"}).status == 403
+    assert world.store.find(checkin.MirrorToken).is_empty()
+
+
+# The client over HTTPS to the real daemon.
+
+class Site:
+    """The web daemon over HTTPS on loopback (a test CA signs its
+    certificate), its database, and a mirror tree the master's history
+    partly knows."""
+
+    def __init__(self, tmp_path, database_uri):
+        self.tmp_path = tmp_path
+        ca = TestCA()
+        self.ca_file = tmp_path / "ca.pem"
+        self.ca_file.write_bytes(ca.pem)
+        issued = ca.issue(["127.0.0.1"])
+        key_file = tmp_path / "server.pem"
+        key = issued.privateKey.original.to_cryptography_key()
+        key_file.write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()) + issued.dumpPEM())
+        self.server = WebServer(tmp_path, database_uri)
+        self.server.populate()
+        with open(self.server.config, "a") as f:
+            f.write("base_url = https://127.0.0.1\n[checkin]\n"
+                    "probe_interval_minutes = 15\n")
+        self.server.start(endpoint="ssl:0:interface=127.0.0.1:privateKey=%s"
+                          % (key_file,))
+        port = self.server.url.rstrip("/").rsplit(":", 1)[1]
+        self.url = "https://127.0.0.1:%s" % (port,)
+        self.tree = self._archive()
+
+    def store(self):
+        return open_store(self.server.database_uri)
+
+    def _archive(self):
+        """The mirror's tree: warty as the master had it three days ago,
+        warty-updates as it has it now; the master's history knows
+        both."""
+        master = DebianArchive(self.tmp_path / "master")
+        for suite in ("warty", "warty-updates"):
+            master.add_binary(suite, "hello", "1.0-1")
+            master.publish(suite, version="4.10")
+        tree = str(self.tmp_path / "mirror")
+        shutil.copytree(master.root, tree)
+        now = utcnow()
+        store = self.store()
+        ubuntu = DistributionSet(store).getByName("ubuntu")
+        history = MasterFileDetailSet(store)
+        path = "dists/warty/Release"
+        history.record(ubuntu, path, details_of(
+            *read_file(master.root, path)), now - 72 * HOUR)
+        master.publish("warty", version="4.10.1")
+        history.record(ubuntu, path, details_of(
+            *read_file(master.root, path)), now - 3 * HOUR)
+        path = "dists/warty-updates/Release"
+        history.record(ubuntu, path, details_of(
+            *read_file(master.root, path)), now - 72 * HOUR)
+        store.commit()
+        store.close()
+        return tree
+
+    def token(self, name="valid-mirror"):
+        store = self.store()
+        secret = checkin.create_token(
+            store, DistributionMirrorSet(store)[name])
+        store.commit()
+        store.close()
+        path = self.tmp_path / ("%s.token" % name)
+        path.write_text(secret + "\n")
+        return path
+
+    def report(self, token_file, *args, ca=True, mirror="valid-mirror"):
+        command = [sys.executable, CLIENT, "--site", self.url, "--mirror",
+                   mirror, "--root", self.tree, "--token-file",
+                   str(token_file)]
+        if ca:
+            command += ["--ca-file", str(self.ca_file)]
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith("SSL_CERT")}
+        return subprocess.run(command + list(args), capture_output=True,
+                              text=True, timeout=60, env=env,
+                              cwd=str(self.tmp_path))
+
+    def checkin(self, name="valid-mirror"):
+        store = self.store()
+        try:
+            mirror = DistributionMirrorSet(store)[name]
+            return checkin.judge_checkin(store, mirror, 48 * HOUR)
+        finally:
+            store.close()
+
+
+@pytest.fixture
+def site(tmp_path, database_uri):
+    site = Site(tmp_path, database_uri)
+    yield site
+    site.server.stop()
+
+
+def test_the_client_reports_the_tree_over_https(site):
+    """A check-in with the mirror's token is kept and judged against the
+    master's history: one suite current, one behind since the master
+    replaced its Release three hours ago."""
+    result = site.report(site.token())
+    assert result.returncode == 0, result.stderr
+    assert "Reported: 1 of 2 control files are the master's current " \
+        "ones" in result.stdout
+    view = site.checkin()
+    verdicts = {each.path: (each.verdict, each.lag) for each in view.files}
+    assert verdicts["dists/warty-updates/Release"] == (
+        "current", timedelta(0))
+    verdict, lag = verdicts["dists/warty/Release"]
+    assert verdict == "behind" and 3 * HOUR <= lag < 4 * HOUR
+    assert view.freshness is MirrorFreshness.SIXHOURSBEHIND
+    suites = {suite: (components, arches)
+              for suite, components, arches, _ in view.suites}
+    assert suites["warty"] == (("main",), ("amd64", "arm64"))
+
+
+def test_a_bad_or_revoked_token_gets_403_and_changes_nothing(site):
+    """Another mirror's token, or a revoked one, is refused; the stored
+    check-in stays as it was."""
+    token = site.token()
+    assert site.report(token).returncode == 0
+    before = site.checkin().date_reported
+    wrong = site.token("archive-404-mirror")
+    refused = site.report(wrong)
+    assert refused.returncode == 1
+    assert "refused: 403" in refused.stderr
+    store = site.store()
+    checkin.revoke_tokens(store, DistributionMirrorSet(store)[
+        "valid-mirror"])
+    store.commit()
+    store.close()
+    revoked = site.report(token)
+    assert revoked.returncode == 1 and "403" in revoked.stderr
+    assert site.checkin().date_reported == before
+    assert site.checkin("archive-404-mirror") is None
+
+
+def test_the_servers_certificate_is_verified(site):
+    """Without the CA that signed the site's certificate, the client
+    sends nothing and says it cannot reach the site."""
+    result = site.report(site.token(), ca=False)
+    assert result.returncode == 3
+    assert "CERTIFICATE_VERIFY_FAILED" in result.stderr
+    assert site.checkin() is None
+
+
+def test_probe_me_now_is_queued_once_per_interval(site):
+    """--probe queues the mirror and says when it is probed; a second
+    request within the interval is a 429 with Retry-After."""
+    token = site.token()
+    first = site.report(token, "--probe")
+    assert first.returncode == 0, first.stderr
+    assert "Probe: queued: probed by the queued prober run within 1 min" \
+        in first.stdout
+    second = site.report(token, "--probe")
+    assert second.returncode == 1
+    assert "429" in second.stderr and "retry after" in second.stderr
+    store = site.store()
+    mirror = DistributionMirrorSet(store)["valid-mirror"]
+    assert checkin.queued_mirror_ids(store) == [mirror.id]
+    store.close()
+
+
+def test_dry_run_prints_the_report_and_sends_nothing(site, tmp_path):
+    """--dry-run needs no token and no site: it prints what it would
+    send."""
+    result = subprocess.run(
+        [sys.executable, CLIENT, "--site", "https://127.0.0.1:9",
+         "--mirror", "valid-mirror", "--root", site.tree, "--dry-run"],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [suite["suite"] for suite in report["suites"]] == [
+        "warty", "warty-updates"]
+    assert checkin.read_report(result.stdout.encode())["suites"]
+    nothing = subprocess.run(
+        [sys.executable, CLIENT, "--site", "https://127.0.0.1:9",
+         "--mirror", "m", "--root", str(tmp_path / "nowhere"),
+         "--dry-run"], capture_output=True, text=True, timeout=60)
+    assert nothing.returncode == 2 and "not a directory" in nothing.stderr
+
+
+# The queued prober run.
+
+@pytest.fixture
+def prober_world(database_uri, tmp_path, smtp_server):
+    smtp_server.clear()
+    world = ProberWorld(database_uri, tmp_path, smtp_server)
+    yield world
+    world.stop()
+
+
+def test_the_queued_run_probes_the_mirror_once_and_empties_the_queue(
+        prober_world):
+    """A mirror probed an hour ago that asks is probed again by the
+    queued run, its record applied and the queue emptied; the next queued
+    run has nothing to do."""
+    world = prober_world
+    assert world.run().returncode == 0
+    store, mirror = world.mirror("valid-mirror")
+    records = mirror.probe_records.count()
+    checkin.request_probe(store, mirror, timedelta(minutes=15))
+    store.commit()
+    store.close()
+    process = world.run("--queued")
+    assert process.returncode == 0, process.stderr
+    assert "Probed 1 mirrors." in process.stderr
+    assert "left the queue" in process.stderr
+    store, mirror = world.mirror("valid-mirror")
+    assert mirror.probe_records.count() == records + 1
+    assert mirror.last_probe_record.state is ProbeRecordState.APPLIED
+    assert checkin.queued_mirror_ids(store) == []
+    store.close()
+    again = world.run("--queued")
+    assert again.returncode == 0
+    assert "No mirror asked to be probed." in again.stderr
+
+
+def test_the_queued_run_waits_while_another_run_holds_the_lock(
+        prober_world):
+    """While another run holds the prober's lock, the queued run probes
+    nothing, exits 0, and the mirror stays queued."""
+    import fcntl
+    world = prober_world
+    store, mirror = world.mirror("valid-mirror")
+    checkin.request_probe(store, mirror, timedelta(minutes=15))
+    store.commit()
+    with open(world.lock_file, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        process = world.run("--queued")
+    assert process.returncode == 0, process.stderr
+    assert "The queue waits for the next run" in process.stderr
+    store.rollback()
+    assert checkin.queued_mirror_ids(store) == [mirror.id]
+    assert mirror.probe_records.is_empty()
+    store.close()
