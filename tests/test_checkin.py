@@ -387,3 +387,60 @@ def test_the_queued_run_waits_while_another_run_holds_the_lock(
     assert checkin.queued_mirror_ids(store) == [mirror.id]
     assert mirror.probe_records.is_empty()
     store.close()
+
+
+# A private mirror's check-in is what it carries.
+
+class _Details:
+    def __init__(self, sha256, mtime):
+        self.size, self.mtime = 1, mtime
+        self.md5 = self.sha1 = self.sha512 = "0"
+        self.sha256 = sha256
+
+
+def _report(sha):
+    return checkin.read_report(json.dumps({"format": 1, "suites": [
+        {"suite": "warty", "files": {"dists/warty/Release": sha},
+         "components": [{"component": "main", "architectures": ["i386"],
+                         "source": True}]},
+        {"suite": "elsewhere", "files": {}, "components": []}]}).encode())
+
+
+def test_a_private_mirrors_checkin_is_what_it_carries_until_too_old(
+        sample_store):
+    """A private mirror's records become those of its check-in, as fresh
+    as the master's history says; a public mirror's stay the prober's;
+    a check-in too old counts for nothing."""
+    store = sample_store
+    mirrors = DistributionMirrorSet(store)
+    private, public = mirrors["valid-mirror"], mirrors["archive-404-mirror"]
+    private.private = True
+    ubuntu = private.distribution
+    now = utcnow()
+    old_sha, new_sha = "a" * 64, "b" * 64
+    history = MasterFileDetailSet(store)
+    history.record(ubuntu, "dists/warty/Release", _Details(old_sha, now),
+                   now - 72 * HOUR)
+    history.record(ubuntu, "dists/warty/Release", _Details(new_sha, now),
+                   now - 3 * HOUR)
+    public_records = sorted(r.id for r in public.arch_series)
+    for mirror in (private, public):
+        checkin.record_checkin(store, mirror, _report(old_sha), now=now)
+        checkin.carry_checkin(store, mirror, 48 * HOUR, now)
+    arch = [(r.distro_arch_series.distro_series.name,
+             r.distro_arch_series.architecture_tag, r.pocket.name,
+             r.component.name, r.freshness) for r in private.arch_series]
+    assert arch == [("warty", "i386", "RELEASE", "main",
+                     MirrorFreshness.SIXHOURSBEHIND)]
+    assert [(r.distro_series.name, r.freshness)
+            for r in private.source_series] == [
+        ("warty", MirrorFreshness.SIXHOURSBEHIND)]
+    assert sorted(r.id for r in public.arch_series) == public_records
+    # Two days on, nothing more heard: it counts for nothing.
+    later = now + 49 * HOUR
+    assert checkin.expire_checkins(store, 48 * HOUR, later) == [
+        "valid-mirror"]
+    assert {r.freshness for r in private.arch_series} == {
+        MirrorFreshness.UNKNOWN}
+    assert checkin.expire_checkins(store, 48 * HOUR, later) == []
+    assert checkin.may_be_probed(private).startswith("it is private")

@@ -16,9 +16,16 @@ master's history of those files, as the checksum detector reads a
 mirror's copies: a file the master has now is current, an older one has
 been behind since the master replaced it, one the master never had is
 unknown.  For a public mirror that judgement is shown next to the
-prober's.  For a private mirror, which the prober cannot reach, it is
-what the mirror carries, for [checkin] max_age_hours; an older check-in
-counts for nothing (checkin_freshness()).
+prober's, and changes nothing.  A private mirror the prober cannot reach
+and does not probe: its check-in is what it carries, for [checkin]
+max_age_hours.  carry_checkin() makes the mirror's content records (its
+series, pockets, components and architectures, as fresh as the master's
+history says its control files are) what the check-in says, so that the
+one read model, and the snapshot built from it, publish it as they
+publish any mirror: to the clients of its netblocks and ASN only, as
+private mirrors are.  An older check-in counts for nothing:
+expire_checkins(), in each queued prober run, turns its records' freshness
+to UNKNOWN, which no mirror list offers.
 
 Probe me now: request_probe() puts the mirror in the queue, at most once
 per [checkin] probe_interval_minutes.  The queued prober run
@@ -414,6 +421,101 @@ def checkin_freshness(store, mirror, max_age, now=None):
     return view.freshness
 
 
+def _suites_of(distribution):
+    """{suite name: (series, pocket)} of a distribution's series."""
+    from mirrorkeeper.enums import PackagePublishingPocket
+    return {series.suite(pocket): (series, pocket)
+            for series in distribution.series
+            for pocket in PackagePublishingPocket}
+
+
+def carry_checkin(store, mirror, max_age, now=None):
+    """Make a private mirror's content records what its check-in says it
+    carries: a record for each series, pocket, component and official
+    architecture (and sources) its tree has, as fresh as the suite's
+    control files are by the master's history; the records it no longer
+    reports removed.  A check-in older than `max_age`, or none, counts for
+    nothing: every record's freshness becomes UNKNOWN, so that no mirror
+    list offers it on an old word.  Returns the number of records kept.
+    Nothing is done to a public mirror: the prober's records are its."""
+    if not mirror.private:
+        return 0
+    view = judge_checkin(store, mirror, max_age, now)
+    if view is None or not view.counts:
+        for record in list(mirror.arch_series) + list(mirror.source_series):
+            record.freshness = MirrorFreshness.UNKNOWN
+        return 0
+    report = json.loads(store.find(
+        MirrorCheckin, distribution_mirror_id=mirror.id).one().report)
+    bands = {}
+    for each in view.files:
+        suite = each.path.split("/")[1] if each.path.startswith(
+            "dists/") else None
+        band = band_for_lag(each.lag) if each.lag is not None \
+            else MirrorFreshness.UNKNOWN
+        if suite is not None:
+            bands[suite] = overall_freshness(
+                [bands.get(suite, MirrorFreshness.UNKNOWN), band])
+    suites = _suites_of(mirror.distribution)
+    kept_arch, kept_source = set(), set()
+    for suite in report["suites"]:
+        if suite["suite"] not in suites:
+            continue
+        series, pocket = suites[suite["suite"]]
+        band = bands.get(suite["suite"], MirrorFreshness.UNKNOWN)
+        components = {component.name: component
+                      for component in series.components}
+        arches = {arch.architecture_tag: arch
+                  for arch in series.official_architectures}
+        for carried in suite["components"]:
+            component = components.get(carried["component"])
+            if component is None:
+                continue
+            for tag in carried["architectures"]:
+                if tag in arches:
+                    record = mirror.ensureMirrorDistroArchSeries(
+                        arches[tag], pocket, component)
+                    record.freshness = band
+                    kept_arch.add(record)
+            if carried["source"]:
+                record = mirror.ensureMirrorDistroSeriesSource(
+                    series, pocket, component)
+                record.freshness = band
+                kept_source.add(record)
+    store.flush()
+    for records, kept in ((mirror.arch_series, kept_arch),
+                          (mirror.source_series, kept_source)):
+        for record in list(records):
+            if record not in kept:
+                store.remove(record)
+    return len(kept_arch) + len(kept_source)
+
+
+def expire_checkins(store, max_age, now=None):
+    """carry_checkin() for every private mirror whose check-in has grown
+    older than `max_age` while its records still say it is fresh; the
+    names of those mirrors."""
+    from mirrorkeeper.model.distributionmirror import DistributionMirror
+    from mirrorkeeper.model.mirrorcontent import (
+        MirrorDistroArchSeries, MirrorDistroSeriesSource)
+    now = now or utcnow()
+    expired = []
+    for mirror in store.find(
+            DistributionMirror,
+            DistributionMirror.private == True,  # noqa: E712
+            MirrorCheckin.distribution_mirror_id == DistributionMirror.id,
+            MirrorCheckin.date_reported < now - max_age):
+        known = any(
+            not store.find(cls, cls.distribution_mirror_id == mirror.id,
+                           cls.freshness != MirrorFreshness.UNKNOWN
+                           ).is_empty()
+            for cls in (MirrorDistroArchSeries, MirrorDistroSeriesSource))
+        if known:
+            carry_checkin(store, mirror, max_age, now)
+            expired.append(mirror.name)
+    return expired
+
+
 # Probe me now.
 
 @attrs.frozen
@@ -429,6 +531,9 @@ class ProbeAnswer:
 
 def may_be_probed(mirror):
     """Why the prober would not probe `mirror` (None: it would)."""
+    if mirror.private:
+        return ("it is private: the prober cannot reach it, and its "
+                "check-in is what it carries")
     if not mirror.distribution.supports_mirrors:
         return "its distribution has no mirrors"
     if mirror.status not in PROBED_STATUSES:

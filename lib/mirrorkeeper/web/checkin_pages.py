@@ -286,8 +286,11 @@ class CheckinHandlers:
             # never parsed.
             report = checkin.read_report(body)
             record = checkin.record_checkin(store, mirror, report, address)
-            view = checkin.judge_checkin(
-                store, mirror, self.checkin_settings.max_age)
+            max_age = self.checkin_settings.max_age
+            # A private mirror's check-in is what it carries; a public
+            # one's is kept beside the prober's findings only.
+            checkin.carry_checkin(store, mirror, max_age)
+            view = checkin.judge_checkin(store, mirror, max_age)
             return {"mirror": mirror.name,
                     "date_reported": record.date_reported.isoformat() + "Z",
                     "control_files": len(view.files),
