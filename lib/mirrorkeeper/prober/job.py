@@ -152,6 +152,9 @@ class ProberRun:
         if queued is not None:
             wanted = set(queued)
             mirrors = [mirror for mirror in mirrors if mirror.id in wanted]
+        # A private mirror is not reachable from here: what it carries is
+        # what its host checks in (mirrorkeeper.model.checkin).
+        mirrors = [mirror for mirror in mirrors if not mirror.private]
         if not mirrors:
             log.info("No mirrors to probe.")
             return self.summary
