@@ -151,11 +151,21 @@ class ProberScript(MirrorKeeperScript):
     def _queued(self, store):
         """Take out of the queue the mirrors whose probe has taken effect
         (this run's, or one a killed run left and this one recovered);
-        the ids of those still in it."""
-        from mirrorkeeper.model.checkin import drain_queue, queued_mirror_ids
+        the ids of those still in it.  Private mirrors whose check-in grew
+        too old stop counting as fresh here too, every minute."""
+        from datetime import timedelta
+
+        from mirrorkeeper.model.checkin import (
+            drain_queue, expire_checkins, queued_mirror_ids)
         for mirror_id in drain_queue(store):
             self.logger.info("Probed as asked: mirror %d left the queue",
                              mirror_id)
+        max_age = timedelta(hours=self.config.getint("checkin",
+                                                     "max_age_hours"))
+        for name in expire_checkins(store, max_age):
+            self.logger.info("The check-in of the private mirror %s is "
+                             "older than %s: it counts for nothing now",
+                             name, max_age)
         store.commit()
         return tuple(queued_mirror_ids(store))
 
