@@ -28,6 +28,7 @@ class ProbeOutcome(enum.Enum):
     NOT_FOUND = ("not-found", "The file is not there.")
     HTTP_ERROR = ("http-error", "The server answered with an HTTP status other than 200.")
     FTP_ERROR = ("ftp-error", "The FTP server refused the request.")
+    RSYNC_ERROR = ("rsync-error", "The rsync daemon refused the request.")
     TIMEOUT = ("timeout", "No complete answer before the timeout.")
     CONNECTION_REFUSED = ("connection-refused", "The connection was refused.")
     CONNECTION_LOST = ("connection-lost", "The connection closed before a complete answer.")
