@@ -3,8 +3,8 @@
 L{ProbeClient} implements L{IProbeClient}: it turns a URL into a
 L{ProbeResult}, following redirects, enforcing the global and per-host
 limits, the timeout, the address policy and host skipping.  The protocols
-underneath (L{mirrorkeeper.prober.http}, L{mirrorkeeper.prober.ftp}) know
-none of those rules.
+underneath (L{mirrorkeeper.prober.http}, L{mirrorkeeper.prober.ftp},
+L{mirrorkeeper.prober.rsync}) know none of those rules.
 """
 
 from __future__ import annotations
@@ -37,11 +37,15 @@ from mirrorkeeper.prober.http import (
     Site,
 )
 from mirrorkeeper.prober.result import ProbeLog, ProbeOutcome, ProbeResult
+from mirrorkeeper.prober.rsync import (
+    RsyncMissing, RsyncReplyError, RsyncRunner, RsyncTimeout)
 from mirrorkeeper.prober.slots import SlotAllocator
 
 log = Logger()
 
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21}
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "rsync": 873}
+# What a probe over each protocol but HTTP sends, for its result.
+_METHODS = {"ftp": "SIZE", "rsync": "LIST"}
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _NOT_FOUND_STATUSES = frozenset({404, 410})
 # Characters left alone when quoting a request target: the reserved set
@@ -52,7 +56,8 @@ _TARGET_SAFE = "/?#[]@!$&'()*+,;=:%~-._"
 # (no "%", query, fragment, space or control character).  Everything
 # else goes the long way.
 _PLAIN_URL = re.compile(
-    r"(https?|ftp)://([A-Za-z0-9._:-]+)(/[A-Za-z0-9/._~!$&'()*+,;=:@-]*)\Z"
+    r"(https?|ftp|rsync)://([A-Za-z0-9._:-]+)"
+    r"(/[A-Za-z0-9/._~!$&'()*+,;=:@-]*)\Z"
 )
 
 
@@ -234,6 +239,8 @@ class ProbeClient:
         )
         self._ftp = FTPSessionPool(reactor, connect_timeout=self.timeout,
                                    families=self._families)
+        self._rsync = RsyncRunner(reactor, timeout=self.timeout,
+                                  families=self._families)
         self._probes = 0
         self._outcomes = Counter()
 
@@ -251,9 +258,11 @@ class ProbeClient:
     def stats(self):
         return ProbeStats(
             probes=self._probes,
-            requests=self._http.requests_sent + self._ftp.requests_sent,
+            requests=(self._http.requests_sent + self._ftp.requests_sent
+                      + self._rsync.requests_sent),
             connections_opened=(self._http.connections_opened
-                                + self._ftp.connections_opened),
+                                + self._ftp.connections_opened
+                                + self._rsync.processes_run),
             outcomes=dict(self._outcomes),
         )
 
@@ -432,6 +441,12 @@ class _Probe:
         if site.scheme == "ftp":
             self.log.add(f"SIZE {path} on {self.current}")
             d = client._ftp.check(site, addresses, path)
+        elif site.scheme == "rsync":
+            self.log.add(f"rsync --list-only {self.current}")
+            if self.method == b"GET":
+                d = client._rsync.fetch(site, addresses, path, self.max_body)
+            else:
+                d = client._rsync.check(site, addresses, path)
         else:
             self.log.add(f"{self.method.decode()} {self.current}")
             try:
@@ -444,7 +459,10 @@ class _Probe:
         self.timed_out = False
         self.timer = client._reactor.callLater(client.timeout, self.time_out,
                                                d)
-        if site.scheme == "ftp":
+        if site.scheme == "rsync":
+            d.addCallbacks(self.rsync_answered, self.failed,
+                           callbackArgs=(state,), errbackArgs=(site, state))
+        elif site.scheme == "ftp":
             d.addCallbacks(self.ftp_answered, self.failed,
                            callbackArgs=(state,), errbackArgs=(site, state))
         else:
@@ -508,6 +526,19 @@ class _Probe:
             return self.finish(ProbeOutcome.NOT_FOUND, f"FTP {answer.reply}")
         return self.finish(ProbeOutcome.FTP_ERROR, f"FTP {answer.reply}")
 
+    def rsync_answered(self, answer, state):
+        state.answered = True
+        self.release()
+        self.status = answer.exit_code
+        self.log.add(f"rsync exit {answer.exit_code} from {answer.address}:"
+                     f" {answer.reply}")
+        if not answer.found:
+            return self.finish(ProbeOutcome.NOT_FOUND, answer.reply)
+        if self.method == b"GET" and answer.body is None:
+            return self.finish(ProbeOutcome.TOO_LARGE,
+                               f"{answer.entry.size} bytes.")
+        return self.finish(ProbeOutcome.FOUND, body=answer.body)
+
     def redirect(self, location):
         try:
             url = urljoin(self.current, location)
@@ -539,9 +570,12 @@ class _Probe:
     def failed(self, failure, site, state):
         # What the failure says about the host is recorded before the slot
         # goes to the next request, which is judged as soon as it gets it.
+        if failure.check(RsyncTimeout):
+            self.timed_out = True
         if self.timed_out:
             state.timeouts += 1
-        elif failure.check(HTTPProtocolError, BodyTooLarge, FTPReplyError):
+        elif failure.check(HTTPProtocolError, BodyTooLarge, FTPReplyError,
+                           RsyncReplyError):
             # Bytes came back, if not the ones wanted: the host is alive.
             state.answered = True
         self.release()
@@ -572,6 +606,11 @@ class _Probe:
         elif failure.check(FTPReplyError):
             self.status = failure.value.code
             outcome = ProbeOutcome.FTP_ERROR
+        elif failure.check(RsyncReplyError):
+            self.status = failure.value.exit_code
+            outcome = ProbeOutcome.RSYNC_ERROR
+        elif failure.check(RsyncMissing):
+            outcome = ProbeOutcome.PROBER_ERROR
         elif not failure.check(error.ConnectError, error.ConnectionClosed):
             log.failure("Unexpected failure probing {url}", failure,
                         url=self.current)
@@ -601,8 +640,8 @@ class _Probe:
             body=(body
                   if outcome is ProbeOutcome.FOUND and self.method == b"GET"
                   else None),
-            method=("SIZE" if self.current.lower().startswith("ftp:")
-                    else self.method.decode()),
+            method=_METHODS.get(self.current[:self.current.find(":")]
+                                .lower(), self.method.decode()),
         )
         self.client._record(result)
         self.deferred.callback(result)

@@ -1,0 +1,316 @@
+"""Probing rsync mirrors natively: the rsync client, listing one file.
+
+C{rsync --list-only rsync://ADDRESS:PORT/module/path} asks the daemon
+for one entry (presence, size, mtime) without transferring anything; a
+fetch (trace files, a few hundred bytes) lists first, then copies the
+file into a temporary directory.  The client is run with the address the
+caller has already judged in place of the host name, so that it cannot
+resolve the name elsewhere, and without the environment that could send
+it through a proxy or a connect program.  Limits, timeouts and address
+policy belong to the caller (L{mirrorkeeper.prober.client.ProbeClient});
+cancelling a Deferred returned here kills the client.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import tempfile
+from datetime import datetime, timezone
+
+import attrs
+from twisted.internet import defer, error
+from twisted.internet.protocol import ProcessProtocol
+
+RSYNC = "rsync"
+# A listing of one file is one line; anything much longer is not the
+# answer to our question, and is not kept.
+MAX_OUTPUT = 64 * 1024
+
+# rsync's exit codes (its man page, EXIT VALUES).
+_STARTING = 5          # error starting client-server protocol
+_SOCKET = 10           # error in socket I/O
+_STREAM = 12           # error in rsync protocol data stream
+_PARTIAL = 23          # partial transfer due to error
+_VANISHED = 24         # partial transfer due to vanished source files
+_TIMEOUTS = (30, 35)   # timeout in data send/receive; waiting for daemon
+
+# "-rw-r--r--            123 2026/12/01 22:53:11 Release"
+_ENTRY = re.compile(
+    r"(?P<mode>[-dlcbps][-rwxsStTl]{9})\s+(?P<size>\d+)\s+"
+    r"(?P<date>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)\s(?P<name>.+)\Z")
+
+
+class RsyncReplyError(Exception):
+    """The daemon answered, but refused what the probe asked (an
+    @ERROR line: access denied, authentication required, too many
+    connections ...), or the client failed in a way that says nothing
+    of the network.
+
+    @ivar exit_code: the client's exit status, an int.
+    @ivar reply: the line that says why, str.
+    """
+
+    def __init__(self, exit_code, reply):
+        self.exit_code = exit_code
+        self.reply = reply
+        super().__init__(f"rsync exit {exit_code}: {reply}")
+
+
+class RsyncTimeout(error.TimeoutError):
+    """The rsync client gave up waiting for the daemon."""
+
+
+class RsyncMissing(Exception):
+    """The rsync client cannot be run here: the prober's fault, not the
+    mirror's."""
+
+
+@attrs.frozen
+class RsyncEntry:
+    """One line of a listing: a file's kind, size and mtime (UTC)."""
+
+    mode: str
+    size: int
+    mtime: datetime
+    name: str
+
+    @property
+    def is_file(self):
+        return self.mode.startswith("-")
+
+
+@attrs.frozen
+class RsyncAnswer:
+    """What the daemon said about one path.
+
+    @ivar found: True if the path is a regular file.
+    @ivar reply: the listing line, or the line that says it is missing.
+    @ivar entry: the L{RsyncEntry} of the file, or None.
+    @ivar exit_code: the client's exit status.
+    @ivar address: the address the client connected to.
+    @ivar body: for fetches, the file's bytes; otherwise None.
+    """
+
+    found: bool
+    reply: str
+    entry: RsyncEntry | None = None
+    exit_code: int = 0
+    address: str = ""
+    body: bytes | None = attrs.field(default=None, repr=False)
+
+
+def parse_listing(text):
+    """The L{RsyncEntry} of each line of C{text}, the output of
+    C{rsync --list-only --no-human-readable} run with TZ=UTC; lines that
+    are not entries (a daemon's message of the day) are skipped."""
+    entries = []
+    for line in text.splitlines():
+        match = _ENTRY.match(line.rstrip("\r"))
+        if match is None:
+            continue
+        try:
+            mtime = datetime.strptime(match["date"], "%Y/%m/%d %H:%M:%S")
+        except ValueError:
+            continue
+        entries.append(RsyncEntry(match["mode"], int(match["size"]),
+                                  mtime.replace(tzinfo=timezone.utc),
+                                  match["name"]))
+    return entries
+
+
+def rsync_url(address, port, path):
+    """The rsync:// URL of C{path} ("/module/dir/file") at the IP
+    C{address}, which takes the place of the host name."""
+    host = f"[{address}]" if ":" in address else address
+    return f"rsync://{host}:{port}{path}"
+
+
+class _Collect(ProcessProtocol):
+    def __init__(self, done):
+        self.done = done
+        self.out = bytearray()
+        self.err = bytearray()
+
+    def outReceived(self, data):
+        if len(self.out) < MAX_OUTPUT:
+            self.out += data[:MAX_OUTPUT - len(self.out)]
+
+    def errReceived(self, data):
+        if len(self.err) < MAX_OUTPUT:
+            self.err += data[:MAX_OUTPUT - len(self.err)]
+
+    def processEnded(self, reason):
+        code = getattr(reason.value, "exitCode", None)
+        if code is None:
+            code = -1
+        if not self.done.called:
+            self.done.callback((code, self.out.decode("utf-8", "replace"),
+                                self.err.decode("utf-8", "replace")))
+
+
+def _reason(text):
+    """The line of the client's stderr that says why: the daemon's @ERROR,
+    else the first complaint (later ones are its consequences)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("@ERROR")]
+    causes = [line for line in lines if not line.startswith("rsync error:")]
+    return (errors or causes or lines or [""])[0]
+
+
+class RsyncRunner:
+    """Runs the rsync client for probes.
+
+    @param reactor: provides IReactorProcess.
+    @param timeout: seconds the client itself waits for the daemon
+        (--contimeout and --timeout); callers usually cancel sooner.
+    @param families: the L{mirrorkeeper.prober.connect.FamilyRecord}
+        addresses are ordered by and answers reported to, or None.
+    @param executable: the rsync client, a name on PATH or a path.
+    """
+
+    def __init__(self, reactor, timeout=30, families=None,
+                 executable=RSYNC):
+        self._reactor = reactor
+        self._timeout = max(1, math.ceil(timeout))
+        self._families = families
+        self._executable = executable
+        self.requests_sent = 0
+        self.processes_run = 0
+
+    def check(self, site, addresses, path):
+        """List C{path} on the daemon of C{site}: a Deferred firing with
+        an L{RsyncAnswer}, or failing with ConnectionRefusedError,
+        ConnectError, ConnectionLost, L{RsyncTimeout} or
+        L{RsyncReplyError}.  Cancelling it kills the client."""
+        return self._check(site, addresses, path, None)
+
+    def fetch(self, site, addresses, path, max_size):
+        """As L{check}, then copy the file if it is at most C{max_size}
+        bytes: the answer's body is its content.  A larger file is
+        answered found with no body."""
+        return self._check(site, addresses, path, max_size)
+
+    @defer.inlineCallbacks
+    def _check(self, site, addresses, path, max_size):
+        if isinstance(addresses, str):
+            addresses = (addresses,)
+        if self._families is not None:
+            addresses = self._families.order(site.host, addresses)
+        last = None
+        for address in addresses:
+            try:
+                answer = yield self._list(site, address, path)
+            except (error.ConnectionRefusedError, error.ConnectError) as e:
+                if self._families is not None:
+                    self._families.failed(site.host, address)
+                last = e
+                continue
+            if max_size is not None and answer.found and \
+                    answer.entry.size <= max_size:
+                body = yield self._copy(site, address, path, max_size)
+                answer = attrs.evolve(answer, body=body)
+            return answer
+        raise last
+
+    def _arguments(self):
+        seconds = str(self._timeout)
+        return ["--no-motd", "--copy-links", "--contimeout=" + seconds,
+                "--timeout=" + seconds]
+
+    def _run(self, arguments):
+        executable = shutil.which(self._executable)
+        if executable is None:
+            return defer.fail(RsyncMissing(
+                f"the rsync client ({self._executable}) is not installed"))
+        self.processes_run += 1
+        self.requests_sent += 1
+        # Nothing of ours that could redirect the client: no proxy, no
+        # connect program, no password to give away; UTC listings.
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+               "TZ": "UTC", "LC_ALL": "C", "RSYNC_PASSWORD": ""}
+        state = {}
+
+        def cancel(d):
+            transport = state.get("transport")
+            if transport is not None and transport.pid is not None:
+                try:
+                    transport.signalProcess("KILL")
+                except error.ProcessExitedAlready:
+                    pass
+
+        done = defer.Deferred(cancel)
+        protocol = _Collect(done)
+        try:
+            state["transport"] = self._reactor.spawnProcess(
+                protocol, executable, [executable] + arguments, env=env,
+                childFDs={0: "w", 1: "r", 2: "r"})
+        except OSError as e:
+            return defer.fail(RsyncMissing(f"cannot run rsync: {e}"))
+        state["transport"].closeStdin()
+        return done
+
+    @defer.inlineCallbacks
+    def _list(self, site, address, path):
+        url = rsync_url(address, site.port, path)
+        code, out, err = yield self._run(
+            ["--list-only", "--no-human-readable"] + self._arguments()
+            + [url])
+        self._judge_failure(site, address, code, err)
+        name = path.rstrip("/").rsplit("/", 1)[-1]
+        entries = [entry for entry in parse_listing(out)
+                   if entry.name == name]
+        if code in (_PARTIAL, _VANISHED) or not entries:
+            return RsyncAnswer(False, _reason(err) or "not listed",
+                               exit_code=code, address=address)
+        if code != 0:
+            raise RsyncReplyError(code, _reason(err))
+        entry = entries[0]
+        line = next(line for line in out.splitlines()
+                    if line.rstrip("\r").endswith(" " + name))
+        return RsyncAnswer(entry.is_file, line.strip(), entry, code,
+                           address)
+
+    def _judge_failure(self, site, address, code, err):
+        """Raise what an exit status other than success or a missing file
+        says; record that the daemon answered when it did."""
+        missing = "No such file or directory" in err or \
+            "Unknown module" in err
+        answered = code in (0, _PARTIAL, _VANISHED) or "@ERROR" in err
+        if answered and self._families is not None:
+            self._families.connected(site.host, address)
+            self._families.answered(site.host, address)
+        if code == 0 or (code in (_PARTIAL, _VANISHED, _STARTING)
+                         and missing):
+            return
+        reply = _reason(err) or f"exit status {code}"
+        if code in _TIMEOUTS:
+            raise RsyncTimeout(reply)
+        if code == _SOCKET:
+            if "Connection refused" in err:
+                raise error.ConnectionRefusedError(reply)
+            raise error.ConnectError(string=reply)
+        if code == _STREAM and not answered:
+            raise error.ConnectionLost(reply)
+        raise RsyncReplyError(code, reply)
+
+    @defer.inlineCallbacks
+    def _copy(self, site, address, path, max_size):
+        directory = tempfile.mkdtemp(prefix="mirrorkeeper-rsync-")
+        try:
+            code, _, err = yield self._run(
+                self._arguments()
+                + ["--max-size=%d" % (max_size,),
+                   rsync_url(address, site.port, path), directory + "/"])
+            self._judge_failure(site, address, code, err)
+            name = path.rstrip("/").rsplit("/", 1)[-1]
+            try:
+                with open(os.path.join(directory, name), "rb") as f:
+                    return f.read(max_size + 1)[:max_size]
+            except OSError:
+                # Gone, or grown past max_size, between list and copy.
+                return None
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
