@@ -274,7 +274,7 @@ def master_detector_checks(store, distribution, detectors,
 
 
 # The schemes the prober speaks, in the order a mirror's URLs are tried.
-PROBED_SCHEMES = ("https", "http", "ftp")
+PROBED_SCHEMES = ("https", "http", "ftp", "rsync")
 
 
 def probed_base_urls(mirror):
