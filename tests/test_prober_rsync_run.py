@@ -1,0 +1,82 @@
+"""The prober cronscript over mirrors served by a real rsync daemon on
+loopback: a mirror whose HTTP URL cannot be used is probed over rsync,
+last in the fallback order, and judged UP, behind or disabled as any
+other."""
+
+import os
+from datetime import timedelta
+
+import pytest
+
+from mirrorkeeper.demo import closed_port
+from mirrorkeeper.enums import (
+    MirrorFreshness, PackagePublishingPocket, SourcePackageFileType)
+from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from mirrorkeeper.model.publishing import PublishingSet
+from mirrorkeeper.timeutil import utcnow
+from tests.farm.testing import prober_world  # noqa: F401
+from tests.mirror_servers import write_archive
+from tests.rsync_daemon import RsyncDaemon
+
+# Mirror name -> what the tree its rsync module serves leaves out.
+TREES = {"r-full": None, "r-behind": ["hello_1.1-1"], "r-empty": ["/"]}
+
+
+@pytest.fixture
+def rsync_run(prober_world, tmp_path):
+    world = prober_world
+    store = world.store()
+    ubuntu = world.load_sample(store)
+    warty = ubuntu.getSeries("warty")
+    now = utcnow()
+    for version, age in [("1.0-1", timedelta(hours=30)),
+                         ("1.1-1", timedelta(hours=3))]:
+        PublishingSet(store).publishSource(
+            warty, warty.components[0], PackagePublishingPocket.RELEASE,
+            "hello", version, [("hello_%s.dsc" % version,
+                                SourcePackageFileType.DSC)], now - age)
+    modules = {}
+    for name, leave_out in TREES.items():
+        root = str(tmp_path / name)
+        os.makedirs(root)
+        if leave_out != ["/"]:
+            write_archive(root, store, leave_out=leave_out or ())
+        modules[name] = root
+    daemon = RsyncDaemon(tmp_path / "rsyncd", modules).start()
+    refusing = closed_port()
+    for name in TREES:
+        world.add_mirror(
+            store, ubuntu, name,
+            http="http://127.0.0.1:%d/%s/" % (refusing, name),
+            rsync=daemon.url(name))
+    store.commit()
+    store.close()
+    world.config = world.write_config(prober={"timeout": 5})
+    prober = world.run()
+    store = world.store()
+    yield prober, DistributionMirrorSet(store), world.smtp_server
+    store.close()
+    daemon.stop()
+
+
+def test_rsync_mirrors_judged(rsync_run):
+    """Over rsync the full tree is UP, the one lacking the newest upload
+    is behind, the empty one is disabled and its owner told."""
+    prober, mirrors, smtp_server = rsync_run
+    assert prober.returncode == 0, prober.stderr
+    full, behind, empty = (mirrors[name] for name in TREES)
+    for mirror in (full, behind, empty):
+        log = mirror.last_probe_record.log
+        assert "cannot be used (Connection refused): probing rsync://" \
+            in log, log[:3000]
+        assert "rsync --list-only rsync://127.0.0.1:" in log
+    assert full.enabled and not full.unreachable
+    assert full.getOverallFreshness() is MirrorFreshness.UP
+    assert full.arch_series.count() == len(full.guessPackagesPaths())
+    assert behind.enabled
+    assert behind.getOverallFreshness() is MirrorFreshness.SIXHOURSBEHIND
+    assert not empty.enabled
+    assert empty.arch_series.is_empty()
+    messages = smtp_server.wait_for(2, timeout=30)
+    assert {m.message["Subject"].split()[-4] for m in messages} == {
+        "r-empty"}
