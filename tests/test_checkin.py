@@ -139,6 +139,19 @@ def test_the_owner_makes_a_token_seen_once_and_revokes_it(web):
         "/ubuntu/+mirror/olives-mirror").text
 
 
+def test_the_token_page_shows_the_checkin_beside_the_probers_view(web):
+    """What the host reported is shown beside what the prober saw."""
+    world, client = web
+    mirror = world.mirror("olives-mirror", status=MirrorStatus.OFFICIAL)
+    checkin.record_checkin(world.store, mirror, _report("c" * 64))
+    world.store.commit()
+    client.login("olive")
+    text = client.get("/ubuntu/+mirror/olives-mirror/+token").text
+    assert "The prober saw" in text and "The check-in says" in text
+    assert "dists/warty/Release" in text and "unknown" in text
+    assert "This mirror is public" in text
+
+
 def test_another_person_may_not_make_a_token(web):
     """Only whoever may edit the mirror reaches its token."""
     world, client = web
@@ -265,6 +278,25 @@ def test_the_client_reports_the_tree_over_https(site):
     suites = {suite: (components, arches)
               for suite, components, arches, _ in view.suites}
     assert suites["warty"] == (("main",), ("amd64", "arm64"))
+
+
+def test_a_private_mirror_carries_what_it_checks_in(site):
+    """The check-in of a private mirror, over HTTPS, becomes its content
+    records: sources of warty (behind) and warty-updates (current)."""
+    store = site.store()
+    DistributionMirrorSet(store)["valid-mirror"].private = True
+    store.commit()
+    store.close()
+    result = site.report(site.token())
+    assert result.returncode == 0, result.stderr
+    store = site.store()
+    mirror = DistributionMirrorSet(store)["valid-mirror"]
+    sources = {(r.distro_series.name, r.pocket.name, r.component.name):
+               r.freshness for r in mirror.source_series}
+    store.close()
+    assert sources == {
+        ("warty", "RELEASE", "main"): MirrorFreshness.SIXHOURSBEHIND,
+        ("warty", "UPDATES", "main"): MirrorFreshness.UP}
 
 
 def test_a_bad_or_revoked_token_gets_403_and_changes_nothing(site):
