@@ -28,6 +28,7 @@ from mirrorkeeper.web.forms import (
     EDIT_FIELDS, REGISTER_FIELDS, REVIEW_FIELDS, FormError, mirror_values)
 from mirrorkeeper.web.layout import (
     STYLESHEET, Flattened, html_page, mirror_href)
+from mirrorkeeper.web.network_pages import NetworkHandlers
 from mirrorkeeper.web.policy import Viewer, Who
 from mirrorkeeper.web.propagation import PropagationCache, propagation
 from mirrorkeeper.web.site import (
@@ -74,7 +75,7 @@ class _MonotonicClock:
         return time.monotonic()
 
 
-class MirrorKeeperWeb(CheckinHandlers):
+class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers):
     """The site's handlers; see site.WebResource for how they are
     called."""
 
@@ -95,6 +96,7 @@ class MirrorKeeperWeb(CheckinHandlers):
         route("POST", "/api/1/mirrors/{name}/+probe", "api_probe",
               kind="json"),
         route("GET", "/api/1/status", "api_status", kind="json"),
+        route("GET", "/rsync_acl", "rsync_acl", kind="text"),
         route("GET", "/{distribution}", "distribution_page"),
         route("GET", "/{distribution}/+archivemirrors", "listing",
               listing="archive"),
