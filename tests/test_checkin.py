@@ -476,3 +476,25 @@ def test_a_private_mirrors_checkin_is_what_it_carries_until_too_old(
         MirrorFreshness.UNKNOWN}
     assert checkin.expire_checkins(store, 48 * HOUR, later) == []
     assert checkin.may_be_probed(private).startswith("it is private")
+
+
+def test_two_queued_runs_at_once_probe_the_mirror_once(prober_world):
+    """Two queued runs started together: the mirror is probed by one of
+    them only, and leaves the queue."""
+    world = prober_world
+    store, mirror = world.mirror("valid-mirror")
+    checkin.request_probe(store, mirror, timedelta(minutes=15))
+    store.commit()
+    store.close()
+    command = [sys.executable, os.path.join(
+        ROOT, "cronscripts", "distributionmirror-prober.py"), "--config",
+        world.config, "--queued"]
+    runs = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True,
+                             cwd=ROOT) for _ in range(2)]
+    outputs = [run.communicate(timeout=120)[1] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert sum("Probed 1 mirrors." in output for output in outputs) == 1
+    store, mirror = world.mirror("valid-mirror")
+    assert mirror.probe_records.count() == 1
+    assert checkin.queued_mirror_ids(store) == []
+    store.close()
