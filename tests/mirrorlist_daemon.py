@@ -9,6 +9,7 @@ from twisted.internet import defer, protocol, reactor
 from twisted.web.client import Agent, ResponseDone
 from twisted.web.http_headers import Headers
 
+from mirrorkeeper.publish.poolfacts import write_pool_facts
 from mirrorkeeper.publish.server import Options, makeService
 from mirrorkeeper.publish.snapshot import write_snapshot
 from tests.mirrorlist_snapshots import write_geoip
@@ -28,12 +29,20 @@ class DaemonTestMixin:
     @defer.inlineCallbacks
     def start_daemon(self, snapshot, trusted="127.0.0.1", minimum=5,
                      fallback="", reload_interval=3600, extra_config="",
-                     listen="tcp:0:interface=127.0.0.1"):
+                     listen="tcp:0:interface=127.0.0.1", pool_files=None):
         """`extra_config` is more of [publication], one setting a line;
-        `listen` an endpoint on loopback port 0 (ssl: for https)."""
+        `listen` an endpoint on loopback port 0 (ssl: for https);
+        `pool_files` {path: (size, sha256)}: the snapshot has these pool
+        file facts (none when None)."""
         folder = self.mktemp()
         os.makedirs(folder)
         self.snapshot_path = os.path.join(folder, "snapshot.json")
+        if pool_files is not None:
+            snapshot = dict(snapshot, pool_facts=True)
+            write_pool_facts(self.snapshot_path, snapshot["serial"],
+                             snapshot["distribution"],
+                             [(path, size, sha256) for path, (size, sha256)
+                              in pool_files.items()])
         write_snapshot(snapshot, self.snapshot_path)
         config = os.path.join(folder, "mirrorkeeper.conf")
         with open(config, "w") as f:

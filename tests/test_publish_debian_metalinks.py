@@ -26,6 +26,9 @@ GERMAN = {b"X-Forwarded-For": b"192.0.2.1"}
 DAY = 24 * 3600
 PLACES = [["stable", "amd64", "main", "release"],
           ["stable", "amd64", "main", "updates"]]
+# The master's facts of two pool files, in the facts file beside the
+# snapshot (mirrorkeeper.publish.poolfacts).
+POOL_FILES = {NEW: (1234, "a" * 64), OLD: (1200, "b" * 64)}
 
 
 def mirror(name, country, **fields):
@@ -36,7 +39,7 @@ def mirror(name, country, **fields):
 def world(now, with_fresh=True):
     """A fresh German mirror, one two days behind and a French one up to
     date but probed before the new file and the Release were written;
-    the master's facts of two pool files and the suite's Release."""
+    the master's facts of the suite's Release."""
     mirrors = [
         mirror("behind", "DE", freshness=F.TWODAYSBEHIND.value,
                probed=now - 60),
@@ -45,8 +48,6 @@ def world(now, with_fresh=True):
         mirrors.append(mirror("fresh", "DE", freshness=F.UP.value,
                               probed=now - 60))
     files = {
-        NEW: [{"size": 1234, "sha256": "a" * 64}],
-        OLD: [{"size": 1200, "sha256": "b" * 64}],
         RELEASE: [{"size": 900, "timestamp": now - 3600, "md5": "c" * 32,
                    "sha1": "d" * 40, "sha256": "e" * 64,
                    "sha512": "f" * 128},
@@ -77,7 +78,8 @@ class DebianMetalinkTests(DaemonTestMixin, unittest.TestCase):
         self.now = int(time.time())
         return self.start_daemon(
             world(self.now, **options), fallback=MASTER,
-            extra_config="freshness_threshold = oneweekbehind\n")
+            extra_config="freshness_threshold = oneweekbehind\n",
+            pool_files=POOL_FILES)
 
     @defer.inlineCallbacks
     def metalink4(self, path, headers=GERMAN):

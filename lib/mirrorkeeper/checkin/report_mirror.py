@@ -247,8 +247,8 @@ def ssl_context(ca_file):
     try:
         context = ssl.create_default_context(cafile=ca_file)
     except (OSError, ssl.SSLError) as error:
-        raise ReportError("cannot load the CA file %s: %s" % (ca_file, error)) \
-            from None
+        raise ReportError("cannot load the CA file %s: %s"
+                          % (ca_file, error)) from None
     context.check_hostname = True
     context.verify_mode = ssl.CERT_REQUIRED
     return context

@@ -11,6 +11,11 @@ and the old snapshot goes on serving.  So is a snapshot whose serial is
 lower than the one in use: serials only grow (see
 mirrorkeeper.publish.snapshot.next_serial), and a lower one is an old file
 put back or a numbering that restarted, never newer news.
+
+Each load opens the facts of the snapshot's pool files, of its serial
+(mirrorkeeper.publish.poolfacts), when the snapshot says it has them:
+facts that are missing, corrupt or of another snapshot are logged, and the
+snapshot serves all the same (only metalinks of pool files need them).
 """
 
 import os
@@ -21,6 +26,7 @@ from twisted.internet import defer, threads
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
+from mirrorkeeper.publish.poolfacts import PoolFacts
 from mirrorkeeper.publish.selection import index_snapshot
 from mirrorkeeper.publish.snapshot import (
     SnapshotError, check_shape, read_snapshot)
@@ -29,16 +35,22 @@ from mirrorkeeper.publish.snapshot import (
 def load_index(path, threshold, continent_overrides):
     """The MirrorIndex of the snapshot file at `path` (runs in a
     thread: it touches no Twisted state); SnapshotError if the file cannot
-    be read or is not of a snapshot's shape."""
+    be read or is not of a snapshot's shape.  Its pool_facts are those
+    of its serial, opened read-only (see PoolFacts.open()), when the
+    snapshot says it has them."""
     snapshot = read_snapshot(path)
     check_shape(snapshot, path)
     try:
-        return index_snapshot(snapshot, threshold, continent_overrides)
+        index = index_snapshot(snapshot, threshold, continent_overrides)
     except (KeyError, IndexError, TypeError, ValueError,
             AttributeError) as error:
         # What check_shape() does not look at (a mirror's records).
         raise SnapshotError("the snapshot %s is malformed: %s: %s" % (
             path, type(error).__name__, error)) from None
+    if snapshot.get("pool_facts"):
+        index.pool_facts = PoolFacts.open(path, index.serial,
+                                          snapshot.get("distribution"))
+    return index
 
 
 def _signature(path):
@@ -90,6 +102,7 @@ class SnapshotSource(Service):
         self.log.info("Snapshot {serial} ({generated}) in use in process "
                       "{pid}", serial=self.current.serial,
                       generated=self.current.generated, pid=os.getpid())
+        self._check_pool_facts(self.current)
         self._poll = LoopingCall(self.check)
         self._poll.clock = self.reactor
         self._poll.start(self.interval, now=False)
@@ -145,7 +158,16 @@ class SnapshotSource(Service):
                       "{pid}, replacing {old}", serial=index.serial,
                       generated=index.generated, pid=os.getpid(),
                       old=old.serial if old else None)
+        self._check_pool_facts(index)
         return True
+
+    def _check_pool_facts(self, index):
+        facts = index.pool_facts
+        if facts is not None and facts.problem:
+            facts.reported = True
+            self.log.error("{problem}: metalinks of pool files answer 503 "
+                           "while snapshot {serial} serves",
+                           problem=facts.problem, serial=index.serial)
 
     def _failed(self, failure, signature):
         self._loading = None

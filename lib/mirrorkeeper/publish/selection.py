@@ -246,9 +246,22 @@ class MirrorIndex:
     synced_all: list = field(default_factory=list, repr=False)
     # {(series, pocket name): (place indexes)}: the places of each suite.
     suite_places: dict = field(default_factory=dict, repr=False)
+    # The PoolFacts of the snapshot (mirrorkeeper.publish.poolfacts), or
+    # None when none was opened.
+    pool_facts: object = field(default=None, repr=False)
 
     def continent_of(self, country):
         return self.continents.get(country)
+
+    def file_versions(self, path):
+        """The master's versions of the archive file `path`, newest first:
+        a control file's from the snapshot, a pool file's from its facts;
+        None when neither knows it.  PoolFactsError when the facts cannot
+        be read."""
+        versions = self.files.get(path)
+        if versions or self.pool_facts is None:
+            return versions or None
+        return self.pool_facts.versions(path)
 
     def synced_since(self, position, since):
         """Whether mirror `position` synced after a file published as

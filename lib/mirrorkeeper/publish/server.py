@@ -32,7 +32,10 @@ and build time of the snapshot that produced it):
     the master's size and hashes, offering the mirrors a redirect for
     PATH would (the configured fallback URLs when none qualifies), so
     that aria2c and other metalink clients verify what they download; a
-    404 for a file the snapshot has no size and hashes of.
+    404 for a file the master has no size and hashes of.  A pool file's
+    come from the facts file beside the snapshot
+    (mirrorkeeper.publish.poolfacts), looked up per request: a 503 when
+    that file is missing or unusable.
 ``/redirect/PATH``
     302 to PATH on the best mirror, with RFC 6249 ``Link: <url>;
     rel=duplicate; pri=N`` headers for the next ones; a client whose
@@ -64,7 +67,8 @@ comment saying so, a redirect a 503 saying so.
 ``--workers N`` runs N processes answering on the one port (SO_REUSEPORT,
 see mirrorkeeper.publish.workers), 0 one per core; the default is one
 process, as twistd and the tests run it and as a host behind a load
-balancer may want (each worker holds the whole snapshot in memory).
+balancer may want (each worker holds the whole snapshot in memory, and
+opens the pool file facts on its own).
 """
 
 import ipaddress
@@ -74,6 +78,7 @@ from dataclasses import dataclass, replace
 from twisted.application.internet import TimerService
 from twisted.application.service import MultiService, Service
 from twisted.internet import defer, endpoints
+from twisted.logger import Logger
 from twisted.python import usage
 from twisted.web import resource, server
 
@@ -84,6 +89,7 @@ from mirrorkeeper.publish import formats, workers
 from mirrorkeeper.publish.metrics import CONTENT_TYPE as METRICS_TYPE
 from mirrorkeeper.publish.metrics import DaemonMetrics
 from mirrorkeeper.publish.geoip import Locator, parse_address
+from mirrorkeeper.publish.poolfacts import PoolFactsError
 from mirrorkeeper.publish.reload import SnapshotSource
 from mirrorkeeper.publish.selection import (
     BadParameter, Client, Request, UnknownContent, content_for_path,
@@ -182,6 +188,7 @@ class MirrorListResource(resource.Resource):
     None), a random.Random and DaemonMetrics (or None: no /metrics)."""
 
     isLeaf = True
+    log = Logger()
 
     def __init__(self, source, locator, settings, statistics=None,
                  rng=None, metrics=None):
@@ -457,7 +464,19 @@ class MirrorListResource(resource.Resource):
         if asked not in (None, "3", "4"):
             raise BadParameter("version=%s: a metalink's version is 3 or 4"
                                % (asked,))
-        versions = index.files.get(path)
+        try:
+            versions = index.file_versions(path)
+        except PoolFactsError as error:
+            self._record("metalink", client, "unknown", 503, index)
+            if not index.pool_facts.reported:
+                # Once: the problem is the file's, not each request's.
+                index.pool_facts.reported = True
+                self.log.error("{error}: metalinks of pool files answer "
+                               "503 while snapshot {serial} serves",
+                               error=error, serial=index.serial)
+            return self._error(request, 503, "the master's size and hashes "
+                               "of %s are not available now; try "
+                               "/redirect/%s\n" % (path, path))
         if not versions:
             self._record("metalink", client, "unknown", 404, index)
             return self._error(request, 404, "the master has no size and "
@@ -474,11 +493,20 @@ class MirrorListResource(resource.Resource):
         return self._metalink_body(request, version, path.rsplit("/", 1)[-1],
                                    versions, urls)
 
+    def _known(self, index, path):
+        """Whether the master's size and hashes of `path` are known (a
+        redirect asked for a metalink gives one only then); facts that
+        cannot be read know nothing (the metalink says why)."""
+        try:
+            return bool(index.file_versions(path))
+        except PoolFactsError:
+            return False
+
     def _redirect(self, request, index, client, asked, path):
         secure = self.secure(request)
         # Asked over https: https only, unless ?protocol= says otherwise.
         protocols = redirect_protocols(asked, secure)
-        if path in index.files:
+        if self._known(index, path):
             # The answer depends on Accept: caches must know.
             request.setHeader(b"vary", b"Accept")
             accept = request.getHeader(b"accept") or b""
