@@ -4,13 +4,16 @@
         [--output PATH] [--lock-file PATH]
 
 Reads the database and writes the snapshot the mirror list daemons serve
-(see mirrorkeeper.publish.snapshot), atomically; settings not given on the
-command line come from the [publication] section of the configuration.
+(see mirrorkeeper.publish.snapshot), atomically, and before it the facts
+of its pool files beside it (mirrorkeeper.publish.poolfacts); settings not
+given on the command line come from the [publication] section of the
+configuration.
 """
 
 import sys
 import time
 
+from mirrorkeeper.publish.poolfacts import write_master_pool_facts
 from mirrorkeeper.publish.snapshot import (
     PublicationPolicy, build_snapshot, next_serial, record_serial,
     recorded_serial, write_snapshot)
@@ -51,12 +54,15 @@ class SnapshotScript(MirrorKeeperScript):
             self.store, distribution, PublicationPolicy.from_config(config),
             serial=next_serial(path, recorded_serial(self.store,
                                                      distribution)))
+        # The facts first: a daemon that loads the snapshot finds them.
+        pool_files = write_master_pool_facts(self.store, distribution, path,
+                                             snapshot["serial"])
         size = write_snapshot(snapshot, path)
         self.logger.info(
             "Snapshot %d of %s: %d mirrors, %d RPM repositories, %d bytes, "
-            "written to %s in %.2f s.", snapshot["serial"],
-            distribution.name, len(snapshot["mirrors"]),
-            len(snapshot["repositories"]), size, path,
+            "and the facts of %d pool files, written to %s in %.2f s.",
+            snapshot["serial"], distribution.name, len(snapshot["mirrors"]),
+            len(snapshot["repositories"]), size, pool_files, path,
             time.monotonic() - started)
         # Only the serial is written to the database: the next run numbers
         # from it even if this file is lost or corrupt.
@@ -67,7 +73,7 @@ class SnapshotScript(MirrorKeeperScript):
             "serial": snapshot["serial"], "distribution": distribution.name,
             "mirrors": len(snapshot["mirrors"]),
             "repositories": len(snapshot["repositories"]), "bytes": size,
-            "path": path, "seconds": round(time.monotonic() - started, 3)})
+            "pool_files": pool_files, "path": path, "seconds": round(time.monotonic() - started, 3)})
 
 
 def main(argv=None):
