@@ -151,6 +151,7 @@ def demo(script):
     # The publication side: the snapshot cron writes after each probe, and
     # what the mirror list daemon serves from it.
     from mirrorkeeper.demo import show_publication
+    from mirrorkeeper.publish.poolfacts import write_master_pool_facts
     from mirrorkeeper.publish.snapshot import (
         PublicationPolicy, build_snapshot, next_serial, write_snapshot)
     path = script.config.get("publication", "snapshot_path")
@@ -158,6 +159,8 @@ def demo(script):
         script.store, distribution,
         PublicationPolicy.from_config(script.config),
         serial=next_serial(path))
+    write_master_pool_facts(script.store, distribution, path,
+                            snapshot["serial"])
     write_snapshot(snapshot, path)
     script.logger.info("Wrote the mirror list snapshot %d to %s",
                        snapshot["serial"], path)
