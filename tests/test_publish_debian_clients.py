@@ -32,6 +32,7 @@ from mirrorkeeper.model.distroseries import ComponentSet
 from mirrorkeeper.model.masterarchive import RPMRepositorySet
 from mirrorkeeper.model.person import PersonSet
 from mirrorkeeper.publish.formats import METALINK4_NS
+from mirrorkeeper.publish.poolfacts import write_master_pool_facts
 from mirrorkeeper.publish.snapshot import build_snapshot, write_snapshot
 from mirrorkeeper.timeutil import utcnow
 from tests.archive_builder import (
@@ -190,6 +191,8 @@ class World:
         store.commit()
         self.snapshot = build_snapshot(store, distribution)
         self.snapshot_path = os.path.join(folder, "snapshot.json")
+        write_master_pool_facts(store, distribution, self.snapshot_path,
+                                self.snapshot["serial"])
         write_snapshot(self.snapshot, self.snapshot_path)
         self.start_daemon()
 
