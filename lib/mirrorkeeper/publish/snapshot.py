@@ -35,10 +35,11 @@ file does not restart the numbering (next_serial()).  Its top level:
     indexes, newest version first and at most FILE_VERSIONS of them;
     details are {"size", "timestamp" (POSIX
     seconds), "md5", "sha1", "sha256", "sha512"}.  Metalinks take the
-    newest as the file and the older ones as alternates.  Every pool file
-    still published is there too, as its one version {"size", "sha256"}
-    (what the master's Packages and Sources indexes give of it), for the
-    metalinks of pool files.
+    newest as the file and the older ones as alternates.
+``pool_facts``
+    true: the pool files' size and SHA-256, for their metalinks, are not
+    in ``files`` but in the facts file of this serial that the generator
+    writes beside the snapshot (mirrorkeeper.publish.poolfacts).
 ``mirrors``
     One object per published mirror: ``id``, ``name``, ``urls``
     ({scheme: base URL}), ``country``, ``continent``, ``bandwidth`` (Mbps),
@@ -168,8 +169,8 @@ def build_snapshot(store, distribution, policy=PublicationPolicy(),
         "continents": continents,
         "places": places,
         "repositories": repositories,
-        "files": _read_pool_files(store, distribution.id,
-                                  _read_files(store, distribution.id)),
+        "files": _read_files(store, distribution.id),
+        "pool_facts": True,
         "pool": pool,
         "pool_since": pool_since,
         "mirrors": mirrors,
@@ -348,31 +349,6 @@ def _read_files(store, distribution_id):
             versions.append({"size": size, "timestamp": _timestamp(modified),
                              "md5": md5, "sha1": sha1, "sha256": sha256,
                              "sha512": sha512})
-    return files
-
-
-def _read_pool_files(store, distribution_id, files):
-    """`files` with every pool file some publication of which is not
-    removed, as {path: [{"size", "sha256"}]}: the size and hash a metalink
-    of it gives the client to verify (a file the indexes give neither of
-    is left out)."""
-    queries = (
-        "SELECT DISTINCT f.path, f.size, f.sha256 FROM binary_package_file f "
-        "JOIN binary_package_publishing_history h "
-        "ON h.binary_package_release = f.binary_package_release "
-        "JOIN distro_arch_series a ON a.id = h.distro_arch_series "
-        "JOIN distro_series s ON s.id = a.distro_series "
-        "WHERE s.distribution = ? AND h.date_removed IS NULL "
-        "AND f.size IS NOT NULL AND f.sha256 IS NOT NULL",
-        "SELECT DISTINCT f.path, f.size, f.sha256 FROM source_package_file f "
-        "JOIN source_package_publishing_history h "
-        "ON h.source_package_release = f.source_package_release "
-        "JOIN distro_series s ON s.id = h.distro_series "
-        "WHERE s.distribution = ? AND h.date_removed IS NULL "
-        "AND f.size IS NOT NULL AND f.sha256 IS NOT NULL")
-    for query in queries:
-        for path, size, sha256 in store.execute(query, (distribution_id,)):
-            files.setdefault(path, [{"size": size, "sha256": sha256}])
     return files
 
 
