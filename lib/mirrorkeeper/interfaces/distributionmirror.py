@@ -126,10 +126,9 @@ class IDistributionMirror(Interface):
 
     def getOverallFreshness():
         """getState().freshness: for an archive mirror, the worst freshness
-        that is known among its content records, its records of the
-        master's current RPM repositories and its detectors' checks, or
-        UNKNOWN when none is known; for a CD image mirror, UP when it
-        carries images, else UNKNOWN."""
+        that is known among its content records, its RPM repository records
+        and its detectors' checks, or UNKNOWN when none is known; for a CD
+        image mirror, UP when it carries images, else UNKNOWN."""
 
     def getLag():
         """getState().lag_seconds: how far behind the master the mirror
@@ -312,8 +311,8 @@ class IMirrorState(Interface):
         "its declared speed, at least 1 Mbps.")
     freshness = Attribute(
         "Its overall MirrorFreshness: for an archive mirror, the worst known "
-        "freshness of its content records, its records of the master's "
-        "current RPM repositories and its detectors' checks, UNKNOWN when "
+        "freshness of its content records, its RPM repository records and "
+        "its detectors' checks, UNKNOWN when "
         "none is known; for a CD image mirror, UP when it carries images, "
         "else UNKNOWN.")
     detected = Attribute(

@@ -31,7 +31,6 @@ from mirrorkeeper.interfaces.distributionmirror import (
 from mirrorkeeper.model.country import Continent, Country
 from mirrorkeeper.model.distribution import Distribution
 from mirrorkeeper.model.distributionmirror import DistributionMirror
-from mirrorkeeper.model.masterarchive import RPMRepository
 from mirrorkeeper.model.mirrorcontent import (
     MirrorCDImageDistroSeries, MirrorDistroArchSeries,
     MirrorDistroSeriesSource, MirrorFreshnessCheck, MirrorProbeRecord,
@@ -233,8 +232,9 @@ class MirrorState:
 
 
 def _select(store, columns, conditions, **kwargs):
+    """The rows of a SELECT, as a list of tuples of plain values."""
     where = And(*conditions) if conditions else Undef
-    return store.execute(Select(columns, where=where, **kwargs))
+    return store.execute(Select(columns, where=where, **kwargs)).get_all()
 
 
 def _by_value(enum_class):
@@ -254,45 +254,46 @@ def as_datetime(value):
     return datetime.fromisoformat(value)
 
 
-# Each kind of record's worst known freshness bounds an archive mirror's,
-# read with the conditions that tie it to its mirror: an RPM repository
-# record counts while the master still has the repository.
-_WORST = (
-    (MirrorDistroArchSeries, ()),
-    (MirrorDistroSeriesSource, ()),
-    (MirrorRPMRepository, (
-        MirrorRPMRepository.rpm_repository_id == RPMRepository.id,
-        RPMRepository.date_removed == None)),  # noqa: E711
-)
+# The records whose worst known freshness bounds an archive mirror's.  (A
+# repository the master dropped is not probed again: the next probe leaves
+# the mirror's record of it UNKNOWN, see prober.record.)
+_WORST = (MirrorDistroArchSeries, MirrorDistroSeriesSource,
+          MirrorRPMRepository)
+
+
+def _mirror_of(cls, conditions):
+    """The conditions that tie records of `cls` to the mirrors matching
+    `conditions` (none at all for every mirror)."""
+    if not conditions:
+        return ()
+    return (cls.distribution_mirror_id == _M.id,) + conditions
 
 
 def _worst(store, conditions):
-    """{mirror id: worst known freshness value} of the archive mirrors
-    matching `conditions`, from their content records, and {mirror id:
-    worst known value} and {mirror id: largest lag} from their detectors'
-    checks."""
-    archive = (_M.content == MirrorContent.ARCHIVE,) + conditions
+    """{mirror id: worst known freshness value} of the mirrors matching
+    `conditions`, from their content records and detectors' checks;
+    {mirror id: worst known value} from the checks alone, and {mirror id:
+    largest lag measured}.  (A CD image mirror's freshness does not read
+    them: see overall_of.)"""
     unknown = MirrorFreshness.UNKNOWN
     worst = {}
-    for cls, joined in _WORST:
+    for cls in _WORST:
         for mirror_id, value in _select(
                 store, (cls.distribution_mirror_id, Max(cls.freshness)),
-                (cls.distribution_mirror_id == _M.id,
-                 cls.freshness != unknown) + joined + archive,
+                (cls.freshness != unknown,) + _mirror_of(cls, conditions),
                 group_by=cls.distribution_mirror_id):
             if value is not None and value > worst.get(mirror_id, 0):
                 worst[mirror_id] = value
     check = MirrorFreshnessCheck
     detected = {mirror_id: value for mirror_id, value in _select(
         store, (check.distribution_mirror_id, Max(check.freshness)),
-        (check.distribution_mirror_id == _M.id,
-         check.freshness != None,  # noqa: E711 (an SQL expression)
-         check.freshness != unknown) + archive,
+        (check.freshness != None,  # noqa: E711 (an SQL expression)
+         check.freshness != unknown) + _mirror_of(check, conditions),
         group_by=check.distribution_mirror_id)}
     lags = {mirror_id: int(lag) for mirror_id, lag in _select(
         store, (check.distribution_mirror_id, Max(check.lag_seconds)),
-        (check.distribution_mirror_id == _M.id,
-         check.lag_seconds != None) + conditions,  # noqa: E711
+        (check.lag_seconds != None,) +  # noqa: E711
+        _mirror_of(check, conditions),
         group_by=check.distribution_mirror_id) if lag is not None}
     for mirror_id, value in detected.items():
         if value > worst.get(mirror_id, 0):
@@ -308,28 +309,38 @@ def _with_images(store, conditions):
          _M.content == MirrorContent.RELEASE) + conditions, distinct=True)}
 
 
-def _newest_probes(store, conditions, *only):
+def _newest_probes(store, conditions):
     """{mirror id: (record id, date, duration_seconds)} of the newest probe
     record (by date, then id) of each mirror matching `conditions`, in one
-    query; `only` narrows the records (e.g. to applied ones)."""
+    query: the records at each mirror's newest date."""
     record = MirrorProbeRecord
     newest = Alias(Select(
         (Alias(record.distribution_mirror_id, "mirror"),
          Alias(Max(record.date_created), "newest")),
-        where=And(record.distribution_mirror_id == _M.id, *(
-            conditions + only)),
+        where=And(record.distribution_mirror_id == _M.id, *conditions),
         group_by=record.distribution_mirror_id), "newest_probe")
     found = {}
     for mirror_id, record_id, date, taken in store.execute(Select(
             (record.distribution_mirror_id, record.id, record.date_created,
              record.duration_seconds),
-            where=And(*only) if only else Undef,
             tables=[record, Join(newest, And(
                 Column("mirror", newest) == record.distribution_mirror_id,
-                Column("newest", newest) == record.date_created))])):
+                Column("newest", newest) == record.date_created))])
+            ).get_all():
         if mirror_id not in found or record_id > found[mirror_id][0]:
-            found[mirror_id] = (record_id, as_datetime(date), taken)
-    return found
+            found[mirror_id] = (record_id, date, taken)
+    return {mirror_id: (record_id, as_datetime(date), taken)
+            for mirror_id, (record_id, date, taken) in found.items()}
+
+
+def _applied_probes(store, conditions):
+    """{mirror id: date of its newest probe whose findings took effect}."""
+    record = MirrorProbeRecord
+    return {mirror_id: as_datetime(date) for mirror_id, date in _select(
+        store, (record.distribution_mirror_id, Max(record.date_created)),
+        (record.state == ProbeRecordState.APPLIED,) +
+        _mirror_of(record, conditions),
+        group_by=record.distribution_mirror_id)}
 
 
 def _names(store, cls, column, ids):
@@ -378,8 +389,7 @@ def states_where(store, *conditions):
     worst, detected, lags = _worst(store, conditions)
     with_images = _with_images(store, conditions)
     newest = _newest_probes(store, conditions)
-    applied = _newest_probes(
-        store, conditions, MirrorProbeRecord.state == ProbeRecordState.APPLIED)
+    applied = _applied_probes(store, conditions)
     lists = {}
     for kind in LISTINGS:
         for (mirror_id,) in _select(store, (_M.id,),
@@ -399,7 +409,6 @@ def states_where(store, *conditions):
         speed = _SPEED[speed]
         worst_known = worst.get(mirror_id)
         probe = newest.get(mirror_id)
-        applied_probe = applied.get(mirror_id)
         states.append(MirrorState(
             id=mirror_id, name=name, title=display_name or name,
             display_name=display_name,
@@ -419,7 +428,7 @@ def states_where(store, *conditions):
             date_created=as_datetime(created),
             last_probe=probe[1] if probe else None,
             last_probe_duration=probe[2] if probe else None,
-            last_applied_probe=applied_probe[1] if applied_probe else None,
+            last_applied_probe=applied.get(mirror_id),
             detected=_FRESHNESS[detected[mirror_id]]
             if mirror_id in detected else None,
             measured_lag_seconds=lags.get(mirror_id),
