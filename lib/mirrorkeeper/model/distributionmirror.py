@@ -118,6 +118,11 @@ class DistributionMirror(Storm):
     # Whether it picks up new series by itself (schema patch 0014): a new
     # series the master scan finds is expected of it at once.
     picks_up_new_series = Bool(allow_none=False)
+    # The registered mirror it pulls from (schema patch 0016), None for
+    # the master; set through mirrorkeeper.model.tiers, which keeps the
+    # tree a tree.
+    upstream_id = Int(name="upstream")
+    upstream = Reference(upstream_id, "DistributionMirror.id")
 
     def __init__(self, distribution, owner, name, speed, country, content,
                  pulse_type):
