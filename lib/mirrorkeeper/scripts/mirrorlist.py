@@ -73,7 +73,8 @@ class SnapshotScript(MirrorKeeperScript):
             "serial": snapshot["serial"], "distribution": distribution.name,
             "mirrors": len(snapshot["mirrors"]),
             "repositories": len(snapshot["repositories"]), "bytes": size,
-            "pool_files": pool_files, "path": path, "seconds": round(time.monotonic() - started, 3)})
+            "pool_files": pool_files, "path": path,
+            "seconds": round(time.monotonic() - started, 3)})
 
 
 def main(argv=None):
