@@ -145,6 +145,22 @@ def _remove_older(snapshot_path, oldest_kept):
                 pass
 
 
+def _check_length(path):
+    """sqlite3.DatabaseError if the file at `path` is not as long as its
+    header says (a truncated copy): a look-up of a path on the missing
+    pages would otherwise be an error at the first request, or worse none
+    at all."""
+    with open(path, "rb") as f:
+        header = f.read(100)
+        length = f.seek(0, os.SEEK_END)
+    page_size = int.from_bytes(header[16:18], "big")
+    pages = int.from_bytes(header[28:32], "big")
+    expected = (65536 if page_size == 1 else page_size) * pages
+    if len(header) < 100 or length != expected:
+        raise sqlite3.DatabaseError("%d bytes long, not the %d its header "
+                                    "says" % (length, expected))
+
+
 class PoolFacts:
     """A snapshot's pool file facts, opened read-only: versions(path) looks
     one up.  When the file could not be used, `problem` says why and
@@ -178,6 +194,7 @@ class PoolFacts:
             rows = connection.execute(
                 "SELECT serial, distribution FROM snapshot").fetchall()
             connection.execute("SELECT path FROM pool_file LIMIT 1")
+            _check_length(path)
         except sqlite3.Error as error:
             connection.close()
             return cls(path, problem="the pool file facts %s are corrupt: "
