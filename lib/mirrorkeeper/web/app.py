@@ -113,6 +113,7 @@ class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers):
         route("GET", "/{distribution}/+cdmirrors-rss", "feed", kind="text",
               listing="cdimage"),
         route("GET", "/{distribution}/+propagation", "propagation_page"),
+        route("GET", "/{distribution}/+tiers", "tiers_page"),
         route("GET|POST", "/{distribution}/+newmirror", "register"),
         route("GET", MIRROR, "mirror_page"),
         route("GET|POST", MIRROR + "/+edit", "edit"),
@@ -122,6 +123,7 @@ class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers):
         route("GET|POST", MIRROR + "/+delete", "delete"),
         route("GET", MIRROR + "/+probe/{probe}", "probe_log"),
         route("GET|POST", MIRROR + "/+token", "token"),
+        route("GET|POST", MIRROR + "/+upstream", "upstream"),
     ]
 
     def __init__(self, db, signer, settings=None, propagation_cache=None,
