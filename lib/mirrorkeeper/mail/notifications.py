@@ -198,6 +198,11 @@ def queue_mirror_disabled(store, mirror, log, why=(), config=None):
             recipients.append((
                 recipient, "as a mirror admin of %s"
                 % (distribution.display_name,)))
+    # Tiers (mirrorkeeper.model.tiers): a mirror whose upstream is behind
+    # is told so, not blamed alone.
+    from mirrorkeeper.model.tiers import upstream_trouble
+    trouble = upstream_trouble(mirror)
+    why = tuple(why) + ((trouble,) if trouble else ())
     page = mirror_path(distribution.name, mirror.name)
     record = mirror.last_probe_record
     probe_log_path = ("%s/+probe/%d" % (page, record.id)
