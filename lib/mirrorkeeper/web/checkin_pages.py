@@ -31,7 +31,8 @@ from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.settings import Checkin
 from mirrorkeeper.web.layout import (
     format_minute, freshness_badge, mirror_href, post_form)
-from mirrorkeeper.web.site import HTTPError, json_response, redirect
+from mirrorkeeper.web.site import (
+    HTTPError, client_address, json_response, redirect)
 
 BAD_TOKEN = ("That is not this mirror's token: it was revoked, replaced, "
              "or never made; nothing was changed.  The mirror's owner makes "
@@ -278,7 +279,7 @@ class CheckinHandlers:
     async def api_checkin(self, ctx, name):
         body = self._body(ctx)
         authorised = self._authorised(ctx, name)
-        address = (ctx.request.getClientAddress().host or "")[:64] or None
+        address = client_address(ctx.request)[:64] or None
 
         def work(store):
             mirror = authorised(store)
