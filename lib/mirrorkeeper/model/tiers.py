@@ -16,13 +16,25 @@ from __future__ import annotations
 
 import attrs
 
-from mirrorkeeper.enums import MirrorFreshness
+from mirrorkeeper.enums import MirrorFreshness, MirrorStatus
 from mirrorkeeper.errors import InvalidValueError
 from mirrorkeeper.model.distributionmirror import DistributionMirror
 from mirrorkeeper.model.mirrorstate import states_where
 
-__all__ = ["TierNode", "set_upstream", "tier_tree", "upstream_trouble",
-           "is_behind"]
+__all__ = ["TierNode", "approved", "set_upstream", "tier_tree",
+           "upstream_trouble", "is_behind"]
+
+
+def approved(*conditions):
+    """The conditions on DistributionMirror of an approved mirror, and
+    `conditions`: official (a mirror admin reviewed it) and not paused by
+    its owner.  These are let in to pull from the master (the rsync ACL)
+    and told what the master is about to have (announcements); the
+    prober's verdict does not matter, as a mirror it disabled for being
+    behind must sync to recover."""
+    return (DistributionMirror.status == MirrorStatus.OFFICIAL,
+            DistributionMirror.owner_paused == False,  # noqa: E712
+            *conditions)
 
 
 def is_behind(enabled, freshness):

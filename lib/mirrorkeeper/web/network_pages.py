@@ -6,6 +6,9 @@ mirrors that pull from it.
     GET /DIST/+tiers                     the tree of who pulls from whom
     GET|POST /DIST/+mirror/NAME/+upstream
                                          where the mirror pulls from
+    GET|POST /DIST/+announce             a mirror admin's message to every
+                                         approved mirror's owner, and the
+                                         past ones
 
 A master's rsyncd.conf lets in only the hosts that mirror it ("hosts
 allow"); MirrorManager published the addresses its mirrors registered
@@ -21,30 +24,31 @@ says so.  The owner (or a mirror admin) says where a mirror pulls from
 on its +upstream form, checked as every owner form is (policy.Who, the
 CSRF token).
 
+Announcements (mirrorkeeper.model.announcements): the distribution's
+mirror admins (policy.Who.is_mirror_admin) write to the owners of its
+approved mirrors, for instance that a release is on the master and they
+may start syncing; the messages go through the outbox, and the page
+lists what was sent, by whom, when, to how many.
+
 NetworkHandlers is mixed into the application (web.app.MirrorKeeperWeb),
 whose routes name its methods.
 """
 
+from urllib.parse import quote
+
 from twisted.web.template import tags
 
-from mirrorkeeper.enums import MirrorStatus
 from mirrorkeeper.errors import InvalidValueError, NotFoundError
-from mirrorkeeper.model import tiers
+from mirrorkeeper.mail.notifications import MailSettings
+from mirrorkeeper.model import announcements, tiers
 from mirrorkeeper.model.distribution import Distribution, DistributionSet
 from mirrorkeeper.model.distributionmirror import (
     DistributionMirror, MirrorACLAddress)
-from mirrorkeeper.web.layout import freshness_badge, mirror_href, post_form
+from mirrorkeeper.web.layout import (
+    format_minute, freshness_badge, mirror_href, post_form)
 from mirrorkeeper.web.site import Response, redirect
 
 TEXT = "text/plain; charset=utf-8"
-
-
-def approved(*conditions):
-    """The conditions on DistributionMirror of an approved mirror, and
-    `conditions`."""
-    return (DistributionMirror.status == MirrorStatus.OFFICIAL,
-            DistributionMirror.owner_paused == False,  # noqa: E712
-            *conditions)
 
 
 def rsync_acl(store, distribution_name=None):
@@ -63,7 +67,7 @@ def rsync_acl(store, distribution_name=None):
         MirrorACLAddress.address,
         MirrorACLAddress.distribution_mirror_id == DistributionMirror.id,
         DistributionMirror.distribution_id == Distribution.id,
-        *approved(*conditions)).config(distinct=True)
+        *tiers.approved(*conditions)).config(distinct=True)
     return sorted(rows)
 
 
@@ -128,8 +132,89 @@ def upstream_page(distribution, name, title, current, choices, csrf_token,
     return body
 
 
+def announce_page(distribution, title, past, csrf_token, values=None,
+                  error=None):
+    """The mirror admins' form and the past announcements (newest
+    first)."""
+    values = values or {}
+    href = "/%s/+announce" % (quote(distribution),)
+    body = [tags.h1("Tell the %s mirrors" % (title,)),
+            tags.p("A message to the owner of every approved mirror of %s "
+                   "(official, not paused), each owner once: for example "
+                   "that a new release is on the master and they may "
+                   "start syncing.  Answers go to you." % (title,))]
+    if error:
+        body.append(tags.p(error, class_="error"))
+    body.append(post_form(
+        href, csrf_token,
+        tags.p(tags.label("Subject ", tags.input(
+            type="text", name="subject", size="60",
+            maxlength=str(announcements.MAX_SUBJECT),
+            value=values.get("subject", "")))),
+        tags.p(tags.label("Message", tags.br(), tags.textarea(
+            values.get("body", ""), name="body", rows="12", cols="72"))),
+        tags.button("Send to the mirrors' owners", type="submit")))
+    body.append(tags.h2("Sent before"))
+    if not past:
+        body.append(tags.p("Nothing yet."))
+    else:
+        rows = [tags.tr(tags.th("When"), tags.th("By"), tags.th("Subject"),
+                        tags.th("To"))]
+        for each in past:
+            rows.append(tags.tr(
+                tags.td(format_minute(each.date_sent)), tags.td(each.sender),
+                tags.td(tags.details(tags.summary(each.subject),
+                                     tags.pre(each.body))),
+                tags.td("%d owners" % (each.recipients,))))
+        body.append(tags.table(*rows, class_="announcements"))
+    return body
+
+
 class NetworkHandlers:
     """The handlers of this module's routes."""
+
+    @property
+    def mail_settings(self):
+        """[mail] as WebSettings carries it; the defaults without."""
+        return getattr(self.settings, "mail", None) or MailSettings()
+
+    async def announce(self, ctx, distribution):
+        def admin_of(store, who):
+            from mirrorkeeper.web import queries
+            dist = queries.get_distribution(store, distribution)
+            who.require(who.is_mirror_admin(dist),
+                        "write to the owners of the %s mirrors"
+                        % (dist.title,))
+            return dist
+
+        def read(store, who):
+            dist = admin_of(store, who)
+            return dist.title, announcements.announcements(store, dist)
+
+        def write(store, who, subject, body):
+            dist = admin_of(store, who)
+            return announcements.announce(
+                store, dist, who.person, subject, body,
+                self.mail_settings).recipients
+
+        error = None
+        values = {}
+        if ctx.method == "POST":
+            values = {"subject": ctx.form.get("subject") or "",
+                      "body": ctx.form.get("body") or ""}
+            try:
+                await self.change(ctx, write, values["subject"],
+                                  values["body"])
+            except InvalidValueError as refused:
+                error = str(refused)
+            else:
+                # Redirected, so that reloading the page sends nothing.
+                return redirect("/%s/+announce" % (quote(distribution),))
+        viewer, (title, past) = await self.as_who(ctx, read)
+        return self.page(ctx, viewer, "Tell the %s mirrors" % (title,),
+                         announce_page(distribution, title, past,
+                                       ctx.csrf_token, values, error),
+                         status=200 if error is None else 400)
 
     async def tiers_page(self, ctx, distribution):
         def read(store, who):
