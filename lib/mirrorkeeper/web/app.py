@@ -18,6 +18,7 @@ import attrs
 from mirrorkeeper.addresspolicy import AddressPolicy
 from mirrorkeeper.errors import (
     DuplicateError, InvalidURLError, InvalidValueError)
+from mirrorkeeper.mail.notifications import MailSettings
 from mirrorkeeper.settings import Mail, Web
 from mirrorkeeper.validators import TEXT_LIMITS, valid_whole_number
 from mirrorkeeper.web import (
@@ -56,11 +57,15 @@ class WebSettings:
     allowed_networks: tuple = ()
     # [checkin]: check-ins and probe-me-now (web.checkin_pages).
     checkin: CheckinSettings = CheckinSettings()
+    # [mail]: what the announcements to mirrors are sent as
+    # (web.network_pages).
+    mail: MailSettings = MailSettings()
 
     @classmethod
     def from_config(cls, config):
         return cls(allowed_networks=config.allowed_networks(),
                    checkin=CheckinSettings.from_config(config),
+                   mail=MailSettings.from_config(config),
                    admins_team=config.get("web", "admins_team"),
                    site_name=config.get("mail", "site_name"),
                    base_url=config.get("web", "base_url").rstrip("/"),
@@ -114,6 +119,7 @@ class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers):
               listing="cdimage"),
         route("GET", "/{distribution}/+propagation", "propagation_page"),
         route("GET", "/{distribution}/+tiers", "tiers_page"),
+        route("GET|POST", "/{distribution}/+announce", "announce"),
         route("GET|POST", "/{distribution}/+newmirror", "register"),
         route("GET", MIRROR, "mirror_page"),
         route("GET|POST", MIRROR + "/+edit", "edit"),
