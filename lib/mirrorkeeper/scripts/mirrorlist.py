@@ -60,9 +60,9 @@ class SnapshotScript(MirrorKeeperScript):
         size = write_snapshot(snapshot, path)
         self.logger.info(
             "Snapshot %d of %s: %d mirrors, %d RPM repositories, %d bytes, "
-            "and the facts of %d pool files, written to %s in %.2f s.",
-            snapshot["serial"], distribution.name, len(snapshot["mirrors"]),
-            len(snapshot["repositories"]), size, pool_files, path,
+            "written to %s in %.2f s.", snapshot["serial"],
+            distribution.name, len(snapshot["mirrors"]),
+            len(snapshot["repositories"]), size, path,
             time.monotonic() - started)
         # Only the serial is written to the database: the next run numbers
         # from it even if this file is lost or corrupt.
