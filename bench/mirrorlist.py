@@ -291,6 +291,7 @@ def run(size="quick", **ignored):
     """The figures: [(figure, value, unit, reference, ratio)]."""
     from mirrorkeeper.database.store import open_store
     from mirrorkeeper.model.distribution import DistributionSet
+    from mirrorkeeper.publish.poolfacts import write_master_pool_facts
     from mirrorkeeper.publish.snapshot import build_snapshot, write_snapshot
     from tests.mirrorlist_snapshots import write_geoip
 
@@ -309,8 +310,10 @@ def run(size="quick", **ignored):
         build_database(database)
         store = open_store("sqlite:" + database)
         started = time.monotonic()
-        snapshot = build_snapshot(store, DistributionSet(store)["ubuntu"])
+        ubuntu = DistributionSet(store)["ubuntu"]
+        snapshot = build_snapshot(store, ubuntu)
         path = os.path.join(directory, "snapshot.json")
+        write_master_pool_facts(store, ubuntu, path, snapshot["serial"])
         size_bytes = write_snapshot(snapshot, path)
         build = time.monotonic() - started
         store.close()
