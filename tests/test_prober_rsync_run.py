@@ -12,12 +12,15 @@ from mirrorkeeper.demo import closed_port
 from mirrorkeeper.enums import (
     MirrorFreshness, PackagePublishingPocket, SourcePackageFileType)
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from mirrorkeeper.model.masterarchive import TraceFileTimestampSet
+from mirrorkeeper.prober.detectors import TRACE_PATH
 from mirrorkeeper.model.publishing import PublishingSet
 from mirrorkeeper.timeutil import utcnow
 from tests.farm.testing import prober_world  # noqa: F401
 from tests.mirror_servers import write_archive
 from tests.rsync_daemon import RsyncDaemon
 
+HOUR = timedelta(hours=1)
 # Mirror name -> what the tree its rsync module serves leaves out.
 TREES = {"r-full": None, "r-behind": ["hello_1.1-1"], "r-empty": ["/"]}
 
@@ -80,3 +83,45 @@ def test_rsync_mirrors_judged(rsync_run):
     messages = smtp_server.wait_for(2, timeout=30)
     assert {m.message["Subject"].split()[-4] for m in messages} == {
         "r-empty"}
+
+
+def test_trace_freshness_over_rsync(prober_world, tmp_path):
+    """With the trace detector on, the mirror's trace file is copied over
+    rsync and judged against the master's trace history."""
+    world = prober_world
+    now = utcnow().replace(microsecond=0)
+    store = world.store()
+    ubuntu = world.load_sample(store)
+    traces = TraceFileTimestampSet(store)
+    for age in (10, 3):
+        traces.record(ubuntu, TRACE_PATH, now - age * HOUR, now - age * HOUR)
+    root = str(tmp_path / "traced")
+    write_archive(root, store)
+    os.makedirs(os.path.join(root, "project", "trace"))
+    with open(os.path.join(root, TRACE_PATH), "w") as f:
+        f.write((now - 10 * HOUR).strftime("%a %b %d %H:%M:%S UTC %Y\n"))
+    daemon = RsyncDaemon(tmp_path / "rsyncd", {"traced": root}).start()
+    try:
+        world.add_mirror(store, ubuntu, "r-traced",
+                         http="http://127.0.0.1:%d/" % closed_port(),
+                         rsync=daemon.url("traced"))
+        store.commit()
+        store.close()
+        world.config = world.write_config(
+            prober={"timeout": 5},
+            freshness={"default": "publishing, trace"})
+        prober = world.run()
+    finally:
+        daemon.stop()
+    assert prober.returncode == 0, prober.stderr
+    store = world.store()
+    mirror = DistributionMirrorSet(store)["r-traced"]
+    checks = {(c.detector, c.label): c for c in mirror.freshness_checks}
+    trace = checks[("trace", TRACE_PATH)]
+    # Its trace is of the master's sync of 10 hours ago, seven hours
+    # older than the master's newest.
+    assert trace.freshness is MirrorFreshness.ONEDAYBEHIND
+    assert abs(trace.lag_seconds - 7 * 3600) < 120
+    assert "trace detector: %s says" % (TRACE_PATH,) in \
+        mirror.last_probe_record.log
+    store.close()
