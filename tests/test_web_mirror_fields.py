@@ -175,6 +175,11 @@ def test_valid_mirror_fields_gives_normal_forms():
      InvalidValueError, "https_base_url", "at least one http, https or ftp"),
     ({"https_base_url": "https://127.0.0.1/u/"}, InvalidURLError,
      "https_base_url", "mirrors must be at global addresses"),
+    ({"https_base_url": "https://m.example.org/\udcff/"}, InvalidURLError,
+     "https_base_url", "not valid UTF-8"),
+    ({"http_base_url": "http://m.example.org/\x1b[2J"}, InvalidURLError,
+     "http_base_url", "invalid URL 'http://m.example.org/\\x1b[2J': it "
+     "contains the control character U+001B"),
 ])
 def test_valid_mirror_fields_names_the_field_at_fault(fields, error, field,
                                                       message):

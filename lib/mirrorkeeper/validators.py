@@ -176,13 +176,12 @@ def valid_mirror_fields(fields, policy=None):
     for the web's forms and the command line alike.
 
     'name' must be a valid name; the texts of MIRROR_TEXTS go through
-    valid_text; the URLs of MIRROR_URLS through valid_text and
-    normalise_base_url with `policy` (see there), blank ones becoming
-    None; the numbers of MIRROR_NUMBERS through valid_mirror_number.  The
-    URLs, when given, are given together, and one of http, https or ftp
-    at least is needed.  Other fields (choices the caller has read) pass
-    as they are.  The first value at fault raises its error, on its
-    field."""
+    valid_text; the URLs of MIRROR_URLS through normalise_base_url with
+    `policy` (see there), blank ones becoming None; the numbers of
+    MIRROR_NUMBERS through valid_mirror_number.  The URLs, when given,
+    are given together, and one of http, https or ftp at least is needed.
+    Other fields (choices the caller has read) pass as they are.  The
+    first value at fault raises its error, on its field."""
     result = dict(fields)
     for field, value in fields.items():
         if field == "name":
@@ -192,9 +191,9 @@ def valid_mirror_fields(fields, policy=None):
         elif field in MIRROR_TEXTS:
             result[field] = valid_text(value, field)
         elif field in MIRROR_URLS:
-            url = valid_text(value, field, MAX_URL_LENGTH)
-            result[field] = url and normalise_base_url(
-                url, field.split("_", 1)[0], policy)
+            result[field] = normalise_base_url(
+                value, field.split("_", 1)[0], policy) \
+                if (value or "").strip() else None
         elif field in MIRROR_NUMBERS:
             result[field] = valid_mirror_number(value, field)
     if any(field in fields for field in MIRROR_URLS) and not any(
@@ -261,6 +260,9 @@ def _normalise_base_url(url, scheme, policy=None):
         raise InvalidURLError(
             "invalid URL %s: it contains the control character U+%04X"
             % (_shown(text), ord(control)))
+    if any(unicodedata.category(c) == "Cs" for c in raw):
+        raise InvalidURLError("invalid URL %s: it is not valid UTF-8 text"
+                              % (_shown(text),))
     try:
         parts = urlsplit(text)
         port = parts.port
