@@ -34,7 +34,8 @@ def test_band_for_lag_uses_the_band_thresholds():
 def test_lag_by_history_counts_from_the_next_newer_version():
     """A mirror with an older version is behind since the master moved past
     it; with the newest it is not behind; an unknown version is None."""
-    history = [("c", NOW - HOUR), ("b", NOW - 5 * HOUR), ("a", NOW - 50 * HOUR)]
+    history = [("c", NOW - HOUR), ("b", NOW - 5 * HOUR),
+               ("a", NOW - 50 * HOUR)]
     assert lag_by_history(history, "c", NOW) == timedelta(0)
     assert lag_by_history(history, "b", NOW) == HOUR
     assert lag_by_history(history, "a", NOW) == 5 * HOUR
