@@ -1,5 +1,5 @@
 """A real rsync daemon on loopback for tests: `rsync --daemon --no-detach`
-serving directories as modules, on a free port of 127.0.0.1."""
+serving directories as modules, on a free port of 127.0.0.1 (or ::1)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,20 @@ import subprocess
 import time
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+def _family(address):
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
+def _free_port(address):
+    with socket.socket(_family(address)) as s:
+        s.bind((address, 0))
         return s.getsockname()[1]
 
 
-def _listening(port):
-    with socket.socket() as s:
+def _listening(address, port):
+    with socket.socket(_family(address)) as s:
         try:
-            s.connect(("127.0.0.1", port))
+            s.connect((address, port))
         except OSError:
             return False
         return True
@@ -31,7 +35,9 @@ class RsyncDaemon:
     @ivar port: the port it listens on.
     """
 
-    def __init__(self, workdir, modules, secret_modules=None):
+    def __init__(self, workdir, modules, secret_modules=None,
+                 address="127.0.0.1"):
+        self.address = address
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.modules = dict(modules)
@@ -59,17 +65,17 @@ class RsyncDaemon:
     def start(self):
         config = self._write_config()
         for _ in range(5):
-            port = _free_port()
+            port = _free_port(self.address)
             self.process = subprocess.Popen(
                 ["rsync", "--daemon", "--no-detach", "--config=" + config,
-                 "--address=127.0.0.1", "--port=%d" % (port,)],
+                 "--address=" + self.address, "--port=%d" % (port,)],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
                     break
-                if _listening(port):
+                if _listening(self.address, port):
                     self.port = port
                     return self
                 time.sleep(0.05)
@@ -77,7 +83,9 @@ class RsyncDaemon:
         raise RuntimeError("the rsync daemon did not start")
 
     def url(self, module, path=""):
-        return "rsync://127.0.0.1:%d/%s/%s" % (self.port, module, path)
+        host = "[%s]" % (self.address,) if ":" in self.address \
+            else self.address
+        return "rsync://%s:%d/%s/%s" % (host, self.port, module, path)
 
     def stop(self):
         if self.process is not None:

@@ -192,3 +192,19 @@ class ClientRsyncTests(RsyncTestMixin, unittest.TestCase):
             port.getHost().port, RELEASE))
         self.assertEqual(result.outcome, Outcome.TIMEOUT)
         self.assertLogSays(result, "gave up")
+
+    @defer.inlineCallbacks
+    def test_ipv6(self):
+        """An rsync daemon on ::1 is probed at its bracketed address, and
+        the answer counts for IPv6."""
+        try:
+            daemon = RsyncDaemon(self.mktemp(), {"ubuntu": self.tree},
+                                 address="::1").start()
+        except OSError:
+            raise unittest.SkipTest("no IPv6 loopback here")
+        self.addCleanup(daemon.stop)
+        result = yield self.client.probe(daemon.url("ubuntu", RELEASE))
+        self.assertEqual(result.outcome, Outcome.FOUND)
+        self.assertLogSays(result, "rsync --list-only rsync://[::1]:",
+                           "from ::1")
+        self.assertTrue(self.client.address_families("::1").ipv6)
