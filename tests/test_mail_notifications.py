@@ -136,8 +136,9 @@ def test_the_runs_configuration_reaches_the_mail(sample_store, tmp_path,
     for message in messages:
         assert message["From"] == "Ubuntu mirrors <mirrors@ubuntu.example.org>"
         # (Python's folding puts a long Subject on a line of its own.)
-        assert message["Subject"].strip() == ("Ubuntu mirror registry: the Ubuntu "
-                                      "mirror valid-mirror has been disabled")
+        assert message["Subject"].strip() == (
+            "Ubuntu mirror registry: the Ubuntu "
+            "mirror valid-mirror has been disabled")
         assert message["Message-ID"].endswith("@ubuntu.example.org>")
         body = message.get_content()
         assert ("    https://mirrors.ubuntu.example.org/ubuntu/+mirror/"

@@ -269,8 +269,9 @@ class IDistributionMirrorSet(Interface):
         distributions that support mirrors, that were reviewed as OFFICIAL
         or UNOFFICIAL, enabled or not (so a mirror the prober disabled is
         probed again and comes back when it recovers; one pending review or
-        found BROKEN is not probed), that their owner has not paused, and that have no probe record of the last 24 hours
-        unless `ignore_last_probe`.  Never-probed mirrors come first, then
+        found BROKEN is not probed), that their owner has not paused, and
+        that have no probe record of the last 24 hours unless
+        `ignore_last_probe`.  Never-probed mirrors come first, then
         the ones probed longest ago.  `limit` caps how many.
         """
 

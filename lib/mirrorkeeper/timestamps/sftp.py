@@ -5,16 +5,16 @@ One planting is one SSH connection: the server's host key is checked
 against a known_hosts file (OpenSSH's format, hashed entries too; a port
 other than 22 is looked up as ``[host]:port``, as OpenSSH writes it; as
 OpenSSH does, the server is asked for a key of a type the file has for it)
-and a key that is missing or different ends the connection before
-anything is sent; we authenticate with one private key and nothing else (no password,
-no agent); the SFTP subsystem writes the file to a hidden temporary name
-in the target directory (created exclusively, mode 0644) and renames it
-over the target.  With the posix-rename@openssh.com extension (OpenSSH's
-sftp-server offers it) the rename replaces the old file in one step;
-without it, a server that will not rename over an existing file gets the
-old file removed first, so the file is missing for a moment but never
-half-written.  A planting that fails after the temporary file was created
-removes it if the connection still allows.
+and a key that is missing or different ends the connection before anything
+is sent; we authenticate with one private key and nothing else (no
+password, no agent); the SFTP subsystem writes the file to a hidden
+temporary name in the target directory (created exclusively, mode 0644)
+and renames it over the target.  With the posix-rename@openssh.com
+extension (OpenSSH's sftp-server offers it) the rename replaces the old
+file in one step; without it, a server that will not rename over an
+existing file gets the old file removed first, so the file is missing for
+a moment but never half-written.  A planting that fails after the
+temporary file was created removes it if the connection still allows.
 """
 
 import os
