@@ -52,8 +52,11 @@ class RsyncDaemon:
         os.chmod(secrets, 0o600)
         path = os.path.join(self.workdir, "rsyncd.conf")
         with open(path, "w") as f:
-            f.write("use chroot = no\nreuse port = no\n"
-                    "log file = %s\n" % os.path.join(self.workdir, "log"))
+            # As the test's own user: a daemon started by root would
+            # otherwise read the trees as nobody.
+            f.write("use chroot = no\nreuse port = no\nuid = %d\ngid = %d\n"
+                    "log file = %s\n" % (os.getuid(), os.getgid(),
+                                         os.path.join(self.workdir, "log")))
             for name, root in self.modules.items():
                 f.write("[%s]\npath = %s\nread only = yes\n" % (name, root))
             for name, root in self.secret_modules.items():
