@@ -17,7 +17,8 @@ LOG = logging.getLogger("mirrorkeeper.test-master-file-kinds")
 
 
 def test_kinds_of_master_files():
-    """Release, InRelease and repomd.xml are control files; Packages and Sources, plain or compressed, are package indexes; Contents is neither."""
+    """Release, InRelease and repomd.xml are control files; Packages and
+    Sources, plain or compressed, are package indexes; Contents is neither."""
     assert all(map(is_control_file, [
         "dists/noble/Release", "dists/noble/InRelease",
         "fedora/40/os/repodata/repomd.xml"]))
@@ -34,7 +35,8 @@ def test_kinds_of_master_files():
 
 
 def test_indexes_are_recorded_but_not_probed(store, tmp_path):
-    """A scan records each index the Release lists with its size and hash; the checksum detector's checks are the Release's only."""
+    """A scan records each index the Release lists with its size and hash; the
+    checksum detector's checks are the Release's only."""
     archive = DebianArchive(str(tmp_path / "master"))
     archive.add_binary("noble", "hello", "1.0")
     archive.publish("noble", architectures=("amd64",),

@@ -44,9 +44,10 @@ def reference_select(index, client, request, rng, minimum=5):
             place in mirror.countries_allowed)
 
     def add(group, positions):
-        for mirror in weighted_shuffle([mirrors[p] for p in positions], rng):
-            chosen.append(Choice(mirror, mirror.url(protocols), group))
-            taken.add(mirror.index)
+        order = weighted_shuffle([mirrors[p] for p in positions], rng)
+        for candidate in order:
+            chosen.append(Choice(candidate, candidate.url(protocols), group))
+            taken.add(candidate.index)
 
     prefix, group = None, []
     for block_version, network, mask, length, position in index.netblocks:
@@ -127,7 +128,9 @@ def as_text(choices):
 
 
 def test_cached_groups_answer_as_the_rules_do():
-    """For clients, contents, countries and protocols of every kind, select() gives exactly what the uncached rules give with the same random generator, the first time and from its cache."""
+    """For clients, contents, countries and protocols of every kind, select()
+    gives exactly what the uncached rules give with the same random generator,
+    the first time and from its cache."""
     world_rng = random.Random(5)
     contents = [("archive",), ("archive", "noble"),
                 ("archive", "noble", "arm64"), ("archive", "jammy"),
@@ -159,7 +162,8 @@ def test_cached_groups_answer_as_the_rules_do():
 
 
 def test_four_times_the_bandwidth_comes_first_four_times_as_often():
-    """Over many lists a mirror with four times the bandwidth of each of three others comes first about four times as often as each of them."""
+    """Over many lists a mirror with four times the bandwidth of each of three
+    others comes first about four times as often as each of them."""
     index = index_snapshot(snapshot(
         [mirror("big", "DE", bandwidth=400)] +
         [mirror("small%d" % n, "DE", bandwidth=100) for n in range(3)]))
@@ -174,7 +178,8 @@ def test_four_times_the_bandwidth_comes_first_four_times_as_often():
 
 
 def test_groups_cache_is_bounded():
-    """Past MAX_CACHED_GROUPS combinations the oldest is forgotten and worked out again when asked."""
+    """Past MAX_CACHED_GROUPS combinations the oldest is forgotten and worked
+    out again when asked."""
     index = index_snapshot(snapshot([mirror("de", "DE"),
                                      mirror("fr", "FR")]))
     old, selection.MAX_CACHED_GROUPS = selection.MAX_CACHED_GROUPS, 3
@@ -194,7 +199,8 @@ def test_groups_cache_is_bounded():
 
 
 def test_clients_of_one_network_place_share_one_entry():
-    """Two addresses in the same country, ASN and netblocks share one cached entry, and an address in a mirror's netblock gets its own."""
+    """Two addresses in the same country, ASN and netblocks share one cached
+    entry, and an address in a mirror's netblock gets its own."""
     index = index_snapshot(snapshot([
         mirror("de", "DE"), mirror("campus", "DE",
                                    netblocks=["192.0.2.0/25"])]))
@@ -214,7 +220,8 @@ class ReloadTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_new_snapshot_is_not_answered_from_the_old_ones_cache(self):
-        """After a reload the same client asking the same list gets the new snapshot's mirrors, not what the old snapshot's cache held."""
+        """After a reload the same client asking the same list gets the new
+        snapshot's mirrors, not what the old snapshot's cache held."""
         german = {b"X-Forwarded-For": b"192.0.2.9"}
         _, body = yield self.get("/mirrors.txt", german)
         self.assertEqual(sorted(lines(body)), ["http://de1.example/ubuntu/",
@@ -229,7 +236,8 @@ class ReloadTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_client_place_is_looked_up_once(self):
-        """A client asking twice is located by GeoIP once; another X-Forwarded-For is located anew."""
+        """A client asking twice is located by GeoIP once; another
+        X-Forwarded-For is located anew."""
         resource = self.service.web.factory.resource
         located = []
         locate = resource.locator.locate
@@ -245,7 +253,9 @@ class ReloadTests(DaemonTestMixin, unittest.TestCase):
 
 
 def test_metalinks_are_lxmls_documents_byte_for_byte():
-    """The metalinks, 3 and 4, written around cached frames are byte for byte the ones lxml builds, whatever the URLs, countries and file versions hold."""
+    """The metalinks, 3 and 4, written around cached frames are byte for byte
+    the ones lxml builds, whatever the URLs, countries and file versions
+    hold."""
     versions = [{"timestamp": 1717000000, "size": 3000, "md5": "a" * 32,
                  "sha256": "b" * 64},
                 {"timestamp": 1716000000, "size": 2999, "sha1": "c" * 40}]

@@ -19,7 +19,8 @@ LTS = len(PLACES)
 
 
 def test_series_with_a_hyphen_in_redirect_paths():
-    """dists/noble-lts/ is noble-lts's, dists/noble-lts-updates/ too, and dists/noble-updates/ is noble's."""
+    """dists/noble-lts/ is noble-lts's, dists/noble-lts-updates/ too, and
+    dists/noble-updates/ is noble's."""
     index = index_snapshot(snapshot(
         [mirror("lts", "DE", places=[LTS]), mirror("de", "DE")],
         places=HYPHENATED))
@@ -35,7 +36,8 @@ def test_series_with_a_hyphen_in_redirect_paths():
 
 
 def test_any_family_takes_mirrors_not_known_to_lack_ipv6():
-    """With any_family an IPv6 client gets the unresolved mirrors too, never those known to lack IPv6."""
+    """With any_family an IPv6 client gets the unresolved mirrors too, never
+    those known to lack IPv6."""
     index = index_snapshot(snapshot([
         mirror("v4", "DE", has_ipv6=False),
         mirror("unresolved", "DE", has_ipv6=None),
@@ -49,7 +51,8 @@ def test_any_family_takes_mirrors_not_known_to_lack_ipv6():
 
 
 def test_country_asked_stands_for_an_unknown_client():
-    """A mirror allowed for AR only is listed for AR to a client GeoIP does not place, not to a client known to be in DE."""
+    """A mirror allowed for AR only is listed for AR to a client GeoIP does not
+    place, not to a client known to be in DE."""
     index = index_snapshot(snapshot([
         mirror("ar", "AR", countries_allowed=["AR"])]))
     nowhere = Client(parse_address("10.9.9.9"))
@@ -78,7 +81,8 @@ class NoIPv6MirrorTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_ipv6_client_gets_unmeasured_mirrors_with_a_note(self):
-        """An IPv6 client gets the mirrors not known to lack IPv6 under a comment line, never an empty list."""
+        """An IPv6 client gets the mirrors not known to lack IPv6 under a
+        comment line, never an empty list."""
         response, body = yield self.get("/mirrors.txt" + IPV6_CLIENT)
         self.assertEqual(response.code, 200)
         got = lines(body)
@@ -101,7 +105,9 @@ class NoIPv6MirrorTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_ipv6_redirect_is_never_a_404(self):
-        """An IPv6 client's redirect goes to a mirror not known to lack IPv6, a 302 and not a 404; a series with a hyphen goes to the mirror carrying it."""
+        """An IPv6 client's redirect goes to a mirror not known to lack IPv6, a
+        302 and not a 404; a series with a hyphen goes to the mirror carrying
+        it."""
         response, _ = yield self.get(
             "/redirect/dists/noble/InRelease" + IPV6_CLIENT)
         self.assertEqual(response.code, 302)
@@ -119,7 +125,8 @@ class NoIPv6MirrorTests(DaemonTestMixin, unittest.TestCase):
     @defer.inlineCallbacks
     def test_per_country_list_honours_countries_allowed_for_unknown_place(
             self):
-        """/mirrors/AR.txt lists AR's mirror allowed for AR to a client GeoIP does not place; a German gets South America's instead, under a note."""
+        """/mirrors/AR.txt lists AR's mirror allowed for AR to a client GeoIP
+        does not place; a German gets South America's instead, under a note."""
         _, body = yield self.get("/mirrors/AR.txt")
         self.assertEqual(lines(body), ["http://ar.example/ubuntu/"])
         _, body = yield self.get("/mirrors/AR.txt?ip=192.0.2.1")
@@ -128,7 +135,8 @@ class NoIPv6MirrorTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_empty_country_widens_before_the_fallback(self):
-        """/mirrors/NL.txt, with a fallback configured, gives Europe's mirrors, not the fallback (nor AR's mirror, allowed for AR only)."""
+        """/mirrors/NL.txt, with a fallback configured, gives Europe's mirrors,
+        not the fallback (nor AR's mirror, allowed for AR only)."""
         _, body = yield self.get("/mirrors/NL.txt")
         got = lines(body)
         self.assertEqual(got[0], "# no mirror in NL qualifies: mirrors of "
@@ -145,7 +153,8 @@ class NoMirrorAtAllTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_ipv6_client_gets_the_fallback_with_a_note(self):
-        """With no mirror an IPv6 client may use, it gets the fallback URL under a comment line, and the redirect goes there."""
+        """With no mirror an IPv6 client may use, it gets the fallback URL
+        under a comment line, and the redirect goes there."""
         yield self.start_daemon(snapshot([mirror("v4", "DE",
                                                  has_ipv6=False)]),
                                 fallback="http://master.example/ubuntu/")
@@ -163,7 +172,8 @@ class NoMirrorAtAllTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_without_fallback_a_comment_not_an_empty_body(self):
-        """With no fallback configured the list is a comment saying so, and the redirect a 503, not a 404."""
+        """With no fallback configured the list is a comment saying so, and the
+        redirect a 503, not a 404."""
         yield self.start_daemon(snapshot([mirror("v4", "DE",
                                                  has_ipv6=False)]))
         response, body = yield self.get("/mirrors.txt" + IPV6_CLIENT)

@@ -39,7 +39,8 @@ FACTS = [(NEW, 1234, "a" * 64), (OLD, 1200, "b" * 64)]
 
 
 def test_facts_written_and_read(tmp_path):
-    """The facts file holds each path once (the first given), is found by the snapshot's path and serial, and answers a look-up per path."""
+    """The facts file holds each path once (the first given), is found by the
+    snapshot's path and serial, and answers a look-up per path."""
     path = str(tmp_path / "snapshot.json")
     count = write_pool_facts(path, 4, "ubuntu",
                              FACTS + [(NEW, 1, "c" * 64)])
@@ -54,7 +55,8 @@ def test_facts_written_and_read(tmp_path):
 
 
 def test_older_facts_are_removed(tmp_path):
-    """Writing serial N keeps N and N - 1 (daemons may still serve it) and removes older ones; another snapshot's facts are left alone."""
+    """Writing serial N keeps N and N - 1 (daemons may still serve it) and
+    removes older ones; another snapshot's facts are left alone."""
     path = str(tmp_path / "snapshot.json")
     other = str(tmp_path / "other.json")
     write_pool_facts(other, 1, "debian", FACTS)
@@ -66,7 +68,8 @@ def test_older_facts_are_removed(tmp_path):
 
 
 def test_a_failed_write_leaves_nothing(tmp_path):
-    """Facts whose rows fail half way leave no file, temporary or final, and the previous serial's facts untouched."""
+    """Facts whose rows fail half way leave no file, temporary or final, and
+    the previous serial's facts untouched."""
     path = str(tmp_path / "snapshot.json")
     write_pool_facts(path, 1, "ubuntu", FACTS)
 
@@ -89,7 +92,9 @@ def test_a_failed_write_leaves_nothing(tmp_path):
      "of ubuntu"),
 ])
 def test_unusable_facts_say_why(tmp_path, damage, problem):
-    """Facts missing, not SQLite, truncated, or of another serial or distribution open as PoolFacts whose problem says so, and whose look-ups raise it."""
+    """Facts missing, not SQLite, truncated, or of another serial or
+    distribution open as PoolFacts whose problem says so, and whose look-ups
+    raise it."""
     path = str(tmp_path / "snapshot.json")
     damaged(path, damage)
     facts = PoolFacts.open(path, 2, "ubuntu")
@@ -120,7 +125,9 @@ def damaged(path, damage):
 
 def test_generator_writes_pool_files_to_the_facts_only(sample_store,
                                                        tmp_path):
-    """Of a distribution with published pool files the snapshot's JSON lists none, says it has pool facts, and the facts file of its serial has each with the size and SHA-256 the master's index gave."""
+    """Of a distribution with published pool files the snapshot's JSON lists
+    none, says it has pool facts, and the facts file of its serial has each
+    with the size and SHA-256 the master's index gave."""
     store = sample_store
     ubuntu = getUtility(IDistributionSet)["ubuntu"]
     i386 = ubuntu.getSeries("warty").getArch("i386")
@@ -236,7 +243,9 @@ def metalink_size(body):
 
 
 def test_daemon_answers_pool_metalinks_from_the_facts(daemon):
-    """With the facts of its serial the daemon's pool metalinks give the master's size, an unknown pool file is a 404; a new snapshot's facts are used once it is loaded."""
+    """With the facts of its serial the daemon's pool metalinks give the
+    master's size, an unknown pool file is a 404; a new snapshot's facts are
+    used once it is loaded."""
     write_pool_facts(daemon.path, 1, "ubuntu", FACTS)
     write_snapshot(world(1), daemon.path)
     daemon.start()
@@ -265,7 +274,9 @@ def test_daemon_answers_pool_metalinks_from_the_facts(daemon):
     ("other serial", "are of snapshot 1 of ubuntu, not of snapshot 2"),
 ])
 def test_daemon_without_usable_facts(daemon, damage, problem):
-    """Facts missing, corrupt or of another snapshot: pool metalinks are a 503 saying the facts are not available, logged once with the reason; lists, redirects and the Release's metalink are served."""
+    """Facts missing, corrupt or of another snapshot: pool metalinks are a 503
+    saying the facts are not available, logged once with the reason; lists,
+    redirects and the Release's metalink are served."""
     damaged(daemon.path, damage)
     write_snapshot(world(2), daemon.path)
     daemon.start()
@@ -288,7 +299,8 @@ def test_daemon_without_usable_facts(daemon, damage, problem):
 
 
 def test_facts_damaged_while_served(daemon):
-    """A facts file overwritten in place while the daemon serves (it never should be) makes pool metalinks a 503 with one log line, not a crash."""
+    """A facts file overwritten in place while the daemon serves (it never
+    should be) makes pool metalinks a 503 with one log line, not a crash."""
     write_pool_facts(daemon.path, 1, "ubuntu", (
         ("pool/main/p/p%d/p%d_1_amd64.deb" % (n, n), n, "%064x" % n)
         for n in range(20000)))
@@ -311,7 +323,8 @@ def test_facts_damaged_while_served(daemon):
 
 
 def test_sqlite_copy_is_a_plain_database(tmp_path):
-    """The facts file is an ordinary SQLite database with its two tables, for an operator to look into."""
+    """The facts file is an ordinary SQLite database with its two tables, for
+    an operator to look into."""
     path = str(tmp_path / "snapshot.json")
     write_pool_facts(path, 5, "ubuntu", FACTS)
     copy = str(tmp_path / "copy.sqlite")

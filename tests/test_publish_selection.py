@@ -49,20 +49,23 @@ def choose(mirrors, who, content=NOBLE, minimum=5, seed=0, threshold=None,
 
 
 def test_geoip_database_tells_country_and_asn(locator):
-    """The generated MaxMind database gives an address its country and ASN, and nothing for an address it lacks."""
+    """The generated MaxMind database gives an address its country and ASN, and
+    nothing for an address it lacks."""
     assert locator.locate(parse_address("192.0.2.7")) == ("DE", 64500)
     assert locator.locate(parse_address("2001:db8::5")) == ("DE", 64500)
     assert locator.locate(parse_address("10.9.9.9")) == (None, None)
 
 
 def test_ipv4_mapped_address_is_taken_as_ipv4():
-    """An IPv4-mapped IPv6 address from a dual-stack socket is its IPv4 address."""
+    """An IPv4-mapped IPv6 address from a dual-stack socket is its IPv4
+    address."""
     assert parse_address("::ffff:192.0.2.7") == \
         ipaddress.ip_address("192.0.2.7")
 
 
 def test_only_mirrors_carrying_the_content_fresh_enough(locator):
-    """Mirrors without the series, too stale, or of unknown freshness are left out."""
+    """Mirrors without the series, too stale, or of unknown freshness are left
+    out."""
     chosen = choose([mirror("fresh", "DE"), mirror("jammy-only", "DE",
                                                    places=[4]),
                      mirror("stale", "DE", freshness=6),
@@ -96,7 +99,8 @@ def test_sync_age_from_detectors_bounds_what_a_mirror_carries(locator):
 
 
 def test_series_freshness_is_the_worst_of_its_records(locator):
-    """A mirror whose noble-updates lags two days is not fresh enough for noble, though noble release is up to date."""
+    """A mirror whose noble-updates lags two days is not fresh enough for
+    noble, though noble release is up to date."""
     lagging = mirror("lagging", "DE", places=[0, 2, 3])
     lagging["archive"]["6"] = [1]
     chosen = choose([lagging, mirror("fine", "DE")],
@@ -105,7 +109,8 @@ def test_series_freshness_is_the_worst_of_its_records(locator):
 
 
 def test_netblock_matches_come_first_most_specific_first(locator):
-    """Mirrors whose netblocks hold the client lead, the /28 before the /24, whatever their country."""
+    """Mirrors whose netblocks hold the client lead, the /28 before the /24,
+    whatever their country."""
     mirrors = [mirror("local-de", "DE", bandwidth=100000),
                mirror("wide", "BR", netblocks=["192.0.2.0/24"]),
                mirror("narrow", "BR", netblocks=["192.0.2.0/28"])]
@@ -116,7 +121,8 @@ def test_netblock_matches_come_first_most_specific_first(locator):
 
 
 def test_same_asn_comes_after_netblocks_and_before_country(locator):
-    """A mirror serving its ASN's clients comes before the client's country's mirrors."""
+    """A mirror serving its ASN's clients comes before the client's country's
+    mirrors."""
     mirrors = [mirror("country", "DE", bandwidth=100000),
                mirror("same-asn", "NL", asn=64500, asn_clients=True),
                mirror("asn-not-serving", "NL", asn=64500)]
@@ -126,7 +132,8 @@ def test_same_asn_comes_after_netblocks_and_before_country(locator):
 
 
 def test_country_then_continent_then_world_only_below_minimum(locator):
-    """The client's country comes first, then its continent; the world only joins while fewer than the minimum were found."""
+    """The client's country comes first, then its continent; the world only
+    joins while fewer than the minimum were found."""
     mirrors = [mirror("fr", "FR", bandwidth=100000), mirror("de", "DE"),
                mirror("br", "BR"), mirror("us", "US")]
     few = choose(mirrors, client(locator, "192.0.2.5"), minimum=5)
@@ -139,7 +146,8 @@ def test_country_then_continent_then_world_only_below_minimum(locator):
 
 
 def test_continent_override(locator):
-    """A country-to-continent override puts Israel's clients with Europe's mirrors."""
+    """A country-to-continent override puts Israel's clients with Europe's
+    mirrors."""
     mirrors = [mirror("de", "DE"), mirror("jp", "JP")]
     israeli = client(locator, "100.64.1.1")
     assert names(choose(mirrors, israeli, minimum=1)) == ["jp"]
@@ -148,7 +156,8 @@ def test_continent_override(locator):
 
 
 def test_countries_allowed(locator):
-    """A mirror that serves only Germany is not offered to a French client, except through its own netblock."""
+    """A mirror that serves only Germany is not offered to a French client,
+    except through its own netblock."""
     mirrors = [mirror("de-only", "DE", countries_allowed=["DE"]),
                mirror("fr", "FR")]
     assert names(choose(mirrors, client(locator, "198.51.100.9"))) == ["fr"]
@@ -160,7 +169,8 @@ def test_countries_allowed(locator):
 
 
 def test_private_mirrors_only_for_their_netblocks_and_asn(locator):
-    """A private mirror reaches clients in its netblocks or (asn_clients) its ASN, and nobody else."""
+    """A private mirror reaches clients in its netblocks or (asn_clients) its
+    ASN, and nobody else."""
     mirrors = [mirror("campus", "DE", private=True,
                       netblocks=["192.0.2.0/25"]),
                mirror("isp", "DE", private=True, asn=64501,
@@ -175,7 +185,8 @@ def test_private_mirrors_only_for_their_netblocks_and_asn(locator):
 
 
 def test_ip_family(locator):
-    """An IPv6 client gets only IPv6 mirrors; an IPv4 client all but those known to lack IPv4, unresolved ones included."""
+    """An IPv6 client gets only IPv6 mirrors; an IPv4 client all but those
+    known to lack IPv4, unresolved ones included."""
     mirrors = [mirror("dual", "DE"),
                mirror("v4", "DE", has_ipv6=False),
                mirror("v6", "DE", has_ipv4=False),
@@ -187,7 +198,8 @@ def test_ip_family(locator):
 
 
 def test_country_and_protocol_overrides(locator):
-    """country= lists another country's mirrors first, protocol= keeps only mirrors serving it and gives its URL, country=global the whole world."""
+    """country= lists another country's mirrors first, protocol= keeps only
+    mirrors serving it and gives its URL, country=global the whole world."""
     mirrors = [mirror("de", "DE"),
                mirror("br", "BR", urls={
                    "http": "http://br.example/", "https": "https://br.example/"})]
@@ -203,7 +215,8 @@ def test_country_and_protocol_overrides(locator):
 
 
 def test_bandwidth_weighted_shuffle(locator):
-    """A mirror with ten times the bandwidth comes first about ten times as often, and a seed repeats the order."""
+    """A mirror with ten times the bandwidth comes first about ten times as
+    often, and a seed repeats the order."""
     mirrors = [mirror("big", "DE", bandwidth=1000),
                mirror("small", "DE", bandwidth=100)]
     german = client(locator, "192.0.2.1")
@@ -225,7 +238,8 @@ def test_weighted_shuffle_keeps_every_mirror():
 
 
 def test_unknown_content_names_valid_values():
-    """Asking for a series or repository the snapshot lacks is UnknownContent listing what exists."""
+    """Asking for a series or repository the snapshot lacks is UnknownContent
+    listing what exists."""
     index = index_snapshot(snapshot([mirror("de", "DE")]))
     with pytest.raises(UnknownContent) as error:
         content_key(index, "archive", "warty")
@@ -238,7 +252,8 @@ def test_unknown_content_names_valid_values():
 
 
 def test_known_content_nobody_carries_fresh_is_an_empty_list(locator):
-    """A series known to the snapshot but carried by no fresh mirror gives an empty list, not an error."""
+    """A series known to the snapshot but carried by no fresh mirror gives an
+    empty list, not an error."""
     index = index_snapshot(snapshot([mirror("de", "DE", freshness=7)]))
     key = content_key(index, "archive", "noble")
     assert select(index, client(locator, "192.0.2.1"), Request(key),
@@ -246,7 +261,8 @@ def test_known_content_nobody_carries_fresh_is_an_empty_list(locator):
 
 
 def test_content_for_path():
-    """A redirect's path tells its content: a repository, a suite's series and arch, or the whole archive."""
+    """A redirect's path tells its content: a repository, a suite's series and
+    arch, or the whole archive."""
     index = index_snapshot(snapshot([mirror("de", "DE")]))
     assert content_for_path(
         index, "releases/40/Everything/x86_64/os/repodata/repomd.xml") == \
@@ -285,7 +301,8 @@ PROTOCOL_MIRRORS = [
     ("rsync,https,http,ftp", ("rsync", "https", "http", "ftp")),
 ])
 def test_protocol_parameter_parsed(text, protocols):
-    """?protocol= names one or more protocols comma-separated, in order, once each, any case; no value is the endpoint's default."""
+    """?protocol= names one or more protocols comma-separated, in order, once
+    each, any case; no value is the endpoint's default."""
     assert parse_protocols(text) == protocols
 
 
@@ -297,7 +314,8 @@ def test_protocol_parameter_parsed(text, protocols):
     (",", "names no protocol"),
 ])
 def test_unknown_protocol_is_a_bad_parameter(text, message):
-    """An unknown protocol, or a value naming none, is a BadParameter that names it and lists the valid ones."""
+    """An unknown protocol, or a value naming none, is a BadParameter that
+    names it and lists the valid ones."""
     with pytest.raises(BadParameter) as error:
         parse_protocols(text)
     assert message in str(error.value)
@@ -313,7 +331,8 @@ def test_unknown_protocol_is_a_bad_parameter(text, message):
     (("ftp",), True, ("ftp",)),
 ])
 def test_redirect_never_downgrades_unless_asked(asked, secure, protocols):
-    """A redirect asked over https offers https only unless protocol= names others; protocol= always wins."""
+    """A redirect asked over https offers https only unless protocol= names
+    others; protocol= always wins."""
     assert redirect_protocols(asked, secure) == protocols
 
 
@@ -337,7 +356,8 @@ def test_redirect_never_downgrades_unless_asked(asked, secure, protocols):
     (("ftp",), {"ftp": "ftp://ftp.example/"}),
 ])
 def test_only_the_protocols_asked_for(locator, protocols, urls):
-    """Only mirrors serving one of the protocols are chosen, each with its URL of the first one it serves."""
+    """Only mirrors serving one of the protocols are chosen, each with its URL
+    of the first one it serves."""
     chosen = choose(PROTOCOL_MIRRORS, client(locator, "192.0.2.1"),
                     protocols=protocols)
     assert {c.mirror.name: c.url for c in chosen} == urls
@@ -350,7 +370,8 @@ def test_only_the_protocols_asked_for(locator, protocols, urls):
     (("rsync",), []),
 ])
 def test_fallback_urls_of_the_protocols(protocols, kept):
-    """Fallback URLs are offered only of the protocols asked for, in the configured order."""
+    """Fallback URLs are offered only of the protocols asked for, in the
+    configured order."""
     configured = ("https://master.example/", "http://plain.example/",
                   "ftp://ftp.example/", "HTTPS://upper.example/",
                   "master.example/no-scheme/")

@@ -23,7 +23,8 @@ from tests.mirrorlist_snapshots import mirror, snapshot
 
 
 def test_next_serial_past_a_corrupt_file(tmp_path):
-    """A readable file's serial counts; a corrupt one's name or the recorded serial does, whichever is larger."""
+    """A readable file's serial counts; a corrupt one's name or the recorded
+    serial does, whichever is larger."""
     path = str(tmp_path / "mirrorlist.json")
     write_snapshot(snapshot([], serial=3), path)
     assert next_serial(path) == 4
@@ -59,7 +60,8 @@ def test_serial_recorded_in_the_database(sample_store):
 
 def test_cronscript_numbers_past_a_corrupt_or_lost_file(
         sample_store, database_uri, tmp_path):
-    """After serial 2 the file is corrupted, then lost: the next snapshots are 3 and 4, not 1."""
+    """After serial 2 the file is corrupted, then lost: the next snapshots are
+    3 and 4, not 1."""
     path = str(tmp_path / "mirrorlist.json")
     script = ["--database", database_uri, "--output", path, "-q",
               "--lock-file", str(tmp_path / "lock")]
@@ -120,7 +122,8 @@ class SerialDaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_lower_serial_is_refused(self):
-        """A snapshot numbered below the one in use is refused with a logged error; a higher one is taken."""
+        """A snapshot numbered below the one in use is refused with a logged
+        error; a higher one is taken."""
         self.replace_snapshot(snapshot([mirror("fr", "FR")], serial=1))
         reloaded = yield self.service.source.check()
         self.assertFalse(reloaded)
@@ -143,7 +146,9 @@ class SerialDaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_wrong_shape_is_a_clear_error(self):
-        """A snapshot of the right format but the wrong shape is logged as an error naming the problem, without a traceback, and the old one serves."""
+        """A snapshot of the right format but the wrong shape is logged as an
+        error naming the problem, without a traceback, and the old one
+        serves."""
         broken = snapshot([mirror("fr", "FR")], serial=6)
         del broken["mirrors"][0]["country"]
         self.replace_snapshot(broken)

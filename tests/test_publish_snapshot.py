@@ -85,7 +85,8 @@ def world(sample_store):
 
 
 def test_published_mirrors_are_enabled_unpaused_and_official(world):
-    """Only enabled, unpaused, official mirrors are in the snapshot, plus those the policy names."""
+    """Only enabled, unpaused, official mirrors are in the snapshot, plus those
+    the policy names."""
     store, ubuntu = world
     names = [m["name"] for m in build_snapshot(store, ubuntu)["mirrors"]]
     assert names == ["cd-mirror", "de-mirror", "valid-mirror"]
@@ -127,7 +128,8 @@ def test_unreachable_mirrors_and_urls_that_did_not_answer_are_left_out(
 
 
 def test_a_mirror_carries_its_place_network_and_content(world):
-    """A mirror's URLs, country, continent, bandwidth, network fields, IP families and content with freshness are in the snapshot."""
+    """A mirror's URLs, country, continent, bandwidth, network fields, IP
+    families and content with freshness are in the snapshot."""
     store, ubuntu = world
     snapshot = build_snapshot(store, ubuntu, serial=7)
     mirror = {m["name"]: m for m in snapshot["mirrors"]}["de-mirror"]
@@ -160,7 +162,8 @@ def test_a_mirror_carries_its_place_network_and_content(world):
 
 
 def test_master_file_details_newest_first_with_two_alternates(world):
-    """A control file's newest three versions are kept, newest first, with size, timestamp and every hash."""
+    """A control file's newest three versions are kept, newest first, with
+    size, timestamp and every hash."""
     store, ubuntu = world
     versions = build_snapshot(store, ubuntu)["files"][REPOMD]
     assert [v["size"] for v in versions] == [1005, 1004, 1003]
@@ -177,7 +180,8 @@ def test_repository_names():
 
 
 def test_write_is_atomic_and_read_back(tmp_path):
-    """The file appears whole under its name, leaves no temporary file, and reads back equal."""
+    """The file appears whole under its name, leaves no temporary file, and
+    reads back equal."""
     path = str(tmp_path / "snap" / "mirrorlist.json")
     snapshot = {"format": 1, "serial": 3, "mirrors": []}
     write_snapshot(snapshot, path)
@@ -188,7 +192,8 @@ def test_write_is_atomic_and_read_back(tmp_path):
 
 
 def test_unreadable_snapshots_are_refused(tmp_path):
-    """A missing file, a non-JSON file and another format are SnapshotErrors."""
+    """A missing file, a non-JSON file and another format are
+    SnapshotErrors."""
     path = tmp_path / "s.json"
     with pytest.raises(SnapshotError):
         read_snapshot(str(path))
@@ -201,7 +206,8 @@ def test_unreadable_snapshots_are_refused(tmp_path):
 
 
 def test_cronscript_writes_numbered_snapshots(world, database_uri, tmp_path):
-    """Each run of the script writes the next serial to --output; of the database it changes only the serial recorded (see test_publish_serials)."""
+    """Each run of the script writes the next serial to --output; of the
+    database it changes only the serial recorded (see test_publish_serials)."""
     path = str(tmp_path / "mirrorlist.json")
     script = ["--database", database_uri, "--output", path, "-q",
               "--lock-file", str(tmp_path / "lock")]
@@ -234,7 +240,8 @@ def test_detected_sync_age_is_in_the_snapshot(world):
 
 
 def test_cronscript_json_summary(world, database_uri, tmp_path, capsys):
-    """--json prints the snapshot's serial, size and counts as one JSON object on stdout."""
+    """--json prints the snapshot's serial, size and counts as one JSON object
+    on stdout."""
     path = str(tmp_path / "mirrorlist.json")
     assert SnapshotScript().run([
         "--database", database_uri, "--output", path, "-q", "--json",
