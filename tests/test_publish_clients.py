@@ -85,7 +85,8 @@ class RealClientTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_apt_get_update_through_a_mirror_source(self):
-        """apt-get update reads the list through mirror+http:// and fetches the archive from the mirror it names."""
+        """apt-get update reads the list through mirror+http:// and fetches the
+        archive from the mirror it names."""
         root = os.path.abspath(self.mktemp())
         for folder in APT_DIRS:
             os.makedirs(os.path.join(root, folder))
@@ -120,7 +121,8 @@ class RealClientTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_aria2c_verifies_the_hash_through_the_metalink(self):
-        """aria2c downloads repomd.xml through the metalink and accepts it; a metalink with other hashes makes it fail."""
+        """aria2c downloads repomd.xml through the metalink and accepts it; a
+        metalink with other hashes makes it fail."""
         folder = self.mktemp()
         code, output = yield run(
             "/usr/bin/aria2c", "--dir", folder, "--follow-metalink=mem",
@@ -151,7 +153,8 @@ class RealClientTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_dnf_through_the_metalink_and_the_mirrorlist(self):
-        """dnf makes its cache through the metalink and through the mirrorlist, and refuses a repomd.xml the metalink's hashes do not match."""
+        """dnf makes its cache through the metalink and through the mirrorlist,
+        and refuses a repomd.xml the metalink's hashes do not match."""
         code, output = yield self.dnf_makecache("metalink")
         self.assertEqual(code, 0, output)
         self.assertIn("Metadata cache created", output)
@@ -230,7 +233,8 @@ class HttpsRedirectTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_redirect_over_tls_stays_https(self):
-        """Over TLS the Location and every Link header are https URLs; protocol=https,http lets the http mirrors in."""
+        """Over TLS the Location and every Link header are https URLs;
+        protocol=https,http lets the http mirrors in."""
         for _ in range(5):
             status, urls = yield self.redirect()
             self.assertEqual(status, 302)

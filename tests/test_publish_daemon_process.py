@@ -67,7 +67,8 @@ def daemon(tmp_path):
 
 
 def test_command_serves_and_reloads_on_sighup(daemon):
-    """`mirrorkeeper mirrorlist-server` answers with the snapshot, and after SIGHUP with the new one."""
+    """`mirrorkeeper mirrorlist-server` answers with the snapshot, and after
+    SIGHUP with the new one."""
     process, url, path = daemon(os.path.join(BIN, "mirrorkeeper"),
                                 "mirrorlist-server")
     header, body = fetch(url + "/mirrors.txt")

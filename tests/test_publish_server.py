@@ -46,7 +46,8 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_apt_list_for_the_callers_location(self):
-        """/mirrors.txt lists one base URL a line, the caller's country first, and names the snapshot."""
+        """/mirrors.txt lists one base URL a line, the caller's country first,
+        and names the snapshot."""
         response, body = yield self.get("/mirrors.txt", GERMAN)
         self.assertEqual(response.code, 200)
         urls = lines(body)
@@ -66,7 +67,8 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_apt_list_of_a_country_without_mirrors_falls_back(self):
-        """/mirrors/NL.txt, where no mirror is, lists Europe's mirrors then the world's under a comment saying so; never an empty list."""
+        """/mirrors/NL.txt, where no mirror is, lists Europe's mirrors then the
+        world's under a comment saying so; never an empty list."""
         response, body = yield self.get("/mirrors/NL.txt")
         self.assertEqual(response.code, 200)
         got = lines(body)
@@ -87,7 +89,8 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_apt_list_takes_the_suite_names_apt_uses(self):
-        """?series=noble-updates is noble's updates pocket: noble's list, not a 404; an unknown series with a pocket suffix is still a 404."""
+        """?series=noble-updates is noble's updates pocket: noble's list, not a
+        404; an unknown series with a pocket suffix is still a 404."""
         _, plain = yield self.get("/mirrors/DE.txt?series=noble")
         response, body = yield self.get(
             "/mirrors/DE.txt?series=noble-updates")
@@ -102,7 +105,8 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_apt_list_narrowed_by_series_and_arch(self):
-        """?series= and ?arch= keep the mirrors carrying them; an unknown series is a 404 listing the valid ones."""
+        """?series= and ?arch= keep the mirrors carrying them; an unknown
+        series is a 404 listing the valid ones."""
         _, body = yield self.get("/mirrors.txt?series=jammy&arch=amd64",
                                  GERMAN)
         self.assertEqual(len(lines(body)), 5)
@@ -113,7 +117,8 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_forwarded_for_only_from_trusted_proxies(self):
-        """X-Forwarded-For is taken from the nearest untrusted hop, and ?ip= when allowed."""
+        """X-Forwarded-For is taken from the nearest untrusted hop, and ?ip=
+        when allowed."""
         _, body = yield self.get("/mirrors.txt", BRAZILIAN)
         self.assertEqual(lines(body)[0], "https://br.example/pub/".replace(
             "https", "http"))
@@ -123,7 +128,8 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_dnf_mirrorlist(self):
-        """/mirrorlist gives a comment header then repository URLs, https where the mirror has it."""
+        """/mirrorlist gives a comment header then repository URLs, https where
+        the mirror has it."""
         _, body = yield self.get(
             "/mirrorlist?repo=releases-40-everything&arch=x86_64", BRAZILIAN)
         got = lines(body)
@@ -137,14 +143,16 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_unknown_repository_lists_the_valid_ones(self):
-        """An unknown repo/arch is a 404 whose body lists every valid repo and arch."""
+        """An unknown repo/arch is a 404 whose body lists every valid repo and
+        arch."""
         response, body = yield self.get("/mirrorlist?repo=nope&arch=x86_64")
         self.assertEqual(response.code, 404)
         self.assertIn(b"repo=releases-40-everything&arch=aarch64", body)
 
     @defer.inlineCallbacks
     def test_metalink_3(self):
-        """The metalink carries the newest repomd.xml's size, timestamp and hashes, older ones as alternates, and URLs by preference."""
+        """The metalink carries the newest repomd.xml's size, timestamp and
+        hashes, older ones as alternates, and URLs by preference."""
         response, body = yield self.get(
             "/metalink?repo=releases-40-everything&arch=x86_64", GERMAN)
         self.assertEqual(header(response, b"content-type"),
@@ -170,7 +178,8 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_metalink_4_on_request(self):
-        """?version=4 or Accept: application/metalink4+xml gives an RFC 5854 document."""
+        """?version=4 or Accept: application/metalink4+xml gives an RFC 5854
+        document."""
         for path, headers in [
                 ("/metalink?repo=releases-40-everything&arch=x86_64"
                  "&version=4", GERMAN),
@@ -189,7 +198,8 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_redirect_with_link_headers(self):
-        """/redirect/PATH is a 302 to the best mirror with RFC 6249 Link headers for the next ones."""
+        """/redirect/PATH is a 302 to the best mirror with RFC 6249 Link
+        headers for the next ones."""
         response, _ = yield self.get("/redirect/dists/noble/InRelease",
                                      BRAZILIAN)
         self.assertEqual(response.code, 302)
@@ -203,14 +213,16 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_unknown_page(self):
-        """A path the daemon does not serve is a 404 naming the ones it does."""
+        """A path the daemon does not serve is a 404 naming the ones it
+        does."""
         response, body = yield self.get("/nothing")
         self.assertEqual(response.code, 404)
         self.assertIn(b"/mirrorlist?repo=&arch=", body)
 
     @defer.inlineCallbacks
     def test_statistics_per_country_and_content(self):
-        """Requests are logged with time, country and content, and counted per day, country and content."""
+        """Requests are logged with time, country and content, and counted per
+        day, country and content."""
         yield self.get("/mirrors.txt?series=noble", GERMAN)
         yield self.get("/mirrors.txt?series=noble", GERMAN)
         yield self.get("/mirrorlist?repo=releases-40-everything&arch=x86_64",
@@ -241,7 +253,8 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_metrics_count_requests_by_endpoint_country_and_status(self):
-        """/metrics counts each request under its endpoint, the client's country and the status it got."""
+        """/metrics counts each request under its endpoint, the client's
+        country and the status it got."""
         yield self.get("/mirrors.txt", GERMAN)
         yield self.get("/mirrors/BR.txt", GERMAN)
         yield self.get("/mirrorlist?repo=releases-40-everything&arch=x86_64",
@@ -272,7 +285,8 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_metrics_tell_the_snapshot_and_its_reloads(self):
-        """/metrics gives the serial and age of the snapshot answering, its reloads and the files that failed to load."""
+        """/metrics gives the serial and age of the snapshot answering, its
+        reloads and the files that failed to load."""
         _, samples = yield self.scrape()
         self.assertEqual(samples[("mirrorkeeper_mirrorlist_snapshot_serial",
                                   ())], 1)
@@ -303,7 +317,8 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_new_snapshot_is_served_without_a_failed_request(self):
-        """A new snapshot file is picked up while requests keep coming, and none of them fails."""
+        """A new snapshot file is picked up while requests keep coming, and
+        none of them fails."""
         results = []
 
         @defer.inlineCallbacks
@@ -339,7 +354,8 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_broken_snapshot_leaves_the_old_one_serving(self):
-        """A snapshot file that cannot be read is logged, and the previous snapshot keeps answering."""
+        """A snapshot file that cannot be read is logged, and the previous
+        snapshot keeps answering."""
         with open(self.snapshot_path, "w") as f:
             f.write("{not json")
         reloaded = yield self.service.source.check()
@@ -361,14 +377,16 @@ class UntrustedProxyTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_forwarded_for_from_an_untrusted_address_is_ignored(self):
-        """X-Forwarded-For from an address not trusted does not move the client to Brazil."""
+        """X-Forwarded-For from an address not trusted does not move the client
+        to Brazil."""
         _, body = yield self.get("/mirrorlist?repo=releases-40-everything"
                                  "&arch=x86_64", BRAZILIAN)
         self.assertIn("country = unknown", lines(body)[0])
 
     @defer.inlineCallbacks
     def test_fallback_list_when_no_mirror_qualifies(self):
-        """With no mirror fresh enough the configured fallback URLs are listed."""
+        """With no mirror fresh enough the configured fallback URLs are
+        listed."""
         _, body = yield self.get("/mirrors.txt")
         self.assertEqual(lines(body), ["http://fallback.example/ubuntu/"])
 
@@ -437,7 +455,8 @@ class ProtocolTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_https_only_everywhere(self):
-        """With protocol=https every list, metalink, Location and Link header offers https URLs and nothing else."""
+        """With protocol=https every list, metalink, Location and Link header
+        offers https URLs and nothing else."""
         yield self.start()
         answers = yield self.bodies("protocol=https")
         for name, (response, body) in answers.items():
@@ -457,7 +476,8 @@ class ProtocolTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_http_and_ftp(self):
-        """protocol=http,ftp offers http and ftp URLs only: a mirror with both https and http gives its http one."""
+        """protocol=http,ftp offers http and ftp URLs only: a mirror with both
+        https and http gives its http one."""
         yield self.start()
         answers = yield self.bodies("protocol=http,ftp")
         for name, (response, body) in answers.items():
@@ -480,7 +500,8 @@ class ProtocolTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_unknown_protocol_is_a_400(self):
-        """An unknown protocol is a 400 on every endpoint, whose body names it and the valid ones."""
+        """An unknown protocol is a 400 on every endpoint, whose body names it
+        and the valid ones."""
         yield self.start()
         for query in ("protocol=gopher", "protocol=https,gopher",
                       "protocol=,"):
@@ -495,7 +516,8 @@ class ProtocolTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_no_downgrade_behind_a_trusted_proxy(self):
-        """X-Forwarded-Proto: https from a trusted proxy makes the redirect https only, Link headers too; protocol= allowing http lets http in."""
+        """X-Forwarded-Proto: https from a trusted proxy makes the redirect
+        https only, Link headers too; protocol= allowing http lets http in."""
         yield self.start()
         for proto in (b"https", b"HTTPS", b"http, https"):
             for _ in range(10):
@@ -518,7 +540,8 @@ class ProtocolTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_forwarded_proto_from_an_untrusted_address_is_ignored(self):
-        """X-Forwarded-Proto from an address that is not a trusted proxy does not change the redirect."""
+        """X-Forwarded-Proto from an address that is not a trusted proxy does
+        not change the redirect."""
         yield self.start(trusted="10.0.0.1")
         response, _ = yield self.get(REDIRECT, OVER_TLS)
         self.assertEqual(schemes(redirect_urls(response)),
@@ -526,7 +549,8 @@ class ProtocolTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_over_https_without_an_https_mirror_the_https_fallback(self):
-        """Asked over https with no https mirror, the redirect goes to the https fallback URL, never to an http mirror or fallback."""
+        """Asked over https with no https mirror, the redirect goes to the
+        https fallback URL, never to an http mirror or fallback."""
         yield self.start([mirror("plain", "DE"), mirror("plain2", "FR")])
         response, body = yield self.get(REDIRECT, OVER_TLS)
         self.assertEqual(response.code, 302)
@@ -537,7 +561,8 @@ class ProtocolTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_over_https_without_any_https_url_a_503_saying_why(self):
-        """Asked over https with neither an https mirror nor an https fallback URL, the redirect is a 503 saying why; a list is a comment."""
+        """Asked over https with neither an https mirror nor an https fallback
+        URL, the redirect is a 503 saying why; a list is a comment."""
         yield self.start([mirror("plain", "DE")],
                          fallback="http://plain-master.example/ubuntu/")
         response, body = yield self.get(REDIRECT, OVER_TLS)

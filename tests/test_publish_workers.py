@@ -112,7 +112,9 @@ def daemons(tmp_path):
 
 
 def test_workers_share_the_port_and_all_reload_on_sighup(daemons):
-    """Two processes answer on one port, SIGHUP to the first makes both take the new snapshot, every answer after it comes from it, and their request counts add up."""
+    """Two processes answer on one port, SIGHUP to the first makes both take
+    the new snapshot, every answer after it comes from it, and their request
+    counts add up."""
     daemon = daemons(workers=2)
     pids = daemon.serving(2, 1)
     assert daemon.process.pid in pids
@@ -139,7 +141,8 @@ def test_workers_share_the_port_and_all_reload_on_sighup(daemons):
 
 
 def test_each_worker_answers_metrics_under_its_own_number(daemons):
-    """/metrics is answered by whichever worker the kernel picks, each with its own worker label and the snapshot serial it serves."""
+    """/metrics is answered by whichever worker the kernel picks, each with its
+    own worker label and the snapshot serial it serves."""
     daemon = daemons(workers=2)
     daemon.serving(2, 1)
     url = daemon.url.replace("/mirrors.txt", "/metrics")
@@ -164,7 +167,8 @@ def test_every_worker_notices_a_new_snapshot_file(daemons):
 
 
 def test_a_worker_that_dies_is_started_again(daemons):
-    """A worker killed outright is replaced by a new process serving the snapshot."""
+    """A worker killed outright is replaced by a new process serving the
+    snapshot."""
     daemon = daemons(workers=2)
     pids = daemon.serving(2, 1)
     child = (pids - {daemon.process.pid}).pop()
@@ -186,7 +190,8 @@ def test_workers_stop_when_their_parent_is_killed(daemons):
 
 
 def test_endpoint_strings():
-    """A tcp or tcp6 endpoint is read into family, interface, port and backlog, written back with another port, and anything else refused."""
+    """A tcp or tcp6 endpoint is read into family, interface, port and backlog,
+    written back with another port, and anything else refused."""
     assert parse_tcp("tcp:8080:interface=127.0.0.1") == (
         socket.AF_INET, "127.0.0.1", 8080, 50)
     assert parse_tcp("tcp6:port=0:interface=\\:\\:1:backlog=9") == (
