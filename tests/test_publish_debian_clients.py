@@ -258,7 +258,9 @@ def world(store, tmp_path):
 
 
 def test_the_behind_mirror_is_listed_and_lacks_the_new_file(world):
-    """What the tests guard against: the mirror two days behind is in the lists at this threshold, and answers 404 for the newest pool file and serves another Release."""
+    """What the tests guard against: the mirror two days behind is in the lists
+    at this threshold, and answers 404 for the newest pool file and serves
+    another Release."""
     _, body = fetch(world.base_url + "/mirrors.txt?series=stable")
     assert world.servers["behind"].url in body
     code, _ = client("/usr/bin/curl", "-sSf", "-o", os.devnull,
@@ -272,7 +274,8 @@ def test_the_behind_mirror_is_listed_and_lacks_the_new_file(world):
 
 
 def test_curl_gets_every_master_file_through_the_redirect(world):
-    """curl following the redirect gets every Debian file of the master, several times each, as the master has it."""
+    """curl following the redirect gets every Debian file of the master,
+    several times each, as the master has it."""
     for path in master_files(world.master_root):
         if not path.startswith(("dists/", "pool/")):
             continue  # The RPM repository: see the dnf test.
@@ -318,7 +321,9 @@ def apt_fetches_the_newest_hello(world, source):
 
 
 def test_apt_through_the_redirector(world):
-    """apt-get whose source is the daemon's redirector updates and downloads hello 1.1-1, never sent to the mirror behind for the suite's files or the new package."""
+    """apt-get whose source is the daemon's redirector updates and downloads
+    hello 1.1-1, never sent to the mirror behind for the suite's files or the
+    new package."""
     for _ in range(3):
         name, _ = apt_fetches_the_newest_hello(
             world, world.base_url + "/redirect/")
@@ -329,7 +334,9 @@ def test_apt_through_the_redirector(world):
 
 
 def test_apt_through_a_mirror_source(world):
-    """apt-get through mirror+http:// tries first the mirror its list marks as synced since the suite's Release, and updates and downloads hello 1.1-1 with no 404 and no hash mismatch."""
+    """apt-get through mirror+http:// tries first the mirror its list marks as
+    synced since the suite's Release, and updates and downloads hello 1.1-1
+    with no 404 and no hash mismatch."""
     _, body = fetch(world.base_url + "/mirrors.txt?series=stable")
     assert body.splitlines() == [world.servers["fresh"].url + "\tpriority:1",
                                  world.servers["behind"].url]
@@ -348,7 +355,9 @@ def metalink_urls(body):
 
 
 def test_metalinks_carry_the_master_facts_and_fresh_mirrors(world):
-    """The Metalink 4 of the new pool file, of the suite's Release and of its indexes have the master's size and SHA-256 and offer the fresh mirror only; of the old pool file, both mirrors."""
+    """The Metalink 4 of the new pool file, of the suite's Release and of its
+    indexes have the master's size and SHA-256 and offer the fresh mirror only;
+    of the old pool file, both mirrors."""
     for path in [NEW, "dists/stable/Release",
                  "dists/stable/InRelease"] + INDEXES:
         code, body = client("/usr/bin/curl", "-sSf",
@@ -376,7 +385,9 @@ def aria2c(world, url, folder):
 
 
 def test_aria2c_verifies_every_master_file_through_metalinks(world):
-    """aria2c fetches each pool file, Release and index through /metalink/PATH and through /redirect/PATH (whose answer to its Accept is the metalink), verifies the hash and saves the master's bytes."""
+    """aria2c fetches each pool file, Release and index through /metalink/PATH
+    and through /redirect/PATH (whose answer to its Accept is the metalink),
+    verifies the hash and saves the master's bytes."""
     paths = [OLD, NEW, "dists/stable/Release",
              "dists/stable/InRelease"] + INDEXES
     for endpoint in ("/metalink/", "/redirect/"):
@@ -403,7 +414,8 @@ def corrupt_world(store, tmp_path):
 
 
 def test_aria2c_never_saves_a_corrupted_copy(corrupt_world):
-    """Sent first to the mirror with the corrupted copy, aria2c fails over to the good mirror or fails: it never leaves the corrupted bytes on disk."""
+    """Sent first to the mirror with the corrupted copy, aria2c fails over to
+    the good mirror or fails: it never leaves the corrupted bytes on disk."""
     world = corrupt_world
     wanted = world.master_file(NEW)
     for endpoint in ("/metalink/", "/redirect/"):
@@ -424,7 +436,9 @@ def test_aria2c_never_saves_a_corrupted_copy(corrupt_world):
 
 
 def test_dnf_through_the_metalink(world):
-    """dnf makes its cache through the repository's metalink, whichever mirror it takes (the one behind holds the previous repomd.xml, an alternate of the metalink), with no 404 and no checksum error."""
+    """dnf makes its cache through the repository's metalink, whichever mirror
+    it takes (the one behind holds the previous repomd.xml, an alternate of the
+    metalink), with no 404 and no checksum error."""
     root = os.path.join(world.folder, "dnf")
     os.makedirs(os.path.join(root, "repos"))
     with open(os.path.join(root, "repos", "mk.repo"), "w") as f:

@@ -59,7 +59,9 @@ def world(now, with_fresh=True):
 
 
 def test_a_suites_files_need_a_sync_after_its_release():
-    """Every file of a suite asks for a sync after its newest Release was written, in the suite's places; a suite of another pocket, or without a known Release, asks nothing."""
+    """Every file of a suite asks for a sync after its newest Release was
+    written, in the suite's places; a suite of another pocket, or without a
+    known Release, asks nothing."""
     now = int(time.time())
     index = index_snapshot(world(now), F.ONEWEEKBEHIND)
     assert file_requirement(index, RELEASE) == (now - 3600, (0,))
@@ -94,7 +96,9 @@ class DebianMetalinkTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_pool_file_metalink(self):
-        """The new pool file's Metalink 4 names it, gives the master's size, SHA-256 and the whole file as one piece, and offers the fresh mirror only."""
+        """The new pool file's Metalink 4 names it, gives the master's size,
+        SHA-256 and the whole file as one piece, and offers the fresh mirror
+        only."""
         yield self.start()
         element, urls = yield self.metalink4("/metalink/" + NEW)
         ns = {"m": METALINK4_NS}
@@ -117,7 +121,9 @@ class DebianMetalinkTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_release_metalink_offers_mirrors_synced_since(self):
-        """The Release's metalink carries its newest version and offers only the mirror synced after it was written; its index files' redirects too."""
+        """The Release's metalink carries its newest version and offers only
+        the mirror synced after it was written; its index files' redirects
+        too."""
         yield self.start()
         element, urls = yield self.metalink4("/metalink/" + RELEASE)
         ns = {"m": METALINK4_NS}
@@ -135,7 +141,8 @@ class DebianMetalinkTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_metalink_3_on_request(self):
-        """?version=3 gives a Metalink 3.0 of the pool file with its size and sha256 and no timestamp it does not have."""
+        """?version=3 gives a Metalink 3.0 of the pool file with its size and
+        sha256 and no timestamp it does not have."""
         yield self.start()
         response, body = yield self.get("/metalink/%s?version=3" % NEW,
                                         GERMAN)
@@ -150,7 +157,8 @@ class DebianMetalinkTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_no_mirror_qualifies_the_fallback(self):
-        """With no mirror synced after the new file, its metalink offers the configured fallback URL, and its redirect goes there."""
+        """With no mirror synced after the new file, its metalink offers the
+        configured fallback URL, and its redirect goes there."""
         yield self.start(with_fresh=False)
         _, urls = yield self.metalink4("/metalink/" + NEW)
         self.assertEqual(urls, [(MASTER + NEW, "1")])
@@ -160,7 +168,8 @@ class DebianMetalinkTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_redirect_answers_a_metalink_when_asked(self):
-        """A redirect asked with aria2c's Accept is the Metalink 4; without it, or for a file with no known hashes, a 302."""
+        """A redirect asked with aria2c's Accept is the Metalink 4; without it,
+        or for a file with no known hashes, a 302."""
         yield self.start()
         accept = {**GERMAN, b"Accept": b"*/*,application/metalink4+xml,"
                   b"application/metalink+xml"}
@@ -176,7 +185,8 @@ class DebianMetalinkTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_unknown_file_and_bad_version(self):
-        """A file the snapshot has no hashes of is a 404 saying so; version=9 is a 400."""
+        """A file the snapshot has no hashes of is a 404 saying so; version=9
+        is a 400."""
         yield self.start()
         response, body = yield self.get("/metalink/pool/main/o/other.deb")
         self.assertEqual(response.code, 404)
@@ -189,7 +199,9 @@ class DebianMetalinkTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_apt_list_of_a_suite_puts_synced_mirrors_first(self):
-        """A suite's apt list gives first, marked priority:1, the mirror synced after its Release, then the others unmarked; a list of another suite, or of the whole archive, marks none."""
+        """A suite's apt list gives first, marked priority:1, the mirror synced
+        after its Release, then the others unmarked; a list of another suite,
+        or of the whole archive, marks none."""
         yield self.start()
         _, body = yield self.get("/mirrors.txt?series=stable", GERMAN)
         lines = body.decode().splitlines()

@@ -40,7 +40,9 @@ def mirror(name, country, **fields):
 
 def test_snapshot_carries_pool_files_and_when_mirrors_were_probed(
         sample_store):
-    """The snapshot lists a file first published an hour ago with its places; not one first published 20 days ago, even if published again since; and each probed mirror's probe time and measured lag."""
+    """The snapshot lists a file first published an hour ago with its places;
+    not one first published 20 days ago, even if published again since; and
+    each probed mirror's probe time and measured lag."""
     store = sample_store
     now = utcnow()
     ubuntu = getUtility(IDistributionSet)["ubuntu"]
@@ -103,7 +105,9 @@ def pool_world(now):
 
 
 def test_only_mirrors_synced_after_the_file_are_offered():
-    """At a week's threshold a file published an hour ago is offered by the mirror up to date at its probe a minute ago only; an older file by every mirror whose worst lag is known; other paths by all."""
+    """At a week's threshold a file published an hour ago is offered by the
+    mirror up to date at its probe a minute ago only; an older file by every
+    mirror whose worst lag is known; other paths by all."""
     now = int(time.time())
     index = index_snapshot(pool_world(now), F.ONEWEEKBEHIND)
     german = Client(parse_address("192.0.2.1"), "DE")
@@ -180,7 +184,9 @@ class CurlPoolFileTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_new_file_from_the_fresh_mirror_only(self):
-        """curl gets a file published an hour ago from the fresh mirror on every try, with no Link to the mirror two days behind (which would answer 404); an old file may come from either."""
+        """curl gets a file published an hour ago from the fresh mirror on
+        every try, with no Link to the mirror two days behind (which would
+        answer 404); an old file may come from either."""
         yield self.start()
         # What the test guards against: the mirror behind lacks the file.
         code, _ = yield run("/usr/bin/curl", "-sSf", "-o", os.devnull,
@@ -207,7 +213,8 @@ class CurlPoolFileTests(DaemonTestMixin, unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_master_when_no_mirror_synced_after_the_file(self):
-        """With only the mirror two days behind, curl is sent to the master for the new file, and to the mirror for the old one."""
+        """With only the mirror two days behind, curl is sent to the master for
+        the new file, and to the mirror for the old one."""
         yield self.start(with_fresh=False)
         response, _ = yield self.get("/redirect/" + NEW)
         self.assertEqual(header(response, b"location"),
