@@ -5,11 +5,16 @@ HTTPS to the real web daemon on loopback, whose certificate a test CA
 signs; the queued prober run is the real cronscript probing a real mirror
 server.  Both database backends."""
 
+import concurrent.futures
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
+import threading
+import urllib.error
+import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -345,6 +350,40 @@ def test_probe_me_now_is_queued_once_per_interval(site):
     assert checkin.queued_mirror_ids(store) == [mirror.id]
     store.close()
 
+
+# Requests sent at once: more than the web daemon has database threads.
+N_AT_ONCE = 8
+
+
+def test_first_requests_at_once_queue_the_mirror_once(site):
+    """Several first requests to probe a mirror, sent at once: one is
+    queued (202), the others are told it is too soon (429); none is a
+    500, whichever of them commits first."""
+    secret = site.token().read_text().strip()
+    context = ssl.create_default_context(cafile=str(site.ca_file))
+    url = "%s/api/1/mirrors/valid-mirror/+probe" % (site.url,)
+    start = threading.Barrier(N_AT_ONCE)
+
+    def ask():
+        request = urllib.request.Request(
+            url, data=b"{}", method="POST",
+            headers={"Authorization": "Bearer " + secret,
+                     "Content-Type": "application/json"})
+        start.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=30,
+                                        context=context) as answer:
+                return answer.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    with concurrent.futures.ThreadPoolExecutor(N_AT_ONCE) as pool:
+        statuses = sorted(pool.map(lambda _: ask(), range(N_AT_ONCE)))
+    assert statuses == [202] + [429] * (N_AT_ONCE - 1)
+    store = site.store()
+    mirror = DistributionMirrorSet(store)["valid-mirror"]
+    assert checkin.queued_mirror_ids(store) == [mirror.id]
+    store.close()
 
 def test_dry_run_prints_the_report_and_sends_nothing(site, tmp_path):
     """--dry-run needs no token and no site: it prints what it would

@@ -9,6 +9,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -70,10 +71,27 @@ class WebServer:
                                   line)
                 if match:
                     self.url = match.group(1).decode("ascii")
+                    self._keep_log(seen)
                     return self
         self.stop()
         raise AssertionError("the web daemon did not start: %s"
                              % seen.decode("utf-8", "replace"))
+
+    def _keep_log(self, seen):
+        """Copy what the daemon writes to its stderr into web.log beside
+        the database, from a thread: a pipe nobody reads fills up, and the
+        daemon would then hang in its next log line."""
+        self.log = self.tmp_path / "web.log"
+        log = open(self.log, "wb")
+        log.write(seen)
+
+        def copy():
+            with log:
+                for line in iter(self.process.stderr.readline, b""):
+                    log.write(line)
+                    log.flush()
+        self._log_copier = threading.Thread(target=copy, daemon=True)
+        self._log_copier.start()
 
     def stop(self):
         if self.process is not None and self.process.poll() is None:
@@ -83,5 +101,7 @@ class WebServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if getattr(self, "_log_copier", None) is not None:
+            self._log_copier.join(10)
         if self.process is not None:
             self.process.stderr.close()

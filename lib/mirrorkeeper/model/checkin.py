@@ -187,7 +187,9 @@ def token_state(store, mirror):
 def check_token(store, mirror, secret, now=None):
     """Whether `secret` is the mirror's active token.  Every active token
     of the mirror is compared, in constant time, however early one
-    matches; the matching one is marked used."""
+    matches; the matching one is marked used (to the minute: a token
+    used again within a minute is not written again, so that calls at
+    once do not all update one row)."""
     if mirror is None or not secret:
         return False
     wanted = _hash(secret)
@@ -197,7 +199,10 @@ def check_token(store, mirror, secret, now=None):
             found = token
     if found is None:
         return False
-    found.date_last_used = now or utcnow()
+    now = now or utcnow()
+    last = found.date_last_used
+    if last is None or now - last >= timedelta(minutes=1):
+        found.date_last_used = now
     return True
 
 

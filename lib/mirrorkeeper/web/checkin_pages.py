@@ -24,6 +24,7 @@ import math
 from datetime import timedelta
 
 import attrs
+from storm.exceptions import IntegrityError
 from twisted.web.template import tags
 
 from mirrorkeeper.model import checkin
@@ -316,7 +317,13 @@ class CheckinHandlers:
                 raise HTTPError(409, "%s is not probed: %s." % (name, why))
             return checkin.request_probe(store, mirror,
                                          settings.probe_interval)
-        answer = await self.db.run(work)
+        try:
+            answer = await self.db.run(work)
+        except IntegrityError:
+            # A mirror's first two requests at once: both inserted its
+            # queue entry and the other committed first.  Asked again,
+            # the entry is there, and this one is answered as too soon.
+            answer = await self.db.run(work)
         if not answer.queued:
             raise HTTPError(
                 429, "%s asked to be probed at %s; it may ask again in %d "

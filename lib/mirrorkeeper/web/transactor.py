@@ -15,23 +15,57 @@ is given: for scripts and in-process tests, where no reactor runs the
 threads.
 """
 
+import contextlib
 import queue
+import random
 import threading
+import time
 
+from storm.exceptions import OperationalError
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from mirrorkeeper.database.store import open_store
+from mirrorkeeper.database.store import backend_of, open_store
+
+# How many times a transaction that lost to a concurrent one is run, and
+# the longest pause (seconds) before running it again: a random part of
+# it, so that the losers of one race do not meet again in the next.
+ATTEMPTS = 5
+PAUSE = 0.05
+
+# PostgreSQL's SQLSTATEs for a transaction that lost to another:
+# serialization failure and deadlock.  Run again, it sees the winner's
+# work and decides afresh.
+_LOST_TO_ANOTHER = {"40001", "40P01"}
+
+
+def lost_to_another(error):
+    """Whether `error` ended a transaction only because a concurrent one
+    won (PostgreSQL's serialization failures and deadlocks, SQLite's
+    "database is locked"): nothing was wrong with the work itself."""
+    if not isinstance(error, OperationalError):
+        return False
+    # Storm raises its own copy of the driver's exception, from it: the
+    # SQLSTATE is on the driver's (the copy's pgcode is not a string).
+    pgcode = getattr(error.__cause__, "pgcode", None)
+    return pgcode in _LOST_TO_ANOTHER or "database is locked" in str(error)
 
 
 def _transact(store, function, args, kwargs):
-    try:
-        result = function(store, *args, **kwargs)
-        store.commit()
-        return result
-    except BaseException:
-        store.rollback()
-        raise
+    """function(store, *args, **kwargs), committed; run again (at most
+    ATTEMPTS times in all) when it lost to a concurrent transaction, so
+    that such a loss is never the client's error.  The work must touch
+    nothing but the store (mail goes through the outbox, in it)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            result = function(store, *args, **kwargs)
+            store.commit()
+            return result
+        except BaseException as error:
+            store.rollback()
+            if attempt == ATTEMPTS or not lost_to_another(error):
+                raise
+        time.sleep(random.uniform(0, PAUSE * attempt))
 
 
 class Transactor:
@@ -49,6 +83,13 @@ class Transactor:
             self.threads = threads
         self._jobs = queue.Queue()
         self._workers = []
+        # SQLite has one writer at a time, and a transaction that read
+        # before it wrote cannot wait for another writer: it fails after
+        # the busy timeout.  The threads of one process take turns instead,
+        # which costs SQLite nothing it had; PostgreSQL runs them at once.
+        self._turns = threading.Lock() \
+            if backend_of(database_uri) == "sqlite" \
+            else contextlib.nullcontext()
 
     def start(self):
         for number in range(self.threads):
@@ -84,7 +125,8 @@ class Transactor:
                 try:
                     if store is None:
                         store = open_store(self.database_uri)
-                    result = _transact(store, function, args, kwargs)
+                    with self._turns:
+                        result = _transact(store, function, args, kwargs)
                 except BaseException:
                     outcome = Failure()
                     self.reactor.callFromThread(d.errback, outcome)
