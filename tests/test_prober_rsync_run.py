@@ -75,6 +75,11 @@ def test_rsync_mirrors_judged(rsync_run):
         assert "rsync --list-only rsync://127.0.0.1:" in log
     assert full.enabled and not full.unreachable
     assert full.getOverallFreshness() is MirrorFreshness.UP
+    # Its rsync URL answered and its http URL did not: the lists offer
+    # the one that works.
+    assert (full.http_answered, full.rsync_answered) == (False, True)
+    state = full.getState()
+    assert set(state.published_urls) == {"rsync"}
     assert full.arch_series.count() == len(full.guessPackagesPaths())
     assert behind.enabled
     assert behind.getOverallFreshness() is MirrorFreshness.SIXHOURSBEHIND

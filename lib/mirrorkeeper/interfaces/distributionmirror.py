@@ -72,6 +72,7 @@ class IDistributionMirror(Interface):
         "that did.")
     https_answered = Attribute("As http_answered, for its HTTPS URL.")
     ftp_answered = Attribute("As http_answered, for its FTP URL.")
+    rsync_answered = Attribute("As http_answered, for its rsync URL.")
     netblocks = Attribute("The CIDR netblocks the mirror serves first.")
     acl_addresses = Attribute(
         "Addresses allowed to rsync from the master for this mirror.")
@@ -337,8 +338,8 @@ class IMirrorState(Interface):
         "Consecutive trusted prober runs that could not reach it.")
     unreachable = Attribute("failed_runs above zero.")
     answered = Attribute(
-        "(http, https, ftp): whether each URL answered the last probe, None "
-        "when not probed.")
+        "(http, https, ftp, rsync): whether each URL answered the last "
+        "probe, None when not probed.")
     published_urls = Attribute(
         "{scheme: URL} of its URLs that did not fail the last probe: those "
         "the mirror lists offer.")

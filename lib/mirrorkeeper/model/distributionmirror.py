@@ -115,6 +115,7 @@ class DistributionMirror(Storm):
     http_answered = Bool()
     https_answered = Bool()
     ftp_answered = Bool()
+    rsync_answered = Bool()
     # Whether it picks up new series by itself (schema patch 0014): a new
     # series the master scan finds is expected of it at once.
     picks_up_new_series = Bool(allow_none=False)

@@ -160,7 +160,7 @@ class MirrorState:
     failed_runs: int = 0
     date_disabled: datetime | None = None
     # Whether each URL answered the last probe: None when not probed.
-    answered: tuple = (None, None, None)
+    answered: tuple = (None, None, None, None)
     lists: tuple = ()
 
     @property
@@ -195,9 +195,9 @@ class MirrorState:
     @property
     def published_urls(self):
         """{scheme: URL} of the URLs the mirror lists may offer: those that
-        did not fail its last probe (rsync is not probed)."""
-        http, https, ftp = self.answered
-        works = {"http": http, "https": https, "ftp": ftp}
+        did not fail its last probe."""
+        http, https, ftp, rsync = self.answered
+        works = {"http": http, "https": https, "ftp": ftp, "rsync": rsync}
         return {scheme: url for scheme, url in self.urls
                 if works.get(scheme) is not False}
 
@@ -369,7 +369,7 @@ _COLUMNS = (_M.id, _M.name, _M.display_name, _M.distribution_id, _M.content,
             _M.ftp_base_url, _M.rsync_base_url, _M.speed,
             _M._bandwidth_mbps, _M.date_created, _M.failed_runs,
             _M.date_disabled, _M.http_answered, _M.https_answered,
-            _M.ftp_answered)
+            _M.ftp_answered, _M.rsync_answered)
 
 
 def _bool(value):
@@ -402,7 +402,8 @@ def states_where(store, *conditions):
     for (mirror_id, name, display_name, distribution_id, content, status,
          enabled, paused, candidate, owner_id, country_id, http, https, ftp,
          rsync, speed, bandwidth, created, failed_runs, disabled,
-         http_answered, https_answered, ftp_answered) in rows:
+         http_answered, https_answered, ftp_answered,
+         rsync_answered) in rows:
         country_code, country_name, continent_code, continent_name = \
             places[country_id]
         content = _CONTENT[content]
@@ -435,7 +436,7 @@ def states_where(store, *conditions):
             failed_runs=failed_runs or 0,
             date_disabled=as_datetime(disabled),
             answered=(_bool(http_answered), _bool(https_answered),
-                      _bool(ftp_answered)),
+                      _bool(ftp_answered), _bool(rsync_answered)),
             lists=tuple(lists.get(mirror_id, ()))))
     return states
 
