@@ -6,7 +6,7 @@ from storm.locals import Bool, DateTime, Int, Reference, Storm, Unicode
 from zope.interface import implementer
 
 from mirrorkeeper.enums import (
-    MirrorContent, MirrorPulseType, MirrorSpeed, MirrorStatus)
+    MirrorContent, MirrorPulseType, MirrorSpeed)
 from mirrorkeeper.errors import DuplicateError, InvalidValueError, \
     NotFoundError
 from mirrorkeeper.interfaces.distribution import IDistribution, \
@@ -137,27 +137,29 @@ class Distribution(Storm):
         return [mirror for mirror in self.enabled_mirrors
                 if mirror.isOfficial()]
 
+    # The site's listings: which mirrors each shows is the read model's
+    # rule (mirrorstate.listing_conditions), stated there once.
+
+    def _listing(self, kind):
+        # Imported here: the read model reads this module's classes.
+        from mirrorkeeper.model.mirrorstate import listing_conditions
+        return self._mirrors(*listing_conditions(kind))
+
     @property
     def archive_mirrors(self):
-        return [mirror for mirror in self.enabled_official_mirrors
-                if mirror.content is MirrorContent.ARCHIVE]
+        return self._listing("archive")
 
     @property
     def cdimage_mirrors(self):
-        return [mirror for mirror in self.enabled_official_mirrors
-                if mirror.content is MirrorContent.RELEASE]
+        return self._listing("cdimage")
 
     @property
     def disabled_mirrors(self):
-        return self._mirrors(
-            DistributionMirror.enabled == False,  # noqa: E712
-            DistributionMirror.status.is_in(
-                [MirrorStatus.OFFICIAL, MirrorStatus.UNOFFICIAL]))
+        return self._listing("disabled")
 
     @property
     def pending_review_mirrors(self):
-        return self._mirrors(
-            DistributionMirror.status == MirrorStatus.PENDING_REVIEW)
+        return self._listing("pending")
 
     # Registration.
 
