@@ -234,7 +234,7 @@ def test_mirror_register_stores_every_field(sample_uri, capsys):
         "--acl-address", "198.51.100.1", "--acl-address", "Sync.Example.org",
         "--country-allowed", "BR", "--country-allowed", "Argentina",
         "--pulse-source", "rsync://archive.ubuntu.com/ubuntu",
-        "--whiteboard", "Asked on IRC.")
+        "--whiteboard", "Asked on IRC.", "--picks-up-new-series")
     assert result.status == 0, result.err
     assert result.out == ("Registered the Ubuntu mirror mirror-br-1 (Brazil, "
                           "https://mirror.example.com.br/ubuntu/), pending "
@@ -260,6 +260,7 @@ def test_mirror_register_stores_every_field(sample_uri, capsys):
             "Mirror BR 1", "In Recife.", "Asked on IRC.",
             "rsync://archive.ubuntu.com/ubuntu")
         assert mirror.official_candidate and mirror.private
+        assert mirror.picks_up_new_series
         assert mirror.internet2 and mirror.asn_clients
         assert (mirror.bandwidth_mbps, mirror.asn) == (800, 64500)
         assert mirror.netblocks == ["192.0.2.0/24", "2001:db8::/32"]

@@ -106,6 +106,29 @@ def test_an_edit_sets_the_asn_and_bandwidth(client, store, world):
     assert mirror.bandwidth_mbps == 1000      # the speed's, S1G
 
 
+def test_an_edit_says_whether_the_mirror_picks_up_new_series(
+        client, store, world):
+    """The owner says on the edit form whether the mirror carries new
+    releases at once (what the release lifecycle expects of it); the
+    form shows it checked again."""
+    world.mirror("edited")
+    client.login("olive")
+    response = client.post("/ubuntu/+mirror/edited/+edit", dict(
+        EDIT, picks_up_new_series="on"))
+    assert response.status == 303, response.text
+    store.rollback()
+    mirror = DistributionMirrorSet(store).getByName("edited")
+    assert mirror.picks_up_new_series
+    form = client.get("/ubuntu/+mirror/edited/+edit").text
+    box = re.search(r'<input[^>]*name="picks_up_new_series"[^>]*>',
+                    form).group(0)
+    assert "checked" in box
+    response = client.post("/ubuntu/+mirror/edited/+edit", dict(EDIT))
+    assert response.status == 303, response.text
+    store.rollback()
+    assert not mirror.picks_up_new_series
+
+
 @pytest.mark.parametrize("field,value", BAD_NUMBERS[:3] + BAD_NUMBERS[5:7])
 def test_a_registration_with_a_bad_number_is_refused_on_its_field(
         client, store, field, value):

@@ -25,14 +25,15 @@ from mirrorkeeper.validators import (
 
 # The registration details newMirror takes besides the required ones.
 _MIRROR_DETAILS = ("pulse_source", "bandwidth_mbps", "private", "internet2",
-                   "asn", "asn_clients", "whiteboard", "owner_paused")
+                   "asn", "asn_clients", "whiteboard", "owner_paused",
+                   "picks_up_new_series")
 
 
 # What newMirror checks the type of before creating anything: a wrong type
 # found by Storm only once the mirror exists would leave half a mirror in
 # the store.
 _MIRROR_FLAGS = ("official_candidate", "enabled", "private", "internet2",
-                 "asn_clients", "owner_paused")
+                 "asn_clients", "owner_paused", "picks_up_new_series")
 _MIRROR_TEXTS = ("display_name", "description", "pulse_source", "whiteboard")
 
 

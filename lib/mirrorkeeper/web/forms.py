@@ -41,6 +41,9 @@ REGISTER_FIELDS = [
      "own schedule."),
     ("pulse_source", "Syncs from", "text", "Optional: the rsync source."),
     ("official_candidate", "Apply to be an official mirror", "checkbox", ""),
+    ("picks_up_new_series", "Carry new releases at once", "checkbox",
+     "It syncs a new series as soon as the master has one, and is "
+     "probed for it from then on."),
 ]
 
 # What an owner may change after registering: not the name (it is in
@@ -155,6 +158,7 @@ def mirror_values(mirror):
         "pulse_type": mirror.pulse_type.name,
         "pulse_source": mirror.pulse_source or "",
         "official_candidate": "on" if mirror.official_candidate else "",
+        "picks_up_new_series": "on" if mirror.picks_up_new_series else "",
         "status": mirror.status.name,
         "whiteboard": mirror.whiteboard or "",
     }

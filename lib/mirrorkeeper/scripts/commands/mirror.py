@@ -127,6 +127,9 @@ def _add_register(mirror, common):
                          help="the owner asks for official status")
     details.add_argument("--enabled", action="store_true",
                          help="list it at once, without waiting for a probe")
+    details.add_argument("--picks-up-new-series", action="store_true",
+                         help="it syncs a new series as soon as the master "
+                         "has one (expected of it from then on)")
     details.add_argument("--paused", action="store_true",
                          help="the owner paused it for maintenance")
     details.add_argument("--whiteboard", metavar="TEXT",
@@ -187,7 +190,7 @@ def mirror_register(script):
                            for code in options.country_allowed],
         private=options.private, internet2=options.internet2,
         asn_clients=options.asn_clients, owner_paused=options.paused,
-        **fields)
+        picks_up_new_series=options.picks_up_new_series, **fields)
     print("Registered the %s mirror %s (%s, %s), pending review."
           % (distribution.display_name, mirror.name, mirror.country.name,
              mirror.base_url))
@@ -277,6 +280,7 @@ def mirror_show(script):
                             else ""))
     show("status", mirror.status.title)
     show("official candidate", mirror.official_candidate)
+    show("picks up new series", mirror.picks_up_new_series)
     show("official", state.official)
     show("enabled", _enabled_label(state))
     show("listed", "yes" if state.listed else "no: %s" % ", ".join(
