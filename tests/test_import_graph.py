@@ -1,5 +1,6 @@
 """The import graph between packages, read from the source: the web layer
-never imports the command line, and the model imports no reader of it."""
+never imports the command line, the model imports no reader of it, and
+each step of the pipeline imports none after it."""
 
 import ast
 import os
@@ -10,10 +11,19 @@ LIB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))), "lib")
 
 # {package: packages it must not import, at the top or in a function}.
+# Data flows one way: archive scan -> registry (model) -> prober ->
+# snapshot (publish) -> publication; the command line and the web read
+# and drive them, and nothing below imports them.
 FORBIDDEN = {
     "mirrorkeeper.web": ("mirrorkeeper.scripts",),
     "mirrorkeeper.model": ("mirrorkeeper.web", "mirrorkeeper.scripts",
-                           "mirrorkeeper.publish"),
+                           "mirrorkeeper.publish", "mirrorkeeper.prober"),
+    "mirrorkeeper.archive": ("mirrorkeeper.web", "mirrorkeeper.scripts",
+                             "mirrorkeeper.publish", "mirrorkeeper.prober"),
+    "mirrorkeeper.prober": ("mirrorkeeper.web", "mirrorkeeper.scripts",
+                            "mirrorkeeper.publish"),
+    "mirrorkeeper.publish": ("mirrorkeeper.web", "mirrorkeeper.scripts",
+                             "mirrorkeeper.prober"),
 }
 
 

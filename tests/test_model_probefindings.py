@@ -19,7 +19,7 @@ from mirrorkeeper.prober.plan import CDImageCheck, ContentCheck, MirrorPlan
 from mirrorkeeper.prober.record import (
     ApplySettings, apply_record, prune_probe_records, upgrade_older_records,
     write_report)
-from mirrorkeeper.prober.result import ProbeOutcome
+from mirrorkeeper.enums import ProbeOutcome
 from mirrorkeeper.prober.run import CDImageFinding, ContentFinding
 from mirrorkeeper.prober.run import MirrorReport
 from mirrorkeeper.timeutil import utcnow

@@ -14,7 +14,8 @@ from mirrorkeeper.enums import (
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.prober.plan import ContentCheck, MirrorPlan
 from mirrorkeeper.prober.record import upgrade_older_records, write_report
-from mirrorkeeper.prober.result import ProbeOutcome, format_timestamp
+from mirrorkeeper.enums import ProbeOutcome
+from mirrorkeeper.prober.result import format_timestamp
 from mirrorkeeper.prober.run import logged_duration, probe_mirror
 from mirrorkeeper.timeutil import utcnow
 from tests.web_harness import InProcessClient

@@ -15,7 +15,7 @@ from zope.interface.verify import verifyObject
 
 from mirrorkeeper.interfaces.prober import IProbeClient
 from mirrorkeeper.prober.client import AddressFamilies, ProbeClient
-from mirrorkeeper.prober.result import ProbeOutcome
+from mirrorkeeper.enums import ProbeOutcome
 from tests.farm import (
     Behaviour,
     Hang,

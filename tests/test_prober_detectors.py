@@ -9,7 +9,8 @@ import pytest
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.freshness import band_for_lag, lag_by_history, lag_by_time
 from mirrorkeeper.prober.detectors import DetectorCheck, judge
-from mirrorkeeper.prober.result import ProbeOutcome, ProbeResult
+from mirrorkeeper.enums import ProbeOutcome
+from mirrorkeeper.prober.result import ProbeResult
 from tests.test_prober_script import world  # noqa: F401 (a fixture)
 
 NOW = datetime(2026, 11, 24, 12, 0)

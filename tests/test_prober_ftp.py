@@ -8,7 +8,7 @@ from twisted.trial import unittest
 from mirrorkeeper.prober.client import ProbeClient
 from mirrorkeeper.prober.ftp import FTPSessionPool
 from mirrorkeeper.prober.http import Site
-from mirrorkeeper.prober.result import ProbeOutcome as Outcome
+from mirrorkeeper.enums import ProbeOutcome as Outcome
 from tests.farm import RedirectToMirror
 from tests.farm.testing import PACKAGES, RELEASE, FarmTestMixin
 

@@ -10,7 +10,7 @@ from twisted.trial import unittest
 
 from mirrorkeeper.prober.connect import FamilyRecord
 from mirrorkeeper.prober.http import Site
-from mirrorkeeper.prober.result import ProbeOutcome as Outcome
+from mirrorkeeper.enums import ProbeOutcome as Outcome
 from mirrorkeeper.prober.rsync import RsyncRunner, parse_listing, rsync_url
 from tests.farm.testing import RELEASE, FarmTestMixin
 from tests.rsync_daemon import RsyncDaemon

@@ -20,6 +20,7 @@ import os
 
 from mirrorkeeper import settings
 from mirrorkeeper.errors import ConfigurationError
+from mirrorkeeper.freshness import DETECTORS
 
 # The text of every default, by section and key (a configparser can
 # read_dict it).
@@ -156,7 +157,6 @@ class Config:
     def freshness_detectors(self):
         """{distribution name or "*": (detector, ...)} from [freshness], or
         ConfigurationError naming an unknown detector."""
-        from mirrorkeeper.prober.detectors import DETECTORS
         chosen = {}
         for name, value in self.items("freshness"):
             detectors = tuple(part.strip() for part in

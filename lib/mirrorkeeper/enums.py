@@ -227,3 +227,84 @@ class SourcePackageFileType(DBEnum):
     NATIVE_TARBALL = (4, "Native Tarball")
     DEBIAN_TARBALL = (5, "Debian Tarball")
     COMPONENT_ORIG_TARBALL = (6, "Component Original Tarball")
+
+
+# How one probe request ended: stored by name in the probe findings (not
+# a DBEnum: its values are the strings the findings rows hold).
+
+class ProbeOutcome(enum.Enum):
+    """How a probe ended.  Each member's value is its stored name; its
+    C{message} says in words what happened, for probe logs and emails."""
+
+    def __new__(cls, value, message):
+        member = object.__new__(cls)
+        member._value_ = value
+        member.message = message
+        return member
+
+    FOUND = ("found", "The file is there.")
+    NOT_FOUND = ("not-found", "The file is not there.")
+    HTTP_ERROR = (
+        "http-error",
+        "The server answered with an HTTP status other than 200.",
+    )
+    FTP_ERROR = ("ftp-error", "The FTP server refused the request.")
+    RSYNC_ERROR = ("rsync-error", "The rsync daemon refused the request.")
+    TIMEOUT = ("timeout", "No complete answer before the timeout.")
+    CONNECTION_REFUSED = ("connection-refused", "The connection was refused.")
+    CONNECTION_LOST = (
+        "connection-lost",
+        "The connection closed before a complete answer.",
+    )
+    CONNECTION_ERROR = (
+        "connection-error",
+        "The connection could not be made.",
+    )
+    DNS_ERROR = ("dns-error", "The host name could not be resolved.")
+    REDIRECT_LOOP = (
+        "redirect-loop",
+        "The redirects lead back to a URL already visited.",
+    )
+    TOO_MANY_REDIRECTS = ("too-many-redirects", "Too many redirects in a row.")
+    REDIRECT_UNKNOWN_SCHEME = (
+        "redirect-unknown-scheme",
+        "A redirect pointed to a URL scheme the prober does not speak.",
+    )
+    REDIRECT_TO_OTHER_FILE = (
+        "redirect-to-other-file",
+        "A redirect pointed to a different file name (an error page that"
+        " answers 200).",
+    )
+    TLS_ERROR = (
+        "tls-error",
+        "The TLS handshake or certificate verification failed.",
+    )
+    HOST_SKIPPED = (
+        "host-skipped",
+        "The host was skipped: too many timeouts or a bad certificate earlier"
+        " in this run.",
+    )
+    FORBIDDEN_ADDRESS = (
+        "forbidden-address",
+        "The host resolves to an address that is not global (loopback,"
+        " private, link-local, reserved ...); [prober] allowed_networks names"
+        " the networks that may be probed besides.",
+    )
+    PROTOCOL_ERROR = (
+        "protocol-error",
+        "The server's answer broke the protocol.",
+    )
+    TOO_LARGE = ("too-large", "The body is larger than the prober fetches.")
+    INVALID_URL = ("invalid-url", "The URL cannot be probed.")
+    PROBER_ERROR = (
+        "prober-error",
+        "The prober failed unexpectedly (a bug); see its log.",
+    )
+
+    @property
+    def title(self):
+        """The name in words, e.g. "TLS error"."""
+        words = self.name.replace("_", " ").capitalize().split()
+        acronyms = {"tls": "TLS", "dns": "DNS", "http": "HTTP", "ftp": "FTP",
+                    "url": "URL"}
+        return " ".join(acronyms.get(w.lower(), w) for w in words)

@@ -19,6 +19,11 @@ how much older its copy is than the master's (lag_by_time).
 
 from mirrorkeeper.enums import MirrorFreshness
 
+# The ways of telling a mirror's freshness ([freshness] in the
+# configuration chooses them per distribution; mirrorkeeper.prober plans
+# and judges each).
+DETECTORS = ("publishing", "trace", "timestamp", "checksum")
+
 
 def uploads_to_check(uploads, when):
     """{MirrorFreshness: upload} of the uploads that tell freshness at

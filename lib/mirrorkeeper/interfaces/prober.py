@@ -16,7 +16,7 @@ class IProbeClient(Interface):
     L{mirrorkeeper.prober.result.ProbeResult} and never fails: refused
     connections, DNS failures, timeouts, TLS failures, hostile answers
     (endless redirects, huge headers) and bugs are all results, each with
-    its own L{mirrorkeeper.prober.result.ProbeOutcome} and log lines.
+    its own L{mirrorkeeper.enums.ProbeOutcome} and log lines.
     """
 
     stats = Attribute(

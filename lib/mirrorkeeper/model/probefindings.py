@@ -30,7 +30,7 @@ from mirrorkeeper.interfaces.probefindings import (
 from mirrorkeeper.model.base import EnumCol
 from mirrorkeeper.model.distroseries import DistroArchSeries
 from mirrorkeeper.model.mirrorcontent import MirrorProbeRecord
-from mirrorkeeper.prober.result import ProbeOutcome
+from mirrorkeeper.enums import ProbeOutcome
 from mirrorkeeper.timeutil import utcnow
 
 __all__ = ["MirrorProbeOutcome", "MirrorProbePlace", "MirrorProbeResult",

@@ -36,7 +36,8 @@ from mirrorkeeper.prober.http import (
     HTTPProtocolError,
     Site,
 )
-from mirrorkeeper.prober.result import ProbeLog, ProbeOutcome, ProbeResult
+from mirrorkeeper.enums import ProbeOutcome
+from mirrorkeeper.prober.result import ProbeLog, ProbeResult
 from mirrorkeeper.prober.rsync import (
     RsyncMissing, RsyncReplyError, RsyncRunner, RsyncTimeout)
 from mirrorkeeper.prober.slots import SlotAllocator

@@ -31,8 +31,6 @@ from mirrorkeeper.archive.trace import parse_trace
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.freshness import band_for_lag, lag_by_history, lag_by_time
 
-DETECTORS = ("publishing", "trace", "timestamp", "checksum")
-DEFAULT_DETECTORS = ("publishing",)
 
 TRACE_PATH = "project/trace/master"
 # Trace and timestamp files are a line; control files a few megabytes at

@@ -219,7 +219,7 @@ class ProberRun:
 
     def _count(self, recorded):
         """The summary's counts, from what each mirror's probe did."""
-        from mirrorkeeper.prober.result import ProbeOutcome
+        from mirrorkeeper.enums import ProbeOutcome
         summary = self.summary
         summary.probed = len(recorded)
         summary.unreachable = sum(1 for each in recorded if each.unreachable)

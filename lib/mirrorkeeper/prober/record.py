@@ -38,7 +38,8 @@ from mirrorkeeper.model.mirrorcontent import (
 from mirrorkeeper.model.probefindings import (
     has_findings, why_disabled_by_record, write_findings,
     write_missing_findings)
-from mirrorkeeper.prober.result import ProbeOutcome, format_timestamp
+from mirrorkeeper.enums import ProbeOutcome
+from mirrorkeeper.prober.result import format_timestamp
 from mirrorkeeper.prober.run import UNUSABLE
 from mirrorkeeper.settings import Prober
 from mirrorkeeper.timeutil import utcnow

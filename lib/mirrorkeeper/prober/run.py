@@ -17,7 +17,8 @@ from twisted.python.failure import Failure
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.freshness import freshness_found
 from mirrorkeeper.prober.detectors import judge, sync_marker_url
-from mirrorkeeper.prober.result import ProbeOutcome, format_timestamp
+from mirrorkeeper.enums import ProbeOutcome
+from mirrorkeeper.prober.result import format_timestamp
 from mirrorkeeper.timeutil import as_utc
 
 # Outcomes that say the network, not the mirror, failed: nothing came back

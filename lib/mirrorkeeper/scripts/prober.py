@@ -22,7 +22,7 @@ import sys
 from mirrorkeeper.enums import MirrorContent
 from mirrorkeeper.errors import ConfigurationError
 from mirrorkeeper.prober.job import ProberOptions, ProberRun
-from mirrorkeeper.prober.result import ProbeOutcome
+from mirrorkeeper.enums import ProbeOutcome
 from mirrorkeeper.scripts.base import (
     EXIT_ERROR, LockContention, MirrorKeeperScript, add_json_option,
     print_json, run_reactor)
