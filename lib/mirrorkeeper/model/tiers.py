@@ -22,7 +22,7 @@ from mirrorkeeper.model.distributionmirror import DistributionMirror
 from mirrorkeeper.model.mirrorstate import states_where
 
 __all__ = ["TierNode", "approved", "set_upstream", "tier_tree",
-           "upstream_trouble", "is_behind"]
+           "tiers_of", "upstream_trouble", "is_behind"]
 
 
 def approved(*conditions):
@@ -96,6 +96,31 @@ def describe_trouble(name, enabled, freshness):
     return ("It pulls from the mirror %s, which %s: until that mirror "
             "catches up, this one cannot be up to date, whatever it "
             "does." % (name, state))
+
+
+def tiers_of(store, distribution):
+    """{mirror id: tier} for every mirror of `distribution`, from one
+    query of (id, upstream id): 1 for a mirror that pulls from the master
+    (or from no mirror of the distribution), one more than its upstream's
+    otherwise, whatever that upstream's status (a disabled or unofficial
+    upstream still puts its downstream one tier down)."""
+    upstream_of = dict(store.find(
+        (DistributionMirror.id, DistributionMirror.upstream_id),
+        DistributionMirror.distribution_id == distribution.id))
+    tiers = {}
+    for start in upstream_of:
+        chain = []
+        current = start
+        # Up to the master, a mirror of known tier, or (set_upstream
+        # refuses them, but the rows are not checked) a cycle.
+        while (current in upstream_of and current not in tiers
+               and current not in chain):
+            chain.append(current)
+            current = upstream_of[current]
+        base = tiers.get(current, 0)
+        for depth, mirror_id in enumerate(reversed(chain), 1):
+            tiers[mirror_id] = base + depth
+    return tiers
 
 
 @attrs.frozen

@@ -7,6 +7,7 @@ returns twisted.web.template tags for layout.html_page.
 
 from urllib.parse import quote
 
+import attrs
 from twisted.web.template import tags
 
 from mirrorkeeper.enums import MirrorFreshness
@@ -130,13 +131,28 @@ def propagation_page(result):
     if not result.series:
         body.append(tags.p("No mirror has been probed yet."))
     bands = list(MirrorFreshness)
+
+    def row(label, now, **attributes):
+        return tags.tr(label, *[tags.td(str(now.get(band, 0)), class_="num")
+                                for band in bands], **attributes)
     for series in result.series:
-        rows = [tags.tr(tags.td(pocket.pocket), *[
-            tags.td(str(pocket.now.get(band, 0)), class_="num")
-            for band in bands]) for pocket in series.pockets]
+        # Under each pocket, one row per tier (empty with a single tier),
+        # in the table and in the chart alike.
+        rows, chart_rows = [], []
+        for pocket in series.pockets:
+            rows.append(row(tags.td(pocket.pocket), pocket.now))
+            chart_rows.append(pocket)
+            for tier in pocket.tiers:
+                label = "tier %d" % (tier.tier,)
+                rows.append(row(tags.td(label, class_="muted"), tier.now,
+                                class_="tier"))
+                chart_rows.append(attrs.evolve(
+                    pocket, pocket=label, now=tier.now,
+                    history=tier.history, tiers=()))
+        chart = series_chart(attrs.evolve(series, pockets=tuple(chart_rows)))
         body.append(tags.section(
             tags.h2("%s (%s)" % (series.name, series.version)),
-            tags.div(series_chart(series), class_="scroll"),
+            tags.div(chart, class_="scroll"),
             tags.div(tags.table(
                 tags.caption("Mirrors by freshness now"),
                 tags.thead(tags.tr(tags.th("Pocket"), *[

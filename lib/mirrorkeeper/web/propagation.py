@@ -11,7 +11,10 @@ as long as the PropagationCache lives (the web process).
 
 Both count the distribution's enabled, official archive mirrors of today:
 a chart of the mirrors people are offered, not of every mirror that ever
-was.
+was.  When those mirrors are in more than one tier (mirrorkeeper.model.
+tiers.tiers_of: 1 pulls from the master, 2 from a tier-1 mirror ...),
+each pocket's counts are also split by tier, now and on each day, from
+the same per-mirror findings: the tiers cost one query per request.
 """
 
 import threading
@@ -26,6 +29,7 @@ from mirrorkeeper.model.distroseries import DistroArchSeries
 from mirrorkeeper.model.mirrorcontent import (
     MirrorDistroArchSeries, MirrorDistroSeriesSource, MirrorProbeRecord)
 from mirrorkeeper.model.probefindings import series_freshness
+from mirrorkeeper.model.tiers import tiers_of
 from mirrorkeeper.timeutil import utcnow
 
 # A probe older than this before a moment says nothing about that moment:
@@ -34,10 +38,20 @@ STALE_AFTER = timedelta(days=2)
 
 
 @attrs.frozen
+class TierPropagation:
+    tier: int                 # 1: pulls from the master
+    now: dict                 # {MirrorFreshness: mirrors}
+    history: tuple            # ((moment, {MirrorFreshness: mirrors}), ...)
+
+
+@attrs.frozen
 class PocketPropagation:
     pocket: str
     now: dict                 # {MirrorFreshness: mirrors}
     history: tuple            # ((moment, {MirrorFreshness: mirrors}), ...)
+    # (TierPropagation, ...) by tier, adding up to `now` and `history`;
+    # empty when every counted mirror is in one tier.
+    tiers: tuple = ()
 
 
 @attrs.frozen
@@ -54,6 +68,7 @@ class Propagation:
     mirror_count: int
     days: int
     series: tuple
+    tiers: int = 1            # how many tiers the counted mirrors are in
 
 
 class PropagationCache:
@@ -154,25 +169,35 @@ def propagation(store, distribution, days=7, cache=None, now=None):
     current = _now_by_mirror(store, mirror_ids)
     moments = _moments(now, days)
     history = _history_by_mirror(store, mirror_ids, moments, cache)
+    tier_of = tiers_of(store, distribution)
+    by_tier = {}
+    for mirror_id in mirror_ids:
+        by_tier.setdefault(tier_of.get(mirror_id, 1), []).append(mirror_id)
+    split = sorted(by_tier.items()) if len(by_tier) > 1 else []
+
+    def tally(ids, place):
+        return (_count(current, ids, place),
+                tuple((moment, _count(history[moment], ids, place))
+                      for moment in moments))
     series_list = []
     for series in distribution.series:
         pockets = []
         for pocket in POCKET_ORDER:
-            now_counts = _count(current, mirror_ids, (series.id, pocket))
-            past = tuple(
-                (moment, _count(history[moment], mirror_ids,
-                                (series.id, pocket)))
-                for moment in moments)
+            now_counts, past = tally(mirror_ids, (series.id, pocket))
             known = sum(count for band, count in now_counts.items()
                         if band is not MirrorFreshness.UNKNOWN)
             known += sum(count for _, counts in past
                          for band, count in counts.items()
                          if band is not MirrorFreshness.UNKNOWN)
             if known:
+                tiers = tuple(
+                    TierPropagation(tier, *tally(ids, (series.id, pocket)))
+                    for tier, ids in split)
                 pockets.append(PocketPropagation(pocket.title, now_counts,
-                                                 past))
+                                                 past, tiers))
         if pockets:
             series_list.append(SeriesPropagation(series.name, series.version,
                                                  tuple(pockets)))
     return Propagation(distribution.name, distribution.title,
-                       len(mirror_ids), days, tuple(series_list))
+                       len(mirror_ids), days, tuple(series_list),
+                       max(len(by_tier), 1))
