@@ -252,6 +252,19 @@ def test_mirrors_to_probe_limit_and_order(mirrors):
     assert names(mirrors.getMirrorsToProbe(now=NOW, limit=0)) == []
 
 
+def test_mirrors_to_probe_leave_out_private_ones_before_the_limit(mirrors):
+    """A private mirror is never probed (its check-ins say what it
+    carries), and it takes none of the places `limit` gives; `mirror_ids`
+    keeps only the mirrors named."""
+    mirrors["archive-404-mirror"].private = True
+    assert sorted(names(mirrors.getMirrorsToProbe(now=NOW, limit=2))) == [
+        "unreachable-mirror", "valid-mirror"]
+    wanted = [mirrors[name].id for name in ("valid-mirror",
+                                            "archive-404-mirror")]
+    assert names(mirrors.getMirrorsToProbe(
+        now=NOW, ignore_last_probe=True, mirror_ids=wanted)) == [
+        "valid-mirror"]
+
 def test_mirrors_to_probe_day_boundary(mirrors):
     """A mirror whose last probe is exactly a day old, or younger, is left
     alone; a microsecond older and it is probed."""

@@ -263,7 +263,7 @@ class IDistributionMirrorSet(Interface):
         normalisation), or None."""
 
     def getMirrorsToProbe(content_type=None, ignore_last_probe=False,
-                          limit=None):
+                          limit=None, mirror_ids=None):
         """The mirrors the prober should probe now.
 
         These are the mirrors of `content_type` (default ARCHIVE) of
@@ -272,8 +272,10 @@ class IDistributionMirrorSet(Interface):
         probed again and comes back when it recovers; one pending review or
         found BROKEN is not probed), that their owner has not paused, and
         that have no probe record of the last 24 hours unless
-        `ignore_last_probe`.  Never-probed mirrors come first, then
-        the ones probed longest ago.  `limit` caps how many.
+        `ignore_last_probe`, and that are not private (the prober cannot
+        reach those: their check-ins say what they carry).  Never-probed
+        mirrors come first, then the ones probed longest ago.  `limit` caps
+        how many; `mirror_ids`, when given, keeps only those mirrors.
         """
 
 

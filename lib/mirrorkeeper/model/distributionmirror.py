@@ -436,7 +436,7 @@ class DistributionMirrorSet(StoreBoundSet):
         return self.store.find(DistributionMirror, column == url).one()
 
     def getMirrorsToProbe(self, content_type=None, ignore_last_probe=False,
-                          limit=None, now=None):
+                          limit=None, now=None, mirror_ids=None):
         from mirrorkeeper.model.distribution import Distribution
         content_type = content_type or MirrorContent.ARCHIVE
         mirror, record = DistributionMirror, MirrorProbeRecord
@@ -453,10 +453,15 @@ class DistributionMirrorSet(StoreBoundSet):
             mirror,
             mirror.content == content_type,
             mirror.owner_paused == False,  # noqa: E712 (an SQL expression)
+            # A private mirror is not reachable from here: what it carries
+            # is what its host checks in (mirrorkeeper.model.checkin).
+            mirror.private == False,  # noqa: E712
             mirror.status.is_in([MirrorStatus.OFFICIAL,
                                  MirrorStatus.UNOFFICIAL]),
             mirror.distribution_id == Distribution.id,
             Distribution.supports_mirrors == True,  # noqa: E712
+            *([] if mirror_ids is None
+              else [mirror.id.is_in(list(mirror_ids))])
         ).group_by(mirror.id)
         if not ignore_last_probe:
             since = (as_utc(now) or utcnow()) - PROBE_INTERVAL

@@ -148,13 +148,8 @@ class ProberRun:
         mirrors = DistributionMirrorSet(self.store).getMirrorsToProbe(
             options.content_type,
             ignore_last_probe=options.force or queued is not None,
-            limit=options.max_mirrors if queued is None else None)
-        if queued is not None:
-            wanted = set(queued)
-            mirrors = [mirror for mirror in mirrors if mirror.id in wanted]
-        # A private mirror is not reachable from here: what it carries is
-        # what its host checks in (mirrorkeeper.model.checkin).
-        mirrors = [mirror for mirror in mirrors if not mirror.private]
+            limit=options.max_mirrors if queued is None else None,
+            mirror_ids=queued)
         if not mirrors:
             log.info("No mirrors to probe.")
             return self.summary
