@@ -27,12 +27,8 @@ from mirrorkeeper.web.probelogs import places_found
 from mirrorkeeper.web.propagation import propagation
 from tests.probe_findings import (
     arch_place, findings, probed, source_place)
-from tests.web_harness import InProcessClient, World
-
-
-@pytest.fixture
-def world(store):
-    return World(store)
+from tests.web_harness import InProcessClient
+from tests.web_harness import world  # noqa: F401
 
 
 class Archive:

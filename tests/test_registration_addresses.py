@@ -9,7 +9,8 @@ from mirrorkeeper.config import load_config
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.scripts.cli import main
 from mirrorkeeper.web.app import WebSettings
-from tests.web_harness import InProcessClient, World
+from tests.web_harness import InProcessClient
+from tests.web_harness import world  # noqa: F401
 
 REGISTER = ["mirror", "register", "ubuntu", "mirror-new", "--owner",
             "sample.person", "--country", "BR", "--speed", "1G",
@@ -128,11 +129,6 @@ def test_cli_refuses_the_old_setting(sample_uri, tmp_path, capsys):
 
 FORM = {"name": "mirror-new", "country": "BR", "speed": "S1G",
         "content": "ARCHIVE", "pulse_type": "PULL"}
-
-
-@pytest.fixture
-def world(store):
-    return World(store)
 
 
 @pytest.mark.parametrize("field, url, reason", [

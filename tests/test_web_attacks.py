@@ -22,17 +22,8 @@ from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.model.person import PersonSet
 from mirrorkeeper.validators import TEXT_LIMITS, valid_text
 from mirrorkeeper.web.site import SECURITY_HEADERS
-from tests.web_harness import InProcessClient, World
-
-
-@pytest.fixture
-def world(store):
-    return World(store)
-
-
-@pytest.fixture
-def client(store, world):
-    return InProcessClient(store)
+from tests.web_harness import InProcessClient
+from tests.web_harness import client, world  # noqa: F401
 
 
 # 1. No redirect off the site.  Each ?next= value and where a login with

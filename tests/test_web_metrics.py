@@ -3,7 +3,6 @@ last runs, parsed as Prometheus parses them, on both database backends."""
 
 from datetime import timedelta
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from mirrorkeeper.enums import MirrorContent, MirrorStatus
@@ -12,17 +11,7 @@ from mirrorkeeper.model.mirrorcontent import (
 from mirrorkeeper.prober.job import RunSummary
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.web import metrics
-from tests.web_harness import InProcessClient, World
-
-
-@pytest.fixture
-def world(store):
-    return World(store)
-
-
-@pytest.fixture
-def client(store, world):
-    return InProcessClient(store)
+from tests.web_harness import client, world  # noqa: F401
 
 
 def samples(text):

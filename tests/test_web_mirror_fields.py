@@ -13,17 +13,7 @@ from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.validators import (
     MAX_ASN, MAX_BANDWIDTH_MBPS, normalise_base_url, valid_address,
     valid_email, valid_mirror_fields, valid_name, valid_netblock, valid_text)
-from tests.web_harness import InProcessClient, World
-
-
-@pytest.fixture
-def world(store):
-    return World(store)
-
-
-@pytest.fixture
-def client(store, world):
-    return InProcessClient(store)
+from tests.web_harness import client, world  # noqa: F401
 
 
 EDIT = {"display_name": "Changed", "country": "BR", "speed": "S1G",

@@ -4,7 +4,6 @@ real twisted.web site rendered in-process, on both database backends."""
 import re
 from datetime import timedelta
 
-import pytest
 from lxml import etree
 
 from mirrorkeeper.enums import (
@@ -14,7 +13,8 @@ from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.web.feeds import MIRROR_NS
 from tests.probe_findings import (
     arch_place, findings, probed, source_place)
-from tests.web_harness import InProcessClient, World
+from tests.web_harness import InProcessClient
+from tests.web_harness import client, world  # noqa: F401
 
 RELEASE = PackagePublishingPocket.RELEASE
 UPDATES = PackagePublishingPocket.UPDATES
@@ -35,16 +35,6 @@ def probe_log(name, when, carries):
     lines.append("%s Done: %d requests" % (
         stamp(when + timedelta(seconds=2.5)), 2 * len(carries)))
     return "\n".join(lines) + "\n"
-
-
-@pytest.fixture
-def world(store):
-    return World(store)
-
-
-@pytest.fixture
-def client(store, world):
-    return InProcessClient(store)
 
 
 def official(world, name, country="BR", content=MirrorContent.ARCHIVE,

@@ -6,7 +6,6 @@ database backends."""
 import re
 from datetime import timedelta
 
-import pytest
 from storm.tracer import install_tracer, remove_tracer
 
 from mirrorkeeper.enums import (
@@ -14,21 +13,12 @@ from mirrorkeeper.enums import (
 from mirrorkeeper.model.tiers import set_upstream, tiers_of
 from mirrorkeeper.timeutil import utcnow
 from tests.probe_findings import arch_place, findings, probed
-from tests.web_harness import InProcessClient, World
+from tests.web_harness import InProcessClient
+from tests.web_harness import client, world  # noqa: F401
 
 RELEASE = PackagePublishingPocket.RELEASE
 BANDS = list(MirrorFreshness)
 BY_TITLE = {band.title.lower(): band for band in BANDS}
-
-
-@pytest.fixture
-def world(store):
-    return World(store)
-
-
-@pytest.fixture
-def client(store, world):
-    return InProcessClient(store)
 
 
 def official(world, name, upstream=None, enabled=True):

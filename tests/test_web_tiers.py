@@ -6,7 +6,8 @@ import pytest
 from mirrorkeeper.enums import MirrorStatus
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.model.tiers import set_upstream
-from tests.web_harness import InProcessClient, World
+from tests.web_harness import World
+from tests.web_harness import client  # noqa: F401
 
 UPSTREAM = "/ubuntu/+mirror/%s/+upstream"
 
@@ -17,11 +18,6 @@ def world(store):
     world.mirror("tier-one", status=MirrorStatus.OFFICIAL, enabled=True)
     world.mirror("tier-two", status=MirrorStatus.OFFICIAL, enabled=True)
     return world
-
-
-@pytest.fixture
-def client(store, world):
-    return InProcessClient(store)
 
 
 def mirror(store, name):

@@ -14,6 +14,8 @@ import re
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
+import pytest
+
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.testing import StringTransport
 from twisted.web.server import Site
@@ -174,3 +176,18 @@ class World:
         mirror.status = status
         self.store.commit()
         return mirror
+
+
+# The fixtures of most web tests: `from tests.web_harness import client,
+# world` (a module defines its own `world` where it needs other mirrors).
+
+@pytest.fixture
+def world(store):
+    """The sample data and the web's people, on the test's store."""
+    return World(store)
+
+
+@pytest.fixture
+def client(store, world):
+    """The site in-process, once `world` is set up."""
+    return InProcessClient(store)
