@@ -16,6 +16,8 @@ import os
 
 import attrs
 
+from mirrorkeeper.atomicfile import write_atomically
+
 IMAGE_SUFFIXES = (".iso", ".img", ".img.xz", ".img.gz")
 
 # Directories that name neither a flavour nor a series.
@@ -94,8 +96,5 @@ def write_manifest(path, lines):
                 return False
     except FileNotFoundError:
         pass
-    temporary = "%s.tmp-%d" % (path, os.getpid())
-    with open(temporary, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(temporary, path)
+    write_atomically(path, text.encode("utf-8"))
     return True

@@ -32,9 +32,9 @@ import glob
 import os
 import re
 import sqlite3
-import tempfile
 from urllib.parse import quote
 
+from mirrorkeeper.atomicfile import replacing
 from mirrorkeeper.errors import MirrorKeeperError
 
 _SCHEMA = (
@@ -86,11 +86,7 @@ def write_pool_facts(snapshot_path, serial, distribution_name, facts):
     files of serials older than the one before.  Returns the number of
     pool files written."""
     path = pool_facts_path(snapshot_path, serial)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".pool-facts-", dir=folder)
-    os.close(fd)
-    try:
+    with replacing(path, prefix=".pool-facts-") as temporary:
         db = sqlite3.connect(temporary)
         try:
             # A file nobody reads until it is renamed: no journal needed.
@@ -113,14 +109,6 @@ def write_pool_facts(snapshot_path, serial, distribution_name, facts):
             count = db.execute("SELECT count(*) FROM pool_file").fetchone()[0]
         finally:
             db.close()
-        with open(temporary, "rb") as f:
-            os.fsync(f.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
     _remove_older(snapshot_path, serial - 1)
     return count
 

@@ -83,8 +83,8 @@ history (patch 0003).
 import json
 import os
 import re
-import tempfile
 
+from mirrorkeeper.atomicfile import write_atomically
 from mirrorkeeper.enums import MirrorContent, PackagePublishingPocket
 from mirrorkeeper.errors import MirrorKeeperError
 from mirrorkeeper.model.distributionmirror import DistributionMirror
@@ -357,22 +357,9 @@ def write_snapshot(snapshot, path):
     """Write `snapshot` to `path` atomically: a temporary file in the same
     folder, flushed to disk, then renamed over `path`.  Returns the size in
     bytes."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
     data = json.dumps(snapshot, separators=(",", ":"),
                       sort_keys=True).encode("utf-8")
-    fd, temporary = tempfile.mkstemp(prefix=".snapshot-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, data, prefix=".snapshot-")
     return len(data)
 
 

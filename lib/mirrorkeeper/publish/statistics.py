@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from twisted.logger import Logger
 
+from mirrorkeeper.atomicfile import write_atomically
 from mirrorkeeper.errors import ConfigurationError
 from mirrorkeeper.settings import Publication
 
@@ -195,10 +196,7 @@ def _read_counts(path, keep_aside=False, now=None):
 def _write_counts(path, counts):
     rows = [{"country": country, "content": content, "requests": count}
             for (country, content), count in sorted(counts.items())]
-    temporary = path + ".tmp"
-    with open(temporary, "w", encoding="utf-8") as f:
-        json.dump(rows, f, indent=0)
-    os.replace(temporary, path)
+    write_atomically(path, json.dumps(rows, indent=0).encode("utf-8"))
 
 
 def read_statistics(folder, day):

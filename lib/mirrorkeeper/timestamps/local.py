@@ -1,11 +1,11 @@
 """A timestamp target on this machine's disk: the master's tree is local."""
 
 import os
-import tempfile
 
 from twisted.internet import defer
 from zope.interface import implementer
 
+from mirrorkeeper.atomicfile import write_atomically
 from mirrorkeeper.interfaces.timestamps import ITimestampTarget
 from mirrorkeeper.timestamps import PlantingError
 
@@ -42,24 +42,10 @@ class LocalTarget:
         if not os.path.isdir(self.directory):
             raise PlantingError("%s: the directory %s does not exist"
                                 % (self.description, self.directory))
-        temporary = None
         try:
-            descriptor, temporary = tempfile.mkstemp(
-                prefix=".%s." % (name,), suffix=".tmp", dir=self.directory)
-            with os.fdopen(descriptor, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fchmod(f.fileno(), FILE_MODE)
-                os.fsync(f.fileno())
-            os.replace(temporary, os.path.join(self.directory, name))
-            temporary = None
+            write_atomically(os.path.join(self.directory, name), data,
+                             FILE_MODE, prefix=".%s." % (name,))
         except OSError as error:
             raise PlantingError("%s: cannot write %s: %s" % (
                 self.description, name,
                 error.strerror or error)) from None
-        finally:
-            if temporary is not None:
-                try:
-                    os.unlink(temporary)
-                except OSError:
-                    pass
