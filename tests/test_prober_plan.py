@@ -5,8 +5,6 @@ once per distribution, however many of its mirrors are probed."""
 import hashlib
 from datetime import datetime, timedelta
 
-from storm.tracer import install_tracer, remove_tracer
-
 from mirrorkeeper.archive.files import FileDetails
 from mirrorkeeper.enums import MirrorContent
 from mirrorkeeper.model.distribution import DistributionSet
@@ -15,6 +13,7 @@ from mirrorkeeper.model.masterarchive import (
 from mirrorkeeper.model.timestamps import PlantedTimestampSet
 from mirrorkeeper.prober.detectors import TRACE_PATH
 from mirrorkeeper.prober.plan import plan_archive_mirrors
+from tests.statements import recorded_statements
 
 NOW = datetime(2026, 11, 24, 12, 0)
 HOUR = timedelta(hours=1)
@@ -22,31 +21,6 @@ HOUR = timedelta(hours=1)
 MASTER_TABLES = ("planted_timestamp", "trace_file_timestamp",
                  "master_file_detail", "rpm_repository")
 EVERY_DETECTOR = {"*": ("publishing", "trace", "timestamp", "checksum")}
-
-
-class MasterTableReads:
-    """A Storm tracer counting the statements that read MASTER_TABLES."""
-
-    def __init__(self):
-        self.statements = []
-
-    def connection_raw_execute(self, connection, raw_cursor, statement,
-                               params):
-        if statement.lstrip().upper().startswith("SELECT") and any(
-                table in statement for table in MASTER_TABLES):
-            self.statements.append(statement)
-
-    def connection_raw_execute_error(self, *args):
-        pass
-
-    def connection_raw_execute_success(self, *args):
-        pass
-
-    def connection_commit(self, *args):
-        pass
-
-    def connection_rollback(self, *args):
-        pass
 
 
 def details(data, mtime):
@@ -81,15 +55,11 @@ def archive_mirrors(distribution):
 def planned(store, mirrors):
     """The plans of `mirrors` with every detector, and the statements that
     read the master's history while planning them."""
-    reads = MasterTableReads()
-    install_tracer(reads)
-    try:
+    with recorded_statements() as log:
         plans = plan_archive_mirrors(store, mirrors, when=NOW,
                                      freshness=EVERY_DETECTOR,
                                      timestamp_file="timestamp.txt")
-    finally:
-        remove_tracer(reads)
-    return plans, reads.statements
+    return plans, log.reading(*MASTER_TABLES)
 
 
 def test_master_history_is_read_once_per_distribution(sample_store):

@@ -6,13 +6,13 @@ database backends."""
 import re
 from datetime import timedelta
 
-from storm.tracer import install_tracer, remove_tracer
 
 from mirrorkeeper.enums import (
     MirrorFreshness, MirrorStatus, PackagePublishingPocket)
 from mirrorkeeper.model.tiers import set_upstream, tiers_of
 from mirrorkeeper.timeutil import utcnow
 from tests.probe_findings import arch_place, findings, probed
+from tests.statements import recorded_statements
 from tests.web_harness import InProcessClient
 from tests.web_harness import client, world  # noqa: F401
 
@@ -158,39 +158,13 @@ def test_no_tier_rows_with_a_single_tier(world, client):
     assert [label for label, _ in chart_rows(text)] == ["Release"]
 
 
-class Statements:
-    """A Storm tracer counting the statements run."""
-
-    def __init__(self):
-        self.count = 0
-
-    def connection_raw_execute(self, *args):
-        self.count += 1
-
-    def connection_raw_execute_error(self, *args):
-        pass
-
-    def connection_raw_execute_success(self, *args):
-        pass
-
-    def connection_commit(self, *args):
-        pass
-
-    def connection_rollback(self, *args):
-        pass
-
-
 def statements_of_page(store):
     """The statements one request of the page runs, on a fresh app (and
     so a fresh cache of past probes)."""
     client = InProcessClient(store)
-    statements = Statements()
-    install_tracer(statements)
-    try:
+    with recorded_statements() as log:
         assert client.get("/ubuntu/+propagation").status == 200
-    finally:
-        remove_tracer(statements)
-    return statements.count
+    return len(log.statements)
 
 
 def test_tiers_cost_the_same_statements_however_many_mirrors(world):
