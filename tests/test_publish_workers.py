@@ -48,9 +48,12 @@ def alive(pid):
 
 
 class Daemon:
-    """A daemon command line with --workers, its stderr in a file."""
+    """A daemon command line with --workers (None: not given), and
+    `config` the text of its configuration file (or None), its stderr in
+    a file."""
 
-    def __init__(self, folder, workers=2, reload_interval=3600):
+    def __init__(self, folder, workers=2, reload_interval=3600,
+                 config=None):
         self.folder = folder
         self.snapshot = str(folder / "snapshot.json")
         self.statistics = str(folder / "stats")
@@ -59,9 +62,14 @@ class Daemon:
         self.port = free_port()
         self.url = "http://127.0.0.1:%d/mirrors.txt" % self.port
         self.log = open(str(folder / "daemon.log"), "w+")
+        argv = [MIRRORKEEPER, "mirrorlist-server"]
+        if config is not None:
+            (folder / "mirrorkeeper.conf").write_text(config)
+            argv += ["--config", str(folder / "mirrorkeeper.conf")]
+        if workers is not None:
+            argv += ["--workers", str(workers)]
         self.process = subprocess.Popen(
-            [MIRRORKEEPER, "mirrorlist-server", "--workers", str(workers),
-             "--listen", "tcp:%d:interface=127.0.0.1" % self.port,
+            argv + ["--listen", "tcp:%d:interface=127.0.0.1" % self.port,
              "--snapshot", self.snapshot, "--statistics", self.statistics,
              "--reload-interval", str(reload_interval)],
             cwd=str(folder), stdout=subprocess.DEVNULL, stderr=self.log)
@@ -138,6 +146,49 @@ def test_workers_share_the_port_and_all_reload_on_sighup(daemons):
     assert counted == asked
     assert len([name for name in os.listdir(daemon.statistics)
                 if name.endswith(".json")]) >= 2
+
+
+def test_the_configuration_file_sets_the_workers(daemons):
+    """[publication] workers in the configuration file starts that many
+    processes on the port, without --workers."""
+    daemon = daemons(workers=None, config="[publication]\nworkers = 2\n")
+    pids = daemon.serving(2, 1)
+    assert daemon.process.pid in pids
+    assert fetch(daemon.url) == ("1", "http://de.example/ubuntu/\n")
+
+
+def _service(tmp_path, config, *argv):
+    """The daemon's service for the configuration text `config` and the
+    command line `argv`, not started."""
+    from twisted.internet import reactor
+
+    from mirrorkeeper.publish.server import Options, makeService
+    path = tmp_path / "workers.conf"
+    path.write_text(config)
+    options = Options()
+    options.parseOptions(["--config", str(path), "--statistics",
+                          str(tmp_path / "stats"), "--listen",
+                          "tcp:0:interface=127.0.0.1"] + list(argv))
+    return makeService(options, reactor)
+
+
+def test_the_command_line_wins_over_the_configuration_file(tmp_path):
+    """--workers replaces [publication] workers; without either there is
+    one process; 0 is one per core; a negative count in the file is an
+    error naming the file and the key."""
+    from mirrorkeeper.errors import ConfigurationError
+    three = "[publication]\nworkers = 3\n"
+    assert _service(tmp_path, three).pool.count == 3
+    assert _service(tmp_path, three, "--workers", "2").pool.count == 2
+    assert _service(tmp_path, three, "--workers", "1").pool is None
+    assert _service(tmp_path, "").pool is None
+    cores = os.cpu_count() or 1
+    zero = _service(tmp_path, "[publication]\nworkers = 0\n").pool
+    assert (zero.count if zero else 1) == cores
+    with pytest.raises(ConfigurationError) as raised:
+        _service(tmp_path, "[publication]\nworkers = -1\n")
+    assert "workers.conf" in str(raised.value)
+    assert "workers" in str(raised.value)
 
 
 def test_each_worker_answers_metrics_under_its_own_number(daemons):

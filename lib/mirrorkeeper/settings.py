@@ -259,6 +259,10 @@ class Publication(Section, name="publication"):
                                     "the size that rotates requests.log")
     request_log_keep = Setting(
         WHOLE, 14, "rotated logs kept: requests.log.1 to requests.log.N")
+    workers = Setting(
+        _Whole(minimum=0), 1, "the daemon's processes answering on its "
+        "port (SO_REUSEPORT), each holding the whole snapshot; 0 for one "
+        "per core")
 
 
 class Timestamps(Section, name="timestamps"):
@@ -424,6 +428,7 @@ MIRRORLIST_DAEMON = (
     SettingOption("asn-database", Publication.asn_database, "PATH"),
     SettingOption("statistics", Publication.statistics_dir, "DIR"),
     SettingOption("reload-interval", Publication.reload_interval, "SECONDS"),
+    SettingOption("workers", Publication.workers, "N", short="w"),
 )
 
 

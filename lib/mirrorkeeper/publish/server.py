@@ -64,8 +64,10 @@ another: never a downgrade to http the client did not ask for.  When no
 mirror and no fallback URL of the protocols qualifies a list is a
 comment saying so, a redirect a 503 saying so.
 
-``--workers N`` runs N processes answering on the one port (SO_REUSEPORT,
-see mirrorkeeper.publish.workers), 0 one per core; the default is one
+``--workers N`` (or ``[publication] workers`` in the configuration file;
+the command line wins) runs N processes answering on the one port
+(SO_REUSEPORT, see mirrorkeeper.publish.workers), 0 one per core; the
+default is one
 process, as twistd and the tests run it and as a host behind a load
 balancer may want (each worker holds the whole snapshot in memory, and
 opens the pool file facts on its own).
@@ -79,7 +81,6 @@ from twisted.application.internet import TimerService
 from twisted.application.service import MultiService, Service
 from twisted.internet import defer, endpoints
 from twisted.logger import Logger
-from twisted.python import usage
 from twisted.web import resource, server
 
 from mirrorkeeper.config import load_config
@@ -621,13 +622,6 @@ class StatisticsFlusher(TimerService):
         return d
 
 
-def _workers(text):
-    try:
-        return workers.worker_count(text)
-    except ValueError as error:
-        raise usage.UsageError(str(error)) from None
-
-
 class Options(twistd_options(MIRRORLIST_DAEMON)):
     """The daemon's command line (twistd's and mirrorkeeper's); the
     options of mirrorkeeper.settings.MIRRORLIST_DAEMON stand in for their
@@ -638,8 +632,6 @@ class Options(twistd_options(MIRRORLIST_DAEMON)):
                 "and redirects to mirrors, from the mirror list snapshot.")
     optParameters = [
         ["config", "c", None, "the configuration file"],
-        ["workers", "w", 1, "processes answering on the port (SO_REUSEPORT),"
-         " each with the whole snapshot; 0 for one per core", _workers],
         ["worker", None, 0, "this process's number among the workers (the "
          "worker label of /metrics; given by --workers to the processes it "
          "starts)", int],
@@ -653,7 +645,8 @@ class Options(twistd_options(MIRRORLIST_DAEMON)):
 # What a worker started by --workers is given again (the listening
 # endpoint, --workers and --reuse-port are set for it).
 _WORKER_OPTIONS = ("config",) + tuple(
-    option.name for option in MIRRORLIST_DAEMON if option.name != "listen")
+    option.name for option in MIRRORLIST_DAEMON
+    if option.name not in ("listen", "workers"))
 
 
 def _worker_argv(options):
@@ -707,7 +700,7 @@ def makeService(options, reactor=None):
     service = MultiService()
     source.setServiceParent(service)
     listen = setting("listen")
-    count = options["workers"]
+    count = workers.worker_count(config.getint(section, "workers"))
     reuse_port = options["reuse-port"] or count > 1
     if reuse_port:
         try:

@@ -21,9 +21,6 @@ def register(subparsers, common):
         parents=[common], run=run_server, needs_current_schema=False,
         uses_database=False)
     add_arguments(parser, MIRRORLIST_DAEMON)
-    parser.add_argument("--workers", metavar="N", help="processes answering "
-                        "on the port, sharing it with SO_REUSEPORT (default "
-                        "1; 0 for one per core)")
     parser.add_argument("--reuse-port", action="store_true",
                         help="listen with SO_REUSEPORT, so that other "
                         "daemons may share the port")
@@ -39,8 +36,6 @@ def run_server(script):
     options = Options()
     argv = ["--config", given.config] if given.config else []
     argv += daemon_argv(given, MIRRORLIST_DAEMON)
-    if given.workers is not None:
-        argv += ["--workers", given.workers]
     if given.reuse_port:
         argv.append("--reuse-port")
     try:
