@@ -5,11 +5,11 @@ list snapshot all ask the same questions of a mirror: how fresh is it
 overall, how far behind, is it official, what bandwidth does it weigh,
 when was it last probed and how long did that take, is it unreachable,
 is it published and in which listings.  Each answer is computed here and
-nowhere else, for a set of mirrors at once: a query for the mirrors, one
-per kind of content record, and a few more for probes and listings,
-whatever their number (never one per mirror).  Rows are read as plain
-values, not Storm objects: building a thousand objects costs more than
-the queries do.
+nowhere else, for a set of mirrors at once: one query, whatever their
+number, each mirror's records read by subqueries that seek in an index
+of that mirror's rows (never a query per mirror, nor a scan and group
+of every record).  Rows are read as plain values, not Storm objects:
+building a thousand objects costs more than the query does.
 
 states_where(store, *conditions) and states_of(store, mirror_ids) return
 MirrorState values (frozen, safe to hand out of a database thread).
@@ -18,7 +18,10 @@ MirrorState values (frozen, safe to hand out of a database thread).
 from datetime import datetime
 
 import attrs
-from storm.expr import Alias, And, Column, Join, Max, Select, Undef
+from storm.expr import (
+    And, ComparableExpr, Desc, Exists, Join, LeftJoin, Max, Select, Undef,
+    compile)
+from storm.info import ClassAlias
 from zope.interface import implementer
 
 from mirrorkeeper.enums import (
@@ -261,115 +264,75 @@ _WORST = (MirrorDistroArchSeries, MirrorDistroSeriesSource,
           MirrorRPMRepository)
 
 
-def _mirror_of(cls, conditions):
-    """The conditions that tie records of `cls` to the mirrors matching
-    `conditions` (none at all for every mirror)."""
-    if not conditions:
-        return ()
-    return (cls.distribution_mirror_id == _M.id,) + conditions
+class _Scalar(ComparableExpr):
+    """A subquery giving one value, as a column of the outer query."""
+
+    __slots__ = ("select",)
+
+    def __init__(self, select):
+        self.select = select
 
 
-def _worst(store, conditions):
-    """{mirror id: worst known freshness value} of the mirrors matching
-    `conditions`, from their content records and detectors' checks;
-    {mirror id: worst known value} from the checks alone, and {mirror id:
-    largest lag measured}.  (A CD image mirror's freshness does not read
-    them: see overall_of.)"""
-    unknown = MirrorFreshness.UNKNOWN
-    worst = {}
-    for cls in _WORST:
-        for mirror_id, value in _select(
-                store, (cls.distribution_mirror_id, Max(cls.freshness)),
-                (cls.freshness != unknown,) + _mirror_of(cls, conditions),
-                group_by=cls.distribution_mirror_id):
-            if value is not None and value > worst.get(mirror_id, 0):
-                worst[mirror_id] = value
-    check = MirrorFreshnessCheck
-    detected = {mirror_id: value for mirror_id, value in _select(
-        store, (check.distribution_mirror_id, Max(check.freshness)),
-        (check.freshness != None,  # noqa: E711 (an SQL expression)
-         check.freshness != unknown) + _mirror_of(check, conditions),
-        group_by=check.distribution_mirror_id)}
-    lags = {mirror_id: int(lag) for mirror_id, lag in _select(
-        store, (check.distribution_mirror_id, Max(check.lag_seconds)),
-        (check.lag_seconds != None,) +  # noqa: E711
-        _mirror_of(check, conditions),
-        group_by=check.distribution_mirror_id) if lag is not None}
-    for mirror_id, value in detected.items():
-        if value > worst.get(mirror_id, 0):
-            worst[mirror_id] = value
-    return worst, detected, lags
+@compile.when(_Scalar)
+def _compile_scalar(compile, expr, state):
+    return "(%s)" % (compile(expr.select, state),)
 
 
-def _with_images(store, conditions):
-    record = MirrorCDImageDistroSeries
-    return {mirror_id for (mirror_id,) in _select(
-        store, (record.distribution_mirror_id,),
-        (record.distribution_mirror_id == _M.id,
-         _M.content == MirrorContent.RELEASE) + conditions, distinct=True)}
+def _of_mirror(cls, column, *conditions, **kwargs):
+    """The subquery of `column` of the rows of `cls` of each mirror of the
+    outer query."""
+    return _Scalar(Select(column, where=And(
+        cls.distribution_mirror_id == _M.id, *conditions), tables=cls,
+        **kwargs))
 
 
-def _newest_probes(store, conditions):
-    """{mirror id: (record id, date, duration_seconds)} of the newest probe
-    record (by date, then id) of each mirror matching `conditions`, in one
-    query: the records at each mirror's newest date."""
+def _worst_of(cls):
+    """A mirror's worst known freshness among its rows of `cls`.  UNKNOWN
+    is the largest value: each mirror's answer is a seek in the (mirror,
+    freshness) index, not a scan of its rows."""
+    return _of_mirror(cls, Max(cls.freshness),
+                      cls.freshness < MirrorFreshness.UNKNOWN)
+
+
+def _newest_probe():
+    """The id of each mirror's newest probe record (by date, then id)."""
     record = MirrorProbeRecord
-    newest = Alias(Select(
-        (Alias(record.distribution_mirror_id, "mirror"),
-         Alias(Max(record.date_created), "newest")),
-        where=And(record.distribution_mirror_id == _M.id, *conditions),
-        group_by=record.distribution_mirror_id), "newest_probe")
-    found = {}
-    for mirror_id, record_id, date, taken in store.execute(Select(
-            (record.distribution_mirror_id, record.id, record.date_created,
-             record.duration_seconds),
-            tables=[record, Join(newest, And(
-                Column("mirror", newest) == record.distribution_mirror_id,
-                Column("newest", newest) == record.date_created))])
-            ).get_all():
-        if mirror_id not in found or record_id > found[mirror_id][0]:
-            found[mirror_id] = (record_id, date, taken)
-    return {mirror_id: (record_id, as_datetime(date), taken)
-            for mirror_id, (record_id, date, taken) in found.items()}
+    return _of_mirror(record, record.id, order_by=(
+        Desc(record.date_created), Desc(record.id)), limit=1)
 
 
-def _applied_probes(store, conditions):
-    """{mirror id: date of its newest probe whose findings took effect}."""
-    record = MirrorProbeRecord
-    return {mirror_id: as_datetime(date) for mirror_id, date in _select(
-        store, (record.distribution_mirror_id, Max(record.date_created)),
-        (record.state == ProbeRecordState.APPLIED,) +
-        _mirror_of(record, conditions),
-        group_by=record.distribution_mirror_id)}
+_NEWEST = ClassAlias(MirrorProbeRecord, "newest_probe")
+_CHECK = MirrorFreshnessCheck
+_RECORD = MirrorProbeRecord
 
+# Each mirror's state is one row of one query, whatever the number of
+# mirrors: its columns, its places and owner by join, and what its records
+# say as subqueries, each a seek in an index of the mirror's rows.
+_COLUMNS = (
+    _M.id, _M.name, _M.display_name, Distribution.name, _M.content,
+    _M.status, _M.enabled, _M.owner_paused, _M.official_candidate,
+    Person.name, Country.iso3166code2, Country.name, Continent.code,
+    Continent.name, _M.http_base_url, _M.https_base_url, _M.ftp_base_url,
+    _M.rsync_base_url, _M.speed, _M._bandwidth_mbps, _M.date_created,
+    _M.failed_runs, _M.date_disabled, _M.http_answered, _M.https_answered,
+    _M.ftp_answered, _M.rsync_answered,
+    _NEWEST.date_created, _NEWEST.duration_seconds,
+    _of_mirror(_RECORD, _RECORD.date_created,
+               _RECORD.state == ProbeRecordState.APPLIED,
+               order_by=Desc(_RECORD.date_created), limit=1),
+    _worst_of(_CHECK), _of_mirror(_CHECK, Max(_CHECK.lag_seconds)),
+    Exists(Select(1, where=MirrorCDImageDistroSeries.distribution_mirror_id
+                  == _M.id, tables=MirrorCDImageDistroSeries)),
+) + tuple(_worst_of(cls) for cls in _WORST) + tuple(
+    And(*listing_conditions(kind)) for kind in LISTINGS)
 
-def _names(store, cls, column, ids):
-    ids = list(ids)
-    names = {}
-    for start in range(0, len(ids), CHUNK):
-        names.update(_select(store, (cls.id, column),
-                             (cls.id.is_in(ids[start:start + CHUNK]),)))
-    return names
-
-
-def _places(store):
-    """{country id: (code, name, continent code, continent name)}."""
-    continents = {continent_id: (code, name) for continent_id, code, name
-                  in _select(store, (Continent.id, Continent.code,
-                                     Continent.name), ())}
-    return {country_id: (code, name) + continents[continent_id]
-            for country_id, code, name, continent_id in _select(
-                store, (Country.id, Country.iso3166code2, Country.name,
-                        Country.continent_id), ())}
-
-
-_COLUMNS = (_M.id, _M.name, _M.display_name, _M.distribution_id, _M.content,
-            _M.status, _M.enabled, _M.owner_paused, _M.official_candidate,
-            _M.owner_id, _M.country_id, _M.http_base_url, _M.https_base_url,
-            _M.ftp_base_url, _M.rsync_base_url, _M.speed,
-            _M._bandwidth_mbps, _M.date_created, _M.failed_runs,
-            _M.date_disabled, _M.http_answered, _M.https_answered,
-            _M.ftp_answered, _M.rsync_answered)
+_TABLES = LeftJoin(
+    Join(Join(Join(Join(
+        _M, Country, _M.country_id == Country.id),
+        Continent, Country.continent_id == Continent.id),
+        Distribution, _M.distribution_id == Distribution.id),
+        Person, _M.owner_id == Person.id),
+    _NEWEST, _NEWEST.id == _newest_probe())
 
 
 def _bool(value):
@@ -380,64 +343,48 @@ def states_where(store, *conditions):
     """[MirrorState] of the mirrors matching `conditions` (on
     DistributionMirror's columns), ordered by country name and then
     registration."""
-    rows = list(_select(store, _COLUMNS,
-                        (_M.country_id == Country.id,) + conditions,
-                        order_by=(Country.name, _M.id)))
-    if not rows:
-        return []
-    places = _places(store)
-    worst, detected, lags = _worst(store, conditions)
-    with_images = _with_images(store, conditions)
-    newest = _newest_probes(store, conditions)
-    applied = _applied_probes(store, conditions)
-    lists = {}
-    for kind in LISTINGS:
-        for (mirror_id,) in _select(store, (_M.id,),
-                                    listing_conditions(kind, *conditions)):
-            lists.setdefault(mirror_id, []).append(kind)
-    distributions = dict(_select(store, (Distribution.id, Distribution.name),
-                                 ()))
-    owners = _names(store, Person, Person.name, {row[9] for row in rows})
     states = []
-    for (mirror_id, name, display_name, distribution_id, content, status,
-         enabled, paused, candidate, owner_id, country_id, http, https, ftp,
-         rsync, speed, bandwidth, created, failed_runs, disabled,
-         http_answered, https_answered, ftp_answered,
-         rsync_answered) in rows:
-        country_code, country_name, continent_code, continent_name = \
-            places[country_id]
+    for (mirror_id, name, display_name, distribution, content, status,
+         enabled, paused, candidate, owner, country_code, country_name,
+         continent_code, continent_name, http, https, ftp, rsync, speed,
+         bandwidth, created, failed_runs, disabled, http_answered,
+         https_answered, ftp_answered, rsync_answered, last_probe,
+         duration, last_applied, detected, lag, with_images,
+         *worst) in _select(store, _COLUMNS, conditions, tables=_TABLES,
+                            order_by=(Country.name, _M.id)):
+        lists = worst[len(_WORST):]
+        worst_known = max([value for value in worst[:len(_WORST)] + [
+            detected] if value is not None], default=None)
         content = _CONTENT[content]
         speed = _SPEED[speed]
-        worst_known = worst.get(mirror_id)
-        probe = newest.get(mirror_id)
         states.append(MirrorState(
             id=mirror_id, name=name, title=display_name or name,
-            display_name=display_name,
-            distribution=distributions[distribution_id], content=content,
-            status=_STATUS[status], official_candidate=bool(candidate),
-            enabled=bool(enabled), owner_paused=bool(paused),
-            owner=owners[owner_id], country_code=country_code,
-            country_name=country_name, continent_code=continent_code,
-            continent_name=continent_name, http_url=http, https_url=https,
-            ftp_url=ftp, rsync_url=rsync, speed=speed.title,
-            speed_item=speed,
+            display_name=display_name, distribution=distribution,
+            content=content, status=_STATUS[status],
+            official_candidate=bool(candidate), enabled=bool(enabled),
+            owner_paused=bool(paused), owner=owner,
+            country_code=country_code, country_name=country_name,
+            continent_code=continent_code, continent_name=continent_name,
+            http_url=http, https_url=https, ftp_url=ftp, rsync_url=rsync,
+            speed=speed.title, speed_item=speed,
             bandwidth_mbps=bandwidth if bandwidth is not None
             else default_bandwidth(speed),
             freshness=overall_of(
                 content, worst_known and _FRESHNESS[worst_known],
-                mirror_id in with_images),
+                bool(with_images)),
             date_created=as_datetime(created),
-            last_probe=probe[1] if probe else None,
-            last_probe_duration=probe[2] if probe else None,
-            last_applied_probe=applied.get(mirror_id),
-            detected=_FRESHNESS[detected[mirror_id]]
-            if mirror_id in detected else None,
-            measured_lag_seconds=lags.get(mirror_id),
+            last_probe=as_datetime(last_probe),
+            last_probe_duration=duration,
+            last_applied_probe=as_datetime(last_applied),
+            detected=_FRESHNESS[detected] if detected is not None
+            else None,
+            measured_lag_seconds=int(lag) if lag is not None else None,
             failed_runs=failed_runs or 0,
             date_disabled=as_datetime(disabled),
             answered=(_bool(http_answered), _bool(https_answered),
                       _bool(ftp_answered), _bool(rsync_answered)),
-            lists=tuple(lists.get(mirror_id, ()))))
+            lists=tuple(kind for kind, listed in zip(LISTINGS, lists)
+                        if listed)))
     return states
 
 
@@ -465,10 +412,12 @@ def last_probe_durations(store, mirror_ids):
     mirror_ids = list(mirror_ids)
     found = {}
     for start in range(0, len(mirror_ids), CHUNK):
-        chunk = (_M.id.is_in(mirror_ids[start:start + CHUNK]),)
-        found.update(_newest_probes(store, chunk))
-    return {mirror_id: seconds for mirror_id, (_, _, seconds)
-            in found.items() if seconds is not None}
+        found.update(_select(
+            store, (_M.id, _NEWEST.duration_seconds),
+            (_M.id.is_in(mirror_ids[start:start + CHUNK]),
+             _NEWEST.duration_seconds != None),  # noqa: E711
+            tables=LeftJoin(_M, _NEWEST, _NEWEST.id == _newest_probe())))
+    return found
 
 
 @implementer(IMirrorStateSet)
