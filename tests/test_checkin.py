@@ -537,3 +537,130 @@ def test_two_queued_runs_at_once_probe_the_mirror_once(prober_world):
     assert mirror.probe_records.count() == 1
     assert checkin.queued_mirror_ids(store) == []
     store.close()
+
+
+def test_the_queued_run_probes_each_mirror_for_what_it_carries(
+        prober_world):
+    """An archive mirror and a CD image mirror that both asked are both
+    probed by one queued run, each by the plan of its content, and both
+    leave the queue."""
+    from tests.test_prober_script import CD_IMAGES, put_images
+    world = prober_world
+    put_images(world.cd_root, [path for _, _, path in CD_IMAGES])
+    store = world.store()
+    mirrors = DistributionMirrorSet(store)
+    for name in ("valid-mirror", "invalid-mirror"):
+        checkin.request_probe(store, mirrors[name], timedelta(minutes=15))
+    store.commit()
+    store.close()
+    process = world.run("--queued")
+    assert process.returncode == 0, process.stderr
+    assert process.stderr.count("Probed 1 mirrors.") == 2
+    store, cd = world.mirror("invalid-mirror")
+    assert cd.last_probe_record.state is ProbeRecordState.APPLIED
+    assert sorted((r.distro_series.name, r.flavour)
+                  for r in cd.cdimage_series) == [
+        ("hoary", "kubuntu"), ("warty", "ubuntu")]
+    archive = DistributionMirrorSet(store)["valid-mirror"]
+    assert archive.last_probe_record.state is ProbeRecordState.APPLIED
+    assert not archive.arch_series.is_empty()
+    assert checkin.queued_mirror_ids(store) == []
+    store.close()
+
+
+def test_a_cd_image_mirror_may_ask_to_be_probed(site):
+    """+probe queues a CD image mirror as it does an archive mirror."""
+    secret = site.token("invalid-mirror").read_text().strip()
+    context = ssl.create_default_context(cafile=str(site.ca_file))
+    request = urllib.request.Request(
+        "%s/api/1/mirrors/invalid-mirror/+probe" % (site.url,), data=b"{}",
+        method="POST", headers={"Authorization": "Bearer " + secret})
+    with urllib.request.urlopen(request, timeout=30,
+                                context=context) as answer:
+        assert answer.status == 202
+        assert json.loads(answer.read())["queued"] is True
+    store = site.store()
+    mirror = DistributionMirrorSet(store)["invalid-mirror"]
+    assert checkin.queued_mirror_ids(store) == [mirror.id]
+    store.close()
+
+
+def _served(url, serial, deadline=30.0):
+    """The body of `url` once the daemon serves a snapshot newer than
+    `serial`."""
+    import time
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                header = answer.headers["X-Mirrorlist-Snapshot"]
+                body = answer.read().decode()
+            if int(header.split()[0]) > serial:
+                return int(header.split()[0]), body
+        except OSError:
+            pass
+        if time.monotonic() > end:
+            raise AssertionError("no snapshot newer than %d at %s"
+                                 % (serial, url))
+        time.sleep(0.1)
+
+
+def test_the_queued_run_writes_the_snapshot_the_daemon_serves(
+        prober_world, tmp_path):
+    """A mirror the lists leave out, probed because it asked, is in the
+    mirror list daemon's answer right after the queued run: the run wrote
+    the snapshot, and the daemon loaded it."""
+    import signal
+    import socket
+    from tests.test_publish_daemon_process import BIN
+    world = prober_world
+    snapshot = tmp_path / "snapshot.json"
+    with open(world.config, "a") as f:
+        f.write("[publication]\nsnapshot_path = %s\nlock_file = %s\n"
+                "include_unofficial = true\n"
+                % (snapshot, tmp_path / "snapshot.lock"))
+    snapshot_script = os.path.join(ROOT, "cronscripts",
+                                   "generate-mirrorlist-snapshot.py")
+    made = subprocess.run([sys.executable, snapshot_script, "--config",
+                           world.config], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    assert made.returncode == 0, made.stderr
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    daemon = subprocess.Popen(
+        [os.path.join(BIN, "mirrorkeeper"), "mirrorlist-server",
+         "--listen", "tcp:%d:interface=127.0.0.1" % port,
+         "--snapshot", str(snapshot), "--statistics",
+         str(tmp_path / "stats"), "--reload-interval", "3600"],
+        cwd=str(tmp_path), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        url = "http://127.0.0.1:%d/mirrors.txt" % (port,)
+        serial, before = _served(url, 0)
+        store, mirror = world.mirror("valid-mirror")
+        base = mirror.http_base_url
+        assert base not in before
+        checkin.request_probe(store, mirror, timedelta(minutes=15))
+        store.commit()
+        store.close()
+        process = world.run("--queued")
+        assert process.returncode == 0, process.stderr
+        assert "Snapshot %d of ubuntu" % (serial + 1) in process.stderr
+        daemon.send_signal(signal.SIGHUP)
+        _, after = _served(url, serial)
+        assert base in after.splitlines()
+    finally:
+        daemon.terminate()
+        daemon.wait(10)
+    # Without the setting, the queued run leaves the snapshot alone.
+    with open(world.config, "a") as f:
+        f.write("[checkin]\nsnapshot_after_queued_run = false\n")
+    store, mirror = world.mirror("archive-404-mirror")
+    checkin.request_probe(store, mirror, timedelta(minutes=15))
+    store.commit()
+    store.close()
+    quiet = world.run("--queued")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "Probed 1 mirrors." in quiet.stderr
+    assert "Snapshot" not in quiet.stderr

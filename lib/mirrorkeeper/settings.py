@@ -347,6 +347,10 @@ class Checkin(Section, name="checkin"):
     queue_run_minutes = Setting(
         WHOLE, 1, "minutes between two queued prober runs (its cron entry "
         "or timer): when a queued mirror is told it will be probed")
+    snapshot_after_queued_run = Setting(
+        FLAG, True, "write the mirror list snapshot after a queued prober "
+        "run that took effect, as the daily run's cron entry does, so that "
+        "what it found reaches the lists at once")
 
 SECTIONS = {section.name: section for section in (
     Database, Mail, Prober, Publication, Timestamps, Freshness, Web,

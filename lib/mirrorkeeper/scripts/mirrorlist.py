@@ -46,35 +46,44 @@ class SnapshotScript(MirrorKeeperScript):
         config = self.config
         self.lock(self.options.lock_file or
                   config.get("publication", "lock_file"))
-        path = self.options.output or config.get("publication",
-                                                 "snapshot_path")
-        distribution = find_distribution(self.options.distribution)
-        started = time.monotonic()
-        snapshot = build_snapshot(
-            self.store, distribution, PublicationPolicy.from_config(config),
-            serial=next_serial(path, recorded_serial(self.store,
-                                                     distribution)))
-        # The facts first: a daemon that loads the snapshot finds them.
-        pool_files = write_master_pool_facts(self.store, distribution, path,
-                                             snapshot["serial"])
-        size = write_snapshot(snapshot, path)
-        self.logger.info(
-            "Snapshot %d of %s: %d mirrors, %d RPM repositories, %d bytes, "
-            "written to %s in %.2f s.", snapshot["serial"],
-            distribution.name, len(snapshot["mirrors"]),
-            len(snapshot["repositories"]), size, path,
-            time.monotonic() - started)
-        # Only the serial is written to the database: the next run numbers
-        # from it even if this file is lost or corrupt.
-        self.store.rollback()
-        record_serial(self.store, distribution, snapshot["serial"])
-        self.store.commit()
-        print_json(self.options, {
-            "serial": snapshot["serial"], "distribution": distribution.name,
-            "mirrors": len(snapshot["mirrors"]),
-            "repositories": len(snapshot["repositories"]), "bytes": size,
-            "pool_files": pool_files, "path": path,
-            "seconds": round(time.monotonic() - started, 3)})
+        print_json(self.options, write_mirrorlist_snapshot(
+            self.store, config, self.logger, self.options.distribution,
+            self.options.output))
+
+
+def write_mirrorlist_snapshot(store, config, logger, distribution=None,
+                              path=None):
+    """Build the snapshot of `distribution` (a name; None: the only one, or
+    the first by name) from `store` and write it to `path` (None:
+    [publication] snapshot_path), the pool facts first; a dict saying what
+    was written.  The caller holds [publication] lock_file."""
+    path = path or config.get("publication", "snapshot_path")
+    distribution = find_distribution(distribution)
+    started = time.monotonic()
+    snapshot = build_snapshot(
+        store, distribution, PublicationPolicy.from_config(config),
+        serial=next_serial(path, recorded_serial(store, distribution)))
+    # The facts first: a daemon that loads the snapshot finds them.
+    pool_files = write_master_pool_facts(store, distribution, path,
+                                         snapshot["serial"])
+    size = write_snapshot(snapshot, path)
+    logger.info(
+        "Snapshot %d of %s: %d mirrors, %d RPM repositories, %d bytes, "
+        "written to %s in %.2f s.", snapshot["serial"],
+        distribution.name, len(snapshot["mirrors"]),
+        len(snapshot["repositories"]), size, path,
+        time.monotonic() - started)
+    # Only the serial is written to the database: the next run numbers
+    # from it even if this file is lost or corrupt.
+    store.rollback()
+    record_serial(store, distribution, snapshot["serial"])
+    store.commit()
+    return {
+        "serial": snapshot["serial"], "distribution": distribution.name,
+        "mirrors": len(snapshot["mirrors"]),
+        "repositories": len(snapshot["repositories"]), "bytes": size,
+        "pool_files": pool_files, "path": path,
+        "seconds": round(time.monotonic() - started, 3)}
 
 
 def main(argv=None):

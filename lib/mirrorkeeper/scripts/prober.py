@@ -11,13 +11,21 @@ sections of the configuration.
 --queued probes only the mirrors that asked to be probed now (POST
 /api/1/mirrors/NAME/+probe, mirrorkeeper.model.checkin), however recently
 they were probed, and takes each out of the queue once what its probe
-found has taken effect; it is meant for a cron entry every minute.  It
+found has taken effect; it is meant for a cron entry every minute.  Each
+mirror is probed for what it carries (the archive, or CD images, whatever
+--content-type says), and once a run took effect the mirror list snapshot
+is written, as the daily run's cron entry does ([checkin]
+snapshot_after_queued_run), so that the lists see it at once; --json
+prints a line for each kind of content probed.  It
 holds the prober's lock like every run, so a queued mirror is probed by
 one run only; while another run holds the lock it leaves the queue to the
 next minute and exits 0.
 """
 
 import sys
+
+import attrs
+from twisted.internet import defer
 
 from mirrorkeeper.enums import MirrorContent
 from mirrorkeeper.errors import ConfigurationError
@@ -129,24 +137,70 @@ class ProberScript(MirrorKeeperScript):
             return 0
         options = self.prober_options()
         store = self.store
+        runs = [options]
         if queued:
-            options.mirror_ids = self._queued(store)
-            if not options.mirror_ids:
+            runs = self._queued_runs(options, self._queued(store))
+            store.rollback()
+            if not runs:
                 self.logger.info("No mirror asked to be probed.")
                 return 0
-        self.logger.info("Probing Distribution Mirrors")
         from twisted.internet import reactor
-        run = ProberRun(reactor, store, options, self.logger,
-                        None if options.dry_run else self.mail_delivery(),
-                        database_uri=self.database_uri)
-        summary = run_reactor(run.run)
+        delivery = None if options.dry_run else self.mail_delivery()
+
+        @defer.inlineCallbacks
+        def probe_each():
+            summaries = []
+            for each in runs:
+                self.logger.info("Probing Distribution Mirrors")
+                summaries.append((yield ProberRun(
+                    reactor, store, each, self.logger, delivery,
+                    database_uri=self.database_uri).run()))
+            return summaries
+        summaries = run_reactor(probe_each)
+        failed = False
+        for each, summary in zip(runs, summaries):
+            self._report(summary)
+            print_json(self.options, self._summary_json(each, summary))
+            failed = failed or bool(summary.error) or \
+                self._all_refused(summary)
         if queued and not options.dry_run:
             self._queued(store)
-        self._report(summary)
-        print_json(self.options, self._summary_json(summary))
-        if summary.error or self._all_refused(summary):
-            return EXIT_ERROR
-        return 0
+            if self.config.value("checkin", "snapshot_after_queued_run") \
+                    and any(summary.probed and summary.verdict is not None
+                            and summary.verdict.trusted
+                            for summary in summaries):
+                self._write_snapshot(store)
+        return EXIT_ERROR if failed else 0
+
+    def _queued_runs(self, options, mirror_ids):
+        """The options of a run for each kind of content (the archive, CD
+        images) the queued mirrors `mirror_ids` carry, each with its
+        mirrors: a mirror is probed for what it carries."""
+        from mirrorkeeper.model.distributionmirror import DistributionMirror
+        by_content = {}
+        for mirror_id, content in self.store.find(
+                (DistributionMirror.id, DistributionMirror.content),
+                DistributionMirror.id.is_in(list(mirror_ids))):
+            by_content.setdefault(content, []).append(mirror_id)
+        return [attrs.evolve(options, content_type=content,
+                             mirror_ids=tuple(
+                                 i for i in mirror_ids
+                                 if i in by_content[content]))
+                for content in MirrorContent if content in by_content]
+
+    def _write_snapshot(self, store):
+        """Write the mirror list snapshot now, as the cron pipeline does
+        after a probe run, so that what the queued probe found reaches the
+        lists within the minute; left to the next snapshot while another
+        holds the snapshot's lock."""
+        from mirrorkeeper.scripts.mirrorlist import write_mirrorlist_snapshot
+        try:
+            self.lock(self.config.get("publication", "lock_file"))
+        except LockContention as error:
+            self.logger.warning("The snapshot is left to the next one: %s",
+                                error)
+            return
+        write_mirrorlist_snapshot(store, self.config, self.logger)
 
     def _queued(self, store):
         """Take out of the queue the mirrors whose probe has taken effect
@@ -169,10 +223,11 @@ class ProberScript(MirrorKeeperScript):
         store.commit()
         return tuple(queued_mirror_ids(store))
 
-    def _summary_json(self, summary):
+    def _summary_json(self, options, summary):
         verdict = summary.verdict
         return {
-            "content_type": self.options.content_type,
+            "content_type": ("cdimage" if options.content_type is
+                             MirrorContent.RELEASE else "archive"),
             "dry_run": self.options.dry_run,
             "probed": summary.probed, "requests": summary.requests,
             "failures": dict(summary.failures),
