@@ -1,16 +1,22 @@
 """The authorisation table: every action that changes something, tried by
-an anonymous visitor, the mirror's owner, another owner, a mirror admin
-and a site admin.  What is allowed works; the rest is refused and leaves
+an anonymous visitor, the mirror's owner, an admin of the mirror's site
+(the organisation that runs it, model.site), another owner, a mirror
+admin and a site admin.  What is allowed works; the rest is refused and leaves
 the database as it was.  On both backends, over HTTP in-process."""
 
 import pytest
 
 from mirrorkeeper.enums import MirrorStatus
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
-from tests.web_harness import InProcessClient, World
+from mirrorkeeper.model.person import PersonSet
+from mirrorkeeper.model.site import SiteSet
+from tests.web_harness import PASSWORD_HASH, InProcessClient, World
 
-ROLES = {"anonymous": None, "owner": "olive", "other owner": "oscar",
-         "mirror admin": "adam", "site admin": "sita"}
+ROLES = {"anonymous": None, "owner": "olive", "its site's admin": "hana",
+         "other owner": "oscar", "mirror admin": "adam",
+         "site admin": "sita"}
+# Those who run the mirror: its owner and its site's admins.
+RUN_IT = {"owner", "its site's admin"}
 
 MIRROR_FORM = {"display_name": "Edited", "country": "BR", "speed": "S1G",
                "pulse_type": "PULL"}
@@ -59,7 +65,7 @@ ACTIONS = {
             MIRROR_FORM, name=name, content="ARCHIVE",
             http_base_url="http://%s.example.net/" % name)),
         lambda store, name, before: find(store, name) is not None,
-        {"owner", "other owner", "mirror admin", "site admin"}),
+        RUN_IT | {"other owner", "mirror admin", "site admin"}),
     "edit": (
         setup_plain,
         lambda client, name: client.post(mirror_path(name, "edit"), dict(
@@ -67,7 +73,7 @@ ACTIONS = {
             % name)),
         lambda store, name, before: find(store, name).display_name ==
         "Edited",
-        {"owner", "mirror admin", "site admin"}),
+        RUN_IT | {"mirror admin", "site admin"}),
     "review": (
         setup_plain,
         lambda client, name: client.post(mirror_path(name, "review"), {
@@ -80,19 +86,19 @@ ACTIONS = {
         lambda client, name: client.post(mirror_path(name, "pause"),
                                          {"paused": "1"}),
         lambda store, name, before: find(store, name).owner_paused,
-        {"owner", "site admin"}),
+        RUN_IT | {"site admin"}),
     "resume": (
         setup_paused,
         lambda client, name: client.post(mirror_path(name, "pause"),
                                          {"paused": "0"}),
         lambda store, name, before: not find(store, name).owner_paused,
-        {"owner", "site admin"}),
+        RUN_IT | {"site admin"}),
     "resubmit a broken mirror": (
         setup_broken,
         lambda client, name: client.post(mirror_path(name, "resubmit")),
         lambda store, name, before: find(store, name).status is
         MirrorStatus.PENDING_REVIEW,
-        {"owner", "site admin"}),
+        RUN_IT | {"site admin"}),
     "resubmit a pending mirror": (
         setup_plain,
         lambda client, name: client.post(mirror_path(name, "resubmit")),
@@ -102,20 +108,37 @@ ACTIONS = {
         setup_plain,
         lambda client, name: client.post(mirror_path(name, "delete")),
         lambda store, name, before: find(store, name) is None,
-        {"owner", "mirror admin", "site admin"}),
+        RUN_IT | {"mirror admin", "site admin"}),
     "delete a probed mirror": (
         setup_probed,
         lambda client, name: client.post(mirror_path(name, "delete")),
         lambda store, name, before: find(store, name) is None,
         set()),
+    "add an admin to its site": (
+        setup_plain,
+        lambda client, name: client.post("/+site/%s/+admins" % (name,),
+                                         {"admin": "oscar"}),
+        lambda store, name, before: "oscar" in [
+            admin.name for admin in SiteSet(store)[name].admins],
+        RUN_IT | {"site admin"}),
 }
+
+
+def with_site_admin(world):
+    """The world, and hana: an admin of each mirror's site (made from now
+    on), who owns none of them."""
+    hana = PersonSet(world.store).new("hana", "Hana", "hana@example.org")
+    hana.password_hash = PASSWORD_HASH
+    world.people["hana"] = hana
+    world.store.commit()
+    return world
 
 
 @pytest.mark.parametrize("action", list(ACTIONS))
 def test_authorisation_table(store, action):
     """Each role may do exactly what the table allows; a refused request
     is answered 403 and changes nothing in the database."""
-    world = World(store)
+    world = with_site_admin(World(store))
     setup, perform, took, allowed = ACTIONS[action]
     outcomes = {}
     for number, (role, login) in enumerate(ROLES.items()):
@@ -125,6 +148,8 @@ def test_authorisation_table(store, action):
         name = "auth-%d" % number
         if setup is not None:
             setup(world, name)
+            SiteSet(store)[name].addAdmin(world.people["hana"])
+            store.commit()
         store.rollback()
         before = columns(find(store, name))
         response = perform(client, name)
@@ -143,11 +168,13 @@ def test_authorisation_table(store, action):
 def test_form_pages_follow_the_same_rules(store):
     """The edit, review and delete forms are shown only to those who may
     use them."""
-    world = World(store)
+    world = with_site_admin(World(store))
     world.mirror("forms")
-    expected = {"edit": {"owner", "mirror admin", "site admin"},
+    SiteSet(store)["forms"].addAdmin(world.people["hana"])
+    store.commit()
+    expected = {"edit": RUN_IT | {"mirror admin", "site admin"},
                 "review": {"mirror admin", "site admin"},
-                "delete": {"owner", "mirror admin", "site admin"}}
+                "delete": RUN_IT | {"mirror admin", "site admin"}}
     for role, login in ROLES.items():
         client = InProcessClient(store)
         if login is not None:

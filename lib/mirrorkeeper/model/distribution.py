@@ -17,6 +17,7 @@ from mirrorkeeper.model.distributionmirror import (
     URL_SCHEMES, DistributionMirror, DistributionMirrorSet)
 from mirrorkeeper.model.distroseries import DistroSeries
 from mirrorkeeper.model.person import Person
+from mirrorkeeper.model.site import SiteSet
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.validators import (
     MIRROR_NUMBERS, RESERVED_DISTRIBUTION_NAMES, normalise_base_url,
@@ -169,7 +170,7 @@ class Distribution(Storm):
                   https_base_url=None, ftp_base_url=None,
                   rsync_base_url=None, official_candidate=False,
                   enabled=False, netblocks=(), acl_addresses=(),
-                  countries_allowed=(), **details):
+                  countries_allowed=(), site=None, **details):
         if not self.supports_mirrors:
             raise InvalidValueError("%s does not support mirrors"
                                     % (self.display_name,))
@@ -227,8 +228,11 @@ class Distribution(Storm):
             if field in details:
                 details[field] = valid_mirror_number(details[field], field)
 
+        if site is None:
+            site = SiteSet(store).newForMirror(name, display_name, owner)
         mirror = DistributionMirror(self, owner, name, speed, country,
                                     content, pulse_type)
+        mirror.site = site
         mirror.display_name = display_name
         mirror.description = description
         for scheme, url in urls.items():

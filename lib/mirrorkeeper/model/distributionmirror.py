@@ -124,6 +124,10 @@ class DistributionMirror(Storm):
     # tree a tree.
     upstream_id = Int(name="upstream")
     upstream = Reference(upstream_id, "DistributionMirror.id")
+    # The site (the organisation) that runs it, whose every admin may
+    # change it as its owner may (schema patch 0023; model.site).
+    site_id = Int(name="site")
+    site = Reference(site_id, "Site.id")
 
     def __init__(self, distribution, owner, name, speed, country, content,
                  pulse_type):

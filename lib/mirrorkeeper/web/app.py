@@ -35,6 +35,7 @@ from mirrorkeeper.web.propagation import PropagationCache, propagation
 from mirrorkeeper.web.site import (
     HTTPError, Response, client_address, json_response, local_path, redirect,
     route)
+from mirrorkeeper.web.site_pages import SiteHandlers
 from mirrorkeeper.web.throttle import Busy, InlinePasswordPool, LoginThrottle
 
 MIRROR = "/{distribution}/+mirror/{name}"
@@ -80,7 +81,7 @@ class _MonotonicClock:
         return time.monotonic()
 
 
-class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers):
+class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers, SiteHandlers):
     """The site's handlers; see site.WebResource for how they are
     called."""
 
@@ -90,6 +91,9 @@ class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers):
         route("GET|POST", "/+login", "login"),
         route("POST", "/+logout", "logout"),
         route("GET|POST", "/+sessions", "sessions"),
+        route("GET", "/+mymirrors", "my_mirrors"),
+        route("GET", "/+site/{name}", "site_page"),
+        route("POST", "/+site/{name}/+admins", "site_admins"),
         route("GET", "/metrics", "metrics", kind="text"),
         route("GET", "/api/1", "api_index", kind="json"),
         route("GET", "/api/1/distributions", "api_distributions",
@@ -270,7 +274,8 @@ class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers):
                 store, who, queries.get_mirror(store, dist, name))
         viewer, detail = await self.as_who(ctx, read)
         return self.page(ctx, viewer, detail.summary.title,
-                         mirror_pages.mirror_page(detail, ctx.csrf_token))
+                         mirror_pages.mirror_page(detail, ctx.csrf_token,
+                                                  self.site_url(ctx)))
 
     async def probe_log(self, ctx, distribution, name, probe):
         # An id is a positive 64-bit integer: anything else is asked of no

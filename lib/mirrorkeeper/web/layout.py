@@ -175,6 +175,7 @@ def html_page(title, viewer, csrf_token, *body, site_name="mirrorkeeper"):
             tags.span("%s%s" % (viewer.display_name,
                                 " (site admin)" if viewer.site_admin
                                 else "")),
+            tags.a("My mirrors", href="/+mymirrors"),
             tags.a("Sessions", href="/+sessions"),
             post_form("/+logout", csrf_token, tags.button(
                 "Log out", type="submit", class_="inline")),

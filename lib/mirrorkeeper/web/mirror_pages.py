@@ -63,7 +63,10 @@ def _actions(detail, csrf_token):
     return tags.div(*actions, class_="actions") if actions else ""
 
 
-def mirror_page(detail, csrf_token):
+def mirror_page(detail, csrf_token, site_url=""):
+    """`site_url`: the site's absolute URL, for the addresses the owner is
+    told to use."""
+    from mirrorkeeper.web.site_pages import mirror_advice, site_href
     summary = detail.summary
     state = summary.status.title
     if summary.status.name == "OFFICIAL" and not summary.official:
@@ -96,6 +99,8 @@ def mirror_page(detail, csrf_token):
                 else "")),
             ("Owner", "%s (%s)" % (detail.owner_display_name,
                                    summary.owner)),
+            ("Site", tags.a(detail.site[1], href=site_href(detail.site[0]))
+             if detail.site else None),
             ("Registered", format_minute(summary.date_created)),
             ("Official candidate", "yes" if detail.official_candidate
              else "no"),
@@ -111,6 +116,12 @@ def mirror_page(detail, csrf_token):
                  tags.p("What its last probe found:"),
                  tags.ul(*[tags.li(sentence)
                            for sentence in detail.why_disabled])]
+    advice = mirror_advice(summary, detail.why_disabled, site_url) \
+        if "logs" in detail.permissions else []
+    if advice:
+        body += [tags.h2("What to do next"),
+                 tags.ul(*[tags.li(sentence) for sentence in advice],
+                         class_="advice")]
     body += [
         tags.h2("URLs"),
         tags.ul(*[tags.li(tags.a(url, href=url)) for _, url in summary.urls]),

@@ -1,6 +1,7 @@
 """Who may do what: the web's authorisation rules, in one place.
 
-The rules, for a mirror of a distribution:
+The rules, for a mirror of a distribution, and for the site (the
+organisation, model.site) that runs it:
 
 =====================  ======  ===========  ============  ==========
 action                 owner   other person mirror admin  site admin
@@ -12,12 +13,19 @@ pause or resume it     yes     no           no            yes
 resubmit it (BROKEN)   yes     no           no            yes
 delete it (unprobed)   yes     no           yes           yes
 read its probe logs    yes     no           yes           yes
+add an admin to its    yes     no           no            yes
+site
 =====================  ======  ===========  ============  ==========
 
-Anonymous visitors may only read the public pages.  A distribution's
-mirror admins are the members of its mirror_admin team and its owner (as
-`mirrorkeeper mirror review` has it).  Site admins are the members of the
-team named by [web] admins_team (see `mirrorkeeper admin create`).
+"Owner" is the mirror's owner and every admin of its site (people, or
+the members of a team that is one), who run the mirror together.
+Registering a mirror takes an account whose address is verified (see
+web.accounts: an unverified one cannot log in).  Anonymous visitors may
+only read the public pages.  A distribution's mirror admins are the
+members of its mirror_admin team and its owner (as `mirrorkeeper mirror
+review` has it).  Site admins are the members of the team named by [web]
+admins_team (see `mirrorkeeper admin create`): "site" there is this web
+site, not an organisation's.
 
 A Who is made inside a database thread, from the session's person id;
 `viewer` is the plain summary that may leave the thread for templates.
@@ -91,7 +99,19 @@ class Who:
     # The rules.
 
     def is_owner(self, mirror):
-        return self.person is not None and mirror.owner_id == self.person.id
+        """Whether the person runs `mirror`: they own it, or are an admin
+        of its site."""
+        if self.person is None:
+            return False
+        return mirror.owner_id == self.person.id or \
+            self.is_site_admin_of(mirror.site)
+
+    def is_site_admin_of(self, site):
+        """Whether the person is an admin of `site` (an organisation)."""
+        return site is not None and site.isAdmin(self.person)
+
+    def may_add_site_admin(self, site):
+        return self.is_site_admin_of(site) or self.site_admin
 
     def is_mirror_admin(self, distribution):
         if self.person is None:

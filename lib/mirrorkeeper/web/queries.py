@@ -159,6 +159,8 @@ class MirrorDetail:
     # ((date, MirrorFreshness), ...) of its probes of the last
     # FRESHNESS_HISTORY_DAYS, oldest first.
     freshness_history: tuple = ()
+    # The site (model.site) that runs it: (name, display name), or None.
+    site: tuple | None = None
 
 
 def mirror_detail(store, who, mirror):
@@ -208,7 +210,9 @@ def mirror_detail(store, who, mirror):
         records=tuple(records), probes=probes,
         permissions=frozenset(permissions), why_disabled=why,
         freshness_history=freshness_history(
-            store, [mirror.id], FRESHNESS_HISTORY_DAYS)[mirror.id])
+            store, [mirror.id], FRESHNESS_HISTORY_DAYS)[mirror.id],
+        site=(mirror.site.name, mirror.site.display_name)
+        if mirror.site is not None else None)
 
 
 @attrs.frozen

@@ -1,0 +1,131 @@
+"""A site's page and "My mirrors": the mirrors a person runs, with their
+status, freshness and last probe, why a disabled one is disabled and
+what to do next; the mirror's own page says the same.  On both backends,
+in-process."""
+
+from mirrorkeeper.enums import MirrorFreshness, MirrorStatus
+from mirrorkeeper.model.site import SiteSet
+from tests.probe_findings import findings, probed
+from tests.web_harness import InProcessClient
+from tests.web_harness import client, world  # noqa: F401
+
+UNREACHABLE = ("could not be reached in 2 consecutive probe runs; in the "
+               "last one, every request failed: the host name could not "
+               "be resolved (3 requests)")
+
+
+def a_site(world):
+    """Olive's site runs two mirrors; oscar's mirror's site has her as an
+    admin too."""
+    store = world.store
+    sites = SiteSet(store)
+    site = sites.new("olive-org", "Olive's University",
+                     [world.people["olive"]],
+                     web_url="https://www.example.edu/")
+    world.mirror("uni-one", site=site, status=MirrorStatus.OFFICIAL,
+                 enabled=True)
+    down = world.mirror("uni-two", site=site, status=MirrorStatus.OFFICIAL)
+    down.failed_runs = 2
+    probed(store, down, findings(unreachable=True,
+                                 outcomes={"dns-error": 3}))
+    sites["oscars-mirror"].addAdmin(world.people["olive"])
+    store.commit()
+    return site
+
+
+def test_my_mirrors_lists_what_a_person_runs(world, client):
+    """Olive's mirrors page lists the mirrors she owns and the one she
+    helps run through its site, with each one's status, freshness and
+    last probe; a disabled one says why and what to do."""
+    a_site(world)
+    world.mirror("paused-one", owner_paused=True)
+    world.mirror("broken-one", status=MirrorStatus.BROKEN)
+    assert client.get("/+mymirrors").status == 303
+    client.login("olive")
+    page = client.get("/+mymirrors")
+    assert page.status == 200
+    text = page.text
+    for name in ("uni-one", "uni-two", "oscars-mirror", "paused-one",
+                 "broken-one"):
+        assert 'id="mirror-%s"' % (name,) in text, name
+    assert "Official, disabled, unreachable" in text
+    assert "Pending review, paused" in text
+    assert "Broken, disabled" in text
+    assert UNREACHABLE in text
+    assert "/api/1/mirrors/uni-two/+probe" in text
+    assert "resubmit it for review" in text
+    assert "resume it on its page" in text
+    assert MirrorFreshness.UNKNOWN.title in text
+    # Oscar runs only his own.
+    client.login("oscar")
+    text = client.get("/+mymirrors").text
+    assert "oscars-mirror" in text and "uni-one" not in text
+
+
+def test_a_team_owners_members_see_its_mirrors(world, client):
+    """A mirror owned by a team, or whose site a team administers, is on
+    each member's page."""
+    from mirrorkeeper.model.person import PersonSet
+    team = PersonSet(world.store).newTeam(
+        "mirror-team", "Mirror team", members=[world.people["oscar"]])
+    world.people["mirror-team"] = team
+    world.mirror("team-owned", owner="mirror-team")
+    site = SiteSet(world.store).new("team-site", "Team site", [team])
+    world.mirror("team-site-mirror", site=site)
+    client.login("oscar")
+    text = client.get("/+mymirrors").text
+    assert "team-owned" in text and "team-site-mirror" in text
+
+
+def test_the_mirror_page_says_the_same(world, client):
+    """A disabled mirror's page tells its runners, and the mirror admins,
+    why and what to do next; others read neither."""
+    a_site(world)
+    page = "/ubuntu/+mirror/uni-two"
+    text = client.get(page).text
+    assert "What to do next" not in text and UNREACHABLE not in text
+    assert "Olive&#x27;s University" in text or \
+        "Olive's University" in text
+    for viewer in ("olive", "adam"):
+        client.login(viewer)
+        text = client.get(page).text
+        assert "What to do next" in text and UNREACHABLE in text
+        assert "/api/1/mirrors/uni-two/+probe" in text
+    client.login("oscar")
+    assert "What to do next" not in client.get(page).text
+
+
+def test_a_sites_page_and_its_admins(world, client, store):
+    """A site's page lists its mirrors and admins; an admin adds another
+    by name or address, and who is added may then edit its mirrors."""
+    a_site(world)
+    text = client.get("/+site/olive-org").text
+    assert "uni-one" in text and "uni-two" in text
+    assert "Olive (olive)" in text
+    assert "https://www.example.edu/" in text
+    assert 'name="admin"' not in text
+    assert client.get("/+site/no-such-site").status == 404
+    client.login("oscar")
+    assert client.post("/ubuntu/+mirror/uni-one/+edit", {
+        "display_name": "Oscar was here", "country": "BR",
+        "speed": "S1G", "pulse_type": "PULL",
+        "http_base_url": "http://uni-one.example.org/ubuntu/"}
+    ).status == 403
+    client.login("olive")
+    refused = client.post("/+site/olive-org/+admins",
+                          {"admin": "nobody-at-all"})
+    assert refused.status == 400 and "nobody is called" in refused.text
+    added = client.post("/+site/olive-org/+admins",
+                        {"admin": "oscar@example.org"})
+    assert added.status == 303
+    store.rollback()
+    assert [a.name for a in SiteSet(store)["olive-org"].admins] == [
+        "olive", "oscar"]
+    other = InProcessClient(store)
+    other.login("oscar")
+    assert other.post("/ubuntu/+mirror/uni-one/+edit", {
+        "display_name": "Oscar was here", "country": "BR",
+        "speed": "S1G", "pulse_type": "PULL",
+        "http_base_url": "http://uni-one.example.org/ubuntu/"}
+    ).status == 303
+    assert "uni-one" in other.get("/+mymirrors").text
