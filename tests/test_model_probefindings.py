@@ -13,8 +13,8 @@ from mirrorkeeper.enums import (
 from mirrorkeeper.model.mirrorcontent import MirrorProbeRecord
 from mirrorkeeper.model.probefindings import (
     MirrorProbeOutcome, MirrorProbePlace, MirrorProbeResult,
-    freshness_history, has_findings, series_freshness, why_disabled,
-    why_disabled_by_record)
+    freshness_history, has_findings, read_findings, series_freshness,
+    why_disabled, why_disabled_by_record)
 from mirrorkeeper.prober.plan import CDImageCheck, ContentCheck, MirrorPlan
 from mirrorkeeper.prober.record import (
     ApplySettings, apply_record, prune_probe_records, upgrade_older_records,
@@ -121,6 +121,54 @@ def test_rows_that_cannot_be_written_take_the_record_with_them(world):
     world.store.rollback()
     assert world.store.find(MirrorProbeRecord,
                             distribution_mirror_id=mirror.id).is_empty()
+
+
+def test_applying_reads_the_rows_as_they_were_written(world):
+    """read_findings gives back, from the rows alone, the places, CD
+    images and detector files write_findings was given, in order, text
+    COPY must escape and places the network hid included."""
+    archive = Archive(world)
+    mirror = official(world, "round-trip")
+    content = [
+        arch_place(archive.i386, archive.main, freshness=F.ONEDAYBEHIND,
+                   label="tab\there, back\\slash", url=None),
+        source_place(archive.series, archive.main, found=None,
+                     freshness=F.UNKNOWN, outcome="timeout",
+                     pocket=P.UPDATES, label="line\nbreak\r")]
+    images = [{"series": archive.series.id, "flavour": "ubuntu",
+               "found": False, "missing": 2, "images": 3}]
+    detectors = [
+        {"detector": "trace", "label": "project/trace/master",
+         "freshness": F.TWOHOURSBEHIND.value, "lag_seconds": 5400,
+         "syncing": True, "note": "\\N is not NULL\t\n", "found": True,
+         "observed": True, "rpm_repository": None},
+        {"detector": "trace", "label": "hidden", "freshness": None,
+         "lag_seconds": None, "syncing": False, "note": None,
+         "found": False, "observed": False, "rpm_repository": None}]
+    found = findings(content, images, detectors,
+                     outcomes={"found": 3, "timeout": 1})
+    record = probed(world.store, mirror, found)
+    world.store.commit()
+    read = read_findings(world.store, record.id)
+    for key in ("content", "cdimages", "detectors", "outcomes",
+                "requests", "unreachable", "lies", "base_url"):
+        assert read[key] == found[key], key
+    assert read_findings(world.store, record.id + 1) is None
+
+
+def test_a_new_record_keeps_its_places_once(world):
+    """A record written by the prober keeps its places as rows only: its
+    findings JSON holds what no row says."""
+    archive = Archive(world)
+    mirror = official(world, "once")
+    record_id = write_report(world.store, report(mirror, [ContentFinding(
+        binary_check(archive, mirror), True, F.UP)]))
+    stored = json.loads(world.store.get(MirrorProbeRecord,
+                                        record_id).findings)
+    assert set(stored) == {"version", "protocols", "families",
+                           "expected_cdimages"}
+    assert stored["version"] == 2
+    assert len(read_findings(world.store, record_id)["content"]) == 1
 
 
 @pytest.mark.parametrize("log", [
@@ -304,8 +352,9 @@ def test_the_mail_tells_why_from_the_rows(world, store):
 
 def test_upgrade_gives_older_records_their_rows(world):
     """Records written before the rows were (findings JSON only) get them
-    at upgrade, once; a record whose JSON cannot be read, or with no
-    findings, gets none; a pending one gets them when applied."""
+    at upgrade, once, and every record of JSON version 1 keeps only what
+    no row says; a record whose JSON cannot be read, or with no findings,
+    gets none; a pending one gets them when applied."""
     archive = Archive(world)
     store = world.store
     mirror = official(world, "older")
@@ -317,12 +366,23 @@ def test_upgrade_gives_older_records_their_rows(world):
     broken.findings = "{not json"
     bare = mirror.newProbeRecord("bare\n", duration_seconds=1.0)
     store.commit()
-    assert upgrade_older_records(store) == (1, 0)
+    # Written between patch 0013 and version 2: rows, and whole JSON.
+    both = probed(store, mirror, found)
+    store.commit()
+    assert upgrade_older_records(store) == (2, 0)
     assert has_findings(store, older.id)
     assert not has_findings(store, broken.id)
     assert not has_findings(store, bare.id)
-    assert series_freshness(store, [older.id]) == {
-        older.id: {(archive.series.id, P.RELEASE): F.ONEHOURBEHIND}}
+    assert series_freshness(store, [older.id, both.id]) == {
+        record_id: {(archive.series.id, P.RELEASE): F.ONEHOURBEHIND}
+        for record_id in (older.id, both.id)}
+    assert store.find(MirrorProbePlace,
+                      probe_record_id=both.id).count() == 1
+    for converted in (older, both):
+        assert json.loads(converted.findings) == {
+            "version": 2, "protocols": {}, "families": [True, False],
+            "expected_cdimages": []}
+    assert broken.findings == "{not json"
     assert upgrade_older_records(store) == (0, 0)
     pending = mirror.newProbeRecord("pending\n", duration_seconds=1.0)
     pending.state = ProbeRecordState.PENDING
@@ -330,6 +390,7 @@ def test_upgrade_gives_older_records_their_rows(world):
     store.flush()
     apply_record(store, pending, ApplySettings(notify_owners=False))
     assert has_findings(store, pending.id)
+    assert json.loads(pending.findings)["version"] == 2
 
 
 def test_pruned_records_take_their_rows(world):

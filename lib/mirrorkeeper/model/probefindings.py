@@ -22,6 +22,7 @@ from storm.expr import Max, Select
 from storm.locals import Bool, Int, Reference, Storm, Unicode
 from zope.interface import implementer
 
+from mirrorkeeper.database.bulk import insert_rows
 from mirrorkeeper.enums import (
     MirrorFreshness, PackagePublishingPocket, ProbeRecordState)
 from mirrorkeeper.freshness import overall_freshness
@@ -34,17 +35,17 @@ from mirrorkeeper.enums import ProbeOutcome
 from mirrorkeeper.timeutil import utcnow
 
 __all__ = ["MirrorProbeOutcome", "MirrorProbePlace", "MirrorProbeResult",
-           "freshness_history", "has_findings", "series_freshness",
-           "why_disabled", "why_disabled_by_record", "write_findings"]
+           "freshness_history", "has_findings", "read_findings",
+           "series_freshness", "why_disabled", "why_disabled_by_record",
+           "write_findings"]
 
 # The kinds of place a probe checks (mirror_probe_place.kind).
 CONTENT_KINDS = ("binary", "source")
 PLACE_KINDS = CONTENT_KINDS + ("cdimage", "detector")
 
-# Ids per IN (...) list, and rows per INSERT: well under what either
-# backend takes in one statement.
+# Ids per IN (...) list: well under what either backend takes in one
+# statement.
 _CHUNK = 500
-_ROWS_PER_INSERT = 100
 
 
 @implementer(IMirrorProbeResult)
@@ -155,21 +156,63 @@ def write_findings(store, record_id, findings):
         (record_id, findings["requests"], bool(findings["unreachable"]),
          findings["lies"] or None, findings.get("base_url") or None),
         noresult=True)
-    outcomes = sorted(findings["outcomes"].items())
-    if outcomes:
-        store.execute(
-            "INSERT INTO mirror_probe_outcome (probe_record, outcome, "
-            "requests) VALUES " + ", ".join(["(?, ?, ?)"] * len(outcomes)),
-            [value for outcome, count in outcomes
-             for value in (record_id, outcome, count)], noresult=True)
-    rows = list(_place_rows(record_id, findings))
-    marks = "(%s)" % (", ".join(["?"] * len(_PLACE_COLUMNS)),)
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        chunk = rows[start:start + _ROWS_PER_INSERT]
-        store.execute(
-            "INSERT INTO mirror_probe_place (%s) VALUES %s" % (
-                ", ".join(_PLACE_COLUMNS), ", ".join([marks] * len(chunk))),
-            [value for row in chunk for value in row], noresult=True)
+    insert_rows(store, "mirror_probe_outcome",
+                ("probe_record", "outcome", "requests"),
+                [(record_id, outcome, count) for outcome, count in
+                 sorted(findings["outcomes"].items())])
+    insert_rows(store, "mirror_probe_place", _PLACE_COLUMNS,
+                list(_place_rows(record_id, findings)))
+
+
+def read_findings(store, record_id):
+    """What the probe record `record_id` found, from its rows, in the form
+    `write_findings` takes (its "content", "cdimages" and "detectors",
+    and how its requests ended), or None if it has no rows.  Applying a
+    record reads it so: the per-place lists are stored once, as rows."""
+    result = store.execute(
+        "SELECT requests, unreachable, lies, base_url FROM "
+        "mirror_probe_result WHERE probe_record = ?", (record_id,)).get_one()
+    if result is None:
+        return None
+    requests, unreachable, lies, base_url = result
+    found = {"requests": requests, "unreachable": bool(unreachable),
+             "lies": lies or "", "base_url": base_url or "",
+             "outcomes": dict(store.execute(
+                 "SELECT outcome, requests FROM mirror_probe_outcome "
+                 "WHERE probe_record = ?", (record_id,))),
+             "content": [], "cdimages": [], "detectors": []}
+    for (kind, series_id, arch_series_id, pocket, component_id, flavour,
+         repository_id, label, url, carried, freshness, detector,
+         lag_seconds, outcome, images, missing, syncing, note) in \
+            store.execute(
+                "SELECT kind, distro_series, distro_arch_series, pocket, "
+                "component, flavour, rpm_repository, label, url, found, "
+                "freshness, detector, lag_seconds, outcome, images, "
+                "missing, syncing, note FROM mirror_probe_place WHERE "
+                "probe_record = ? ORDER BY id", (record_id,)):
+        carried = None if carried is None else bool(carried)
+        if kind in CONTENT_KINDS:
+            found["content"].append({
+                "kind": kind, "pocket": pocket, "component": component_id,
+                "place": (arch_series_id if kind == "binary"
+                          else series_id),
+                "label": label, "url": url, "found": carried,
+                "freshness": freshness, "detector": detector,
+                "outcome": outcome})
+        elif kind == "cdimage":
+            found["cdimages"].append({
+                "series": series_id, "flavour": flavour, "found": carried,
+                "images": images, "missing": missing})
+        elif kind == "detector":
+            # found is NULL for a file the network kept the probe from.
+            found["detectors"].append({
+                "detector": detector, "label": label,
+                "freshness": freshness, "lag_seconds": lag_seconds,
+                "syncing": None if syncing is None else bool(syncing),
+                "note": note, "found": bool(carried),
+                "observed": carried is not None,
+                "rpm_repository": repository_id})
+    return found
 
 
 def has_findings(store, record_id):
@@ -177,32 +220,6 @@ def has_findings(store, record_id):
     (records from before schema patch 0013 have none until made from
     their findings JSON)."""
     return store.get(MirrorProbeResult, record_id) is not None
-
-
-def write_missing_findings(store, decode):
-    """Write the rows of every probe record that has findings JSON but no
-    rows yet (records from before schema patch 0013), `decode` turning a
-    record's JSON into its findings, or raising ValueError for JSON that
-    cannot be read (such a record is left without rows).  Does not
-    commit; returns how many records got their rows."""
-    record = MirrorProbeRecord
-    done = 0
-    written = Select(MirrorProbeResult.probe_record_id)
-    missing = list(store.find(
-        record.id, record.findings != None,  # noqa: E711
-        record.id.is_in(written) == False).order_by(  # noqa: E712
-            record.id))
-    for start in range(0, len(missing), _CHUNK):
-        for record_id, text in store.find(
-                (record.id, record.findings),
-                record.id.is_in(missing[start:start + _CHUNK])):
-            try:
-                findings = decode(text)
-            except ValueError:
-                continue
-            write_findings(store, record_id, findings)
-            done += 1
-    return done
 
 
 # Reading.

@@ -4,9 +4,10 @@ A run is judged before what it learnt takes effect, so that a prober cut
 off from the network never wipes a mirror's records or disables anybody:
 
 1. While probing, each mirror's report is written as a PENDING probe
-   record holding its log and what it found, as data (`findings_of`:
-   kept as JSON, and as the rows of mirrorkeeper.model.probefindings that
-   readers query), in a transaction of its own and by a writer thread
+   record holding its log and what it found, as data (`findings_of`):
+   the rows of mirrorkeeper.model.probefindings, which readers query and
+   applying reads, and a small JSON of the rest (`STORED_JSON`), in a
+   transaction of its own and by a writer thread
    (`ReportWriter`), so the database work overlaps the probing and the
    full log is let go at once.
    What judging the run needs of a report is kept as a `RecordedMirror`.
@@ -27,6 +28,7 @@ import json
 from datetime import datetime
 
 import attrs
+from storm.expr import Not
 
 from mirrorkeeper.enums import (
     MirrorContent, MirrorFreshness, MirrorStatus, PackagePublishingPocket,
@@ -36,8 +38,7 @@ from mirrorkeeper.model.distroseries import DistroSeries
 from mirrorkeeper.model.mirrorcontent import (
     MirrorProbeRecord, ProberRunRecord)
 from mirrorkeeper.model.probefindings import (
-    has_findings, why_disabled_by_record, write_findings,
-    write_missing_findings)
+    has_findings, read_findings, why_disabled_by_record, write_findings)
 from mirrorkeeper.enums import ProbeOutcome
 from mirrorkeeper.prober.result import format_timestamp
 from mirrorkeeper.prober.run import UNUSABLE
@@ -51,8 +52,16 @@ from mirrorkeeper.timeutil import utcnow
 MAX_UNREACHABLE_RATIO = 0.8
 MIN_MIRRORS_FOR_RATIO = 5
 
-# The version of the findings' JSON form.
-FINDINGS_VERSION = 1
+# The version of the findings' JSON form.  Version 1 held every finding;
+# version 2 holds only what has no row (STORED_JSON), the per-place lists
+# being stored once, as rows.  Records of version 1 get their rows at
+# `mirrorkeeper db upgrade` (upgrade_older_records), or when applied.
+FINDINGS_VERSION = 2
+WHOLE_FINDINGS_VERSION = 1
+
+# What a probe record's findings JSON holds: what applying needs that no
+# row of mirrorkeeper.model.probefindings says.
+STORED_JSON = ("protocols", "families", "expected_cdimages")
 
 
 @attrs.frozen
@@ -167,15 +176,24 @@ def write_report(store, report, run_id=None):
     """Write `report` as a PENDING probe record of the run `run_id`, with
     the rows of what it found, and commit; return the record's id, or
     None if the mirror was deleted while the run probed it."""
-    mirror = store.get(DistributionMirror, report.plan.mirror_id)
+    return write_record(store, report.plan.mirror_id, report.log,
+                        findings_of(report), report.duration_seconds,
+                        run_id)
+
+
+def write_record(store, mirror_id, log, findings, duration_seconds=None,
+                 run_id=None):
+    """Write a PENDING probe record of the mirror `mirror_id` and the run
+    `run_id`, with its `log` and the rows of its `findings` (as
+    `findings_of` makes them), and commit; return the record's id, or
+    None if the mirror is gone."""
+    mirror = store.get(DistributionMirror, mirror_id)
     if mirror is None:
         return None
-    record = mirror.newProbeRecord(
-        report.log, duration_seconds=report.duration_seconds)
+    record = mirror.newProbeRecord(log, duration_seconds=duration_seconds)
     record.state = ProbeRecordState.PENDING
     record.prober_run_id = run_id
-    findings = findings_of(report)
-    record.findings = json.dumps(findings, separators=(",", ":"))
+    record.findings = _stored_json(findings)
     store.flush()
     record_id = record.id
     write_findings(store, record_id, findings)
@@ -183,11 +201,22 @@ def write_report(store, report, run_id=None):
     return record_id
 
 
-def _decoded_findings(text):
+def _stored_json(findings):
+    """The findings JSON of a record that found `findings`: version first,
+    so that one of version 2 is told by its first characters."""
+    stored = {"version": FINDINGS_VERSION}
+    stored.update((key, findings[key]) for key in STORED_JSON)
+    return json.dumps(stored, separators=(",", ":"))
+
+
+def _whole_findings(text):
+    """The findings of a record's JSON of version 1, which held them all,
+    or ValueError."""
     findings = json.loads(text)
     if not isinstance(findings, dict) or \
-            findings.get("version") != FINDINGS_VERSION:
-        raise ValueError("not findings of version %d" % (FINDINGS_VERSION,))
+            findings.get("version") != WHOLE_FINDINGS_VERSION:
+        raise ValueError("not findings of version %d"
+                         % (WHOLE_FINDINGS_VERSION,))
     return findings
 
 
@@ -204,16 +233,48 @@ def _logged_seconds(log):
     return seconds if seconds >= 0 else None
 
 
+def _convert_whole_findings(store):
+    """Convert the records of findings version 1 to version 2, committing
+    every few; a record whose JSON cannot be read is left as it is.
+    Returns how many were converted."""
+    from mirrorkeeper.model.probefindings import MirrorProbeResult
+    record = MirrorProbeRecord
+    candidates = list(store.find(
+        record.id, record.findings != None,  # noqa: E711
+        Not(record.findings.like('{"version":%d,%%' % (
+            FINDINGS_VERSION,)))).order_by(record.id))
+    converted = 0
+    for start in range(0, len(candidates), 100):
+        chunk = candidates[start:start + 100]
+        with_rows = set(store.find(
+            MirrorProbeResult.probe_record_id,
+            MirrorProbeResult.probe_record_id.is_in(chunk)))
+        for record_id, text in list(store.find(
+                (record.id, record.findings), record.id.is_in(chunk))):
+            try:
+                findings = _whole_findings(text)
+            except ValueError:
+                continue
+            if record_id not in with_rows:
+                write_findings(store, record_id, findings)
+            store.execute("UPDATE mirror_probe_record SET findings = ? "
+                          "WHERE id = ?", (_stored_json(findings),
+                                           record_id), noresult=True)
+            converted += 1
+        store.commit()
+    return converted
+
+
 def upgrade_older_records(store):
-    """Give the probe records written before the prober recorded what it
-    found as rows (schema patch 0013) their rows, made from their findings
-    JSON, and those written before it measured how long a probe took
-    (patch 0007) their duration, from their log's first and last
-    timestamps: the one time a log is read back, so that no reader has
-    to.  Commits; returns (records given rows, records given a
-    duration).  `mirrorkeeper db upgrade` runs it."""
-    rows = write_missing_findings(store, _decoded_findings)
-    store.commit()
+    """Convert the probe records whose findings JSON is of version 1
+    (every finding) to version 2 (STORED_JSON), giving those written
+    before the prober recorded what it found as rows (schema patch 0013)
+    their rows, made from that JSON; and give those written before it
+    measured how long a probe took (patch 0007) their duration, from
+    their log's first and last timestamps: the one time a log is read
+    back, so that no reader has to.  Commits; returns (records converted,
+    records given a duration).  `mirrorkeeper db upgrade` runs it."""
+    rows = _convert_whole_findings(store)
     record = MirrorProbeRecord
     untimed = list(store.find(
         record.id, record.duration_seconds == None).order_by(  # noqa: E711
@@ -258,16 +319,22 @@ class StatusChange:
 
 
 def apply_record(store, record, settings):
-    """Make the findings of one PENDING probe record take effect, mark it
-    APPLIED and commit; return the StatusChanges made (none or one)."""
+    """Make the findings of one PENDING probe record take effect, from its
+    rows and its JSON, mark it APPLIED and commit; return the
+    StatusChanges made (none or one).  ValueError if its findings cannot
+    be read."""
     mirror = record.distribution_mirror
     findings = json.loads(record.findings) if record.findings else None
     changes = []
     if findings is not None:
         if not has_findings(store, record.id):
-            # Written before schema patch 0013: its rows come from its
-            # JSON, which says the same.
-            write_findings(store, record.id, findings)
+            # Written before schema patch 0013 and left pending by a run
+            # killed before `db upgrade`: its rows come from its JSON,
+            # which held every finding.
+            whole = _whole_findings(record.findings)
+            write_findings(store, record.id, whole)
+            record.findings = _stored_json(whole)
+        findings.update(read_findings(store, record.id))
         changes = _apply(store, mirror, record, findings, settings)
     record.state = ProbeRecordState.APPLIED
     store.commit()
