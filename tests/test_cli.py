@@ -269,6 +269,21 @@ def test_mirror_register_stores_every_field(sample_uri, capsys):
             "BR", "AR"]
 
 
+def test_mirror_register_takes_a_mirror_offering_only_rsync(
+        sample_uri, capsys):
+    """A mirror whose only URL is rsync is registered; its rsync URL is
+    the one the prober and the pages use."""
+    result = run(capsys, sample_uri, *REGISTER,
+                 "--rsync", "rsync://Only.Example.com.br/ubuntu")
+    assert result.status == 0, result.err
+    assert "(Brazil, rsync://only.example.com.br/ubuntu/)" in result.out
+    with reading(sample_uri) as store:
+        mirror = DistributionMirrorSet(store)["mirror-br-1"]
+        assert (mirror.http_base_url, mirror.https_base_url,
+                mirror.ftp_base_url) == (None, None, None)
+        assert mirror.base_url == "rsync://only.example.com.br/ubuntu/"
+
+
 SPEEDS = [("S100M", MirrorSpeed.S100M), ("100M", MirrorSpeed.S100M),
           ("100 Mbps", MirrorSpeed.S100M), ("1000M", MirrorSpeed.S1G),
           ("512 kbps", MirrorSpeed.S512K)]
@@ -303,8 +318,8 @@ BAD_REGISTRATIONS = [
     (["--country", "BR", "--http", "http://VALID-mirror.example.org/ubuntu"],
      "the URL http://valid-mirror.example.org/ubuntu/ is already registered "
      "for the mirror valid-mirror"),
-    (["--country", "BR", "--rsync", "rsync://m.example.org/ubuntu/"],
-     "a mirror needs at least one http, https or ftp URL"),
+    (["--country", "BR"],
+     "a mirror needs at least one URL: http, https, ftp or rsync"),
     (["--country", "BR", "--http", "http://m.example.org/", "--netblock",
       "10.0.0.0/33"], "invalid netblock '10.0.0.0/33'"),
     (["--country", "BR", "--http", "http://m.example.org/", "--bandwidth",

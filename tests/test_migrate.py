@@ -234,3 +234,27 @@ def test_real_patches_available():
     numbers = [number for number, _ in patches]
     assert numbers[0] == 1
     assert numbers == sorted(set(numbers))
+
+
+def test_a_mirror_may_offer_rsync_only_but_needs_a_url(empty_store):
+    """After patch 0018 the database takes a mirror whose only URL is
+    rsync, in the connection that upgraded it too, and still refuses a
+    mirror with no URL."""
+    from storm.exceptions import IntegrityError
+
+    from mirrorkeeper.enums import (
+        MirrorContent, MirrorPulseType, MirrorSpeed)
+    from mirrorkeeper.model.country import CountrySet
+    from mirrorkeeper.sampledata import load_sample_data
+    store = empty_store
+    upgrade(store)
+    ubuntu = load_sample_data(store)
+    mirror = ubuntu.newMirror(
+        ubuntu.owner, "rsync-only", MirrorSpeed.S1G, CountrySet(store)["DE"],
+        MirrorContent.ARCHIVE, MirrorPulseType.PULL,
+        rsync_base_url="rsync://rsync-only.example.org/ubuntu")
+    store.commit()
+    mirror.rsync_base_url = None
+    with pytest.raises(IntegrityError):
+        store.flush()
+    store.rollback()

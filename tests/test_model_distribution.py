@@ -263,9 +263,7 @@ def bad_registrations():
          DuplicateError, "the URL http://valid-mirror.example.org/ubuntu/ is "
          "already registered for the mirror valid-mirror"),
         (dict(http_base_url=None), InvalidValueError,
-         "a mirror needs at least one http, https or ftp URL"),
-        (dict(http_base_url="", rsync_base_url="rsync://r.example.net/u"),
-         InvalidValueError, "a mirror needs at least one http, https or ftp"),
+         "a mirror needs at least one URL: http, https, ftp or rsync"),
         (dict(netblocks=["192.0.2.0/24", "192.0.2.0/33"]), InvalidValueError,
          "invalid netblock '192.0.2.0/33'"),
         (dict(acl_addresses=["bad host"]), InvalidValueError,

@@ -23,6 +23,8 @@ from tests.rsync_daemon import RsyncDaemon
 HOUR = timedelta(hours=1)
 # Mirror name -> what the tree its rsync module serves leaves out.
 TREES = {"r-full": None, "r-behind": ["hello_1.1-1"], "r-empty": ["/"]}
+# A mirror that offers rsync only, of the full tree.
+RSYNC_ONLY = "r-only"
 
 
 @pytest.fixture
@@ -39,7 +41,7 @@ def rsync_run(prober_world, tmp_path):
             "hello", version, [("hello_%s.dsc" % version,
                                 SourcePackageFileType.DSC)], now - age)
     modules = {}
-    for name, leave_out in TREES.items():
+    for name, leave_out in dict(TREES, **{RSYNC_ONLY: None}).items():
         root = str(tmp_path / name)
         os.makedirs(root)
         if leave_out != ["/"]:
@@ -52,6 +54,7 @@ def rsync_run(prober_world, tmp_path):
             store, ubuntu, name,
             http="http://127.0.0.1:%d/%s/" % (refusing, name),
             rsync=daemon.url(name))
+    world.add_mirror(store, ubuntu, RSYNC_ONLY, rsync=daemon.url(RSYNC_ONLY))
     store.commit()
     store.close()
     world.config = world.write_config(prober={"timeout": 5})
@@ -130,3 +133,36 @@ def test_trace_freshness_over_rsync(prober_world, tmp_path):
     assert "trace detector: %s says" % (TRACE_PATH,) in \
         mirror.last_probe_record.log
     store.close()
+
+
+def test_a_mirror_offering_only_rsync_is_probed_and_listed(rsync_run):
+    """A mirror registered with an rsync URL only is probed with the rsync
+    client, found UP, and in the snapshot with that URL alone: the lists
+    offer it to a client that asks for rsync, and to no other."""
+    import ipaddress
+    import random
+
+    from mirrorkeeper.publish.selection import (
+        Client, Request, index_snapshot, select)
+    from mirrorkeeper.publish.snapshot import build_snapshot
+    prober, mirrors, _ = rsync_run
+    assert prober.returncode == 0, prober.stderr
+    mirror = mirrors[RSYNC_ONLY]
+    log = mirror.last_probe_record.log
+    assert "rsync --list-only rsync://127.0.0.1:" in log
+    assert "cannot be used" not in log
+    assert mirror.enabled and mirror.rsync_answered
+    assert mirror.getOverallFreshness() is MirrorFreshness.UP
+    assert mirror.arch_series.count() == len(mirror.guessPackagesPaths())
+    snapshot = build_snapshot(mirrors.store, mirror.distribution)
+    listed = {each["name"]: each["urls"] for each in snapshot["mirrors"]}
+    assert listed[RSYNC_ONLY] == {"rsync": mirror.rsync_base_url}
+    index = index_snapshot(snapshot, MirrorFreshness.ONEDAYBEHIND)
+    who = Client(ipaddress.ip_address("192.0.2.1"), None, None)
+
+    def chosen(protocols):
+        request = Request(("archive", "warty"), protocols=protocols)
+        return {choice.mirror.name: choice.url for choice in select(
+            index, who, request, random.Random(0), 5)}
+    assert RSYNC_ONLY not in chosen(("https", "http"))
+    assert chosen(("rsync",))[RSYNC_ONLY] == mirror.rsync_base_url

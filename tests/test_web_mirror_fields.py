@@ -136,21 +136,45 @@ def test_a_registration_with_a_bad_number_is_refused_on_its_field(
     assert DistributionMirrorSet(store).getByName("numbered") is None
 
 
-def test_an_edit_needs_one_http_https_or_ftp_url(client, store, world):
-    """An edit that leaves only an rsync URL is refused on the HTTPS
-    field, and the mirror keeps its URL."""
+def test_an_edit_needs_one_url_and_rsync_alone_will_do(
+        client, store, world):
+    """An edit that leaves no URL is refused on the HTTPS field, and the
+    mirror keeps its URL; one that leaves only an rsync URL is taken."""
     world.mirror("edited")
     client.login("olive")
-    form = dict(EDIT, http_base_url="",
-                rsync_base_url="rsync://edited.example.org/ubuntu/")
-    response = client.post("/ubuntu/+mirror/edited/+edit", form)
+    page = "/ubuntu/+mirror/edited/+edit"
+    response = client.post(page, dict(EDIT, http_base_url=""))
     assert response.status == 400
     message, marked = error_of(response, "https_base_url")
-    assert marked and "at least one http, https or ftp URL" in message
+    assert marked and "at least one URL" in message
     store.rollback()
     mirror = DistributionMirrorSet(store).getByName("edited")
     assert mirror.http_base_url == "http://edited.example.org/ubuntu/"
-    assert mirror.rsync_base_url is None
+    response = client.post(page, dict(
+        EDIT, http_base_url="",
+        rsync_base_url="rsync://edited.example.org/ubuntu"))
+    assert response.status == 303
+    store.rollback()
+    assert (mirror.http_base_url, mirror.rsync_base_url) == (
+        None, "rsync://edited.example.org/ubuntu/")
+    assert mirror.base_url == mirror.rsync_base_url
+
+
+def test_a_mirror_offering_only_rsync_is_registered(client, store):
+    """The registration form takes a mirror whose only URL is rsync; its
+    page links to it."""
+    client.login("olive")
+    response = client.post("/ubuntu/+newmirror", {
+        "name": "rsynced", "country": "BR", "speed": "S1G",
+        "content": "ARCHIVE", "pulse_type": "PULL",
+        "rsync_base_url": "rsync://rsynced.example.net/ubuntu"})
+    assert response.status == 303, response.text
+    store.rollback()
+    mirror = DistributionMirrorSet(store).getByName("rsynced")
+    assert mirror.rsync_base_url == "rsync://rsynced.example.net/ubuntu/"
+    assert mirror.http_base_url is None
+    page = client.get("/ubuntu/+mirror/rsynced").text
+    assert 'href="rsync://rsynced.example.net/ubuntu/"' in page
 
 
 def test_valid_mirror_fields_gives_normal_forms():
@@ -184,8 +208,8 @@ def test_valid_mirror_fields_gives_normal_forms():
      "Mbps"),
     ({"ftp_base_url": "http://m.example.org/"}, InvalidURLError,
      "ftp_base_url", "it must start with ftp://"),
-    ({"http_base_url": None, "rsync_base_url": "rsync://m.example.org/"},
-     InvalidValueError, "https_base_url", "at least one http, https or ftp"),
+    ({"http_base_url": None, "rsync_base_url": None},
+     InvalidValueError, "https_base_url", "at least one URL"),
     ({"https_base_url": "https://127.0.0.1/u/"}, InvalidURLError,
      "https_base_url", "mirrors must be at global addresses"),
     ({"https_base_url": "https://m.example.org/\udcff/"}, InvalidURLError,

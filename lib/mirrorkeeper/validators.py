@@ -168,6 +168,7 @@ def valid_mirror_number(value, field):
 MIRROR_TEXTS = ("display_name", "description", "pulse_source", "whiteboard")
 MIRROR_URLS = ("http_base_url", "https_base_url", "ftp_base_url",
                "rsync_base_url")
+NO_URL = "a mirror needs at least one URL: http, https, ftp or rsync"
 
 
 def valid_mirror_fields(fields, policy=None):
@@ -179,7 +180,8 @@ def valid_mirror_fields(fields, policy=None):
     valid_text; the URLs of MIRROR_URLS through normalise_base_url with
     `policy` (see there), blank ones becoming None; the numbers of
     MIRROR_NUMBERS through valid_mirror_number.  The URLs, when given,
-    are given together, and one of http, https or ftp at least is needed.
+    are given together, and one at least is needed (a mirror may offer
+    rsync only).
     Other fields (choices the caller has read) pass as they are.  The
     first value at fault raises its error, on its field."""
     result = dict(fields)
@@ -197,10 +199,8 @@ def valid_mirror_fields(fields, policy=None):
         elif field in MIRROR_NUMBERS:
             result[field] = valid_mirror_number(value, field)
     if any(field in fields for field in MIRROR_URLS) and not any(
-            result.get(field) for field in MIRROR_URLS[:3]):
-        raise InvalidValueError(
-            "a mirror needs at least one http, https or ftp URL",
-            "https_base_url")
+            result.get(field) for field in MIRROR_URLS):
+        raise InvalidValueError(NO_URL, "https_base_url")
     return result
 
 

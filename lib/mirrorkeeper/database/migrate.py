@@ -8,8 +8,10 @@ row that records it, so a patch that fails leaves the database as it was.
 
 Patches are written in PostgreSQL's dialect.  For SQLite the runner rewrites
 ``SERIAL PRIMARY KEY`` to ``INTEGER PRIMARY KEY AUTOINCREMENT``; patches keep
-to SQL that both backends read the same way otherwise.  A statement ends
-with ``;`` at the end of a line; a comment is a line of its own.
+to SQL that both backends read the same way otherwise; a statement that
+begins with ``/* sqlite */`` or ``/* postgresql */`` runs on that backend
+only.  A statement ends with ``;`` at the end of a line; a comment is a
+line of its own.
 """
 
 import os
@@ -23,6 +25,7 @@ from mirrorkeeper.timeutil import utcnow
 SCHEMA_DIR = os.path.join(os.path.dirname(__file__), "schema")
 
 _PATCH_NAME = re.compile(r"^patch-(\d{4})-[\w-]+\.sql$")
+_ONLY = re.compile(r"\s*/\* (sqlite|postgresql) \*/\s*")
 
 _CREATE_PATCH_TABLE = """
     CREATE TABLE IF NOT EXISTS schema_patch (
@@ -80,8 +83,20 @@ def split_statements(sql):
     return statements
 
 
+def _is_sqlite(store):
+    return isinstance(store.get_database(), SQLite)
+
+
 def _dialect(store, statement):
-    if isinstance(store.get_database(), SQLite):
+    """`statement` as the store's backend reads it, or None when it is
+    for the other backend only."""
+    sqlite = _is_sqlite(store)
+    only = _ONLY.match(statement)
+    if only is not None:
+        if only.group(1) != ("sqlite" if sqlite else "postgresql"):
+            return None
+        statement = statement[only.end():]
+    if sqlite:
         return statement.replace("SERIAL PRIMARY KEY",
                                  "INTEGER PRIMARY KEY AUTOINCREMENT")
     return statement
@@ -100,7 +115,16 @@ def upgrade(store, schema_dir=SCHEMA_DIR):
         statement = None
         try:
             for statement in statements:
-                store.execute(_dialect(store, statement), noresult=True)
+                statement = _dialect(store, statement)
+                if statement is not None:
+                    store.execute(statement, noresult=True)
+            if _is_sqlite(store) and any(
+                    "writable_schema" in each for each in statements):
+                # A schema's text rewritten in place: SQLite reads it
+                # again only once its version changes.
+                (version,) = store.execute("PRAGMA schema_version").get_one()
+                store.execute("PRAGMA schema_version = %d" % (version + 1,),
+                              noresult=True)
             store.execute(
                 "INSERT INTO schema_patch (number, name, date_applied) "
                 "VALUES (?, ?, ?)", (number, name, utcnow()), noresult=True)

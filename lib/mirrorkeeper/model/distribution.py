@@ -20,7 +20,7 @@ from mirrorkeeper.model.person import Person
 from mirrorkeeper.model.site import SiteSet
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.validators import (
-    MIRROR_NUMBERS, RESERVED_DISTRIBUTION_NAMES, normalise_base_url,
+    MIRROR_NUMBERS, NO_URL, RESERVED_DISTRIBUTION_NAMES, normalise_base_url,
     valid_address, valid_mirror_number, valid_name, valid_netblock,
     valid_text)
 
@@ -214,9 +214,8 @@ class Distribution(Storm):
                     raise DuplicateError(
                         "the URL %s is already registered for the mirror %s"
                         % (urls[scheme], other.name), "%s_base_url" % scheme)
-        if not any(urls.get(scheme) for scheme in ("http", "https", "ftp")):
-            raise InvalidValueError(
-                "a mirror needs at least one http, https or ftp URL")
+        if not urls:
+            raise InvalidValueError(NO_URL, "https_base_url")
         netblocks = [valid_netblock(block) for block in netblocks]
         acl_addresses = [valid_address(address) for address in acl_addresses]
         for field in MIRROR_NUMBERS:

@@ -160,7 +160,10 @@ class DistributionMirror(Storm):
 
     @property
     def base_url(self):
-        return self.https_base_url or self.http_base_url or self.ftp_base_url
+        """The URL the prober and the pages use: https, http or ftp, else
+        rsync for a mirror that offers rsync only."""
+        return (self.https_base_url or self.http_base_url
+                or self.ftp_base_url or self.rsync_base_url)
 
     @property
     def bandwidth_mbps(self):

@@ -189,7 +189,9 @@ class MirrorState:
 
     @property
     def link(self):
-        return self.https_url or self.http_url or self.ftp_url
+        # rsync last: only for a mirror that offers nothing else.
+        return (self.https_url or self.http_url or self.ftp_url
+                or self.rsync_url)
 
     @property
     def base_url(self):

@@ -116,7 +116,7 @@ def _add_register(mirror, common):
                           help="archive (packages) or release (CD images)")
     required.add_argument("--pulse-type", required=True,
                           help="push (the master triggers syncs) or pull")
-    urls = parser.add_argument_group("URLs (at least one of http, https, ftp)")
+    urls = parser.add_argument_group("URLs (at least one)")
     for scheme in ("http", "https", "ftp", "rsync"):
         urls.add_argument("--%s" % scheme, metavar="URL",
                           help="the %s:// base URL" % scheme)
