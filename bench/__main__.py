@@ -1,16 +1,20 @@
 """python -m bench [--size quick|large] [--only NAME]: run the benchmarks.
 
-Prints one line per figure, the reference beside it and their ratio;
+Prints one line per figure, the reference beside it and their ratio, and
+at the end one table of issue 15's goals against what was measured (with
+the load average, since other work on the machine inflates every figure);
 writes bench/results/<name>-<size>.json and the summary in bench/README.md.
 """
 
 import argparse
+import os
 import sys
 import time
 from datetime import datetime, timezone
 
 from bench import prober
-from bench.report import Figure, machine, update_readme, write_results
+from bench.report import (
+    Figure, machine, summary, update_readme, write_results)
 from bench.world import SIZES
 
 
@@ -78,6 +82,7 @@ def main(argv=None):
         command += " --only %s" % (options.only,)
     if not options.only and options.seed == 1:
         command = "make bench SIZE=%s  (%s)" % (options.size, command)
+    measured = {}
     for name, run, pending in BENCHMARKS:
         if options.only and name != options.only:
             continue
@@ -92,6 +97,7 @@ def main(argv=None):
         figures, details = run(options.size, seed=options.seed,
                                keep=options.keep, profile=options.profile,
                                **kwargs)
+        measured[name] = figures
         if options.profile or options.mirrors:
             continue
         path = write_results("%s-%s" % (name, options.size), {
@@ -104,6 +110,11 @@ def main(argv=None):
         })
         print("  written to %s" % (path,))
     update_readme()
+    print()
+    print("Goals against what was measured (%s; load average %s):" % (
+        command, " ".join("%.2f" % x for x in os.getloadavg())))
+    for line in summary(measured):
+        print("  " + line)
     return 0
 
 

@@ -156,3 +156,99 @@ def update_readme():
         text = text.rstrip() + "\n\n" + block + "\n"
     with open(README, "w", encoding="utf-8") as f:
         f.write(text)
+
+
+@attrs.define
+class Goal:
+    """A goal of issue 15 that a benchmark measures.
+
+    @ivar text: the goal, as the issue's table says it.
+    @ivar benchmark: the benchmark whose figures measure it.
+    @ivar pattern: a regular expression the names of those figures match
+        (each matching figure is a row of the summary).
+    @ivar measure: "ratio" (against the figure's reference) or "value".
+    @ivar op: "<=" or ">=".
+    @ivar bound: what the measure must be at most or at least.
+    @ivar unit: the bound's unit, for a value.
+    """
+
+    text: str
+    benchmark: str
+    pattern: str
+    measure: str
+    op: str
+    bound: float
+    unit: str = ""
+
+    def judge(self, figure):
+        """(measured, met) of `figure`: met is None when nothing was
+        measured."""
+        measured = figure.ratio if self.measure == "ratio" else figure.value
+        if measured is None:
+            return None, None
+        met = measured <= self.bound if self.op == "<=" else \
+            measured >= self.bound
+        return measured, met
+
+    def wanted(self):
+        return "%s %g%s" % (self.op, self.bound, "x" if self.measure ==
+                            "ratio" else " " + self.unit)
+
+
+# Issue 15's table, goal by goal (the CPU and network figures of the
+# prober are ratios against curl and the lower bound measured in the same
+# run; the mirror list daemon's against nginx serving the same bytes).
+GOALS = [
+    Goal("prober CPU per request, whole run, vs curl --parallel",
+         "prober", r"^K=\d+ CPU per request \(whole run\)$", "ratio", "<=",
+         1.0),
+    Goal("prober network phase vs the lower bound", "prober",
+         r"^K=\d+ network phase wall time$", "ratio", "<=", 1.2),
+    Goal("prober peak memory, flat in K", "prober",
+         r"^K=\d+ peak memory \(RSS\)$", "value", "<=", 150.0, "MB"),
+    Goal("mirror list daemon, one process, vs nginx", "mirrorlist",
+         r"^(mirrorlist|metalink|redirect), 1 process: req/s \(nginx",
+         "ratio", ">=", 0.25),
+    Goal("mirror list daemon p99 at 32 connections", "mirrorlist",
+         r"^(mirrorlist|metalink|redirect), 1 process: p99", "value", "<=",
+         10.0, "ms"),
+    Goal("/api/1/status at 1,000 mirrors, uncached", "web",
+         r"^web: /api/1/status, .*uncached\)$", "value", ">=", 100.0,
+         "req/s"),
+    Goal("archive listing at 1,000 mirrors, uncached", "web",
+         r"^web: archive listing, .*uncached\)$", "value", "<=", 50.0,
+         "ms"),
+]
+
+
+def summary(figures, goals=GOALS):
+    """The summary table's lines: each goal against each figure that
+    measures it, from `figures` ({benchmark name: [Figure]}; a benchmark
+    not run is left out, and its goals say so)."""
+    def number(value):
+        return "%.3g" % value if abs(value) < 1000 else "%.0f" % value
+
+    rows = [("goal", "figure", "measured", "goal", "met")]
+    for goal in goals:
+        if goal.benchmark not in figures:
+            rows.append((goal.text, "(%s not run)" % goal.benchmark, "-",
+                         goal.wanted(), "-"))
+            continue
+        matched = [figure for figure in figures[goal.benchmark]
+                   if re.search(goal.pattern, figure.name)]
+        if not matched:
+            rows.append((goal.text, "(no such figure)", "-",
+                         goal.wanted(), "-"))
+        for figure in matched:
+            measured, met = goal.judge(figure)
+            unit = "x" if goal.measure == "ratio" else " " + figure.unit
+            rows.append((
+                goal.text, figure.name.split(" (")[0],
+                "-" if measured is None else number(measured) + unit,
+                goal.wanted(),
+                "-" if met is None else ("yes" if met else "NO")))
+    widths = [max(len(row[column]) for row in rows) for column in range(5)]
+    lines = ["  ".join(cell.ljust(width) for cell, width
+                       in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return lines
