@@ -1,6 +1,7 @@
 """The mirror list daemon's fast path: the groups select() keeps per
-snapshot answer exactly as the selection rules do, the shuffle keeps its
-bandwidth weighting, and nothing cached outlives its snapshot."""
+snapshot answer exactly as the selection rules do, its pool of drawn
+orders keeps the bandwidth weighting, memory stays bounded, and nothing
+cached outlives its snapshot."""
 
 import ipaddress
 import random
@@ -123,14 +124,21 @@ def random_world(rng, count=120):
     return snapshot(mirrors)
 
 
-def as_text(choices):
-    return [(c.mirror.name, c.url, c.group) for c in choices]
+def by_group(choices):
+    """The groups of a list in order, each its (mirror, URL) pairs in any
+    order: what the rules decide, leaving the shuffle aside."""
+    groups = []
+    for choice in choices:
+        if not groups or groups[-1][0] != choice.group:
+            groups.append((choice.group, set()))
+        groups[-1][1].add((choice.mirror.name, choice.url))
+    return groups
 
 
 def test_cached_groups_answer_as_the_rules_do():
     """For clients, contents, countries and protocols of every kind, select()
-    gives exactly what the uncached rules give with the same random generator,
-    the first time and from its cache."""
+    gives exactly the groups the uncached rules give, each of the same
+    mirrors and URLs, the first time and from its pool."""
     world_rng = random.Random(5)
     contents = [("archive",), ("archive", "noble"),
                 ("archive", "noble", "arm64"), ("archive", "jammy"),
@@ -151,12 +159,12 @@ def test_cached_groups_answer_as_the_rules_do():
                                   ("https",), ("ftp",)]))
             minimum = world_rng.choice([1, 5, 50])
             seed = world_rng.random()
-            expected = as_text(reference_select(
+            expected = by_group(reference_select(
                 index, client, request, random.Random(seed), minimum))
             for _ in range(2):
-                assert as_text(select(index, client, request,
-                                      random.Random(seed),
-                                      minimum)) == expected
+                assert by_group(select(index, client, request,
+                                       random.Random(seed),
+                                       minimum)) == expected
             compared += bool(expected)
     assert compared > 600
 
@@ -175,6 +183,74 @@ def test_four_times_the_bandwidth_comes_first_four_times_as_often():
     # Expected 8,000 against 2,000 each: a ratio of 4.
     for n in range(3):
         assert 3.5 < firsts["big"] / firsts["small%d" % n] < 4.6
+
+
+def test_four_times_the_bandwidth_first_four_times_as_often_within_5():
+    """Over 10,000 lists a mirror with four times the bandwidth of the other
+    comes first four times as often, to within 5 %."""
+    index = index_snapshot(snapshot([mirror("big", "DE", bandwidth=400),
+                                     mirror("small", "DE", bandwidth=100)]))
+    german = Client(ipaddress.ip_address("192.0.2.1"), "DE")
+    rng = random.Random(15)
+    firsts = Counter(
+        select(index, german, Request(("archive",)), rng)[0].mirror.name
+        for _ in range(10000))
+    assert abs(firsts["big"] / firsts["small"] / 4 - 1) < 0.05
+
+
+def test_each_mirror_is_first_in_its_share_of_the_pool():
+    """Across the pool of one list, each mirror is first in its bandwidth's
+    share of the orders to within one, and each order holds every mirror
+    of the list once."""
+    bandwidths = [1000, 400, 100, 100, 10, 10, 1]
+    index = index_snapshot(snapshot([
+        mirror("m%d" % n, "DE", bandwidth=b)
+        for n, b in enumerate(bandwidths)]))
+    german = Client(ipaddress.ip_address("192.0.2.1"), "DE")
+    rng = random.Random(3)
+    pool = selection.cached_groups(index, german, Request(("archive",)),
+                                   rng, minimum=1)
+    count = len(pool.orders)
+    assert count == selection.ORDERS_PER_LIST
+    orders = [pool.order(number, rng) for number in range(count)]
+    firsts = Counter(order[0].mirror.name for order in orders)
+    for n, bandwidth in enumerate(bandwidths):
+        share = count * bandwidth / sum(bandwidths)
+        assert abs(firsts["m%d" % n] - share) <= 1
+    for order in orders:
+        assert sorted(c.mirror.name for c in order) == \
+            ["m%d" % n for n in range(len(bandwidths))]
+    # Drawn once: picked again, an order is the same object.
+    assert pool.order(5, rng) is orders[5]
+
+
+def test_the_pools_stay_within_their_bytes():
+    """Orders drawn and renderings kept for many lists stay within
+    MAX_POOL_BYTES, the oldest lists forgotten; the index's count is what
+    the lists it keeps hold, and a forgotten list's order keeps nothing
+    more."""
+    index = index_snapshot(snapshot([mirror("de%d" % n, "DE")
+                                     for n in range(30)]))
+    old, selection.MAX_POOL_BYTES = selection.MAX_POOL_BYTES, 60000
+    try:
+        rng = random.Random(1)
+        orders = []
+        for country in ("DE", "FR", "BR", "IL", "JP", "US", "CA") * 3:
+            for _ in range(40):
+                order = select(index, Client(ipaddress.ip_address(
+                    "192.0.2.1"), country), Request(("archive",)), rng)
+                selection.remember(index, order, "apt", b"x" * 300)
+                orders.append(order)
+            assert index.pool_bytes <= selection.MAX_POOL_BYTES
+            assert index.pool_bytes == sum(
+                pool.size for pool in index.groups_cache.values())
+        assert len(index.groups_cache) < 7
+        forgotten = orders[0]
+        assert not forgotten.pool.cached
+        selection.remember(index, forgotten, "mirrorlist", b"y")
+        assert "mirrorlist" not in forgotten.rendered
+    finally:
+        selection.MAX_POOL_BYTES = old
 
 
 def test_groups_cache_is_bounded():

@@ -91,19 +91,35 @@ def metalink(version, file_name, versions, urls, now=None):
     lines.  ValueError, as lxml's, for a URL XML cannot carry."""
     if not urls:
         return metalink_document(version, file_name, versions, urls, now)
+    return metalink_around(version, file_name, versions,
+                           url_lines(version, urls), now)
+
+
+def metalink_around(version, file_name, versions, lines, now=None):
+    """metalink() of the <url> lines `lines` that url_lines() wrote (for a
+    caller that keeps them); at least one line."""
     date = _published(version, now)
     frame = _FRAMES.get((version, file_name, id(versions)))
     if frame is None or frame[0] is not versions or frame[1] != date:
         frame = _frame(version, file_name, versions, date)
-    head, indent, tail = frame[2:]
-    parts = [head]
+    head, _, tail = frame[2:]
+    return b"".join((head, lines, tail))
+
+
+def url_lines(version, urls):
+    """The <url> lines of a metalink of `version` offering `urls` [(url,
+    country or None)], best first, as lxml writes them, UTF-8 encoded;
+    ValueError for a URL XML cannot carry."""
+    indent = _INDENTS.get(version)
+    if indent is None:
+        indent = _INDENTS[version] = _frame(version, "", (), "")[3]
     line = _URL_LINES[version]
+    parts = []
     for rank, (url, country) in enumerate(urls):
         escaped = _ESCAPED_URLS.get(url)
         if escaped is None:
             escaped = _escape_url(url)
         parts.append(line(indent, rank, escaped, country))
-    parts.append(tail)
     return "".join(parts).encode("utf-8")
 
 
@@ -134,11 +150,22 @@ _URL_LINES = {3: _url_line3, 4: _url_line4}
 
 def _published(version, now):
     """A document's publication date, in its version's format: RFC 2822
-    for Metalink 3's pubdate, RFC 3339 for Metalink 4's <published>."""
+    for Metalink 3's pubdate, RFC 3339 for Metalink 4's <published>
+    (written once a second)."""
+    second = int(now or time.time())
+    found = _DATES.get(version)
+    if found is not None and found[0] == second:
+        return found[1]
     if version == 3:
-        return formatdate(now or time.time(), usegmt=True)
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now or
-                                                           time.time()))
+        date = formatdate(second, usegmt=True)
+    else:
+        date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+    _DATES[version] = (second, date)
+    return date
+
+
+# {version: (the second, its publication date)}.
+_DATES = {}
 
 
 # {(version, file name, id of its version list): (that list, publication
@@ -146,6 +173,8 @@ def _published(version, now):
 # text) escaped for XML}: bounded, emptied when full.
 _FRAMES = {}
 _ESCAPED_URLS = {}
+# {version: the indentation of its <url> lines}.
+_INDENTS = {}
 _MAX_FRAMES = 4096
 _MAX_ESCAPED_URLS = 100000
 _PLACEHOLDER = "http://placeholder.invalid/"
@@ -161,7 +190,8 @@ def _frame(version, file_name, versions, date):
     start = document.rindex("\n", 0, end - 1) + 1
     line = document[start:end]
     indent = line[:len(line) - len(line.lstrip(" "))]
-    frame = (versions, date, document[:start], indent, document[end:])
+    frame = (versions, date, document[:start].encode("utf-8"), indent,
+             document[end:].encode("utf-8"))
     if len(_FRAMES) >= _MAX_FRAMES:
         _FRAMES.clear()
     _FRAMES[(version, file_name, id(versions))] = frame

@@ -24,8 +24,15 @@ Which mirrors make each group depends on a few things only: the content,
 the country asked for, the protocols, the client's IP family, the
 netblocks holding its address, its ASN and its country.  select() works
 the groups out once for each such combination and keeps them in the
-MirrorIndex (bounded, see MAX_CACHED_GROUPS; a new snapshot is a new
-index, so a reload starts afresh); a request then only shuffles them.
+MirrorIndex with a pool of ORDERS_PER_LIST shuffled orders of them (a
+CandidateList, each order drawn the first time it is picked); a request
+then picks one of the orders at random, and the daemon renders each
+order once (remember()).  Each
+group's first mirror is drawn stratified over the pool, so that across
+the pool every mirror comes first as often as its bandwidth says, to
+within one order.  The pools are bounded (MAX_CACHED_GROUPS lists,
+MAX_POOL_BYTES in all, oldest out first), and a new snapshot is a new
+index: a reload draws every pool afresh.
 
 Only mirrors carrying the content at the freshness threshold or better
 count.  A private mirror reaches only clients in its netblocks (or its
@@ -58,7 +65,9 @@ its newest Release, so that metadata and the packages it lists come from
 copies that agree with the master's.
 """
 
+import bisect
 import ipaddress
+import itertools
 from dataclasses import dataclass, field
 
 from mirrorkeeper.enums import MirrorFreshness, PackagePublishingPocket
@@ -229,9 +238,11 @@ class MirrorIndex:
     # prefix length.
     netblock_masks: list = field(default_factory=list)
     netblock_table: dict = field(default_factory=dict)
-    # select()'s groups per combination of what decides them (see the
-    # module docstring); filled as requests come.
+    # select()'s CandidateLists per combination of what decides them (see
+    # the module docstring), filled as requests come, and about how many
+    # bytes they hold, orders and renderings.
     groups_cache: dict = field(default_factory=dict, repr=False)
+    pool_bytes: int = field(default=0, repr=False)
     # {(mirror index, protocols, group): Choice}, shared by the cached
     # groups; 1 / bandwidth of each mirror, by mirror index.
     choices: dict = field(default_factory=dict, repr=False)
@@ -560,10 +571,20 @@ def weighted_shuffle(mirrors, rng):
 
 
 # How many combinations of content, place and network select() keeps the
-# groups of, per snapshot; past it the oldest go.  An entry holds two
-# pointers per listed mirror (the Choices and exponents are shared), so
-# 10,000 lists of 250 mirrors take about 40 MB.
+# pool of orders of, per snapshot; past it the oldest go.
 MAX_CACHED_GROUPS = 10000
+# The orders of each combination.  With the first mirror of each group
+# drawn stratified, each mirror comes first in the pool as often as its
+# bandwidth says to within one order in 256, and every mirror of a group
+# of up to 256 can come first.  An order of n mirrors costs about 8n + 100
+# bytes once drawn (the Choices are shared), its renderings their length.
+ORDERS_PER_LIST = 256
+# What the pools of one snapshot hold in all, orders and renderings (about,
+# in bytes); past it the oldest lists go.  Each worker process holds its
+# own.
+MAX_POOL_BYTES = 64 * 2 ** 20
+# What an Order or a rendering costs besides its length (about).
+_OVERHEAD = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -697,19 +718,128 @@ def _groups_key(index, client, request, minimum):
             minimum, request.any_family, request.since)
 
 
-def cached_groups(index, client, request, minimum=5):
-    """candidate_groups(), worked out once per combination that decides
-    them (kept in the index, at most MAX_CACHED_GROUPS, oldest out
-    first)."""
+class CandidateList:
+    """The list of one combination of what decides it: its groups
+    (CandidateGroups, best first) and the ORDERS_PER_LIST orders of them
+    a request picks from, each drawn the first time it is picked
+    (order()); about how many bytes the drawn orders and their
+    renderings hold (`size`); `cached` while the index keeps it.
+
+    Each group's first mirror is drawn stratified: for a group, the
+    orders split [0, 1) into as many strata, given out in a random order,
+    and each order's first is the mirror at a random point of its stratum
+    along the group's cumulative bandwidths; the rest of the group then
+    follows in a weighted shuffle, which is what a shuffle gives once its
+    first is known.  So across the orders each mirror is first in its
+    bandwidth's share of them, to within one, where independent draws
+    would let chance move that share by several."""
+
+    __slots__ = ("groups", "orders", "size", "cached", "_strata",
+                 "_cumulative")
+
+    def __init__(self, groups, rng, count=None):
+        count = count or ORDERS_PER_LIST
+        self.groups = groups
+        self.orders = [None] * (count if groups else 1)
+        self.size = 8 * len(self.orders) + _OVERHEAD
+        self.cached = False
+        self._strata, self._cumulative = [], []
+        for group in groups:
+            if len(group.choices) == 1:
+                self._strata.append(None)
+                self._cumulative.append(None)
+                continue
+            strata = list(range(count))
+            rng.shuffle(strata)
+            self._strata.append(strata)
+            self._cumulative.append(list(itertools.accumulate(
+                1.0 / exponent for exponent in group.exponents)))
+
+    def order(self, number, rng):
+        """Order `number`, drawn with `rng` if it has not been yet."""
+        found = self.orders[number]
+        if found is None:
+            count = len(self.orders)
+            firsts = []
+            for strata, cumulative in zip(self._strata, self._cumulative):
+                if strata is None:
+                    firsts.append(None)
+                    continue
+                point = (strata[number] + rng.random()) / count * \
+                    cumulative[-1]
+                firsts.append(min(len(cumulative) - 1, bisect.bisect_right(
+                    cumulative, point)))
+            found = self.orders[number] = Order(
+                _shuffled(self.groups, rng, firsts), self)
+            self.size += 8 * len(found) + _OVERHEAD
+        return found
+
+
+class Order(list):
+    """One drawn order of a CandidateList (`pool`): its Choices, best
+    first (not to be changed), and what the daemon rendered of it
+    (`rendered`, {what: bytes}, kept by remember())."""
+
+    __slots__ = ("pool", "rendered")
+
+    def __init__(self, choices, pool):
+        list.__init__(self, choices)
+        self.pool = pool
+        self.rendered = {}
+
+
+def cached_groups(index, client, request, rng, minimum=5):
+    """The CandidateList of candidate_groups(), worked out and drawn once
+    per combination that decides them (kept in the index, at most
+    MAX_CACHED_GROUPS lists and MAX_POOL_BYTES, oldest out first); `rng`
+    gives out the strata of its orders."""
     key = _groups_key(index, client, request, minimum)
     cache = index.groups_cache
-    groups = cache.get(key)
-    if groups is None:
-        groups = tuple(candidate_groups(index, client, request, minimum))
+    found = cache.get(key)
+    if found is None:
+        found = CandidateList(
+            tuple(candidate_groups(index, client, request, minimum)), rng)
         if len(cache) >= MAX_CACHED_GROUPS:
-            del cache[next(iter(cache))]
-        cache[key] = groups
-    return groups
+            _forget_oldest(index)
+        cache[key] = found
+        found.cached = True
+        index.pool_bytes += found.size
+        _trim(index, keep=found)
+    return found
+
+
+def remember(index, order, what, body):
+    """Keep `body`, what the daemon rendered of `order` (drawn by select())
+    for `what`, in `order.rendered`, within the index's MAX_POOL_BYTES;
+    nothing is kept of an order whose list the index no longer holds."""
+    pool = order.pool
+    if not pool.cached:
+        return
+    before = order.rendered.get(what)
+    size = len(body) + (_OVERHEAD if before is None else -len(before))
+    order.rendered[what] = body
+    pool.size += size
+    index.pool_bytes += size
+    _trim(index, keep=pool)
+
+
+def _forget_oldest(index):
+    cache = index.groups_cache
+    pool = cache.pop(next(iter(cache)))
+    pool.cached = False
+    index.pool_bytes -= pool.size
+
+
+def _trim(index, keep):
+    """Forget the oldest lists until the index holds MAX_POOL_BYTES, all
+    but `keep`."""
+    cache = index.groups_cache
+    while index.pool_bytes > MAX_POOL_BYTES and len(cache) > 1:
+        if next(iter(cache.values())) is keep:
+            # The newest is the oldest too when alone; else move it last.
+            key = next(iter(cache))
+            cache[key] = cache.pop(key)
+        _forget_oldest(index)
 
 
 def shuffle_groups(groups, rng):
@@ -717,15 +847,24 @@ def shuffle_groups(groups, rng):
     in a bandwidth-weighted random order: Efraimidis and Spirakis' keys
     random() ** (1 / bandwidth), largest first, drawn in snapshot order
     (so a seeded generator gives what weighted_shuffle() gives)."""
+    return _shuffled(groups, rng, [None] * len(groups))
+
+
+def _shuffled(groups, rng, firsts):
+    """shuffle_groups(), with the group at each place in `firsts` that is
+    not None (an index into its choices) put first."""
     random = rng.random
     chosen = []
-    for group in groups:
+    for group, first in zip(groups, firsts):
         choices = group.choices
         if len(choices) == 1:
             random()
             chosen.append(choices[0])
             continue
         keys = [random() ** exponent for exponent in group.exponents]
+        if first is not None:
+            # Above every key, which are at most 1.
+            keys[first] = 2.0
         # Largest first; sorted() keeps equal keys in order even reversed.
         chosen.extend(map(choices.__getitem__, sorted(
             range(len(keys)), key=keys.__getitem__, reverse=True)))
@@ -740,6 +879,15 @@ def select(index, client, request, rng, minimum=5):
     network, country and continent bring in the rest of the world.  An
     empty list means no mirror qualifies (the caller may offer its
     fallback list).  KeyError if the request's content key is not one of
-    the index's (content_key() checks that first)."""
-    return shuffle_groups(cached_groups(index, client, request, minimum),
-                          rng)
+    the index's (content_key() checks that first).
+
+    The answer is an Order: one of the orders drawn for the combination
+    of what decides the list, picked with `rng`; the caller may keep what
+    it renders of it with remember()."""
+    pool = cached_groups(index, client, request, rng, minimum)
+    size = pool.size
+    order = pool.order(int(rng.random() * len(pool.orders)), rng)
+    if pool.size != size and pool.cached:
+        index.pool_bytes += pool.size - size
+        _trim(index, keep=pool)
+    return order

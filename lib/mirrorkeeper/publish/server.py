@@ -1,4 +1,4 @@
-"""`mirrorkeeper mirrorlist-server`: the mirror list daemon (twisted.web).
+"""`mirrorkeeper mirrorlist-server`: the mirror list daemon.
 
     mirrorkeeper mirrorlist-server [--listen tcp:8080:interface=127.0.0.1]
         [--snapshot PATH] [--geoip PATH] [--asn-database PATH]
@@ -81,7 +81,6 @@ from twisted.application.internet import TimerService
 from twisted.application.service import MultiService, Service
 from twisted.internet import defer, endpoints
 from twisted.logger import Logger
-from twisted.web import resource, server
 
 from mirrorkeeper.config import load_config
 from mirrorkeeper.enums import MirrorFreshness
@@ -90,12 +89,13 @@ from mirrorkeeper.publish import formats, workers
 from mirrorkeeper.publish.metrics import CONTENT_TYPE as METRICS_TYPE
 from mirrorkeeper.publish.metrics import DaemonMetrics
 from mirrorkeeper.publish.geoip import Locator, parse_address
+from mirrorkeeper.publish.http import HTTPFactory
 from mirrorkeeper.publish.poolfacts import PoolFactsError
 from mirrorkeeper.publish.reload import SnapshotSource
 from mirrorkeeper.publish.selection import (
-    BadParameter, Client, Request, UnknownContent, content_for_path,
+    BadParameter, Client, Order, Request, UnknownContent, content_for_path,
     content_key, fallback_urls, file_requirement, parse_protocols,
-    redirect_protocols, select, suite_series)
+    redirect_protocols, remember, select, suite_series)
 from mirrorkeeper.publish.statistics import (
     FLUSH_INTERVAL, LogRotation, Statistics)
 from mirrorkeeper.settings import (
@@ -152,13 +152,27 @@ class _Fallback:
         self.group = "fallback"
 
 
-class _Choices(list):
-    """The Choices of an answer, and `note`: a comment line saying why
-    they are not the usual ones (or None)."""
+class _Choices:
+    """The Choices of an answer (a sequence, not copied), and `note`: a
+    comment line saying why they are not the usual ones (or None);
+    `order`, the selection Order they are (None for the fallback), which
+    keeps what is rendered of it."""
+
+    __slots__ = ("choices", "note", "order")
 
     def __init__(self, choices, note=None):
-        list.__init__(self, choices)
+        self.choices = choices
         self.note = note
+        self.order = choices if isinstance(choices, Order) else None
+
+    def __len__(self):
+        return len(self.choices)
+
+    def __iter__(self):
+        return iter(self.choices)
+
+    def __getitem__(self, item):
+        return self.choices[item]
 
 
 def _arg(request, name):
@@ -183,17 +197,17 @@ def _endpoint(path):
     return "unknown"
 
 
-class MirrorListResource(resource.Resource):
-    """Answers every path of the daemon (see the module docstring).  Given
-    the SnapshotSource, a Locator (or None), ServerSettings, Statistics (or
-    None), a random.Random and DaemonMetrics (or None: no /metrics)."""
+class MirrorListResource:
+    """Answers every path of the daemon (see the module docstring), GET
+    and HEAD alike: render(request) of a mirrorkeeper.publish.http
+    Request.  Given the SnapshotSource, a Locator (or None),
+    ServerSettings, Statistics (or None), a random.Random and
+    DaemonMetrics (or None: no /metrics)."""
 
-    isLeaf = True
     log = Logger()
 
     def __init__(self, source, locator, settings, statistics=None,
                  rng=None, metrics=None):
-        resource.Resource.__init__(self)
         self.source = source
         self.locator = locator
         self.settings = settings
@@ -248,7 +262,7 @@ class MirrorListResource(resource.Resource):
 
     # Dispatch.
 
-    def render_GET(self, request):
+    def render(self, request):
         index = self.source.current
         request.setHeader(SNAPSHOT_HEADER, ("%d %s" % (
             index.serial, index.generated)).encode())
@@ -294,8 +308,6 @@ class MirrorListResource(resource.Resource):
             "no such page; try /mirrors.txt, /mirrors/CC.txt, "
             "/mirrorlist?repo=&arch=, /metalink?repo=&arch=, "
             "/metalink/PATH, /redirect/PATH, /metrics\n"))
-
-    render_HEAD = render_GET
 
     def _protocols(self, request):
         """The ?protocol= asked for (a tuple), or None; BadParameter."""
@@ -367,6 +379,19 @@ class MirrorListResource(resource.Resource):
             self.statistics.record(client.country, content, status,
                                    index.serial)
 
+    def _rendered(self, index, choices, what, render):
+        """render() of `choices`, made once per drawn order and kept with
+        it (selection.remember()) under `what`, which with the order says
+        all that the bytes depend on."""
+        order = choices.order
+        if order is None:
+            return render()
+        body = order.rendered.get(what)
+        if body is None:
+            body = render()
+            remember(index, order, what, body)
+        return body
+
     def _error(self, request, status, text):
         request.setResponseCode(status)
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
@@ -388,24 +413,29 @@ class MirrorListResource(resource.Resource):
         choices = self._choose(index, client, key, protocols, asked,
                                strict=country is not None,
                                default=("http", "https"))
-        synced = ()
-        since = file_requirement(index, "dists/%s/Release" % (suite,)) \
-            if kind == "archive" and suite else None
-        if since is not None:
-            # apt's mirror method picks a mirror per file: those known to
-            # hold the suite's current Release, and so its indexes and
-            # packages, go first, the others after as a last resort.
-            synced = [c for c in choices if c.mirror is not None and
-                      index.synced_since(c.mirror.index, since)]
         self._record("apt", client, "/".join(("apt",) + key[1:]) if kind ==
                      "archive" else "/".join(key), 200, index)
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
-        wanted = (asked or client.country or "").upper()
-        note = choices.note or ""
-        if not (note and choices and choices[0].group == "fallback"):
-            # (The fallback said once is enough.)
-            note += fallback_note(index, wanted, choices) or ""
-        return note.encode("utf-8") + formats.url_list(choices, synced)
+
+        def render():
+            synced = ()
+            since = file_requirement(index, "dists/%s/Release" % (suite,)) \
+                if kind == "archive" and suite else None
+            if since is not None:
+                # apt's mirror method picks a mirror per file: those known
+                # to hold the suite's current Release, and so its indexes
+                # and packages, go first, the others after as a last
+                # resort.
+                synced = [c for c in choices if c.mirror is not None and
+                          index.synced_since(c.mirror.index, since)]
+            wanted = (asked or client.country or "").upper()
+            note = choices.note or ""
+            if not (note and choices and choices[0].group == "fallback"):
+                # (The fallback said once is enough.)
+                note += fallback_note(index, wanted, choices) or ""
+            return note.encode("utf-8") + formats.url_list(choices, synced)
+        return self._rendered(index, choices, (
+            "apt", kind, suite, country is not None, asked), render)
 
     def _repository(self, request, index):
         key = content_key(index, "repo", arch=_arg(request, "arch"),
@@ -419,9 +449,10 @@ class MirrorListResource(resource.Resource):
         self._record("mirrorlist", client, "repo/%s/%s" % key[1:], 200,
                      index)
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
-        return (choices.note or "").encode("utf-8") + formats.mirrorlist(
-            choices, repository, client.country,
-            index.continent_of(client.country), index.serial)
+        return self._rendered(index, choices, ("mirrorlist",), lambda: (
+            choices.note or "").encode("utf-8") + formats.mirrorlist(
+                choices, repository, client.country,
+                index.continent_of(client.country), index.serial))
 
     def _metalink(self, request, index, client, protocols):
         key, repository = self._repository(request, index)
@@ -430,20 +461,24 @@ class MirrorListResource(resource.Resource):
                                default=("https", "http", "ftp"))
         path = repository["path"] + "/repodata/repomd.xml"
         versions = index.files.get(path, [])
-        urls = [(formats.join(c.url, path), c.mirror and c.mirror.country)
-                for c in choices[:MAX_METALINK_URLS]]
         accept = request.getHeader(b"accept") or b""
         version = 4 if _arg(request, "version") == "4" or \
             formats.METALINK4_TYPE.encode() in accept else 3
         self._record("metalink", client, "metalink/%s/%s" % key[1:], 200,
                      index)
-        return self._metalink_body(request, version, "repomd.xml",
-                                   versions, urls)
+        if not choices:
+            return self._metalink_body(request, version, "repomd.xml",
+                                       versions, [])
+        lines = self._rendered(
+            index, choices, ("metalink", version),
+            lambda: formats.url_lines(version, _urls(
+                choices, path, MAX_METALINK_URLS)))
+        request.setHeader(b"content-type", _METALINK_TYPES[version])
+        return formats.metalink_around(version, "repomd.xml", versions,
+                                       lines)
 
     def _metalink_body(self, request, version, file_name, versions, urls):
-        request.setHeader(b"content-type", (
-            formats.METALINK4_TYPE if version == 4
-            else formats.METALINK3_TYPE).encode())
+        request.setHeader(b"content-type", _METALINK_TYPES[version])
         return formats.metalink(version, file_name, versions, urls)
 
     def _file_choices(self, request, index, client, protocols, path):
@@ -487,8 +522,7 @@ class MirrorListResource(resource.Resource):
         key, choices = self._file_choices(
             request, index, client,
             protocols or ("https", "http", "ftp"), path)
-        urls = [(formats.join(c.url, path), c.mirror and c.mirror.country)
-                for c in choices[:MAX_METALINK_URLS]]
+        urls = _urls(choices, path, MAX_METALINK_URLS)
         self._record("metalink", client, "metalink/" + "/".join(key), 200,
                      index)
         return self._metalink_body(request, version, path.rsplit("/", 1)[-1],
@@ -533,14 +567,24 @@ class MirrorListResource(resource.Resource):
                 "URL is %s%s\n" % (path, _over(protocols), _over(protocols),
                                    why)))
         self._record("redirect", client, content, 302, index)
-        urls = [(formats.join(c.url, path), c.mirror and c.mirror.country)
-                for c in choices[:MAX_LINK_HEADERS + 1]]
+        urls = _urls(choices, path, MAX_LINK_HEADERS + 1)
         request.setResponseCode(302)
         request.setHeader(b"location", urls[0][0].encode("utf-8"))
         for value in formats.link_headers(urls[1:]):
-            request.responseHeaders.addRawHeader(b"link", value.encode())
+            request.addHeader(b"link", value.encode())
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
         return (urls[0][0] + "\n").encode("utf-8")
+
+
+_METALINK_TYPES = {3: formats.METALINK3_TYPE.encode(),
+                   4: formats.METALINK4_TYPE.encode()}
+
+
+def _urls(choices, path, count):
+    """[(URL of `path`, country or None)] on the first `count` of
+    `choices`."""
+    return [(formats.join(c.url, path), c.mirror and c.mirror.country)
+            for c in choices[:count]]
 
 
 def _over(protocols):
@@ -692,11 +736,9 @@ def makeService(options, reactor=None):
     statistics = Statistics(setting("statistics_dir"),
                             rotation=LogRotation.from_config(config))
     metrics = DaemonMetrics(source, options["worker"])
-    site = server.Site(MirrorListResource(
+    site = HTTPFactory(MirrorListResource(
         source, locator, ServerSettings.from_config(config), statistics,
-        metrics=metrics))
-    # Access logging is ours (Statistics), off the hot path.
-    site.log = lambda request: None
+        metrics=metrics), reactor)
     service = MultiService()
     source.setServiceParent(service)
     listen = setting("listen")
