@@ -225,7 +225,6 @@ def test_a_kept_listing_is_the_listing_rendered_from_its_tags():
     from mirrorkeeper.web import listing_pages
     from mirrorkeeper.web.layout import Flattened, html_page
     from mirrorkeeper.web.policy import Viewer
-    from mirrorkeeper.web.queries import group_by_place
     summaries = [
         summary("plain", "Plain mirror", "http://plain.example.org/"),
         summary("ho&stile",
@@ -234,10 +233,11 @@ def test_a_kept_listing_is_the_listing_rendered_from_its_tags():
                 owner_paused=True, last_probe=None, country_name="Chile"),
         summary("none", "", None, ftp_url=None, status=MirrorStatus.BROKEN),
     ]
-    for groups in (group_by_place(summaries), []):
+    for groups in (summaries, []):
         for show_status in (False, True):
             body = listing_pages.listing(
-                "Ubuntu <&>", "Archive mirrors", groups, show_status)
+                "Ubuntu <&>", "Archive mirrors", "/u/+archivemirrors",
+                groups, listing_pages.ListingView(), show_status)
             page = html_page("<title>", Viewer(), "token", *body)
             assert html_page("<title>", Viewer(), "token",
                              Flattened(body)) == page

@@ -232,6 +232,11 @@ class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers, SiteHandlers):
 
     async def listing(self, ctx, distribution, listing):
         heading, admins_only = queries.LISTINGS[listing]
+        # The sort, filters and page: a bad one is a 400 before the
+        # database is asked; an unknown parameter is ignored, and said.
+        view, ignored = listing_pages.ListingView.from_query(ctx.query)
+        path = "/%s/%s" % (quote(distribution),
+                           listing_pages.LISTING_PATHS[listing])
 
         def allowed(store, who):
             dist = queries.get_distribution(store, distribution)
@@ -239,23 +244,30 @@ class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers, SiteHandlers):
                 who.require(who.may_see_admin_lists(dist),
                             "see the %s of %s" % (heading.lower(),
                                                   dist.display_name))
+            if view.country and not queries.country_exists(
+                    store, view.country):
+                raise HTTPError(400, "Unknown country %r: give its "
+                                "two-letter ISO 3166 code, such as BR."
+                                % (view.country,))
             return dist.title, self.data_version(store)
 
         def render(store):
-            # Flattened in the database thread, not the reactor's: a
-            # thousand mirrors are 11,000 tags, a tenth of a second or
-            # more of flattening, done once for each state of the data.
+            # Flattened in the database thread, not the reactor's: done
+            # once for each state of the data and view.
             dist = queries.get_distribution(store, distribution)
-            groups = queries.group_by_place(
-                queries.listing(store, dist, listing))
             return Flattened(listing_pages.listing(
-                dist.title, heading, groups, show_status=admins_only))
+                dist.title, heading, path,
+                queries.listing(store, dist, listing), view,
+                show_status=admins_only))
 
         viewer, (title, version) = await self.as_who(ctx, allowed)
         body = await self.answers.answer(
-            ("listing", distribution, listing), version,
+            ("listing", distribution, listing, view), version,
             lambda: self.db.run(render))
-        return self.page(ctx, viewer, "%s: %s" % (title, heading), [body])
+        notes = [listing_pages.ignored_parameters(ignored)] if ignored \
+            else []
+        return self.page(ctx, viewer, "%s: %s" % (title, heading),
+                         notes + [body])
 
     async def propagation_page(self, ctx, distribution):
         days, cache = self.settings.propagation_days, self.propagation_cache

@@ -6,6 +6,7 @@ escaped when flattened, so nothing a person typed can become markup.
 """
 
 from types import GeneratorType
+from urllib.parse import quote
 
 from twisted.web.template import CharRef, Tag, tags
 
@@ -48,7 +49,7 @@ th, td { text-align: left; padding: .3rem .5rem;
   border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: .85rem; color: var(--muted); }
 td.num, th.num { text-align: right; white-space: nowrap; }
-.links a { margin-right: .4rem; }
+.links a { margin-right: .4rem; white-space: nowrap; }
 .badge { display: inline-block; padding: .05rem .45rem; border-radius: .6rem;
   color: #fff; font-size: .8rem; white-space: nowrap; }
 dl.details { display: grid; grid-template-columns: max-content 1fr;
@@ -76,9 +77,38 @@ pre.log { background: #f6f6f6; padding: .75rem; overflow-x: auto;
   vertical-align: middle; margin-right: .25rem; }
 svg.chart { max-width: 100%; height: auto; }
 .inline { margin: 0; }
+form.view { display: flex; flex-wrap: wrap; gap: .5rem 1rem;
+  align-items: flex-end; margin: .5rem 0 1rem; }
+form.view label { display: flex; flex-direction: column; font-size: .85rem;
+  color: var(--muted); max-width: 100%; }
+form.view input, form.view select { font: inherit; padding: .25rem;
+  max-width: 100%; }
+form.view button { margin-top: 0; }
+nav.countries { display: flex; flex-wrap: wrap; gap: .1rem .9rem;
+  margin: .5rem 0; font-size: .9rem; }
+nav.pages { margin: 1rem 0; }
+details > summary { cursor: pointer; }
+details > summary h2 { display: inline; }
+/* One column layout for every listing table, whatever its rows hold. */
+table.mirrors { table-layout: fixed; }
+table.mirrors td { overflow-wrap: anywhere; }
+col.c-links { width: 11rem; }
+col.c-speed { width: 6.5rem; }
+col.c-freshness { width: 13rem; }
+col.c-probed { width: 12rem; }
+col.c-country { width: 9rem; }
+col.c-status { width: 11rem; }
 @media (max-width: 40rem) {
   th.optional, td.optional { display: none; }
   main { padding: .6rem; }
+  /* A listing's row wraps as a card: the name, then its links,
+     freshness and last probe, all within the width. */
+  table.mirrors, table.mirrors tbody { display: block; }
+  table.mirrors thead, table.mirrors colgroup { display: none; }
+  table.mirrors tr { display: flex; flex-wrap: wrap; gap: .2rem .75rem;
+    padding: .4rem 0; border-bottom: 1px solid var(--line); }
+  table.mirrors td { border: 0; padding: 0; }
+  table.mirrors td.c-mirror { flex-basis: 100%; font-weight: 600; }
 }
 """
 # The freshness colours, as classes: the Content-Security-Policy allows
@@ -97,6 +127,14 @@ class Flattened:
     def __init__(self, tag):
         self.markup = flatten(tag)
 
+    @classmethod
+    def of_markup(cls, markup):
+        """Markup (bytes) written without tags, its text escaped by
+        escape_text and escape_attribute, as `flatten` would have."""
+        flattened = cls.__new__(cls)
+        flattened.markup = markup
+        return flattened
+
 
 # The HTML elements that have no content and no end tag.
 VOID_ELEMENTS = frozenset((
@@ -104,7 +142,7 @@ VOID_ELEMENTS = frozenset((
     "meta", "param", "source", "track", "wbr"))
 
 
-def _text(data):
+def escape_text(data):
     """Text as UTF-8 with the markup characters escaped, as element
     content."""
     if isinstance(data, str):
@@ -113,17 +151,22 @@ def _text(data):
         b">", b"&gt;")
 
 
+def escape_attribute(data):
+    """Text as UTF-8, escaped as an attribute value in double quotes."""
+    return escape_text(data).replace(b'"', b"&quot;")
+
+
 def _attribute(name, value):
     if not isinstance(value, (str, bytes)):
         raise TypeError("the attribute %s of a page element must be text, "
                         "not %r" % (name, value))
-    return _text(value).replace(b'"', b"&quot;")
+    return escape_attribute(value)
 
 
 def _write(node, out):
     """Append the markup of `node` to the list `out`."""
     if isinstance(node, (str, bytes)):
-        out.append(_text(node))
+        out.append(escape_text(node))
     elif isinstance(node, Tag):
         if node.render is not None or node.slotData:
             raise TypeError("page elements are plain tags: %r has a "
@@ -237,7 +280,6 @@ def url_links(summary):
 
 
 def mirror_href(distribution, name):
-    from urllib.parse import quote
     return "/%s/+mirror/%s" % (quote(distribution), quote(name))
 
 

@@ -5,7 +5,9 @@ Each function takes plain values (see queries and propagation) and
 returns twisted.web.template tags for layout.html_page.
 """
 
-from urllib.parse import quote
+import re
+import unicodedata
+from urllib.parse import quote, urlencode, urlsplit
 
 import attrs
 from twisted.web.template import tags
@@ -13,9 +15,9 @@ from twisted.web.template import tags
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.web.chart import series_chart
 from mirrorkeeper.web.layout import (
-    format_bandwidth, format_minute, freshness_badge, legend,
-    mirror_href, plural, url_links)
-from mirrorkeeper.web.queries import LISTINGS
+    Flattened, escape_attribute, escape_text, format_bandwidth,
+    format_minute, legend, mirror_href, plural)
+from mirrorkeeper.web.queries import LISTINGS, group_by_place
 
 LISTING_PATHS = {
     "archive": "+archivemirrors",
@@ -64,57 +66,339 @@ def distribution_page(name, title, counts, is_admin, may_register):
     return body
 
 
-def _mirror_row(summary, show_status):
-    cells = [
-        tags.td(tags.a(summary.title, href=mirror_href(summary.distribution,
-                                                       summary.name))),
-        tags.td(url_links(summary)),
-        tags.td(summary.speed, class_="num optional"),
-        tags.td(freshness_badge(summary.freshness)),
-        tags.td(format_minute(summary.last_probe), class_="optional"),
-    ]
-    if show_status:
-        cells.append(tags.td(summary.status.title + (
-            "" if summary.enabled else ", disabled") + (
-            ", paused" if summary.owner_paused else "")))
-    return tags.tr(*cells)
+# How a listing may be asked for, by query parameters (ListingView): each
+# works without JavaScript, and the address of any view can be shared.
+SORTS = {
+    "country": "Country",
+    "name": "Name",
+    "speed": "Speed",
+    "freshness": "Freshness",
+    "probed": "Last probed",
+}
+PROTOCOLS = ("http", "https", "ftp", "rsync")
+# The freshness filter keeps the mirrors at least this fresh.
+FRESHNESS_FILTERS = {band.name.lower(): band for band in MirrorFreshness
+                     if band not in (MirrorFreshness.ONEWEEKBEHIND,
+                                     MirrorFreshness.UNKNOWN)}
+SEARCH_LIMIT = 100
+# Mirrors on a page of a flat listing (sorted by other than country).
+PAGE_SIZE = 100
+# Above this many mirrors, a listing by country shows its continents
+# closed, each with its counts: people open the one they want, or follow
+# the country index, which opens it.
+COLLAPSE_ABOVE = 100
+_PARAMETERS = ("sort", "protocol", "freshness", "country", "q", "page")
 
 
-def listing(distribution_title, heading, continents, show_status=False):
-    """Mirrors grouped by continent and country, with counts and summed
-    bandwidth for each group.  A listing is rendered once for each state
-    of the data and kept (app.MirrorKeeperWeb.listing): wrapped in
-    layout.Flattened, it is put in each viewer's page as it is."""
-    total = sum(continent.count for continent in continents)
-    bandwidth = sum(continent.bandwidth_mbps for continent in continents)
-    body = [tags.h1("%s: %s" % (distribution_title, heading)),
-            tags.p("%s, %s in all." % (
-                plural(total, "mirror"), format_bandwidth(bandwidth)),
-                class_="muted"),
-            legend()]
-    if not continents:
-        body.append(tags.p("No mirrors here."))
-    headers = ["Mirror", "Links", "Speed", "Freshness", "Last probed"]
-    if show_status:
-        headers.append("Status")
-    for continent in continents:
-        body.append(tags.h2(continent.name, " ", tags.span(
-            "%s, %s" % (plural(continent.count, "mirror"),
-                        format_bandwidth(continent.bandwidth_mbps)),
-            class_="count")))
-        for country in continent.countries:
-            header_cells = [tags.th(header) for header in headers]
-            header_cells[2](class_="num optional")
-            header_cells[4](class_="optional")
-            body.append(tags.div(
-                tags.h3(country.name, " ", tags.span(
-                    "%s, %s" % (plural(len(country.mirrors), "mirror"),
-                                format_bandwidth(country.bandwidth_mbps)),
-                    class_="count")),
-                tags.table(tags.thead(tags.tr(*header_cells)), tags.tbody(
-                    *[_mirror_row(summary, show_status)
-                      for summary in country.mirrors])),
-                class_="scroll"))
+def _bad(message):
+    from mirrorkeeper.web.site import HTTPError
+    return HTTPError(400, message)
+
+
+def _one_of(value, choices, what):
+    if value not in choices:
+        raise _bad("Unknown %s %r: choose %s." % (
+            what, value, ", ".join(choices)))
+    return value
+
+
+@attrs.frozen
+class ListingView:
+    """What a listing shows: its sort, filters and page, read from the
+    query string (from_query); `query()` writes them back."""
+
+    sort: str = "country"
+    protocol: str | None = None
+    freshness: MirrorFreshness | None = None
+    country: str | None = None
+    search: str | None = None
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, query):
+        """(ListingView, [unknown parameter names]) of a query string's
+        {name: value}; an empty value is no filter.  A bad value is an
+        HTTPError of 400 that says what is allowed."""
+        values = {name: value.strip() for name, value in query.items()
+                  if name in _PARAMETERS and value.strip()}
+        ignored = sorted(name for name in query if name not in _PARAMETERS)
+        view = {}
+        if "sort" in values:
+            view["sort"] = _one_of(values["sort"].lower(), tuple(SORTS),
+                                   "sort")
+        if "protocol" in values:
+            view["protocol"] = _one_of(values["protocol"].lower(),
+                                       PROTOCOLS, "protocol")
+        if "freshness" in values:
+            view["freshness"] = FRESHNESS_FILTERS[_one_of(
+                values["freshness"].lower(), tuple(FRESHNESS_FILTERS),
+                "freshness")]
+        if "country" in values:
+            code = values["country"].upper()
+            if not re.fullmatch("[A-Z]{2}", code):
+                raise _bad("Unknown country %r: give its two-letter ISO "
+                           "3166 code, such as BR." % (values["country"],))
+            view["country"] = code
+        if "q" in values:
+            search = values["q"]
+            if any(unicodedata.category(c) in ("Cc", "Cs") for c in search):
+                raise _bad("The search must be text, without control "
+                           "characters.")
+            if len(search) > SEARCH_LIMIT:
+                raise _bad("The search is too long: at most %d characters."
+                           % (SEARCH_LIMIT,))
+            view["search"] = search
+        if "page" in values:
+            page = values["page"]
+            if not page.isascii() or not page.isdigit() or \
+                    not 1 <= int(page) <= 100000:
+                raise _bad("Unknown page %r: give a page number, from 1."
+                           % (page,))
+            view["page"] = int(page)
+        return cls(**view), ignored
+
+    @property
+    def grouped(self):
+        return self.sort == "country"
+
+    @property
+    def filtered(self):
+        return bool(self.protocol or self.freshness or self.country or
+                    self.search)
+
+    def query(self, **changes):
+        """The query string of this view with `changes`, defaults left
+        out: '' or '?sort=name&protocol=https'."""
+        view = attrs.evolve(self, **changes)
+        pairs = [("sort", view.sort if view.sort != "country" else None),
+                 ("protocol", view.protocol),
+                 ("freshness", view.freshness.name.lower()
+                  if view.freshness else None),
+                 ("country", view.country), ("q", view.search),
+                 ("page", str(view.page) if view.page != 1 else None)]
+        pairs = [(name, value) for name, value in pairs if value]
+        return "?" + urlencode(pairs) if pairs else ""
+
+    def matches(self, state):
+        if self.protocol and not getattr(state, self.protocol + "_url"):
+            return False
+        if self.freshness and not (
+                state.freshness is not MirrorFreshness.UNKNOWN and
+                state.freshness.value <= self.freshness.value):
+            return False
+        if self.country and state.country_code != self.country:
+            return False
+        if self.search:
+            wanted = self.search.casefold()
+            hosts = [urlsplit(url).hostname or "" for _, url in state.urls]
+            if not any(wanted in text.casefold() for text in [
+                    state.name, state.display_name or ""] + hosts):
+                return False
+        return True
+
+    def ordered(self, states):
+        """`states` in this view's order: by what is shown (the title),
+        after the sort's own key."""
+        by_title = sorted(states, key=lambda s: (s.title.casefold(),
+                                                 s.name))
+        if self.sort == "speed":
+            return sorted(by_title, key=lambda s: (
+                -s.speed_item.mbps, -s.bandwidth_mbps))
+        if self.sort == "freshness":
+            return sorted(by_title, key=lambda s: s.freshness.value)
+        if self.sort == "probed":
+            return sorted(by_title, key=lambda s: (
+                s.last_probe is None, -(s.last_probe.timestamp()
+                                        if s.last_probe else 0)))
+        return by_title
+
+
+# The columns of every listing table, shared by all: (class, heading,
+# the sort its heading links to).  The widths are the stylesheet's
+# (table.mirrors col.c-...), so that every country's table lines up.
+_COLUMNS = (("mirror", "Mirror", "name"), ("country", "Country", "country"),
+            ("links", "Links", None), ("speed", "Speed", "speed"),
+            ("freshness", "Freshness", "freshness"),
+            ("probed", "Last probed", "probed"), ("status", "Status", None))
+
+
+def _table_head(view, columns):
+    cols = [tags.col(class_="c-" + name) for name, _, _ in columns]
+    cells = []
+    for name, heading, sort in columns:
+        cell = tags.th(heading, class_="c-" + name)
+        if sort and sort != view.sort:
+            cell = tags.th(tags.a(heading, href=view.query(sort=sort,
+                                                           page=1)),
+                           class_="c-" + name)
+        elif sort:
+            cell(**{"aria-sort": "ascending"})
+        cells.append(cell)
+    return Flattened((tags.colgroup(*cols), tags.thead(tags.tr(*cells))))
+
+
+class _RowWriter:
+    """The markup of listing rows, written without tags: a listing of a
+    thousand mirrors is a thousand rows, and building their tags cost
+    more than everything else of it.  The text is escaped by
+    layout.escape_text and escape_attribute, as layout.flatten escapes
+    it (tests/test_web_listings.py checks them against the tags)."""
+
+    def __init__(self, columns):
+        self.columns = {name for name, _, _ in columns}
+        self.badges = {band: b'<span class="badge f-%s">%s</span>' % (
+            band.name.encode("ascii"), escape_text(band.title))
+            for band in MirrorFreshness}
+
+    def row(self, state):
+        out = [b'<tr><td class="c-mirror"><a href="',
+               escape_attribute(mirror_href(state.distribution, state.name)),
+               b'">', escape_text(state.title), b"</a></td>"]
+        if "country" in self.columns:
+            out += [b'<td class="c-country">',
+                    escape_text(state.country_name), b"</td>"]
+        out.append(b'<td class="c-links"><span class="links">')
+        for scheme, url in state.urls:
+            out += [b'<a href="', escape_attribute(url), b'">',
+                    scheme.encode("ascii"), b"</a>"]
+        out += [b'</span></td><td class="c-speed num optional">',
+                escape_text(state.speed), b'</td><td class="c-freshness">',
+                self.badges[state.freshness], b'</td><td class="c-probed">',
+                escape_text(format_minute(state.last_probe)), b"</td>"]
+        if "status" in self.columns:
+            out += [b'<td class="c-status">', escape_text(
+                state.status.title + (
+                    "" if state.enabled else ", disabled") + (
+                    ", paused" if state.owner_paused else "")), b"</td>"]
+        out.append(b"</tr>")
+        return b"".join(out)
+
+    def rows(self, states):
+        return Flattened.of_markup(b"".join(
+            [self.row(state) for state in states]))
+
+
+def _table(head, writer, states):
+    return tags.table(head, tags.tbody(writer.rows(states)),
+                      class_="mirrors")
+
+
+def _countries(states):
+    """[(code, name, mirrors)] of `states`, by name."""
+    counts = {}
+    for state in states:
+        code_name = (state.country_code, state.country_name)
+        counts[code_name] = counts.get(code_name, 0) + 1
+    return [(code, name, count) for (code, name), count in sorted(
+        counts.items(), key=lambda item: item[0][1])]
+
+
+def _view_form(path, view, countries):
+    """The sort and filters as a GET form: it works without a script."""
+    def select(name, label, options, chosen):
+        return tags.label(label, tags.select(*[
+            tags.option(text, value=value, **(
+                {"selected": "selected"} if value == chosen else {}))
+            for value, text in options], name=name))
+    return tags.form(
+        tags.label("Name or host", tags.input(
+            type="search", name="q", value=view.search or "",
+            maxlength=str(SEARCH_LIMIT))),
+        select("protocol", "Protocol", [("", "Any")] + [
+            (protocol, protocol) for protocol in PROTOCOLS],
+            view.protocol or ""),
+        select("freshness", "Freshness", [("", "Any")] + [
+            (value, "At most " + band.title[0].lower() + band.title[1:]
+             if band is not MirrorFreshness.UP else band.title)
+            for value, band in FRESHNESS_FILTERS.items()],
+            view.freshness.name.lower() if view.freshness else ""),
+        select("country", "Country", [("", "Any")] + [
+            (code, name) for code, name, _ in countries],
+            view.country or ""),
+        select("sort", "Sort by", list(SORTS.items()), view.sort),
+        tags.button("Show", type="submit"),
+        method="get", action=path, class_="view")
+
+
+def _country_index(view, countries):
+    """Links to each country: its section, or its filter."""
+    return tags.nav(*[
+        tags.a("%s (%d)" % (name, count), href=(
+            "#c-" + code if view.grouped and not view.country
+            else view.query(country=code, page=1)))
+        for code, name, count in countries], class_="countries",
+        **{"aria-label": "Countries"})
+
+
+def ignored_parameters(names):
+    """The note above a listing that ignored query parameters it does not
+    know."""
+    return tags.p("Ignored what this listing does not know: %s." % (
+        ", ".join(names),), class_="notice")
+
+
+def _summary(count, bandwidth):
+    return "%s, %s" % (plural(count, "mirror"), format_bandwidth(bandwidth))
+
+
+def listing(distribution_title, heading, path, states, view,
+            show_status=False):
+    """A listing of mirror states (queries.listing) as `view` asks: by
+    continent and country, or one table sorted and paged; the mirrors
+    filtered, with the index of their countries and the form to change
+    the view."""
+    total = len(states)
+    countries = _countries(states)
+    shown = [state for state in states if view.matches(state)]
+    body = [tags.h1("%s: %s" % (distribution_title, heading))]
+    line = "%s in all." % (_summary(
+        total, sum(state.bandwidth_mbps for state in states)),)
+    if view.filtered:
+        line = "%d of %s match: %s." % (
+            len(shown), plural(total, "mirror"), format_bandwidth(
+                sum(state.bandwidth_mbps for state in shown)))
+    body += [tags.p(line, class_="muted"), _view_form(path, view, countries),
+             _country_index(view, _countries(shown)), legend()]
+    if not shown:
+        body.append(tags.p("No mirrors here.") if not total else tags.p(
+            "No mirror matches. ", tags.a("Show them all", href=path)))
+        return body
+    columns = [column for column in _COLUMNS
+               if (column[0] != "country" or not view.grouped) and
+               (column[0] != "status" or show_status)]
+    writer = _RowWriter(columns)
+    head = _table_head(view, columns)
+    if not view.grouped:
+        pages = (len(shown) + PAGE_SIZE - 1) // PAGE_SIZE
+        if view.page > pages:
+            raise _bad("There is no page %d: the listing has %s."
+                       % (view.page, plural(pages, "page")))
+        first = (view.page - 1) * PAGE_SIZE
+        body.append(_table(head, writer, view.ordered(
+            shown)[first:first + PAGE_SIZE]))
+        if pages > 1:
+            body.append(tags.nav(
+                tags.a("Previous", href=view.query(page=view.page - 1))
+                if view.page > 1 else "",
+                " Page %d of %d " % (view.page, pages),
+                tags.a("Next", href=view.query(page=view.page + 1))
+                if view.page < pages else "", class_="pages"))
+        return body
+    if view.page != 1:
+        raise _bad("A listing by country has one page.")
+    collapse = len(shown) > COLLAPSE_ABOVE
+    for continent in group_by_place(view.ordered(shown)):
+        countries = [tags.section(
+            tags.h3(country.name, " ", tags.span(_summary(
+                len(country.mirrors), country.bandwidth_mbps),
+                class_="count")),
+            _table(head, writer, country.mirrors),
+            id="c-" + country.code) for country in continent.countries]
+        title = (continent.name, " ", tags.span(_summary(
+            continent.count, continent.bandwidth_mbps), class_="count"))
+        body.append(tags.details(
+            tags.summary(tags.h2(*title)), *countries,
+            **({} if collapse else {"open": "open"})))
     return body
 
 

@@ -14,6 +14,7 @@ import attrs
 
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.errors import NotFoundError
+from mirrorkeeper.model.country import Country
 from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.distributionmirror import DistributionMirror
 from mirrorkeeper.model.mirrorcontent import MirrorProbeRecord
@@ -114,6 +115,11 @@ def listing_conditions(distribution, kind):
 def listing(store, distribution, kind):
     """[MirrorSummary] of one of LISTINGS, ordered by country."""
     return summaries_where(store, *listing_conditions(distribution, kind))
+
+
+def country_exists(store, code):
+    """Whether `code` is a country's ISO 3166 alpha-2 code."""
+    return not store.find(Country, Country.iso3166code2 == code).is_empty()
 
 
 def listing_count(store, distribution, kind):
