@@ -98,9 +98,16 @@ col.c-freshness { width: 13rem; }
 col.c-probed { width: 12rem; }
 col.c-country { width: 9rem; }
 col.c-status { width: 11rem; }
+input, select, textarea { max-width: 100%; }
 @media (max-width: 40rem) {
   th.optional, td.optional { display: none; }
   main { padding: .6rem; }
+  /* Nothing reaches past a phone's width, not even inside a scrolling
+     box: tables share the width out and long words break anywhere. */
+  main { overflow-wrap: anywhere; }
+  table { table-layout: fixed; }
+  th, td { padding: .3rem .25rem; }
+  th.num, .badge { white-space: normal; }
   /* A listing's row wraps as a card: the name, then its links,
      freshness and last probe, all within the width. */
   table.mirrors, table.mirrors tbody { display: block; }

@@ -1,0 +1,200 @@
+"""Every page at a phone's width (390 px) in headless Chromium against the
+`mirrorkeeper web` daemon on loopback: no rendered element reaches past
+the right edge, content clipped inside a scrolling box included, and a
+listing still shows each mirror's freshness and last probe.  Screenshots
+at 390 and 1280 px are kept in the test's directory, and are not blank."""
+
+from datetime import timedelta
+
+import pytest
+
+from mirrorkeeper.database.store import open_store
+from mirrorkeeper.enums import (
+    MirrorContent, MirrorFreshness, MirrorPulseType, MirrorSpeed,
+    MirrorStatus, PackagePublishingPocket)
+from mirrorkeeper.model.country import CountrySet
+from mirrorkeeper.model.distribution import DistributionSet
+from mirrorkeeper.model.person import PersonSet
+from mirrorkeeper.timeutil import utcnow
+from tests.cdp import Browser, chromium_path, distinct_colours
+from tests.probe_findings import arch_place, findings, probed, source_place
+from tests.test_web_browser import log_in
+from tests.web_server import WebServer
+
+pytestmark = pytest.mark.skipif(
+    chromium_path() is None, reason="chromium is not installed (.ci/run "
+    "installs it)")
+
+PHONE = 390
+DESKTOP = 1280
+LONG_HOST = ("a-mirror-host-name-that-goes-on-and-on-without-a-break"
+             ".example.org")
+# Names as people give them: long, unbroken, in several scripts.
+MIRRORS = [
+    ("ufpr", "BR", "Universidade Federal do Paran\u00e1, Departamento de "
+     "Inform\u00e1tica", MirrorFreshness.UP),
+    ("longhost", "DE", "Mirror" + "x" * 60, MirrorFreshness.ONEWEEKBEHIND),
+    ("tokyo", "JP", "\u6771\u4eac\u5927\u5b66\u30df\u30e9\u30fc",
+     MirrorFreshness.SIXHOURSBEHIND),
+    ("nairobi", "KE", "Nairobi", MirrorFreshness.UNKNOWN),
+]
+
+
+def populate(uri):
+    """Official mirrors with every URL, records and probes of the last
+    days (for the charts); a pending one; the probe record to read."""
+    store = open_store(uri)
+    ubuntu = DistributionSet(store).getByName("ubuntu")
+    olive = PersonSet(store)["olive"]
+    warty = ubuntu.getSeries("warty")
+    main = warty.components[0]
+    now = utcnow()
+    record = None
+    for name, country, title, band in MIRRORS:
+        host = LONG_HOST if name == "longhost" else name + ".example.org"
+        mirror = ubuntu.newMirror(
+            olive, name, MirrorSpeed.S10G, CountrySet(store)[country],
+            MirrorContent.ARCHIVE, MirrorPulseType.PULL, display_name=title,
+            http_base_url="http://%s/ubuntu/" % host,
+            https_base_url="https://%s/ubuntu/" % host,
+            ftp_base_url="ftp://%s/ubuntu/" % host,
+            rsync_base_url="rsync://%s/ubuntu/" % host,
+            official_candidate=True, enabled=True)
+        mirror.status = MirrorStatus.OFFICIAL
+        for pocket in (PackagePublishingPocket.RELEASE,
+                       PackagePublishingPocket.UPDATES):
+            mirror.ensureMirrorDistroArchSeries(
+                warty.getArch("i386"), pocket, main).freshness = band
+        for days in range(6, -1, -1):
+            record = probed(store, mirror, findings([
+                arch_place(warty.getArch("i386"), main, freshness=band,
+                           url="http://%s/ubuntu/dists/warty/main/"
+                           "binary-i386/Packages.gz" % host),
+                source_place(warty, main, freshness=band)]),
+                "Probing %s at http://%s/ubuntu/\nDone\n" % (name, host),
+                now - timedelta(days=days, hours=1))
+    ubuntu.newMirror(
+        olive, "waiting", MirrorSpeed.S1G, CountrySet(store)["PT"],
+        MirrorContent.ARCHIVE, MirrorPulseType.PULL,
+        http_base_url="http://waiting.example.pt/ubuntu/",
+        official_candidate=True)
+    store.commit()
+    probe = (record.distribution_mirror.name, record.id)
+    store.close()
+    return probe
+
+
+@pytest.fixture
+def server(tmp_path):
+    server = WebServer(tmp_path).populate()
+    server.probe = populate(server.database_uri)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir()
+    browser = Browser(str(profile))
+    yield browser
+    browser.close()
+
+
+# The rightmost edge of every rendered element, and which it is.
+RIGHTMOST = """(() => {
+  let right = 0, which = "";
+  for (const element of document.querySelectorAll("body *")) {
+    const box = element.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    if (box.right > right) {
+      right = box.right;
+      which = element.tagName + "." + element.className.baseVal +
+        element.className + " " + (element.textContent || "").slice(0, 40);
+    }
+  }
+  return [right, which];
+})()"""
+
+
+def pages(server):
+    mirror = "ubuntu/+mirror/ufpr"
+    name, probe = server.probe
+    return [
+        ("front", ""), ("distribution", "ubuntu"),
+        ("listing", "ubuntu/+archivemirrors"),
+        ("listing-by-name", "ubuntu/+archivemirrors?sort=name"),
+        ("listing-filtered", "ubuntu/+archivemirrors?country=DE&"
+         "protocol=rsync&q=" + "x" * 20),
+        ("listing-bad", "ubuntu/+archivemirrors?sort=" + "y" * 80),
+        ("cd-listing", "ubuntu/+cdmirrors"),
+        ("pending", "ubuntu/+pendingreviewmirrors"),
+        ("disabled", "ubuntu/+disabledmirrors"),
+        ("unofficial", "ubuntu/+unofficialmirrors"),
+        ("propagation", "ubuntu/+propagation"),
+        ("tiers", "ubuntu/+tiers"), ("announce", "ubuntu/+announce"),
+        ("register", "ubuntu/+newmirror"),
+        ("mirror", mirror), ("mirror-longhost", "ubuntu/+mirror/longhost"),
+        ("edit", mirror + "/+edit"), ("review", mirror + "/+review"),
+        ("delete", mirror + "/+delete"), ("token", mirror + "/+token"),
+        ("upstream", mirror + "/+upstream"),
+        ("probe-log", "ubuntu/+mirror/%s/+probe/%d" % (name, probe)),
+        ("sessions", "+sessions"), ("not-found", "ubuntu/+nothing"),
+    ]
+
+
+SCREENSHOTS = {"front", "listing", "listing-filtered", "mirror",
+               "mirror-longhost", "probe-log", "propagation", "register"}
+
+
+def test_nothing_reaches_past_a_phones_width(server, browser, tmp_path):
+    """At 390 px, as a site admin (who sees every page and every part of
+    it), and on the login form before: the rightmost rendered element of
+    each page ends within the width."""
+    url = server.url
+    phone = browser.new_page(PHONE, 800)
+    desktop = browser.new_page(DESKTOP, 900, mobile=False)
+    screenshots = tmp_path / "screenshots"
+    screenshots.mkdir()
+    phone.goto(url + "+login")
+    too_wide = {}
+    right, which = phone.evaluate(RIGHTMOST)
+    if right > PHONE:
+        too_wide["login"] = (right, which)
+    log_in(phone, url, "sita", "/")
+    log_in(desktop, url, "sita", "/")
+    for name, path in pages(server):
+        phone.goto(url + path)
+        right, which = phone.evaluate(RIGHTMOST)
+        if right > PHONE:
+            too_wide[name] = (right, which)
+        if name in SCREENSHOTS:
+            desktop.goto(url + path)
+            for width, page in ((PHONE, phone), (DESKTOP, desktop)):
+                png = page.screenshot()
+                (screenshots / ("%s-%d.png" % (name, width))).write_bytes(
+                    png)
+                # Text, links, badges and the header: many colours.
+                assert len(distinct_colours(png)) > 20, (name, width)
+    assert too_wide == {}, "\n".join(
+        "%s: %.1f px, %s" % (name, right, which)
+        for name, (right, which) in sorted(too_wide.items()))
+
+
+def test_a_listing_on_a_phone_shows_freshness_and_last_probe(server,
+                                                              browser):
+    """Each row of the listing, at 390 px, shows the mirror's name, its
+    freshness badge and when it was last probed, within the width."""
+    phone = browser.new_page(PHONE, 800)
+    phone.goto(server.url + "ubuntu/+archivemirrors")
+    shown = phone.evaluate("""Array.from(document.querySelectorAll(
+        "table.mirrors tbody tr")).map(row => ["c-mirror", "c-freshness",
+        "c-probed"].map(cell => {
+          const box = row.querySelector("td." + cell)
+            .getBoundingClientRect();
+          return box.width > 0 && box.height > 0 && box.left >= 0 &&
+            box.right <= %d;
+        }))""" % (PHONE,))
+    assert len(shown) == len(MIRRORS) + 1         # And the sample's own.
+    assert all(all(cells) for cells in shown), shown
