@@ -30,14 +30,25 @@ class IDistribution(Interface):
     disabled_mirrors = Attribute(
         "The mirrors that were reviewed and are not enabled now.")
     pending_review_mirrors = Attribute("The mirrors waiting for review.")
+    development_root = Attribute(
+        "The directory (see IDistroSeries.root) whose dists/ holds the "
+        "series in development, e.g. 'development/', or None: a new series "
+        "the master scan finds there is recorded at its development "
+        "location with that root.")
 
     def newSeries(name, version, status, components=(), date_created=None,
-                  every_mirror=True):
+                  every_mirror=True, root=""):
         """Add a series with the given IComponents; DuplicateError if the
-        distribution has one of that name.  It starts at the location its
-        status implies (see IDistroSeries.location), at the archive's root.
+        distribution has one of that name, InvalidValueError for a bad
+        `root` (see IDistroSeries.root).  It starts at the location its
+        status implies (see IDistroSeries.location), at `root`.
         `every_mirror`: False for a new series the master scan found,
         expected only of some mirrors (see IDistroSeries.isExpectedOf)."""
+
+    def setDevelopmentRoot(root):
+        """Make `root` the development root (None: none);
+        InvalidValueError for a bad root or '', the archive's own root,
+        which holds the released series."""
 
     def getSeries(name):
         """The series called `name`, or NotFoundError."""
@@ -111,6 +122,10 @@ class IDistroSeries(Interface):
     date_announced = Attribute(
         "When the owners of the mirrors that do not pick up new series by "
         "themselves were told of it, or None.")
+    date_moved = Attribute(
+        "When the series was moved to its root (moveToRelease or "
+        "moveToArchive to another root), or None if it has had that root "
+        "since it was added: the files under it are on the master since.")
     components = Attribute(
         "The series' IComponents, in the order they were added.")
     architectures = Attribute("Every IDistroArchSeries, by tag.")

@@ -15,7 +15,7 @@ from mirrorkeeper.model.base import StoreBoundSet, store_of
 from mirrorkeeper.model.country import Country
 from mirrorkeeper.model.distributionmirror import (
     URL_SCHEMES, DistributionMirror, DistributionMirrorSet)
-from mirrorkeeper.model.distroseries import DistroSeries
+from mirrorkeeper.model.distroseries import DistroSeries, valid_root
 from mirrorkeeper.model.person import Person
 from mirrorkeeper.model.site import SiteSet
 from mirrorkeeper.timeutil import utcnow
@@ -71,6 +71,8 @@ class Distribution(Storm):
     mirror_admin = Reference(mirror_admin_id, "Person.id")
     supports_mirrors = Bool(allow_none=False)
     date_created = DateTime(allow_none=False)
+    # Where its series in development live (schema patch 0020), or None.
+    development_root = Unicode()
 
     def __init__(self, name, display_name, title, owner, mirror_admin,
                  supports_mirrors=True):
@@ -94,7 +96,7 @@ class Distribution(Storm):
         return sorted(found, key=_version_key, reverse=True)
 
     def newSeries(self, name, version, status, components=(),
-                  date_created=None, every_mirror=True):
+                  date_created=None, every_mirror=True, root=""):
         name = valid_name(name)
         store = store_of(self)
         if not store.find(DistroSeries, distribution_id=self.id,
@@ -102,11 +104,23 @@ class Distribution(Storm):
             raise DuplicateError("%s already has a series called %s"
                                  % (self.name, name))
         series = DistroSeries(self, name, version, status, date_created,
-                              every_mirror=every_mirror)
+                              root=root, every_mirror=every_mirror)
         store.add(series)
         for component in components:
             series.addComponent(component)
         return series
+
+    def setDevelopmentRoot(self, root):
+        if root is None:
+            self.development_root = None
+            return
+        root = valid_root(root)
+        if not root:
+            raise InvalidValueError(
+                "invalid development root '': the archive's root holds the "
+                "released series; give a directory under it, such as "
+                "'development/'")
+        self.development_root = root
 
     def getSeries(self, name):
         series = store_of(self).find(

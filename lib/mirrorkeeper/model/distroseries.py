@@ -59,6 +59,8 @@ class DistroSeries(Storm):
     # mirrors that pick up new series or took it on.
     every_mirror = Bool(allow_none=False)
     date_announced = DateTime()
+    # When it took the root it has, if it was moved there (patch 0020).
+    date_moved = DateTime()
 
     def __init__(self, distribution, name, version, status,
                  date_created=None, location=None, root="",
@@ -163,15 +165,20 @@ class DistroSeries(Storm):
                 other.status = SeriesStatus.SUPPORTED
         self.status = SeriesStatus.CURRENT
         self.location = SeriesLocation.RELEASE
-        self.root = root
+        self._move_to(root)
 
     def moveToArchive(self, root):
         if self.location is SeriesLocation.ARCHIVE:
             raise InvalidValueError("%s is at the archive location already"
                                     % (self.name,))
-        self.root = valid_root(root)
+        self._move_to(valid_root(root))
         self.status = SeriesStatus.OBSOLETE
         self.location = SeriesLocation.ARCHIVE
+
+    def _move_to(self, root):
+        if root != self.root:
+            self.root = root
+            self.date_moved = utcnow()
 
 
 class MirrorDistroSeries(Storm):
@@ -192,10 +199,14 @@ class MirrorDistroSeries(Storm):
         self.date_created = utcnow()
 
 
+# The statuses of a series not released yet.
+IN_DEVELOPMENT = frozenset([SeriesStatus.EXPERIMENTAL,
+                            SeriesStatus.DEVELOPMENT, SeriesStatus.FROZEN])
+
+
 def _location_of(status):
     """Where a series of that status starts its life."""
-    if status in (SeriesStatus.EXPERIMENTAL, SeriesStatus.DEVELOPMENT,
-                  SeriesStatus.FROZEN):
+    if status in IN_DEVELOPMENT:
         return SeriesLocation.DEVELOPMENT
     if status is SeriesStatus.OBSOLETE:
         return SeriesLocation.ARCHIVE

@@ -76,6 +76,11 @@ def register(subparsers, common):
     parser.add_argument(
         "--component", metavar="NAME", action="append", default=[],
         help="a component of the series, e.g. main (repeat for more)")
+    parser.add_argument(
+        "--root", metavar="DIR", default="",
+        help="the directory under the archive's root and each mirror's "
+             "base URL holding the series' dists/ and pool/, e.g. "
+             "'development/' (default: the archive's root)")
 
     arch = add_actions(subparsers, "arch", "register architectures")
     parser = add_command(
@@ -158,10 +163,11 @@ def series_add(script):
     components = [getUtility(IComponentSet).ensure(name)
                   for name in options.component]
     series = distribution.newSeries(options.name, options.version.strip(),
-                                    status, components)
-    print("Added the series %s %s (%s) to %s, with the components: %s."
+                                    status, components, root=options.root)
+    print("Added the series %s %s (%s) to %s%s, with the components: %s."
           % (series.name, series.version, enum_label(status),
-             distribution.name,
+             distribution.name, " at %s" % (series.root,)
+             if series.root else "",
              ", ".join(c.name for c in components) or "none yet"))
 
 

@@ -71,6 +71,23 @@ def register(subparsers, common):
                         help="a mirror, by name")
 
     parser = add_command(
+        release, "development-root",
+        "where the master scan finds new series in development",
+        "A series the master scan finds under ROOT (in ROOT/dists/) that "
+        "the registry\ndoes not know is a new series in development, "
+        "recorded at its development\nlocation with that root.",
+        parents=[common], run=development_root)
+    parser.add_argument(
+        "root", metavar="ROOT", nargs="?",
+        help="the directory under the archive's root, e.g. 'development/' "
+             "(none given: say where it is)")
+    parser.add_argument("--none", action="store_true",
+                        help="the distribution has no development root")
+    parser.add_argument("--distribution", metavar="NAME",
+                        help="the distribution (default: the only one, or "
+                             "the first by name)")
+
+    parser = add_command(
         release, "auto-pickup",
         "say whether a mirror picks up new series by itself",
         "A mirror that picks up new series by itself is expected to carry "
@@ -125,6 +142,20 @@ def move_to_archive(script):
     print("%s %s is obsolete: mirrors that have it are asked for it at %s "
           "only." % (series.distribution.name, series.name,
                      series.root or "the archive's root"))
+
+
+def development_root(script):
+    options = script.options
+    distribution = find_distribution(options.distribution)
+    if options.none and options.root is not None:
+        raise InvalidValueError("give a ROOT or --none, not both")
+    if options.none or options.root is not None:
+        distribution.setDevelopmentRoot(
+            None if options.none else options.root)
+    root = distribution.development_root
+    print("%s finds new series in development %s." % (
+        distribution.name, "under %s" % (root,) if root
+        else "nowhere (no development root)"))
 
 
 def take_on(script):
