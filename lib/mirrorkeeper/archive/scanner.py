@@ -14,7 +14,11 @@ after that, by the time of the scan that first saw it.
 Series that live under a root of their own (IDistroSeries.root: moved to
 their release or archive location) are scanned there, <root>dists/<suite>,
 and their pool paths are recorded relative to that root, as the mirrors
-are asked for them under it.
+are asked for them under it.  A distribution's development root
+(IDistribution.development_root, e.g. 'development/') is where its series
+in development appear: a suite there of a series the registry does not
+know (and the main dists/ does not have) is a new series in development,
+recorded at its development location with that root.
 
 New series: the series the master has at a distribution's first scan are
 its series, expected of every mirror.  A series a later scan finds is a
@@ -39,7 +43,8 @@ from mirrorkeeper.enums import PackagePublishingPocket, SeriesStatus
 from mirrorkeeper.errors import MirrorKeeperError
 from mirrorkeeper.interfaces.archive import IArchiveScanner
 from mirrorkeeper.mail.releases import queue_new_series
-from mirrorkeeper.model.distroseries import ComponentSet, DistroSeriesSet
+from mirrorkeeper.model.distroseries import (
+    IN_DEVELOPMENT, ComponentSet, DistroSeriesSet)
 from mirrorkeeper.model.masterarchive import (
     ArchiveScanStateSet, MasterFileDetailSet, RPMRepositorySet,
     TraceFileTimestampSet, is_package_index)
@@ -140,8 +145,9 @@ class ArchiveScanner:
         self._first_scan = not self._states
         roots = {series.name: series.root
                  for series in self.distribution.series}
+        development_root = self.distribution.development_root
         self.store.rollback()  # Reading began a transaction; end it.
-        suites = self._suite_dirs(roots)
+        suites = self._suite_dirs(roots, development_root)
         found = rpm.find_repositories(self.root)
         traces = trace.find_trace_files(self.root)
         parts = [(suite_dir, self._scan_suite, suite_dir)
@@ -208,11 +214,13 @@ class ArchiveScanner:
                     os.path.isfile(os.path.join(entry.path, name))
                     for name in ("InRelease", "Release"))]
 
-    def _suite_dirs(self, roots):
+    def _suite_dirs(self, roots, development_root=None):
         """The suites to scan, as directories relative to the root: those
         of dists/, but for the series (`roots`: {name: root}) that live
-        under a root of their own, whose suites are scanned there."""
-        suite_dirs = ["dists/" + name for name in self._suite_names("dists")
+        under a root of their own, whose suites are scanned there; and
+        those under `development_root` of series neither knows."""
+        main = self._suite_names("dists")
+        suite_dirs = ["dists/" + name for name in main
                       if not roots.get(split_suite(name)[0])]
         for series_name, root in sorted(roots.items()):
             if root:
@@ -220,6 +228,12 @@ class ArchiveScanner:
                     root + "dists/" + name
                     for name in self._suite_names(root + "dists")
                     if split_suite(name)[0] == series_name]
+        if development_root:
+            known = set(roots) | {split_suite(name)[0] for name in main}
+            suite_dirs += [
+                development_root + "dists/" + name
+                for name in self._suite_names(development_root + "dists")
+                if split_suite(name)[0] not in known]
         return suite_dirs
 
     def _scan_suite(self, suite_dir):
@@ -267,10 +281,13 @@ class ArchiveScanner:
         if series is None:
             status = _DEBIAN_SUITE_STATUS.get(release.suite,
                                               SeriesStatus.SUPPORTED)
+            if self._suite_root and status not in IN_DEVELOPMENT:
+                # Found under the development root: not released yet.
+                status = SeriesStatus.DEVELOPMENT
             series = self.distribution.newSeries(
                 name, release.version, status,
                 date_created=release.date or self.when,
-                every_mirror=self._first_scan)
+                every_mirror=self._first_scan, root=self._suite_root)
             self.report.rows_written += 1
             if not self._first_scan:
                 self._announce(series)
