@@ -60,16 +60,19 @@ def published_pool_files(store, distribution_id):
     """(path, size, sha256) of every pool file of the distribution some
     publication of which is not removed, as the master's Packages and
     Sources indexes give them (a file they give neither of is left out);
-    a path may come more than once."""
+    a path may come more than once.  Paths are as clients ask for them,
+    under the root of the file's series (IDistroSeries.root)."""
     queries = (
-        "SELECT DISTINCT f.path, f.size, f.sha256 FROM binary_package_file f "
+        "SELECT DISTINCT s.root || f.path, f.size, f.sha256 "
+        "FROM binary_package_file f "
         "JOIN binary_package_publishing_history h "
         "ON h.binary_package_release = f.binary_package_release "
         "JOIN distro_arch_series a ON a.id = h.distro_arch_series "
         "JOIN distro_series s ON s.id = a.distro_series "
         "WHERE s.distribution = ? AND h.date_removed IS NULL "
         "AND f.size IS NOT NULL AND f.sha256 IS NOT NULL",
-        "SELECT DISTINCT f.path, f.size, f.sha256 FROM source_package_file f "
+        "SELECT DISTINCT s.root || f.path, f.size, f.sha256 "
+        "FROM source_package_file f "
         "JOIN source_package_publishing_history h "
         "ON h.source_package_release = f.source_package_release "
         "JOIN distro_series s ON s.id = h.distro_series "

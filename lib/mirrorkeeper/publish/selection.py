@@ -63,6 +63,13 @@ files of a suite (its Release, InRelease and indexes) are offered, by the
 same rule, only by mirrors that synced the suite after the master wrote
 its newest Release, so that metadata and the packages it lists come from
 copies that agree with the master's.
+
+A series may live under a root of its own (the snapshot's ``roots``:
+'development/', 'releases/14/'): a request path under a root is of that
+root's series, its suite's files at <root>dists/SUITE/ and its pool files
+at <root>pool/ (split_root()).  A series moved to its root is there only
+since it moved: its files under it are offered only by mirrors synced
+after that.
 """
 
 import bisect
@@ -260,6 +267,10 @@ class MirrorIndex:
     # The PoolFacts of the snapshot (mirrorkeeper.publish.poolfacts), or
     # None when none was opened.
     pool_facts: object = field(default=None, repr=False)
+    # {root: (series names, when the latest of them moved there or None)}
+    # of the series roots but '', longest first; {series: root}.
+    roots: dict = field(default_factory=dict, repr=False)
+    series_roots: dict = field(default_factory=dict, repr=False)
 
     def continent_of(self, country):
         return self.continents.get(country)
@@ -376,7 +387,38 @@ def index_snapshot(snapshot, threshold=MirrorFreshness.ONEDAYBEHIND,
               in snapshot["pool"].items()} if "pool" in snapshot else None,
         pool_since=snapshot.get("pool_since"),
         synced=synced, synced_all=synced_all,
-        suite_places=_suite_places(places))
+        suite_places=_suite_places(places),
+        roots=_roots(snapshot.get("roots", {})),
+        series_roots={series: entry[0] for series, entry
+                      in snapshot.get("roots", {}).items()})
+
+
+def _roots(roots):
+    """MirrorIndex.roots of the snapshot's {series: [root, moved]}."""
+    found = {}
+    for series, (root, moved) in sorted(roots.items()):
+        if root:
+            names, latest = found.get(root, ((), None))
+            if moved is not None and (latest is None or moved > latest):
+                latest = moved
+            found[root] = (names + (series,), latest)
+    return dict(sorted(found.items(), key=lambda item: -len(item[0])))
+
+
+def split_root(index, path):
+    """(root, path under it) of a request path: the longest series root
+    it is under, else '' and the path."""
+    for root in index.roots:
+        if path.startswith(root):
+            return root, path[len(root):]
+    return "", path
+
+
+def release_path(index, suite):
+    """The path of the Release file of an apt suite, under its series'
+    root."""
+    root = index.series_roots.get(suite_series(index, suite), "")
+    return "%sdists/%s/Release" % (root, suite)
 
 
 def _suite_places(places):
@@ -440,24 +482,27 @@ def file_requirement(index, path):
     Release and the indexes it lists, and a client sent there gets no
     older copy, whose hashes would match neither the master's nor another
     mirror's.  None for other paths, or when the snapshot knows nothing of
-    the file or its suite."""
-    parts = path.split("/")
+    the file or its suite.  Under a series' root, no earlier than when the
+    series moved there."""
+    root, under = split_root(index, path)
+    parts = under.split("/")
+    since = None
     if parts[0] == "pool":
         if index.pool is None:
             return None
-        entry = index.pool.get(path)
-        if entry is None:
-            return (index.pool_since or 0, None)
-        return entry
-    if parts[0] == "dists" and len(parts) > 2:
+        since = index.pool.get(path) or (index.pool_since or 0, None)
+    elif parts[0] == "dists" and len(parts) > 2:
         stamps = [versions[0]["timestamp"] for versions in (
-            index.files.get("dists/%s/%s" % (parts[1], name))
+            index.files.get("%sdists/%s/%s" % (root, parts[1], name))
             for name in ("InRelease", "Release"))
             if versions and versions[0].get("timestamp") is not None]
         if stamps:
-            return (int(max(stamps)), index.suite_places.get(
+            since = (int(max(stamps)), index.suite_places.get(
                 suite_place(index, parts[1])))
-    return None
+    moved = index.roots.get(root, ((), None))[1]
+    if since is not None and moved is not None and moved > since[0]:
+        since = (moved, since[1])
+    return since
 
 
 def suite_place(index, suite):
@@ -528,13 +573,15 @@ def content_key(index, kind, series=None, arch=None, flavour=None,
 def content_for_path(index, path):
     """The content key a file path of the archive belongs to, for
     redirects: an RPM repository's files its repository; dists/SUITE/...
-    that suite's series (and binary-ARCH's arch); anything else the
-    archive as a whole."""
+    that suite's series (and binary-ARCH's arch); a file under the root of
+    one series that series; anything else the archive as a whole."""
     parts = [part for part in path.split("/") if part]
     for end in range(len(parts), 0, -1):
         repository = index.repositories_by_path.get("/".join(parts[:end]))
         if repository is not None:
             return ("repo", repository["name"], repository["arch"])
+    root, under = split_root(index, "/".join(parts))
+    parts = under.split("/")
     if len(parts) > 2 and parts[0] == "dists":
         series = suite_series(index, parts[1])
         for part in parts[2:]:
@@ -544,6 +591,9 @@ def content_for_path(index, path):
                     return key
         if ("archive", series) in index.carriers:
             return ("archive", series)
+    series = index.roots.get(root, ((), None))[0]
+    if len(series) == 1 and ("archive", series[0]) in index.carriers:
+        return ("archive", series[0])
     return ("archive",)
 
 

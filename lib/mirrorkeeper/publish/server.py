@@ -95,7 +95,7 @@ from mirrorkeeper.publish.reload import SnapshotSource
 from mirrorkeeper.publish.selection import (
     BadParameter, Client, Order, Request, UnknownContent, content_for_path,
     content_key, fallback_urls, file_requirement, parse_protocols,
-    redirect_protocols, remember, select, suite_series)
+    redirect_protocols, release_path, remember, select, suite_series)
 from mirrorkeeper.publish.statistics import (
     FLUSH_INTERVAL, LogRotation, Statistics)
 from mirrorkeeper.settings import (
@@ -419,7 +419,7 @@ class MirrorListResource:
 
         def render():
             synced = ()
-            since = file_requirement(index, "dists/%s/Release" % (suite,)) \
+            since = file_requirement(index, release_path(index, suite)) \
                 if kind == "archive" and suite else None
             if since is not None:
                 # apt's mirror method picks a mirror per file: those known

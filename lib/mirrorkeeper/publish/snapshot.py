@@ -59,11 +59,18 @@ file does not restart the numbering (next_serial()).  Its top level:
     detectors measured, when they measured one; ``probed``, when its last
     applied probe record was written (POSIX seconds), when it has one:
     the freshness of what it carries is as of then.
+``roots``
+    {series: [root, moved]} of the series that live under a root of their
+    own (IDistroSeries.root, e.g. "releases/14/") or were moved to the one
+    they have: moved is when (POSIX seconds), or null.  A request path
+    under a root is of that root's series: its dists/ and pool/ are there.
 ``pool``, ``pool_since``
     {path: [published, [index into places]]} of the pool files first
     published on the master at or after ``pool_since`` (POSIX seconds,
     POOL_WINDOW before the snapshot): when the file first appeared on the
-    master and every place it is published in.  A redirect for a pool file
+    master and every place it is published in.  A path is as clients ask
+    for it, under its series' root; a file of two series at two roots is
+    two files.  A redirect for a pool file
     offers only mirrors that synced after it was published (see
     mirrorkeeper.publish.selection); a file older than the window is
     taken to be as old as ``pool_since``.
@@ -169,6 +176,7 @@ def build_snapshot(store, distribution, policy=PublicationPolicy(),
         "continents": continents,
         "places": places,
         "repositories": repositories,
+        "roots": _read_roots(store, distribution.id),
         "files": _read_files(store, distribution.id),
         "pool_facts": True,
         "pool": pool,
@@ -287,19 +295,30 @@ def _datetime(value):
     return value
 
 
+def _read_roots(store, distribution_id):
+    """The snapshot's "roots": {series: [root, moved]}."""
+    return {name: [root, None if moved is None
+                   else _timestamp(_datetime(moved))]
+            for name, root, moved in store.execute(
+                "SELECT name, root, date_moved FROM distro_series "
+                "WHERE distribution = ? AND (root != '' OR date_moved "
+                "IS NOT NULL) ORDER BY name", (distribution_id,))}
+
+
 def _read_pool(store, distribution_id, places, since):
     """The snapshot's "pool": {path: [first published, [place indexes]]}
     of the pool files some publication of which is at or after `since`
     (POSIX seconds), keeping those whose first publication is.  A file
     published again (copied to another pocket or series) is on the master
-    since its first publication: the pool holds one copy."""
+    since its first publication: the pool holds one copy.  Paths are under
+    their series' root."""
     from datetime import datetime, timezone
     cutoff = datetime.fromtimestamp(since, timezone.utc).replace(
         tzinfo=None)
     place_index = {tuple(place): n for n, place in enumerate(places)}
     queries = (
-        "SELECT f.path, h.date_published, s.name, a.architecture_tag, "
-        "c.name, h.pocket FROM binary_package_file f "
+        "SELECT s.root || f.path, h.date_published, s.name, "
+        "a.architecture_tag, c.name, h.pocket FROM binary_package_file f "
         "JOIN binary_package_publishing_history h "
         "ON h.binary_package_release = f.binary_package_release "
         "JOIN distro_arch_series a ON a.id = h.distro_arch_series "
@@ -310,8 +329,8 @@ def _read_pool(store, distribution_id, places, since):
         "JOIN binary_package_publishing_history h2 "
         "ON h2.binary_package_release = f2.binary_package_release "
         "WHERE h2.date_published >= ?)",
-        "SELECT f.path, h.date_published, s.name, 'source', c.name, "
-        "h.pocket FROM source_package_file f "
+        "SELECT s.root || f.path, h.date_published, s.name, 'source', "
+        "c.name, h.pocket FROM source_package_file f "
         "JOIN source_package_publishing_history h "
         "ON h.source_package_release = f.source_package_release "
         "JOIN distro_series s ON s.id = h.distro_series "
@@ -452,13 +471,18 @@ def check_shape(snapshot, path):
             wrong("no %r" % (key,))
         if not isinstance(value, kind) or isinstance(value, bool):
             wrong("%r is not a %s" % (key, kind.__name__))
-    for key in ("files", "pool"):
+    for key in ("files", "pool", "roots"):
         if not isinstance(snapshot.get(key, {}), dict):
             wrong("%r is not a dict" % (key,))
     for position, place in enumerate(snapshot["places"]):
         if not isinstance(place, list) or len(place) != 4:
             wrong("place %d is not [series, arch, component, pocket]"
                   % (position,))
+    for series, entry in snapshot.get("roots", {}).items():
+        if not (isinstance(entry, list) and len(entry) == 2 and
+                isinstance(entry[0], str) and (entry[1] is None or
+                                               isinstance(entry[1], int))):
+            wrong("the root of %s is not [root, moved]" % (series,))
     for position, repository in enumerate(snapshot["repositories"]):
         if not isinstance(repository, dict) or not all(
                 key in repository for key in ("name", "path", "arch")):
