@@ -260,8 +260,13 @@ def master_detector_checks(store, distribution, detectors,
             MasterFileDetail,
             MasterFileDetail.distribution_id == distribution.id).values(
                 MasterFileDetail.path)))
-        # Control files only: the indexes' details are for metalinks.
+        # Control files only: the indexes' details are for metalinks; a
+        # series' only where it lives.
+        roots = {series.name: series.root
+                 for series in distribution.series}
         for path in filter(is_control_file, paths):
+            if not _at_its_root(path, roots):
+                continue
             details = store.find(
                 MasterFileDetail, distribution_id=distribution.id, path=path
             ).order_by(MasterFileDetail.date_first_seen)
@@ -271,6 +276,19 @@ def master_detector_checks(store, distribution, detectors,
                 "checksum", path, path, "sha256", history,
                 repositories.get(path)))
     return tuple(checks)
+
+
+def _at_its_root(path, roots):
+    """Whether the suite file `path` (<root>dists/<suite>/...) is at the
+    root of its series (`roots`: {series name: root}), or is not a suite
+    file of a known series: a series moved elsewhere is not asked for at
+    its old place."""
+    from mirrorkeeper.archive.scanner import split_suite
+    root, found, rest = path.rpartition("dists/")
+    if not found or (root and not root.endswith("/")):
+        return True
+    series = split_suite(rest.split("/", 1)[0])[0]
+    return series not in roots or roots[series] == root
 
 
 # The schemes the prober speaks, in the order a mirror's URLs are tried.
