@@ -436,3 +436,104 @@ def test_series_under_a_root_is_scanned_there(store, testix, master):
     report = scan(store, testix, master, datetime(2025, 6, 3))
     assert report.suites_scanned == [] and \
         report.suites_unchanged == ["bookworm"]
+
+
+# Series roots (issue 17): series add --root, the development root.
+
+def test_series_add_at_a_root(store, testix, database_uri, capsys):
+    """`series add --root` records the series there, at the location its
+    status implies; a bad root is refused with a clear error, and nothing
+    is added."""
+    status, out, _ = run(capsys, database_uri, "series", "add", "testix",
+                         "forky", "14", "--root", "development/14")
+    assert (status, out) == (0, "Added the series forky 14 (development) "
+                                "to testix at development/14/, with the "
+                                "components: none yet.\n")
+    for root in ("../up/", "/abs/", "a/%2e%2e/"):
+        status, _, err = run(capsys, database_uri, "series", "add",
+                             "testix", "sid", "15", "--root", root)
+        assert status == 1 and "invalid root %r" % (root,) in err
+    store.rollback()
+    forky = testix.getSeries("forky")
+    assert (forky.location, forky.root, forky.date_moved) == (
+        SeriesLocation.DEVELOPMENT, "development/14/", None)
+    assert [series.name for series in testix.series] == ["forky"]
+
+
+def test_development_root_command(store, testix, database_uri, capsys):
+    """`release development-root` says, sets and clears where new series
+    in development are found; '' and bad roots are refused."""
+    status, out, _ = run(capsys, database_uri, "release", "development-root")
+    assert (status, out) == (0, "testix finds new series in development "
+                                "nowhere (no development root).\n")
+    status, out, _ = run(capsys, database_uri, "release", "development-root",
+                         "pub/devel")
+    assert (status, out) == (0, "testix finds new series in development "
+                                "under pub/devel/.\n")
+    for root in ("", "../devel/"):
+        status, _, err = run(capsys, database_uri, "release",
+                             "development-root", root)
+        assert status == 1 and "invalid development root" in err or \
+            "invalid root" in err
+    status, _, err = run(capsys, database_uri, "release",
+                         "development-root", "x/", "--none")
+    assert status == 1 and "not both" in err
+    store.rollback()
+    assert testix.development_root == "pub/devel/"
+    status, out, _ = run(capsys, database_uri, "release", "development-root",
+                         "--none")
+    assert status == 0 and "nowhere" in out
+    store.rollback()
+    assert testix.development_root is None
+
+
+def test_new_series_found_under_the_development_root(store, testix, master):
+    """A series the scan finds under the development root is recorded at
+    its development location with that root, in development whatever its
+    Release says, expected only of the mirrors that pick up new series;
+    its pool paths are asked for under the root.  A suite there of a
+    series the main dists/ has is passed by."""
+    testix.setDevelopmentRoot("development/")
+    store.commit()
+    scan(store, testix, master)
+    development = DebianArchive(os.path.join(master.root, "development"))
+    development.add_binary("forky", "hello", "3.0-1",
+                           mtime=datetime(2025, 6, 1, 18))
+    development.publish("forky", version="14")
+    development.add_binary("bookworm", "bye", "1.0")
+    development.publish("bookworm", version="12")
+    report = scan(store, testix, master, datetime(2025, 6, 2))
+    assert report.new_series == ["forky"]
+    assert report.suites_scanned == ["forky"]
+    forky = testix.getSeries("forky")
+    assert (forky.status, forky.location, forky.root, forky.every_mirror) \
+        == (SeriesStatus.DEVELOPMENT, SeriesLocation.DEVELOPMENT,
+            "development/", False)
+    assert expected_suites(mirror(testix, "auto")) == ["bookworm", "forky"]
+    assert expected_suites(mirror(testix, "manual")) == ["bookworm"]
+    amd64 = forky.getArch("amd64")
+    paths = set(binary_paths_to_check(
+        store, amd64.id, forky.components[0].id,
+        PackagePublishingPocket.RELEASE, datetime(2025, 6, 2, 1)).values())
+    assert paths == {"development/pool/main/h/hello/hello_3.0-1_amd64.deb"}
+    [plan] = plan_archive_mirrors(store, [mirror(testix, "auto")])
+    assert "http://auto.example.org/testix/development/dists/forky/main/" \
+        "binary-amd64/Packages.gz" in set(plan.urls)
+    # Rescanned, it is scanned at its root, and found new no more.
+    development.add_binary("forky", "hello", "3.0-2")
+    development.publish("forky", version="14")
+    report = scan(store, testix, master, datetime(2025, 6, 3))
+    assert (report.new_series, report.suites_scanned) == ([], ["forky"])
+
+
+def test_a_move_to_another_root_is_dated(store, testix, master):
+    """Moving a series to another root records when; a move that keeps the
+    root does not."""
+    scan(store, testix, master)
+    forky = testix.newSeries("forky", "14", SeriesStatus.DEVELOPMENT,
+                             root="development/")
+    forky.moveToRelease()
+    assert (forky.root, forky.date_moved) == ("development/", None)
+    testix.getSeries("bookworm").moveToArchive("archive/")
+    assert testix.getSeries("bookworm").date_moved is not None
+    store.commit()

@@ -3,6 +3,7 @@ mirrors on loopback, on both backends: asked for at the archive location
 only, and dropping it blames nobody (issue 17 section 4)."""
 
 import os
+import re
 import shutil
 
 import pytest
@@ -63,3 +64,70 @@ def test_archived_series_is_asked_for_at_the_archive_only(world):
     assert "archive/dists/hoary/main/source/Sources.gz" in log
     subjects = [m.subject for m in world.smtp_server.messages]
     assert not any("valid-mirror" in subject for subject in subjects)
+
+
+def record_release(store, distribution, path, content):
+    import hashlib
+    from mirrorkeeper.archive.files import FileDetails
+    from mirrorkeeper.model.masterarchive import MasterFileDetailSet
+    from mirrorkeeper.timeutil import utcnow
+    MasterFileDetailSet(store).record(distribution, path, FileDetails(
+        len(content), utcnow(), "m", "s", hashlib.sha256(content).hexdigest(),
+        "x"), utcnow())
+
+
+def test_series_is_probed_where_it_lives(world):
+    """A series in development under a root of its own is asked for there,
+    its indexes, pool files and Release (by the checksum detector) alike,
+    and not at the archive's root; released to the root, it is asked for
+    there only."""
+    from tests.test_prober_script import write_config
+    full = world.full_root
+    development = os.path.join(full, "development")
+    shutil.copytree(os.path.join(full, "pool"),
+                    os.path.join(development, "pool"))
+    for name in os.listdir(os.path.join(full, "dists")):
+        if name.startswith("hoary"):
+            shutil.move(os.path.join(full, "dists", name),
+                        os.path.join(development, "dists", name))
+    store = world.store()
+    ubuntu = DistributionSet(store)["ubuntu"]
+    hoary = ubuntu.getSeries("hoary")
+    hoary.root = "development/"
+    release = b"Suite: hoary\nDate: now\n"
+    with open(os.path.join(development, "dists/hoary/Release"), "wb") as f:
+        f.write(release)
+    record_release(store, ubuntu, "dists/hoary/Release", b"stale copy")
+    record_release(store, ubuntu, "development/dists/hoary/Release",
+                   release)
+    store.commit()
+    store.close()
+    write_config(world)
+    with open(world.config, "a") as f:
+        f.write("[freshness]\ndefault = publishing, checksum\n")
+    assert world.run().returncode == 0
+    suites, enabled, log = hoary_suites(world)
+    assert enabled and "hoary" in suites
+    assert "development/dists/hoary/main/source/Sources.gz" in log
+    assert "checksum detector: development/dists/hoary/Release" in log
+    prefixes = re.findall(r"(\S*)dists/hoary", log)
+    assert prefixes and all(prefix.endswith("development/")
+                            for prefix in prefixes)
+
+    # Released at the archive's root.
+    for name in os.listdir(os.path.join(development, "dists")):
+        if name.startswith("hoary"):
+            shutil.move(os.path.join(development, "dists", name),
+                        os.path.join(full, "dists", name))
+    store = world.store()
+    hoary = DistributionSet(store)["ubuntu"].getSeries("hoary")
+    hoary.location = hoary.location.DEVELOPMENT
+    hoary.moveToRelease("")
+    store.commit()
+    store.close()
+    assert world.run("--force").returncode == 0
+    suites, enabled, log = hoary_suites(world)
+    assert enabled and "hoary" in suites
+    assert "development/" not in log
+    assert "/dists/hoary/main/source/Sources.gz" in log
+    assert "checksum detector: dists/hoary/Release" in log

@@ -1,0 +1,257 @@
+"""Files of a series under a root of its own (issue 17): a real Debian
+master with a released series at its root and a series in development
+under its development root, scanned into the database on both backends;
+mirrors of it on loopback (one fresh, one two days behind that lacks the
+series in development), the snapshot built from the database and the real
+mirror list daemon in a process of its own.  curl follows the redirects
+for the series' files at its development root, and again at its release
+root after `mirrorkeeper release move-to-release`: it is never sent to a
+mirror that lacks the file."""
+
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+from datetime import timedelta
+
+import pytest
+from lxml import etree
+
+from mirrorkeeper.archive.scanner import ArchiveScanner
+from mirrorkeeper.enums import (
+    MirrorContent, MirrorFreshness as F, MirrorPulseType, MirrorSpeed,
+    PackagePublishingPocket as P, SeriesLocation, SeriesStatus)
+from mirrorkeeper.model.country import CountrySet
+from mirrorkeeper.model.distribution import DistributionSet
+from mirrorkeeper.model.distroseries import ComponentSet
+from mirrorkeeper.model.person import PersonSet
+from mirrorkeeper.publish.formats import METALINK4_NS
+from mirrorkeeper.publish.poolfacts import write_master_pool_facts
+from mirrorkeeper.publish.snapshot import build_snapshot, write_snapshot
+from mirrorkeeper.scripts.cli import main
+from mirrorkeeper.timeutil import utcnow
+from tests.archive_builder import DebianArchive, set_mtime
+from tests.test_publish_daemon_process import fetch, free_port
+from tests.test_publish_debian_clients import BIN, LoggingMirror, client
+
+LOG = logging.getLogger("mirrorkeeper.test-series-roots")
+DEB = "pool/main/h/hello/hello_2.0-1_amd64.deb"
+PACKAGES = "dists/forky/main/binary-amd64/Packages.gz"
+
+
+def publish(archive, suite, when):
+    archive.publish(suite, architectures=("amd64",))
+    for directory, _, names in os.walk(os.path.join(archive.root, "dists")):
+        for name in names:
+            set_mtime(os.path.join(directory, name), when)
+
+
+class World:
+    """The master, two mirrors, the snapshot and the daemon."""
+
+    def __init__(self, store, database_uri, folder):
+        self.store, self.database_uri = store, database_uri
+        self.folder = folder
+        self.now = now = utcnow()
+        self.master_root = os.path.join(folder, "master")
+        released = DebianArchive(self.master_root)
+        released.add_binary("stable", "hello", "1.0-1",
+                            mtime=now - timedelta(days=3))
+        publish(released, "stable", now - timedelta(days=3))
+        people = PersonSet(store)
+        owner = people.new("owner", "Owner", "owner@example.com")
+        admins = people.newTeam("testix-mirror-admins", "Mirror Admins",
+                                members=[owner])
+        self.distribution = DistributionSet(store).new(
+            "testix", "Testix", "Testix Linux", owner, admins)
+        self.distribution.setDevelopmentRoot("development/")
+        store.commit()
+        self.scan(now - timedelta(days=3))
+        behind = os.path.join(folder, "behind")
+        shutil.copytree(self.master_root, behind)
+        development = DebianArchive(os.path.join(self.master_root,
+                                                 "development"))
+        development.add_binary("forky", "hello", "2.0-1",
+                               mtime=now - timedelta(hours=6))
+        publish(development, "forky", now - timedelta(hours=6))
+        self.scan(now - timedelta(hours=6))
+        fresh = os.path.join(folder, "fresh")
+        shutil.copytree(self.master_root, fresh)
+        self.servers = {"master": LoggingMirror(self.master_root),
+                        "fresh": LoggingMirror(fresh),
+                        "behind": LoggingMirror(behind)}
+        forky = self.distribution.getSeries("forky")
+        amd64, main = forky.getArch("amd64"), ComponentSet(store)["main"]
+        self.mirrors = {}
+        for name, freshness in [("fresh", F.UP), ("behind", F.TWODAYSBEHIND)]:
+            mirror = self.mirrors[name] = self.distribution.newMirror(
+                owner, name, MirrorSpeed.S1G, CountrySet(store)["DE"],
+                MirrorContent.ARCHIVE, MirrorPulseType.PULL,
+                http_base_url=self.servers[name].url,
+                official_candidate=True, enabled=True)
+            mirror.status = mirror.status.OFFICIAL
+            mirror.has_ipv4 = True
+            mirror.ensureMirrorDistroArchSeries(
+                amd64, P.RELEASE, main).freshness = freshness
+            store.flush()
+            self.probed(mirror, now - timedelta(hours=5))
+        store.commit()
+        self.daemon = None
+        self.serial = 0
+        self.publish()
+
+    def scan(self, when):
+        report = ArchiveScanner(self.store, self.distribution,
+                                self.master_root, LOG, when).scan()
+        assert report.problems == [], report.problems
+        return report
+
+    def probed(self, mirror, when):
+        self.store.execute(
+            "INSERT INTO mirror_probe_record (distribution_mirror, log, "
+            "date_created) VALUES (?, ?, ?)", (mirror.id, "", when))
+
+    def publish(self):
+        """A new snapshot from the database, and the daemon serving it."""
+        self.serial += 1
+        snapshot = build_snapshot(self.store, self.distribution,
+                                  serial=self.serial)
+        path = os.path.join(self.folder, "snapshot.json")
+        write_master_pool_facts(self.store, self.distribution, path,
+                                self.serial)
+        write_snapshot(snapshot, path)
+        self.store.rollback()
+        self.stop_daemon()
+        config = os.path.join(self.folder, "mirrorkeeper.conf")
+        with open(config, "w") as f:
+            f.write("[publication]\nfreshness_threshold = oneweekbehind\n"
+                    "minimum_mirrors = 5\nfallback_urls = %s\n"
+                    % (self.servers["master"].url,))
+        port = free_port()
+        self.daemon = subprocess.Popen(
+            [os.path.join(BIN, "mirrorkeeper"), "mirrorlist-server",
+             "--config", config, "--listen",
+             "tcp:%d:interface=127.0.0.1" % port, "--snapshot", path,
+             "--statistics", os.path.join(self.folder, "statistics"),
+             "--reload-interval", "3600"],
+            cwd=self.folder, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
+        self.base_url = "http://127.0.0.1:%d" % (port,)
+        try:
+            fetch(self.base_url + "/mirrors.txt", deadline=60)
+        except OSError:
+            self.daemon.kill()
+            raise AssertionError("the daemon did not answer: %s" % (
+                self.daemon.communicate()[1].decode("utf-8", "replace"),))
+
+    def stop_daemon(self):
+        if self.daemon is not None and self.daemon.poll() is None:
+            self.daemon.terminate()
+            self.daemon.wait(10)
+
+    def stop(self):
+        self.stop_daemon()
+        for server in self.servers.values():
+            server.stop()
+
+    def redirected_to(self, path):
+        """Where the redirect for `path` sends curl, and Link's mirrors."""
+        code, output = client("/usr/bin/curl", "-sS", "-o", os.devnull,
+                              "-D", "-", self.base_url + "/redirect/" + path)
+        assert code == 0, output
+        lines = output.splitlines()
+        location = [line.split(":", 1)[1].strip() for line in lines
+                    if line.lower().startswith("location:")]
+        return location[0], [line for line in lines
+                             if line.lower().startswith("link:")]
+
+    def fetched(self, path):
+        """curl follows the redirect for `path` and gets the master's."""
+        target = os.path.join(self.folder, "got")
+        code, output = client("/usr/bin/curl", "-sSfL", "-o", target,
+                              self.base_url + "/redirect/" + path)
+        assert code == 0, (path, output)
+        with open(target, "rb") as f, \
+                open(os.path.join(self.master_root, path), "rb") as master:
+            assert f.read() == master.read(), path
+
+
+@pytest.fixture
+def world(store, database_uri, tmp_path):
+    made = World(store, database_uri, str(tmp_path))
+    yield made
+    made.stop()
+
+
+def test_a_new_series_under_the_development_root(world):
+    """The scan records the series it finds under the development root at
+    its development location, with that root."""
+    forky = world.distribution.getSeries("forky")
+    assert (forky.status, forky.location, forky.root) == (
+        SeriesStatus.DEVELOPMENT, SeriesLocation.DEVELOPMENT,
+        "development/")
+    assert not forky.every_mirror
+    stable = world.distribution.getSeries("stable")
+    assert (stable.location, stable.root) == (SeriesLocation.RELEASE, "")
+
+
+def test_series_files_before_and_after_its_release(world):
+    """At its development root, the series' new pool file and indexes are
+    offered by the fresh mirror only, never by the one behind, which lacks
+    them; its pool file's metalink has the master's hash.  Released to
+    releases/14/, they are offered by no mirror until one is probed after
+    the move (the master serves them), then by the fresh one again."""
+    servers = world.servers
+    # What the test guards against: the mirror behind lacks the files.
+    code, _ = client("/usr/bin/curl", "-sSf", "-o", os.devnull,
+                     servers["behind"].url + "development/" + DEB)
+    assert code != 0
+    _, body = fetch(world.base_url + "/mirrors.txt")
+    assert servers["behind"].url in body
+    for path in ("development/" + DEB, "development/" + PACKAGES):
+        for _ in range(4):
+            location, links = world.redirected_to(path)
+            assert location == servers["fresh"].url + path
+            assert not any(servers["behind"].url in link for link in links)
+            world.fetched(path)
+    _, body = fetch(world.base_url + "/metalink/development/" + DEB)
+    metalink = etree.fromstring(body.encode("utf-8"))
+    with open(os.path.join(world.master_root, "development", DEB),
+              "rb") as f:
+        sha256 = hashlib.sha256(f.read()).hexdigest()
+    assert metalink.findtext(".//{%s}hash" % METALINK4_NS) == sha256
+    assert [url.text for url in metalink.iter("{%s}url" % METALINK4_NS)] \
+        == [servers["fresh"].url + "development/" + DEB]
+
+    # Released: the files are copied to releases/14/ on the master and
+    # the fresh mirror, the series moved there two hours ago.
+    for root in (world.master_root, os.path.join(world.folder, "fresh")):
+        shutil.copytree(os.path.join(root, "development"),
+                        os.path.join(root, "releases", "14"))
+    assert main(["--database", world.database_uri, "release",
+                 "move-to-release", "forky", "--root", "releases/14/"]) == 0
+    world.store.rollback()
+    world.store.execute("UPDATE distro_series SET date_moved = ? "
+                        "WHERE name = 'forky'",
+                        (world.now - timedelta(hours=2),))
+    world.store.commit()
+    world.scan(world.now)
+    world.publish()
+    released = ["releases/14/" + DEB, "releases/14/" + PACKAGES]
+    for path in released:
+        location, links = world.redirected_to(path)
+        assert (location, links) == (servers["master"].url + path, [])
+        world.fetched(path)
+    # The fresh mirror is probed after the move.
+    world.probed(world.mirrors["fresh"], utcnow() - timedelta(minutes=1))
+    world.store.commit()
+    world.publish()
+    for path in released:
+        for _ in range(4):
+            location, links = world.redirected_to(path)
+            assert location == servers["fresh"].url + path
+            assert not any(servers["behind"].url in link for link in links)
+            world.fetched(path)
+    assert {name: server.failures() for name, server in servers.items()
+            if name != "behind" and server.failures()} == {}
