@@ -255,3 +255,84 @@ def test_series_files_before_and_after_its_release(world):
             world.fetched(path)
     assert {name: server.failures() for name, server in servers.items()
             if name != "behind" and server.failures()} == {}
+
+
+def test_rpm_repository_follows_its_series(store, database_uri, tmp_path):
+    """An RPM repository under a series' root is named by the series: dnf
+    asks for f42-everything at development/42/, and still after the
+    series moved to releases/42/, where the snapshot then points; a mirror
+    is offered for it there once the prober found it there."""
+    from mirrorkeeper.model.masterarchive import RPMRepositorySet
+    from mirrorkeeper.publish.selection import content_key, index_snapshot
+    from tests.archive_builder import build_rpm_repository
+    people = PersonSet(store)
+    owner = people.new("owner", "Owner", "owner@example.com")
+    admins = people.newTeam("fedix-admins", "Fedix Admins", members=[owner])
+    fedix = DistributionSet(store).new("fedix", "Fedix", "Fedix Linux",
+                                       owner, admins)
+    mirror = fedix.newMirror(
+        owner, "de", MirrorSpeed.S1G, CountrySet(store)["DE"],
+        MirrorContent.ARCHIVE, MirrorPulseType.PULL,
+        http_base_url="http://de.example.org/fedix/",
+        official_candidate=True, enabled=True)
+    mirror.status = mirror.status.OFFICIAL
+    store.commit()
+    assert main(["--database", database_uri, "series", "add", "fedix", "f42",
+                 "42", "--root", "development/42/"]) == 0
+    master = tmp_path / "master"
+    build_rpm_repository(str(master / "development/42/Everything/x86_64/os"))
+    build_rpm_repository(str(master / "releases/41/Everything/x86_64/os"))
+    store.rollback()
+
+    def scan():
+        report = ArchiveScanner(store, fedix, str(master), LOG).scan()
+        assert report.problems == []
+
+    def carried():
+        """{repository name: (path, mirrors carrying it)}."""
+        snapshot = build_snapshot(store, fedix)
+        index = index_snapshot(snapshot)
+        store.rollback()
+        return {repository["name"]: (
+            repository["path"], sorted(index.mirrors[position].name
+                                       for position in index.carriers[
+                content_key(index, "repo", arch="x86_64",
+                            repo=repository["name"])]))
+            for repository in snapshot["repositories"]}
+
+    def found_on(mirror):
+        for repository in RPMRepositorySet(store).getByDistribution(fedix):
+            store.execute(
+                "INSERT INTO mirror_rpm_repository (distribution_mirror, "
+                "rpm_repository, freshness) VALUES (?, ?, ?)",
+                (mirror.id, repository.id, F.UP.value))
+        store.commit()
+
+    scan()
+    found_on(mirror)
+    assert carried() == {
+        "f42-everything": ("development/42/Everything/x86_64/os", ["de"]),
+        "releases-41-everything": ("releases/41/Everything/x86_64/os",
+                                   ["de"])}
+    assert main(["--database", database_uri, "release", "move-to-release",
+                 "f42", "--distribution", "fedix", "--root",
+                 "releases/42/"]) == 0
+    shutil.move(str(master / "development/42"), str(master / "releases/42"))
+    store.rollback()
+    scan()
+    assert carried() == {
+        "f42-everything": ("releases/42/Everything/x86_64/os", []),
+        "releases-41-everything": ("releases/41/Everything/x86_64/os",
+                                   ["de"])}
+    # The prober asks for the repository where it now lives only.
+    from mirrorkeeper.prober.plan import plan_archive_mirrors
+    [plan] = plan_archive_mirrors(store, [mirror],
+                                  freshness={"*": ("checksum",)})
+    assert sorted(url for url in plan.urls if "42" in url) == [
+        "http://de.example.org/fedix/releases/42/Everything/x86_64/os/"
+        "repodata/repomd.xml"]
+    store.rollback()
+    store.execute("DELETE FROM mirror_rpm_repository")
+    found_on(mirror)
+    assert carried()["f42-everything"] == (
+        "releases/42/Everything/x86_64/os", ["de"])

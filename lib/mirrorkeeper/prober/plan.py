@@ -261,11 +261,17 @@ def master_detector_checks(store, distribution, detectors,
             MasterFileDetail.distribution_id == distribution.id).values(
                 MasterFileDetail.path)))
         # Control files only: the indexes' details are for metalinks; a
-        # series' only where it lives.
+        # series' only where it lives, a repository's only while the master
+        # has it.
         roots = {series.name: series.root
                  for series in distribution.series}
+        gone = {repository.path.rstrip("/") + "/repodata/repomd.xml"
+                for repository in RPMRepositorySet(store).getByDistribution(
+                    distribution, include_removed=True)
+                if repository.date_removed is not None}
         for path in filter(is_control_file, paths):
-            if not _at_its_root(path, roots):
+            if path in gone and path not in repositories or \
+                    not _at_its_root(path, roots):
                 continue
             details = store.find(
                 MasterFileDetail, distribution_id=distribution.id, path=path

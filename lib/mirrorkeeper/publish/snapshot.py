@@ -122,11 +122,21 @@ class SnapshotError(MirrorKeeperError):
     """A snapshot file is missing, unreadable or of another format."""
 
 
-def repository_name(path):
+def repository_name(path, roots=None):
     """The name dnf asks for a repository by (repo=): its path without the
     architecture and the trailing 'os', lower case, joined by '-'.
-    'releases/40/Everything/x86_64/os' is 'releases-40-everything'."""
+    'releases/40/Everything/x86_64/os' is 'releases-40-everything'.  Under
+    the root of a series (`roots`: {series name: root}) the series' name
+    stands for the root: with f42 at 'development/42/', then moved to
+    'releases/42/', 'development/42/Everything/x86_64/os' and
+    'releases/42/Everything/x86_64/os' are both 'f42-everything', so that
+    dnf follows the repository through the series' life."""
     from mirrorkeeper.archive.rpm import RPM_ARCHES
+    for series, root in sorted((roots or {}).items(),
+                               key=lambda item: -len(item[1])):
+        if root and (path + "/").startswith(root):
+            path = series + "/" + path[len(root):]
+            break
     parts = [part for part in path.split("/")
              if part and part not in RPM_ARCHES and part != "os"]
     return re.sub(r"[^a-z0-9._-]+", "-", "-".join(parts).lower()) or "root"
@@ -154,7 +164,10 @@ def build_snapshot(store, distribution, policy=PublicationPolicy(),
     mirrors = _read_mirrors(store, distribution.id, policy)
     by_id = {mirror["id"]: mirror for mirror in mirrors}
     places = _read_archive(store, by_id)
-    repositories = _read_repositories(store, distribution.id, by_id)
+    roots = _read_roots(store, distribution.id)
+    repositories = _read_repositories(
+        store, distribution.id, by_id,
+        {series: root for series, (root, _) in roots.items()})
     for row in store.execute(
             "SELECT m.distribution_mirror, s.name, m.flavour "
             "FROM mirror_cd_image_distro_series m "
@@ -176,7 +189,7 @@ def build_snapshot(store, distribution, policy=PublicationPolicy(),
         "continents": continents,
         "places": places,
         "repositories": repositories,
-        "roots": _read_roots(store, distribution.id),
+        "roots": roots,
         "files": _read_files(store, distribution.id),
         "pool_facts": True,
         "pool": pool,
@@ -267,15 +280,17 @@ def _read_archive(store, by_id):
     return places
 
 
-def _read_repositories(store, distribution_id, by_id):
-    """Fill each mirror's "repositories" and return the repository list."""
+def _read_repositories(store, distribution_id, by_id, roots):
+    """Fill each mirror's "repositories" and return the repository list;
+    `roots` {series: root} name them (repository_name())."""
     repositories, index_of = [], {}
     for repo_id, path, arch, version in store.execute(
             "SELECT id, path, arch, version FROM rpm_repository "
             "WHERE distribution = ? AND date_removed IS NULL ORDER BY path",
             (distribution_id,)):
         index_of[repo_id] = len(repositories)
-        repositories.append({"name": repository_name(path), "path": path,
+        repositories.append({"name": repository_name(path, roots),
+                             "path": path,
                              "arch": arch or "noarch", "version": version})
     # All rows at once: iterating a result row by row costs twice as much.
     for mirror_id, repo_id, freshness in store.execute(
