@@ -9,6 +9,8 @@ import shutil
 import pytest
 
 from mirrorkeeper.model.distribution import DistributionSet
+from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from tests.farm.testing import prober_world  # noqa: F401
 from tests.test_prober_script import World
 
 
@@ -131,3 +133,53 @@ def test_series_is_probed_where_it_lives(world):
     assert "development/" not in log
     assert "/dists/hoary/main/source/Sources.gz" in log
     assert "checksum detector: dists/hoary/Release" in log
+
+
+def test_farm_mirrors_are_credited_only_where_the_series_lives(
+        prober_world, tmp_path):
+    """Over the farm: warty lives under development/.  The mirror that
+    followed it there carries it; the one whose copy is still at the
+    archive's root is asked for it under development/ only, found without
+    it, and neither disabled nor credited for the copy it has elsewhere."""
+    from tests.mirror_servers import write_archive
+    world = prober_world
+    store = world.store()
+    ubuntu = world.load_sample(store)
+    for name in ("m-moved", "m-stale"):
+        root = str(tmp_path / name)
+        write_archive(root, store)
+        if name == "m-moved":
+            development = os.path.join(root, "development")
+            shutil.copytree(os.path.join(root, "pool"),
+                            os.path.join(development, "pool"))
+            os.makedirs(os.path.join(development, "dists"))
+            for suite in os.listdir(os.path.join(root, "dists")):
+                if suite.startswith("warty"):
+                    shutil.move(os.path.join(root, "dists", suite),
+                                os.path.join(development, "dists", suite))
+        url = world.start_farm(root, {name: "serve"})[name]
+        world.add_mirror(store, ubuntu, name, http=url)
+    ubuntu.getSeries("warty").root = "development/"
+    store.commit()
+    store.close()
+    world.config = world.write_config(prober={"timeout": 5})
+    prober = world.run()
+    world.stop_farms()
+    assert prober.returncode == 0, prober.stderr
+    store = world.store()
+    mirrors = DistributionMirrorSet(store)
+
+    def series_carried(name):
+        mirror = mirrors[name]
+        return mirror, {record.distro_series.name
+                        for record in mirror.source_series}
+
+    moved, carried = series_carried("m-moved")
+    assert "warty" in carried and moved.enabled
+    stale, carried = series_carried("m-stale")
+    assert "warty" not in carried and "hoary" in carried and stale.enabled
+    log = stale.last_probe_record.log
+    prefixes = re.findall(r"(\S*)dists/warty", log)
+    assert prefixes and all(prefix.endswith("development/")
+                            for prefix in prefixes)
+    store.close()
