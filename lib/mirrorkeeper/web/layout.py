@@ -137,7 +137,7 @@ class Flattened:
     @classmethod
     def of_markup(cls, markup):
         """Markup (bytes) written without tags, its text escaped by
-        escape_text and escape_attribute, as `flatten` would have."""
+        text_markup and attribute_markup, as `flatten` would have."""
         flattened = cls.__new__(cls)
         flattened.markup = markup
         return flattened
@@ -149,6 +149,18 @@ VOID_ELEMENTS = frozenset((
     "meta", "param", "source", "track", "wbr"))
 
 
+def text_markup(text):
+    """`text` (str) with the markup characters escaped, as element
+    content: escape_text, before the encoding."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(
+        ">", "&gt;")
+
+
+def attribute_markup(text):
+    """`text` (str) escaped as an attribute value in double quotes."""
+    return text_markup(text).replace('"', "&quot;")
+
+
 def escape_text(data):
     """Text as UTF-8 with the markup characters escaped, as element
     content."""
@@ -158,16 +170,11 @@ def escape_text(data):
         b">", b"&gt;")
 
 
-def escape_attribute(data):
-    """Text as UTF-8, escaped as an attribute value in double quotes."""
-    return escape_text(data).replace(b'"', b"&quot;")
-
-
 def _attribute(name, value):
     if not isinstance(value, (str, bytes)):
         raise TypeError("the attribute %s of a page element must be text, "
                         "not %r" % (name, value))
-    return escape_attribute(value)
+    return escape_text(value).replace(b'"', b"&quot;")
 
 
 def _write(node, out):

@@ -15,8 +15,8 @@ from twisted.web.template import tags
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.web.chart import series_chart
 from mirrorkeeper.web.layout import (
-    Flattened, escape_attribute, escape_text, format_bandwidth,
-    format_minute, legend, mirror_href, plural)
+    Flattened, attribute_markup, format_bandwidth, format_minute, legend,
+    mirror_href, plural, text_markup)
 from mirrorkeeper.web.queries import LISTINGS, group_by_place
 
 LISTING_PATHS = {
@@ -240,38 +240,51 @@ def _table_head(view, columns):
 class _RowWriter:
     """The markup of listing rows, written without tags: a listing of a
     thousand mirrors is a thousand rows, and building their tags cost
-    more than everything else of it.  The text is escaped by
-    layout.escape_text and escape_attribute, as layout.flatten escapes
-    it (tests/test_web_listings.py checks them against the tags)."""
+    more than everything else of it.  Each row is written as text,
+    escaped by layout.text_markup and attribute_markup, and encoded once:
+    the bytes layout.flatten writes for the same tags
+    (tests/test_web_listings.py checks them on hostile names)."""
 
     def __init__(self, columns):
         self.columns = {name for name, _, _ in columns}
-        self.badges = {band: b'<span class="badge f-%s">%s</span>' % (
-            band.name.encode("ascii"), escape_text(band.title))
-            for band in MirrorFreshness}
+        self.badges = {band: '<span class="badge f-%s">%s</span>' % (
+            band.name, text_markup(band.title)) for band in MirrorFreshness}
+        # What many rows share, written once: {value: its markup}.
+        self.shared = {}
+
+    def _once(self, value, write):
+        markup = self.shared.get(value)
+        if markup is None:
+            markup = self.shared[value] = write(value)
+        return markup
 
     def row(self, state):
-        out = [b'<tr><td class="c-mirror"><a href="',
-               escape_attribute(mirror_href(state.distribution, state.name)),
-               b'">', escape_text(state.title), b"</a></td>"]
+        once = self._once
+        out = ['<tr><td class="c-mirror"><a href="', once(
+            state.distribution, lambda name: attribute_markup(
+                mirror_href(name, ""))),
+            attribute_markup(quote(state.name)), '">',
+            text_markup(state.title), "</a></td>"]
         if "country" in self.columns:
-            out += [b'<td class="c-country">',
-                    escape_text(state.country_name), b"</td>"]
-        out.append(b'<td class="c-links"><span class="links">')
+            out += ['<td class="c-country">',
+                    once(state.country_name, text_markup), "</td>"]
+        out.append('<td class="c-links"><span class="links">')
         for scheme, url in state.urls:
-            out += [b'<a href="', escape_attribute(url), b'">',
-                    scheme.encode("ascii"), b"</a>"]
-        out += [b'</span></td><td class="c-speed num optional">',
-                escape_text(state.speed), b'</td><td class="c-freshness">',
-                self.badges[state.freshness], b'</td><td class="c-probed">',
-                escape_text(format_minute(state.last_probe)), b"</td>"]
+            out += ['<a href="', attribute_markup(url), '">', scheme,
+                    "</a>"]
+        out += ['</span></td><td class="c-speed num optional">',
+                once(state.speed, text_markup),
+                '</td><td class="c-freshness">', self.badges[state.freshness],
+                '</td><td class="c-probed">', once(
+                    state.last_probe, lambda when: text_markup(
+                        format_minute(when))), "</td>"]
         if "status" in self.columns:
-            out += [b'<td class="c-status">', escape_text(
+            out += ['<td class="c-status">', text_markup(
                 state.status.title + (
                     "" if state.enabled else ", disabled") + (
-                    ", paused" if state.owner_paused else "")), b"</td>"]
-        out.append(b"</tr>")
-        return b"".join(out)
+                    ", paused" if state.owner_paused else "")), "</td>"]
+        out.append("</tr>")
+        return "".join(out).encode("utf-8")
 
     def rows(self, states):
         return Flattened.of_markup(b"".join(
