@@ -57,7 +57,8 @@ def chart_rows(text):
     charts' rows, in order, from the columns' titles."""
     rows = []
     for label, title in re.findall(
-            r"<text[^>]*>([^<]*)</text>|<g><title>([^<]*)</title>", text):
+            r'<text[^>]*class="pocket"[^>]*>([^<]*)</text>|'
+            r"<g><title>([^<]*)</title>", text):
         if label:
             rows.append((label, []))
             continue
