@@ -336,3 +336,50 @@ def test_rpm_repository_follows_its_series(store, database_uri, tmp_path):
     found_on(mirror)
     assert carried()["f42-everything"] == (
         "releases/42/Everything/x86_64/os", ["de"])
+
+
+def apt_downloads_hello(world, source, suite):
+    """apt-get update, then download of hello, from `source` for `suite`;
+    the name of the file it got."""
+    from tests.test_publish_debian_clients import APT_DIRS
+    root = os.path.join(world.folder, "apt-%d" % len(os.listdir(
+        world.folder)))
+    for folder in APT_DIRS + ["download"]:
+        os.makedirs(os.path.join(root, folder))
+    open(os.path.join(root, "var/lib/dpkg/status"), "w").close()
+    with open(os.path.join(root, "etc/apt/sources.list"), "w") as f:
+        f.write("deb [trusted=yes] %s %s main\n" % (source, suite))
+    options = [
+        "-o", "Dir=" + root,
+        "-o", "Dir::State::status=%s/var/lib/dpkg/status" % root,
+        "-o", "APT::Architecture=amd64", "-o", "Debug::NoLocking=1",
+        "-o", "APT::Sandbox::User=root", "-o", "Acquire::Retries=0"]
+    code, output = client("/usr/bin/apt-get", "update", *options)
+    assert code == 0 and "404" not in output, output
+    code, output = client("/usr/bin/apt-get", "download", "hello", *options,
+                          cwd=os.path.join(root, "download"))
+    assert code == 0, output
+    return os.listdir(os.path.join(root, "download"))
+
+
+def test_apt_lists_and_apt_for_a_series_under_its_root(world):
+    """The apt list of a series under a root gives each mirror's URL of
+    that root, the fresh mirror first; apt-get through it, and through
+    the redirector, gets the series' hello with no 404."""
+    servers = world.servers
+    _, body = fetch(world.base_url + "/mirrors.txt?series=forky")
+    assert body.splitlines() == [
+        servers["fresh"].url + "development/\tpriority:1",
+        servers["behind"].url + "development/"]
+    _, body = fetch(world.base_url + "/mirrors.txt")
+    assert sorted(body.splitlines()) == sorted([servers["behind"].url,
+                                                servers["fresh"].url])
+    for source in ("mirror+%s/mirrors.txt?series=forky" % world.base_url,
+                   world.base_url + "/redirect/development/"):
+        assert apt_downloads_hello(world, source, "forky") == [
+            "hello_2.0-1_amd64.deb"]
+    # No 404 for a file the master has (this master signs nothing).
+    assert {name: failures for name, failures in (
+        (name, [(path, code) for path, code in server.failures()
+                if os.path.exists(world.master_root + path)])
+        for name, server in servers.items()) if failures} == {}

@@ -31,18 +31,23 @@ def join(base, path):
     return base.rstrip("/") + "/" + path.lstrip("/")
 
 
-def url_list(choices, preferred=()):
+def url_list(choices, preferred=(), root=""):
     """apt's mirror list (what apt's mirror+http:// method and Ubuntu's
-    mirrors.txt use): one base URL per line.  The `preferred` Choices
-    (some of `choices`) come first, each marked priority:1, which apt's
-    mirror method (apt 1.6 and later) tries before the unmarked ones."""
+    mirrors.txt use): one base URL per line, with `root` (the root of the
+    series asked for, holding its dists/ and pool/) under it.  The
+    `preferred` Choices (some of `choices`) come first, each marked
+    priority:1, which apt's mirror method (apt 1.6 and later) tries
+    before the unmarked ones."""
+    def url(choice):
+        return join(choice.url, root) if root else choice.url
+
     if not preferred:
-        return "".join(choice.url + "\n" for choice in choices).encode(
+        return "".join(url(choice) + "\n" for choice in choices).encode(
             "utf-8")
     first = set(map(id, preferred))
     return "".join(
-        [choice.url + "\tpriority:1\n" for choice in preferred] +
-        [choice.url + "\n" for choice in choices
+        [url(choice) + "\tpriority:1\n" for choice in preferred] +
+        [url(choice) + "\n" for choice in choices
          if id(choice) not in first]).encode("utf-8")
 
 

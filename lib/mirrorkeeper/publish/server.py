@@ -433,7 +433,10 @@ class MirrorListResource:
             if not (note and choices and choices[0].group == "fallback"):
                 # (The fallback said once is enough.)
                 note += fallback_note(index, wanted, choices) or ""
-            return note.encode("utf-8") + formats.url_list(choices, synced)
+            root = index.series_roots.get(series, "") \
+                if kind == "archive" else ""
+            return note.encode("utf-8") + formats.url_list(
+                choices, synced, root)
         return self._rendered(index, choices, (
             "apt", kind, suite, country is not None, asked), render)
 
