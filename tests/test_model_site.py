@@ -158,6 +158,8 @@ def test_upgrade_gives_each_mirror_a_site_owned_as_before(empty_store,
         assert mirror.site.display_name == (display_name or name)
         assert [admin.name for admin in mirror.site.admins] == [owner]
         assert mirror.site.mirrors == [mirror]
+    # People made before accounts were (patch 0024) count as verified.
+    assert PersonSet(store)["owner-a"].is_verified
     assert sorted(site.name for site in SiteSet(store).administeredBy(
         PersonSet(store)["owner-a"])) == ["a1", "a2"]
     # A mirror registered after the upgrade gets a site of its own too.

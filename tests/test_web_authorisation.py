@@ -121,6 +121,13 @@ ACTIONS = {
         lambda store, name, before: "oscar" in [
             admin.name for admin in SiteSet(store)[name].admins],
         RUN_IT | {"site admin"}),
+    "edit its site": (
+        setup_plain,
+        lambda client, name: client.post("/+site/%s/+edit" % (name,), {
+            "display_name": "Renamed", "web_url": "https://example.edu/"}),
+        lambda store, name, before: SiteSet(store)[name].display_name ==
+        "Renamed",
+        RUN_IT | {"site admin"}),
 }
 
 

@@ -129,3 +129,58 @@ def test_a_sites_page_and_its_admins(world, client, store):
         "http_base_url": "http://uni-one.example.org/ubuntu/"}
     ).status == 303
     assert "uni-one" in other.get("/+mymirrors").text
+
+
+MIRROR_FORM = {"display_name": "Second", "country": "BR", "speed": "S1G",
+               "content": "ARCHIVE", "pulse_type": "PULL"}
+
+
+def test_a_mirror_registered_to_a_site(world, client, store):
+    """A mirror registered naming one of its owner's sites joins it; a
+    site the person does not run is refused (400, nothing made); none
+    named, it gets a site of its own."""
+    a_site(world)
+    client.login("olive")
+    form = dict(MIRROR_FORM, name="uni-three", site="olive-org",
+                http_base_url="http://uni-three.example.org/ubuntu/")
+    page = client.get("/ubuntu/+newmirror")
+    assert 'name="site"' in page.text
+    assert client.post("/ubuntu/+newmirror", form).status == 303
+    refused = client.post("/ubuntu/+newmirror", dict(
+        form, name="uni-four", site="no-such-site",
+        http_base_url="http://uni-four.example.org/ubuntu/"))
+    assert refused.status == 400 and "you run no site" in refused.text
+    client.login("oscar")
+    refused = client.post("/ubuntu/+newmirror", dict(
+        form, name="uni-five", http_base_url="http://five.example.org/"))
+    assert refused.status == 400
+    assert client.post("/ubuntu/+newmirror", dict(
+        form, name="uni-five", site="",
+        http_base_url="http://five.example.org/")).status == 303
+    store.rollback()
+    sites = SiteSet(store)
+    assert [m.name for m in sites["olive-org"].mirrors] == [
+        "uni-one", "uni-three", "uni-two"]
+    assert sites["uni-five"].admins == [world.people["oscar"]]
+    from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+    assert DistributionMirrorSet(store).getByName("uni-four") is None
+
+
+def test_a_site_is_edited_by_its_admins(world, client, store):
+    """A site's admins change its display name and web address; a bad
+    address is refused with the field named."""
+    a_site(world)
+    client.login("olive")
+    assert client.get("/+site/olive-org/+edit").status == 200
+    bad = client.post("/+site/olive-org/+edit", {
+        "display_name": "Renamed", "web_url": "javascript:alert(1)"})
+    assert bad.status == 400 and 'aria-invalid="true"' in bad.text
+    assert client.post("/+site/olive-org/+edit", {
+        "display_name": "Renamed", "web_url": "https://uni.example.edu/"}
+    ).status == 303
+    store.rollback()
+    site = SiteSet(store)["olive-org"]
+    assert (site.display_name, site.web_url) == (
+        "Renamed", "https://uni.example.edu/")
+    client.login("oscar")
+    assert client.get("/+site/olive-org/+edit").status == 403

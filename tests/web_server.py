@@ -18,13 +18,15 @@ PASSWORD = "correct horse battery"
 
 
 class WebServer:
-    def __init__(self, tmp_path, database_uri=None):
+    def __init__(self, tmp_path, database_uri=None, config=""):
+        """`config`: more of the configuration file, after its [web]
+        section (a [mail] section naming the test SMTP server, say)."""
         self.tmp_path = tmp_path
         self.database_uri = database_uri or "sqlite:%s" % (
             tmp_path / "web.db")
         self.config = tmp_path / "mirrorkeeper.conf"
-        self.config.write_text("[web]\nsecret_file = %s\n" % (
-            tmp_path / "web-secret"))
+        self.config.write_text("[web]\nsecret_file = %s\n%s" % (
+            tmp_path / "web-secret", config))
         self.env = dict(os.environ, MIRRORKEEPER_CONFIG=str(self.config),
                         MIRRORKEEPER_DATABASE=self.database_uri)
         self.process = None

@@ -11,6 +11,10 @@ class IPerson(Interface):
     display_name = Attribute("The name people read, e.g. 'Mark Shuttleworth'.")
     is_team = Attribute("True for a team.")
     date_created = Attribute("When the person was registered (UTC).")
+    date_verified = Attribute(
+        "When they showed their address is theirs (UTC), or None for a "
+        "web sign-up not yet verified.")
+    is_verified = Attribute("Whether date_verified is set.")
     preferred_email = Attribute(
         "The address mail goes to, or None if the person has none.")
     email_addresses = Attribute("All the person's addresses, as strings.")
@@ -37,8 +41,10 @@ class IPerson(Interface):
 class IPersonSet(Interface):
     """The people and teams mirrorkeeper knows."""
 
-    def new(name, display_name, email=None):
-        """Register a person; DuplicateError if the name is taken."""
+    def new(name, display_name, email=None, verified=True):
+        """Register a person; DuplicateError if the name is taken.  With
+        verified=False (a sign-up on the web) the account cannot log in
+        until its address is verified."""
 
     def newTeam(name, display_name, members=(), email=None):
         """Register a team with its first members."""

@@ -20,7 +20,8 @@ from zope.interface import implementer
 from mirrorkeeper.interfaces.mail import (
     IMailDelivery, IMailSession, MailDeliveryError, MailDeliveryInDoubt)
 
-__all__ = ["SMTPMailDelivery", "envelope_recipients"]
+__all__ = ["SMTPMailDelivery", "delivery_from_config",
+           "envelope_recipients"]
 
 
 def envelope_recipients(message):
@@ -375,3 +376,9 @@ def _reason(error):
             error.__context__, socket.timeout):
         return "timed out"
     return str(error) or error.__class__.__name__
+
+
+def delivery_from_config(config):
+    """The SMTPMailDelivery of the configuration's [mail] server."""
+    return SMTPMailDelivery(config.get("mail", "smtp_host"),
+                            config.getint("mail", "smtp_port"))

@@ -48,12 +48,21 @@ class Person(Storm):
     is_team = Bool(allow_none=False)
     password_hash = Unicode()
     date_created = DateTime(allow_none=False)
+    # When they showed the address is theirs (schema patch 0024); None for
+    # an account signed up for on the web and not verified yet.  Whoever
+    # makes a person otherwise (an admin, on the command line) vouches.
+    date_verified = DateTime()
 
-    def __init__(self, name, display_name, is_team=False):
+    def __init__(self, name, display_name, is_team=False, verified=True):
         self.name = name
         self.display_name = display_name
         self.is_team = is_team
         self.date_created = utcnow()
+        self.date_verified = self.date_created if verified else None
+
+    @property
+    def is_verified(self):
+        return self.date_verified is not None
 
     def __repr__(self):
         return "<Person %s>" % (self.name,)
@@ -130,7 +139,8 @@ class Person(Storm):
 @implementer(IPersonSet)
 class PersonSet(StoreBoundSet):
 
-    def new(self, name, display_name, email=None, is_team=False):
+    def new(self, name, display_name, email=None, is_team=False,
+            verified=True):
         name = valid_name(name)
         display_name = valid_text(display_name, "display_name")
         if display_name is None:
@@ -145,7 +155,8 @@ class PersonSet(StoreBoundSet):
             if self.getByEmail(email) is not None:
                 raise DuplicateError("the address %s is already registered"
                                      % (email,))
-        person = Person(name, display_name, is_team=is_team)
+        person = Person(name, display_name, is_team=is_team,
+                        verified=verified)
         self.store.add(person)
         if email is not None:
             person.addEmail(email)

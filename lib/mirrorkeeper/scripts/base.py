@@ -159,9 +159,8 @@ class MirrorKeeperScript:
 
     def mail_delivery(self):
         """An IMailDelivery to the configured SMTP server."""
-        from mirrorkeeper.mail.delivery import SMTPMailDelivery
-        return SMTPMailDelivery(self.config.get("mail", "smtp_host"),
-                                self.config.getint("mail", "smtp_port"))
+        from mirrorkeeper.mail.delivery import delivery_from_config
+        return delivery_from_config(self.config)
 
     def common_options(self, suppress_defaults=False):
         """A parser holding the options every run takes, to be given as a

@@ -22,6 +22,7 @@ from mirrorkeeper.web import queries
 from mirrorkeeper.web.forms import (
     FormError, read_mirror_form, read_review_form)
 from mirrorkeeper.web.passwords import password_fingerprint
+from mirrorkeeper.web.site_pages import site_for_new_mirror
 
 
 def _model_error(error):
@@ -39,6 +40,7 @@ def register_mirror(store, who, distribution_name, values, policy=None):
                 "register mirrors of %s" % (distribution.display_name,))
     fields = read_mirror_form(store, values,
                               policy=policy or AddressPolicy())
+    fields["site"] = site_for_new_mirror(store, who, values.get("site"))
     try:
         mirror = distribution.newMirror(
             who.person, fields.pop("name"), fields.pop("speed"),
@@ -127,9 +129,10 @@ def delete_mirror(store, who, distribution_name, mirror_name):
 
 
 def find_login(store, login):
-    """(person id, stored password hash) of the person whose name or
-    address is `login`; (None, None) for nobody, a team, or a person with
-    no password.  The hash is checked by the caller, off this thread (see
+    """(person id, stored password hash, whether their address is
+    verified) of the person whose name or address is `login`; (None,
+    None, False) for nobody, a team, or a person with no password.  The
+    hash is checked by the caller, off this thread (see
     throttle.PasswordPool), and checked as long for nobody as for
     somebody."""
     people = PersonSet(store)
@@ -138,8 +141,8 @@ def find_login(store, login):
     if person is None and "@" in login:
         person = people.getByEmail(login)
     if person is None or person.is_team or person.password_hash is None:
-        return None, None
-    return person.id, person.password_hash
+        return None, None, False
+    return person.id, person.password_hash, person.is_verified
 
 
 def start_session(store, person_id, stored, address, user_agent):

@@ -14,15 +14,19 @@ import time
 from urllib.parse import quote
 
 import attrs
+from twisted.internet import defer
+from twisted.logger import Logger
 
 from mirrorkeeper.addresspolicy import AddressPolicy
 from mirrorkeeper.errors import (
     DuplicateError, InvalidURLError, InvalidValueError)
 from mirrorkeeper.mail.notifications import MailSettings
+from mirrorkeeper.mail.outbox import deliver_pending
 from mirrorkeeper.settings import Mail, Web
 from mirrorkeeper.validators import TEXT_LIMITS, valid_whole_number
 from mirrorkeeper.web import (
     actions, api, feeds, listing_pages, metrics, mirror_pages, queries)
+from mirrorkeeper.web.accounts import AccountHandlers
 from mirrorkeeper.web.answers import AnswerCache, data_version
 from mirrorkeeper.web.checkin_pages import CheckinHandlers, CheckinSettings
 from mirrorkeeper.web.forms import (
@@ -35,10 +39,12 @@ from mirrorkeeper.web.propagation import PropagationCache, propagation
 from mirrorkeeper.web.site import (
     HTTPError, Response, client_address, json_response, local_path, redirect,
     route)
-from mirrorkeeper.web.site_pages import SiteHandlers
+from mirrorkeeper.web.site_pages import SITE_FIELD, SiteHandlers
 from mirrorkeeper.web.throttle import Busy, InlinePasswordPool, LoginThrottle
 
 MIRROR = "/{distribution}/+mirror/{name}"
+
+log = Logger()
 
 
 @attrs.frozen
@@ -81,7 +87,8 @@ class _MonotonicClock:
         return time.monotonic()
 
 
-class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers, SiteHandlers):
+class MirrorKeeperWeb(AccountHandlers, CheckinHandlers, NetworkHandlers,
+                      SiteHandlers):
     """The site's handlers; see site.WebResource for how they are
     called."""
 
@@ -91,8 +98,13 @@ class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers, SiteHandlers):
         route("GET|POST", "/+login", "login"),
         route("POST", "/+logout", "logout"),
         route("GET|POST", "/+sessions", "sessions"),
+        route("GET|POST", "/+signup", "signup"),
+        route("GET|POST", "/+verify/{token}", "verify"),
+        route("GET|POST", "/+reset", "reset_request"),
+        route("GET|POST", "/+reset/{token}", "reset"),
         route("GET", "/+mymirrors", "my_mirrors"),
         route("GET", "/+site/{name}", "site_page"),
+        route("GET|POST", "/+site/{name}/+edit", "site_edit"),
         route("POST", "/+site/{name}/+admins", "site_admins"),
         route("GET", "/metrics", "metrics", kind="text"),
         route("GET", "/api/1", "api_index", kind="json"),
@@ -137,13 +149,22 @@ class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers, SiteHandlers):
     ]
 
     def __init__(self, db, signer, settings=None, propagation_cache=None,
-                 clock=None, passwords=None, throttle=None):
+                 clock=None, passwords=None, throttle=None,
+                 mail_delivery=None):
         self.db = db
         self.signer = signer
+        # The IMailDelivery the outbox is delivered through after a page
+        # queued mail (web.accounts); None leaves it to the next prober
+        # run's delivery.
+        self.mail_delivery = mail_delivery
+        self._delivering = defer.DeferredLock()
         # Password hashes on threads of their own (throttle.PasswordPool);
         # in the caller's thread by default, for in-process use.
         self.passwords = passwords or InlinePasswordPool()
         self.throttle = throttle or LoginThrottle(clock or _MonotonicClock())
+        # Requests that send mail (sign-ups, reset links), counted as
+        # failed logins are: by the address mailed, and the client's.
+        self.mail_throttle = LoginThrottle(clock or _MonotonicClock())
         self.settings = settings or WebSettings()
         self.propagation_cache = propagation_cache or PropagationCache()
         self.answers = AnswerCache(self.settings.cache_seconds,
@@ -167,6 +188,21 @@ class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers, SiteHandlers):
             return await self.as_who(ctx, function, *args)
         finally:
             self.answers.clear()
+
+    def deliver_mail(self):
+        """Deliver the outbox (mail.outbox) in a database thread, one
+        delivery at a time in this process; a Deferred that never fails
+        (what went wrong is logged, and the messages wait there)."""
+        if self.mail_delivery is None:
+            return defer.succeed(None)
+
+        def deliver(store):
+            return deliver_pending(store, self.mail_delivery)
+
+        d = self._delivering.run(self.db.run, deliver)
+        d.addErrback(lambda failure: log.failure(
+            "Delivering the mail outbox failed", failure))
+        return d
 
     def data_version(self, store):
         """answers.data_version, if the cache is on (else None: no query)."""
@@ -225,7 +261,8 @@ class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers, SiteHandlers):
             counts = {kind: queries.listing_count(store, dist, kind)
                       for kind in queries.LISTINGS}
             return (dist.name, dist.title, counts,
-                    who.may_see_admin_lists(dist), who.may_register(dist))
+                    who.may_see_admin_lists(dist), who.may_register(dist),
+                    who.person is None and dist.supports_mirrors)
         viewer, found = await self.as_who(ctx, read)
         return self.page(ctx, viewer, found[1],
                          listing_pages.distribution_page(*found))
@@ -350,7 +387,7 @@ class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers, SiteHandlers):
             return mirror_href(distribution, name)
         return await self._form(
             ctx, "Register a mirror of %s" % (distribution,),
-            REGISTER_FIELDS, read, write, "/%s/+newmirror" % (
+            REGISTER_FIELDS + [SITE_FIELD], read, write, "/%s/+newmirror" % (
                 quote(distribution),), "Register the mirror",
             mirror_pages.register_intro(distribution))
 
@@ -414,8 +451,13 @@ class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers, SiteHandlers):
                                ctx.form.get("next"))
         if ctx.method != "POST":
             viewer, _ = await self.as_who(ctx, lambda store, who: None)
+            notice = None
+            if ctx.query.get("verified"):
+                notice = "Your address is confirmed: log in."
+            elif ctx.query.get("reset"):
+                notice = "Your new password is set: log in with it."
             return self.page(ctx, viewer, "Log in", mirror_pages.login_page(
-                ctx.csrf_token, next_path))
+                ctx.csrf_token, next_path, notice=notice))
         login = (ctx.form.get("login") or "").strip()[:TEXT_LIMITS["login"]]
         password = ctx.form.get("password") or ""
         address = client_address(ctx.request)
@@ -428,12 +470,19 @@ class MirrorKeeperWeb(CheckinHandlers, NetworkHandlers, SiteHandlers):
         if wait > 0:
             return refused(429, "Too many failed logins: try again in %d s."
                            % (math.ceil(wait),))
-        person_id, stored = await self.db.run(actions.find_login, login)
+        person_id, stored, verified = await self.db.run(actions.find_login,
+                                                        login)
         try:
             matches = await self.passwords.verify(password, stored)
         except Busy:
             return refused(503, "Too many logins at once: try again in a "
                            "few seconds.")
+        if matches and person_id is not None and not verified:
+            # The password is theirs: saying so tells nothing new.
+            return refused(403, "Confirm your address first: follow the "
+                           "link in the message sent when you signed up "
+                           "(sign up again with the same address to have "
+                           "it sent again).")
         started = None
         if matches and person_id is not None:
             started = await self.db.run(

@@ -239,6 +239,7 @@ def html_page(title, viewer, csrf_token, *body, site_name="mirrorkeeper"):
             class_="account")
     else:
         account = tags.div(tags.a("Log in", href="/+login"),
+                           tags.a("Sign up", href="/+signup"),
                            class_="account")
     document = tags.html(
         tags.head(

@@ -37,8 +37,11 @@ def index(distributions):
                                                  "mirrors yet.")]
 
 
-def distribution_page(name, title, counts, is_admin, may_register):
-    """A distribution's page: links to its listings, feeds and API."""
+def distribution_page(name, title, counts, is_admin, may_register,
+                      sign_up_to_register=False):
+    """A distribution's page: links to its listings, feeds and API; for a
+    visitor not logged in (`sign_up_to_register`), the way to register a
+    mirror: sign up, then register."""
     base = "/%s/" % quote(name)
     public = [tags.li(tags.a("%s (%d)" % (LISTINGS[kind][0], counts[kind]),
                              href=base + LISTING_PATHS[kind]))
@@ -54,6 +57,13 @@ def distribution_page(name, title, counts, is_admin, may_register):
     if may_register:
         body.append(tags.p(tags.a("Register a mirror",
                                   href=base + "+newmirror")))
+    elif sign_up_to_register:
+        then = quote(base + "+newmirror", safe="")
+        body.append(tags.p(
+            "Run a mirror of %s? " % (title,),
+            tags.a("Sign up", href="/+signup?next=" + then),
+            " (or ", tags.a("log in", href="/+login?next=" + then),
+            "), then register it.", class_="register"))
     body += [tags.h2("For programs"), tags.ul(
         tags.li(tags.a("RSS of archive mirrors",
                        href=base + "+archivemirrors-rss")),

@@ -276,10 +276,14 @@ def delete_page(distribution, name, title, csrf_token):
             tags.p(tags.a("Keep it", href=href))]
 
 
-def login_page(csrf_token, next_path, error=None, login=""):
+def login_page(csrf_token, next_path, error=None, login="", notice=None):
+    from urllib.parse import quote
+    signup = "/+signup" + ("?next=" + quote(next_path, safe="")
+                           if next_path != "/" else "")
     return [
         tags.h1("Log in"),
         tags.p(error, class_="error", role="alert") if error else "",
+        tags.p(notice, class_="notice", role="status") if notice else "",
         post_form("/+login", csrf_token,
                   tags.input(type="hidden", name="next", value=next_path),
                   tags.label("Name or email address", for_="login"),
@@ -290,7 +294,9 @@ def login_page(csrf_token, next_path, error=None, login=""):
                              name="password",
                              autocomplete="current-password"),
                   tags.button("Log in", type="submit"),
-                  class_="stacked")]
+                  class_="stacked"),
+        tags.p("No account yet? ", tags.a("Sign up", href=signup),
+               ".  ", tags.a("Forgot your password?", href="/+reset"))]
 
 
 def sessions_page(rows, csrf_token):

@@ -13,8 +13,8 @@ pause or resume it     yes     no           no            yes
 resubmit it (BROKEN)   yes     no           no            yes
 delete it (unprobed)   yes     no           yes           yes
 read its probe logs    yes     no           yes           yes
-add an admin to its    yes     no           no            yes
-site
+manage its site        yes     no           no            yes
+(admins, web address)
 =====================  ======  ===========  ============  ==========
 
 "Owner" is the mirror's owner and every admin of its site (people, or
@@ -110,7 +110,7 @@ class Who:
         """Whether the person is an admin of `site` (an organisation)."""
         return site is not None and site.isAdmin(self.person)
 
-    def may_add_site_admin(self, site):
+    def may_manage_site(self, site):
         return self.is_site_admin_of(site) or self.site_admin
 
     def is_mirror_admin(self, distribution):

@@ -20,6 +20,7 @@ from twisted.web.server import Site
 
 from mirrorkeeper.config import load_config
 from mirrorkeeper.errors import ConfigurationError
+from mirrorkeeper.mail.delivery import delivery_from_config
 from mirrorkeeper.settings import DATABASE, WEB_DAEMON, twistd_options
 from mirrorkeeper.web.app import MirrorKeeperWeb, WebSettings
 from mirrorkeeper.web.sessions import SessionSigner, load_secret
@@ -151,7 +152,8 @@ def make_site(config, reactor=None):
     passwords = PasswordPool(reactor)
     app = MirrorKeeperWeb(transactor, signer,
                           WebSettings.from_config(config),
-                          passwords=passwords, clock=reactor)
+                          passwords=passwords, clock=reactor,
+                          mail_delivery=delivery_from_config(config))
     resource = WebResource(app, config.get("web", "secure_cookies"))
     return Site(resource), transactor, passwords
 

@@ -3,6 +3,7 @@ mirrors".
 
     GET      /+site/NAME           a site (an organisation, model.site):
                                    its mirrors and its admins
+    GET|POST /+site/NAME/+edit     its display name and web address
     POST     /+site/NAME/+admins   add an admin (a person or team, by
                                    name or address)
     GET      /+mymirrors           every mirror the person logged in
@@ -24,21 +25,45 @@ from storm.expr import Or, Select
 from twisted.web.template import tags
 
 from mirrorkeeper.enums import MirrorStatus
-from mirrorkeeper.errors import NotFoundError
+from mirrorkeeper.errors import MirrorKeeperError, NotFoundError
+from mirrorkeeper.model.checkin import PROBED_STATUSES
 from mirrorkeeper.model.distributionmirror import DistributionMirror
 from mirrorkeeper.model.mirrorstate import states_of
 from mirrorkeeper.model.person import PersonSet, TeamMembership
 from mirrorkeeper.model.probefindings import why_disabled
-from mirrorkeeper.model.site import SiteAdmin, SiteSet
-from mirrorkeeper.validators import TEXT_LIMITS
+from mirrorkeeper.model.site import SiteAdmin, SiteSet, valid_web_url
+from mirrorkeeper.validators import TEXT_LIMITS, valid_text
 from mirrorkeeper.web.forms import FormError
 from mirrorkeeper.web.layout import (
     format_minute, freshness_badge, mirror_href, post_form)
 from mirrorkeeper.web.site import redirect
 
 
+# The registration form's one field of sites (web.forms has the rest):
+# which of the registrant's sites runs the new mirror.
+SITE_FIELD = (
+    "site", "Site", "text",
+    "Optional: the name of a site you run (see My mirrors), to group the "
+    "mirror with its others.  Left empty, it gets a site of its own.")
+
+
 def site_href(name):
     return "/+site/%s" % (quote(name),)
+
+
+def site_for_new_mirror(store, who, name):
+    """The site named `name` that `who` may add a mirror to (an admin of
+    it, or a site admin), or None for an empty name; FormError on the
+    site field otherwise."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    site = SiteSet(store).getByName(name[:TEXT_LIMITS["name"]])
+    if site is None or not who.may_manage_site(site):
+        raise FormError("you run no site called %r: give one of yours, or "
+                        "leave it empty" % (name[:TEXT_LIMITS["name"]],),
+                        "site")
+    return site
 
 
 def status_words(state):
@@ -67,7 +92,9 @@ def mirror_advice(state, why=(), site_url=""):
     advice = []
     if state.status is MirrorStatus.PENDING_REVIEW:
         advice.append("The distribution's mirror admins review each new "
-                      "mirror; nothing needs doing meanwhile.")
+                      "mirror; once they have, the prober probes it and "
+                      "enables it when it finds its content.  Nothing "
+                      "needs doing meanwhile.")
     elif state.status is MirrorStatus.BROKEN:
         advice.append("The mirror admins marked it broken (their notes are "
                       "on its page): fix it, then resubmit it for review "
@@ -76,7 +103,7 @@ def mirror_advice(state, why=(), site_url=""):
         advice.append("The last %d probe run(s) could not reach it: check "
                       "that its URLs answer from outside your network."
                       % (state.failed_runs,))
-    if not state.enabled:
+    if not state.enabled and state.status in PROBED_STATUSES:
         if why:
             advice.append("Fix what its last probe found (each request "
                           "and answer is in the probe's log).")
@@ -140,14 +167,14 @@ def read_site(store, who, name):
     return SitePage(site.name, site.display_name, site.web_url,
                     tuple((admin.name, admin.display_name, admin.is_team)
                           for admin in site.admins),
-                    tuple(rows), who.may_add_site_admin(site))
+                    tuple(rows), who.may_manage_site(site))
 
 
 def add_site_admin(store, who, name, admin_name):
     """Make the person or team `admin_name` (a name or an address) an
     admin of site `name`."""
     site = SiteSet(store)[name]
-    who.require(who.may_add_site_admin(site),
+    who.require(who.may_manage_site(site),
                 "add admins to the site %s" % (site.name,))
     admin_name = (admin_name or "").strip()[:TEXT_LIMITS["login"]]
     people = PersonSet(store)
@@ -159,6 +186,37 @@ def add_site_admin(store, who, name, admin_name):
                         "team with an account" % (admin_name,), "admin")
     site.addAdmin(person)
     return site.name
+
+
+SITE_FIELDS = [
+    ("display_name", "Display name", "text", "The name people read."),
+    ("web_url", "Web address", "url", "The organisation's web page."),
+]
+
+
+def site_values(store, who, name):
+    """The site's edit form's values, if `who` may edit it."""
+    site = SiteSet(store)[name]
+    who.require(who.may_manage_site(site), "edit the site %s" % (name,))
+    return {"display_name": site.display_name,
+            "web_url": site.web_url or ""}, ()
+
+
+def edit_site(store, who, name, values):
+    """Change a site's display name and web address."""
+    site = SiteSet(store)[name]
+    who.require(who.may_manage_site(site), "edit the site %s" % (name,))
+    try:
+        display_name = valid_text(values.get("display_name"),
+                                  "display_name")
+        web_url = valid_web_url(values.get("web_url"))
+    except MirrorKeeperError as error:
+        raise FormError.from_error(error) from None
+    if display_name is None:
+        raise FormError("give the site a display name", "display_name")
+    site.display_name = display_name
+    site.web_url = web_url
+    return site_href(site.name)
 
 
 def my_mirrors(store, who):
@@ -247,6 +305,8 @@ def site_page(page, csrf_token, site_url, error=None):
                        for name, display_name, team in page.admins],
                      class_="admins")]
     if page.may_add_admin:
+        body.insert(1, tags.div(tags.a(
+            "Edit", href=site_href(page.name) + "/+edit"), class_="actions"))
         body.append(post_form(
             site_href(page.name) + "/+admins", csrf_token,
             tags.label("Add an admin: a person's or team's name, or "
@@ -278,6 +338,13 @@ class SiteHandlers:
                 page, ctx.csrf_token, self.site_url(ctx), str(error)),
                 status=400)
         return redirect(site_href(name))
+
+    async def site_edit(self, ctx, name):
+        return await self._form(
+            ctx, "Edit the site %s" % (name,), SITE_FIELDS,
+            lambda store, who: site_values(store, who, name),
+            lambda store, who, form: edit_site(store, who, name, form),
+            site_href(name) + "/+edit", "Save")
 
     async def my_mirrors(self, ctx):
         viewer, rows = await self.as_who(ctx, my_mirrors)

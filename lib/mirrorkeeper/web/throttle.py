@@ -12,10 +12,11 @@ name from elsewhere does not lock the owner out; the address's count
 still holds there.  The counts are this process's own, kept in memory
 and bounded.
 
-PasswordPool runs the password hash (scrypt: ~50 ms of CPU and 16 MiB
-each) on a small thread pool of its own, with a bounded queue: a flood of
-logins waits for those threads, or is told the site is busy, and never
-takes the database threads the pages need.
+PasswordPool runs the password hash, checking one or making one for a
+new password (scrypt: ~50 ms of CPU and 16 MiB each), on a small thread
+pool of its own, with a bounded queue: a flood of logins waits for those
+threads, or is told the site is busy, and never takes the database
+threads the pages need.
 """
 
 from collections import OrderedDict
@@ -23,7 +24,7 @@ from collections import OrderedDict
 from twisted.internet import defer, threads
 from twisted.python.threadpool import ThreadPool
 
-from mirrorkeeper.web.passwords import verify_password
+from mirrorkeeper.web.passwords import hash_password, verify_password
 
 
 class _Failures:
@@ -143,6 +144,15 @@ class PasswordPool:
     def verify(self, password, stored):
         """A Deferred firing with verify_password(password, stored), or
         failing with Busy at once when the queue is full."""
+        return self._run(verify_password, password, stored)
+
+    def hash(self, password):
+        """A Deferred firing with hash_password(password) (failing with
+        its InvalidValueError for a password the rules refuse), or with
+        Busy as verify does."""
+        return self._run(hash_password, password)
+
+    def _run(self, function, *args):
         if self._outstanding >= self.threads + self.queue_limit:
             return defer.fail(Busy())
         self._outstanding += 1
@@ -151,8 +161,7 @@ class PasswordPool:
             self._outstanding -= 1
             return result
         return threads.deferToThreadPool(
-            self.reactor, self._pool, verify_password, password,
-            stored).addBoth(done)
+            self.reactor, self._pool, function, *args).addBoth(done)
 
 
 class InlinePasswordPool:
@@ -166,3 +175,6 @@ class InlinePasswordPool:
 
     def verify(self, password, stored):
         return defer.maybeDeferred(verify_password, password, stored)
+
+    def hash(self, password):
+        return defer.maybeDeferred(hash_password, password)
