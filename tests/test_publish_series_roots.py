@@ -383,3 +383,32 @@ def test_apt_lists_and_apt_for_a_series_under_its_root(world):
         (name, [(path, code) for path, code in server.failures()
                 if os.path.exists(world.master_root + path)])
         for name, server in servers.items()) if failures} == {}
+
+
+def test_files_moved_to_the_archive_root_date_from_the_move():
+    """A series moved from development/ to the archive's own root: its
+    suite's files, and its pool files no series had there before, count
+    as on the master since the move; a pool file another series had
+    there all along does not."""
+    from mirrorkeeper.publish.selection import (
+        file_requirement, index_snapshot)
+    from tests.mirrorlist_snapshots import snapshot
+    now = 1_800_000_000
+    world = snapshot([], places=[["forky", "amd64", "main", "release"],
+                                 ["stable", "amd64", "main", "release"]],
+                     files={"dists/forky/Release": [{
+                         "size": 1, "timestamp": now - 9000, "md5": "",
+                         "sha1": "", "sha256": "", "sha512": ""}]}) | {
+        "roots": {"forky": ["", now - 3600]},
+        "pool": {"pool/main/h/hello/new.deb": [now - 7200, [0]],
+                 "pool/main/h/hello/both.deb": [now - 7200, [0, 1]]},
+        "pool_since": now - 8 * 86400}
+    index = index_snapshot(world)
+    assert file_requirement(index, "dists/forky/main/Packages.gz") == (
+        now - 3600, (0,))
+    assert file_requirement(index, "pool/main/h/hello/new.deb") == (
+        now - 3600, (0,))
+    assert file_requirement(index, "pool/main/h/hello/both.deb") == (
+        now - 7200, (0, 1))
+    assert file_requirement(index, "pool/main/o/old/old.deb") == (
+        now - 8 * 86400, None)

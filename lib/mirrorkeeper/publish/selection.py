@@ -67,9 +67,9 @@ copies that agree with the master's.
 A series may live under a root of its own (the snapshot's ``roots``:
 'development/', 'releases/14/'): a request path under a root is of that
 root's series, its suite's files at <root>dists/SUITE/ and its pool files
-at <root>pool/ (split_root()).  A series moved to its root is there only
-since it moved: its files under it are offered only by mirrors synced
-after that.
+at <root>pool/ (split_root()).  A series moved to its root (the
+archive's own included) is there only since it moved: its files there
+are offered only by mirrors synced after that.
 """
 
 import bisect
@@ -268,9 +268,13 @@ class MirrorIndex:
     # None when none was opened.
     pool_facts: object = field(default=None, repr=False)
     # {root: (series names, when the latest of them moved there or None)}
-    # of the series roots but '', longest first; {series: root}.
+    # of the series roots but '', longest first; {series: root}; {series:
+    # when it moved to its root} of the series that moved; the series of
+    # each place.
     roots: dict = field(default_factory=dict, repr=False)
     series_roots: dict = field(default_factory=dict, repr=False)
+    series_moved: dict = field(default_factory=dict, repr=False)
+    place_series: tuple = field(default=(), repr=False)
 
     def continent_of(self, country):
         return self.continents.get(country)
@@ -390,7 +394,11 @@ def index_snapshot(snapshot, threshold=MirrorFreshness.ONEDAYBEHIND,
         suite_places=_suite_places(places),
         roots=_roots(snapshot.get("roots", {})),
         series_roots={series: entry[0] for series, entry
-                      in snapshot.get("roots", {}).items()})
+                      in snapshot.get("roots", {}).items()},
+        series_moved={series: entry[1] for series, entry
+                      in snapshot.get("roots", {}).items()
+                      if entry[1] is not None},
+        place_series=tuple(place[0] for place in places))
 
 
 def _roots(roots):
@@ -499,10 +507,26 @@ def file_requirement(index, path):
         if stamps:
             since = (int(max(stamps)), index.suite_places.get(
                 suite_place(index, parts[1])))
-    moved = index.roots.get(root, ((), None))[1]
-    if since is not None and moved is not None and moved > since[0]:
+    if since is None:
+        return None
+    moved = _moved(index, root, parts, since[1])
+    if moved is not None and moved > since[0]:
         since = (moved, since[1])
     return since
+
+
+def _moved(index, root, parts, places):
+    """When the file at `parts` under `root`, of `places` (or None), came
+    to be where it is by a move of its series, or None: a suite's file
+    when its series moved; a pool file when the first of its places'
+    series to have it there did (a file one of them had there all along
+    did not move); else when the latest series at `root` moved."""
+    if parts[0] == "dists":
+        return index.series_moved.get(suite_series(index, parts[1]))
+    if places:
+        return min(index.series_moved.get(index.place_series[place], 0)
+                   for place in places) or None
+    return index.roots.get(root, ((), None))[1]
 
 
 def suite_place(index, suite):
