@@ -69,3 +69,44 @@ def test_a_mirrors_freshness_history_is_dated_on_its_axis():
     assert [bar.find(SVG + "title").text for bar in bars][1] == \
         "2026-11-02 06:00: one day behind"
     assert texts(chart) == ["11-01", "11-04"]
+
+
+def test_the_world_map_shades_and_links_the_mirrors_countries():
+    """Each country is drawn from its outline, shaded by its mirrors; one
+    with mirrors links its section and says its name and count; one
+    without has neither."""
+    from mirrorkeeper.web.world_outlines import OUTLINES
+    from mirrorkeeper.web.worldmap import NO_MIRROR, SHADES, world_map
+    chart = parse(world_map(
+        [("BR", "Bra<zil>", 3), ("DE", "Germany", 30), ("ZZ", "Nowhere", 2)],
+        lambda code: "#c-" + code))
+    links = {a.get("href"): a.find(SVG + "path")
+             for a in chart.iter(SVG + "a")}
+    assert set(links) == {"#c-BR", "#c-DE"}
+    assert links["#c-BR"].find(SVG + "title").text == "Bra<zil>: 3 mirrors"
+    assert links["#c-BR"].get("d") == OUTLINES["BR"]
+    assert links["#c-DE"].get("fill") == SHADES[-1][1]
+    fills = {path.get("fill") for path in chart.iter(SVG + "path")}
+    assert NO_MIRROR in fills and links["#c-BR"].get("fill") in fills
+    assert len(list(chart.iter(SVG + "path"))) == len(OUTLINES)
+    assert "none" in texts(chart) and "25+" in texts(chart)
+
+
+def test_the_outlines_are_keyed_by_the_countries_codes():
+    """Every outline is of a country the database knows, by its ISO
+    3166-1 alpha-2 code, and a path of whole units in the map's box."""
+    import os
+    import re
+    from mirrorkeeper.web import world_outlines
+    sql = open(os.path.join(
+        os.path.dirname(world_outlines.__file__), "..", "database",
+        "schema", "patch-0002-countries.sql")).read()
+    codes = set(re.findall(r"SELECT '([A-Z]{2})'", sql))
+    assert set(world_outlines.OUTLINES) <= codes
+    assert {"BR", "DE", "US", "JP", "AU", "ZA", "IN"} <= set(
+        world_outlines.OUTLINES)
+    for outline in world_outlines.OUTLINES.values():
+        assert re.fullmatch(r"(M\d+ \d+l[-\d ]+z)+", outline)
+        for x, y in re.findall(r"M(\d+) (\d+)", outline):
+            assert 0 <= int(x) <= world_outlines.WIDTH
+            assert 0 <= int(y) <= world_outlines.HEIGHT

@@ -198,3 +198,19 @@ def test_a_listing_on_a_phone_shows_freshness_and_last_probe(server,
         }))""" % (PHONE,))
     assert len(shown) == len(MIRRORS) + 1         # And the sample's own.
     assert all(all(cells) for cells in shown), shown
+
+
+def test_the_world_map_leads_to_a_countrys_section(server, browser):
+    """At 1280 px, the listing's map shades the mirrors' countries; a
+    click on one goes to its section of the listing."""
+    page = browser.new_page(DESKTOP, 900, mobile=False)
+    page.goto(server.url + "ubuntu/+archivemirrors")
+    assert page.evaluate("""Array.from(document.querySelectorAll(
+        "svg.map a")).map(a => a.getAttribute("href")).sort()""") == [
+        "#c-AF", "#c-BR", "#c-DE", "#c-JP", "#c-KE"]
+    page.evaluate("""document.querySelector('svg.map a[href="#c-JP"]')
+        .dispatchEvent(new MouseEvent("click", {bubbles: true}))""")
+    assert page.evaluate("location.hash") == "#c-JP"
+    assert page.evaluate("""(() => {
+        const box = document.getElementById("c-JP").getBoundingClientRect();
+        return box.height > 0 && box.top >= 0 && box.top < 900; })()""")

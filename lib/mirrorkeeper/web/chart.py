@@ -75,8 +75,7 @@ def series_chart(series):
     height = CAPTION_HEIGHT + len(pockets) * row_height + AXIS_HEIGHT
     children = [
         svg("title", "Propagation of %s by pocket" % (series.name,)),
-        _text("Mirrors by freshness each day; above each day, how many "
-              "were up to date", 0, 12)]
+        _text("Above each day: the mirrors up to date", 0, 12)]
     for row, pocket in enumerate(pockets):
         top = CAPTION_HEIGHT + row * row_height
         moments = list(pocket.history) + [(None, pocket.now)]

@@ -92,10 +92,10 @@ details > summary h2 { display: inline; }
 /* One column layout for every listing table, whatever its rows hold. */
 table.mirrors { table-layout: fixed; }
 table.mirrors td { overflow-wrap: anywhere; }
-col.c-links { width: 11rem; }
+col.c-links { width: 12.5rem; }
 col.c-speed { width: 6.5rem; }
 col.c-freshness { width: 13rem; }
-col.c-probed { width: 12rem; }
+col.c-probed { width: 13rem; }
 col.c-country { width: 9rem; }
 col.c-status { width: 11rem; }
 input, select, textarea { max-width: 100%; }

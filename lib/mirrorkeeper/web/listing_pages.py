@@ -18,6 +18,7 @@ from mirrorkeeper.web.layout import (
     Flattened, attribute_markup, format_bandwidth, format_minute, legend,
     mirror_href, plural, text_markup)
 from mirrorkeeper.web.queries import LISTINGS, group_by_place
+from mirrorkeeper.web.worldmap import world_map
 
 LISTING_PATHS = {
     "archive": "+archivemirrors",
@@ -381,7 +382,11 @@ def listing(distribution_title, heading, path, states, view,
             len(shown), plural(total, "mirror"), format_bandwidth(
                 sum(state.bandwidth_mbps for state in shown)))
     body += [tags.p(line, class_="muted"), _view_form(path, view, countries),
-             _country_index(view, _countries(shown)), legend()]
+             _country_index(view, _countries(shown))]
+    if view.grouped and not view.filtered and states:
+        body.append(tags.div(world_map(countries, lambda code: "#c-" + code),
+                             class_="map"))
+    body.append(legend())
     if not shown:
         body.append(tags.p("No mirrors here.") if not total else tags.p(
             "No mirror matches. ", tags.a("Show them all", href=path)))
