@@ -4,7 +4,8 @@ delivered to the test SMTP server.  A visitor signs up, follows the
 verification link of the message that arrived, logs in and registers a
 mirror; a site admin approves it; the owner sees it official on "My
 mirrors".  Each step's screenshot is saved beside the test's files
-(screenshots/) and checked not to be blank."""
+(screenshots/) and checked not to be blank; at a phone's width, the
+pages of accounts and sites reach no further than its right edge."""
 
 import re
 from urllib.parse import quote
@@ -142,6 +143,18 @@ def test_sign_up_register_approve_and_see_it_official(
     page.goto(url + "+site/nadia-mirror")
     assert "Nadia Newowner (nadia)" in page.text
     shots.take("site-page")
+
+    # At a phone's width nothing reaches past the right edge, what a
+    # scrolling box clips included.
+    page.send("Emulation.setDeviceMetricsOverride", {
+        "width": 390, "height": 844, "deviceScaleFactor": 1,
+        "mobile": True})
+    for path in ("+mymirrors", "+site/nadia-mirror", "+signup", "+reset"):
+        page.goto(url + path)
+        right = page.evaluate(
+            "Math.max(...Array.from(document.querySelectorAll('body *'))"
+            ".map(e => e.getBoundingClientRect().right))")
+        assert 200 < right <= 390, (path, right)
     assert [path.name for path in shots.saved] == [
         "01-signup-form.png", "02-check-your-mail.png",
         "03-confirm-address.png", "04-my-mirrors-pending.png",
