@@ -850,9 +850,10 @@ class CandidateList:
 
 
 class Order(list):
-    """One drawn order of a CandidateList (`pool`): its Choices, best
-    first (not to be changed), and what the daemon rendered of it
-    (`rendered`, {what: bytes}, kept by remember())."""
+    """One drawn order of a CandidateList (`pool`, None once the index
+    forgets the list): its Choices, best first (not to be changed), and
+    what the daemon rendered of it (`rendered`, {what: bytes}, kept by
+    remember())."""
 
     __slots__ = ("pool", "rendered")
 
@@ -887,7 +888,7 @@ def remember(index, order, what, body):
     for `what`, in `order.rendered`, within the index's MAX_POOL_BYTES;
     nothing is kept of an order whose list the index no longer holds."""
     pool = order.pool
-    if not pool.cached:
+    if pool is None:
         return
     before = order.rendered.get(what)
     size = len(body) + (_OVERHEAD if before is None else -len(before))
@@ -902,6 +903,12 @@ def _forget_oldest(index):
     pool = cache.pop(next(iter(cache)))
     pool.cached = False
     index.pool_bytes -= pool.size
+    # Its orders and what was rendered of them go now, not when the
+    # cyclic garbage collector next looks (an order names its list).
+    for order in pool.orders:
+        if order is not None:
+            order.pool = None
+            order.rendered.clear()
 
 
 def _trim(index, keep):
