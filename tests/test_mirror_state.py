@@ -200,6 +200,18 @@ def test_the_set_answers_for_many_mirrors_at_once(world):
     assert states["pending"].id not in durations
 
 
+def test_a_few_fields_are_what_the_whole_json_says(world):
+    """The status API's few fields of each mirror, written alone, are what
+    the whole JSON of it says, in the status's order."""
+    from mirrorkeeper.mirrorjson import mirror_json
+    from mirrorkeeper.web.api import STATUS_FIELDS
+    for state in states_by_name(world.store).values():
+        whole = mirror_json(state)
+        few = mirror_json(state, fields=STATUS_FIELDS)
+        assert list(few) == list(STATUS_FIELDS)
+        assert few == {name: whole[name] for name in STATUS_FIELDS}
+
+
 def test_a_policy_publishes_more(world):
     """Under a policy that takes unofficial mirrors, or names one, they are
     published; pending ones never are unless named."""

@@ -24,42 +24,51 @@ def speed_label(speed):
     return speed.name[1:]
 
 
-def mirror_json(state, mirror=None, private=False):
+# What the JSON of every mirror says, from its state alone: each field
+# and how it is read, in order.
+SUMMARY = {
+    "name": lambda state: state.name,
+    "distribution": lambda state: state.distribution,
+    "display_name": lambda state: state.display_name,
+    "title": lambda state: state.title,
+    "country": lambda state: state.country_code,
+    "country_name": lambda state: state.country_name,
+    "continent": lambda state: state.continent_code,
+    "content": lambda state: enum_label(state.content),
+    "status": lambda state: enum_label(state.status),
+    "official": lambda state: state.official,
+    "enabled": lambda state: state.enabled,
+    "owner_paused": lambda state: state.owner_paused,
+    "unreachable": lambda state: state.unreachable,
+    "listed": lambda state: state.listed,
+    "lists": lambda state: list(state.lists),
+    "freshness": lambda state: enum_label(state.freshness),
+    "lag_seconds": lambda state: state.lag_seconds,
+    "base_url": lambda state: state.base_url,
+    "http_base_url": lambda state: state.http_url,
+    "https_base_url": lambda state: state.https_url,
+    "ftp_base_url": lambda state: state.ftp_url,
+    "rsync_base_url": lambda state: state.rsync_url,
+    "bandwidth_mbps": lambda state: state.bandwidth_mbps,
+    "last_probe": lambda state: json_date(state.last_probe),
+    "last_probe_duration_seconds": lambda state: state.last_probe_duration,
+}
+
+
+def mirror_json(state, mirror=None, private=False, fields=None):
     """The JSON object (a dict of JSON values) of one mirror.
 
-    `state` is its IMirrorState: what the mirror lists and the status say.
-    With `mirror` (its IDistributionMirror) come its registration details
-    and content records, what a mirror's own page shows; with `private`
-    too, what only its owner and the admins read (whiteboard, rsync ACL,
-    netblocks and the other publication settings).
+    `state` is its IMirrorState: what the mirror lists and the status say
+    (SUMMARY), or only the `fields` of it named, in that order, for an
+    answer that needs few.  With `mirror` (its IDistributionMirror) come
+    its registration details and content records, what a mirror's own
+    page shows; with `private` too, what only its owner and the admins
+    read (whiteboard, rsync ACL, netblocks and the other publication
+    settings).
     """
-    result = {
-        "name": state.name,
-        "distribution": state.distribution,
-        "display_name": state.display_name,
-        "title": state.title,
-        "country": state.country_code,
-        "country_name": state.country_name,
-        "continent": state.continent_code,
-        "content": enum_label(state.content),
-        "status": enum_label(state.status),
-        "official": state.official,
-        "enabled": state.enabled,
-        "owner_paused": state.owner_paused,
-        "unreachable": state.unreachable,
-        "listed": state.listed,
-        "lists": list(state.lists),
-        "freshness": enum_label(state.freshness),
-        "lag_seconds": state.lag_seconds,
-        "base_url": state.base_url,
-        "http_base_url": state.http_url,
-        "https_base_url": state.https_url,
-        "ftp_base_url": state.ftp_url,
-        "rsync_base_url": state.rsync_url,
-        "bandwidth_mbps": state.bandwidth_mbps,
-        "last_probe": json_date(state.last_probe),
-        "last_probe_duration_seconds": state.last_probe_duration,
-    }
+    if fields is not None:
+        return {name: SUMMARY[name](state) for name in fields}
+    result = {name: read(state) for name, read in SUMMARY.items()}
     if mirror is None:
         return result
     reviewer = mirror.reviewer

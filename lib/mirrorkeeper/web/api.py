@@ -151,8 +151,8 @@ def status(store, filters):
                        key=lambda summary: summary.name)
     if filters.get("mirror") and not summaries:
         raise NotFoundError("no mirror is called %r" % (filters["mirror"],))
-    entries = [{key: entry[key] for key in STATUS_FIELDS}
-               for entry in map(mirror_json, summaries)]
+    entries = [mirror_json(summary, fields=STATUS_FIELDS)
+               for summary in summaries]
     totals = Counter(entry["freshness"] for entry in entries)
     return {"api_version": VERSION, "generated": json_date(utcnow()),
             "mirrors": entries,
