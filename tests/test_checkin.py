@@ -168,6 +168,64 @@ def test_another_person_may_not_make_a_token(web):
     assert world.store.find(checkin.MirrorToken).is_empty()
 
 
+def _prerelease_report(suites):
+    return checkin.read_report(json.dumps({"format": 1, "suites": [
+        {"suite": suite, "files": {"dists/%s/Release" % suite: "d" * 64},
+         "components": [{"component": "main", "architectures": ["i386"],
+                         "source": False}]} for suite in suites]}).encode())
+
+
+def test_mirror_admins_see_who_carries_a_release_before_it_is_public(web):
+    """+prerelease lists, for hoary (in development), the mirrors whose
+    newest check-in carries it, with its age: a private one as carrying
+    it by its word, a public one beside what the prober found, which
+    the check-in leaves as it was; a check-in too old, or of released
+    series only, is not listed."""
+    from mirrorkeeper.enums import PackagePublishingPocket
+    world, client = web
+    store = world.store
+    now = utcnow()
+    public = world.mirror("public-mirror", status=MirrorStatus.OFFICIAL)
+    private = world.mirror("private-mirror", status=MirrorStatus.OFFICIAL)
+    private.private = True
+    stale = world.mirror("stale-mirror", status=MirrorStatus.OFFICIAL)
+    released = world.mirror("warty-mirror", status=MirrorStatus.OFFICIAL)
+    hoary = world.ubuntu.getSeries("hoary")
+    record = public.ensureMirrorDistroArchSeries(
+        hoary.getArch("i386"), PackagePublishingPocket.RELEASE,
+        hoary.components[0])
+    record.freshness = MirrorFreshness.ONEWEEKBEHIND
+    checkin.record_checkin(store, public, _prerelease_report(
+        ["warty", "hoary", "hoary-updates"]), now=now - 2 * HOUR)
+    checkin.record_checkin(store, private, _prerelease_report(["hoary"]),
+                           now=now - 5 * HOUR)
+    checkin.record_checkin(store, stale, _prerelease_report(["hoary"]),
+                           now=now - 49 * HOUR)
+    checkin.record_checkin(store, released, _prerelease_report(["warty"]),
+                           now=now)
+    checkin.carry_checkin(store, public, 48 * HOUR)
+    store.commit()
+    page = "/ubuntu/+prerelease"
+    assert client.get(page).status == 303       # to the login
+    client.login("olive")                       # owns them, no admin
+    assert client.get(page).status == 403
+    client.login("adam")
+    answer = client.get(page)
+    assert answer.status == 200
+    text = answer.text
+    assert "hoary (5.04)" in text and "warty (4.10)" not in text
+    rows = text.split('class="prerelease"')[1].split("</table>")[0]
+    rows = rows.split("<tr>")[2:]
+    assert [row.split("</a>")[0].rsplit(">", 1)[1] for row in rows] == [
+        "public-mirror", "private-mirror"]
+    assert "2 h 0 min" in rows[0] and "hoary hoary-updates" in rows[0]
+    assert MirrorFreshness.ONEWEEKBEHIND.title in rows[0]
+    assert "5 h 0 min" in rows[1] and "private: its check-in is" in rows[1]
+    # The public mirror's check-in changed nothing the prober found.
+    assert [r.freshness for r in public.arch_series] == [
+        MirrorFreshness.ONEWEEKBEHIND]
+
+
 # The client over HTTPS to the real daemon.
 
 class Site:
@@ -302,6 +360,43 @@ def test_a_private_mirror_carries_what_it_checks_in(site):
     assert sources == {
         ("warty", "RELEASE", "main"): MirrorFreshness.SIXHOURSBEHIND,
         ("warty", "UPDATES", "main"): MirrorFreshness.UP}
+
+
+def test_the_client_reports_the_suites_under_a_series_root(site):
+    """A series kept under a root of its own (ports/dists/hoary) is
+    reported with its root, as deep as MAX_DISTS_DEPTH and no deeper; a
+    private mirror carries it once the series lives there."""
+    ports = DebianArchive(os.path.join(site.tree, "ports"))
+    ports.add_binary("hoary", "hello", "1.0-1", arch="i386")
+    ports.publish("hoary", version="5.04", architectures=("i386",))
+    deep = DebianArchive(os.path.join(site.tree, "a", "b", "c", "d"))
+    deep.add_binary("breezy", "hello", "1.0-1")
+    deep.publish("breezy")
+    dry = site.report(site.token(), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    report = json.loads(dry.stdout)
+    assert [(suite["root"], suite["suite"]) for suite in report[
+        "suites"]] == [("", "warty"), ("", "warty-updates"),
+                       ("ports", "hoary")]
+    hoary = report["suites"][2]
+    assert sorted(hoary["files"]) == ["ports/dists/hoary/Release"]
+    assert checkin.read_report(dry.stdout.encode())["suites"][2][
+        "root"] == "ports"
+    store = site.store()
+    DistributionMirrorSet(store)["valid-mirror"].private = True
+    DistributionSet(store).getByName("ubuntu").getSeries(
+        "hoary").root = "ports/"
+    store.commit()
+    store.close()
+    result = site.report(site.token())
+    assert result.returncode == 0, result.stderr
+    store = site.store()
+    mirror = DistributionMirrorSet(store)["valid-mirror"]
+    arch = {(r.distro_arch_series.distro_series.name,
+             r.distro_arch_series.architecture_tag, r.pocket.name)
+            for r in mirror.arch_series}
+    store.close()
+    assert ("hoary", "i386", "RELEASE") in arch
 
 
 def test_a_bad_or_revoked_token_gets_403_and_changes_nothing(site):

@@ -3,7 +3,9 @@
 
 Run it on the mirror host after each sync (from ftpsync's or rsync's
 post-hook).  It reads the local tree: each suite's Release and InRelease
-(under dists/) and each RPM repository's repodata/repomd.xml, with their
+(under every dists/ of the tree: the top one, and those of series kept
+under a root of their own, such as ports/dists/) and each RPM
+repository's repodata/repomd.xml, with their
 SHA-256; which series, pockets, components and architectures the tree
 has; the trace files of project/trace/.  It sends that to the
 mirrorkeeper web site over HTTPS with the mirror's token, which the
@@ -49,6 +51,11 @@ MAX_TRACES = 100
 MAX_CONTROL_BYTES = 16 * 1024 * 1024
 # How deep below the root a repodata/ directory is looked for.
 MAX_RPM_DEPTH = 8
+# How deep below the root a dists/ directory is looked for: a series'
+# root is a folder or two (ports/, old-releases/ubuntu/).
+MAX_DISTS_DEPTH = 3
+# Folders that hold no dists/ of their own, and are large.
+NOT_ROOTS = ("dists", "pool", "project", "repodata", "Packages")
 TRACE_DIR = "project/trace"
 
 
@@ -95,15 +102,17 @@ def _has_index(directory, name):
         return False
 
 
-def read_suite(root, suite):
-    """What the tree has of dists/`suite`: its control files' SHA-256, and
+def read_suite(root, suite, under=""):
+    """What the tree has of `under`/dists/`suite` (`under` is a series'
+    root, "" for the top of the tree): its control files' SHA-256, and
     the components and architectures whose indexes are there."""
-    base = os.path.join(root, "dists", suite)
+    prefix = under + "/" if under else ""
+    base = os.path.join(root, prefix, "dists", suite)
     files = {}
     for name in ("Release", "InRelease"):
         path = os.path.join(base, name)
         if os.path.isfile(path):
-            files["dists/%s/%s" % (suite, name)] = _sha256(path)
+            files["%sdists/%s/%s" % (prefix, suite, name)] = _sha256(path)
     fields = {}
     if os.path.isfile(os.path.join(base, "Release")):
         fields = _release_fields(os.path.join(base, "Release"))
@@ -129,23 +138,46 @@ def read_suite(root, suite):
             "architectures": arches,
             "source": _has_index(os.path.join(folder, "source"), "Sources"),
         })
-    return {"suite": suite, "codename": fields.get("Codename"),
+    return {"suite": suite, "root": under, "codename": fields.get("Codename"),
             "date": fields.get("Date"), "files": files,
             "components": carried}
 
 
+def find_roots(root):
+    """The folders below `root` (relative, "/"-separated; "" for `root`
+    itself) that hold a dists/ directory, at most MAX_DISTS_DEPTH deep,
+    never inside a dists/, pool/ or hidden folder, nor through a
+    symbolic link."""
+    found = []
+    root = os.path.abspath(root)
+    for folder, subfolders, _ in os.walk(root):
+        relative = os.path.relpath(folder, root)
+        relative = "" if relative == "." else relative.replace(os.sep, "/")
+        if "dists" in subfolders and not os.path.islink(
+                os.path.join(folder, "dists")):
+            found.append(relative)
+        depth = relative.count("/") + 1 if relative else 0
+        subfolders[:] = [] if depth >= MAX_DISTS_DEPTH else sorted(
+            name for name in subfolders
+            if not name.startswith(".") and name not in NOT_ROOTS)
+    return sorted(found)
+
+
 def read_suites(root):
-    dists = os.path.join(root, "dists")
-    if not os.path.isdir(dists):
-        return []
-    suites = sorted(
-        name for name in os.listdir(dists)
-        if not name.startswith(".") and
-        not os.path.islink(os.path.join(dists, name)) and
-        os.path.isdir(os.path.join(dists, name)))
-    if len(suites) > MAX_SUITES:
-        raise ReportError("%s has more than %d suites" % (dists, MAX_SUITES))
-    return [read_suite(root, suite) for suite in suites]
+    """Every suite of every dists/ of the tree (find_roots)."""
+    suites = []
+    for under in find_roots(root):
+        dists = os.path.join(root, under, "dists")
+        names = sorted(
+            name for name in os.listdir(dists)
+            if not name.startswith(".") and
+            not os.path.islink(os.path.join(dists, name)) and
+            os.path.isdir(os.path.join(dists, name)))
+        if len(suites) + len(names) > MAX_SUITES:
+            raise ReportError("%s has more than %d suites"
+                              % (root, MAX_SUITES))
+        suites += [read_suite(root, name, under) for name in names]
+    return suites
 
 
 _REVISION = re.compile(rb"<revision>\s*([^<\s]+)\s*</revision>")

@@ -271,8 +271,12 @@ def read_report(body):
         if not isinstance(files, dict) or len(files) > 2:
             raise InvalidValueError("the report's files are not valid",
                                     "files")
+        root = suite.get("root") or ""
         suites.append({
             "suite": _text(suite.get("suite"), "suite", _NAME, 100),
+            # The folder its dists/ is in: "" for the top of the tree, or
+            # a series' root (patch 0014).
+            "root": root and _text(root, "root", _PATH),
             "codename": _optional(suite.get("codename"), "codename"),
             "date": _optional(suite.get("date"), "date"),
             "files": {_text(path, "path", _PATH): _text(
@@ -452,22 +456,21 @@ def carry_checkin(store, mirror, max_age, now=None):
         return 0
     report = json.loads(store.find(
         MirrorCheckin, distribution_mirror_id=mirror.id).one().report)
-    bands = {}
-    for each in view.files:
-        suite = each.path.split("/")[1] if each.path.startswith(
-            "dists/") else None
-        band = band_for_lag(each.lag) if each.lag is not None \
-            else MirrorFreshness.UNKNOWN
-        if suite is not None:
-            bands[suite] = overall_freshness(
-                [bands.get(suite, MirrorFreshness.UNKNOWN), band])
+    judged = {each.path: each for each in view.files}
     suites = _suites_of(mirror.distribution)
     kept_arch, kept_source = set(), set()
     for suite in report["suites"]:
         if suite["suite"] not in suites:
             continue
         series, pocket = suites[suite["suite"]]
-        band = bands.get(suite["suite"], MirrorFreshness.UNKNOWN)
+        # A series is carried where it lives: under its root.
+        if suite.get("root", "") != series.root.strip("/"):
+            continue
+        band = MirrorFreshness.UNKNOWN
+        for path in suite["files"]:
+            lag = judged[path].lag
+            band = overall_freshness([band, MirrorFreshness.UNKNOWN
+                                      if lag is None else band_for_lag(lag)])
         components = {component.name: component
                       for component in series.components}
         arches = {arch.architecture_tag: arch
@@ -519,6 +522,85 @@ def expire_checkins(store, max_age, now=None):
             carry_checkin(store, mirror, max_age, now)
             expired.append(mirror.name)
     return expired
+
+
+# Before the bitflip.
+
+@attrs.frozen
+class PrereleaseMirror:
+    """A mirror whose newest check-in carries a series not yet released:
+    plain values.  `suites` are the series' suites it reported, `files`
+    the FileJudgement of their control files; for a public mirror
+    `prober` is the freshness the prober found of the series (None: it
+    has no record of it), shown beside the check-in and never replaced
+    by it."""
+
+    name: str
+    title: str
+    private: bool
+    date_reported: object
+    age: timedelta
+    suites: tuple
+    files: tuple
+    prober: MirrorFreshness | None
+
+    @property
+    def current(self):
+        return sum(1 for each in self.files if each.verdict == "current")
+
+
+def prerelease_checkins(store, distribution, max_age, now=None):
+    """[(series, [PrereleaseMirror])] for each series of `distribution`
+    at its development location (not public yet), newest first: the
+    mirrors whose newest check-in, not older than `max_age`, carries one
+    of its suites, those that reported most recently first.  How a
+    mirror admin tells that a release has spread before it is made
+    public (MirrorManager's pre-bitflip check-in)."""
+    from mirrorkeeper.enums import PackagePublishingPocket, SeriesLocation
+    from mirrorkeeper.model.distributionmirror import DistributionMirror
+    now = now or utcnow()
+    series = [each for each in distribution.series
+              if each.location is SeriesLocation.DEVELOPMENT]
+    suites = {each.suite(pocket): each for each in series
+              for pocket in PackagePublishingPocket}
+    found = {each.id: [] for each in series}
+    checkins = store.find(
+        (DistributionMirror, MirrorCheckin),
+        MirrorCheckin.distribution_mirror_id == DistributionMirror.id,
+        DistributionMirror.distribution_id == distribution.id,
+        MirrorCheckin.date_reported >= now - max_age,
+    ).order_by(Desc(MirrorCheckin.date_reported), DistributionMirror.name)
+    for mirror, checkin in (checkins if suites else ()):
+        carried = {}
+        for suite in json.loads(checkin.report)["suites"]:
+            if suite["suite"] in suites:
+                carried.setdefault(suites[suite["suite"]].id, []).append(
+                    suite["suite"])
+        if not carried:
+            continue
+        view = judge_checkin(store, mirror, max_age, now)
+        for series_id, names in carried.items():
+            # Its suites' control files, at the top or under a root.
+            marks = tuple("/dists/%s/" % name for name in names)
+            files = tuple(each for each in view.files if any(
+                mark in "/" + each.path for mark in marks))
+            found[series_id].append(PrereleaseMirror(
+                mirror.name, mirror.title, mirror.private,
+                checkin.date_reported, view.age, tuple(names), files,
+                None if mirror.private
+                else _prober_freshness(mirror, series_id)))
+    return [(each, found[each.id]) for each in
+            sorted(series, key=lambda s: s.date_created, reverse=True)]
+
+
+def _prober_freshness(mirror, series_id):
+    """The freshness of the prober's records of the series on `mirror`
+    (None: it has none)."""
+    bands = [record.freshness for record in mirror.arch_series
+             if record.distro_arch_series.distro_series_id == series_id]
+    bands += [record.freshness for record in mirror.source_series
+              if record.distro_series_id == series_id]
+    return overall_freshness(bands) if bands else None
 
 
 # Probe me now.

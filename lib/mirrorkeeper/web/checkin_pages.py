@@ -7,6 +7,9 @@ calls a mirror's host makes with its token.
     POST /api/1/mirrors/NAME/+checkin    what the host's tree carries
                                           (mirrorkeeper-report-mirror)
     POST /api/1/mirrors/NAME/+probe      probe me now
+    GET /DIST/+prerelease                the mirrors that checked in with a
+                                          series not released yet (the
+                                          distribution's mirror admins)
 
 The token page is an owner form like the others: the session says who,
 policy.Who.may_edit decides (the owner, the distribution's mirror admins),
@@ -207,6 +210,47 @@ def token_page(page, csrf_token, secret=None, site_url=""):
     return body
 
 
+def prerelease_page(distribution, title, found, settings):
+    """The mirror admins' page of the series not public yet: for each,
+    the mirrors whose newest check-in carries it."""
+    body = [tags.h1("Before the release: %s" % (title,)),
+            tags.p("The series of %s still at their development location, "
+                   "and the mirrors whose newest check-in (of the last %d "
+                   "hours) carries them: how far a release has spread "
+                   "before it is made public.  A private mirror's check-in "
+                   "is what it carries; a public mirror's is shown beside "
+                   "what the prober found, which decides."
+                   % (title, settings.max_age_hours))]
+    if not found:
+        body.append(tags.p("No series of %s is in development." % (title,)))
+    for series, mirrors in found:
+        body.append(tags.h2("%s (%s)" % (series.name, series.version)))
+        if not mirrors:
+            body.append(tags.p("No mirror has checked in with it."))
+            continue
+        rows = [tags.tr(tags.th("Mirror"), tags.th("Checked in"),
+                        tags.th("Age"), tags.th("Suites"),
+                        tags.th("Control files current"),
+                        tags.th("The prober found"))]
+        for each in mirrors:
+            if each.private:
+                prober = "private: its check-in is what it carries"
+            elif each.prober is None:
+                prober = "nothing of it yet"
+            else:
+                prober = freshness_badge(each.prober)
+            rows.append(tags.tr(
+                tags.td(tags.a(each.title,
+                               href=mirror_href(distribution, each.name))),
+                tags.td(format_minute(each.date_reported)),
+                tags.td(_duration(each.age)),
+                tags.td(" ".join(each.suites)),
+                tags.td("%d of %d" % (each.current, len(each.files))),
+                tags.td(prober)))
+        body.append(tags.table(*rows, class_="prerelease"))
+    return body
+
+
 class CheckinHandlers:
     """The handlers of the token page and of the mirrors' API calls; mixed
     into MirrorKeeperWeb, whose settings carry a CheckinSettings as
@@ -257,6 +301,22 @@ class CheckinHandlers:
         return self.page(ctx, viewer, "Token of %s" % (page.title,),
                          token_page(page, ctx.csrf_token, secret,
                                     self.site_url(ctx)))
+
+    async def prerelease(self, ctx, distribution):
+        settings = self.checkin_settings
+
+        def read(store, who):
+            from mirrorkeeper.web import queries
+            dist = queries.get_distribution(store, distribution)
+            who.require(who.is_mirror_admin(dist),
+                        "see which %s mirrors carry a release before it is "
+                        "public" % (dist.title,))
+            return dist.title, checkin.prerelease_checkins(
+                store, dist, settings.max_age)
+        viewer, (title, found) = await self.as_who(ctx, read)
+        return self.page(ctx, viewer, "Before the release: %s" % (title,),
+                         prerelease_page(distribution, title, found,
+                                         settings))
 
     def _authorised(self, ctx, name):
         """The work of a token call, before what it does: the mirror called
@@ -343,4 +403,5 @@ class CheckinHandlers:
                 format_minute(expected))}, 202)
 
 
-__all__ = ["CheckinHandlers", "CheckinSettings", "token_page"]
+__all__ = ["CheckinHandlers", "CheckinSettings", "prerelease_page",
+           "token_page"]

@@ -142,7 +142,11 @@ def announce_page(distribution, title, past, csrf_token, values=None,
             tags.p("A message to the owner of every approved mirror of %s "
                    "(official, not paused), each owner once: for example "
                    "that a new release is on the master and they may "
-                   "start syncing.  Answers go to you." % (title,))]
+                   "start syncing.  Answers go to you." % (title,)),
+            tags.p("Which mirrors carry a release before it is public: ",
+                   tags.a("before the release",
+                          href="/%s/+prerelease" % (quote(distribution),)),
+                   ".")]
     if error:
         body.append(tags.p(error, class_="error"))
     body.append(post_form(
