@@ -15,6 +15,7 @@ from mirrorkeeper.enums import (
 from mirrorkeeper.model.country import CountrySet
 from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.person import PersonSet
+from mirrorkeeper.publish.statistics import Statistics
 from mirrorkeeper.timeutil import utcnow
 from tests.cdp import Browser, chromium_path, distinct_colours
 from tests.probe_findings import arch_place, findings, probed, source_place
@@ -88,6 +89,12 @@ def populate(uri):
 def server(tmp_path):
     server = WebServer(tmp_path).populate()
     server.probe = populate(server.database_uri)
+    # The mirror list daemon's counts, where the web daemon reads them.
+    counts = Statistics(str(tmp_path / "var" / "mirrorlist-statistics"))
+    for country, content in [("BR", "apt/warty/i386"), ("DE", "metalink/"
+                             "warty/i386/" + "x" * 90), (None, "unknown")]:
+        counts.record(country, content, 200, 1)
+    counts.flush()
     server.start()
     yield server
     server.stop()
@@ -141,11 +148,13 @@ def pages(server):
         ("upstream", mirror + "/+upstream"),
         ("probe-log", "ubuntu/+mirror/%s/+probe/%d" % (name, probe)),
         ("sessions", "+sessions"), ("not-found", "ubuntu/+nothing"),
+        ("statistics", "+statistics"),
     ]
 
 
 SCREENSHOTS = {"front", "listing", "listing-filtered", "mirror",
-               "mirror-longhost", "probe-log", "propagation", "register"}
+               "mirror-longhost", "probe-log", "propagation", "register",
+               "statistics"}
 
 
 def test_nothing_reaches_past_a_phones_width(server, browser, tmp_path):

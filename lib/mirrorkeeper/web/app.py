@@ -22,10 +22,11 @@ from mirrorkeeper.errors import (
     DuplicateError, InvalidURLError, InvalidValueError)
 from mirrorkeeper.mail.notifications import MailSettings
 from mirrorkeeper.mail.outbox import deliver_pending
-from mirrorkeeper.settings import Mail, Web
+from mirrorkeeper.settings import Mail, Publication, Web
 from mirrorkeeper.validators import TEXT_LIMITS, valid_whole_number
 from mirrorkeeper.web import (
-    actions, api, feeds, listing_pages, metrics, mirror_pages, queries)
+    actions, api, feeds, listing_pages, metrics, mirror_pages, queries,
+    statistics_pages)
 from mirrorkeeper.web.accounts import AccountHandlers
 from mirrorkeeper.web.answers import AnswerCache, data_version
 from mirrorkeeper.web.checkin_pages import CheckinHandlers, CheckinSettings
@@ -56,6 +57,9 @@ class WebSettings:
     site_name: str = Mail.site_name.default
     base_url: str = Web.base_url.default  # e.g. https://mirrors.example.org
     propagation_days: int = Web.propagation_days.default
+    # [publication] statistics_dir: the mirror list daemon's daily counts
+    # (web.statistics_pages).
+    statistics_dir: str = Publication.statistics_dir.default
     # Seconds the listings and /api/1/status keep a computed answer (see
     # answers.AnswerCache); 0 keeps none.
     cache_seconds: float = Web.cache_seconds.default
@@ -78,6 +82,8 @@ class WebSettings:
                    base_url=config.get("web", "base_url").rstrip("/"),
                    propagation_days=config.getint("web",
                                                   "propagation_days"),
+                   statistics_dir=config.get("publication",
+                                             "statistics_dir"),
                    cache_seconds=config.getfloat("web", "cache_seconds"))
 
 
@@ -95,6 +101,7 @@ class MirrorKeeperWeb(AccountHandlers, CheckinHandlers, NetworkHandlers,
     ROUTES = [
         route("GET", "/", "index"),
         route("GET", "/+style.css", "stylesheet", kind="text"),
+        route("GET", "/+statistics", "statistics_page"),
         route("GET|POST", "/+login", "login"),
         route("POST", "/+logout", "logout"),
         route("GET|POST", "/+sessions", "sessions"),
@@ -306,6 +313,16 @@ class MirrorKeeperWeb(AccountHandlers, CheckinHandlers, NetworkHandlers,
             else []
         return self.page(ctx, viewer, "%s: %s" % (title, heading),
                          notes + [body])
+
+    async def statistics_page(self, ctx):
+        days = statistics_pages.days_asked(ctx.query)
+        folder = self.settings.statistics_dir
+
+        def read(store, who):
+            return statistics_pages.request_statistics(store, folder, days)
+        viewer, stats = await self.as_who(ctx, read)
+        return self.page(ctx, viewer, "Mirror list requests",
+                         statistics_pages.statistics_page(stats))
 
     async def propagation_page(self, ctx, distribution):
         days, cache = self.settings.propagation_days, self.propagation_cache

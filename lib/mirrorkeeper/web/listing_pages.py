@@ -35,7 +35,9 @@ def index(distributions):
              for name, title, supports in distributions if supports]
     return [tags.h1("Distributions"),
             tags.ul(*items) if items else tags.p("No distribution has "
-                                                 "mirrors yet.")]
+                                                 "mirrors yet."),
+            tags.p(tags.a("Mirror list requests by day, country and "
+                          "content", href="/+statistics"))]
 
 
 def distribution_page(name, title, counts, is_admin, may_register,
