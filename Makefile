@@ -25,13 +25,17 @@ SIZE ?= quick
 # on a port of its own.  PYTEST_ARGS="-n 0" runs it in one process.
 PYTEST_ARGS ?= -n auto
 
-.PHONY: deps deps-run venv lint check run serve bench clean distclean
+.PHONY: deps deps-run deps-bench venv lint check run serve bench clean \
+	distclean
 
 deps:
 	@tools/deps check
 
 deps-run:
 	@tools/deps run
+
+deps-bench:
+	@tools/deps bench
 
 venv: $(STAMP)
 
@@ -68,7 +72,7 @@ serve: deps-run venv
 	$(VENV)/bin/mirrorkeeper mirrorlist-server --listen '$(MIRRORLIST_LISTEN)' & lists=$$!; \
 	wait -n
 
-bench: venv
+bench: deps-bench venv
 	@if [ -f bench/__main__.py ]; then \
 		$(VENV)/bin/python -m bench --size $(SIZE); \
 	else \
