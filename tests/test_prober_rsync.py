@@ -4,14 +4,15 @@ runner and through ProbeClient."""
 import os
 from datetime import datetime, timezone
 
-from twisted.internet import defer, reactor
+from twisted.internet import defer, error, reactor
 from twisted.internet.protocol import Factory, Protocol
 from twisted.trial import unittest
 
 from mirrorkeeper.prober.connect import FamilyRecord
 from mirrorkeeper.prober.http import Site
 from mirrorkeeper.enums import ProbeOutcome as Outcome
-from mirrorkeeper.prober.rsync import RsyncRunner, parse_listing, rsync_url
+from mirrorkeeper.prober.rsync import (
+    RsyncReplyError, RsyncRunner, parse_listing, rsync_url)
 from tests.farm.testing import RELEASE, FarmTestMixin
 from tests.rsync_daemon import RsyncDaemon
 
@@ -110,6 +111,49 @@ class RunnerTests(RsyncTestMixin, unittest.TestCase):
         self.assertEqual(families.families("mirror.example").ipv4, True)
 
 
+    @defer.inlineCallbacks
+    def test_paths_asked_together_are_listed_by_one_run(self):
+        """Paths asked at once of one module are listed by one client
+        run: the present ones found, an absent one not found with the
+        daemon's word on it, each told apart."""
+        runner = RsyncRunner(reactor, timeout=10)
+        site = Site("rsync", "mirror.example", self.daemon.port)
+        paths = ["/ubuntu/" + RELEASE, "/ubuntu/dists/noble/Nope",
+                 "/ubuntu/" + TRACE, "/ubuntu/dists/noble"]
+        answers = yield defer.gatherResults(
+            [runner.check(site, ["127.0.0.1"], path) for path in paths])
+        self.assertEqual([answer.found for answer in answers],
+                         [True, False, True, False])
+        self.assertIn('"dists/noble/Nope"', answers[1].reply)
+        self.assertIn("No such file or directory", answers[1].reply)
+        self.assertEqual(answers[0].entry.name, RELEASE)
+        self.assertEqual((runner.processes_run, runner.requests_sent),
+                         (1, len(paths)))
+
+    @defer.inlineCallbacks
+    def test_a_module_or_host_failure_is_every_paths(self):
+        """An unknown module is every path not found; a refused
+        connection and a module that wants a password fail every path
+        asked with it, never as a missing file."""
+        runner = RsyncRunner(reactor, timeout=10)
+        site = Site("rsync", "mirror.example", self.daemon.port)
+        absent = yield defer.gatherResults(
+            [runner.check(site, ["127.0.0.1"], "/nomodule/" + path)
+             for path in (RELEASE, TRACE)])
+        self.assertEqual([a.found for a in absent], [False, False])
+        self.assertIn("Unknown module", absent[0].reply)
+        locked = [runner.check(site, ["127.0.0.1"], "/private/" + path)
+                  for path in (RELEASE, TRACE)]
+        for d in locked:
+            yield self.assertFailure(d, RsyncReplyError)
+        self.daemon.stop()
+        refused = [runner.check(site, ["127.0.0.1"], "/ubuntu/" + path)
+                   for path in (RELEASE, TRACE)]
+        for d in refused:
+            yield self.assertFailure(d, error.ConnectionRefusedError)
+        self.assertEqual(runner.processes_run, 3)
+
+
 class ClientRsyncTests(RsyncTestMixin, unittest.TestCase):
     timeout = 30
 
@@ -127,9 +171,25 @@ class ClientRsyncTests(RsyncTestMixin, unittest.TestCase):
                          (Outcome.FOUND, 0, "LIST"))
         self.assertEqual(missing.outcome, Outcome.NOT_FOUND)
         self.assertLogSays(found, "rsync --list-only rsync://127.0.0.1:",
-                           " Release", "Result: FOUND")
+                           " " + RELEASE, "Result: FOUND")
         self.assertLogSays(missing, "No such file or directory")
         self.assertEqual(self.client.stats.requests, 2)
+
+    @defer.inlineCallbacks
+    def test_a_plan_of_many_files_costs_few_client_runs(self):
+        """Many rsync probes of one mirror at once are each FOUND or
+        NOT_FOUND as they would be alone, from far fewer client runs
+        than files, each a request."""
+        paths = [RELEASE, TRACE] * 30 + ["dists/noble/Nope%d" % i
+                                         for i in range(10)]
+        results = yield defer.gatherResults([
+            self.client.probe(self.daemon.url("ubuntu", path))
+            for path in paths])
+        self.assertEqual([r.outcome for r in results],
+                         [Outcome.FOUND] * 60 + [Outcome.NOT_FOUND] * 10)
+        stats = self.client.stats
+        self.assertEqual(stats.requests, len(paths))
+        self.assertLess(stats.connections_opened, len(paths) // 10)
 
     @defer.inlineCallbacks
     def test_fetch_of_a_trace_file(self):

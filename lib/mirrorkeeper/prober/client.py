@@ -240,8 +240,10 @@ class ProbeClient:
         )
         self._ftp = FTPSessionPool(reactor, connect_timeout=self.timeout,
                                    families=self._families)
+        # It takes the slots itself: one per client run, each listing
+        # the many paths a mirror's plan asks at once.
         self._rsync = RsyncRunner(reactor, timeout=self.timeout,
-                                  families=self._families)
+                                  families=self._families, slots=self._slots)
         self._probes = 0
         self._outcomes = Counter()
 
@@ -422,7 +424,10 @@ class _Probe:
                                f"{site.host} is {forbidden[0]}.")
         # The host's slot first, then a global one; send() runs once both
         # are held.  Every address was judged above; a new connection may
-        # use any of them (see mirrorkeeper.prober.connect).
+        # use any of them (see mirrorkeeper.prober.connect).  The rsync
+        # runner holds the slots of its client runs itself.
+        if site.scheme == "rsync":
+            return self.send(None, site, state, addresses, target, path)
         self.client._slots.acquire(site, self.send, site, state, addresses,
                                    target, path)
 
@@ -458,8 +463,11 @@ class _Probe:
             except Exception:
                 d = defer.fail()
         self.timed_out = False
-        self.timer = client._reactor.callLater(client.timeout, self.time_out,
-                                               d)
+        if site.scheme != "rsync":
+            # The rsync runner gives each client run its deadline: a path
+            # may wait for the run that lists it.
+            self.timer = client._reactor.callLater(client.timeout,
+                                                   self.time_out, d)
         if site.scheme == "rsync":
             d.addCallbacks(self.rsync_answered, self.failed,
                            callbackArgs=(state,), errbackArgs=(site, state))
