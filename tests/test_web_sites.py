@@ -184,3 +184,35 @@ def test_a_site_is_edited_by_its_admins(world, client, store):
         "Renamed", "https://uni.example.edu/")
     client.login("oscar")
     assert client.get("/+site/olive-org/+edit").status == 403
+
+
+EDIT_FORM = {"display_name": "Moved", "country": "BR", "speed": "S1G",
+             "pulse_type": "PULL",
+             "http_base_url": "http://lone.example.org/ubuntu/"}
+
+
+def test_a_mirror_moves_to_another_of_its_owners_sites(world, client,
+                                                      store):
+    """A mirror migrated to a site of its own joins another site of its
+    runner's through its edit form; a site they do not run is refused,
+    and a mirror admin editing it leaves its site as it is."""
+    a_site(world)
+    world.mirror("lone")
+    client.login("olive")
+    form = client.get("/ubuntu/+mirror/lone/+edit").text
+    assert 'name="site"' in form and 'value="lone"' in form
+    refused = client.post("/ubuntu/+mirror/lone/+edit",
+                          dict(EDIT_FORM, site="oscars-mirror-not"))
+    assert refused.status == 400 and "you run no site" in refused.text
+    assert client.post("/ubuntu/+mirror/lone/+edit",
+                       dict(EDIT_FORM, site="olive-org")).status == 303
+    store.rollback()
+    assert SiteSet(store)["olive-org"].mirrors[0].name == "lone"
+    client.login("adam")
+    assert client.post("/ubuntu/+mirror/lone/+edit",
+                       dict(EDIT_FORM, site="olive-org")).status == 303
+    assert client.post("/ubuntu/+mirror/lone/+edit",
+                       dict(EDIT_FORM, site="lone")).status == 400
+    store.rollback()
+    from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+    assert DistributionMirrorSet(store)["lone"].site.name == "olive-org"

@@ -22,7 +22,7 @@ from mirrorkeeper.web import queries
 from mirrorkeeper.web.forms import (
     FormError, read_mirror_form, read_review_form)
 from mirrorkeeper.web.passwords import password_fingerprint
-from mirrorkeeper.web.site_pages import site_for_new_mirror
+from mirrorkeeper.web.site_pages import chosen_site
 
 
 def _model_error(error):
@@ -40,7 +40,7 @@ def register_mirror(store, who, distribution_name, values, policy=None):
                 "register mirrors of %s" % (distribution.display_name,))
     fields = read_mirror_form(store, values,
                               policy=policy or AddressPolicy())
-    fields["site"] = site_for_new_mirror(store, who, values.get("site"))
+    fields["site"] = chosen_site(store, who, values.get("site"))
     try:
         mirror = distribution.newMirror(
             who.person, fields.pop("name"), fields.pop("speed"),
@@ -61,6 +61,9 @@ def edit_mirror(store, who, distribution_name, mirror_name, values,
     who.require(who.may_edit(mirror), "edit %s" % (mirror.name,))
     fields = read_mirror_form(store, values, editing=True,
                               policy=policy or AddressPolicy())
+    site = chosen_site(store, who, values.get("site"), mirror.site)
+    if site is not None:
+        mirror.site = site
     mirrors = DistributionMirrorSet(store)
     urls = {scheme: fields.pop("%s_base_url" % scheme)
             for scheme in URL_SCHEMES}

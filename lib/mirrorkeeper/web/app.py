@@ -422,9 +422,17 @@ class MirrorKeeperWeb(AccountHandlers, CheckinHandlers, NetworkHandlers,
             actions.edit_mirror(store, who, distribution, name, form,
                                 AddressPolicy(self.settings.allowed_networks))
             return mirror_href(distribution, name)
+        mirror_form = self._mirror_form(distribution, name, Who.may_edit,
+                                        "edit")
+
+        def read(store, who):
+            values, countries = mirror_form(store, who)
+            site = queries.get_mirror(store, queries.get_distribution(
+                store, distribution), name).site
+            values["site"] = site.name if site is not None else ""
+            return values, countries
         return await self._form(
-            ctx, "Edit %s" % (name,), EDIT_FIELDS,
-            self._mirror_form(distribution, name, Who.may_edit, "edit"),
+            ctx, "Edit %s" % (name,), EDIT_FIELDS + [SITE_FIELD], read,
             write, mirror_href(distribution, name) + "/+edit", "Save")
 
     async def review(self, ctx, distribution, name):

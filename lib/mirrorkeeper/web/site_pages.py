@@ -39,30 +39,31 @@ from mirrorkeeper.web.layout import (
 from mirrorkeeper.web.site import redirect
 
 
-# The registration form's one field of sites (web.forms has the rest):
-# which of the registrant's sites runs the new mirror.
+# The mirror forms' one field of sites (web.forms has the rest): which of
+# the person's sites runs the mirror.
 SITE_FIELD = (
     "site", "Site", "text",
     "Optional: the name of a site you run (see My mirrors), to group the "
-    "mirror with its others.  Left empty, it gets a site of its own.")
+    "mirror with its others.  A mirror registered without one gets a "
+    "site of its own.")
 
 
 def site_href(name):
     return "/+site/%s" % (quote(name),)
 
 
-def site_for_new_mirror(store, who, name):
-    """The site named `name` that `who` may add a mirror to (an admin of
-    it, or a site admin), or None for an empty name; FormError on the
+def chosen_site(store, who, name, current=None):
+    """The site named `name` for a mirror to join, if `who` may add
+    mirrors to it (an admin of it, or a site admin); None for an empty
+    name or the mirror's `current` site (no change).  FormError on the
     site field otherwise."""
-    name = (name or "").strip()
-    if not name:
+    name = (name or "").strip()[:TEXT_LIMITS["name"]]
+    if not name or (current is not None and name == current.name):
         return None
-    site = SiteSet(store).getByName(name[:TEXT_LIMITS["name"]])
+    site = SiteSet(store).getByName(name)
     if site is None or not who.may_manage_site(site):
         raise FormError("you run no site called %r: give one of yours, or "
-                        "leave it empty" % (name[:TEXT_LIMITS["name"]],),
-                        "site")
+                        "leave it empty" % (name,), "site")
     return site
 
 
