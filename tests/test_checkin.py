@@ -420,6 +420,31 @@ def test_a_bad_or_revoked_token_gets_403_and_changes_nothing(site):
     assert site.checkin("archive-404-mirror") is None
 
 
+def test_a_probe_request_with_a_bad_token_gets_403_and_queues_nothing(
+        site):
+    """+probe with another mirror's token, a revoked one, or none, is a
+    403, and the mirror is not queued."""
+    context = ssl.create_default_context(cafile=str(site.ca_file))
+    other = site.token("archive-404-mirror").read_text().strip()
+    revoked = site.token().read_text().strip()
+    store = site.store()
+    checkin.revoke_tokens(store, DistributionMirrorSet(store)[
+        "valid-mirror"])
+    store.commit()
+    store.close()
+    for secret in (other, revoked, None):
+        headers = {"Authorization": "Bearer " + secret} if secret else {}
+        request = urllib.request.Request(
+            "%s/api/1/mirrors/valid-mirror/+probe" % (site.url,),
+            data=b"{}", method="POST", headers=headers)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30, context=context)
+        assert refused.value.code == 403
+    store = site.store()
+    assert checkin.queued_mirror_ids(store) == []
+    store.close()
+
+
 def test_the_servers_certificate_is_verified(site):
     """Without the CA that signed the site's certificate, the client
     sends nothing and says it cannot reach the site."""

@@ -165,3 +165,17 @@ def test_plain_settings_and_the_default(sample_store):
     assert "under /ubuntu/+mirror/valid-mirror" in " ".join(
         default.get_content().split())
     sample_store.rollback()
+
+
+def test_it_says_how_to_ask_for_a_probe_now():
+    """The message tells the owner how to have the mirror probed within a
+    minute once fixed: a token, then the check-in client's --probe or a
+    POST to the mirror's +probe with it."""
+    flat = " ".join(compose(base_url="https://mirrors.example.org").split())
+    assert "make a token on the mirror's page (+token)" in flat
+    assert "run mirrorkeeper-report-mirror --probe on the mirror host" in flat
+    assert ("POST to https://mirrors.example.org/api/1/mirrors/jane-mirror/"
+            "+probe with the header 'Authorization: Bearer TOKEN'") in flat
+    bare = " ".join(compose(base_url="").split())
+    assert ("POST to /api/1/mirrors/jane-mirror/+probe of the mirrorkeeper "
+            "web site") in bare
