@@ -48,7 +48,8 @@ table { border-collapse: collapse; width: 100%; margin: .25rem 0 1rem; }
 th, td { text-align: left; padding: .3rem .5rem;
   border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: .85rem; color: var(--muted); }
-td.num, th.num { text-align: right; white-space: nowrap; }
+td.num, th.num { text-align: right; }
+td.num { white-space: nowrap; }
 .links a { margin-right: .4rem; white-space: nowrap; }
 .badge { display: inline-block; padding: .05rem .45rem; border-radius: .6rem;
   color: #fff; font-size: .8rem; white-space: nowrap; }
@@ -107,7 +108,7 @@ input, select, textarea { max-width: 100%; }
   main { overflow-wrap: anywhere; }
   table { table-layout: fixed; }
   th, td { padding: .3rem .25rem; }
-  th.num, .badge { white-space: normal; }
+  .badge { white-space: normal; }
   /* A listing's row wraps as a card: the name, then its links,
      freshness and last probe, all within the width. */
   table.mirrors, table.mirrors tbody { display: block; }
