@@ -205,6 +205,15 @@ class Prober(Section, name="prober"):
         "the mirror lists")
     ca_file = Setting(TEXT, "", "PEM certificates of a private CA that "
                       "signs mirrors' certificates; empty: the system's")
+    # Sharing a run between processes (mirrorkeeper.prober.claims).
+    workers = Setting(
+        WHOLE, 0, "processes a run is probed by, each with its own reactor "
+        "and its share of max_parallel, a host's mirrors all in one; 0 for "
+        "one per core")
+    claim_lease_seconds = Setting(
+        POSITIVE, 120, "seconds a worker holds the mirrors it claimed "
+        "unless it renews them: a worker that dies loses them after this "
+        "long, and another probes them")
 
 
 class Publication(Section, name="publication"):
@@ -423,6 +432,7 @@ PROBER_SCRIPT = (
     SettingOption("max-parallel", Prober.max_parallel, "N"),
     SettingOption("max-parallel-per-host", Prober.max_parallel_per_host,
                   "N"),
+    SettingOption("workers", Prober.workers, "N"),
 )
 
 MIRRORLIST_DAEMON = (

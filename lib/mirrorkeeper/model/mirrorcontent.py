@@ -260,6 +260,9 @@ class ProberRunRecord(Storm):
     unreachable = Int()
     # {ProbeOutcome name: requests} of the requests that failed, as JSON.
     failures_json = Unicode(name="failures")
+    # How the canary failed for a worker of the run (schema patch 0021),
+    # which distrusts it; None if it did not.
+    canary_failure = Unicode()
 
     def __init__(self, content, date_started=None):
         self.content = content

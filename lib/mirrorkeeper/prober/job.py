@@ -1,9 +1,13 @@
 """One prober run, from the mirrors to probe to the mail sent about them.
 
-    recover (what a killed run left) -> plans (database, read once)
-        -> probes (reactor, no database)
-        -> pending probe records (database, one transaction per mirror)
-        -> the run judged (canary, mass network failure)
+    recover (what a killed run left) -> the mirrors offered as claims, by
+        host group (mirrorkeeper.prober.claims)
+        -> in each worker (this process, its helpers, other machines):
+           claim groups -> plans (database, a batch at a time)
+           -> probes (reactor, no database)
+           -> pending probe records (database, one transaction per mirror)
+        -> once every claim is done, the run judged once, here, on what
+           every worker recorded (canary, mass network failure)
         -> findings applied, enable/disable, mail queued (only when the
            run is trusted; one transaction per mirror)
         -> mail (delivered from the outbox after commit)
@@ -18,16 +22,19 @@ from twisted.internet import defer, task
 from mirrorkeeper.enums import MirrorContent
 from mirrorkeeper.interfaces.mail import MailDeliveryError
 from mirrorkeeper.mail.outbox import deliver_pending
-from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from mirrorkeeper.model.distributionmirror import (
+    DistributionMirror, DistributionMirrorSet)
 from mirrorkeeper.model.mirrorcontent import record_prober_run_counts
 from mirrorkeeper.model.mirrorstate import last_probe_durations
+from mirrorkeeper.prober import claims
 from mirrorkeeper.prober.client import ProbeClient
 from mirrorkeeper.prober.plan import (
     ManifestError, parse_cdimage_manifest, plan_archive_mirrors,
     plan_cdimage_mirrors)
 from mirrorkeeper.prober.record import (
     ApplySettings, RecordedMirror, ReportWriter, apply_run, distrust_run,
-    judge_run, prune_probe_records, recover, start_run, trust_run)
+    judge_run, prune_probe_records, recorded_of_run, recover, start_run,
+    trust_run)
 from mirrorkeeper.settings import Prober, Timestamps
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.prober.run import probe_mirrors
@@ -43,6 +50,19 @@ def longest_first(plans, durations):
     slow mirror started last would finish the run alone."""
     return sorted(plans, key=lambda plan: -durations.get(
         plan.mirror_id, float("inf")))
+
+
+def _plans_of(store, planner, mirror_ids):
+    """The MirrorPlans of the mirrors `mirror_ids`, in that order (those
+    deleted since they were offered are left out), made by `planner` with
+    `store`, which is then left with nothing loaded."""
+    found = {mirror.id: mirror for mirror in store.find(
+        DistributionMirror, DistributionMirror.id.is_in(mirror_ids))}
+    plans = planner(store, [found[mirror_id] for mirror_id in mirror_ids
+                            if mirror_id in found])
+    store.rollback()
+    store.reset()
+    return plans
 
 
 @attrs.define
@@ -76,6 +96,11 @@ class ProberOptions:
     # Only these mirrors (ids), however recently they were probed: the
     # queued run's (mirrorkeeper.model.checkin); None: all that are due.
     mirror_ids: tuple | None = None
+    # Help with the run another process started (claims), never judging
+    # it: a helper of --workers, or a prober on another machine.
+    join: bool = False
+    # Seconds a worker's claims last unless renewed.
+    claim_lease_seconds: int = Prober.claim_lease_seconds.default
 
 
 @attrs.define
@@ -97,12 +122,15 @@ class ProberRun:
     """A run of the prober over one store, logging through `logger`."""
 
     def __init__(self, reactor, store, options, logger, mail_delivery=None,
-                 *, database_uri):
+                 *, database_uri, start_helpers=None):
         """`store` is read in the reactor's thread before and after the
         probes; each mirror's findings are written as they arrive by a
         writer thread with a store of its own on `database_uri`, the URI
         of the database `store` is on (required: a run is never left to
-        find a database by itself)."""
+        find a database by itself).  `start_helpers(run_id, groups)`, if
+        given, is called once the run's mirrors are offered as claims (in
+        `groups` host groups), to start the processes that help probe them
+        (`--workers`)."""
         if not database_uri:
             raise ValueError(
                 "a prober run needs the URI of its database (database_uri), "
@@ -115,8 +143,12 @@ class ProberRun:
         self.logger = logger
         self.mail_delivery = mail_delivery
         self.summary = RunSummary()
+        self.start_helpers = start_helpers
+        # This process's name in the claims it holds.
+        self.worker = claims.worker_name()
         self._done = 0
         self._total = 0
+        self._failures = []
 
     @property
     def mirrors_in_flight(self):
@@ -141,6 +173,15 @@ class ProberRun:
     def run(self):
         """Fires with the RunSummary."""
         started = time.monotonic()
+        if self.options.join:
+            yield self._join()
+        else:
+            yield self._run()
+        self.summary.wall_time = time.monotonic() - started
+        return self.summary
+
+    @defer.inlineCallbacks
+    def _run(self):
         options, log = self.options, self.logger
         if not options.dry_run:
             self._recover()
@@ -152,65 +193,208 @@ class ProberRun:
             mirror_ids=queued)
         if not mirrors:
             log.info("No mirrors to probe.")
-            return self.summary
+            return
         client = self._probe_client = self._client()
         try:
-            plans = yield self._plan(client, mirrors)
-            # The plans hold everything the network phase needs; end the
-            # read transaction so the database is free while we probe.
-            self.store.rollback()
-            # And let the mirror objects go: Storm marks every object still
-            # alive for reloading at each commit, so holding K mirrors here
-            # made each of the 2K commits of the recording cost O(K).
-            del mirrors
-            if plans is None:
-                return self.summary
-            durations = last_probe_durations(
-                self.store, [plan.mirror_id for plan in plans])
-            self.store.rollback()
-            canary = None
-            if options.canary_url:
-                canary = yield client.probe(options.canary_url)
-            self._total = len(plans)
-            writer = run_id = None
-            if not options.dry_run:
-                run_id = start_run(self.store, options.content_type)
-                writer = ReportWriter(self.reactor, self.database_uri, log,
-                                      run_id)
-                writer.start()
-
-            def reported(report):
-                self._reported(report)
-                if writer is None:
-                    return RecordedMirror.of(report)
-                return writer.record(report)
-
-            progress = self._start_progress()
-            try:
-                recorded = yield probe_mirrors(
-                    client, longest_first(plans, durations), self.reactor,
-                    mirrors_in_flight=self.mirrors_in_flight,
-                    on_report=reported)
-            finally:
-                if progress is not None:
-                    progress.stop()
-                if writer is not None:
-                    yield writer.stop()
-            # Judged, and reported, in the order the mirrors came in.
-            order = {plan.mirror_id: n for n, plan in enumerate(plans)}
-            recorded.sort(key=lambda summary: order[summary.mirror_id])
-            del plans
+            planner = yield self._planner(client, mirrors)
+            if planner is None:
+                return
+            self._total = len(mirrors)
+            if options.dry_run:
+                recorded = yield self._dry_run(client, planner, mirrors)
+                del mirrors
+            else:
+                run_id, groups = self._offer(mirrors)
+                # Storm marks every object still alive for reloading at
+                # each commit: let the mirrors go before the recording.
+                del mirrors
+                canary = yield self._canary(client, run_id)
+                if self.start_helpers is not None:
+                    self.start_helpers(run_id, groups)
+                yield self._work(client, planner, run_id)
         finally:
             yield client.close()
-        self._count(recorded)
-        for host, why in sorted(client.skipped_hosts().items()):
-            log.warning("Skipped %s for the rest of the run: %s", host, why)
+        self._log_skipped(client)
         if options.dry_run:
+            self._count(recorded)
             log.info("Dry run: nothing recorded.")
-        else:
-            self._judge(run_id, recorded, canary)
-        self.summary.wall_time = time.monotonic() - started
-        return self.summary
+            return
+        # The whole run, whoever probed it: judged once, here.
+        self.store.rollback()  # See what the workers committed.
+        recorded, canary_failure = recorded_of_run(self.store, run_id)
+        self._count(recorded)
+        self._judge(run_id, recorded, canary, canary_failure)
+
+    @defer.inlineCallbacks
+    def _join(self):
+        """Help with the run another prober started: claim its mirrors,
+        probe them and record them, until none is left; never judge."""
+        options, log = self.options, self.logger
+        run_id = claims.open_run(self.store, options.content_type)
+        if run_id is None:
+            log.info("No run to join.")
+            return
+        log.info("Joining prober run %d", run_id)
+        client = self._probe_client = self._client()
+        try:
+            planner = yield self._planner(client, None)
+            if planner is None:
+                return
+            canary = yield self._canary(client, run_id)
+            if canary is not None and not canary.found:
+                # Its view of the network cannot be trusted: the run is
+                # distrusted, and this worker probes nothing of it.
+                self.summary.error = "the canary %s failed (%s)" % (
+                    canary.url, canary.message)
+                log.error("Probing nothing: %s", self.summary.error)
+                return
+            yield self._work(client, planner, run_id)
+        finally:
+            yield client.close()
+        self._log_skipped(client)
+        self.summary.probed = self._done
+
+    def _log_skipped(self, client):
+        for host, why in sorted(client.skipped_hosts().items()):
+            self.logger.warning("Skipped %s for the rest of the run: %s",
+                                host, why)
+
+    def _offer(self, mirrors):
+        """Start the run and offer its mirrors as claims, by host group,
+        those whose last probe took longest first (one slow mirror
+        started last would finish the run alone); return the run's id and
+        how many groups it has."""
+        durations = last_probe_durations(
+            self.store, [mirror.id for mirror in mirrors])
+        ordered = sorted(mirrors, key=lambda mirror: -durations.get(
+            mirror.id, float("inf")))
+        groups = claims.host_groups(
+            (mirror.id, [url for url in (
+                mirror.https_base_url, mirror.http_base_url,
+                mirror.ftp_base_url, mirror.rsync_base_url) if url])
+            for mirror in ordered)
+        self.store.rollback()
+        run_id = start_run(self.store, self.options.content_type)
+        claims.offer(self.store, run_id, groups)
+        return run_id, len(groups)
+
+    @defer.inlineCallbacks
+    def _canary(self, client, run_id):
+        """Probe the canary, if there is one; a failure is recorded with
+        the run, which distrusts it whoever judges it."""
+        if not self.options.canary_url:
+            return None
+        canary = yield client.probe(self.options.canary_url)
+        if not canary.found:
+            claims.record_canary_failure(
+                self.store, run_id, "%s (%s) from %s" % (
+                    canary.url, canary.message, self.worker))
+        return canary
+
+    @defer.inlineCallbacks
+    def _dry_run(self, client, planner, mirrors):
+        """Probe every mirror in this process and record nothing."""
+        plans = planner(self.store, mirrors)
+        durations = last_probe_durations(
+            self.store, [plan.mirror_id for plan in plans])
+        self.store.rollback()
+
+        def reported(report):
+            self._reported(report)
+            return RecordedMirror.of(report)
+        progress = self._start_progress()
+        try:
+            recorded = yield probe_mirrors(
+                client, longest_first(plans, durations), self.reactor,
+                mirrors_in_flight=self.mirrors_in_flight,
+                on_report=reported)
+        finally:
+            if progress is not None:
+                progress.stop()
+        return recorded
+
+    @defer.inlineCallbacks
+    def _work(self, client, planner, run_id):
+        """Claim host groups of the run, plan, probe and record their
+        mirrors, and mark them done, until the run has none left; the
+        next groups are claimed as soon as there is room for them in the
+        mirrors in flight, so that the slots stay busy.  Every database
+        step runs in the writer's thread."""
+        options = self.options
+        lease = options.claim_lease_seconds
+        writer = ReportWriter(self.reactor, self.database_uri, self.logger,
+                              run_id, worker=self.worker)
+        writer.start()
+        room = defer.DeferredSemaphore(self.mirrors_in_flight)
+        batches = []
+
+        def renew():
+            return writer.call(claims.renew, run_id, self.worker,
+                               lease).addErrback(
+                lambda failure: self.logger.warning(
+                    "Could not renew the claims: %s",
+                    failure.getErrorMessage()))
+        renewal = task.LoopingCall(renew)
+        renewal.clock = self.reactor
+        renewal.start(lease / 3.0, now=False)
+        progress = self._start_progress()
+
+        def reported(report):
+            self._reported(report)
+            return writer.record(report)
+
+        def probed(_, hosts, batch):
+            batches.remove(batch)
+            return writer.call(claims.finish, run_id, self.worker, hosts)
+        try:
+            while not self._failures:
+                # Wait for a free slot: the batches already started take
+                # theirs first.
+                yield room.acquire()
+                room.release()
+                groups = yield writer.call(
+                    claims.claim, run_id, self.worker, lease,
+                    max(1, room.tokens))
+                if not groups:
+                    if batches:
+                        yield defer.DeferredList(
+                            list(batches), fireOnOneCallback=True,
+                            fireOnOneErrback=True, consumeErrors=True)
+                        continue
+                    left, _ = yield writer.call(claims.progress, run_id)
+                    if not left:
+                        break
+                    # Held by others: theirs, or ours once their lease
+                    # ends.
+                    yield task.deferLater(self.reactor, min(5.0, lease / 4),
+                                          lambda: None)
+                    continue
+                plans = yield writer.call(
+                    _plans_of, planner,
+                    [mirror_id for _, ids in groups for mirror_id in ids])
+                batch = probe_mirrors(
+                    client, plans, self.reactor, limit=room,
+                    on_report=reported)
+                batches.append(batch)
+                batch.addCallback(probed, [host for host, _ in groups],
+                                  batch)
+                batch.addErrback(self._batch_failed, batches, batch)
+            if self._failures:
+                self._failures[0].raiseException()
+        finally:
+            if progress is not None:
+                progress.stop()
+            renewal.stop()
+            if batches:
+                yield defer.DeferredList(list(batches), consumeErrors=True)
+            yield writer.stop()
+
+    def _batch_failed(self, failure, batches, batch):
+        """A bug: its claims are left to lapse, and the run stops."""
+        if batch in batches:
+            batches.remove(batch)
+        self._failures.append(failure)
+        self.logger.error("Probing failed: %s", failure.getErrorMessage())
 
     def _count(self, recorded):
         """The summary's counts, from what each mirror's probe did."""
@@ -249,12 +433,18 @@ class ProberRun:
             self._report_changes(changes)
 
     @defer.inlineCallbacks
-    def _plan(self, client, mirrors):
-        if self.options.content_type is MirrorContent.ARCHIVE:
-            return plan_archive_mirrors(
-                self.store, mirrors, freshness=self.options.detectors,
-                timestamp_file=self.options.timestamp_file)
-        url = self.options.cdimage_manifest_url
+    def _planner(self, client, mirrors):
+        """Fires with what plans a batch of mirrors: a function of a store
+        and mirrors (model objects) returning their MirrorPlans; or None,
+        with the summary's error set, when they cannot be planned.  The
+        CD image manifest is fetched once, and checked against `mirrors`
+        when they are given."""
+        options = self.options
+        if options.content_type is MirrorContent.ARCHIVE:
+            return lambda store, mirrors: plan_archive_mirrors(
+                store, mirrors, freshness=options.detectors,
+                timestamp_file=options.timestamp_file)
+        url = options.cdimage_manifest_url
         if not url:
             self.summary.error = ("no CD image manifest is configured "
                                   "([prober] cdimage_manifest_url)")
@@ -275,14 +465,15 @@ class ProberRun:
                 "%s" % (url, error)
             self.logger.error(self.summary.error)
             return None
-        plans = plan_cdimage_mirrors(mirrors, entries)
-        if not any(plan.cdimage_checks for plan in plans):
+        if mirrors is not None and not any(
+                plan.cdimage_checks
+                for plan in plan_cdimage_mirrors(mirrors, entries)):
             self.summary.error = (
                 "the CD image manifest %s lists no image of a current "
                 "series of the mirrors' distributions" % (url,))
             self.logger.error(self.summary.error)
             return None
-        return plans
+        return lambda store, mirrors: plan_cdimage_mirrors(mirrors, entries)
 
     def _reported(self, report):
         self._done += 1
@@ -303,10 +494,9 @@ class ProberRun:
                          self._done, self._total,
                          self._probe_client.stats.requests)
 
-    def _judge(self, run_id, recorded, canary):
+    def _judge(self, run_id, recorded, canary, canary_failure=None):
         log = self.logger
-        self.store.rollback()  # See what the writer committed.
-        verdict = judge_run(recorded, canary)
+        verdict = judge_run(recorded, canary, canary_failure)
         self.summary.verdict = verdict
         # For /metrics; committed with the verdict, trusted or not.
         record_prober_run_counts(self.store, run_id, self.summary)

@@ -40,6 +40,7 @@ from mirrorkeeper.model.mirrorcontent import (
 from mirrorkeeper.model.probefindings import (
     has_findings, read_findings, why_disabled_by_record, write_findings)
 from mirrorkeeper.enums import ProbeOutcome
+from mirrorkeeper.prober.claims import holds
 from mirrorkeeper.prober.result import format_timestamp
 from mirrorkeeper.prober.run import UNUSABLE
 from mirrorkeeper.settings import Prober
@@ -97,14 +98,20 @@ class RunVerdict:
     reason: str = ""
 
 
-def judge_run(reports, canary_result=None):
+def judge_run(reports, canary_result=None, canary_failure=None):
     """The RunVerdict for a run's reports (anything with `unreachable`) and
     its canary probe (a ProbeResult of a URL that must always answer, or
-    None if none is configured)."""
+    None if none is configured); `canary_failure` says how the canary
+    failed for another worker of the run, or is None."""
     if canary_result is not None and not canary_result.found:
         return RunVerdict(False, "the canary %s failed (%s): the prober "
                           "cannot trust its view of the network"
                           % (canary_result.url, canary_result.message))
+    if canary_failure:
+        return RunVerdict(False, "the canary failed for a worker of this "
+                          "run, %s: part of the run was probed by a "
+                          "process that cannot trust its view of the "
+                          "network" % (canary_failure,))
     unreachable = sum(1 for report in reports if report.unreachable)
     if reports and unreachable == len(reports):
         return RunVerdict(False, "every one of the %d mirrors probed failed "
@@ -115,6 +122,34 @@ def judge_run(reports, canary_result=None):
         return RunVerdict(False, "%d of %d mirrors were unreachable at once"
                           % (unreachable, len(reports)))
     return RunVerdict(True)
+
+
+def recorded_of_run(store, run_id):
+    """What judging the run `run_id` needs, from what its workers wrote:
+    ([RecordedMirror of each PENDING record], how the canary failed for a
+    worker or None).  A few queries, whatever the number of mirrors."""
+    recorded = {}
+    for record_id, mirror_id, name, unreachable, requests in store.execute(
+            "SELECT r.id, r.distribution_mirror, m.name, p.unreachable, "
+            "p.requests FROM mirror_probe_record r JOIN "
+            "mirror_probe_result p ON p.probe_record = r.id JOIN "
+            "distribution_mirror m ON m.id = r.distribution_mirror WHERE "
+            "r.prober_run = ? AND r.state = ? ORDER BY r.id",
+            (run_id, ProbeRecordState.PENDING.value)):
+        recorded[record_id] = (mirror_id, name, bool(unreachable),
+                               requests, {})
+    for record_id, outcome, requests in store.execute(
+            "SELECT o.probe_record, o.outcome, o.requests FROM "
+            "mirror_probe_outcome o JOIN mirror_probe_record r ON "
+            "r.id = o.probe_record WHERE r.prober_run = ? AND r.state = ?",
+            (run_id, ProbeRecordState.PENDING.value)):
+        if record_id in recorded:
+            recorded[record_id][4][outcome] = requests
+    canary_failure = store.get(ProberRunRecord, run_id).canary_failure
+    return [RecordedMirror(mirror_id, name, unreachable, requests,
+                           outcomes, record_id)
+            for record_id, (mirror_id, name, unreachable, requests,
+                            outcomes) in recorded.items()], canary_failure
 
 
 # Findings as data.
@@ -656,7 +691,8 @@ class ReportWriter:
     never delays an answer the reactor is waiting for, and a report's full
     log is let go as soon as it is written."""
 
-    def __init__(self, reactor, database_uri, logger, run_id=None):
+    def __init__(self, reactor, database_uri, logger, run_id=None,
+                 worker=None):
         from twisted.python.threadpool import ThreadPool
         if not database_uri:
             raise ValueError("the report writer needs the database's URI")
@@ -664,6 +700,9 @@ class ReportWriter:
         self._uri = database_uri
         self._logger = logger
         self._run_id = run_id
+        # The claims' worker name: a report is written only while this
+        # worker holds its mirror's claim (None: no claims).
+        self._worker = worker
         self._pool = ThreadPool(1, 1, name="mirrorkeeper-prober-writer")
         self._store = None  # Used in the pool's thread only.
 
@@ -683,11 +722,41 @@ class ReportWriter:
             return RecordedMirror.of(report)
         return d.addErrback(failed)
 
-    def _write(self, report):
+    def call(self, function, *args):
+        """A Deferred firing with `function(store, *args)`, called in the
+        writer's thread with its store: the claims' steps, and planning,
+        run there, off the reactor."""
+        from twisted.internet.threads import deferToThreadPool
+        return deferToThreadPool(self._reactor, self._pool, self._call,
+                                 function, args)
+
+    def _opened(self):
         if self._store is None:
             from mirrorkeeper.database.store import open_store
             self._store = open_store(self._uri)
+        return self._store
+
+    def _call(self, function, args):
+        store = self._opened()
         try:
+            return function(store, *args)
+        except Exception:
+            store.rollback()
+            raise
+
+    def _write(self, report):
+        self._opened()
+        try:
+            if self._worker is not None and not holds(
+                    self._store, self._run_id, self._worker,
+                    report.plan.mirror_id):
+                # Its lease ended and another worker took the mirror:
+                # that one's probe is the run's.
+                self._store.rollback()
+                self._logger.warning(
+                    "Dropped the probe of %s: this worker no longer holds "
+                    "its claim", report.plan.name)
+                return RecordedMirror.of(report)
             record_id = write_report(self._store, report, self._run_id)
         except Exception:
             self._store.rollback()

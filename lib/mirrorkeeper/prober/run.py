@@ -360,17 +360,19 @@ def probe_mirror(client, plan, clock, token=None):
 
 
 def probe_mirrors(client, plans, clock, mirrors_in_flight=50,
-                  on_report=None):
+                  on_report=None, limit=None):
     """Probe every plan, at most `mirrors_in_flight` mirrors at once (the
     client's own limits bound the requests; this bounds the memory of the
-    requests waiting for them).
+    requests waiting for them), or as `limit` (a DeferredSemaphore shared
+    with other calls) lets.
 
     Fires with the MirrorReports in the order of `plans`, or, given
     `on_report`, with what it returns for each report as the report
     completes (a value or a Deferred), so that a caller can hand each
     report on and keep only what it needs of it.
     """
-    limit = defer.DeferredSemaphore(max(1, mirrors_in_flight))
+    if limit is None:
+        limit = defer.DeferredSemaphore(max(1, mirrors_in_flight))
     # One name a run: a server that answers 200 for anything cannot have
     # learnt it, and the farm of a benchmark sees one path, not K.
     token = secrets.token_hex(8)

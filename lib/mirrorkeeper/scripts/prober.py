@@ -34,7 +34,7 @@ from mirrorkeeper.enums import ProbeOutcome
 from mirrorkeeper.scripts.base import (
     EXIT_ERROR, LockContention, MirrorKeeperScript, add_json_option,
     print_json, run_reactor)
-from mirrorkeeper.settings import PROBER_SCRIPT
+from mirrorkeeper.settings import DATABASE, PROBER_SCRIPT
 
 # The name RunSummary.failures gives requests the address policy refused.
 FORBIDDEN_ADDRESS = ProbeOutcome.FORBIDDEN_ADDRESS.name
@@ -77,6 +77,10 @@ class ProberScript(MirrorKeeperScript):
         parser.add_argument(
             "--queued", action="store_true",
             help="probe only the mirrors that asked to be probed now")
+        parser.add_argument(
+            "--join", action="store_true",
+            help="help with the run a prober on another machine started "
+                 "(PostgreSQL): probe its mirrors, never judge it")
         add_json_option(parser)
 
     def prober_options(self):
@@ -107,6 +111,9 @@ class ProberScript(MirrorKeeperScript):
             trust_root=self.trust_root(),
             detectors=config.freshness_detectors(),
             timestamp_file=config.get("timestamps", "file_name"),
+            join=given.join,
+            claim_lease_seconds=config.getint("prober",
+                                              "claim_lease_seconds"),
         )
 
     def trust_root(self):
@@ -128,7 +135,9 @@ class ProberScript(MirrorKeeperScript):
     def main(self):
         queued = self.options.queued
         try:
-            self.lock(self.config.get("prober", "lock_file"))
+            if not self.options.join:
+                # A helper works for the run of the prober holding it.
+                self.lock(self.config.get("prober", "lock_file"))
         except LockContention as error:
             if not queued:
                 raise
@@ -136,6 +145,10 @@ class ProberScript(MirrorKeeperScript):
             self.logger.info("The queue waits for the next run: %s", error)
             return 0
         options = self.prober_options()
+        workers = 1 if options.dry_run or options.join else self.workers()
+        # The global limit is shared by the run's processes.
+        options.max_parallel = max(1, options.max_parallel // workers)
+        helpers = []
         store = self.store
         runs = [options]
         if queued:
@@ -145,7 +158,8 @@ class ProberScript(MirrorKeeperScript):
                 self.logger.info("No mirror asked to be probed.")
                 return 0
         from twisted.internet import reactor
-        delivery = None if options.dry_run else self.mail_delivery()
+        delivery = None if options.dry_run or options.join \
+            else self.mail_delivery()
 
         @defer.inlineCallbacks
         def probe_each():
@@ -154,9 +168,14 @@ class ProberScript(MirrorKeeperScript):
                 self.logger.info("Probing Distribution Mirrors")
                 summaries.append((yield ProberRun(
                     reactor, store, each, self.logger, delivery,
-                    database_uri=self.database_uri).run()))
+                    database_uri=self.database_uri,
+                    start_helpers=self._helpers_of(each, workers,
+                                                   helpers)).run()))
             return summaries
-        summaries = run_reactor(probe_each)
+        try:
+            summaries = run_reactor(probe_each)
+        finally:
+            self._wait_for(helpers)
         failed = False
         for each, summary in zip(runs, summaries):
             self._report(summary)
@@ -171,6 +190,64 @@ class ProberScript(MirrorKeeperScript):
                             for summary in summaries):
                 self._write_snapshot(store)
         return EXIT_ERROR if failed else 0
+
+    def workers(self):
+        """How many processes probe a run: [prober] workers (--workers),
+        0 meaning one per core."""
+        import os
+        return self.config.getint("prober", "workers") or os.cpu_count() \
+            or 1
+
+    def _helpers_of(self, options, workers, helpers):
+        """What starts the helpers of a run of `options` once it offers
+        its host groups, adding them to `helpers`: one fewer than
+        `workers`, and fewer than the groups; None for a run of one
+        process."""
+        if workers == 1:
+            return None
+
+        def start(run_id, groups):
+            count = min(workers, groups) - 1
+            if count > 0:
+                helpers.extend(self._start_helpers(count, options))
+        return start
+
+    def _start_helpers(self, count, options):
+        """Start `count` helpers of the run of `options` (`--join`, each
+        with its share of the global limit), on the same configuration and
+        database, killed by the kernel if this process dies (their claims
+        then lapse); return their Popen objects."""
+        import os
+        import subprocess
+
+        import mirrorkeeper
+        env = dict(os.environ)
+        lib = os.path.dirname(os.path.dirname(mirrorkeeper.__file__))
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [lib, env.get("PYTHONPATH")]))
+        # In the environment, not the command line, which anyone sees.
+        env[DATABASE.setting.environment] = self.database_uri
+        argv = [sys.executable, "-m", "mirrorkeeper.scripts.prober",
+                "--join", "--quiet", "--workers", "1",
+                "--content-type", ("cdimage" if options.content_type is
+                                   MirrorContent.RELEASE else "archive"),
+                "--max-parallel", str(options.max_parallel)]
+        if self.options.config:
+            argv += ["--config", self.options.config]
+        self.logger.info("Started %d helpers", count)
+        return [subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                 preexec_fn=_die_with_parent)
+                for _ in range(count)]
+
+    def _wait_for(self, helpers):
+        """Wait for the helpers, which end once the run has no claim left;
+        log those that did not end well (the run's claims saw to their
+        mirrors)."""
+        for helper in helpers:
+            status = helper.wait()
+            if status:
+                self.logger.warning("A helper (pid %d) ended with status "
+                                    "%d", helper.pid, status)
 
     def _queued_runs(self, options, mirror_ids):
         """The options of a run for each kind of content (the archive, CD
@@ -281,6 +358,19 @@ class ProberScript(MirrorKeeperScript):
             log.error("Failed: %s", summary.error)
         else:
             log.info("Done.")
+
+
+def _die_with_parent():
+    """In a helper, before it runs: the kernel kills it if the prober
+    that started it dies (Linux), so none outlives its run."""
+    import ctypes
+    import signal
+    PR_SET_PDEATHSIG = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG,
+                                                signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
 
 
 def main(argv=None):
