@@ -2,6 +2,7 @@
 apt-ftparchive, gpg, createrepo_c), on SQLite and PostgreSQL."""
 
 import gzip
+import hashlib
 import logging
 import os
 from datetime import datetime, timedelta
@@ -22,7 +23,8 @@ from mirrorkeeper.model.country import CountrySet
 from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.distroseries import ComponentSet
 from mirrorkeeper.model.masterarchive import (
-    MasterFileDetailSet, RPMRepositorySet, TraceFileTimestampSet)
+    MasterFileDetailSet, MasterReleaseIndex, RPMRepositorySet,
+    TraceFileTimestampSet, consistency_files)
 from mirrorkeeper.model.person import PersonSet
 from mirrorkeeper.model.publishing import PublishingSet
 from tests.archive_builder import (
@@ -235,6 +237,57 @@ def test_release_history_is_recorded(store, distribution, archive):
     assert [entry.date_first_seen for entry in history] == [RESCAN,
                                                             FIRST_SCAN]
     assert history[0].date_modified == datetime(2001, 9, 9, 1, 46, 40)
+
+
+def listed_by(store, detail):
+    return {index.path: (index.sha256, index.size) for index in store.find(
+        MasterReleaseIndex, master_file_detail_id=detail.id)}
+
+
+def test_release_versions_keep_what_they_list(store, distribution,
+                                              archive):
+    """Each new version of a suite's Release and InRelease keeps the index
+    files it lists, with their SHA-256 and size, as the master wrote them;
+    only the newest `release_versions` keep them."""
+    for number, when in enumerate((FIRST_SCAN, RESCAN,
+                                   RESCAN + timedelta(days=1))):
+        if number:
+            archive.add_binary("noble", "new%d" % number, "1",
+                               mtime=HELLO_TIME)
+            archive.publish_all()
+        ArchiveScanner(store, distribution, archive.root, LOG, when,
+                       release_versions=2).scan()
+    details = MasterFileDetailSet(store)
+    for name in ("InRelease", "Release"):
+        history = details.getHistory(distribution, "dists/noble/" + name)
+        assert len(history) == 3
+        assert [bool(listed_by(store, version)) for version in history] == [
+            True, True, False]
+    newest = listed_by(store, details.getHistory(
+        distribution, "dists/noble/InRelease")[0])
+    path = os.path.join(archive.root, "dists/noble/main/binary-amd64/"
+                        "Packages.gz")
+    with open(path, "rb") as f:
+        data = f.read()
+    assert newest["main/binary-amd64/Packages.gz"] == (
+        hashlib.sha256(data).hexdigest(), len(data))
+
+
+def test_the_copies_compared_are_inrelease_else_release():
+    """Of a suite's control files a mirror's copy of its InRelease is
+    compared, or of its Release when the master has no InRelease; of an
+    RPM repository its repomd.xml; other files are none."""
+    assert consistency_files([
+        "dists/noble/InRelease", "dists/noble/Release",
+        "dists/noble-updates/Release", "old/dists/warty/Release",
+        "dists/noble/main/binary-amd64/Release",
+        "dists/noble/main/binary-amd64/Packages.gz",
+        "releases/40/os/repodata/repomd.xml", "repodata/repomd.xml"]) == {
+        "dists/noble": "dists/noble/InRelease",
+        "dists/noble-updates": "dists/noble-updates/Release",
+        "old/dists/warty": "old/dists/warty/Release",
+        "releases/40/os": "releases/40/os/repodata/repomd.xml",
+        "": "repodata/repomd.xml"}
 
 
 def test_no_change_rescan_writes_nothing(store, distribution, archive,

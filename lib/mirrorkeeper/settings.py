@@ -214,6 +214,10 @@ class Prober(Section, name="prober"):
         POSITIVE, 120, "seconds a worker holds the mirrors it claimed "
         "unless it renews them: a worker that dies loses them after this "
         "long, and another probes them")
+    max_control_file_bytes = Setting(
+        POSITIVE, 16777216, "the largest Release, InRelease or repomd.xml "
+        "a mirror may answer with; a larger answer is refused as not the "
+        "master's")
 
 
 class Publication(Section, name="publication"):
@@ -361,9 +365,19 @@ class Checkin(Section, name="checkin"):
         "run that took effect, as the daily run's cron entry does, so that "
         "what it found reaches the lists at once")
 
+class Archive(Section, name="archive"):
+    """The master archive's scan (mirrorkeeper.archive.scanner)."""
+
+    release_versions = Setting(
+        POSITIVE, 8, "versions of each suite's Release and InRelease whose "
+        "index files are kept: a mirror still serving one of them is sent "
+        "clients asking for those indexes by hash; older ones no longer "
+        "count")
+
+
 SECTIONS = {section.name: section for section in (
     Database, Mail, Prober, Publication, Timestamps, Freshness, Web,
-    Checkin)}
+    Checkin, Archive)}
 
 
 def declared(section, key):

@@ -46,8 +46,9 @@ from mirrorkeeper.mail.releases import queue_new_series
 from mirrorkeeper.model.distroseries import (
     IN_DEVELOPMENT, ComponentSet, DistroSeriesSet)
 from mirrorkeeper.model.masterarchive import (
-    ArchiveScanStateSet, MasterFileDetailSet, RPMRepositorySet,
-    TraceFileTimestampSet, is_package_index)
+    RELEASE_FILES, ArchiveScanStateSet, MasterFileDetailSet,
+    RPMRepositorySet, TraceFileTimestampSet, is_package_index)
+from mirrorkeeper.settings import Archive
 from mirrorkeeper.timeutil import as_utc, utcnow
 
 # Suite suffixes beyond the pockets' own (Debian names its proposed
@@ -119,11 +120,15 @@ class ArchiveScanner:
     `store`; `when` (default: now) is the time of the scan."""
 
     def __init__(self, store, distribution, root, logger, when=None,
-                 progress=None, config=None):
+                 progress=None, config=None,
+                 release_versions=Archive.release_versions.default):
         """`progress`, if given, is called as progress(done, total, label)
         after each part of the master (a suite, an RPM repository, a trace
         file) is scanned.  `config` (a Config or a MailSettings; default:
-        what load_config() finds) is for the mail about new series."""
+        what load_config() finds) is for the mail about new series.
+        `release_versions` versions of each Release and InRelease keep the
+        index files they list."""
+        self.release_versions = release_versions
         self.store = store
         self.distribution = distribution
         self.root = os.path.abspath(root)
@@ -193,12 +198,20 @@ class ArchiveScanner:
     def _record_details(self, path, data, stat_result, control=True):
         """Record a master file's details; `control` false for a package
         index, which is not a control file version of the report."""
-        if MasterFileDetailSet(self.store).record(
-                self.distribution, path, details_of(data, stat_result),
-                self.when) is not None:
+        details = MasterFileDetailSet(self.store)
+        detail = details.record(self.distribution, path,
+                                details_of(data, stat_result), self.when)
+        if detail is not None:
             if control:
                 self.report.file_details += 1
             self.report.rows_written += 1
+            if path.rsplit("/", 1)[-1] in RELEASE_FILES:
+                # What it lists, for the clients that read it.
+                listed = {name: (entry.sha256, entry.size) for name, entry
+                          in debian.parse_release(data, path).files.items()
+                          if entry.sha256}
+                details.recordListed(detail, listed, self.release_versions)
+                self.report.rows_written += len(listed)
 
     # Debian suites.
 

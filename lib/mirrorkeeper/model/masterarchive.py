@@ -1,6 +1,14 @@
 """What the master archive scanner keeps besides publishing history: the
 history of the master's control files and trace files, its RPM
-repositories, and what each part looked like when last scanned."""
+repositories, and what each part looked like when last scanned.
+
+For each of the newest versions of a suite's Release and InRelease the
+index files it lists are kept too (MasterReleaseIndex): a mirror serving
+such a version serves those indexes, also by hash, so that a client that
+read it may be sent there (mirrorkeeper.publish.selection).  How many
+versions keep them is the scan's `[archive] release_versions`; an older
+version is no longer valid.
+"""
 
 from storm.expr import Desc
 from storm.locals import DateTime, Int, Reference, Storm, Unicode
@@ -17,6 +25,9 @@ from mirrorkeeper.timeutil import as_utc
 # kept, a suite's Packages and Sources indexes, are for metalinks only.
 CONTROL_FILES = frozenset(["InRelease", "Release", "repomd.xml"])
 PACKAGE_INDEXES = frozenset(["Packages", "Sources"])
+# A suite's files, the signed one first: the one a mirror's copy of is
+# fetched and compared (consistency_files()).
+RELEASE_FILES = ("InRelease", "Release")
 
 
 def is_control_file(path):
@@ -29,6 +40,26 @@ def is_package_index(path):
     """Whether the file `path` (of a suite) is a Packages or Sources
     index, plain or compressed."""
     return path.rsplit("/", 1)[-1].split(".", 1)[0] in PACKAGE_INDEXES
+
+
+def consistency_files(paths):
+    """{directory: path} of the master's control files (`paths`) a
+    mirror's copy of tells whether its files agree with the master's:
+    for each suite directory (.../dists/SUITE) its InRelease, or its
+    Release when it has none; for each RPM repository (the directory
+    holding repodata/) its repomd.xml."""
+    chosen = {}
+    for path in sorted(paths):
+        directory, _, name = path.rpartition("/")
+        if name == "repomd.xml" and directory.endswith("repodata"):
+            chosen[directory[:-len("/repodata")]] = path
+        elif name in RELEASE_FILES and \
+                directory.rsplit("/", 2)[-2:-1] == ["dists"]:
+            other = chosen.get(directory)
+            if other is None or RELEASE_FILES.index(name) < \
+                    RELEASE_FILES.index(other.rsplit("/", 1)[1]):
+                chosen[directory] = path
+    return chosen
 
 
 @implementer(IMasterFileDetail)
@@ -82,11 +113,48 @@ class MasterFileDetailSet(StoreBoundSet):
         self.store.add(detail)
         return detail
 
+    def recordListed(self, detail, listed, keep):
+        """Record the index files the Release or InRelease version `detail`
+        lists (`listed`: {path under the suite's directory: (sha256,
+        size)}), and forget those of the versions of its file older than
+        the newest `keep`."""
+        for path, (sha256, size) in sorted(listed.items()):
+            self.store.add(MasterReleaseIndex(detail, path, sha256, size))
+        self.store.flush()
+        older = [version.id for version in self.getHistory(
+            detail.distribution, detail.path)[keep:]]
+        if older:
+            self.store.find(
+                MasterReleaseIndex,
+                MasterReleaseIndex.master_file_detail_id.is_in(older)
+            ).remove()
+
     def findBySHA256(self, distribution, sha256):
         return list(self.store.find(
             MasterFileDetail, distribution_id=distribution.id, sha256=sha256
         ).order_by(Desc(MasterFileDetail.date_first_seen),
                    Desc(MasterFileDetail.id)))
+
+
+class MasterReleaseIndex(Storm):
+    """An index file a version of a suite's Release or InRelease lists:
+    its path under the suite's directory, SHA-256 and size."""
+
+    __storm_table__ = "master_release_index"
+    __storm_primary__ = "master_file_detail_id", "path"
+
+    master_file_detail_id = Int(name="master_file_detail")
+    master_file_detail = Reference(master_file_detail_id,
+                                   "MasterFileDetail.id")
+    path = Unicode()
+    sha256 = Unicode(allow_none=False)
+    size = Int(allow_none=False)
+
+    def __init__(self, detail, path, sha256, size):
+        self.master_file_detail = detail
+        self.path = path
+        self.sha256 = sha256
+        self.size = size
 
 
 @implementer(IRPMRepository)

@@ -62,7 +62,9 @@ def run_scan(script):
              options.root)
     report = ArchiveScanner(store, distribution, options.root, log,
                             progress=terminal_progress(log),
-                            config=script.config).scan()
+                            config=script.config,
+                            release_versions=script.config.getint(
+                                "archive", "release_versions")).scan()
     if report.suites_scanned or report.suites_unchanged:
         log.info("Suites: %d scanned (%s), %d unchanged.",
                  len(report.suites_scanned),
