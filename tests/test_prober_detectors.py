@@ -384,3 +384,47 @@ def test_planted_timestamp_detector(world):
     assert abs(check.lag_seconds - 25 * 3600) < 120
     assert check.label == "mirrorkeeper-timestamp"
     store.close()
+
+
+def test_a_release_copy_is_known_only_from_an_answer():
+    """A mirror's copy of a suite's InRelease is its SHA-256 when it served
+    one; missing, or larger than a control file may be, it is no copy of
+    the master's; when the network failed it is unknown (found None), not
+    different."""
+    import hashlib
+    from mirrorkeeper.prober.plan import ReleaseCheck
+    from mirrorkeeper.prober.run import release_finding
+    body = b"Suite: stable\n"
+    digest = hashlib.sha256(body).hexdigest()
+    check = ReleaseCheck("dists/stable/InRelease",
+                         "http://mirror.example.org/dists/stable/InRelease",
+                         digest, 1024)
+    got = release_finding(check, fetched(body))
+    assert (got.found, got.sha256) == (True, digest)
+    assert "the master's current one" in got.note
+    got = release_finding(check, fetched(b"other"))
+    assert (got.found, got.sha256) == (True, hashlib.sha256(
+        b"other").hexdigest())
+    assert "not the master's current one" in got.note
+    for outcome, found in ((ProbeOutcome.NOT_FOUND, False),
+                           (ProbeOutcome.TOO_LARGE, True),
+                           (ProbeOutcome.TIMEOUT, None),
+                           (ProbeOutcome.CONNECTION_REFUSED, None)):
+        got = release_finding(check, fetched(None, outcome))
+        assert (got.found, got.sha256, got.outcome) == (found, None,
+                                                        outcome), outcome
+
+
+def test_the_checksum_detector_keeps_the_copys_sha256():
+    """The checksum detector's finding carries the SHA-256 of the copy it
+    judged, so that the prober need not fetch the file again; a trace
+    finding carries none."""
+    import hashlib
+    check = DetectorCheck("checksum", "dists/stable/InRelease", "x",
+                          "sha256", (("a" * 64, NOW),))
+    finding = judge(check, fetched(b"copy"), NOW)
+    assert finding.sha256 == hashlib.sha256(b"copy").hexdigest()
+    trace = DetectorCheck("trace", "project/trace/master", "x", "time",
+                          ((NOW, NOW),))
+    assert judge(trace, fetched(b"Mon Nov 24 12:00:00 UTC 2026\n"),
+                 NOW).sha256 is None

@@ -32,8 +32,10 @@ class IMirrorProbePlace(Interface):
     kind = Attribute(
         "'binary' (distro_arch_series, pocket, component), 'source' "
         "(distro_series, pocket, component), 'cdimage' (distro_series, "
-        "flavour) or 'detector' (a file a freshness detector fetched; "
-        "rpm_repository_id names the RPM repository of a repomd.xml).")
+        "flavour), 'detector' (a file a freshness detector fetched; "
+        "rpm_repository_id names the RPM repository of a repomd.xml) or "
+        "'release' (the mirror's copy of a suite's InRelease or Release, "
+        "or of a repomd.xml, the label its path on the master).")
     label = Attribute("The place in words, e.g. 'warty/i386 main RELEASE'.")
     url = Attribute("The index file asked for, or None.")
     found = Attribute(
@@ -51,3 +53,7 @@ class IMirrorProbePlace(Interface):
         "name), or None.")
     images = Attribute("CD images: how many were asked for.")
     missing = Attribute("CD images: how many were missing.")
+    sha256 = Attribute(
+        "'release' and checksum 'detector' rows: the SHA-256 of the "
+        "mirror's copy, or None when it served none that counts or the "
+        "network kept the probe from seeing it.")

@@ -13,6 +13,9 @@ back: the log is for people.
   the last days.
 - `why_disabled`: why a mirror is disabled, in sentences, from its last
   probe's rows (the owner's mail and the mirror's page).
+- `control_file_copies`: the SHA-256 of each mirror's copies of the
+  master's control files, as its last applied probe saw them (the
+  snapshot's consistency rule).
 """
 
 from collections import defaultdict
@@ -35,13 +38,15 @@ from mirrorkeeper.enums import ProbeOutcome
 from mirrorkeeper.timeutil import utcnow
 
 __all__ = ["MirrorProbeOutcome", "MirrorProbePlace", "MirrorProbeResult",
-           "freshness_history", "has_findings", "read_findings",
-           "series_freshness", "why_disabled", "why_disabled_by_record",
-           "write_findings"]
+           "control_file_copies", "freshness_history", "has_findings",
+           "read_findings", "series_freshness", "why_disabled",
+           "why_disabled_by_record", "write_findings"]
 
-# The kinds of place a probe checks (mirror_probe_place.kind).
+# The kinds of place a probe checks (mirror_probe_place.kind); a
+# 'release' row is a mirror's copy of a suite's InRelease or Release (or
+# of a repomd.xml no detector fetched), with its SHA-256.
 CONTENT_KINDS = ("binary", "source")
-PLACE_KINDS = CONTENT_KINDS + ("cdimage", "detector")
+PLACE_KINDS = CONTENT_KINDS + ("cdimage", "detector", "release")
 
 # Ids per IN (...) list: well under what either backend takes in one
 # statement.
@@ -102,6 +107,7 @@ class MirrorProbePlace(Storm):
     missing = Int()
     syncing = Bool()
     note = Unicode()
+    sha256 = Unicode()
 
     def __repr__(self):
         return "<MirrorProbePlace %s %s %s>" % (
@@ -114,7 +120,7 @@ _PLACE_COLUMNS = (
     "probe_record", "kind", "distro_series", "distro_arch_series", "pocket",
     "component", "flavour", "rpm_repository", "label", "url", "found",
     "freshness", "detector", "lag_seconds", "outcome", "images", "missing",
-    "syncing", "note")
+    "syncing", "note", "sha256")
 
 
 def _place_rows(record_id, findings):
@@ -128,20 +134,26 @@ def _place_rows(record_id, findings):
                finding["pocket"], finding["component"], None, None,
                finding["label"], finding["url"], finding["found"],
                finding["freshness"], finding.get("detector"), None,
-               finding["outcome"], None, None, None, None)
+               finding["outcome"], None, None, None, None, None)
     for finding in findings.get("cdimages", ()):
         yield (record_id, "cdimage", finding["series"], None, None, None,
                finding["flavour"], None,
                "%s images" % (finding["flavour"],), None, finding["found"],
                None, None, None, None, finding["images"], finding["missing"],
-               None, None)
+               None, None, None)
     for finding in findings.get("detectors", ()):
         found = finding["found"] if finding["observed"] else None
         yield (record_id, "detector", None, None, None, None, None,
                finding["rpm_repository"], finding["label"], None, found,
                finding["freshness"], finding["detector"],
                finding["lag_seconds"], None, None, None, finding["syncing"],
-               finding["note"])
+               finding["note"],
+               finding.get("sha256") if finding["observed"] else None)
+    for finding in findings.get("releases", ()):
+        yield (record_id, "release", None, None, None, None, None, None,
+               finding["label"], finding["url"], finding["found"], None,
+               None, None, finding["outcome"], None, None, None,
+               finding["note"], finding["sha256"])
 
 
 def write_findings(store, record_id, findings):
@@ -390,9 +402,9 @@ def _wanting(places):
     images = [place for place in places if place.kind == "cdimage"]
     if images and not any(place.kind in CONTENT_KINDS for place in places):
         return any(place.found is False for place in images)
-    return not any(place.found and (place.kind != "detector" or
-                                    place.rpm_repository_id is not None)
-                   for place in places)
+    return not any(place.found and place.kind != "release" and (
+        place.kind != "detector" or place.rpm_repository_id is not None)
+        for place in places)
 
 
 def why_disabled_by_record(store, record_id, runs):
@@ -426,3 +438,26 @@ def why_disabled(store, mirrors):
                      {rid: runs[mid] for rid, mid in last.items()},
                      only_wanting=True)
     return {last[rid]: sentences for rid, sentences in why.items()}
+
+
+def control_file_copies(store, mirror_ids):
+    """{mirror id: {master path: SHA-256}}: what each of `mirror_ids`
+    served for the master's Release, InRelease and repomd.xml files at its
+    last probe whose findings took effect (a distrusted or abandoned run's
+    never count).  A file the mirror lacked, or served too large, or that
+    the network kept from being seen, is left out: its copy is not known
+    to be any of the master's."""
+    record, place = MirrorProbeRecord, MirrorProbePlace
+    copies = {mirror_id: {} for mirror_id in mirror_ids}
+    for chunk in _chunks(mirror_ids):
+        last = Select(Max(record.id),
+                      record.distribution_mirror_id.is_in(chunk) &
+                      (record.state == ProbeRecordState.APPLIED),
+                      group_by=record.distribution_mirror_id)
+        for mirror_id, label, sha256 in store.find(
+                (record.distribution_mirror_id, place.label, place.sha256),
+                place.probe_record_id == record.id, record.id.is_in(last),
+                place.kind.is_in(("detector", "release")),
+                place.sha256 != None):  # noqa: E711
+            copies[mirror_id][label] = sha256
+    return copies

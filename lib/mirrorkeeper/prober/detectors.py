@@ -51,10 +51,13 @@ class DetectorCheck:
     kind: str
     history: tuple
     rpm_repository_id: int | None = None
+    # The largest control file a mirror may answer with ([prober]
+    # max_control_file_bytes).
+    control_limit: int = MAX_CONTROL_FILE
 
     @property
     def max_size(self):
-        return MAX_TIME_FILE if self.kind == "time" else MAX_CONTROL_FILE
+        return MAX_TIME_FILE if self.kind == "time" else self.control_limit
 
 
 @attrs.frozen
@@ -68,6 +71,9 @@ class DetectorFinding:
     note: str
     found: bool = False
     lag: timedelta | None = None
+    # The SHA-256 of the mirror's copy of a control file ('sha256'
+    # checks), when it served one.
+    sha256: str | None = None
 
 
 def sync_marker_url(base_url):
@@ -101,17 +107,19 @@ def judge(check, result, now, syncing=False):
         if lag is None:
             return _finding(check, MirrorFreshness.ONEWEEKBEHIND, syncing,
                             "%s %s: older than the master's history, or not "
-                            "the master's" % (check.label, described))
+                            "the master's" % (check.label, described),
+                            sha256=digest)
     band = band_for_lag(lag)
     return _finding(check, band, syncing, "%s %s: %s behind the master, %s"
-                    % (check.label, described, _hours(lag), band.name), lag)
+                    % (check.label, described, _hours(lag), band.name), lag,
+                    None if check.kind == "time" else digest)
 
 
-def _finding(check, band, syncing, note, lag=None):
+def _finding(check, band, syncing, note, lag=None, sha256=None):
     if syncing and band is not MirrorFreshness.UP:
         return DetectorFinding(check, None, True, note + " (syncing now)",
-                               True)
-    return DetectorFinding(check, band, syncing, note, True, lag)
+                               True, sha256=sha256)
+    return DetectorFinding(check, band, syncing, note, True, lag, sha256)
 
 
 def _hours(lag):

@@ -101,6 +101,8 @@ class ProberOptions:
     join: bool = False
     # Seconds a worker's claims last unless renewed.
     claim_lease_seconds: int = Prober.claim_lease_seconds.default
+    # The largest Release, InRelease or repomd.xml a mirror may answer.
+    max_control_file_bytes: int = Prober.max_control_file_bytes.default
 
 
 @attrs.define
@@ -443,7 +445,8 @@ class ProberRun:
         if options.content_type is MirrorContent.ARCHIVE:
             return lambda store, mirrors: plan_archive_mirrors(
                 store, mirrors, freshness=options.detectors,
-                timestamp_file=options.timestamp_file)
+                timestamp_file=options.timestamp_file,
+                control_limit=options.max_control_file_bytes)
         url = options.cdimage_manifest_url
         if not url:
             self.summary.error = ("no CD image manifest is configured "

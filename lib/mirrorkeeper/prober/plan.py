@@ -8,6 +8,13 @@ freshness paths of its publishing history, which freshness detectors it
 gets, the files they fetch and the master's history of each) is computed
 once per distribution and shared by every mirror of it; the detectors'
 judge (mirrorkeeper.prober.detectors) is given it as plain values.
+
+Each mirror is also asked, with a GET, for its copy of the InRelease (or
+Release, when the master has no InRelease) of each suite it is expected to
+carry, and of each RPM repository's repomd.xml (ReleaseCheck): what it
+serves tells whether the files of that suite are the master's current
+ones.  A file a checksum detector fetches already is not fetched twice:
+the detector's finding carries its SHA-256.
 """
 
 import attrs
@@ -15,7 +22,8 @@ import attrs
 from mirrorkeeper.enums import MirrorContent, SeriesStatus
 from mirrorkeeper.model.mirrorcontent import (
     binary_paths_to_check, source_paths_to_check)
-from mirrorkeeper.prober.detectors import TRACE_PATH, DetectorCheck
+from mirrorkeeper.prober.detectors import (
+    MAX_CONTROL_FILE, TRACE_PATH, DetectorCheck)
 
 
 @attrs.frozen
@@ -32,6 +40,19 @@ class ContentCheck:
     label: str
     control_url: str
     freshness_urls: dict
+
+
+@attrs.frozen
+class ReleaseCheck:
+    """A control file (`label`, its path on the master) whose copy a
+    mirror serves at `url` tells which of the master's versions of a
+    suite's or repository's files it holds; `current` is the SHA-256 of
+    the master's newest, for the log."""
+
+    label: str
+    url: str
+    current: str
+    max_size: int = MAX_CONTROL_FILE
 
 
 @attrs.frozen
@@ -60,6 +81,7 @@ class MirrorPlan:
     cdimage_checks: tuple = ()
     detector_checks: tuple = ()
     base_urls: tuple = attrs.field()
+    release_checks: tuple = ()
 
     @base_urls.default
     def _only_base_url(self):
@@ -75,6 +97,8 @@ class MirrorPlan:
             yield from check.urls
         for check in self.detector_checks:
             yield check.url
+        for check in self.release_checks:
+            yield check.url
 
 
 class _ArchivePlaces:
@@ -83,14 +107,16 @@ class _ArchivePlaces:
     mirrors."""
 
     def __init__(self, store, distribution, when, detectors=("publishing",),
-                 timestamp_file=None):
+                 timestamp_file=None, control_limit=MAX_CONTROL_FILE):
         self.store = store
         self.distribution = distribution
         self.when = when
         self.detectors = detectors
+        self.control_limit = control_limit
         self._paths = {}
         self._detector_checks = master_detector_checks(
-            store, distribution, detectors, timestamp_file)
+            store, distribution, detectors, timestamp_file, control_limit)
+        self._release_files = master_release_files(store, distribution)
         from mirrorkeeper.model.masterarchive import ArchiveScanStateSet
         # The suites the scanned master has; empty when it was never
         # scanned, and then every suite the registry implies is asked for.
@@ -116,6 +142,34 @@ class _ArchivePlaces:
         """The DetectorChecks of `mirror`, at its base URL."""
         return tuple(attrs.evolve(check, url=mirror.base_url + check.url)
                      for check in self._detector_checks)
+
+    def release_checks_for(self, mirror, content_checks=None):
+        """The ReleaseChecks of `mirror`: the InRelease (or Release) of
+        each suite it is expected to carry (that its `content_checks` are
+        of, when it has them), and every RPM repository's repomd.xml, but
+        for the files its detector checks fetch already."""
+        fetched = {check.label for check in self._detector_checks}
+        base_url = mirror.base_url
+        directories = {directory for directory, path in
+                       self._release_files.items()
+                       if path[0].endswith("/repomd.xml")}
+        if content_checks is None:
+            paths = [entry[-1] for entry in mirror.guessPackagesPaths()] + \
+                [entry[-1] for entry in mirror.guessSourcesPaths()]
+        else:
+            paths = [check.control_url[len(base_url):]
+                     for check in content_checks]
+        for path in paths:
+            parts = path.split("/")
+            if "dists" in parts:
+                end = parts.index("dists") + 2
+                directories.add("/".join(parts[:end]))
+        return tuple(
+            ReleaseCheck(path, base_url + path, current, self.control_limit)
+            for path, current in sorted(
+                self._release_files[directory] for directory in directories
+                if directory in self._release_files)
+            if path not in fetched)
 
     def checks_for(self, mirror):
         """The ContentChecks of `mirror`: every place it is expected to
@@ -170,7 +224,8 @@ class _ArchivePlaces:
 
 
 def plan_archive_mirrors(store, mirrors, when=None, freshness=None,
-                         timestamp_file=None):
+                         timestamp_file=None,
+                         control_limit=MAX_CONTROL_FILE):
     """MirrorPlans for archive `mirrors` (model objects, read here).
 
     `freshness` is what [freshness] configures (see detectors_for; without
@@ -178,7 +233,7 @@ def plan_archive_mirrors(store, mirrors, when=None, freshness=None,
     works through the content checks, the others through detector checks.
     `timestamp_file` names the planted timestamp file, for the timestamp
     detector.  What a distribution's mirrors share is planned once, at its
-    first mirror.
+    first mirror.  `control_limit` bounds the control files fetched.
     """
     places = {}
     plans = []
@@ -188,15 +243,17 @@ def plan_archive_mirrors(store, mirrors, when=None, freshness=None,
             detectors = ("publishing",) if freshness is None else \
                 detectors_for(store, distribution, freshness)
             places[distribution.id] = _ArchivePlaces(
-                store, distribution, when, detectors, timestamp_file)
+                store, distribution, when, detectors, timestamp_file,
+                control_limit)
         archive = places[distribution.id]
         content = archive.checks_for(mirror) \
-            if "publishing" in archive.detectors else ()
+            if "publishing" in archive.detectors else None
         plans.append(MirrorPlan(
             mirror.id, mirror.name, mirror.base_url, mirror.content,
-            mirror.enabled, content_checks=content,
+            mirror.enabled, content_checks=content or (),
             detector_checks=archive.detector_checks_for(mirror),
-            base_urls=probed_base_urls(mirror)))
+            base_urls=probed_base_urls(mirror),
+            release_checks=archive.release_checks_for(mirror, content)))
     return plans
 
 
@@ -227,8 +284,27 @@ def _has_rpm_repositories(store, distribution):
         RPMRepository.date_removed == None).is_empty()  # noqa: E711
 
 
+def master_release_files(store, distribution):
+    """{directory: (path, SHA-256 of the master's newest version)} of the
+    control files whose copy on a mirror tells whether its files of a
+    suite or RPM repository are the master's (consistency_files())."""
+    from storm.expr import Desc
+    from mirrorkeeper.model.masterarchive import (
+        MasterFileDetail, consistency_files)
+    newest = {}
+    for path, sha256 in store.find(
+            (MasterFileDetail.path, MasterFileDetail.sha256),
+            MasterFileDetail.distribution_id == distribution.id).order_by(
+                MasterFileDetail.path, Desc(MasterFileDetail.date_first_seen),
+                Desc(MasterFileDetail.id)):
+        newest.setdefault(path, sha256)
+    return {directory: (path, newest[path]) for directory, path in
+            consistency_files(newest).items()}
+
+
 def master_detector_checks(store, distribution, detectors,
-                           timestamp_file=None):
+                           timestamp_file=None,
+                           control_limit=MAX_CONTROL_FILE):
     """The DetectorChecks of the named `detectors` for any mirror of
     `distribution`, each with the master's history of its file and, for
     URL, the file's path under a mirror's base URL (publishing needs none:
@@ -280,7 +356,7 @@ def master_detector_checks(store, distribution, detectors,
                                       for detail in details]))
             checks.append(DetectorCheck(
                 "checksum", path, path, "sha256", history,
-                repositories.get(path)))
+                repositories.get(path), control_limit))
     return tuple(checks)
 
 

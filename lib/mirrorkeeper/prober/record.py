@@ -202,8 +202,16 @@ def findings_of(report):
              "syncing": finding.syncing, "note": finding.note,
              "found": finding.found,
              "observed": index not in report.unobserved_detectors,
-             "rpm_repository": finding.check.rpm_repository_id}
+             "rpm_repository": finding.check.rpm_repository_id,
+             "sha256": finding.sha256}
             for index, finding in enumerate(report.detector_findings)],
+        # The mirror's copies of the master's control files: rows only,
+        # which the snapshot reads from the last applied record.
+        "releases": [
+            {"label": finding.check.label, "url": finding.check.url,
+             "found": finding.found, "sha256": finding.sha256,
+             "outcome": finding.outcome.value, "note": finding.note}
+            for finding in report.release_findings],
     }
 
 

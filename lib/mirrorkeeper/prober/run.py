@@ -6,6 +6,7 @@ mirror, with the full log of what was asked and what came back.  Persisting
 the reports is another step (mirrorkeeper.prober.record).
 """
 
+import hashlib
 import secrets
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -69,6 +70,42 @@ class CDImageFinding:
 
 
 @attrs.frozen
+class ReleaseFinding:
+    """What a mirror served for a ReleaseCheck: the SHA-256 of its copy,
+    or None when it served none that counts (missing, or larger than a
+    control file may be: not the master's).  `found` is None when the
+    network failed before the mirror could say: what it holds is then
+    unknown, which is not "different"."""
+
+    check: object
+    found: bool | None
+    sha256: str | None
+    outcome: ProbeOutcome
+    note: str
+
+
+def release_finding(check, result):
+    """The ReleaseFinding of `check` given the ProbeResult of its GET."""
+    if result.outcome in NETWORK_FAILURES:
+        return ReleaseFinding(check, None, None, result.outcome, "%s: "
+                              "unknown, %s" % (check.label, result.message))
+    if result.outcome is ProbeOutcome.TOO_LARGE:
+        return ReleaseFinding(check, True, None, result.outcome, "%s: "
+                              "larger than %d bytes, refused as not the "
+                              "master's" % (check.label, check.max_size))
+    if not result.found:
+        return ReleaseFinding(check, False, None, result.outcome, "%s: %s"
+                              % (check.label, result.message))
+    digest = hashlib.sha256(result.body or b"").hexdigest()
+    return ReleaseFinding(check, True, digest, result.outcome, "%s has "
+                          "SHA-256 %s: %s" % (
+                              check.label, digest[:16],
+                              "the master's current one"
+                              if digest == check.current
+                              else "not the master's current one"))
+
+
+@attrs.frozen
 class MirrorReport:
     """Everything one mirror's probe learnt, ready to be recorded."""
 
@@ -96,6 +133,8 @@ class MirrorReport:
     # The detector findings made without an answer (the network failed):
     # their indexes in detector_findings.
     unobserved_detectors: frozenset = frozenset()
+    # The ReleaseFindings of the plan's release checks.
+    release_findings: tuple = ()
 
     @property
     def carries_anything(self):
@@ -259,13 +298,28 @@ class _MirrorProbe:
                                            finding.note))
         return findings, unobserved
 
+    def check_releases(self):
+        """A Deferred firing with the ReleaseFindings of the plan."""
+        checks = self.plan.release_checks
+
+        def fetched(results):
+            findings = tuple(map(release_finding, checks, results))
+            for finding in findings:
+                self.note("Release copy: %s" % (finding.note,))
+            return findings
+
+        return defer.gatherResults([
+            self.client.fetch(self.url(check.url), check.max_size
+                              ).addCallback(self._record)
+            for check in checks]).addCallback(fetched)
+
     @defer.inlineCallbacks
     def run(self):
         plan = self.plan
         started = self.note("Probing %s (%s) at %s" % (
             plan.name, plan.content.title, plan.base_url))
         protocols, chosen, lies = yield self.choose_protocol()
-        content = images = detected = ()
+        content = images = detected = releases = ()
         unobserved = frozenset()
         if lies:
             self.note("Carries nothing: a mirror that answers 200 for a file "
@@ -277,6 +331,7 @@ class _MirrorProbe:
             images = yield defer.gatherResults(
                 [self.check_cdimage(check) for check in plan.cdimage_checks])
             detected, unobserved = yield self.check_detectors()
+            releases = yield self.check_releases()
         for finding in content:
             if finding.found:
                 self.note("Carries %s: %s" % (finding.check.label,
@@ -306,7 +361,8 @@ class _MirrorProbe:
                             dict(self.outcomes), families,
                             logged_duration(started, finished),
                             protocols=protocols, base_url=self.base_url,
-                            lies=lies, unobserved_detectors=unobserved)
+                            lies=lies, unobserved_detectors=unobserved,
+                            release_findings=releases)
 
 
 class _Gathered:

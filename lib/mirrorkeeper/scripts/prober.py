@@ -114,6 +114,8 @@ class ProberScript(MirrorKeeperScript):
             join=given.join,
             claim_lease_seconds=config.getint("prober",
                                               "claim_lease_seconds"),
+            max_control_file_bytes=config.getint(
+                "prober", "max_control_file_bytes"),
         )
 
     def trust_root(self):
