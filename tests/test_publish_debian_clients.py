@@ -188,6 +188,19 @@ class World:
                 "INSERT INTO mirror_probe_record (distribution_mirror, log, "
                 "date_created) VALUES (?, ?, ?)",
                 (mirror.id, "", now - timedelta(minutes=1)))
+            # What the prober sees of its copies of the control files
+            # (tests/test_publish_release_copies.py runs the prober).
+            [(record_id,)] = store.execute(
+                "SELECT id FROM mirror_probe_record WHERE "
+                "distribution_mirror = ?", (mirror.id,))
+            for path in ("dists/stable/InRelease",
+                         REPO + "/repodata/repomd.xml"):
+                with open(os.path.join(root, path), "rb") as f:
+                    seen = hashlib.sha256(f.read()).hexdigest()
+                store.execute(
+                    "INSERT INTO mirror_probe_place (probe_record, kind, "
+                    "label, found, sha256) VALUES (?, 'release', ?, ?, ?)",
+                    (record_id, path, True, seen))
         store.commit()
         self.snapshot = build_snapshot(store, distribution)
         self.snapshot_path = os.path.join(folder, "snapshot.json")
@@ -335,8 +348,8 @@ def test_apt_through_the_redirector(world):
 
 def test_apt_through_a_mirror_source(world):
     """apt-get through mirror+http:// tries first the mirror its list marks as
-    synced since the suite's Release, and updates and downloads hello 1.1-1
-    with no 404 and no hash mismatch."""
+    serving the suite's current InRelease, and updates and downloads hello
+    1.1-1 with no 404 and no hash mismatch."""
     _, body = fetch(world.base_url + "/mirrors.txt?series=stable")
     assert body.splitlines() == [world.servers["fresh"].url + "\tpriority:1",
                                  world.servers["behind"].url]

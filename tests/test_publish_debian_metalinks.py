@@ -1,8 +1,9 @@
 """Metalinks of Debian files from the mirror list daemon (issue 17, section
 3): /metalink/PATH and a redirect asked for a metalink, with the master's
 size and hashes and only the mirrors that qualify for the file; and the
-rule that a suite's files come only from mirrors synced after its
-Release."""
+rule that a suite's files come only from mirrors holding a version of its
+InRelease that lists them: the current one, or for by-hash paths any
+version that still counts."""
 
 import time
 
@@ -13,7 +14,7 @@ from twisted.trial import unittest
 from mirrorkeeper.enums import MirrorFreshness as F
 from mirrorkeeper.publish.formats import METALINK3_NS, METALINK4_NS
 from mirrorkeeper.publish.selection import (
-    file_requirement, index_snapshot, suite_place)
+    copy_requirement, file_requirement, index_snapshot, suite_copy)
 from tests.mirrorlist_daemon import DaemonTestMixin, header
 from tests.mirrorlist_snapshots import mirror as any_mirror, snapshot
 
@@ -21,6 +22,10 @@ NEW = "pool/main/h/hello/hello_1.0-3_amd64.deb"
 OLD = "pool/main/h/hello/hello_1.0-1_amd64.deb"
 RELEASE = "dists/stable/Release"
 PACKAGES = "dists/stable/main/binary-amd64/Packages.gz"
+# The SHA-256 of Packages.gz as the current InRelease lists it, and as the
+# older one, which still counts, does.
+LISTED_NOW, LISTED_BEFORE = "5" * 64, "6" * 64
+BY_HASH = "dists/stable/main/binary-amd64/by-hash/SHA256/"
 MASTER = "http://master.example/debian/"
 GERMAN = {b"X-Forwarded-For": b"192.0.2.1"}
 DAY = 24 * 3600
@@ -37,16 +42,19 @@ def mirror(name, country, **fields):
 
 
 def world(now, with_fresh=True):
-    """A fresh German mirror, one two days behind and a French one up to
-    date but probed before the new file and the Release were written;
-    the master's facts of the suite's Release."""
+    """A fresh German mirror serving the master's current InRelease, one
+    two days behind serving none the master still counts, and a French one
+    up to date but probed before the new file and the Release were
+    written, serving the master's previous InRelease; the master's facts
+    of the suite's Release."""
     mirrors = [
         mirror("behind", "DE", freshness=F.TWODAYSBEHIND.value,
                probed=now - 60),
-        mirror("early", "FR", freshness=F.UP.value, probed=now - 3 * 3600)]
+        mirror("early", "FR", freshness=F.UP.value, probed=now - 3 * 3600,
+               copies={"0": 1})]
     if with_fresh:
         mirrors.append(mirror("fresh", "DE", freshness=F.UP.value,
-                              probed=now - 60))
+                              probed=now - 60, copies={"0": 0}))
     files = {
         RELEASE: [{"size": 900, "timestamp": now - 3600, "md5": "c" * 32,
                    "sha1": "d" * 40, "sha256": "e" * 64,
@@ -54,23 +62,38 @@ def world(now, with_fresh=True):
                   {"size": 800, "timestamp": now - 5 * DAY,
                    "md5": "1" * 32, "sha1": "2" * 40, "sha256": "3" * 64,
                    "sha512": "4" * 128}]}
+    copies = [{"dir": "dists/stable", "path": "dists/stable/InRelease",
+               "hashes": [LISTED_NOW, LISTED_BEFORE, "7" * 64],
+               "versions": [["e" * 64, [0, 2]], ["8" * 64, [1, 2]]]}]
     return snapshot(mirrors, places=PLACES, files=files) | {
-        "pool": {NEW: [now - 3600, [0]]}, "pool_since": now - 8 * DAY}
+        "pool": {NEW: [now - 3600, [0]]}, "pool_since": now - 8 * DAY,
+        "copies": copies}
 
 
-def test_a_suites_files_need_a_sync_after_its_release():
-    """Every file of a suite asks for a sync after its newest Release was
-    written, in the suite's places; a suite of another pocket, or without a
-    known Release, asks nothing."""
+def test_a_suites_files_need_a_copy_of_its_release():
+    """A suite's Release and plain indexes ask for its current copy; a
+    by-hash index for any version that lists it (none, for a hash none
+    lists); a suite the snapshot has no copy of, and pool files, ask for
+    none."""
     now = int(time.time())
     index = index_snapshot(world(now), F.ONEWEEKBEHIND)
-    assert file_requirement(index, RELEASE) == (now - 3600, (0,))
-    assert file_requirement(index, PACKAGES) == (now - 3600, (0,))
-    assert file_requirement(index, "dists/stable-updates/Release") is None
-    assert file_requirement(index, "dists/other/Release") is None
+    assert copy_requirement(index, RELEASE) == (0, {0})
+    assert copy_requirement(index, PACKAGES) == (0, {0})
+    assert copy_requirement(index, BY_HASH + LISTED_NOW) == (0, {0})
+    assert copy_requirement(index, BY_HASH + LISTED_BEFORE) == (0, {1})
+    assert copy_requirement(index, BY_HASH + "7" * 64) == (0, {0, 1})
+    assert copy_requirement(index, BY_HASH + "9" * 64) == (0, set())
+    assert copy_requirement(index, "dists/stable-updates/Release") is None
+    assert copy_requirement(index, NEW) is None
+    assert suite_copy(index, "stable") == (0, {0})
+    assert suite_copy(index, "stable-updates") is None
+    assert file_requirement(index, RELEASE) is None
     assert file_requirement(index, NEW) == (now - 3600, (0,))
-    assert suite_place(index, "stable-updates") == ("stable", "updates")
-    assert suite_place(index, "stable") == ("stable", "release")
+    holders = {mirror.name: [index.holds_copy(mirror.index, (0, versions))
+                             for versions in ({0}, {1})]
+               for mirror in index.mirrors}
+    assert holders == {"behind": [False, False], "early": [False, True],
+                       "fresh": [True, False]}
 
 
 class DebianMetalinkTests(DaemonTestMixin, unittest.TestCase):
@@ -120,10 +143,10 @@ class DebianMetalinkTests(DaemonTestMixin, unittest.TestCase):
                          ["1", "2", "3"])
 
     @defer.inlineCallbacks
-    def test_release_metalink_offers_mirrors_synced_since(self):
+    def test_release_metalink_offers_mirrors_with_its_current_copy(self):
         """The Release's metalink carries its newest version and offers only
-        the mirror synced after it was written; its index files' redirects
-        too."""
+        the mirror serving the master's current InRelease; its index files'
+        redirects too."""
         yield self.start()
         element, urls = yield self.metalink4("/metalink/" + RELEASE)
         ns = {"m": METALINK4_NS}
@@ -138,6 +161,24 @@ class DebianMetalinkTests(DaemonTestMixin, unittest.TestCase):
                              b"http://fresh.example/ubuntu/" +
                              PACKAGES.encode())
             self.assertIsNone(response.headers.getRawHeaders(b"link"))
+
+    @defer.inlineCallbacks
+    def test_by_hash_goes_to_the_versions_that_list_it(self):
+        """An index asked by hash goes to the mirrors holding a version of
+        the InRelease that lists that hash, the older one too; a hash no
+        version lists goes to the fallback."""
+        yield self.start()
+        for listed, holder in ((LISTED_NOW, "fresh"),
+                               (LISTED_BEFORE, "early"),
+                               ("9" * 64, None)):
+            for _ in range(3):
+                response, _ = yield self.get("/redirect/" + BY_HASH + listed,
+                                             GERMAN)
+                self.assertEqual(response.code, 302)
+                base = MASTER if holder is None \
+                    else "http://%s.example/ubuntu/" % (holder,)
+                self.assertEqual(header(response, b"location"),
+                                 (base + BY_HASH + listed).encode())
 
     @defer.inlineCallbacks
     def test_metalink_3_on_request(self):
@@ -198,10 +239,10 @@ class DebianMetalinkTests(DaemonTestMixin, unittest.TestCase):
         self.assertEqual(response.code, 404)
 
     @defer.inlineCallbacks
-    def test_apt_list_of_a_suite_puts_synced_mirrors_first(self):
-        """A suite's apt list gives first, marked priority:1, the mirror synced
-        after its Release, then the others unmarked; a list of another suite,
-        or of the whole archive, marks none."""
+    def test_apt_list_of_a_suite_puts_consistent_mirrors_first(self):
+        """A suite's apt list gives first, marked priority:1, the mirror
+        serving its current InRelease, then the others unmarked; a list of
+        another suite, or of the whole archive, marks none."""
         yield self.start()
         _, body = yield self.get("/mirrors.txt?series=stable", GERMAN)
         lines = body.decode().splitlines()

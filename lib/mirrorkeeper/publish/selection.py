@@ -58,18 +58,33 @@ file is published in (and its detectors' measured lag); "more than two
 days behind" and "unknown" allow any lag, so such a mirror is not known
 to have synced at all.  A file older than the snapshot's pool window is
 taken as published at the window's start, and then the mirror's worst lag
-over all it carries counts, since the file's places are not known.  The
-files of a suite (its Release, InRelease and indexes) are offered, by the
-same rule, only by mirrors that synced the suite after the master wrote
-its newest Release, so that metadata and the packages it lists come from
-copies that agree with the master's.
+over all it carries counts, since the file's places are not known.
+
+The files of a suite (dists/SUITE/...) and of an RPM repository's
+repodata/ are offered only by mirrors whose copy of its control file (the
+suite's InRelease, or Release when the master has none; the repository's
+repomd.xml), as their last applied probe saw it, is a version of the
+master's that lists them (copy_requirement() and Request.copy), so that
+metadata and the packages it lists come from copies that agree:
+
+- the Release, InRelease and plain indexes of a suite, and every file of a
+  repository's repodata/: the master's current version only;
+- a suite's by-hash/SHA256/HASH: any version that still counts (see the
+  snapshot's ``copies``) and lists an index of that hash, since a client
+  that read an older Release asks for its indexes so.
+
+A mirror whose copy is not known (never probed, the network failed, or
+it served none) holds none.  When no mirror qualifies, the caller offers
+its fallback, never a mirror that may lack the file or hold another
+version of it.
 
 A series may live under a root of its own (the snapshot's ``roots``:
 'development/', 'releases/14/'): a request path under a root is of that
 root's series, its suite's files at <root>dists/SUITE/ and its pool files
 at <root>pool/ (split_root()).  A series moved to its root (the
-archive's own included) is there only since it moved: its files there
-are offered only by mirrors synced after that.
+archive's own included) is there only since it moved: its pool files
+there are offered only by mirrors synced after that (its suite's files
+by the mirrors the prober saw hold its InRelease there).
 """
 
 import bisect
@@ -207,6 +222,10 @@ class Request:
     # after `published` (POSIX seconds) for one of `places` (indexes into
     # the snapshot's places; None: all they carry) count.
     since: tuple = None
+    # (copy, versions) of a suite's or repository's file: only mirrors
+    # holding one of `versions` (a frozenset of version numbers) of the
+    # snapshot's copy number `copy` count (copy_requirement()).
+    copy: tuple = None
 
 
 @dataclass(frozen=True)
@@ -262,8 +281,15 @@ class MirrorIndex:
     pool_since: int = None
     synced: list = field(default_factory=list, repr=False)
     synced_all: list = field(default_factory=list, repr=False)
-    # {(series, pocket name): (place indexes)}: the places of each suite.
-    suite_places: dict = field(default_factory=dict, repr=False)
+    # The snapshot's copies: {directory: copy number}, {suite name: copy
+    # number}, per copy whether it is a repository's (repomd.xml) and
+    # {listed SHA-256: frozenset of the version numbers listing it}; per
+    # mirror index, {copy number: version number it holds}.
+    copy_dirs: dict = field(default_factory=dict, repr=False)
+    copy_suites: dict = field(default_factory=dict, repr=False)
+    copy_repository: list = field(default_factory=list, repr=False)
+    copy_listed: list = field(default_factory=list, repr=False)
+    copies: list = field(default_factory=list, repr=False)
     # The PoolFacts of the snapshot (mirrorkeeper.publish.poolfacts), or
     # None when none was opened.
     pool_facts: object = field(default=None, repr=False)
@@ -299,6 +325,12 @@ class MirrorIndex:
         synced = self.synced[position]
         return any(synced.get(place, -1) >= published for place in places)
 
+    def holds_copy(self, position, copy):
+        """Whether mirror `position` holds a version of a copy that
+        `copy` (see Request.copy) accepts."""
+        number, versions = copy
+        return self.copies[position].get(number) in versions
+
 
 def _combine(worst, value):
     """overall_freshness, one value at a time: the worst known value, or
@@ -331,11 +363,13 @@ def index_snapshot(snapshot, threshold=MirrorFreshness.ONEDAYBEHIND,
     repositories = snapshot["repositories"]
     mirrors, carriers_list = [], {}
     by_country, by_continent, by_asn, netblocks = {}, {}, {}, []
-    synced, synced_all = [], []
+    synced, synced_all, copies = [], [], []
     for position, data in enumerate(snapshot["mirrors"]):
         places_synced, all_synced = _synced(data)
         synced.append(places_synced)
         synced_all.append(all_synced)
+        copies.append({int(number): version for number, version in
+                       (data.get("copies") or {}).items()})
         blocks = tuple(filter(None, map(_parse_netblock,
                                         data.get("netblocks", ()))))
         continent = continents.get(data["country"], data["continent"])
@@ -390,15 +424,15 @@ def index_snapshot(snapshot, threshold=MirrorFreshness.ONEDAYBEHIND,
         pool={path: (int(entry[0]), tuple(entry[1])) for path, entry
               in snapshot["pool"].items()} if "pool" in snapshot else None,
         pool_since=snapshot.get("pool_since"),
-        synced=synced, synced_all=synced_all,
-        suite_places=_suite_places(places),
+        synced=synced, synced_all=synced_all, copies=copies,
         roots=_roots(snapshot.get("roots", {})),
         series_roots={series: entry[0] for series, entry
                       in snapshot.get("roots", {}).items()},
         series_moved={series: entry[1] for series, entry
                       in snapshot.get("roots", {}).items()
                       if entry[1] is not None},
-        place_series=tuple(place[0] for place in places))
+        place_series=tuple(place[0] for place in places),
+        **_copies(snapshot.get("copies", ())))
 
 
 def _roots(roots):
@@ -422,20 +456,25 @@ def split_root(index, path):
     return "", path
 
 
-def release_path(index, suite):
-    """The path of the Release file of an apt suite, under its series'
-    root."""
-    root = index.series_roots.get(suite_series(index, suite), "")
-    return "%sdists/%s/Release" % (root, suite)
-
-
-def _suite_places(places):
-    """{(series, pocket): (indexes of its places)} of the snapshot's
-    places."""
-    suites = {}
-    for position, place in enumerate(places):
-        suites.setdefault((place[0], place[3]), []).append(position)
-    return {key: tuple(value) for key, value in suites.items()}
+def _copies(entries):
+    """The MirrorIndex fields of the snapshot's "copies"."""
+    dirs, suites, repository, listed = {}, {}, [], []
+    for number, entry in enumerate(entries):
+        directory = entry["dir"]
+        dirs[directory] = number
+        parts = directory.split("/")
+        if len(parts) > 1 and parts[-2] == "dists":
+            suites.setdefault(parts[-1], number)
+        repository.append(entry.get("path", "").endswith("/repomd.xml"))
+        hashes = entry["hashes"]
+        versions = {}
+        for version, (_, indexes) in enumerate(entry["versions"]):
+            for index in indexes:
+                versions.setdefault(hashes[index], set()).add(version)
+        listed.append({value: frozenset(numbers)
+                       for value, numbers in versions.items()})
+    return {"copy_dirs": dirs, "copy_suites": suites,
+            "copy_repository": repository, "copy_listed": listed}
 
 
 def _worst_lag(value):
@@ -480,64 +519,65 @@ def _synced(data):
 
 
 def file_requirement(index, path):
-    """The Request.since of a redirect or metalink for `path`: who synced
-    after the master's copy of it appeared.  A pool file: (published,
+    """The Request.since of a redirect or metalink for the pool file
+    `path`: who synced after the master's copy of it appeared, (published,
     places) from the snapshot's pool, or (the pool window's start, None)
-    for an older one.  A file of a suite (dists/SUITE/...) whose Release
-    or InRelease the snapshot has the master's details of: (the newest
-    one's modification time, the suite's places), since the master writes
-    a suite's indexes before its Release: a mirror synced since has this
-    Release and the indexes it lists, and a client sent there gets no
-    older copy, whose hashes would match neither the master's nor another
-    mirror's.  None for other paths, or when the snapshot knows nothing of
-    the file or its suite.  Under a series' root, no earlier than when the
-    series moved there."""
+    for an older one; under a series' root, no earlier than when the
+    series moved there.  None for other paths, or when the snapshot has no
+    pool."""
     root, under = split_root(index, path)
     parts = under.split("/")
-    since = None
-    if parts[0] == "pool":
-        if index.pool is None:
-            return None
-        since = index.pool.get(path) or (index.pool_since or 0, None)
-    elif parts[0] == "dists" and len(parts) > 2:
-        stamps = [versions[0]["timestamp"] for versions in (
-            index.files.get("%sdists/%s/%s" % (root, parts[1], name))
-            for name in ("InRelease", "Release"))
-            if versions and versions[0].get("timestamp") is not None]
-        if stamps:
-            since = (int(max(stamps)), index.suite_places.get(
-                suite_place(index, parts[1])))
-    if since is None:
+    if parts[0] != "pool" or index.pool is None:
         return None
-    moved = _moved(index, root, parts, since[1])
+    since = index.pool.get(path) or (index.pool_since or 0, None)
+    moved = _moved(index, root, since[1])
     if moved is not None and moved > since[0]:
         since = (moved, since[1])
     return since
 
 
-def _moved(index, root, parts, places):
-    """When the file at `parts` under `root`, of `places` (or None), came
-    to be where it is by a move of its series, or None: a suite's file
-    when its series moved; a pool file when the first of its places'
-    series to have it there did (a file one of them had there all along
-    did not move); else when the latest series at `root` moved."""
-    if parts[0] == "dists":
-        return index.series_moved.get(suite_series(index, parts[1]))
+def _moved(index, root, places):
+    """When a pool file under `root`, of `places` (or None), came to be
+    where it is by a move of its series, or None: when the first of its
+    places' series to have it there did (a file one of them had there all
+    along did not move); else when the latest series at `root` moved."""
     if places:
         return min(index.series_moved.get(index.place_series[place], 0)
                    for place in places) or None
     return index.roots.get(root, ((), None))[1]
 
 
-def suite_place(index, suite):
-    """(series, pocket name) of an apt suite name: 'alpha-updates' is
-    ('alpha', 'updates'), 'alpha' ('alpha', 'release')."""
-    series = suite_series(index, suite)
-    try:
-        pocket = PackagePublishingPocket.by_suffix(suite[len(series):])
-    except ValueError:
-        return (suite, None)
-    return (series, pocket.name.lower())
+# The current version of a copy: the newest, first in the snapshot.
+CURRENT = frozenset([0])
+
+
+def copy_requirement(index, path):
+    """The Request.copy of a redirect or metalink for `path`, a file of a
+    suite or of an RPM repository's repodata/ (see the module docstring):
+    (copy number, the version numbers of it whose holders may be sent
+    there), or None for another file, or one the snapshot knows no copy
+    of.  A by-hash path no version lists accepts none."""
+    parts = path.split("/")
+    for end in range(len(parts) - 1, -1, -1):
+        number = index.copy_dirs.get("/".join(parts[:end]))
+        if number is None:
+            continue
+        rest = parts[end:]
+        if index.copy_repository[number]:
+            return (number, CURRENT) if rest[0] == "repodata" else None
+        if len(rest) >= 3 and rest[-3:-1] == ["by-hash", "SHA256"]:
+            return (number, index.copy_listed[number].get(rest[-1],
+                                                          frozenset()))
+        return (number, CURRENT)
+    return None
+
+
+def suite_copy(index, suite):
+    """The Request.copy of an apt list of `suite` (?series=): the mirrors
+    holding the master's current Release of it; None when the snapshot
+    knows no copy of it."""
+    number = index.copy_suites.get(suite)
+    return None if number is None else (number, CURRENT)
 
 
 def _place_keys(place):
@@ -695,6 +735,8 @@ def candidate_groups(index, client, request, minimum=5):
     any_family = request.any_family
     since = request.since
     synced_since = index.synced_since
+    copy = request.copy
+    holds_copy = index.holds_copy
     mirrors = index.mirrors
     protocols = request.protocols
     groups, taken = [], set()
@@ -709,7 +751,8 @@ def candidate_groups(index, client, request, minimum=5):
         return (position in eligible and position not in taken
                 and mirror.reachable_by(version, any_family)
                 and mirror.url(protocols) is not None
-                and (since is None or synced_since(position, since)))
+                and (since is None or synced_since(position, since))
+                and (copy is None or holds_copy(position, copy)))
 
     def public(mirror):
         return not mirror.private and (
@@ -789,7 +832,7 @@ def _groups_key(index, client, request, minimum):
     asn = client.asn if client.asn in index.by_asn else None
     return (request.content, request.country, request.strict_country,
             request.protocols, version, netblocks, asn, client.country,
-            minimum, request.any_family, request.since)
+            minimum, request.any_family, request.since, request.copy)
 
 
 class CandidateList:

@@ -12,8 +12,8 @@ and build time of the snapshot that produced it):
     ``deb mirror+http://HOST/mirrors.txt SUITE COMPONENT``.  ?series= and
     ?arch= narrow it to mirrors carrying that series (and arch) fresh
     enough; ?content=cdimage (with series=, flavour=) lists CD image
-    mirrors instead.  With ?series=SUITE the mirrors that synced the
-    suite after the master wrote its newest Release come first, marked
+    mirrors instead.  With ?series=SUITE the mirrors the prober saw serve
+    the master's current Release of the suite come first, marked
     ``priority:1`` (apt's mirror method tries them before any other), so
     that apt does not mix a Release and the packages it lists from
     copies of different ages, or ask for a new file where it is missing.
@@ -94,8 +94,9 @@ from mirrorkeeper.publish.poolfacts import PoolFactsError
 from mirrorkeeper.publish.reload import SnapshotSource
 from mirrorkeeper.publish.selection import (
     BadParameter, Client, Order, Request, UnknownContent, content_for_path,
-    content_key, fallback_urls, file_requirement, parse_protocols,
-    redirect_protocols, release_path, remember, select, suite_series)
+    content_key, copy_requirement, fallback_urls, file_requirement,
+    parse_protocols, redirect_protocols, remember, select, suite_copy,
+    suite_series)
 from mirrorkeeper.publish.statistics import (
     FLUSH_INTERVAL, LogRotation, Statistics)
 from mirrorkeeper.settings import (
@@ -334,18 +335,21 @@ class MirrorListResource:
             for value in forwarded.decode("latin-1").split(","))
 
     def _choose(self, index, client, key, protocols, country=None,
-                strict=False, default=("https", "http"), since=None):
+                strict=False, default=("https", "http"), since=None,
+                copy=None):
         """The _Choices for `client`: a country's own list (`strict`) with
         no mirror in it widens to the continent's, then the world's, so
         that apt is never left nowhere to go; an IPv6 client that no
         mirror is known to serve then gets the mirrors not known to lack
         IPv6; then the configured fallback URLs.  `since` is a pool
-        file's Request.since."""
+        file's Request.since, `copy` a suite's or repository's file's
+        Request.copy."""
         wanted = (country or "").upper() or None
         if wanted == "GLOBAL":
             wanted = "global"
         protocols = protocols or default
-        first = Request(key, wanted, strict, protocols, since=since)
+        first = Request(key, wanted, strict, protocols, since=since,
+                        copy=copy)
         attempts = [first]
         if strict:
             attempts.append(replace(first, strict_country=False))
@@ -418,16 +422,11 @@ class MirrorListResource:
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
 
         def render():
-            synced = ()
-            since = file_requirement(index, release_path(index, suite)) \
-                if kind == "archive" and suite else None
-            if since is not None:
-                # apt's mirror method picks a mirror per file: those known
-                # to hold the suite's current Release, and so its indexes
-                # and packages, go first, the others after as a last
-                # resort.
-                synced = [c for c in choices if c.mirror is not None and
-                          index.synced_since(c.mirror.index, since)]
+            # apt's mirror method picks a mirror per file: those known to
+            # hold the suite's current Release, and so its indexes and
+            # packages, go first, the others after as a last resort.
+            synced = self._holding(index, choices, suite_copy(index, suite)
+                                   if kind == "archive" and suite else None)
             wanted = (asked or client.country or "").upper()
             note = choices.note or ""
             if not (note and choices and choices[0].group == "fallback"):
@@ -439,6 +438,26 @@ class MirrorListResource:
                 choices, synced, root)
         return self._rendered(index, choices, (
             "apt", kind, suite, country is not None, asked), render)
+
+    def _holding(self, index, choices, copy):
+        """The `choices` whose mirror holds a version `copy` (a
+        Request.copy, or None: none) accepts."""
+        if copy is None:
+            return []
+        return [c for c in choices if c.mirror is not None and
+                index.holds_copy(c.mirror.index, copy)]
+
+    def _consistent_first(self, index, choices, repository):
+        """The Choices of a repository's list, those whose mirror holds its
+        current repomd.xml first: dnf fetches the repository's files from
+        the mirror it read repomd.xml from."""
+        holding = self._holding(index, choices, copy_requirement(
+            index, repository["path"].rstrip("/") + "/repodata/repomd.xml"
+            if repository["path"] else "repodata/repomd.xml"))
+        if not holding:
+            return choices
+        first = set(map(id, holding))
+        return holding + [c for c in choices if id(c) not in first]
 
     def _repository(self, request, index):
         key = content_key(index, "repo", arch=_arg(request, "arch"),
@@ -454,7 +473,8 @@ class MirrorListResource:
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
         return self._rendered(index, choices, ("mirrorlist",), lambda: (
             choices.note or "").encode("utf-8") + formats.mirrorlist(
-                choices, repository, client.country,
+                self._consistent_first(index, choices, repository),
+                repository, client.country,
                 index.continent_of(client.country), index.serial))
 
     def _metalink(self, request, index, client, protocols):
@@ -475,7 +495,8 @@ class MirrorListResource:
         lines = self._rendered(
             index, choices, ("metalink", version),
             lambda: formats.url_lines(version, _urls(
-                choices, path, MAX_METALINK_URLS)))
+                self._consistent_first(index, choices, repository), path,
+                MAX_METALINK_URLS)))
         request.setHeader(b"content-type", _METALINK_TYPES[version])
         return formats.metalink_around(version, "repomd.xml", versions,
                                        lines)
@@ -486,14 +507,16 @@ class MirrorListResource:
 
     def _file_choices(self, request, index, client, protocols, path):
         """(content key, _Choices) of a redirect or metalink for the
-        archive file `path`.  A pool file, or a suite's Release, only from
-        mirrors that synced after the master's copy appeared, whatever the
-        threshold: else a 404 for a new file, or an older copy whose
-        hashes do not match."""
+        archive file `path`.  A pool file only from mirrors that synced
+        after the master's copy appeared, whatever the threshold, and a
+        suite's or repository's files only from mirrors holding a version
+        of its Release or repomd.xml that lists them: else a 404 for a new
+        file, or an older copy whose hashes do not match."""
         key = content_for_path(index, path)
         return key, self._choose(index, client, key, protocols,
                                  _arg(request, "country"),
-                                 since=file_requirement(index, path))
+                                 since=file_requirement(index, path),
+                                 copy=copy_requirement(index, path))
 
     def _file_metalink(self, request, index, client, protocols, path,
                        version=None):

@@ -36,6 +36,18 @@ file does not restart the numbering (next_serial()).  Its top level:
     details are {"size", "timestamp" (POSIX
     seconds), "md5", "sha1", "sha256", "sha512"}.  Metalinks take the
     newest as the file and the older ones as alternates.
+``copies``
+    [{"dir", "path", "hashes", "versions"}, ...]: for each suite directory
+    (.../dists/SUITE) and RPM repository of the master, the control file
+    whose copy on a mirror tells which version of its files the mirror
+    holds (``path``: the suite's InRelease, or its Release when it has
+    none; the repository's repomd.xml), and the master's versions of it
+    that still count, newest (the current one) first: [SHA-256, [index
+    into ``hashes``, ...]], the indexes naming the SHA-256s of the index
+    files that version lists, so that versions sharing an index share its
+    hash.  A suite's older versions count while the scanner keeps what
+    they list (``[archive] release_versions``); a repository has its
+    current version only.
 ``pool_facts``
     true: the pool files' size and SHA-256, for their metalinks, are not
     in ``files`` but in the facts file of this serial that the generator
@@ -58,7 +70,10 @@ file does not restart the numbering (next_serial()).  Its top level:
     oVirt's mirrorchecker does; ``lag``, the largest lag in seconds those
     detectors measured, when they measured one; ``probed``, when its last
     applied probe record was written (POSIX seconds), when it has one:
-    the freshness of what it carries is as of then.
+    the freshness of what it carries is as of then; ``copies``, {index
+    into ``copies`` (a string): index of the version of it that last
+    applied probe saw the mirror serve}, for the copies that are one of
+    the versions that count.
 ``roots``
     {series: [root, moved]} of the series that live under a root of their
     own (IDistroSeries.root, e.g. "releases/14/") or were moved to the one
@@ -181,6 +196,7 @@ def build_snapshot(store, distribution, policy=PublicationPolicy(),
         for key in ("archive", "repositories"):
             mirror[key] = {str(value): sorted(indexes) for value, indexes
                            in sorted(mirror[key].items())}
+    copies = _read_copies(store, distribution.id, by_id)
     return {
         "format": FORMAT,
         "serial": serial,
@@ -191,6 +207,7 @@ def build_snapshot(store, distribution, policy=PublicationPolicy(),
         "repositories": repositories,
         "roots": roots,
         "files": _read_files(store, distribution.id),
+        "copies": copies,
         "pool_facts": True,
         "pool": pool,
         "pool_since": pool_since,
@@ -387,6 +404,50 @@ def _read_files(store, distribution_id):
     return files
 
 
+def _read_copies(store, distribution_id, by_id):
+    """The snapshot's "copies" (see the module docstring), filling each
+    mirror's "copies" with what its last applied probe saw it serve."""
+    from mirrorkeeper.model.masterarchive import consistency_files
+    from mirrorkeeper.model.probefindings import control_file_copies
+    rows = store.execute(
+        "SELECT d.id, d.path, d.sha256, i.sha256 FROM master_file_detail d "
+        "LEFT JOIN master_release_index i ON i.master_file_detail = d.id "
+        "WHERE d.distribution = ? "
+        "ORDER BY d.path, d.date_first_seen DESC, d.id DESC, i.path",
+        (distribution_id,)).get_all()
+    history = {}
+    for detail_id, path, sha256, listed in rows:
+        versions = history.setdefault(path, {})
+        versions.setdefault(detail_id, (sha256, []))[1].extend(
+            [listed] if listed else [])
+    copies, entry_of = [], {}
+    for directory, path in sorted(consistency_files(history).items()):
+        hashes, position = [], {}
+        versions = []
+        for number, (sha256, listed) in enumerate(history[path].values()):
+            if number and (not listed or path.endswith("/repomd.xml")):
+                continue  # No longer counts.
+            for value in listed:
+                if value not in position:
+                    position[value] = len(hashes)
+                    hashes.append(value)
+            versions.append([sha256, sorted({position[value]
+                                             for value in listed})])
+        entry_of[path] = (len(copies), {
+            sha256: number for number, (sha256, _) in enumerate(versions)})
+        copies.append({"dir": directory, "path": path, "hashes": hashes,
+                       "versions": versions})
+    for mirror_id, seen in control_file_copies(store, list(by_id)).items():
+        held = {}
+        for path, sha256 in seen.items():
+            entry, numbers = entry_of.get(path, (None, {}))
+            if sha256 in numbers:
+                held[str(entry)] = numbers[sha256]
+        if held:
+            by_id[mirror_id]["copies"] = held
+    return copies
+
+
 def write_snapshot(snapshot, path):
     """Write `snapshot` to `path` atomically: a temporary file in the same
     folder, flushed to disk, then renamed over `path`.  Returns the size in
@@ -489,6 +550,18 @@ def check_shape(snapshot, path):
     for key in ("files", "pool", "roots"):
         if not isinstance(snapshot.get(key, {}), dict):
             wrong("%r is not a dict" % (key,))
+    copies = snapshot.get("copies", [])
+    if not isinstance(copies, list):
+        wrong("'copies' is not a list")
+    for position, entry in enumerate(copies):
+        if not isinstance(entry, dict) or not isinstance(
+                entry.get("dir"), str) or not isinstance(
+                    entry.get("hashes"), list) or not isinstance(
+                        entry.get("versions"), list) or not all(
+                            isinstance(version, list) and len(version) == 2
+                            for version in entry["versions"]):
+            wrong("copy %d is not {dir, path, hashes, versions}"
+                  % (position,))
     for position, place in enumerate(snapshot["places"]):
         if not isinstance(place, list) or len(place) != 4:
             wrong("place %d is not [series, arch, component, pocket]"
