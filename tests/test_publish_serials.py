@@ -93,6 +93,16 @@ def good():
     (lambda s: s.update(places=[["noble", "amd64"]]), "place 0"),
     (lambda s: s["mirrors"][0].pop("urls"), "mirror 0 (de) has no dict"),
     (lambda s: s["repositories"][0].pop("path"), "repository 0"),
+    (lambda s: s.update(copies={}), "'copies' is not a list"),
+    (lambda s: s.update(copies=[{"dir": "dists/noble", "hashes": [],
+                                 "versions": [["a" * 64, [0]]]}]),
+     "copy 0 is not"),
+    (lambda s: s["mirrors"][0].update(copies={"0": 0}),
+     "mirror 0 (de) has 'copies'"),
+    (lambda s: s.update(copies=[{"dir": "d", "hashes": [],
+                                 "versions": [["a", []]]}]) or
+     s["mirrors"][0].update(copies={"0": "1"}),
+     "mirror 0 (de) has 'copies'"),
 ])
 def test_wrong_shapes_are_named(breakage, message):
     """check_shape() names what is missing or of the wrong type."""

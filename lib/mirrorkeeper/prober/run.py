@@ -299,19 +299,18 @@ class _MirrorProbe:
         return findings, unobserved
 
     def check_releases(self):
-        """A Deferred firing with the ReleaseFindings of the plan."""
-        checks = self.plan.release_checks
-
-        def fetched(results):
-            findings = tuple(map(release_finding, checks, results))
-            for finding in findings:
-                self.note("Release copy: %s" % (finding.note,))
-            return findings
+        """A Deferred firing with the ReleaseFindings of the plan.  Each
+        copy is hashed as it comes, and its body let go: a mirror's
+        InRelease files add up to megabytes."""
+        def fetched(result, check):
+            finding = release_finding(check, self._record(result))
+            self.note("Release copy: %s" % (finding.note,))
+            return finding
 
         return defer.gatherResults([
             self.client.fetch(self.url(check.url), check.max_size
-                              ).addCallback(self._record)
-            for check in checks]).addCallback(fetched)
+                              ).addCallback(fetched, check)
+            for check in self.plan.release_checks]).addCallback(tuple)
 
     @defer.inlineCallbacks
     def run(self):

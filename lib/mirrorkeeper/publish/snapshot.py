@@ -554,14 +554,9 @@ def check_shape(snapshot, path):
     if not isinstance(copies, list):
         wrong("'copies' is not a list")
     for position, entry in enumerate(copies):
-        if not isinstance(entry, dict) or not isinstance(
-                entry.get("dir"), str) or not isinstance(
-                    entry.get("hashes"), list) or not isinstance(
-                        entry.get("versions"), list) or not all(
-                            isinstance(version, list) and len(version) == 2
-                            for version in entry["versions"]):
-            wrong("copy %d is not {dir, path, hashes, versions}"
-                  % (position,))
+        if not _copy_entry(entry):
+            wrong("copy %d is not {dir, path, hashes, versions}, each "
+                  "version [SHA-256, [index into hashes]]" % (position,))
     for position, place in enumerate(snapshot["places"]):
         if not isinstance(place, list) or len(place) != 4:
             wrong("place %d is not [series, arch, component, pocket]"
@@ -585,3 +580,29 @@ def check_shape(snapshot, path):
         if "bandwidth" not in mirror:
             wrong("mirror %d (%s) has no 'bandwidth'"
                   % (position, mirror["name"]))
+        held = mirror.get("copies", {})
+        if not isinstance(held, dict) or not all(
+                number.isdigit() and int(number) < len(copies)
+                and _whole(version) for number, version in held.items()):
+            wrong("mirror %d (%s) has 'copies' that are not {copy index: "
+                  "version index}" % (position, mirror["name"]))
+
+
+def _whole(value):
+    return isinstance(value, int) and not isinstance(value, bool) \
+        and value >= 0
+
+
+def _copy_entry(entry):
+    """Whether `entry` is one of a snapshot's "copies"."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("dir"), str) \
+            or not isinstance(entry.get("path", ""), str):
+        return False
+    hashes, versions = entry.get("hashes"), entry.get("versions")
+    if not isinstance(hashes, list) or not isinstance(versions, list):
+        return False
+    return all(isinstance(version, list) and len(version) == 2
+               and isinstance(version[1], list)
+               and all(_whole(index) and index < len(hashes)
+                       for index in version[1])
+               for version in versions)
