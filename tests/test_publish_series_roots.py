@@ -108,9 +108,25 @@ class World:
         return report
 
     def probed(self, mirror, when):
+        """An applied probe of `mirror` at `when`, which saw its copies of
+        the suites' Release and InRelease as they are now (as the prober
+        records them: tests/test_publish_release_copies.py)."""
         self.store.execute(
             "INSERT INTO mirror_probe_record (distribution_mirror, log, "
             "date_created) VALUES (?, ?, ?)", (mirror.id, "", when))
+        [(record_id,)] = self.store.execute(
+            "SELECT MAX(id) FROM mirror_probe_record WHERE "
+            "distribution_mirror = ?", (mirror.id,))
+        root = self.servers[mirror.name].root
+        for directory, _, names in os.walk(root):
+            for name in set(names) & {"InRelease", "Release"}:
+                path = os.path.join(directory, name)
+                with open(path, "rb") as f:
+                    seen = hashlib.sha256(f.read()).hexdigest()
+                self.store.execute(
+                    "INSERT INTO mirror_probe_place (probe_record, kind, "
+                    "label, found, sha256) VALUES (?, 'release', ?, ?, ?)",
+                    (record_id, os.path.relpath(path, root), True, seen))
 
     def publish(self):
         """A new snapshot from the database, and the daemon serving it."""
@@ -388,9 +404,10 @@ def test_apt_lists_and_apt_for_a_series_under_its_root(world):
 
 def test_files_moved_to_the_archive_root_date_from_the_move():
     """A series moved from development/ to the archive's own root: its
-    suite's files, and its pool files no series had there before, count
-    as on the master since the move; a pool file another series had
-    there all along does not."""
+    pool files no series had there before count as on the master since
+    the move; a pool file another series had there all along does not.
+    (Its suite's files go by the copy of its InRelease each mirror was
+    seen to serve there, not by a date.)"""
     from mirrorkeeper.publish.selection import (
         file_requirement, index_snapshot)
     from tests.mirrorlist_snapshots import snapshot
@@ -405,8 +422,7 @@ def test_files_moved_to_the_archive_root_date_from_the_move():
                  "pool/main/h/hello/both.deb": [now - 7200, [0, 1]]},
         "pool_since": now - 8 * 86400}
     index = index_snapshot(world)
-    assert file_requirement(index, "dists/forky/main/Packages.gz") == (
-        now - 3600, (0,))
+    assert file_requirement(index, "dists/forky/main/Packages.gz") is None
     assert file_requirement(index, "pool/main/h/hello/new.deb") == (
         now - 3600, (0,))
     assert file_requirement(index, "pool/main/h/hello/both.deb") == (

@@ -287,10 +287,14 @@ def _has_rpm_repositories(store, distribution):
 def master_release_files(store, distribution):
     """{directory: (path, SHA-256 of the master's newest version)} of the
     control files whose copy on a mirror tells whether its files of a
-    suite or RPM repository are the master's (consistency_files())."""
+    suite or RPM repository are the master's (consistency_files()); of
+    the RPM repositories, only those the master still has, where it has
+    them."""
     from storm.expr import Desc
     from mirrorkeeper.model.masterarchive import (
-        MasterFileDetail, consistency_files)
+        MasterFileDetail, RPMRepositorySet, consistency_files)
+    repositories = {repository.path.rstrip("/") for repository in
+                    RPMRepositorySet(store).getByDistribution(distribution)}
     newest = {}
     for path, sha256 in store.find(
             (MasterFileDetail.path, MasterFileDetail.sha256),
@@ -299,7 +303,8 @@ def master_release_files(store, distribution):
                 Desc(MasterFileDetail.id)):
         newest.setdefault(path, sha256)
     return {directory: (path, newest[path]) for directory, path in
-            consistency_files(newest).items()}
+            consistency_files(newest).items()
+            if directory in repositories or not path.endswith("/repomd.xml")}
 
 
 def master_detector_checks(store, distribution, detectors,

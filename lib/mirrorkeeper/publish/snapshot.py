@@ -196,7 +196,8 @@ def build_snapshot(store, distribution, policy=PublicationPolicy(),
         for key in ("archive", "repositories"):
             mirror[key] = {str(value): sorted(indexes) for value, indexes
                            in sorted(mirror[key].items())}
-    copies = _read_copies(store, distribution.id, by_id)
+    copies = _read_copies(store, distribution.id, by_id, {
+        repository["path"].rstrip("/") for repository in repositories})
     return {
         "format": FORMAT,
         "serial": serial,
@@ -404,9 +405,11 @@ def _read_files(store, distribution_id):
     return files
 
 
-def _read_copies(store, distribution_id, by_id):
+def _read_copies(store, distribution_id, by_id, repositories):
     """The snapshot's "copies" (see the module docstring), filling each
-    mirror's "copies" with what its last applied probe saw it serve."""
+    mirror's "copies" with what its last applied probe saw it serve;
+    `repositories` are the paths of the RPM repositories the master has
+    now."""
     from mirrorkeeper.model.masterarchive import consistency_files
     from mirrorkeeper.model.probefindings import control_file_copies
     rows = store.execute(
@@ -422,6 +425,8 @@ def _read_copies(store, distribution_id, by_id):
             [listed] if listed else [])
     copies, entry_of = [], {}
     for directory, path in sorted(consistency_files(history).items()):
+        if path.endswith("/repomd.xml") and directory not in repositories:
+            continue
         hashes, position = [], {}
         versions = []
         for number, (sha256, listed) in enumerate(history[path].values()):
