@@ -79,7 +79,9 @@ def redirect(location, status=303):
 
 
 def json_response(value, status=200):
-    return Response(status, json.dumps(value, indent=1).encode("utf-8"),
+    # No indent: only json's C encoder writes without one, three times
+    # as fast on the status of 1,000 mirrors.  `jq .` makes it readable.
+    return Response(status, json.dumps(value).encode("utf-8"),
                     "application/json")
 
 
