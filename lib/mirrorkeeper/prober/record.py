@@ -76,6 +76,9 @@ class RecordedMirror:
     requests: int = 0
     outcomes: dict = attrs.Factory(dict)
     record_id: int | None = None
+    # The worker whose claim the record was written under (see
+    # mirrorkeeper.prober.claims); None when nobody claimed it.
+    worker: str | None = None
 
     @property
     def recorded(self):
@@ -121,6 +124,28 @@ def judge_run(reports, canary_result=None, canary_failure=None):
             unreachable >= MAX_UNREACHABLE_RATIO * len(reports):
         return RunVerdict(False, "%d of %d mirrors were unreachable at once"
                           % (unreachable, len(reports)))
+    return _judge_each_worker(reports)
+
+
+def _judge_each_worker(reports):
+    """A run shared by workers (on several machines, say) is also judged
+    worker by worker: one whose own network failed would otherwise have
+    its share of the mirrors called unreachable, and left out of the
+    lists, while the others' shares hide it from the whole run's ratio."""
+    shares = {}
+    for report in reports:
+        shares.setdefault(getattr(report, "worker", None), []).append(report)
+    if len(shares) < 2:
+        return RunVerdict(True)
+    for worker, share in sorted(shares.items(), key=lambda item: (
+            item[0] is None, item[0] or "")):
+        unreachable = sum(1 for report in share if report.unreachable)
+        if len(share) >= MIN_MIRRORS_FOR_RATIO and \
+                unreachable >= MAX_UNREACHABLE_RATIO * len(share):
+            return RunVerdict(False, "%d of the %d mirrors probed by the "
+                              "worker %s were unreachable at once: that "
+                              "worker cannot trust its view of the network"
+                              % (unreachable, len(share), worker))
     return RunVerdict(True)
 
 
@@ -129,15 +154,19 @@ def recorded_of_run(store, run_id):
     ([RecordedMirror of each PENDING record], how the canary failed for a
     worker or None).  A few queries, whatever the number of mirrors."""
     recorded = {}
-    for record_id, mirror_id, name, unreachable, requests in store.execute(
+    for record_id, mirror_id, name, unreachable, requests, worker in \
+            store.execute(
             "SELECT r.id, r.distribution_mirror, m.name, p.unreachable, "
-            "p.requests FROM mirror_probe_record r JOIN "
+            "p.requests, c.worker FROM mirror_probe_record r JOIN "
             "mirror_probe_result p ON p.probe_record = r.id JOIN "
-            "distribution_mirror m ON m.id = r.distribution_mirror WHERE "
-            "r.prober_run = ? AND r.state = ? ORDER BY r.id",
-            (run_id, ProbeRecordState.PENDING.value)):
+            "distribution_mirror m ON m.id = r.distribution_mirror "
+            "LEFT JOIN prober_claim_mirror cm ON cm.prober_run = "
+            "r.prober_run AND cm.distribution_mirror = r.distribution_mirror "
+            "LEFT JOIN prober_claim c ON c.prober_run = cm.prober_run AND "
+            "c.host = cm.host WHERE r.prober_run = ? AND r.state = ? "
+            "ORDER BY r.id", (run_id, ProbeRecordState.PENDING.value)):
         recorded[record_id] = (mirror_id, name, bool(unreachable),
-                               requests, {})
+                               requests, {}, worker)
     for record_id, outcome, requests in store.execute(
             "SELECT o.probe_record, o.outcome, o.requests FROM "
             "mirror_probe_outcome o JOIN mirror_probe_record r ON "
@@ -147,9 +176,10 @@ def recorded_of_run(store, run_id):
             recorded[record_id][4][outcome] = requests
     canary_failure = store.get(ProberRunRecord, run_id).canary_failure
     return [RecordedMirror(mirror_id, name, unreachable, requests,
-                           outcomes, record_id)
+                           outcomes, record_id, worker)
             for record_id, (mirror_id, name, unreachable, requests,
-                            outcomes) in recorded.items()], canary_failure
+                            outcomes, worker) in recorded.items()], \
+        canary_failure
 
 
 # Findings as data.
