@@ -323,3 +323,59 @@ def test_disable_rolled_back_sends_nothing(rollback_sample_store):
     rollback_sample_store.rollback()
     assert pending(rollback_sample_store).count() == 0
     assert mirror.enabled is True
+
+
+class _Racing:
+    """A delivery whose first message's commit point is followed, before
+    its final ".", by another process's whole delivery (`other()`): the
+    web daemon and the prober delivering the outbox at the same time."""
+
+    def __init__(self, delivery, other):
+        self.delivery = delivery
+        self.other = other
+
+    def session(self):
+        racing = self
+        inner = self.delivery.session()
+
+        class Session:
+            def __enter__(self):
+                inner.__enter__()
+                return self
+
+            def __exit__(self, *exc_info):
+                return inner.__exit__(*exc_info)
+
+            def send(self, message, before_commit_point=None):
+                def commit_point():
+                    before_commit_point()
+                    other, racing.other = racing.other, None
+                    if other is not None:
+                        other()
+                return inner.send(message, before_commit_point=commit_point)
+
+        return Session()
+
+
+def test_two_processes_delivering_at_once_send_each_message_once(
+        database_uri, smtp, delivery):
+    """Two processes read the same pending messages; while the first
+    sends the first message, the second delivers the rest.  Each message
+    reaches the server once."""
+    from mirrorkeeper.database.store import open_store
+    first, second = open_store(database_uri), open_store(database_uri)
+    try:
+        for n in range(3):
+            queue(first, message(subject="Race %d" % n))
+        first.commit()
+        result = deliver_pending(first, _Racing(delivery, lambda: (
+            deliver_pending(second, delivery), second.commit())))
+        subjects = sorted(m.subject for m in smtp.messages)
+        assert subjects == ["Race 0", "Race 1", "Race 2"]
+        assert result.sent == 1
+        assert pending(first).count() == 0
+        assert [m.date_sent is not None for m in outbox(first)] == \
+            [True] * 3
+    finally:
+        first.close()
+        second.close()

@@ -195,15 +195,24 @@ def deliver_pending(store, delivery, log=None):
     sent = failed = 0
     with delivery.session() as session:
         for outgoing in list(pending(store)):
+            # Read again after the last commit: another process (the web
+            # daemon and the prober both deliver) may have sent it since.
+            if outgoing.date_sending is not None or \
+                    outgoing.date_sent is not None:
+                continue
             outgoing.attempts += 1
 
             def commit_point(outgoing=outgoing):
-                outgoing.date_sending = utcnow()
+                _claim(store, outgoing)
                 store.commit()
 
             try:
                 session.send(outgoing.as_message(),
                              before_commit_point=commit_point)
+            except _SentElsewhere:
+                # Its final "." was not sent: the server drops it.
+                store.rollback()
+                continue
             except MailDeliveryInDoubt as error:
                 outgoing.last_error = str(error)
             except MailDeliveryError as error:
@@ -237,6 +246,38 @@ def deliver_pending(store, delivery, log=None):
             message.date_sending.strftime("%Y-%m-%d %H:%M:%S UTC"),
             message.id, message.id)
     return DeliveryResult(sent, failed, doubtful)
+
+
+class _SentElsewhere(Exception):
+    """Another process marked the message as being sent first."""
+
+
+# What a database says when a transaction lost a race for a row to
+# another one: PostgreSQL's serialization failure and deadlock, and
+# SQLite's lock (a write from a read snapshot another writer changed).
+_LOST_RACE = {"40001", "40P01"}
+
+
+def _claim(store, outgoing):
+    """Mark `outgoing` as being sent, in the current transaction, only if
+    no other process did since it was read; else raise _SentElsewhere.
+    One conditional UPDATE, so that of two processes delivering the same
+    message at once exactly one sends it."""
+    try:
+        claimed = store.execute(
+            "UPDATE mail_outbox SET date_sending = ? WHERE id = ? AND "
+            "date_sending IS NULL AND date_sent IS NULL",
+            (utcnow(), outgoing.id)).rowcount
+    except Exception as error:
+        code = getattr(error, "pgcode", None) or getattr(
+            error.__cause__, "pgcode", None)
+        if code in _LOST_RACE or "database is locked" in str(error):
+            raise _SentElsewhere() from error
+        raise
+    if claimed != 1:
+        raise _SentElsewhere()
+    # The row changed under Storm: read it again when next asked.
+    store.invalidate(outgoing)
 
 
 def _describe(outgoing):
