@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from mirrorkeeper.database.migrate import (
-    SCHEMA_DIR, available_patches, is_current, pending_patches,
-    split_statements, upgrade)
+    SCHEMA_DIR, applied_patches, available_patches, is_current,
+    pending_patches, split_statements, upgrade)
 from mirrorkeeper.database.store import open_store
 from mirrorkeeper.errors import SchemaError
 
@@ -225,15 +225,33 @@ def test_available_patches_rejects_duplicate_numbers(tmp_path):
 
 
 def test_real_patches_available():
-    """The shipped schema folder lists its patches, numbered from 1, each
-    number once.  Numbers are handed out to work in progress, so one may
-    land before a lower one: a gap is allowed, a number used twice is
-    not."""
+    """The shipped schema folder lists its patches, numbered from 1
+    without gaps: a number handed out to work that never needed it is
+    given to the next patch instead (upgrade refuses a patch numbered
+    below one a database already has)."""
     patches = available_patches()
     assert [name for _, name in patches] == REAL_PATCHES
-    numbers = [number for number, _ in patches]
-    assert numbers[0] == 1
-    assert numbers == sorted(set(numbers))
+    assert [number for number, _ in patches] == list(
+        range(1, len(patches) + 1))
+
+
+def test_a_patch_numbered_below_an_applied_one_is_refused(tmp_path,
+                                                          empty_store):
+    """A patch that lands after a higher-numbered one was applied is not
+    run against a schema it was not written for: upgrade says so and
+    changes nothing."""
+    (tmp_path / "patch-0001-one.sql").write_text(
+        "CREATE TABLE one (id INTEGER);\n")
+    (tmp_path / "patch-0003-three.sql").write_text(
+        "CREATE TABLE three (id INTEGER);\n")
+    upgrade(empty_store, str(tmp_path))
+    (tmp_path / "patch-0002-two.sql").write_text(
+        "CREATE TABLE two (id INTEGER);\n")
+    with pytest.raises(SchemaError) as raised:
+        upgrade(empty_store, str(tmp_path))
+    assert "patch-0002-two.sql is numbered below patch 0003" in str(
+        raised.value)
+    assert applied_patches(empty_store) == {1, 3}
 
 
 def test_a_mirror_may_offer_rsync_only_but_needs_a_url(empty_store):

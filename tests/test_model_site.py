@@ -1,5 +1,5 @@
 """Sites: organisations that run mirrors, with admins many to many; and
-the upgrade (schema patch 0023) that gives each mirror registered before
+the upgrade (schema patch 0022) that gives each mirror registered before
 them a site of its own, on both backends."""
 
 import os
@@ -119,7 +119,7 @@ def test_upgrade_gives_each_mirror_a_site_owned_as_before(empty_store,
     before = tmp_path / "before-sites"
     before.mkdir()
     for name in os.listdir(SCHEMA_DIR):
-        if name.startswith("patch-") and int(name[6:10]) < 23:
+        if name.startswith("patch-") and int(name[6:10]) < 22:
             shutil.copy(os.path.join(SCHEMA_DIR, name), before / name)
     upgrade(store, str(before))
     now = datetime(2026, 1, 2, 3, 4, 5)
@@ -150,7 +150,7 @@ def test_upgrade_gives_each_mirror_a_site_owned_as_before(empty_store,
     store.commit()
 
     applied = upgrade(store)
-    assert "patch-0023-sites.sql" in applied
+    assert "patch-0022-sites.sql" in applied
     found = DistributionMirrorSet(store)
     for name, owner, display_name in mirrors:
         mirror = found.getByName(name)
@@ -158,7 +158,7 @@ def test_upgrade_gives_each_mirror_a_site_owned_as_before(empty_store,
         assert mirror.site.display_name == (display_name or name)
         assert [admin.name for admin in mirror.site.admins] == [owner]
         assert mirror.site.mirrors == [mirror]
-    # People made before accounts were (patch 0024) count as verified.
+    # People made before accounts were (patch 0023) count as verified.
     assert PersonSet(store)["owner-a"].is_verified
     assert sorted(site.name for site in SiteSet(store).administeredBy(
         PersonSet(store)["owner-a"])) == ["a1", "a2"]

@@ -109,7 +109,17 @@ def upgrade(store, schema_dir=SCHEMA_DIR):
     and reported as SchemaError naming the patch and the failing statement.
     """
     applied = []
-    for number, name in pending_patches(store, schema_dir):
+    newest = max(applied_patches(store), default=0)
+    pending = pending_patches(store, schema_dir)
+    late = [name for number, name in pending if number < newest]
+    if late:
+        # A patch written against an older schema, that landed after a
+        # newer one was applied here: its statements may not hold now.
+        raise SchemaError(
+            "%s is numbered below patch %04d, which this database already "
+            "has: give it a number above the newest patch" % (
+                ", ".join(late), newest))
+    for number, name in pending:
         with open(os.path.join(schema_dir, name), encoding="utf-8") as f:
             statements = split_statements(f.read())
         statement = None

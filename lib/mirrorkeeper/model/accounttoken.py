@@ -1,4 +1,4 @@
-"""The single-use tokens mailed to a person (schema patch 0024): one to
+"""The single-use tokens mailed to a person (schema patch 0023): one to
 verify their address after signing up, one to reset their password.
 
 The token itself is in the link mailed; only its SHA-256 is stored, as

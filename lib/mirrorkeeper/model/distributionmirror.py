@@ -125,7 +125,7 @@ class DistributionMirror(Storm):
     upstream_id = Int(name="upstream")
     upstream = Reference(upstream_id, "DistributionMirror.id")
     # The site (the organisation) that runs it, whose every admin may
-    # change it as its owner may (schema patch 0023; model.site).
+    # change it as its owner may (schema patch 0022; model.site).
     site_id = Int(name="site")
     site = Reference(site_id, "Site.id")
 

@@ -48,7 +48,7 @@ class Person(Storm):
     is_team = Bool(allow_none=False)
     password_hash = Unicode()
     date_created = DateTime(allow_none=False)
-    # When they showed the address is theirs (schema patch 0024); None for
+    # When they showed the address is theirs (schema patch 0023); None for
     # an account signed up for on the web and not verified yet.  Whoever
     # makes a person otherwise (an admin, on the command line) vouches.
     date_verified = DateTime()

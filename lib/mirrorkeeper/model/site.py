@@ -1,4 +1,4 @@
-"""Sites: the organisations that run mirrors (schema patch 0023).
+"""Sites: the organisations that run mirrors (schema patch 0022).
 
 A site, as MirrorManager has it, is an organisation with a name and a
 web address; it runs one or more mirrors (mirror1.example.org,
@@ -127,7 +127,7 @@ class SiteSet(StoreBoundSet):
 
     def newForMirror(self, name, display_name, owner):
         """A site of its own for a mirror called `name` that has none: the
-        mirror's name if it is free (as patch 0023 named them), else that
+        mirror's name if it is free (as patch 0022 named them), else that
         name with the first free number after it."""
         candidate, number = name, 1
         while self.getByName(candidate) is not None:
