@@ -21,6 +21,8 @@ from mirrorkeeper.model.publishing import PublishingSet
 from mirrorkeeper.publish.selection import (
     Client, Request, file_requirement, index_snapshot, select)
 from mirrorkeeper.publish.geoip import parse_address
+from mirrorkeeper.publish.poolfacts import (
+    PoolFacts, pool_facts_path, write_pool_facts)
 from mirrorkeeper.publish.snapshot import POOL_WINDOW, build_snapshot
 from mirrorkeeper.timeutil import utcnow
 from tests.mirrorlist_daemon import DaemonTestMixin, header
@@ -132,6 +134,38 @@ def test_only_mirrors_synced_after_the_file_are_offered():
     del world["pool"]
     index = index_snapshot(world, F.ONEWEEKBEHIND)
     assert file_requirement(index, NEW) is None
+
+
+def test_a_pool_file_the_snapshot_never_knew_goes_to_the_fallback(
+        tmp_path):
+    """A pool file in neither the snapshot's pool nor its facts was
+    published after the snapshot was built (or never): no mirror can be
+    known to have it, so none is offered, and the redirect goes to the
+    fallback.  An older file the facts know goes to every mirror synced
+    in the pool's window; facts that cannot be read leave the window to
+    decide."""
+    now = int(time.time())
+    index = index_snapshot(pool_world(now), F.ONEWEEKBEHIND)
+    german = Client(parse_address("192.0.2.1"), "DE")
+    newest = "pool/main/h/hello/hello_1.0-4_amd64.deb"
+    path = str(tmp_path / "snapshot.json")
+    write_pool_facts(path, index.serial, "ubuntu",
+                     [(NEW, 10, "a" * 64), (OLD, 10, "b" * 64)])
+    index.pool_facts = PoolFacts.open(path, index.serial, "ubuntu")
+
+    def offered(path):
+        return sorted(c.mirror.name for c in select(
+            index, german, Request(("archive",),
+                                   since=file_requirement(index, path)),
+            random.Random(0)))
+
+    assert offered(newest) == []
+    assert offered(OLD) == ["behind", "early", "fresh"]
+    assert offered(NEW) == ["fresh"]
+    os.unlink(pool_facts_path(path, index.serial))
+    index.pool_facts = PoolFacts.open(path, index.serial, "ubuntu")
+    assert index.pool_facts.problem is not None
+    assert offered(newest) == ["behind", "early", "fresh"]
 
 
 class CurlPoolFileTests(DaemonTestMixin, unittest.TestCase):

@@ -93,6 +93,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from mirrorkeeper.enums import MirrorFreshness, PackagePublishingPocket
+from mirrorkeeper.publish.poolfacts import PoolFactsError
 
 # Preference among a mirror's URLs when the request names no protocol.
 DEFAULT_PROTOCOLS = ("https", "http")
@@ -523,17 +524,40 @@ def file_requirement(index, path):
     `path`: who synced after the master's copy of it appeared, (published,
     places) from the snapshot's pool, or (the pool window's start, None)
     for an older one; under a series' root, no earlier than when the
-    series moved there.  None for other paths, or when the snapshot has no
-    pool."""
+    series moved there.  A file the master did not have when the snapshot
+    was built (by its facts: published since, or never) asks what no
+    mirror can be known to have, and so goes to the fallback.  None for
+    other paths, or when the snapshot has no pool."""
     root, under = split_root(index, path)
     parts = under.split("/")
     if parts[0] != "pool" or index.pool is None:
         return None
-    since = index.pool.get(path) or (index.pool_since or 0, None)
+    since = index.pool.get(path)
+    if since is None:
+        since = (AFTER_THE_SNAPSHOT if _new_to_snapshot(index, path)
+                 else index.pool_since or 0, None)
     moved = _moved(index, root, since[1])
     if moved is not None and moved > since[0]:
         since = (moved, since[1])
     return since
+
+
+# When a pool file unknown to the snapshot's facts was published, as far as
+# the snapshot can tell: after every probe it knows of.
+AFTER_THE_SNAPSHOT = float("inf")
+
+
+def _new_to_snapshot(index, path):
+    """Whether the snapshot's pool facts say the master had no file `path`
+    when the snapshot was built.  False when it has no facts, or they
+    cannot be read: then the pool window decides, as before facts were
+    kept (the metalink says why they cannot be read)."""
+    if index.pool_facts is None:
+        return False
+    try:
+        return not index.pool_facts.versions(path)
+    except PoolFactsError:
+        return False
 
 
 def _moved(index, root, places):
