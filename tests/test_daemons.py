@@ -89,8 +89,8 @@ def test_mirrorlist_tac(environment):
     """twistd -y daemons/mirrorlist.tac serves the configured snapshot."""
     run(sys.executable, "cronscripts/generate-mirrorlist-snapshot.py",
         env=environment)
-    process, port = start_twistd(
-        "daemons/mirrorlist.tac", environment, rb"Site starting on (\d+)")
+    process, port = start_twistd("daemons/mirrorlist.tac", environment,
+                                 rb"HTTPFactory starting on (\d+)")
     try:
         with urllib.request.urlopen(
                 "http://127.0.0.1:%s/mirrors.txt" % (port,),

@@ -141,7 +141,10 @@ class ProberWorld:
             "database": {"uri": uri or self.uri},
             "mail": {"smtp_host": self.smtp_server.host,
                      "smtp_port": self.smtp_server.port},
+            # One process: what a run concludes, not how it is shared
+            # (tests/test_prober_workers.py), and no helper to start.
             "prober": {"allowed_networks": "127.0.0.0/8 ::1/128",
+                       "workers": 1,
                        "lock_file": self.tmp_path / "prober.lock"},
         }
         for section, values in sections.items():
