@@ -96,7 +96,8 @@ class World:
         with open(self.config, "w") as f:
             f.write("[database]\nuri = %s\n[mail]\nsmtp_host = %s\n"
                     "smtp_port = %d\n[prober]\nallowed_networks = "
-                    "127.0.0.0/8 ::1/128\ntimeout = 5\nlock_file = %s\n"
+                    "127.0.0.0/8 ::1/128\ntimeout = 5\nworkers = 1\n"
+                    "lock_file = %s\n"
                     "cdimage_manifest_url = %s\n" % (
                         uri, smtp_server.host, smtp_server.port,
                         tmp_path / "prober.lock", self.manifest_url))
@@ -352,8 +353,10 @@ def test_unreadable_manifest_fails_the_run_and_changes_nothing(world):
 
 def write_config(world, **prober):
     """Rewrite the world's configuration with other [prober] settings."""
+    # One process, as the farm's tests: sharing a run is
+    # tests/test_prober_workers.py's subject.
     settings = {"allowed_networks": "127.0.0.0/8 ::1/128", "timeout": "5",
-                "lock_file": world.lock_file,
+                "workers": "1", "lock_file": world.lock_file,
                 "cdimage_manifest_url": world.manifest_url}
     settings.update(prober)
     with open(world.config, "w") as f:
