@@ -29,6 +29,7 @@ from mirrorkeeper.interfaces.distributionmirror import (
 from mirrorkeeper.interfaces.person import IPerson, IPersonSet
 from mirrorkeeper.interfaces.publishing import (
     IPackageFile, IPublishingHistory, IPublishingSet)
+from mirrorkeeper.interfaces.site import ISite, ISiteSet
 from mirrorkeeper.interfaces.timestamps import (
     IPlantedTimestamp, IPlantedTimestampSet)
 from mirrorkeeper.model import SET_UTILITIES
@@ -50,6 +51,7 @@ from mirrorkeeper.model.person import Person, PersonSet
 from mirrorkeeper.model.publishing import (
     BinaryPackageFile, BinaryPackagePublishingHistory, PublishingSet,
     SourcePackageFile, SourcePackagePublishingHistory)
+from mirrorkeeper.model.site import Site, SiteSet
 from mirrorkeeper.model.timestamps import (
     PlantedTimestamp, PlantedTimestampSet)
 from tests.rollback_stores import (  # noqa: F401
@@ -83,6 +85,7 @@ CLASSES = [
     (TraceFileTimestampSet, ITraceFileTimestampSet),
     (PlantedTimestamp, IPlantedTimestamp),
     (PlantedTimestampSet, IPlantedTimestampSet),
+    (Site, ISite), (SiteSet, ISiteSet),
 ]
 
 
@@ -197,6 +200,7 @@ def test_sample_objects_provide_interfaces(rollback_sample_store):
         (trace_files, ITraceFileTimestampSet),
         (getUtility(IPlantedTimestampSet).record(
             ubuntu, "local:/srv/ubuntu", when, when), IPlantedTimestamp),
+        (archive.site, ISite),
     ]
     rollback_sample_store.flush()
     for obj, interface in objects:

@@ -18,6 +18,15 @@ class ISite(Interface):
     def addAdmin(person):
         """Make `person` (or a team) an admin of the site (idempotent)."""
 
+    def removeAdmin(person):
+        """`person` (or a team) is no longer an admin of the site:
+        NotFoundError if they were not one, InvalidValueError if they are
+        its last admin."""
+
+    def rename(name):
+        """Give the site another short name: DuplicateError if another
+        site has it, InvalidValueError for a bad name."""
+
     def isAdmin(person):
         """True if `person` is an admin of the site, or a direct member of
         a team that is; False for None."""
@@ -33,6 +42,9 @@ class ISiteSet(Interface):
     def newForMirror(name, display_name, owner):
         """A site of its own for a new mirror called `name`, whose admin is
         `owner`: named `name`, or `name-N` if that is taken."""
+
+    def __iter__():
+        """Every site, ordered by name."""
 
     def getByName(name):
         """The site called `name`, or None."""

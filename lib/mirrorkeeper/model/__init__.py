@@ -19,6 +19,7 @@ from mirrorkeeper.interfaces.distribution import (
 from mirrorkeeper.interfaces.distributionmirror import IDistributionMirrorSet
 from mirrorkeeper.interfaces.person import IPersonSet
 from mirrorkeeper.interfaces.publishing import IPublishingSet
+from mirrorkeeper.interfaces.site import ISiteSet
 from mirrorkeeper.interfaces.timestamps import IPlantedTimestampSet
 from mirrorkeeper.model.country import ContinentSet, CountrySet
 from mirrorkeeper.model.distribution import DistributionSet
@@ -29,6 +30,7 @@ from mirrorkeeper.model.distroseries import (
     ComponentSet, DistroArchSeriesSet, DistroSeriesSet)
 from mirrorkeeper.model.person import PersonSet
 from mirrorkeeper.model.publishing import PublishingSet
+from mirrorkeeper.model.site import SiteSet
 from mirrorkeeper.model.timestamps import PlantedTimestampSet
 
 SET_UTILITIES = [
@@ -45,6 +47,7 @@ SET_UTILITIES = [
     (IRPMRepositorySet, RPMRepositorySet),
     (ITraceFileTimestampSet, TraceFileTimestampSet),
     (IPlantedTimestampSet, PlantedTimestampSet),
+    (ISiteSet, SiteSet),
 ]
 
 

@@ -96,6 +96,32 @@ class Site(Storm):
             store.add(SiteAdmin(self, person))
             store.flush()
 
+    def removeAdmin(self, person):
+        """`person` (or a team) is no longer an admin of the site.
+        NotFoundError if they were not one; InvalidValueError if they are
+        its last: a site keeps someone to answer for its mirrors."""
+        store = store_of(self)
+        found = store.find(SiteAdmin, site_id=self.id, person_id=person.id)
+        if found.is_empty():
+            raise NotFoundError("%s is not an admin of the site %s"
+                                % (person.name, self.name))
+        if store.find(SiteAdmin, site_id=self.id).count() == 1:
+            raise InvalidValueError(
+                "%s is the last admin of the site %s: add another first"
+                % (person.name, self.name))
+        found.remove()
+        store.flush()
+
+    def rename(self, name):
+        """Give the site the short name `name`; DuplicateError if another
+        site has it, InvalidValueError for a bad name."""
+        name = valid_name(name)
+        other = SiteSet(store_of(self)).getByName(name)
+        if other is not None and other is not self:
+            raise DuplicateError("a site called %s already exists"
+                                 % (name,), "name")
+        self.name = name
+
     def isAdmin(self, person):
         """Whether `person` is one of the site's admins, or a member of a
         team that is."""
@@ -135,6 +161,10 @@ class SiteSet(StoreBoundSet):
             suffix = "-%d" % (number,)
             candidate = name[:64 - len(suffix)] + suffix
         return self.new(candidate, display_name or name, [owner])
+
+    def __iter__(self):
+        """Every site, by name."""
+        return iter(self.store.find(Site).order_by(Site.name))
 
     def getByName(self, name):
         return self.store.find(Site, Site.name == name).one()

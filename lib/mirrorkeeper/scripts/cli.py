@@ -13,10 +13,10 @@ import sys
 from mirrorkeeper.scripts.base import MirrorKeeperScript
 from mirrorkeeper.scripts.commands import (
     archive, config, database, listing, mirror, publication, registry,
-    release, web)
+    release, site, web)
 
-COMMAND_MODULES = [database, registry, mirror, listing, archive, release,
-                   publication, web, config]
+COMMAND_MODULES = [database, registry, mirror, site, listing, archive,
+                   release, publication, web, config]
 
 DESCRIPTION = """\
 Manage a distribution's mirror registry: the database schema, people,
