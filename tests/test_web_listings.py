@@ -258,6 +258,8 @@ def test_filters_and_search_narrow_the_listing(mirrors, client):
     ("?q=%FF%FE", "The search must be text"),
     ("?q=a%00b", "The search must be text"),
     ("?q=" + "x" * 101, "The search is too long"),
+    ("?group=owner", "Unknown grouping 'owner': choose site."),
+    ("?group=site&page=2", "There is no page 2"),
 ])
 def test_bad_parameters_are_a_400_that_says_why(mirrors, client, query,
                                                 says):
@@ -285,3 +287,62 @@ def test_admin_listings_take_the_same_parameters(mirrors, world, client):
     assert names == ["waiting-de", "waiting-br"]
     assert "Pending review, disabled" in response.text
     assert listed(client, "?country=BR", path)[1] == ["waiting-br"]
+
+
+def test_a_sites_mirrors_are_listed_together(mirrors, world, client):
+    """With group=site, each site's mirrors are rows of one table under
+    the site's name, which links to its page (escaped once), the sites by
+    name and each site's mirrors in the sort asked; the country column is
+    back, and the sort links keep the grouping."""
+    from mirrorkeeper.model.site import SiteSet
+    site = SiteSet(world.store).new("example-net", "Example & <Co>",
+                                    [mirrors["zeta"].owner])
+    mirrors["zeta"].site = mirrors["mid"].site = site
+    world.store.commit()
+    for path in ("/ubuntu/+archivemirrors", "/ubuntu/+cdmirrors"):
+        response = client.get(path + "?group=site")
+        assert response.status == 200, response.text
+    response, names = listed(client, "?group=site")
+    # Example & <Co> (zeta in Brazil, mid in Germany), Japan one, kilo,
+    # Zulu mirror.
+    assert names == ["zeta", "mid", "ja", "kilo", "alpha"]
+    assert b"Example &amp; &lt;Co&gt;" in response.body
+    page = html.fromstring(response.body)
+    (table,) = page.xpath("//table[@class='mirrors']")
+    bodies = table.xpath("tbody[@class='site']")
+    heading = bodies[0].xpath("tr[@class='site']/th")[0]
+    assert heading.xpath("a/@href") == ["/+site/example-net"]
+    assert heading.xpath("string(a)") == "Example & <Co>"
+    assert heading.xpath("string(span)").startswith("2 mirrors, ")
+    assert [a.get("href").rsplit("/", 1)[-1] for a in bodies[0].xpath(
+        "tr/td[@class='c-mirror']/a")] == ["zeta", "mid"]
+    assert table.xpath("colgroup/col/@class") == [
+        "c-mirror", "c-country", "c-links", "c-speed", "c-freshness",
+        "c-probed"]
+    assert table.xpath("tbody/tr[@class='site']/th/@colspan") == \
+        ["6"] * len(bodies)
+    assert page.xpath("//th[@class='c-speed']/a/@href") == [
+        "?sort=speed&group=site"]
+    assert page.xpath("//input[@name='group']/@checked") == ["checked"]
+    assert listed(client, "?group=site&sort=freshness")[1][:2] == [
+        "zeta", "mid"]
+    assert listed(client, "?group=SITE&country=DE")[1] == ["mid", "kilo"]
+
+
+def test_a_listing_by_site_pages_whole_sites():
+    """Pages of a listing by site hold whole sites: a site never starts
+    on one page and ends on the next."""
+    states = [summary("%s%03d" % (site, i), site=site, site_title=title)
+              for site, title, count in [("b", "Beta", 60), ("a", "Alpha",
+                                         50), ("c", "Gamma", 30)]
+              for i in range(count)]
+    for number, sites, count in ((1, ["Alpha"], 50),
+                                 (2, ["Beta", "Gamma"], 90)):
+        page = html.fromstring(flatten(listing_pages.listing(
+            "Ubuntu", "Archive mirrors", "/u/+archivemirrors", states,
+            ListingView(group="site", page=number))))
+        assert [th.xpath("string(a)") for th in page.xpath(
+            "//tr[@class='site']/th")] == sites
+        assert len(page.xpath("//td[@class='c-mirror']")) == count
+        assert "Page %d of 2" % (number,) in page.xpath(
+            "string(//nav[@class='pages'])")

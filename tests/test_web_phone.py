@@ -15,6 +15,7 @@ from mirrorkeeper.enums import (
 from mirrorkeeper.model.country import CountrySet
 from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.person import PersonSet
+from mirrorkeeper.model.site import SiteSet
 from mirrorkeeper.publish.statistics import Statistics
 from mirrorkeeper.timeutil import utcnow
 from tests.cdp import Browser, chromium_path, distinct_colours
@@ -79,6 +80,11 @@ def populate(uri):
         MirrorContent.ARCHIVE, MirrorPulseType.PULL,
         http_base_url="http://waiting.example.pt/ubuntu/",
         official_candidate=True)
+    # Two of them run by one site, whose name is long and unbroken.
+    site = SiteSet(store).new("long-site", "Site" + "y" * 70, [olive])
+    for mirror in ubuntu.mirrors:
+        if mirror.name in ("ufpr", "longhost"):
+            mirror.site = site
     store.commit()
     probe = (record.distribution_mirror.name, record.id)
     store.close()
@@ -132,6 +138,7 @@ def pages(server):
         ("front", ""), ("distribution", "ubuntu"),
         ("listing", "ubuntu/+archivemirrors"),
         ("listing-by-name", "ubuntu/+archivemirrors?sort=name"),
+        ("listing-by-site", "ubuntu/+archivemirrors?group=site"),
         ("listing-filtered", "ubuntu/+archivemirrors?country=DE&"
          "protocol=rsync&q=" + "x" * 20),
         ("listing-bad", "ubuntu/+archivemirrors?sort=" + "y" * 80),
@@ -152,9 +159,9 @@ def pages(server):
     ]
 
 
-SCREENSHOTS = {"front", "listing", "listing-filtered", "mirror",
-               "mirror-longhost", "probe-log", "propagation", "register",
-               "statistics"}
+SCREENSHOTS = {"front", "listing", "listing-filtered", "listing-by-site",
+               "mirror", "mirror-longhost", "probe-log", "propagation",
+               "register", "statistics"}
 
 
 def test_nothing_reaches_past_a_phones_width(server, browser, tmp_path):

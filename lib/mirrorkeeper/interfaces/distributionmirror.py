@@ -349,6 +349,9 @@ class IMirrorState(Interface):
         "The site's listings it is in: names among 'archive', 'cdimage', "
         "'disabled', 'unofficial', 'pending'.")
     listed = Attribute("published() under the default policy.")
+    site = Attribute("The name of the site (the organisation) that runs "
+                     "it, or None.")
+    site_title = Attribute("That site's display name, or None.")
 
     def why_unpublished(policy=None):
         """Why package managers are not offered it under `policy` (a

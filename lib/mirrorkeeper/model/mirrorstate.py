@@ -39,6 +39,7 @@ from mirrorkeeper.model.mirrorcontent import (
     MirrorDistroSeriesSource, MirrorFreshnessCheck, MirrorProbeRecord,
     MirrorRPMRepository)
 from mirrorkeeper.model.person import Person
+from mirrorkeeper.model.site import Site
 
 # Mirrors per IN (...) list: well under SQLite's limit on parameters.
 CHUNK = 500
@@ -165,6 +166,9 @@ class MirrorState:
     # Whether each URL answered the last probe: None when not probed.
     answered: tuple = (None, None, None, None)
     lists: tuple = ()
+    # The site (model.site) that runs it: its name and display name.
+    site: str | None = None
+    site_title: str | None = None
 
     @property
     def official(self):
@@ -317,7 +321,7 @@ _COLUMNS = (
     Continent.name, _M.http_base_url, _M.https_base_url, _M.ftp_base_url,
     _M.rsync_base_url, _M.speed, _M._bandwidth_mbps, _M.date_created,
     _M.failed_runs, _M.date_disabled, _M.http_answered, _M.https_answered,
-    _M.ftp_answered, _M.rsync_answered,
+    _M.ftp_answered, _M.rsync_answered, Site.name, Site.display_name,
     _NEWEST.date_created, _NEWEST.duration_seconds,
     _of_mirror(_RECORD, _RECORD.date_created,
                _RECORD.state == ProbeRecordState.APPLIED,
@@ -328,13 +332,14 @@ _COLUMNS = (
 ) + tuple(_worst_of(cls) for cls in _WORST) + tuple(
     And(*listing_conditions(kind)) for kind in LISTINGS)
 
-_TABLES = LeftJoin(
+_TABLES = LeftJoin(LeftJoin(
     Join(Join(Join(Join(
         _M, Country, _M.country_id == Country.id),
         Continent, Country.continent_id == Continent.id),
         Distribution, _M.distribution_id == Distribution.id),
         Person, _M.owner_id == Person.id),
-    _NEWEST, _NEWEST.id == _newest_probe())
+    _NEWEST, _NEWEST.id == _newest_probe()),
+    Site, _M.site_id == Site.id)
 
 
 def _bool(value):
@@ -350,8 +355,8 @@ def states_where(store, *conditions):
          enabled, paused, candidate, owner, country_code, country_name,
          continent_code, continent_name, http, https, ftp, rsync, speed,
          bandwidth, created, failed_runs, disabled, http_answered,
-         https_answered, ftp_answered, rsync_answered, last_probe,
-         duration, last_applied, detected, lag, with_images,
+         https_answered, ftp_answered, rsync_answered, site, site_title,
+         last_probe, duration, last_applied, detected, lag, with_images,
          *worst) in _select(store, _COLUMNS, conditions, tables=_TABLES,
                             order_by=(Country.name, _M.id)):
         lists = worst[len(_WORST):]
@@ -386,7 +391,8 @@ def states_where(store, *conditions):
             answered=(_bool(http_answered), _bool(https_answered),
                       _bool(ftp_answered), _bool(rsync_answered)),
             lists=tuple(kind for kind, listed in zip(LISTINGS, lists)
-                        if listed)))
+                        if listed),
+            site=site, site_title=site_title))
     return states
 
 

@@ -99,6 +99,7 @@ col.c-freshness { width: 13rem; }
 col.c-probed { width: 13rem; }
 col.c-country { width: 9rem; }
 col.c-status { width: 11rem; }
+table.mirrors tr.site th { text-align: left; padding-top: .9rem; }
 input, select, textarea { max-width: 100%; }
 @media (max-width: 40rem) {
   th.optional, td.optional { display: none; }

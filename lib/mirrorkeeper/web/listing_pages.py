@@ -18,6 +18,7 @@ from mirrorkeeper.web.layout import (
     Flattened, attribute_markup, format_bandwidth, format_minute, legend,
     mirror_href, plural, text_markup)
 from mirrorkeeper.web.queries import LISTINGS, group_by_place
+from mirrorkeeper.web.site_pages import site_href
 from mirrorkeeper.web.worldmap import world_map
 
 LISTING_PATHS = {
@@ -89,6 +90,9 @@ SORTS = {
     "probed": "Last probed",
 }
 PROTOCOLS = ("http", "https", "ftp", "rsync")
+# What a listing may show together: a site's mirrors (MirrorManager's
+# hosts of one site), under the site's name.
+GROUPS = ("site",)
 # The freshness filter keeps the mirrors at least this fresh.
 FRESHNESS_FILTERS = {band.name.lower(): band for band in MirrorFreshness
                      if band not in (MirrorFreshness.ONEWEEKBEHIND,
@@ -100,7 +104,8 @@ PAGE_SIZE = 100
 # closed, each with its counts: people open the one they want, or follow
 # the country index, which opens it.
 COLLAPSE_ABOVE = 100
-_PARAMETERS = ("sort", "protocol", "freshness", "country", "q", "page")
+_PARAMETERS = ("sort", "group", "protocol", "freshness", "country", "q",
+               "page")
 
 
 def _bad(message):
@@ -121,6 +126,7 @@ class ListingView:
     query string (from_query); `query()` writes them back."""
 
     sort: str = "country"
+    group: str | None = None
     protocol: str | None = None
     freshness: MirrorFreshness | None = None
     country: str | None = None
@@ -139,6 +145,9 @@ class ListingView:
         if "sort" in values:
             view["sort"] = _one_of(values["sort"].lower(), tuple(SORTS),
                                    "sort")
+        if "group" in values:
+            view["group"] = _one_of(values["group"].lower(), GROUPS,
+                                    "grouping")
         if "protocol" in values:
             view["protocol"] = _one_of(values["protocol"].lower(),
                                        PROTOCOLS, "protocol")
@@ -172,7 +181,12 @@ class ListingView:
 
     @property
     def grouped(self):
-        return self.sort == "country"
+        """Whether the listing is by continent and country."""
+        return self.sort == "country" and not self.group
+
+    @property
+    def by_site(self):
+        return self.group == "site"
 
     @property
     def filtered(self):
@@ -184,7 +198,7 @@ class ListingView:
         out: '' or '?sort=name&protocol=https'."""
         view = attrs.evolve(self, **changes)
         pairs = [("sort", view.sort if view.sort != "country" else None),
-                 ("protocol", view.protocol),
+                 ("group", view.group), ("protocol", view.protocol),
                  ("freshness", view.freshness.name.lower()
                   if view.freshness else None),
                  ("country", view.country), ("q", view.search),
@@ -223,6 +237,8 @@ class ListingView:
             return sorted(by_title, key=lambda s: (
                 s.last_probe is None, -(s.last_probe.timestamp()
                                         if s.last_probe else 0)))
+        if self.sort == "country":
+            return sorted(by_title, key=lambda s: s.country_name)
         return by_title
 
 
@@ -303,6 +319,26 @@ class _RowWriter:
         return Flattened.of_markup(b"".join(
             [self.row(state) for state in states]))
 
+    def site_rows(self, sites):
+        """The tbody of each (site, site title, states) of `sites`: its
+        heading row, the site's name linking to its page, then its
+        mirrors' rows."""
+        out = []
+        for site, title, states in sites:
+            name = text_markup(title or site) if site else "No site"
+            if site:
+                name = '<a href="%s">%s</a>' % (
+                    attribute_markup(site_href(site)), name)
+            out.append((
+                '<tbody class="site"><tr class="site"><th colspan="%d" '
+                'scope="rowgroup">%s <span class="count">%s</span></th>'
+                '</tr>' % (len(self.columns), name, text_markup(_summary(
+                    len(states), sum(s.bandwidth_mbps for s in states)))
+                )).encode("utf-8"))
+            out += [self.row(state) for state in states]
+            out.append(b"</tbody>")
+        return Flattened.of_markup(b"".join(out))
+
 
 def _table(head, writer, states):
     return tags.table(head, tags.tbody(writer.rows(states)),
@@ -342,6 +378,9 @@ def _view_form(path, view, countries):
             (code, name) for code, name, _ in countries],
             view.country or ""),
         select("sort", "Sort by", list(SORTS.items()), view.sort),
+        tags.label(tags.input(type="checkbox", name="group", value="site",
+                              **({"checked": "checked"} if view.by_site
+                                 else {})), " Each site's mirrors together"),
         tags.button("Show", type="submit"),
         method="get", action=path, class_="view")
 
@@ -365,6 +404,32 @@ def ignored_parameters(names):
 
 def _summary(count, bandwidth):
     return "%s, %s" % (plural(count, "mirror"), format_bandwidth(bandwidth))
+
+
+def _by_site(states):
+    """[(site, site title, [state])] of `states`, each site's in the
+    order given, the sites by title; mirrors of no site last."""
+    sites = {}
+    for state in states:
+        sites.setdefault((state.site, state.site_title), []).append(state)
+    return [(site, title, in_site) for (site, title), in_site in sorted(
+        sites.items(), key=lambda item: (
+            item[0][0] is None, (item[0][1] or item[0][0] or "").casefold(),
+            item[0][0] or ""))]
+
+
+def _pages(groups):
+    """`groups` (of a site's mirrors, the third item of each) shared out
+    into pages of PAGE_SIZE mirrors or so: a site's mirrors are never
+    split between pages, and a site larger than a page has one."""
+    pages, page, count = [], [], 0
+    for group in groups:
+        if page and count + len(group[2]) > PAGE_SIZE:
+            pages.append(page)
+            page, count = [], 0
+        page.append(group)
+        count += len(group[2])
+    return pages + [page] if page else pages
 
 
 def listing(distribution_title, heading, path, states, view,
@@ -399,13 +464,22 @@ def listing(distribution_title, heading, path, states, view,
     writer = _RowWriter(columns)
     head = _table_head(view, columns)
     if not view.grouped:
-        pages = (len(shown) + PAGE_SIZE - 1) // PAGE_SIZE
+        ordered = view.ordered(shown)
+        if view.by_site:
+            site_pages = _pages(_by_site(ordered))
+            pages = len(site_pages)
+        else:
+            pages = (len(shown) + PAGE_SIZE - 1) // PAGE_SIZE
         if view.page > pages:
             raise _bad("There is no page %d: the listing has %s."
                        % (view.page, plural(pages, "page")))
-        first = (view.page - 1) * PAGE_SIZE
-        body.append(_table(head, writer, view.ordered(
-            shown)[first:first + PAGE_SIZE]))
+        if view.by_site:
+            body.append(tags.table(head, writer.site_rows(
+                site_pages[view.page - 1]), class_="mirrors"))
+        else:
+            first = (view.page - 1) * PAGE_SIZE
+            body.append(_table(head, writer,
+                               ordered[first:first + PAGE_SIZE]))
         if pages > 1:
             body.append(tags.nav(
                 tags.a("Previous", href=view.query(page=view.page - 1))
