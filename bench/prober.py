@@ -25,7 +25,6 @@ the per-host limit (bench.world.lower_bound).
 from __future__ import annotations
 
 import collections
-import cProfile  # noqa: F401  (python -m cProfile is used, see --profile)
 import os
 import re
 import shutil
@@ -280,7 +279,8 @@ def _run_one(size, mirrors, seed, directory, profile, log):
     command = [sys.executable, CRONSCRIPT, "--config", config,
                "--no-owner-notification"]
     if profile:
-        command[1:1] = ["-m", "cProfile", "-o",
+        # Every thread's CPU, the writer's included (bench.cpuprofile).
+        command[1:1] = ["-m", "bench.cpuprofile",
                         os.path.join(directory, "prober.prof")]
 
     from mirrorkeeper.timeutil import utcnow
@@ -347,6 +347,7 @@ def _run_one(size, mirrors, seed, directory, profile, log):
         stats = pstats.Stats(os.path.join(directory, "prober.prof"),
                              stream=buffer)
         stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(40)
         profile_text = buffer.getvalue()
 
     per_k = lambda cpu, n: 1e6 * cpu / n if n else None  # noqa: E731
