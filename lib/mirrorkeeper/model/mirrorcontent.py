@@ -109,22 +109,6 @@ class _ContentRecord(_MirrorRecord):
     component = Reference(component_id, "Component.id")
     pocket = EnumCol(enum=PackagePublishingPocket, allow_none=False)
     freshness = EnumCol(enum=MirrorFreshness, allow_none=False)
-    # The name of the place's id column, in the subclasses.
-    _place_id = None
-
-    @classmethod
-    def forIds(cls, mirror, place_id, component_id, pocket):
-        """A new record of `mirror` for the place and component of these
-        ids, set by id so that neither is loaded: the prober creates
-        thousands in a run.  (Storm itself makes objects it loads without
-        calling __init__.)"""
-        record = cls.__new__(cls)
-        record.distribution_mirror = mirror
-        setattr(record, cls._place_id, place_id)
-        record.component_id = component_id
-        record.pocket = pocket
-        record.freshness = MirrorFreshness.UNKNOWN
-        return record
 
     def getURLsToCheckUpdateness(self, when=None):
         base_url = self.distribution_mirror.base_url
@@ -139,7 +123,6 @@ class MirrorDistroArchSeries(_ContentRecord):
     distro_arch_series_id = Int(name="distro_arch_series", allow_none=False)
     distro_arch_series = Reference(distro_arch_series_id,
                                    "DistroArchSeries.id")
-    _place_id = "distro_arch_series_id"
 
     def __init__(self, mirror, distro_arch_series, component, pocket):
         self.distribution_mirror = mirror
@@ -167,7 +150,6 @@ class MirrorDistroSeriesSource(_ContentRecord):
 
     distro_series_id = Int(name="distro_series", allow_none=False)
     distro_series = Reference(distro_series_id, "DistroSeries.id")
-    _place_id = "distro_series_id"
 
     def __init__(self, mirror, distro_series, component, pocket):
         self.distribution_mirror = mirror

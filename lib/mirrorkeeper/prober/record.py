@@ -31,9 +31,9 @@ import attrs
 from storm.expr import Not
 
 from mirrorkeeper.enums import (
-    MirrorContent, MirrorFreshness, MirrorStatus, PackagePublishingPocket,
-    ProbeRecordState)
+    MirrorContent, MirrorFreshness, MirrorStatus, ProbeRecordState)
 from mirrorkeeper.model.distributionmirror import DistributionMirror
+from mirrorkeeper.database.bulk import insert_rows
 from mirrorkeeper.model.distroseries import DistroSeries
 from mirrorkeeper.model.mirrorcontent import (
     MirrorProbeRecord, ProberRunRecord)
@@ -483,36 +483,81 @@ def _forget_content(mirror):
     mirror.freshness_checks.remove()
 
 
+# The content records' tables, and their place's column, by kind.
+_CONTENT_TABLES = {"binary": ("mirror_distro_arch_series",
+                              "distro_arch_series"),
+                   "source": ("mirror_distro_series_source",
+                              "distro_series")}
+# Ids a statement names at most: SQLite's oldest limit of parameters is
+# 999.
+_IDS_A_STATEMENT = 500
+
+
 def _apply_content(store, mirror, content):
     """Content records as the run found them.  A place the network kept us
     from judging keeps its record with its freshness unknown; a record of
     a place this run did not ask about counts for nothing either: only
-    what this run observed makes a mirror fresh.  The mirror's records are
-    read once, two queries whatever the number of places."""
+    what this run observed makes a mirror fresh.
+
+    Set-wise, in the store's transaction: the mirror's records are read
+    once as plain values (a query per table), and written by a few
+    statements whatever the number of places (an UPDATE per freshness
+    that changed, one INSERT of the new places, one DELETE of those it no
+    longer carries), with no Storm object made, flushed or revalidated."""
     existing = {}
-    for record in mirror.arch_series:
-        existing[("binary", record.distro_arch_series_id, record.pocket,
-                  record.component_id)] = record
-    for record in mirror.source_series:
-        existing[("source", record.distro_series_id, record.pocket,
-                  record.component_id)] = record
+    for kind, (table, place) in _CONTENT_TABLES.items():
+        for record_id, place_id, pocket, component_id, freshness in \
+                store.execute(
+                    "SELECT id, %s, pocket, component, freshness FROM %s "
+                    "WHERE distribution_mirror = ?" % (place, table),
+                    (mirror.id,)):
+            existing[kind, place_id, pocket, component_id] = (
+                record_id, freshness)
+    unknown = MirrorFreshness.UNKNOWN.value
+    # {(kind, freshness): [record id]}, {kind: [row]}, {kind: [record id]}
+    changed, added, removed = {}, {}, {}
+
+    def becomes(kind, record, freshness):
+        if record[1] != freshness:
+            changed.setdefault((kind, freshness), []).append(record[0])
+
     for finding in content:
-        kind, place_id = finding["kind"], finding["place"]
-        pocket = PackagePublishingPocket(finding["pocket"])
-        component_id = finding["component"]
-        record = existing.pop((kind, place_id, pocket, component_id), None)
+        kind = finding["kind"]
+        key = (kind, finding["place"], finding["pocket"],
+               finding["component"])
+        record = existing.pop(key, None)
         if finding["found"] is None:
             if record is not None:
-                record.freshness = MirrorFreshness.UNKNOWN
+                becomes(kind, record, unknown)
         elif finding["found"]:
             if record is None:
-                record = _new_record(store, mirror, kind, place_id, pocket,
-                                     component_id)
-            record.freshness = MirrorFreshness(finding["freshness"])
+                added.setdefault(kind, []).append(
+                    (mirror.id,) + key[1:] + (finding["freshness"],))
+            else:
+                becomes(kind, record, finding["freshness"])
         elif record is not None:
-            store.remove(record)
-    for record in existing.values():
-        record.freshness = MirrorFreshness.UNKNOWN
+            removed.setdefault(kind, []).append(record[0])
+    for (kind, _, _, _), record in existing.items():
+        becomes(kind, record, unknown)
+    for (kind, freshness), ids in changed.items():
+        for chunk in _id_chunks(ids):
+            store.execute("UPDATE %s SET freshness = ? WHERE id IN (%s)" % (
+                _CONTENT_TABLES[kind][0], ", ".join("?" * len(chunk))),
+                (freshness,) + chunk, noresult=True)
+    for kind, ids in removed.items():
+        for chunk in _id_chunks(ids):
+            store.execute("DELETE FROM %s WHERE id IN (%s)" % (
+                _CONTENT_TABLES[kind][0], ", ".join("?" * len(chunk))),
+                chunk, noresult=True)
+    for kind, rows in added.items():
+        table, place = _CONTENT_TABLES[kind]
+        insert_rows(store, table, ("distribution_mirror", place, "pocket",
+                                   "component", "freshness"), rows)
+
+
+def _id_chunks(ids):
+    for start in range(0, len(ids), _IDS_A_STATEMENT):
+        yield tuple(ids[start:start + _IDS_A_STATEMENT])
 
 
 def _apply_cdimages(store, mirror, cdimages):
@@ -533,15 +578,18 @@ def _apply_detectors(store, mirror, detectors):
     looked) keeps its record, its freshness unknown."""
     from mirrorkeeper.model.mirrorcontent import (
         MirrorFreshnessCheck, MirrorRPMRepository)
+    checks = {(row.detector, row.label): row
+              for row in mirror.freshness_checks}
+    carried = {record.rpm_repository_id: record
+               for record in mirror.rpm_repositories}
     seen = set()
     observed_repositories = set()
     for finding in detectors:
-        seen.add((finding["detector"], finding["label"]))
-        row = mirror.freshness_checks.find(
-            detector=finding["detector"], label=finding["label"]).one()
+        key = (finding["detector"], finding["label"])
+        seen.add(key)
+        row = checks.get(key)
         if row is None:
-            row = MirrorFreshnessCheck(mirror, finding["detector"],
-                                       finding["label"])
+            row = checks[key] = MirrorFreshnessCheck(mirror, *key)
             store.add(row)
         freshness = finding["freshness"]
         row.freshness = None if freshness is None else MirrorFreshness(
@@ -554,34 +602,22 @@ def _apply_detectors(store, mirror, detectors):
         if repository_id is None or not finding["observed"]:
             continue
         observed_repositories.add(repository_id)
-        carried = mirror.rpm_repositories.find(
-            rpm_repository_id=repository_id)
+        record = carried.get(repository_id)
         if not finding["found"]:
-            carried.remove()
+            if record is not None:
+                store.remove(carried.pop(repository_id))
             continue
-        record = carried.one()
         if record is None:
-            record = MirrorRPMRepository(mirror, repository_id)
+            record = carried[repository_id] = MirrorRPMRepository(
+                mirror, repository_id)
             store.add(record)
         record.freshness = row.freshness or MirrorFreshness.UNKNOWN
-    for row in list(mirror.freshness_checks):
-        if (row.detector, row.label) not in seen:
+    for key, row in checks.items():
+        if key not in seen:
             store.remove(row)
-    for record in mirror.rpm_repositories:
-        if record.rpm_repository_id not in observed_repositories:
+    for repository_id, record in carried.items():
+        if repository_id not in observed_repositories:
             record.freshness = MirrorFreshness.UNKNOWN
-
-
-def _new_record(store, mirror, kind, place_id, pocket, component_id):
-    """A new content record of a place `mirror` has none of (known from
-    the records read at once: no query to check, none to load the place)."""
-    from mirrorkeeper.model.mirrorcontent import (
-        MirrorDistroArchSeries, MirrorDistroSeriesSource)
-    cls = MirrorDistroArchSeries if kind == "binary" \
-        else MirrorDistroSeriesSource
-    record = cls.forIds(mirror, place_id, component_id, pocket)
-    store.add(record)
-    return record
 
 
 # Judging and recovering runs.
