@@ -208,6 +208,48 @@ def test_rows_are_sorted_by_what_is_shown(mirrors, client):
     assert page.xpath("//th[@class='c-mirror']/@aria-sort") == ["ascending"]
 
 
+def test_each_sort_goes_the_other_way_round_after_a_minus(mirrors,
+                                                         client):
+    """sort=-X is X the other way round (mirrors of equal keys still by
+    display name); the sorted column's heading links the other way and
+    says which way it goes, the others link their own order; the form
+    and the pages keep the way asked."""
+    assert listed(client, "?sort=-name")[1] == [
+        "alpha", "mid", "kilo", "ja", "zeta"]
+    assert listed(client, "?sort=-speed")[1] == [
+        "alpha", "ja", "mid", "kilo", "zeta"]
+    assert listed(client, "?sort=-freshness")[1] == [
+        "ja", "alpha", "mid", "zeta", "kilo"]
+    assert listed(client, "?sort=-probed")[1] == [
+        "kilo", "alpha", "mid", "ja", "zeta"]
+    # By country the other way: South America, Europe, then Asia.
+    response, names = listed(client, "?sort=-Country")
+    assert names == ["zeta", "alpha", "kilo", "mid", "ja"]
+    assert [h.text_content().split()[0] for h in html.fromstring(
+        response.body).xpath("//details/summary/h2")][-1] == "Asia"
+    for query, link, way in (("?sort=speed", "?sort=-speed", "descending"),
+                             ("?sort=-speed", "?sort=speed", "ascending"),
+                             ("?sort=-name", "?sort=name", "descending")):
+        page = html.fromstring(client.get(
+            "/ubuntu/+archivemirrors" + query).body)
+        (heading,) = page.xpath("//th[@aria-sort]")
+        assert heading.get("aria-sort") == way
+        assert heading.xpath("a/@href") == [link]
+        assert page.xpath("//select[@name='sort']/option[@selected]/"
+                          "@value") == [query[len("?sort="):]]
+    page = html.fromstring(client.get(
+        "/ubuntu/+archivemirrors?sort=-name&protocol=http").body)
+    assert page.xpath("//th[@class='c-speed']/a/@href") == [
+        "?sort=speed&protocol=http"]
+    states = [summary("m%03d" % i) for i in range(150)]
+    page = html.fromstring(flatten(listing_pages.listing(
+        "Ubuntu", "Archive mirrors", "/u/+archivemirrors", states,
+        ListingView(sort="name", reverse=True))))
+    assert page.xpath("//td[@class='c-mirror']/a")[0].text == "m149"
+    assert page.xpath("//nav[@class='pages']/a/@href") == [
+        "?sort=-name&page=2"]
+
+
 def test_filters_and_search_narrow_the_listing(mirrors, client):
     assert listed(client, "?protocol=https")[1] == ["zeta"]
     assert listed(client, "?protocol=rsync")[1] == ["mid"]
@@ -244,7 +286,10 @@ def test_filters_and_search_narrow_the_listing(mirrors, client):
 
 @pytest.mark.parametrize("query, says", [
     ("?sort=bandwidth", "Unknown sort 'bandwidth': choose country, name, "
-     "speed, freshness, probed."),
+     "speed, freshness, probed; a '-' before one sorts the other way round "
+     "(-speed: slowest first)."),
+    ("?sort=--name", "Unknown sort '--name'"),
+    ("?sort=-", "Unknown sort '-'"),
     ("?protocol=gopher", "Unknown protocol 'gopher'"),
     ("?freshness=stale", "Unknown freshness 'stale'"),
     ("?country=Brazil", "Unknown country 'Brazil'"),

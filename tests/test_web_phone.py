@@ -139,6 +139,7 @@ def pages(server):
         ("listing", "ubuntu/+archivemirrors"),
         ("listing-by-name", "ubuntu/+archivemirrors?sort=name"),
         ("listing-by-site", "ubuntu/+archivemirrors?group=site"),
+        ("listing-slowest-first", "ubuntu/+archivemirrors?sort=-speed"),
         ("listing-filtered", "ubuntu/+archivemirrors?country=DE&"
          "protocol=rsync&q=" + "x" * 20),
         ("listing-bad", "ubuntu/+archivemirrors?sort=" + "y" * 80),

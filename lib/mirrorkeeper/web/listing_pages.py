@@ -82,12 +82,16 @@ def distribution_page(name, title, counts, is_admin, may_register,
 
 # How a listing may be asked for, by query parameters (ListingView): each
 # works without JavaScript, and the address of any view can be shared.
+# Each sort has its own order, the one people want first, and the other
+# way round with a '-' before it (sort=-speed: slowest first): {sort:
+# (title, its own order, the other way, whether its own order is
+# ascending in the column's values)}.
 SORTS = {
-    "country": "Country",
-    "name": "Name",
-    "speed": "Speed",
-    "freshness": "Freshness",
-    "probed": "Last probed",
+    "country": ("Country", "A to Z", "Z to A", True),
+    "name": ("Name", "A to Z", "Z to A", True),
+    "speed": ("Speed", "fastest first", "slowest first", False),
+    "freshness": ("Freshness", "freshest first", "stalest first", True),
+    "probed": ("Last probed", "newest first", "oldest first", False),
 }
 PROTOCOLS = ("http", "https", "ftp", "rsync")
 # What a listing may show together: a site's mirrors (MirrorManager's
@@ -126,6 +130,8 @@ class ListingView:
     query string (from_query); `query()` writes them back."""
 
     sort: str = "country"
+    # The other way round from the sort's own order.
+    reverse: bool = False
     group: str | None = None
     protocol: str | None = None
     freshness: MirrorFreshness | None = None
@@ -143,8 +149,13 @@ class ListingView:
         ignored = sorted(name for name in query if name not in _PARAMETERS)
         view = {}
         if "sort" in values:
-            view["sort"] = _one_of(values["sort"].lower(), tuple(SORTS),
-                                   "sort")
+            sort = values["sort"].lower()
+            view["reverse"] = sort.startswith("-")
+            view["sort"] = sort[view["reverse"]:]
+            if view["sort"] not in SORTS:
+                raise _bad("Unknown sort %r: choose %s; a '-' before one "
+                           "sorts the other way round (-speed: slowest "
+                           "first)." % (values["sort"], ", ".join(SORTS)))
         if "group" in values:
             view["group"] = _one_of(values["group"].lower(), GROUPS,
                                     "grouping")
@@ -197,7 +208,8 @@ class ListingView:
         """The query string of this view with `changes`, defaults left
         out: '' or '?sort=name&protocol=https'."""
         view = attrs.evolve(self, **changes)
-        pairs = [("sort", view.sort if view.sort != "country" else None),
+        sort = ("-" if view.reverse else "") + view.sort
+        pairs = [("sort", sort if sort != "country" else None),
                  ("group", view.group), ("protocol", view.protocol),
                  ("freshness", view.freshness.name.lower()
                   if view.freshness else None),
@@ -223,23 +235,30 @@ class ListingView:
                 return False
         return True
 
+    @property
+    def aria_sort(self):
+        """The direction of the sort, as aria-sort says it."""
+        ascending = SORTS[self.sort][3] != self.reverse
+        return "ascending" if ascending else "descending"
+
     def ordered(self, states):
         """`states` in this view's order: by what is shown (the title),
-        after the sort's own key."""
+        after the sort's own key, the other way round if asked (mirrors
+        of equal keys stay by title)."""
+        if self.sort == "name":
+            return sorted(states, key=lambda s: (s.title.casefold(),
+                                                 s.name),
+                          reverse=self.reverse)
         by_title = sorted(states, key=lambda s: (s.title.casefold(),
                                                  s.name))
-        if self.sort == "speed":
-            return sorted(by_title, key=lambda s: (
-                -s.speed_item.mbps, -s.bandwidth_mbps))
-        if self.sort == "freshness":
-            return sorted(by_title, key=lambda s: s.freshness.value)
-        if self.sort == "probed":
-            return sorted(by_title, key=lambda s: (
-                s.last_probe is None, -(s.last_probe.timestamp()
-                                        if s.last_probe else 0)))
-        if self.sort == "country":
-            return sorted(by_title, key=lambda s: s.country_name)
-        return by_title
+        key = {
+            "speed": lambda s: (-s.speed_item.mbps, -s.bandwidth_mbps),
+            "freshness": lambda s: s.freshness.value,
+            "probed": lambda s: (s.last_probe is None, -(
+                s.last_probe.timestamp() if s.last_probe else 0)),
+            "country": lambda s: s.country_name,
+        }[self.sort]
+        return sorted(by_title, key=key, reverse=self.reverse)
 
 
 # The columns of every listing table, shared by all: (class, heading,
@@ -257,11 +276,18 @@ def _table_head(view, columns):
     for name, heading, sort in columns:
         cell = tags.th(heading, class_="c-" + name)
         if sort and sort != view.sort:
-            cell = tags.th(tags.a(heading, href=view.query(sort=sort,
-                                                           page=1)),
-                           class_="c-" + name)
+            cell = tags.th(tags.a(heading, href=view.query(
+                sort=sort, reverse=False, page=1)), class_="c-" + name)
         elif sort:
-            cell(**{"aria-sort": "ascending"})
+            # The sorted column's heading turns its order round.
+            other = SORTS[sort][1 if view.reverse else 2]
+            cell = tags.th(tags.a(
+                heading, tags.span(
+                    " \u25b2" if view.aria_sort == "ascending"
+                    else " \u25bc", **{"aria-hidden": "true"}),
+                href=view.query(reverse=not view.reverse, page=1),
+                title="Sort %s" % (other,)),
+                class_="c-" + name, **{"aria-sort": view.aria_sort})
         cells.append(cell)
     return Flattened((tags.colgroup(*cols), tags.thead(tags.tr(*cells))))
 
@@ -377,7 +403,11 @@ def _view_form(path, view, countries):
         select("country", "Country", [("", "Any")] + [
             (code, name) for code, name, _ in countries],
             view.country or ""),
-        select("sort", "Sort by", list(SORTS.items()), view.sort),
+        select("sort", "Sort by", [
+            (prefix + sort, "%s, %s" % (title, order))
+            for sort, (title, own, other, _) in SORTS.items()
+            for prefix, order in (("", own), ("-", other))],
+            ("-" if view.reverse else "") + view.sort),
         tags.label(tags.input(type="checkbox", name="group", value="site",
                               **({"checked": "checked"} if view.by_site
                                  else {})), " Each site's mirrors together"),
@@ -491,7 +521,11 @@ def listing(distribution_title, heading, path, states, view,
     if view.page != 1:
         raise _bad("A listing by country has one page.")
     collapse = len(shown) > COLLAPSE_ABOVE
-    for continent in group_by_place(view.ordered(shown)):
+    continents = group_by_place(view.ordered(shown))
+    if view.reverse:
+        continents = [attrs.evolve(continent, countries=tuple(reversed(
+            continent.countries))) for continent in reversed(continents)]
+    for continent in continents:
         countries = [tags.section(
             tags.h3(country.name, " ", tags.span(_summary(
                 len(country.mirrors), country.bandwidth_mbps),
