@@ -176,6 +176,20 @@ def test_split_statements_semicolon_inside_a_line():
         "SELECT ';' AS x,\n  1"]
 
 
+def test_split_statements_function_body():
+    """A ';' ending a line inside a $$-quoted body does not end the
+    statement; the one after the body does."""
+    sql = ("CREATE FUNCTION f() RETURNS trigger AS $$\n"
+           "BEGIN\n"
+           "    RETURN NEW;\n"
+           "END\n"
+           "$$ LANGUAGE plpgsql;\n"
+           "SELECT 1;\n")
+    assert split_statements(sql) == [
+        "CREATE FUNCTION f() RETURNS trigger AS $$\nBEGIN\n"
+        "    RETURN NEW;\nEND\n$$ LANGUAGE plpgsql", "SELECT 1"]
+
+
 def test_split_statements_empty():
     """A patch of only comments has no statements."""
     assert split_statements("-- nothing\n\n-- here\n") == []

@@ -71,8 +71,8 @@ class InProcessClient:
     def __init__(self, store, settings=None, address="127.0.0.1",
                  clock=None):
         self.signer = SessionSigner(SECRET)
-        # Without settings every answer is computed afresh, as a test
-        # that changes the database and reads a page again expects.
+        # Without settings the API tells shared caches to keep nothing;
+        # the site's own cache sees every change in the database.
         self.app = MirrorKeeperWeb(
             InlineTransactor(store), self.signer,
             settings or WebSettings(cache_seconds=0), clock=clock)

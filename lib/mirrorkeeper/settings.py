@@ -342,8 +342,8 @@ class Web(Section, name="web"):
     propagation_days = Setting(WHOLE, 7,
                                "days of history on the propagation page")
     cache_seconds = Setting(
-        NUMBER, 5.0, "seconds the listings and /api/1/status keep an answer "
-        "while nothing was probed, added or removed; 0 computes each afresh")
+        NUMBER, 5.0, "seconds shared HTTP caches may keep an answer of the "
+        "API or a feed (Cache-Control: max-age)")
 
 
 

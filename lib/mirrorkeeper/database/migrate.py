@@ -10,8 +10,9 @@ Patches are written in PostgreSQL's dialect.  For SQLite the runner rewrites
 ``SERIAL PRIMARY KEY`` to ``INTEGER PRIMARY KEY AUTOINCREMENT``; patches keep
 to SQL that both backends read the same way otherwise; a statement that
 begins with ``/* sqlite */`` or ``/* postgresql */`` runs on that backend
-only.  A statement ends with ``;`` at the end of a line; a comment is a
-line of its own.
+only.  A statement ends with ``;`` at the end of a line (outside the
+``$$``-quoted body of a PostgreSQL function); a comment is a line of its
+own.
 """
 
 import os
@@ -66,15 +67,18 @@ def pending_patches(store, schema_dir=SCHEMA_DIR):
 
 
 def split_statements(sql):
-    """The statements of a patch, split where a line ends with a semicolon;
-    comments stand on lines of their own and are dropped."""
+    """The statements of a patch, split where a line ends with a semicolon
+    outside a function's $$-quoted body; comments stand on lines of their
+    own and are dropped."""
     statements, current = [], []
+    in_body = False
     for line in sql.splitlines():
         stripped = line.rstrip()
         if not stripped.strip() or stripped.lstrip().startswith("--"):
             continue
         current.append(stripped)
-        if stripped.endswith(";"):
+        in_body ^= stripped.count("$$") % 2 == 1
+        if stripped.endswith(";") and not in_body:
             statements.append("\n".join(current)[:-1])
             current = []
     if current:

@@ -12,7 +12,8 @@ of every record).  Rows are read as plain values, not Storm objects:
 building a thousand objects costs more than the query does.
 
 states_where(store, *conditions) and states_of(store, mirror_ids) return
-MirrorState values (frozen, safe to hand out of a database thread).
+MirrorState values (frozen, safe to hand out of a database thread);
+states_version(store) is what changes when any of them may have.
 """
 
 from datetime import datetime
@@ -426,6 +427,21 @@ def last_probe_durations(store, mirror_ids):
              _NEWEST.duration_seconds != None),  # noqa: E711
             tables=LeftJoin(_M, _NEWEST, _NEWEST.id == _newest_probe())))
     return found
+
+
+def states_version(store):
+    """What changes whenever what this module says of any mirror may have:
+    (number of mirrors, sum of the revisions of the mirrors and of the
+    mirrors deleted).  The database raises a mirror's revision in the
+    transaction of each change to its row, its records or the names it
+    shows, and gives a deleted mirror's to its distribution (schema patch
+    0025): the sum only grows, by one at least for each committed change
+    but an insert, which the number shows."""
+    (mirrors, revisions), = store.execute(
+        "SELECT COUNT(*), COALESCE(SUM(revision), 0) + (SELECT COALESCE("
+        "SUM(mirror_revisions), 0) FROM distribution) "
+        "FROM distribution_mirror")
+    return (mirrors, revisions)
 
 
 @implementer(IMirrorStateSet)

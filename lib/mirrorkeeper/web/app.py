@@ -60,8 +60,8 @@ class WebSettings:
     # [publication] statistics_dir: the mirror list daemon's daily counts
     # (web.statistics_pages).
     statistics_dir: str = Publication.statistics_dir.default
-    # Seconds the listings and /api/1/status keep a computed answer (see
-    # answers.AnswerCache); 0 keeps none.
+    # Seconds shared HTTP caches may keep an answer of the API or a feed
+    # (Cache-Control: max-age).
     cache_seconds: float = Web.cache_seconds.default
     # [prober] allowed_networks: where a registered mirror's URL may lead
     # besides global addresses.
@@ -175,8 +175,7 @@ class MirrorKeeperWeb(AccountHandlers, CheckinHandlers, NetworkHandlers,
         self.mail_throttle = LoginThrottle(clock or _MonotonicClock())
         self.settings = settings or WebSettings()
         self.propagation_cache = propagation_cache or PropagationCache()
-        self.answers = AnswerCache(self.settings.cache_seconds,
-                                   clock or _MonotonicClock())
+        self.answers = AnswerCache()
 
     # Helpers.
 
@@ -191,11 +190,9 @@ class MirrorKeeperWeb(AccountHandlers, CheckinHandlers, NetworkHandlers,
         return self.db.run(work)
 
     async def change(self, ctx, function, *args):
-        """as_who for work that writes: the cached answers go with it."""
-        try:
-            return await self.as_who(ctx, function, *args)
-        finally:
-            self.answers.clear()
+        """as_who for work that writes.  The cached answers need no telling:
+        what it changes of a mirror raises the mirror's revision."""
+        return await self.as_who(ctx, function, *args)
 
     def deliver_mail(self):
         """Deliver the outbox (mail.outbox) in a database thread, one
@@ -211,10 +208,6 @@ class MirrorKeeperWeb(AccountHandlers, CheckinHandlers, NetworkHandlers,
         d.addErrback(lambda failure: log.failure(
             "Delivering the mail outbox failed", failure))
         return d
-
-    def data_version(self, store):
-        """answers.data_version, if the cache is on (else None: no query)."""
-        return data_version(store) if self.answers.enabled else None
 
     def page(self, ctx, viewer, title, body, status=200):
         return Response(status, html_page(
@@ -294,7 +287,7 @@ class MirrorKeeperWeb(AccountHandlers, CheckinHandlers, NetworkHandlers,
                 raise HTTPError(400, "Unknown country %r: give its "
                                 "two-letter ISO 3166 code, such as BR."
                                 % (view.country,))
-            return dist.title, self.data_version(store)
+            return dist.title, data_version(store)
 
         def render(store):
             # Flattened in the database thread, not the reactor's: done
@@ -578,8 +571,7 @@ class MirrorKeeperWeb(AccountHandlers, CheckinHandlers, NetworkHandlers,
         # Only what api.status reads: other parameters make no new answer.
         filters = {name: ctx.query[name] for name in ("distribution", "mirror")
                    if ctx.query.get(name)}
-        version = await self.db.run(data_version) \
-            if self.answers.enabled else None
+        version = await self.db.run(data_version)
         body = await self.answers.answer(
             ("status", filters.get("distribution"), filters.get("mirror")),
             version, lambda: self.db.run(api.status, filters).addCallback(

@@ -360,11 +360,7 @@ class CheckinHandlers:
                     "freshness": view.freshness.name,
                     "message": "%d of %d control files are the master's "
                     "current ones" % (view.current, len(view.files))}
-        try:
-            answer = await self.db.run(work)
-        finally:
-            self.answers.clear()
-        return json_response(answer)
+        return json_response(await self.db.run(work))
 
     async def api_probe(self, ctx, name):
         settings = self.checkin_settings

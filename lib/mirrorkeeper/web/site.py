@@ -286,8 +286,8 @@ class WebResource(Resource):
         if ctx.kind == "html":
             headers["Cache-Control"] = "no-store"
         elif response.status == 200 and ctx.method in ("GET", "HEAD"):
-            # The API and the feeds: shared caches may keep an answer as
-            # long as the site keeps it itself (answers.AnswerCache).
+            # The API and the feeds: shared caches may keep an answer
+            # for [web] cache_seconds.
             headers["Cache-Control"] = "public, max-age=%d" % (
                 self.app.settings.cache_seconds,)
         if ctx.kind == "json":
