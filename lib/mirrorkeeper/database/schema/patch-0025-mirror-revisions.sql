@@ -3,11 +3,11 @@
 -- in the transaction of each change, whoever the writer is (the web, the
 -- command line, the prober, a check-in): a change to the mirror's row, to
 -- a record of what it carries or of a probe, or to the name of its
--- distribution, country, continent or owner adds one to the revisions of
--- the mirrors it concerns.  A deleted mirror's revision goes to its
--- distribution's, so that the sum of every revision only grows: the
--- caches of the web daemon compare (mirrors, sum of revisions, highest
--- mirror id) to know whether an answer still holds (web/answers.py).
+-- distribution, country, continent, site or owner adds one to the
+-- revisions of the mirrors it concerns.  A deleted mirror's revision goes
+-- to its distribution's, so that the sum of every revision only grows:
+-- the caches of the web daemon compare (mirrors, sum of revisions) to
+-- know whether an answer still holds (web/answers.py).
 --
 -- Each mirror has a counter of its own, not one for the whole database,
 -- so that writers of different mirrors (the prober's workers, on
@@ -49,38 +49,118 @@ $$;
     AFTER DELETE ON distribution_mirror
     FOR EACH ROW EXECUTE FUNCTION mirror_deleted();
 
-/* postgresql */ CREATE FUNCTION mirror_record_revised() RETURNS trigger
+-- A record's change counts once per statement, not once per row: the
+-- prober applies a mirror's hundreds of records in a few statements, and a
+-- trigger per row would update the mirror's row as many times (three times
+-- the cost of applying, and as many dead row versions).  PostgreSQL gives
+-- a statement's rows to its trigger as transition tables, which a trigger
+-- of more than one event cannot have: one trigger per event.
+
+/* postgresql */ CREATE FUNCTION mirror_records_inserted() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE distribution_mirror SET revision = revision
-     WHERE id = OLD.distribution_mirror OR id = NEW.distribution_mirror;
+     WHERE id IN (SELECT distribution_mirror FROM new_records);
     RETURN NULL;
 END
 $$;
 
-/* postgresql */ CREATE TRIGGER mirror_distro_arch_series_revised
-    AFTER INSERT OR UPDATE OR DELETE ON mirror_distro_arch_series
-    FOR EACH ROW EXECUTE FUNCTION mirror_record_revised();
+/* postgresql */ CREATE FUNCTION mirror_records_updated() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE distribution_mirror SET revision = revision
+     WHERE id IN (SELECT distribution_mirror FROM new_records
+                  UNION SELECT distribution_mirror FROM old_records);
+    RETURN NULL;
+END
+$$;
 
-/* postgresql */ CREATE TRIGGER mirror_distro_series_source_revised
-    AFTER INSERT OR UPDATE OR DELETE ON mirror_distro_series_source
-    FOR EACH ROW EXECUTE FUNCTION mirror_record_revised();
+/* postgresql */ CREATE FUNCTION mirror_records_deleted() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE distribution_mirror SET revision = revision
+     WHERE id IN (SELECT distribution_mirror FROM old_records);
+    RETURN NULL;
+END
+$$;
 
-/* postgresql */ CREATE TRIGGER mirror_rpm_repository_revised
-    AFTER INSERT OR UPDATE OR DELETE ON mirror_rpm_repository
-    FOR EACH ROW EXECUTE FUNCTION mirror_record_revised();
+/* postgresql */ CREATE TRIGGER mirror_distro_arch_series_inserted
+    AFTER INSERT ON mirror_distro_arch_series REFERENCING NEW TABLE AS new_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_inserted();
 
-/* postgresql */ CREATE TRIGGER mirror_cd_image_distro_series_revised
-    AFTER INSERT OR UPDATE OR DELETE ON mirror_cd_image_distro_series
-    FOR EACH ROW EXECUTE FUNCTION mirror_record_revised();
+/* postgresql */ CREATE TRIGGER mirror_distro_arch_series_updated
+    AFTER UPDATE ON mirror_distro_arch_series
+    REFERENCING OLD TABLE AS old_records NEW TABLE AS new_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_updated();
 
-/* postgresql */ CREATE TRIGGER mirror_freshness_check_revised
-    AFTER INSERT OR UPDATE OR DELETE ON mirror_freshness_check
-    FOR EACH ROW EXECUTE FUNCTION mirror_record_revised();
+/* postgresql */ CREATE TRIGGER mirror_distro_arch_series_deleted
+    AFTER DELETE ON mirror_distro_arch_series REFERENCING OLD TABLE AS old_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_deleted();
 
-/* postgresql */ CREATE TRIGGER mirror_probe_record_revised
-    AFTER INSERT OR UPDATE OR DELETE ON mirror_probe_record
-    FOR EACH ROW EXECUTE FUNCTION mirror_record_revised();
+/* postgresql */ CREATE TRIGGER mirror_distro_series_source_inserted
+    AFTER INSERT ON mirror_distro_series_source REFERENCING NEW TABLE AS new_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_inserted();
+
+/* postgresql */ CREATE TRIGGER mirror_distro_series_source_updated
+    AFTER UPDATE ON mirror_distro_series_source
+    REFERENCING OLD TABLE AS old_records NEW TABLE AS new_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_updated();
+
+/* postgresql */ CREATE TRIGGER mirror_distro_series_source_deleted
+    AFTER DELETE ON mirror_distro_series_source REFERENCING OLD TABLE AS old_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_deleted();
+
+/* postgresql */ CREATE TRIGGER mirror_rpm_repository_inserted
+    AFTER INSERT ON mirror_rpm_repository REFERENCING NEW TABLE AS new_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_inserted();
+
+/* postgresql */ CREATE TRIGGER mirror_rpm_repository_updated
+    AFTER UPDATE ON mirror_rpm_repository
+    REFERENCING OLD TABLE AS old_records NEW TABLE AS new_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_updated();
+
+/* postgresql */ CREATE TRIGGER mirror_rpm_repository_deleted
+    AFTER DELETE ON mirror_rpm_repository REFERENCING OLD TABLE AS old_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_deleted();
+
+/* postgresql */ CREATE TRIGGER mirror_cd_image_distro_series_inserted
+    AFTER INSERT ON mirror_cd_image_distro_series REFERENCING NEW TABLE AS new_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_inserted();
+
+/* postgresql */ CREATE TRIGGER mirror_cd_image_distro_series_updated
+    AFTER UPDATE ON mirror_cd_image_distro_series
+    REFERENCING OLD TABLE AS old_records NEW TABLE AS new_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_updated();
+
+/* postgresql */ CREATE TRIGGER mirror_cd_image_distro_series_deleted
+    AFTER DELETE ON mirror_cd_image_distro_series REFERENCING OLD TABLE AS old_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_deleted();
+
+/* postgresql */ CREATE TRIGGER mirror_freshness_check_inserted
+    AFTER INSERT ON mirror_freshness_check REFERENCING NEW TABLE AS new_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_inserted();
+
+/* postgresql */ CREATE TRIGGER mirror_freshness_check_updated
+    AFTER UPDATE ON mirror_freshness_check
+    REFERENCING OLD TABLE AS old_records NEW TABLE AS new_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_updated();
+
+/* postgresql */ CREATE TRIGGER mirror_freshness_check_deleted
+    AFTER DELETE ON mirror_freshness_check REFERENCING OLD TABLE AS old_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_deleted();
+
+/* postgresql */ CREATE TRIGGER mirror_probe_record_inserted
+    AFTER INSERT ON mirror_probe_record REFERENCING NEW TABLE AS new_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_inserted();
+
+/* postgresql */ CREATE TRIGGER mirror_probe_record_updated
+    AFTER UPDATE ON mirror_probe_record
+    REFERENCING OLD TABLE AS old_records NEW TABLE AS new_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_updated();
+
+/* postgresql */ CREATE TRIGGER mirror_probe_record_deleted
+    AFTER DELETE ON mirror_probe_record REFERENCING OLD TABLE AS old_records
+    FOR EACH STATEMENT EXECUTE FUNCTION mirror_records_deleted();
 
 /* postgresql */ CREATE FUNCTION mirror_names_revised() RETURNS trigger
     LANGUAGE plpgsql AS $$
@@ -94,6 +174,9 @@ BEGIN
     ELSIF TG_TABLE_NAME = 'continent' THEN
         UPDATE distribution_mirror SET revision = revision
          WHERE country IN (SELECT id FROM country WHERE continent = NEW.id);
+    ELSIF TG_TABLE_NAME = 'site' THEN
+        UPDATE distribution_mirror SET revision = revision
+         WHERE site = NEW.id;
     ELSE
         UPDATE distribution_mirror SET revision = revision
          WHERE owner = NEW.id;
@@ -112,6 +195,10 @@ $$;
 
 /* postgresql */ CREATE TRIGGER continent_names_revised
     AFTER UPDATE OF name, code ON continent
+    FOR EACH ROW EXECUTE FUNCTION mirror_names_revised();
+
+/* postgresql */ CREATE TRIGGER site_names_revised
+    AFTER UPDATE OF name, display_name ON site
     FOR EACH ROW EXECUTE FUNCTION mirror_names_revised();
 
 /* postgresql */ CREATE TRIGGER person_names_revised
@@ -238,6 +325,11 @@ $$;
     AFTER UPDATE OF name, code ON continent
     BEGIN UPDATE distribution_mirror SET revision = revision + 1
      WHERE country IN (SELECT id FROM country WHERE continent = NEW.id); END;
+
+/* sqlite */ CREATE TRIGGER site_names_revised
+    AFTER UPDATE OF name, display_name ON site
+    BEGIN UPDATE distribution_mirror SET revision = revision + 1
+     WHERE site = NEW.id; END;
 
 /* sqlite */ CREATE TRIGGER person_names_revised
     AFTER UPDATE OF name ON person
