@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import time
+from collections import Counter
 
 from lxml import etree
 from prometheus_client.parser import text_string_to_metric_families
@@ -233,9 +234,36 @@ class DaemonTests(DaemonTestMixin, unittest.TestCase):
                          r"^\d{4}-\d\d-\d\dT[\d:]+Z DE apt/noble 200 1$")
         day = log[:10]
         counts = read_statistics(self.statistics_dir, day)
-        self.assertEqual(counts[("DE", "apt/noble")], 2)
+        self.assertEqual(counts[("DE", "apt/noble", "")], 2)
         self.assertEqual(
-            counts[("BR", "repo/releases-40-everything/x86_64")], 1)
+            counts[("BR", "repo/releases-40-everything/x86_64", "")], 1)
+
+    @defer.inlineCallbacks
+    def test_statistics_count_the_protocols_asked_for(self):
+        """The counts say which ?protocol= each request asked for, as the
+        daemon read it ("" for none): a redirect's what the client asked,
+        answered as a metalink too, and a value it cannot read 'unknown'."""
+        yield self.get("/mirrors.txt?series=noble&protocol=HTTPS,http",
+                       GERMAN)
+        yield self.get("/mirrors.txt?series=noble&protocol=gopher", GERMAN)
+        yield self.get("/redirect/dists/noble/InRelease?protocol=http",
+                       BRAZILIAN)
+        yield self.get("/redirect/dists/noble/InRelease?protocol=http", {
+            **BRAZILIAN, b"Accept": b"application/metalink4+xml"})
+        yield self.get("/redirect/dists/noble/InRelease", BRAZILIAN)
+        self.service.statistics.flush()
+        counts = Counter()
+        for name in os.listdir(self.statistics_dir):
+            if name.endswith(".json"):
+                counts.update(read_statistics(self.statistics_dir,
+                                              name[:10]))
+        self.assertEqual(counts[("DE", "apt/noble", "https,http")], 1)
+        self.assertEqual(counts[("DE", "unknown", "unknown")], 1)
+        by_protocol = Counter()
+        for (country, content, protocol), requests in counts.items():
+            if country == "BR":
+                by_protocol[protocol] += requests
+        self.assertEqual(by_protocol, {"http": 2, "": 1})
 
     @defer.inlineCallbacks
     def scrape(self):

@@ -142,11 +142,43 @@ def test_corrupt_counts_file_is_kept_aside(tmp_path):
     aside = tmp_path / "2024-06-01.p.json.corrupt-20240601T120000Z"
     assert aside.read_text().endswith('"requests": 7}')
     assert json.loads(path.read_text()) == [
-        {"country": "FR", "content": "apt/noble", "requests": 1}]
+        {"country": "FR", "content": "apt/noble", "protocol": "",
+         "requests": 1}]
     assert read_statistics(str(tmp_path), "2024-06-01") == {
-        ("FR", "apt/noble"): 1}
+        ("FR", "apt/noble", ""): 1}
     assert len(errors) == 1
     assert str(aside) in errors[0]["aside"]
+
+
+def test_counts_by_protocol_and_of_the_format_before(tmp_path):
+    """Each day's counts are by country, content and the protocols asked
+    for ("" for none); a counts file of the format before protocols were
+    counted is read, its rows as protocol None, and kept so when a flush
+    adds to it."""
+    statistics = Statistics(str(tmp_path), Clock(NOON), "p")
+    path = tmp_path / "2024-06-01.p.json"
+    path.write_text('[{"country": "DE", "content": "apt/noble", '
+                    '"requests": 7}]')
+    for protocols in [("https",), ("https",), ("https", "http"), None]:
+        statistics.record("DE", "apt/noble", 200, 1, protocols)
+    statistics.flush()
+    expected = {("DE", "apt/noble", None): 7,
+                ("DE", "apt/noble", "https"): 2,
+                ("DE", "apt/noble", "https,http"): 1,
+                ("DE", "apt/noble", ""): 1}
+    assert read_statistics(str(tmp_path), "2024-06-01") == expected
+    assert [row.get("protocol") for row in json.loads(path.read_text())] \
+        == [None, "", "https", "https,http"]
+    # Another process's file of the old format is added up too.
+    (tmp_path / "2024-06-01.q.json").write_text(
+        '[{"country": "DE", "content": "apt/noble", "requests": 3}]')
+    expected[("DE", "apt/noble", None)] += 3
+    assert read_statistics(str(tmp_path), "2024-06-01") == expected
+    # A protocol that is not text is no counts.
+    (tmp_path / "2024-06-01.r.json").write_text(
+        '[{"country": "DE", "content": "apt/noble", "protocol": 4, '
+        '"requests": 3}]')
+    assert read_statistics(str(tmp_path), "2024-06-01") == expected
 
 
 def test_rotation_settings_from_config():

@@ -96,11 +96,17 @@ def server(tmp_path):
     server = WebServer(tmp_path).populate()
     server.probe = populate(server.database_uri)
     # The mirror list daemon's counts, where the web daemon reads them.
-    counts = Statistics(str(tmp_path / "var" / "mirrorlist-statistics"))
-    for country, content in [("BR", "apt/warty/i386"), ("DE", "metalink/"
-                             "warty/i386/" + "x" * 90), (None, "unknown")]:
-        counts.record(country, content, 200, 1)
+    folder = tmp_path / "var" / "mirrorlist-statistics"
+    counts = Statistics(str(folder))
+    for country, content, protocols in [
+            ("BR", "apt/warty/i386", ("https", "http", "ftp")),
+            ("DE", "metalink/warty/i386/" + "x" * 90, ("rsync",)),
+            (None, "unknown", None)]:
+        counts.record(country, content, 200, 1, protocols)
     counts.flush()
+    # And counts of before the daemon counted protocols.
+    (folder / (utcnow().strftime("%Y-%m-%d") + ".before.json")).write_text(
+        '[{"country": "BR", "content": "apt/warty/i386", "requests": 2}]')
     server.start()
     yield server
     server.stop()

@@ -2,14 +2,19 @@
 writer (publish.statistics.Statistics) left them, read back by day,
 country, content and kind of list."""
 
+import os
 import re
+import subprocess
 import time
 
 import pytest
 from lxml import html
 
+from mirrorkeeper.publish.snapshot import write_snapshot
 from mirrorkeeper.publish.statistics import Statistics
 from mirrorkeeper.web.app import WebSettings
+from tests.mirrorlist_snapshots import mirror, snapshot
+from tests.test_publish_daemon_process import BIN, fetch, free_port
 from tests.web_harness import InProcessClient
 from tests.web_harness import world  # noqa: F401
 
@@ -93,3 +98,56 @@ def test_a_bad_number_of_days_is_a_400(world, store, counted, days):
 
 def test_the_front_page_links_the_statistics(world, store, counted):
     assert 'href="/+statistics"' in client_of(store, counted).get("/").text
+
+
+def test_requests_by_protocol_counted_by_the_daemon_process(world, store,
+                                                            tmp_path):
+    """The mirror list daemon, as its own process, counts the protocol=
+    of each request curl makes; the page shows them, in all and per day,
+    with the counts of a file of the format before as not counted."""
+    folder = tmp_path / "statistics"
+    folder.mkdir()
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    (folder / ("%s.before.json" % (today,))).write_text(
+        '[{"country": "-", "content": "apt/noble", "requests": 5}]')
+    path = str(tmp_path / "snapshot.json")
+    write_snapshot(snapshot([mirror("de", "DE", urls={
+        "http": "http://de.example/ubuntu/",
+        "https": "https://de.example/ubuntu/"})]), path)
+    port = free_port()
+    daemon = subprocess.Popen(
+        [os.path.join(BIN, "mirrorkeeper"), "mirrorlist-server", "--listen",
+         "tcp:%d:interface=127.0.0.1" % port, "--snapshot", path,
+         "--statistics", str(folder), "--reload-interval", "3600"],
+        cwd=str(tmp_path), stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE)
+    try:
+        base = "http://127.0.0.1:%d" % port
+        fetch(base + "/mirrors.txt")     # waits for it to listen
+        for query in ("protocol=https", "protocol=https", "protocol=https"
+                      ",http", "protocol=gopher", ""):
+            done = subprocess.run(
+                ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                 base + "/mirrors.txt?" + query], capture_output=True,
+                text=True, timeout=30)
+            assert done.stdout == ("400" if "gopher" in query else "200")
+    finally:
+        daemon.terminate()
+        assert daemon.wait(10) == 0, daemon.stderr.read()
+    # Its counts were flushed as it stopped.
+    page = html.fromstring(client_of(store, str(folder)).get(
+        "/+statistics?days=2").body)
+    # (The first request waited for the daemon to listen: none asked.)
+    assert table(page, "Requests by the protocols asked for") == [
+        ("not counted", "5", "45.5 %"),
+        ("https", "2", "18.2 %"),
+        ("none asked", "2", "18.2 %"),
+        ("https,http", "1", "9.1 %"), ("unknown", "1", "9.1 %")]
+    (days,) = page.xpath("//table[@class='protocol-days']")
+    assert [th.text_content() for th in days.xpath("thead/tr/th")] == [
+        "Day", "not counted", "https", "none asked", "https,http", "other"]
+    assert [[td.text_content() for td in row.xpath("td")]
+            for row in days.xpath("tbody/tr")] == [
+        [today, "5", "2", "2", "1", "1"],
+        [time.strftime("%Y-%m-%d", time.gmtime(time.time() - DAY)),
+         "0", "0", "0", "0", "0"]]

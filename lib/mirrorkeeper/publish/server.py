@@ -274,6 +274,7 @@ class MirrorListResource:
         except ValueError:
             self._count(endpoint, None, 400)
             return self._error(request, 400, "bad client address\n")
+        protocols = None
         try:
             protocols = self._protocols(request)
             if endpoint == "apt":
@@ -298,10 +299,13 @@ class MirrorListResource:
                 request.setHeader(b"content-type", METRICS_TYPE.encode())
                 return body
         except BadParameter as error:
-            self._record(endpoint, client, "unknown", 400, index)
+            if protocols is None and _arg(request, "protocol"):
+                # A protocol= it could not read: counted as such.
+                protocols = ("unknown",)
+            self._record(endpoint, client, "unknown", 400, index, protocols)
             return self._error(request, 400, "%s\n" % (error,))
         except UnknownContent as error:
-            self._record(endpoint, client, "unknown", 404, index)
+            self._record(endpoint, client, "unknown", 404, index, protocols)
             return self._error(request, 404, "%s; valid values:\n%s\n" % (
                 error, "\n".join(error.valid)))
         self._count("unknown", client.country, 404)
@@ -377,11 +381,13 @@ class MirrorListResource:
             "# no mirror is known to answer over IPv6: the configured "
             "fallback URLs\n") if client.address.version == 6 else None)
 
-    def _record(self, endpoint, client, content, status, index):
+    def _record(self, endpoint, client, content, status, index, asked):
+        """Count a request; `asked` is the ?protocol= it gave (a tuple), or
+        None."""
         self._count(endpoint, client.country, status)
         if self.statistics is not None:
             self.statistics.record(client.country, content, status,
-                                   index.serial)
+                                   index.serial, asked)
 
     def _rendered(self, index, choices, what, render):
         """render() of `choices`, made once per drawn order and kept with
@@ -418,7 +424,7 @@ class MirrorListResource:
                                strict=country is not None,
                                default=("http", "https"))
         self._record("apt", client, "/".join(("apt",) + key[1:]) if kind ==
-                     "archive" else "/".join(key), 200, index)
+                     "archive" else "/".join(key), 200, index, protocols)
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
 
         def render():
@@ -469,7 +475,7 @@ class MirrorListResource:
         choices = self._choose(index, client, key, protocols,
                                _arg(request, "country"))
         self._record("mirrorlist", client, "repo/%s/%s" % key[1:], 200,
-                     index)
+                     index, protocols)
         request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
         return self._rendered(index, choices, ("mirrorlist",), lambda: (
             choices.note or "").encode("utf-8") + formats.mirrorlist(
@@ -488,7 +494,7 @@ class MirrorListResource:
         version = 4 if _arg(request, "version") == "4" or \
             formats.METALINK4_TYPE.encode() in accept else 3
         self._record("metalink", client, "metalink/%s/%s" % key[1:], 200,
-                     index)
+                     index, protocols)
         if not choices:
             return self._metalink_body(request, version, "repomd.xml",
                                        versions, [])
@@ -518,18 +524,22 @@ class MirrorListResource:
                                  since=file_requirement(index, path),
                                  copy=copy_requirement(index, path))
 
-    def _file_metalink(self, request, index, client, protocols, path,
-                       version=None):
+    def _file_metalink(self, request, index, client, asked, path,
+                       version=None, protocols=None):
         """The Metalink of the archive file `path` (see /metalink/PATH):
-        4 unless ?version=3 (or `version`)."""
-        asked = _arg(request, "version")
-        if asked not in (None, "3", "4"):
+        4 unless ?version=3 (or `version`).  `asked` is the ?protocol= the
+        client gave, `protocols` those it may be sent to (default:
+        `asked`)."""
+        if protocols is None:
+            protocols = asked
+        asked_version = _arg(request, "version")
+        if asked_version not in (None, "3", "4"):
             raise BadParameter("version=%s: a metalink's version is 3 or 4"
-                               % (asked,))
+                               % (asked_version,))
         try:
             versions = index.file_versions(path)
         except PoolFactsError as error:
-            self._record("metalink", client, "unknown", 503, index)
+            self._record("metalink", client, "unknown", 503, index, asked)
             if not index.pool_facts.reported:
                 # Once: the problem is the file's, not each request's.
                 index.pool_facts.reported = True
@@ -540,17 +550,17 @@ class MirrorListResource:
                                "of %s are not available now; try "
                                "/redirect/%s\n" % (path, path))
         if not versions:
-            self._record("metalink", client, "unknown", 404, index)
+            self._record("metalink", client, "unknown", 404, index, asked)
             return self._error(request, 404, "the master has no size and "
                                "hashes of %s\n" % (path,))
         if version is None:
-            version = 3 if asked == "3" else 4
+            version = 3 if asked_version == "3" else 4
         key, choices = self._file_choices(
             request, index, client,
             protocols or ("https", "http", "ftp"), path)
         urls = _urls(choices, path, MAX_METALINK_URLS)
         self._record("metalink", client, "metalink/" + "/".join(key), 200,
-                     index)
+                     index, asked)
         return self._metalink_body(request, version, path.rsplit("/", 1)[-1],
                                    versions, urls)
 
@@ -572,14 +582,15 @@ class MirrorListResource:
             request.setHeader(b"vary", b"Accept")
             accept = request.getHeader(b"accept") or b""
             if formats.METALINK4_TYPE.encode() in accept:
-                return self._file_metalink(request, index, client,
-                                           protocols, path, version=4)
+                return self._file_metalink(request, index, client, asked,
+                                           path, version=4,
+                                           protocols=protocols)
         key, choices = self._file_choices(request, index, client, protocols,
                                           path)
         content = "redirect/" + "/".join(key)
         if not choices:
             # Not a 404: the master may well have the file.
-            self._record("redirect", client, content, 503, index)
+            self._record("redirect", client, content, 503, index, asked)
             if not self.settings.fallback_urls:
                 return self._error(request, 503, "no mirror carries %s, and "
                                    "no fallback URL is configured\n"
@@ -592,7 +603,7 @@ class MirrorListResource:
                 "no mirror carries %s over %s, and no configured fallback "
                 "URL is %s%s\n" % (path, _over(protocols), _over(protocols),
                                    why)))
-        self._record("redirect", client, content, 302, index)
+        self._record("redirect", client, content, 302, index, asked)
         urls = _urls(choices, path, MAX_LINK_HEADERS + 1)
         request.setResponseCode(302)
         request.setHeader(b"location", urls[0][0].encode("utf-8"))

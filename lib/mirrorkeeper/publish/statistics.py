@@ -3,7 +3,12 @@
 A request costs one list append and one counter increment in memory;
 flush() (called every FLUSH_INTERVAL seconds by the daemon, and when it
 stops) appends the request log lines to ``requests.log`` and adds the
-counts to ``YYYY-MM-DD.<process>.json`` in the statistics folder.  Each
+counts to ``YYYY-MM-DD.<process>.json`` in the statistics folder: a
+JSON list of {"country", "content", "protocol", "requests"}, where
+"protocol" is the ?protocol= the client asked for as the daemon read it
+("https,http"), "" for none.  Files written before the daemon counted
+protocols have rows without it, read (and kept, when a flush adds to
+them) as protocol None: not counted.  Each
 daemon process writes counts files of its own, so replicas never contend
 (the log they share takes each flush in one append);
 read_statistics() adds up every process's file of a day.
@@ -110,7 +115,7 @@ def rotate(folder, rotation, adding, now):
 
 
 class Statistics:
-    """Request log and per-day counts of (country, content)."""
+    """Request log and per-day counts of (country, content, protocol)."""
 
     def __init__(self, folder, clock=time.time, process=None,
                  rotation=LogRotation()):
@@ -123,10 +128,11 @@ class Statistics:
         self._counts = Counter()
         self._second = self._day = self._stamp = None
 
-    def record(self, country, content, status, serial):
+    def record(self, country, content, status, serial, protocols=None):
         """Note one request: who (country), what (content, a string such
-        as 'apt/noble/amd64' or 'repo/fedora-40/x86_64'), the status and
-        the snapshot that answered."""
+        as 'apt/noble/amd64' or 'repo/fedora-40/x86_64'), the status, the
+        snapshot that answered, and the protocols it asked for (a tuple,
+        as selection.parse_protocols reads ?protocol=; None for none)."""
         second = int(self._clock())
         if second != self._second:
             # Formatted once a second, not once a request.
@@ -137,7 +143,7 @@ class Statistics:
         country = country or "-"
         self._lines.append("%s %s %s %d %s\n" % (
             self._stamp, country, content, status, serial))
-        self._counts[(self._day, country, content)] += 1
+        self._counts[(self._day, country, content, protocols)] += 1
 
     def flush(self):
         """Write what was recorded since the last flush to the files."""
@@ -160,8 +166,9 @@ class Statistics:
         finally:
             os.close(descriptor)
         by_day = {}
-        for (day, country, content), count in counts.items():
-            by_day.setdefault(day, Counter())[(country, content)] += count
+        for (day, country, content, protocols), count in counts.items():
+            by_day.setdefault(day, Counter())[(
+                country, content, ",".join(protocols or ()))] += count
         for day, day_counts in by_day.items():
             path = os.path.join(self.folder, "%s.%s.json"
                                 % (day, self._process))
@@ -171,17 +178,25 @@ class Statistics:
 
 
 def _read_counts(path, keep_aside=False, now=None):
-    """{(country, content): requests} of a counts file; empty if there is
-    none.  A file that is not counts is skipped, or with `keep_aside`
-    renamed <path>.corrupt-<UTC time> with an error logged."""
+    """{(country, content, protocol): requests} of a counts file (protocol
+    None in a row of the format before protocols were counted); empty if
+    there is none.  A file that is not counts is skipped, or with
+    `keep_aside` renamed <path>.corrupt-<UTC time> with an error
+    logged."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
         return Counter()
     try:
-        return Counter({(row["country"], row["content"]): int(row["requests"])
-                        for row in json.loads(data.decode("utf-8"))})
+        counts = Counter()
+        for row in json.loads(data.decode("utf-8")):
+            protocol = row.get("protocol")
+            if protocol is not None and not isinstance(protocol, str):
+                raise TypeError("a protocol is text")
+            counts[(row["country"], row["content"], protocol)] += int(
+                row["requests"])
+        return counts
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         if keep_aside:
             aside = "%s.corrupt-%s" % (path, time.strftime(
@@ -194,14 +209,17 @@ def _read_counts(path, keep_aside=False, now=None):
 
 
 def _write_counts(path, counts):
-    rows = [{"country": country, "content": content, "requests": count}
-            for (country, content), count in sorted(counts.items())]
+    rows = [{"country": country, "content": content, "protocol": protocol,
+             "requests": count}
+            for (country, content, protocol), count in sorted(
+                counts.items(), key=lambda item: (
+                    item[0][:2], item[0][2] is not None, item[0][2] or ""))]
     write_atomically(path, json.dumps(rows, indent=0).encode("utf-8"))
 
 
 def read_statistics(folder, day):
-    """{(country, content): requests} of `day` ('YYYY-MM-DD'), summed over
-    every process's file."""
+    """{(country, content, protocol): requests} of `day` ('YYYY-MM-DD'),
+    summed over every process's file (see _read_counts)."""
     totals = Counter()
     try:
         names = os.listdir(folder)

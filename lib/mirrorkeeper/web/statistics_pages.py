@@ -1,5 +1,6 @@
 """The statistics page: how many mirror list requests the mirror list
-daemon answered each day, by country, by content and by kind of list.
+daemon answered each day, by country, by content, by kind of list and
+by the protocols they asked for (?protocol=).
 
 The daemon counts them in memory and adds them to one counts file per
 day and process ([publication] statistics_dir, see
@@ -27,6 +28,19 @@ MOST_ROWS = 30
 KINDS = {"apt": "apt mirror lists", "repo": "dnf/yum mirror lists",
          "metalink": "metalinks", "redirect": "redirects",
          "unknown": "refused (bad or unknown requests)"}
+# The protocols a request asked for, as the counts have them: "" for
+# none, None in counts of before the daemon counted them.
+NO_PROTOCOL = "none asked"
+UNCOUNTED_PROTOCOL = "not counted"
+# Columns of the table of requests per day by protocol; the others are
+# summed as "other".
+MOST_PROTOCOL_COLUMNS = 4
+
+
+def protocol_label(protocol):
+    if protocol is None:
+        return UNCOUNTED_PROTOCOL
+    return protocol or NO_PROTOCOL
 
 
 @attrs.frozen
@@ -36,6 +50,10 @@ class RequestStatistics:
     contents: tuple             # ((content, requests), ...) most first
     kinds: tuple                # ((kind title, requests), ...) most first
     total: int
+    # ((protocol label, requests), ...) most first.
+    protocols: tuple = ()
+    # (('YYYY-MM-DD', {protocol label: requests}), ...) oldest first.
+    protocol_days: tuple = ()
 
 
 def days_asked(query):
@@ -56,15 +74,21 @@ def request_statistics(store, folder, days, today=None):
     """RequestStatistics of the `days` days up to `today` (UTC)."""
     today = today or utcnow().date()
     per_day, countries, contents, kinds = [], {}, {}, {}
+    protocols, protocol_days = {}, []
     for back in range(days - 1, -1, -1):
         day = (today - timedelta(days=back)).isoformat()
         counts = read_statistics(folder, day)
         per_day.append((day, sum(counts.values())))
-        for (country, content), requests in counts.items():
+        on_day = {}
+        for (country, content, protocol), requests in counts.items():
             countries[country] = countries.get(country, 0) + requests
             contents[content] = contents.get(content, 0) + requests
             kind = KINDS.get(content.split("/", 1)[0], "other")
             kinds[kind] = kinds.get(kind, 0) + requests
+            label = protocol_label(protocol)
+            protocols[label] = protocols.get(label, 0) + requests
+            on_day[label] = on_day.get(label, 0) + requests
+        protocol_days.append((day, on_day))
     names = dict(store.find(Country).values(Country.iso3166code2,
                                             Country.name))
 
@@ -76,7 +100,8 @@ def request_statistics(store, folder, days, today=None):
                          if code != "-" else "unknown", requests)
                         for code, requests in most(countries)),
         contents=tuple(most(contents)), kinds=tuple(most(kinds)),
-        total=sum(requests for _, requests in per_day))
+        total=sum(requests for _, requests in per_day),
+        protocols=tuple(most(protocols)), protocol_days=tuple(protocol_days))
 
 
 BAR_WIDTH = 18
@@ -126,6 +151,31 @@ def _table(caption, heading, rows, total):
             class_="num")) for label, requests in shown])), class_="scroll")
 
 
+def _protocol_days_table(stats):
+    """Requests per day (newest first), a column for each of the
+    protocols most asked for, the rest as "other"."""
+    columns = [label for label, _ in stats.protocols[:MOST_PROTOCOL_COLUMNS]]
+    rest = len(stats.protocols) > len(columns)
+    heads = [tags.th("Day")] + [tags.th(label, class_="num")
+                                for label in columns]
+    if rest:
+        heads.append(tags.th("other", class_="num"))
+    rows = []
+    for day, on_day in reversed(stats.protocol_days):
+        cells = [tags.td(day)] + [
+            tags.td(format(on_day.get(label, 0), ","), class_="num")
+            for label in columns]
+        if rest:
+            cells.append(tags.td(format(sum(
+                requests for label, requests in on_day.items()
+                if label not in columns), ","), class_="num"))
+        rows.append(tags.tr(*cells))
+    return tags.div(tags.table(
+        tags.caption("Requests per day by the protocols asked for"),
+        tags.thead(tags.tr(*heads)), tags.tbody(*rows),
+        class_="protocol-days"), class_="scroll")
+
+
 def statistics_page(stats):
     days = len(stats.days)
     body = [tags.h1("Mirror list requests"),
@@ -147,6 +197,14 @@ def statistics_page(stats):
             stats.total),
         tags.h2("By kind of list"),
         _table("Requests by kind of list", "Kind", stats.kinds, stats.total),
+        tags.h2("By protocol"),
+        tags.p("The protocol= a request asked for, preferred first: "
+               "https,http is https, else http.  None asked: the list's "
+               "default.  Not counted: requests counted before the daemon "
+               "counted protocols.", class_="muted"),
+        _table("Requests by the protocols asked for", "Protocols",
+               stats.protocols, stats.total),
+        _protocol_days_table(stats),
         tags.h2("By country"),
         _table("Requests by the country they came from", "Country", [
             (name, requests) for _, name, requests in stats.countries],
