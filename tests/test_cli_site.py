@@ -158,3 +158,30 @@ def test_bad_input_changes_nothing(sample_uri, capsys):
     assert (result.status, result.err) == (
         1, "mirrorkeeper: error: %s\n" % message)
     assert snapshot(sample_uri) == before
+
+
+def test_the_web_lists_a_site_by_its_new_names_at_once(sample_uri):
+    """The web keeps its listings until the database says their mirrors
+    changed: a site renamed or given another display name by the command
+    line (another process) is in the next listing by site."""
+    from mirrorkeeper.database.store import open_store
+    from tests.web_harness import InProcessClient
+    store = open_store(sample_uri)
+    try:
+        client = InProcessClient(store)
+
+        def heading():
+            text = client.get("/ubuntu/+archivemirrors?group=site").text
+            start = text.index('<tr class="site">')
+            return text[start:text.index("</th>", start)]
+
+        assert 'href="/+site/valid-mirror">valid-mirror</a>' in heading()
+        for args in (["edit", "valid-mirror", "--display-name", "Valid"],
+                     ["rename", "valid-mirror", "valid-site"]):
+            result = run_process("--database", sample_uri, "site", *args)
+            assert result.status == 0, result.err
+        store.rollback()
+        assert 'href="/+site/valid-site">Valid</a>' in heading()
+    finally:
+        store.rollback()
+        store.close()
