@@ -32,17 +32,13 @@ from urllib.parse import urlsplit
 
 from storm.databases.postgres import Postgres
 
+from mirrorkeeper.database.transaction import committed
 from mirrorkeeper.enums import ProbeRecordState
 from mirrorkeeper.prober.result import format_timestamp
 from mirrorkeeper.timeutil import utcnow
 
 __all__ = ["claim", "finish", "holds", "host_groups", "offer", "open_run",
            "progress", "renew", "worker_name"]
-
-# PostgreSQL's SQLSTATE for a serialization failure: two workers touched
-# one claim at once under repeatable read; the claim is tried again.
-_SERIALIZATION_FAILURE = "40001"
-_RETRIES = 5
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "rsync": 873}
 
@@ -106,22 +102,6 @@ def offer(store, run_id, groups):
     store.commit()
 
 
-def _retried(store, operation):
-    """Run `operation()` and commit, again after a serialization failure
-    (PostgreSQL, repeatable read: another worker changed a claim this
-    transaction meant to)."""
-    for attempt in range(_RETRIES):
-        try:
-            result = operation()
-            store.commit()
-            return result
-        except Exception as error:
-            store.rollback()
-            if getattr(error, "pgcode", None) != _SERIALIZATION_FAILURE or \
-                    attempt == _RETRIES - 1:
-                raise
-
-
 def claim(store, run_id, worker, lease_seconds, limit, now=None):
     """Claim up to `limit` host groups of the run `run_id` that nobody
     holds (or whose holder's lease ended), for `lease_seconds`, the
@@ -134,7 +114,7 @@ def claim(store, run_id, worker, lease_seconds, limit, now=None):
     lock = " FOR UPDATE SKIP LOCKED" if isinstance(
         store.get_database(), Postgres) else ""
 
-    def take():
+    def take(store):
         taken = list(store.execute(
             "UPDATE prober_claim SET worker = ?, lease_until = ?, "
             "claims = claims + 1 WHERE prober_run = ? AND host IN ("
@@ -157,7 +137,7 @@ def claim(store, run_id, worker, lease_seconds, limit, now=None):
                     [run_id] + hosts[start:start + 500]):
                 mirrors.setdefault(host, []).append(mirror_id)
         return [(host, mirrors.get(host, [])) for host in hosts]
-    return _retried(store, take)
+    return committed(store, take)
 
 
 def _abandon_records(store, run_id, hosts, now):
@@ -192,7 +172,7 @@ def renew(store, run_id, worker, lease_seconds, now=None):
     """Extend `worker`'s leases on the claims it holds and has not
     finished; commit; return how many."""
     now = now or utcnow()
-    return _retried(store, lambda: store.execute(
+    return committed(store, lambda store: store.execute(
         "UPDATE prober_claim SET lease_until = ? WHERE prober_run = ? AND "
         "worker = ? AND date_done IS NULL",
         (now + timedelta(seconds=lease_seconds), run_id, worker)).rowcount)
@@ -204,7 +184,7 @@ def finish(store, run_id, worker, hosts, now=None):
     now = now or utcnow()
     hosts = list(hosts)
 
-    def done():
+    def done(store):
         for start in range(0, len(hosts), 500):
             chunk = hosts[start:start + 500]
             store.execute(
@@ -212,7 +192,7 @@ def finish(store, run_id, worker, hosts, now=None):
                 "AND worker = ? AND date_done IS NULL AND host IN (%s)" % (
                     ", ".join(["?"] * len(chunk)),),
                 [now, run_id, worker] + chunk, noresult=True)
-    _retried(store, done)
+    committed(store, done)
 
 
 def progress(store, run_id, now=None):

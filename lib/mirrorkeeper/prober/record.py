@@ -34,6 +34,7 @@ from mirrorkeeper.enums import (
     MirrorContent, MirrorFreshness, MirrorStatus, ProbeRecordState)
 from mirrorkeeper.model.distributionmirror import DistributionMirror
 from mirrorkeeper.database.bulk import insert_rows
+from mirrorkeeper.database.transaction import committed
 from mirrorkeeper.model.distroseries import DistroSeries
 from mirrorkeeper.model.mirrorcontent import (
     MirrorProbeRecord, ProberRunRecord)
@@ -688,7 +689,7 @@ def apply_run(store, run_id, settings, logger=None):
             continue
         mirror_id = record.distribution_mirror_id
         try:
-            changes += apply_record(store, record, settings)
+            changes += committed(store, _apply_pending, record_id, settings)
         except Exception as error:
             store.rollback()
             if logger is not None:
@@ -703,6 +704,15 @@ def apply_run(store, run_id, settings, logger=None):
         # run's worth of records would make each commit cost O(K).
         store.reset()
     return changes
+
+
+def _apply_pending(store, record_id, settings):
+    """apply_record() of the record `record_id` if it is still PENDING,
+    read afresh: it runs again after losing to a concurrent writer."""
+    record = store.get(MirrorProbeRecord, record_id)
+    if record is None or record.state is not ProbeRecordState.PENDING:
+        return []
+    return apply_record(store, record, settings)
 
 
 def recover(store, content, settings, logger=None):
@@ -819,23 +829,22 @@ class ReportWriter:
             raise
 
     def _write(self, report):
-        self._opened()
-        try:
-            if self._worker is not None and not holds(
-                    self._store, self._run_id, self._worker,
-                    report.plan.mirror_id):
-                # Its lease ended and another worker took the mirror:
-                # that one's probe is the run's.
-                self._store.rollback()
-                self._logger.warning(
-                    "Dropped the probe of %s: this worker no longer holds "
-                    "its claim", report.plan.name)
-                return RecordedMirror.of(report)
-            record_id = write_report(self._store, report, self._run_id)
-        except Exception:
-            self._store.rollback()
-            raise
-        return RecordedMirror.of(report, record_id)
+        # The claim is checked in the transaction that writes the record,
+        # and both run again if they lost to a concurrent writer (an
+        # admin's edit of the mirror, another worker's claim).
+        return RecordedMirror.of(
+            report, committed(self._opened(), self._written, report))
+
+    def _written(self, store, report):
+        if self._worker is not None and not holds(
+                store, self._run_id, self._worker, report.plan.mirror_id):
+            # Its lease ended and another worker took the mirror: that
+            # one's probe is the run's.
+            self._logger.warning(
+                "Dropped the probe of %s: this worker no longer holds its "
+                "claim", report.plan.name)
+            return None
+        return write_report(store, report, self._run_id)
 
     def stop(self):
         """A Deferred firing once the writer's store is closed and its

@@ -17,55 +17,13 @@ threads.
 
 import contextlib
 import queue
-import random
 import threading
-import time
 
-from storm.exceptions import OperationalError
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from mirrorkeeper.database.store import backend_of, open_store
-
-# How many times a transaction that lost to a concurrent one is run, and
-# the longest pause (seconds) before running it again: a random part of
-# it, so that the losers of one race do not meet again in the next.
-ATTEMPTS = 5
-PAUSE = 0.05
-
-# PostgreSQL's SQLSTATEs for a transaction that lost to another:
-# serialization failure and deadlock.  Run again, it sees the winner's
-# work and decides afresh.
-_LOST_TO_ANOTHER = {"40001", "40P01"}
-
-
-def lost_to_another(error):
-    """Whether `error` ended a transaction only because a concurrent one
-    won (PostgreSQL's serialization failures and deadlocks, SQLite's
-    "database is locked"): nothing was wrong with the work itself."""
-    if not isinstance(error, OperationalError):
-        return False
-    # Storm raises its own copy of the driver's exception, from it: the
-    # SQLSTATE is on the driver's (the copy's pgcode is not a string).
-    pgcode = getattr(error.__cause__, "pgcode", None)
-    return pgcode in _LOST_TO_ANOTHER or "database is locked" in str(error)
-
-
-def _transact(store, function, args, kwargs):
-    """function(store, *args, **kwargs), committed; run again (at most
-    ATTEMPTS times in all) when it lost to a concurrent transaction, so
-    that such a loss is never the client's error.  The work must touch
-    nothing but the store (mail goes through the outbox, in it)."""
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            result = function(store, *args, **kwargs)
-            store.commit()
-            return result
-        except BaseException as error:
-            store.rollback()
-            if attempt == ATTEMPTS or not lost_to_another(error):
-                raise
-        time.sleep(random.uniform(0, PAUSE * attempt))
+from mirrorkeeper.database.transaction import committed
 
 
 class Transactor:
@@ -126,7 +84,8 @@ class Transactor:
                     if store is None:
                         store = open_store(self.database_uri)
                     with self._turns:
-                        result = _transact(store, function, args, kwargs)
+                        result = committed(
+                            store, function, *args, **kwargs)
                 except BaseException:
                     outcome = Failure()
                     self.reactor.callFromThread(d.errback, outcome)
@@ -150,5 +109,5 @@ class InlineTransactor:
         pass
 
     def run(self, function, *args, **kwargs):
-        return defer.maybeDeferred(_transact, self.store, function, args,
-                                   kwargs)
+        return defer.maybeDeferred(committed, self.store, function, *args,
+                                   **kwargs)
