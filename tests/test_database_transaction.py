@@ -1,7 +1,7 @@
 """Work that loses to a concurrent transaction runs again
 (mirrorkeeper.database.transaction), the prober's records included: on
 PostgreSQL's repeatable read, writing a mirror's probe record raises the
-mirror's revision (schema patch 0025), so it meets an admin's edit of
+mirror's revision (schema patch 0024), so it meets an admin's edit of
 the same mirror."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""The revisions the database keeps of each mirror (schema patch 0025),
+"""The revisions the database keeps of each mirror (schema patch 0024),
 which tell the web's caches that an answer no longer holds: every kind
 of change raises the revisions of the mirrors it concerns and of no
 other, one statement of many rows as well as one row, on both backends.

@@ -435,7 +435,7 @@ def states_version(store):
     mirrors deleted).  The database raises a mirror's revision in the
     transaction of each change to its row, its records or the names it
     shows, and gives a deleted mirror's to its distribution (schema patch
-    0025): the sum only grows, by one at least for each committed change
+    0024): the sum only grows, by one at least for each committed change
     but an insert, which the number shows."""
     (mirrors, revisions), = store.execute(
         "SELECT COUNT(*), COALESCE(SUM(revision), 0) + (SELECT COALESCE("

@@ -14,7 +14,7 @@ it reads) and by the version of the data it was computed from:
   model's states_version (the number of mirrors and the sum of their
   revisions, which the database raises in the transaction of every
   change to what the read model says, whoever the writer: schema patch
-  0025).  Any change is a miss at the next request, in every process.
+  0024).  Any change is a miss at the next request, in every process.
 - An answer is computed after its version was read, so it is at least
   as new as its version: it may be newer, never older.
 
