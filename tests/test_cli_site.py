@@ -140,6 +140,28 @@ BAD = [
      "no mirror is called 'no-such-mirror'"),
 ]
 
+REGISTER = ["mirror", "register", "ubuntu", "mirror2.example.edu",
+            "--owner", "mark", "--country", "BR", "--speed", "1G",
+            "--content", "archive", "--pulse-type", "pull", "--http",
+            "http://mirror2.example.edu/ubuntu/"]
+
+
+def test_a_mirror_registered_to_a_site(sample_uri, capsys):
+    """`mirror register --site` puts the new mirror in that site, not a
+    site of its own; an unknown site registers nothing."""
+    before = snapshot(sample_uri)
+    result = run(capsys, sample_uri, *REGISTER, "--site", "nowhere")
+    assert (result.status, result.err) == (
+        1, "mirrorkeeper: error: no site is called 'nowhere'\n")
+    assert snapshot(sample_uri) == before
+    result = run(capsys, sample_uri, *REGISTER, "--site", "valid-mirror")
+    assert result.status == 0, result.err
+    with reading(sample_uri) as store:
+        sites = SiteSet(store)
+        assert [m.name for m in sites["valid-mirror"].mirrors] == [
+            "mirror2.example.edu", "valid-mirror"]
+        assert sites.getByName("mirror2.example.edu") is None
+
 
 def test_bad_input_changes_nothing(sample_uri, capsys):
     """An unknown site, person or mirror, a bad name, a control

@@ -10,6 +10,7 @@ from mirrorkeeper.enums import (
 from mirrorkeeper.errors import InvalidValueError
 from mirrorkeeper.interfaces.country import ICountrySet
 from mirrorkeeper.interfaces.distributionmirror import IDistributionMirrorSet
+from mirrorkeeper.interfaces.site import ISiteSet
 from mirrorkeeper.mail.outbox import deliver_pending
 from mirrorkeeper.mirrorjson import mirror_json
 from mirrorkeeper.scripts.commands.common import (
@@ -122,6 +123,10 @@ def _add_register(mirror, common):
                           help="the %s:// base URL" % scheme)
     details = parser.add_argument_group("details")
     details.add_argument("--display-name", help="the name people read")
+    details.add_argument("--site", metavar="SITE",
+                         help="the site (organisation) that runs it, whose "
+                              "admins may change it (default: a site of "
+                              "its own; see `mirrorkeeper site`)")
     details.add_argument("--description", help="free text from the owner")
     details.add_argument("--official-candidate", action="store_true",
                          help="the owner asks for official status")
@@ -177,6 +182,7 @@ def mirror_register(script):
         "pulse_source": options.pulse_source,
         "whiteboard": options.whiteboard,
         "bandwidth_mbps": options.bandwidth, "asn": options.asn}, policy)
+    site = getUtility(ISiteSet)[options.site] if options.site else None
     mirror = distribution.newMirror(
         find_person(options.owner), fields.pop("name"),
         parse_speed(options.speed), countries.lookup(options.country),
@@ -190,7 +196,8 @@ def mirror_register(script):
                            for code in options.country_allowed],
         private=options.private, internet2=options.internet2,
         asn_clients=options.asn_clients, owner_paused=options.paused,
-        picks_up_new_series=options.picks_up_new_series, **fields)
+        picks_up_new_series=options.picks_up_new_series, site=site,
+        **fields)
     print("Registered the %s mirror %s (%s, %s), pending review."
           % (distribution.display_name, mirror.name, mirror.country.name,
              mirror.base_url))
