@@ -8,8 +8,9 @@ driven over its websocket, with no browser downloaded.
     png = page.screenshot()
     browser.close()
 
-Also `png_is_blank(data)`: decodes a PNG (zlib and the five PNG row
-filters) and says whether it is a single colour.
+Also `distinct_colours(data)`: decodes a PNG (zlib and the five PNG row
+filters) and gives the set of its colours, to tell a screenshot from a
+blank one.
 """
 
 import base64
@@ -96,9 +97,18 @@ class Browser:
                 timeout=max(0.1, deadline - time.monotonic()))))
         raise AssertionError("no %s event" % (method,))
 
-    def new_page(self, width, height, mobile=True):
-        target = self.send("Target.createTarget",
-                           {"url": "about:blank"})["targetId"]
+    def new_context(self):
+        """A browser context of its own (cookies, storage), for pages that
+        must not share a login with the others; its id, for new_page."""
+        return self.send("Target.createBrowserContext")["browserContextId"]
+
+    def new_page(self, width, height, mobile=True, context=None):
+        """A page `width` x `height` px, in the browser context `context`
+        (new_context) or else in the browser's default one."""
+        params = {"url": "about:blank"}
+        if context is not None:
+            params["browserContextId"] = context
+        target = self.send("Target.createTarget", params)["targetId"]
         session = self.send("Target.attachToTarget", {
             "targetId": target, "flatten": True})["sessionId"]
         page = Page(self, session)
@@ -166,26 +176,34 @@ class Page:
         return self.evaluate("document.body.innerText")
 
     def screenshot(self, full_page=True):
-        params = {"format": "png"}
+        # Chromium's fast PNG encoding (the Up filter on every row), which
+        # distinct_colours decodes a row at a time: the same pixels.
+        params = {"format": "png", "optimizeForSpeed": True}
         if full_page:
             params["captureBeyondViewport"] = True
         return base64.b64decode(self.send("Page.captureScreenshot",
                                           params)["data"])
 
 
-def _paeth(a, b, c):
-    p = a + b - c
-    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-    if pa <= pb and pa <= pc:
-        return a
-    return b if pb <= pc else c
+def _bytewise_sum(low, high):
+    """A function adding two rows held as little-endian ints byte by
+    byte, modulo 256 in each byte, with no carry from one byte into the
+    next; `low` and `high` are 0x7f and 0x80 repeated over the row."""
+    def add(a, b):
+        return ((a & low) + (b & low)) ^ ((a ^ b) & high)
+    return add
 
 
 def png_pixels(data):
     """(width, height, rows of raw pixel bytes) of an 8-bit RGB or RGBA
-    PNG."""
+    PNG.
+
+    The None, Sub and Up filters, which are most rows of a screenshot, are
+    undone a whole row at a time on the row held as one integer; Average
+    and Paeth, whose bytes depend on the ones just decoded, byte by byte.
+    """
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    position, idat = 8, b""
+    position, idat = 8, []
     while position < len(data):
         length, kind = struct.unpack(">I4s", data[position:position + 8])
         chunk = data[position + 8:position + 8 + length]
@@ -194,38 +212,74 @@ def png_pixels(data):
             assert depth == 8 and colour in (2, 6), (depth, colour)
             channels = 3 if colour == 2 else 4
         elif kind == b"IDAT":
-            idat += chunk
+            idat.append(chunk)
         position += 12 + length
-    raw = zlib.decompress(idat)
+    raw = zlib.decompress(b"".join(idat))
     stride = width * channels
-    rows, previous = [], bytearray(stride)
+    add = _bytewise_sum(int.from_bytes(b"\x7f" * stride, "little"),
+                        int.from_bytes(b"\x80" * stride, "little"))
+    whole = (1 << (8 * stride)) - 1
+    rows, previous = [], bytes(stride)
     for y in range(height):
         start = y * (stride + 1)
         kind = raw[start]
-        row = bytearray(raw[start + 1:start + 1 + stride])
-        for x in range(stride):
-            left = row[x - channels] if x >= channels else 0
-            up = previous[x]
-            if kind == 1:
-                row[x] = (row[x] + left) & 0xFF
-            elif kind == 2:
-                row[x] = (row[x] + up) & 0xFF
-            elif kind == 3:
-                row[x] = (row[x] + (left + up) // 2) & 0xFF
-            elif kind == 4:
-                upper_left = previous[x - channels] if x >= channels else 0
-                row[x] = (row[x] + _paeth(left, up, upper_left)) & 0xFF
-        rows.append(bytes(row))
+        filtered = raw[start + 1:start + 1 + stride]
+        if kind == 0:
+            row = filtered
+        elif kind == 1:
+            # Each byte plus the decoded one a pixel to its left: a prefix
+            # sum over the pixels, in log2(width) doublings.
+            total, shift = int.from_bytes(filtered, "little"), channels
+            while shift < stride:
+                total = add(total, (total << (8 * shift)) & whole)
+                shift *= 2
+            row = total.to_bytes(stride, "little")
+        elif kind == 2:
+            row = add(int.from_bytes(filtered, "little"),
+                      int.from_bytes(previous, "little")).to_bytes(
+                          stride, "little")
+        elif kind == 3:
+            row = bytearray(filtered)
+            for x in range(channels):
+                row[x] = (row[x] + (previous[x] >> 1)) & 0xFF
+            for x in range(channels, stride):
+                row[x] = (row[x] + ((row[x - channels] + previous[x]) >> 1)
+                          ) & 0xFF
+            row = bytes(row)
+        else:
+            assert kind == 4, kind
+            row = bytearray(filtered)
+            # At the left edge the left and upper-left bytes are 0, and
+            # Paeth's predictor is the byte above.
+            for x in range(channels):
+                row[x] = (row[x] + previous[x]) & 0xFF
+            for x in range(channels, stride):
+                a, b, c = row[x - channels], previous[x], \
+                    previous[x - channels]
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - c - c)
+                if pa <= pb and pa <= pc:
+                    predicted = a
+                elif pb <= pc:
+                    predicted = b
+                else:
+                    predicted = c
+                row[x] = (row[x] + predicted) & 0xFF
+            row = bytes(row)
+        rows.append(row)
         previous = row
     return width, height, rows
 
 
 def distinct_colours(data):
-    """How many different pixel values a PNG has."""
+    """The different pixel values a PNG has (a set: its size is how many
+    colours the image shows)."""
     width, height, rows = png_pixels(data)
-    channels = len(rows[0]) // width
-    colours = set()
-    for row in rows:
-        for x in range(0, len(row), channels):
-            colours.add(row[x:x + channels])
-    return colours
+    # A page's blank or repeated rows count once.
+    pixels = b"".join(set(rows))
+    if len(rows[0]) == 3 * width:
+        # Each pixel padded to four bytes, read as one 32-bit number.
+        padded = bytearray(len(pixels) // 3 * 4)
+        for channel in range(3):
+            padded[channel::4] = pixels[channel::3]
+        pixels = padded
+    return set(memoryview(pixels).cast("I"))

@@ -23,9 +23,12 @@ from tests.probe_findings import arch_place, findings, probed, source_place
 from tests.test_web_browser import log_in
 from tests.web_server import WebServer
 
-pytestmark = pytest.mark.skipif(
-    chromium_path() is None, reason="chromium is not installed (.ci/run "
-    "installs it)")
+pytestmark = [
+    pytest.mark.skipif(chromium_path() is None, reason="chromium is not "
+                       "installed (.ci/run installs it)"),
+    # One daemon and one browser for all the module's cases: starting them
+    # costs more than the cases do (pyproject.toml's --dist loadgroup).
+    pytest.mark.xdist_group("web-phone")]
 
 PHONE = 390
 DESKTOP = 1280
@@ -91,8 +94,10 @@ def populate(uri):
     return probe
 
 
-@pytest.fixture
-def server(tmp_path):
+# One daemon and one browser for the module: the tests only read pages.
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("phone")
     server = WebServer(tmp_path).populate()
     server.probe = populate(server.database_uri)
     # The mirror list daemon's counts, where the web daemon reads them.
@@ -112,13 +117,30 @@ def server(tmp_path):
     server.stop()
 
 
-@pytest.fixture
-def browser(tmp_path):
-    profile = tmp_path / "chromium-profile"
-    profile.mkdir()
-    browser = Browser(str(profile))
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    browser = Browser(str(tmp_path_factory.mktemp("chromium-profile")))
     yield browser
     browser.close()
+
+
+@pytest.fixture(scope="module")
+def site_admin(server, browser):
+    """A page at 390 px and one at 1280 px, logged in as a site admin in a
+    browser context of their own (the other tests browse anonymously)."""
+    context = browser.new_context()
+    phone = browser.new_page(PHONE, 800, context=context)
+    desktop = browser.new_page(DESKTOP, 900, mobile=False, context=context)
+    log_in(phone, server.url, "sita", "/")
+    log_in(desktop, server.url, "sita", "/")
+    return phone, desktop
+
+
+@pytest.fixture(scope="module")
+def screenshots(server):
+    screenshots = server.tmp_path / "screenshots"
+    screenshots.mkdir()
+    return screenshots
 
 
 # The rightmost edge of every rendered element, and which it is.
@@ -137,33 +159,34 @@ RIGHTMOST = """(() => {
 })()"""
 
 
-def pages(server):
-    mirror = "ubuntu/+mirror/ufpr"
-    name, probe = server.probe
-    return [
-        ("front", ""), ("distribution", "ubuntu"),
-        ("listing", "ubuntu/+archivemirrors"),
-        ("listing-by-name", "ubuntu/+archivemirrors?sort=name"),
-        ("listing-by-site", "ubuntu/+archivemirrors?group=site"),
-        ("listing-slowest-first", "ubuntu/+archivemirrors?sort=-speed"),
-        ("listing-filtered", "ubuntu/+archivemirrors?country=DE&"
-         "protocol=rsync&q=" + "x" * 20),
-        ("listing-bad", "ubuntu/+archivemirrors?sort=" + "y" * 80),
-        ("cd-listing", "ubuntu/+cdmirrors"),
-        ("pending", "ubuntu/+pendingreviewmirrors"),
-        ("disabled", "ubuntu/+disabledmirrors"),
-        ("unofficial", "ubuntu/+unofficialmirrors"),
-        ("propagation", "ubuntu/+propagation"),
-        ("tiers", "ubuntu/+tiers"), ("announce", "ubuntu/+announce"),
-        ("register", "ubuntu/+newmirror"),
-        ("mirror", mirror), ("mirror-longhost", "ubuntu/+mirror/longhost"),
-        ("edit", mirror + "/+edit"), ("review", mirror + "/+review"),
-        ("delete", mirror + "/+delete"), ("token", mirror + "/+token"),
-        ("upstream", mirror + "/+upstream"),
-        ("probe-log", "ubuntu/+mirror/%s/+probe/%d" % (name, probe)),
-        ("sessions", "+sessions"), ("not-found", "ubuntu/+nothing"),
-        ("statistics", "+statistics"),
-    ]
+# Name -> path; {mirror} and {probe} are the probe record's.
+PAGES = {
+    "front": "", "distribution": "ubuntu",
+    "listing": "ubuntu/+archivemirrors",
+    "listing-by-name": "ubuntu/+archivemirrors?sort=name",
+    "listing-by-site": "ubuntu/+archivemirrors?group=site",
+    "listing-slowest-first": "ubuntu/+archivemirrors?sort=-speed",
+    "listing-filtered": "ubuntu/+archivemirrors?country=DE&"
+    "protocol=rsync&q=" + "x" * 20,
+    "listing-bad": "ubuntu/+archivemirrors?sort=" + "y" * 80,
+    "cd-listing": "ubuntu/+cdmirrors",
+    "pending": "ubuntu/+pendingreviewmirrors",
+    "disabled": "ubuntu/+disabledmirrors",
+    "unofficial": "ubuntu/+unofficialmirrors",
+    "propagation": "ubuntu/+propagation",
+    "tiers": "ubuntu/+tiers", "announce": "ubuntu/+announce",
+    "register": "ubuntu/+newmirror",
+    "mirror": "ubuntu/+mirror/ufpr",
+    "mirror-longhost": "ubuntu/+mirror/longhost",
+    "edit": "ubuntu/+mirror/ufpr/+edit",
+    "review": "ubuntu/+mirror/ufpr/+review",
+    "delete": "ubuntu/+mirror/ufpr/+delete",
+    "token": "ubuntu/+mirror/ufpr/+token",
+    "upstream": "ubuntu/+mirror/ufpr/+upstream",
+    "probe-log": "ubuntu/+mirror/{mirror}/+probe/{probe}",
+    "sessions": "+sessions", "not-found": "ubuntu/+nothing",
+    "statistics": "+statistics",
+}
 
 
 SCREENSHOTS = {"front", "listing", "listing-filtered", "listing-by-site",
@@ -171,38 +194,41 @@ SCREENSHOTS = {"front", "listing", "listing-filtered", "listing-by-site",
                "register", "statistics"}
 
 
-def test_nothing_reaches_past_a_phones_width(server, browser, tmp_path):
-    """At 390 px, as a site admin (who sees every page and every part of
-    it), and on the login form before: the rightmost rendered element of
-    each page ends within the width."""
-    url = server.url
-    phone = browser.new_page(PHONE, 800)
-    desktop = browser.new_page(DESKTOP, 900, mobile=False)
-    screenshots = tmp_path / "screenshots"
-    screenshots.mkdir()
-    phone.goto(url + "+login")
-    too_wide = {}
-    right, which = phone.evaluate(RIGHTMOST)
+def too_wide(page):
+    """What of the page's rendered elements ends past the phone's width:
+    "" if nothing does."""
+    right, which = page.evaluate(RIGHTMOST)
     if right > PHONE:
-        too_wide["login"] = (right, which)
-    log_in(phone, url, "sita", "/")
-    log_in(desktop, url, "sita", "/")
-    for name, path in pages(server):
-        phone.goto(url + path)
-        right, which = phone.evaluate(RIGHTMOST)
-        if right > PHONE:
-            too_wide[name] = (right, which)
-        if name in SCREENSHOTS:
-            desktop.goto(url + path)
-            for width, page in ((PHONE, phone), (DESKTOP, desktop)):
-                png = page.screenshot()
-                (screenshots / ("%s-%d.png" % (name, width))).write_bytes(
-                    png)
-                # Text, links, badges and the header: many colours.
-                assert len(distinct_colours(png)) > 20, (name, width)
-    assert too_wide == {}, "\n".join(
-        "%s: %.1f px, %s" % (name, right, which)
-        for name, (right, which) in sorted(too_wide.items()))
+        return "%.1f px, %s" % (right, which)
+    return ""
+
+
+def test_the_login_form_fits_a_phones_width(server, browser):
+    """At 390 px, before logging in, the login form's rightmost rendered
+    element ends within the width."""
+    phone = browser.new_page(PHONE, 800)
+    phone.goto(server.url + "+login")
+    assert too_wide(phone) == ""
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_nothing_reaches_past_a_phones_width(server, site_admin,
+                                             screenshots, name):
+    """At 390 px, as a site admin (who sees every page and every part of
+    it): the rightmost rendered element of the page ends within the
+    width."""
+    mirror, probe = server.probe
+    url = server.url + PAGES[name].format(mirror=mirror, probe=probe)
+    phone, desktop = site_admin
+    phone.goto(url)
+    assert too_wide(phone) == ""
+    if name in SCREENSHOTS:
+        desktop.goto(url)
+        for width, page in ((PHONE, phone), (DESKTOP, desktop)):
+            png = page.screenshot()
+            (screenshots / ("%s-%d.png" % (name, width))).write_bytes(png)
+            # Text, links, badges and the header: many colours.
+            assert len(distinct_colours(png)) > 20, (name, width)
 
 
 def test_a_listing_on_a_phone_shows_freshness_and_last_probe(server,
