@@ -23,12 +23,14 @@ from mirrorkeeper.model.masterarchive import RPMRepository
 from mirrorkeeper.model.mirrorcontent import (
     MirrorFreshnessCheck, MirrorRPMRepository)
 from mirrorkeeper.model.mirrorstate import (
-    MirrorStateSet, PublicationPolicy, last_probe_durations, states_where)
+    KeptStates, MirrorStateSet, PublicationPolicy, last_probe_durations,
+    states_version, states_where)
 from mirrorkeeper.publish.snapshot import build_snapshot
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.web.layout import format_minute
 from mirrorkeeper.web.listing_pages import LISTING_PATHS
 
+from tests.statements import recorded_statements
 from tests.web_harness import InProcessClient, World
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -198,6 +200,37 @@ def test_the_set_answers_for_many_mirrors_at_once(world):
                          for state in states.values()
                          if state.last_probe_duration is not None}
     assert states["pending"].id not in durations
+
+
+def test_kept_states_read_again_only_the_mirrors_that_changed(world):
+    """KeptStates gives what states_where gives; after a change it reads
+    the state of the changed mirror only, and a deleted mirror is gone
+    from it; the version changes with each change."""
+    store = world.store
+    kept = KeptStates()
+    assert kept.where(store) == states_where(store)
+    version = states_version(store)
+    fresh = world.store.find(MirrorRPMRepository).any()
+    mirror = store.get(type(fresh.distribution_mirror),
+                       fresh.distribution_mirror_id)
+    fresh.freshness = F.ONEWEEKBEHIND
+    store.commit()
+    assert states_version(store) != version
+    with recorded_statements() as log:
+        states = kept.where(store)
+    assert states == states_where(store)
+    assert {state.name: state.freshness for state in states}[
+        mirror.name] is F.ONEWEEKBEHIND
+    (read,) = log.reading("mirror_rpm_repository")
+    assert "IN (?)" in read or "IN (%s)" in read
+    version = states_version(store)
+    name = mirror.name
+    store.remove(mirror)
+    store.commit()
+    assert states_version(store) != version
+    assert name not in {state.name for state in kept.where(store)}
+    assert kept.where(store, lambda state: state.name == "fresh") == [
+        states_by_name(store)["fresh"]]
 
 
 def test_a_few_fields_are_what_the_whole_json_says(world):

@@ -141,14 +141,17 @@ def mirror(store, name):
     return {"api_version": VERSION, "mirror": mirror_json(summary, model)}
 
 
-def status(store, filters):
+def status(store, filters, kept):
     """The overall status of every mirror: freshness, whether listed,
-    last probe and how long it took, and totals by freshness."""
-    conditions = _distribution_condition(store, filters)
-    if filters.get("mirror"):
-        conditions.append(DistributionMirror.name == filters["mirror"])
-    summaries = sorted(queries.summaries_where(store, *conditions),
-                       key=lambda summary: summary.name)
+    last probe and how long it took, and totals by freshness; the states
+    from `kept` (the read model's KeptStates)."""
+    distribution = filters.get("distribution")
+    if distribution:
+        distribution = queries.get_distribution(store, distribution).name
+    name = filters.get("mirror")
+    summaries = sorted(kept.where(store, lambda state: (
+        not distribution or state.distribution == distribution) and (
+        not name or state.name == name)), key=lambda summary: summary.name)
     if filters.get("mirror") and not summaries:
         raise NotFoundError("no mirror is called %r" % (filters["mirror"],))
     entries = [mirror_json(summary, fields=STATUS_FIELDS)

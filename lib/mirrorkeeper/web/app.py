@@ -22,6 +22,7 @@ from mirrorkeeper.errors import (
     DuplicateError, InvalidURLError, InvalidValueError)
 from mirrorkeeper.mail.notifications import MailSettings
 from mirrorkeeper.mail.outbox import deliver_pending
+from mirrorkeeper.model.mirrorstate import KeptStates
 from mirrorkeeper.settings import Mail, Publication, Web
 from mirrorkeeper.validators import TEXT_LIMITS, valid_whole_number
 from mirrorkeeper.web import (
@@ -176,6 +177,7 @@ class MirrorKeeperWeb(AccountHandlers, CheckinHandlers, NetworkHandlers,
         self.settings = settings or WebSettings()
         self.propagation_cache = propagation_cache or PropagationCache()
         self.answers = AnswerCache()
+        self.states = KeptStates()
 
     # Helpers.
 
@@ -295,7 +297,7 @@ class MirrorKeeperWeb(AccountHandlers, CheckinHandlers, NetworkHandlers,
             dist = queries.get_distribution(store, distribution)
             return Flattened(listing_pages.listing(
                 dist.title, heading, path,
-                queries.listing(store, dist, listing), view,
+                queries.listing(store, dist, listing, self.states), view,
                 show_status=admins_only))
 
         viewer, (title, version) = await self.as_who(ctx, allowed)
@@ -543,7 +545,8 @@ class MirrorKeeperWeb(AccountHandlers, CheckinHandlers, NetworkHandlers,
     async def feed(self, ctx, distribution, listing):
         def read(store, who):
             dist = queries.get_distribution(store, distribution)
-            return dist.title, queries.listing(store, dist, listing)
+            return dist.title, queries.listing(store, dist, listing,
+                                               self.states)
         _, (title, summaries) = await self.as_who(ctx, read)
         site = self.site_url(ctx)
         heading = queries.LISTINGS[listing][0]
@@ -574,7 +577,8 @@ class MirrorKeeperWeb(AccountHandlers, CheckinHandlers, NetworkHandlers,
         version = await self.db.run(data_version)
         body = await self.answers.answer(
             ("status", filters.get("distribution"), filters.get("mirror")),
-            version, lambda: self.db.run(api.status, filters).addCallback(
+            version, lambda: self.db.run(
+                api.status, filters, self.states).addCallback(
                 lambda value: json_response(value).body))
         return Response(200, body, "application/json")
 

@@ -112,9 +112,14 @@ def listing_conditions(distribution, kind):
     return _listing_conditions(kind, _M.distribution_id == distribution.id)
 
 
-def listing(store, distribution, kind):
-    """[MirrorSummary] of one of LISTINGS, ordered by country."""
-    return summaries_where(store, *listing_conditions(distribution, kind))
+def listing(store, distribution, kind, kept):
+    """[MirrorSummary] of one of LISTINGS, ordered by country, from
+    `kept` (the read model's KeptStates)."""
+    if kind not in LISTINGS:
+        raise NotFoundError("no listing is called %r" % (kind,))
+    name = distribution.name
+    return kept.where(store, lambda state: state.distribution == name
+                      and kind in state.lists)
 
 
 def country_exists(store, code):
