@@ -59,19 +59,24 @@ class IProbeClient(Interface):
         @return: a Deferred firing with a ProbeResult.
         """
 
-    def fetch(url, max_size, headers=()):
-        """Fetch a small body (an image manifest, a trace file) with GET.
+    def fetch(url, max_size, headers=(), keep_body=True):
+        """Fetch a body (an image manifest, a trace file, a control file)
+        with GET.
 
         Redirects, limits, timeouts, address policy and host skipping work
-        as for L{probe}.  The result is FOUND, with the body in its C{body}
-        attribute, only for a 200 answer whose body is at most C{max_size}
-        bytes; a larger one ends TOO_LARGE without being read further.  FTP
-        URLs are not fetched (INVALID_URL).
+        as for L{probe}.  The result is FOUND, with the body's SHA-256 (hex)
+        in its C{sha256} attribute and, if C{keep_body}, the body in its
+        C{body} attribute, only for a 200 answer whose body is at most
+        C{max_size} bytes; a larger one ends TOO_LARGE without being read
+        further.  A body not kept is hashed as it arrives and let go, so
+        that a mirror sending C{max_size} bytes costs no more memory than
+        a read of them.  FTP URLs are not fetched (INVALID_URL).
 
         @param url: the absolute http or https URL, str.
         @param max_size: the most bytes of body accepted, int.
         @param headers: extra request headers, (name, value) pairs of str,
             e.g. ("Cache-Control", "no-cache").
+        @param keep_body: False when only the body's SHA-256 is wanted.
         @return: a Deferred firing with a ProbeResult.
         """
 

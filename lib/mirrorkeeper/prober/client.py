@@ -9,6 +9,7 @@ L{mirrorkeeper.prober.rsync}) know none of those rules.
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import re
 from collections import Counter
@@ -252,10 +253,10 @@ class ProbeClient:
     def probe(self, url):
         return _Probe(self, url, b"HEAD", 0, ()).start()
 
-    def fetch(self, url, max_size, headers=()):
+    def fetch(self, url, max_size, headers=(), keep_body=True):
         extra = tuple((k.encode("latin-1"), v.encode("latin-1"))
                       for k, v in headers)
-        return _Probe(self, url, b"GET", max_size, extra).start()
+        return _Probe(self, url, b"GET", max_size, extra, keep_body).start()
 
     @property
     def stats(self):
@@ -347,12 +348,14 @@ class _Probe:
     C{timer} (its timeout) and C{timed_out}.
     """
 
-    def __init__(self, client, url, method, max_body, extra_headers):
+    def __init__(self, client, url, method, max_body, extra_headers,
+                 keep_body=True):
         self.client = client
         self.url = url
         self.method = method
         self.max_body = max_body
         self.extra_headers = extra_headers
+        self.keep_body = keep_body
         self.log = ProbeLog(client._reactor)
         self.started = client._reactor.seconds()
         self.redirects = []
@@ -458,7 +461,7 @@ class _Probe:
             try:
                 d = client._http.request(
                     site, addresses, self.method, target, self.extra_headers,
-                    self.max_body
+                    self.max_body, self.keep_body
                 )
             except Exception:
                 d = defer.fail()
@@ -507,7 +510,8 @@ class _Probe:
             how = " (over a kept-alive connection)"
         self.log.add(f"{response.version} {status} {response.reason}{how}")
         if status == 200:
-            return self.finish(ProbeOutcome.FOUND, body=response.body)
+            return self.finish(ProbeOutcome.FOUND, body=response.body,
+                               sha256=response.sha256)
         if status in _REDIRECT_STATUSES:
             location = response.headers.get("location", "").strip()
             if not location:
@@ -546,7 +550,11 @@ class _Probe:
         if self.method == b"GET" and answer.body is None:
             return self.finish(ProbeOutcome.TOO_LARGE,
                                f"{answer.entry.size} bytes.")
-        return self.finish(ProbeOutcome.FOUND, body=answer.body)
+        sha256 = None
+        if answer.body is not None:
+            sha256 = hashlib.sha256(answer.body).hexdigest()
+        return self.finish(ProbeOutcome.FOUND, body=answer.body,
+                           sha256=sha256)
 
     def redirect(self, location):
         try:
@@ -631,7 +639,7 @@ class _Probe:
         log.failure("Probe of {url} crashed", failure, url=self.url)
         self.finish(ProbeOutcome.PROBER_ERROR, failure.getErrorMessage())
 
-    def finish(self, outcome, detail="", body=None):
+    def finish(self, outcome, detail="", body=None, sha256=None):
         if self.deferred.called:
             return
         self.log.add(f"Result: {outcome.name}. {outcome.message}"
@@ -646,9 +654,10 @@ class _Probe:
             finished=self.client._reactor.seconds(),
             log_lines=tuple(self.log.lines),
             detail=detail,
-            body=(body
-                  if outcome is ProbeOutcome.FOUND and self.method == b"GET"
-                  else None),
+            body=(body if outcome is ProbeOutcome.FOUND and self.keep_body
+                  and self.method == b"GET" else None),
+            sha256=(sha256 if outcome is ProbeOutcome.FOUND
+                    and self.method == b"GET" else None),
             method=_METHODS.get(self.current[:self.current.find(":")]
                                 .lower(), self.method.decode()),
         )

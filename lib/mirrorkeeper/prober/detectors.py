@@ -20,7 +20,6 @@ Archive-Update-in-Progress marker, what the detectors see is reported as a
 sync in progress, not as staleness.
 """
 
-import hashlib
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -85,23 +84,23 @@ def sync_marker_url(base_url):
 
 def judge(check, result, now, syncing=False):
     """The DetectorFinding for `check` given the ProbeResult of fetching
-    it (its outcome and body), at `now` (zoneless UTC), `syncing` telling
+    it (its outcome, and its body or, for a control file, its SHA-256), at
+    `now` (zoneless UTC), `syncing` telling
     whether the mirror shows the sync marker.  Pure: it reads nothing but
     its arguments."""
     if not result.found:
         return DetectorFinding(check, None, syncing, "%s: %s" % (
             check.label, result.message))
-    body = result.body or b""
     if check.kind == "time":
         try:
-            mirror_time = parse_trace(body, check.label)
+            mirror_time = parse_trace(result.body or b"", check.label)
         except ArchiveFileError as error:
             return DetectorFinding(check, None, syncing, "%s: unreadable "
                                    "(%s)" % (check.label, error), True)
         lag = lag_by_time(check.history, mirror_time, now)
         described = "says %s" % (mirror_time.isoformat(sep=" "),)
     else:
-        digest = hashlib.sha256(body).hexdigest()
+        digest = result.sha256
         lag = lag_by_history(check.history, digest, now)
         described = "has SHA-256 %s" % (digest[:16],)
         if lag is None:

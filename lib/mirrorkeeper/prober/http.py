@@ -15,6 +15,7 @@ here aborts the connection it runs on.
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from collections import namedtuple
 
@@ -62,15 +63,18 @@ class HTTPResponse:
     @ivar version: e.g. "HTTP/1.1".
     @ivar headers: dict of lower-case header name to value (repeated
         headers joined with ", ").
-    @ivar body: the body, bytes, or None for HEAD.
+    @ivar body: the body, bytes, or None for HEAD and for a GET whose
+        body was not kept.
+    @ivar sha256: for GET, the SHA-256 of the body (hex), computed as it
+        arrived; None for HEAD.
     @ivar reused: True if the request went over a connection that had
         already carried a request.
     @ivar retried: True if a reused connection died first and the request
         was sent again on a fresh one.
     """
 
-    __slots__ = ("status", "reason", "version", "headers", "body", "reused",
-                 "retried")
+    __slots__ = ("status", "reason", "version", "headers", "body", "sha256",
+                 "reused", "retried")
 
     def __init__(self, status, reason, version, headers, body=None):
         self.status = status
@@ -78,6 +82,7 @@ class HTTPResponse:
         self.version = version
         self.headers = headers
         self.body = body
+        self.sha256 = None
         self.reused = False
         self.retried = False
 
@@ -129,13 +134,17 @@ class HTTPClientProtocol(Protocol):
         if isinstance(handle, socket.socket):
             self._socket = handle
 
-    def request(self, method, target, header_block, max_body=0):
+    def request(self, method, target, header_block, max_body=0,
+                keep_body=True):
         """Send one request.
 
         @param method: b"HEAD" or b"GET".
         @param target: the request target, bytes (path and query).
         @param header_block: the header lines, each ending in CRLF, bytes.
         @param max_body: the most body bytes accepted (GET).
+        @param keep_body: whether a GET's body is kept for the response;
+            if not, each piece is hashed as it arrives and let go, so that
+            a large body costs no more memory than the last read.
         @return: a Deferred firing with an L{HTTPResponse}, or failing with
             L{HTTPProtocolError}, L{BodyTooLarge} or L{ConnectionDropped}.
             Cancelling it aborts the connection.
@@ -144,7 +153,8 @@ class HTTPClientProtocol(Protocol):
             return defer.fail(ConnectionDropped(None, False))
         self._method = method
         self._max_body = max_body
-        self._body = []
+        self._body = [] if keep_body else None
+        self._digest = hashlib.sha256() if method != b"HEAD" else None
         self._body_size = 0
         self._status = None
         self._received_any = False
@@ -378,12 +388,19 @@ class HTTPClientProtocol(Protocol):
         self._body_size += len(data)
         if self._body_size > self._max_body:
             raise BodyTooLarge(f"body larger than {self._max_body} bytes")
-        self._body.append(data)
+        self._digest.update(data)
+        if self._body is not None:
+            self._body.append(data)
+
+    def _finish_body(self, response):
+        if self._digest is not None:
+            response.sha256 = self._digest.hexdigest()
+            if self._body is not None:
+                response.body = b"".join(self._body)
 
     def _complete(self):
         response = self._response
-        if self._method != b"HEAD":
-            response.body = b"".join(self._body)
+        self._finish_body(response)
         d, self._pending = self._pending, None
         self._state = _IDLE
         if self._buffer or not self._keep_alive:
@@ -402,7 +419,7 @@ class HTTPClientProtocol(Protocol):
         d, self._pending = self._pending, None
         if d is not None:
             if self._state == _UNTIL_CLOSE and reason.check(ConnectionDone):
-                self._response.body = b"".join(self._body)
+                self._finish_body(self._response)
                 d.callback(self._response)
             else:
                 d.errback(ConnectionDropped(reason, self._received_any))
@@ -463,7 +480,7 @@ class HTTPConnectionPool:
         self.requests_sent = 0
 
     def request(self, site, addresses, method, target, extra_headers=(),
-                max_body=0):
+                max_body=0, keep_body=True):
         """Send one request to C{site}, over an idle connection if one is
         there.
 
@@ -475,6 +492,8 @@ class HTTPConnectionPool:
         @param target: the request target, bytes.
         @param extra_headers: (name, value) pairs of bytes to add.
         @param max_body: the most body bytes accepted.
+        @param keep_body: whether the body is kept (else only its SHA-256:
+            see L{HTTPClientProtocol.request}).
         @return: a Deferred firing with an L{HTTPResponse}; it fails as
             L{HTTPClientProtocol.request} does, or with the connection
             error (e.g. ConnectionRefusedError).  Cancelling it aborts the
@@ -492,25 +511,26 @@ class HTTPConnectionPool:
             self.requests_sent += 1
             # The response says reused: the connection carried a request
             # before.
-            d = connection.request(method, target, header_block, max_body)
+            d = connection.request(method, target, header_block, max_body,
+                                   keep_body)
             d.addErrback(self._retry_if_stale, site, addresses, method,
-                         target, header_block, max_body)
+                         target, header_block, max_body, keep_body)
             return d
         return self._fresh(site, addresses, method, target, header_block,
-                           max_body, False)
+                           max_body, keep_body, False)
 
     def _retry_if_stale(self, failure, site, addresses, method, target,
-                        header_block, max_body):
+                        header_block, max_body, keep_body):
         # A server may close an idle connection just as we reuse it; the
         # request never reached it, so sending it again is safe.
         if (failure.check(ConnectionDropped)
                 and not failure.value.response_started):
             return self._fresh(site, addresses, method, target, header_block,
-                               max_body, True)
+                               max_body, keep_body, True)
         return failure
 
     def _fresh(self, site, addresses, method, target, header_block, max_body,
-               retried):
+               keep_body, retried):
         d = self._endpoint(site, addresses).connect(_PoolFactory(self, site))
 
         def connected(connection):
@@ -519,7 +539,8 @@ class HTTPConnectionPool:
             # Which family answers is learnt once per connection, from its
             # first response; the requests reusing it cost nothing more.
             peer = connection.transport.getPeer().host
-            answer = connection.request(method, target, header_block, max_body)
+            answer = connection.request(method, target, header_block,
+                                        max_body, keep_body)
             answer.addCallback(self._answered, site.host, peer)
             return answer
 

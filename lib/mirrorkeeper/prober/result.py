@@ -7,6 +7,7 @@ database.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from math import modf
 
@@ -62,7 +63,10 @@ class ProbeResult:
         back, ready to go into a probe log.
     @ivar detail: more words on the failure (an exception's text, the
         offending Location), or "".
-    @ivar body: for fetches (GET), the body received when FOUND, else None.
+    @ivar body: for fetches (GET), the body received when FOUND and kept
+        (see L{IProbeClient.fetch}), else None.
+    @ivar sha256: for fetches, the SHA-256 of the body received when FOUND
+        (hex), kept or not, else None; by default that of C{body}.
     @ivar method: "HEAD", "GET" or "SIZE" (FTP).
     """
 
@@ -76,7 +80,14 @@ class ProbeResult:
     log_lines: tuple[str, ...] = ()
     detail: str = ""
     body: bytes | None = attrs.field(default=None, repr=False)
+    sha256: str | None = attrs.field(repr=False)
     method: str = "HEAD"
+
+    @sha256.default
+    def _body_sha256(self):
+        if self.body is None:
+            return None
+        return hashlib.sha256(self.body).hexdigest()
 
     @property
     def found(self):

@@ -6,7 +6,6 @@ mirror, with the full log of what was asked and what came back.  Persisting
 the reports is another step (mirrorkeeper.prober.record).
 """
 
-import hashlib
 import secrets
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -96,7 +95,7 @@ def release_finding(check, result):
     if not result.found:
         return ReleaseFinding(check, False, None, result.outcome, "%s: %s"
                               % (check.label, result.message))
-    digest = hashlib.sha256(result.body or b"").hexdigest()
+    digest = result.sha256
     return ReleaseFinding(check, True, digest, result.outcome, "%s has "
                           "SHA-256 %s: %s" % (
                               check.label, digest[:16],
@@ -283,8 +282,11 @@ class _MirrorProbe:
             sync_marker_url(self.base_url)).addCallback(self._record)
         if marker.found:
             self.note("The mirror is syncing: %s is there" % (marker.url,))
+        # A control file is judged by its SHA-256 alone: its body is let
+        # go as it arrives.
         results = yield defer.gatherResults([
-            self.client.fetch(check.url, check.max_size).addCallback(
+            self.client.fetch(check.url, check.max_size,
+                              keep_body=check.kind == "time").addCallback(
                 self._record) for check in checks])
         now = as_utc(datetime.fromtimestamp(self.clock.seconds(),
                                             timezone.utc))
@@ -300,16 +302,17 @@ class _MirrorProbe:
 
     def check_releases(self):
         """A Deferred firing with the ReleaseFindings of the plan.  Each
-        copy is hashed as it comes, and its body let go: a mirror's
-        InRelease files add up to megabytes."""
+        copy is hashed as it arrives and never kept: a mirror's InRelease
+        files add up to megabytes, and a hostile one may send each at the
+        largest size allowed."""
         def fetched(result, check):
             finding = release_finding(check, self._record(result))
             self.note("Release copy: %s" % (finding.note,))
             return finding
 
         return defer.gatherResults([
-            self.client.fetch(self.url(check.url), check.max_size
-                              ).addCallback(fetched, check)
+            self.client.fetch(self.url(check.url), check.max_size,
+                              keep_body=False).addCallback(fetched, check)
             for check in self.plan.release_checks]).addCallback(tuple)
 
     @defer.inlineCallbacks
