@@ -421,8 +421,8 @@ def probe_mirrors(client, plans, clock, mirrors_in_flight=50,
                   on_report=None, limit=None):
     """Probe every plan, at most `mirrors_in_flight` mirrors at once (the
     client's own limits bound the requests; this bounds the memory of the
-    requests waiting for them), or as `limit` (a DeferredSemaphore shared
-    with other calls) lets.
+    requests waiting for them and of the reports not yet handed on), or as
+    `limit` (a DeferredSemaphore shared with other calls) lets.
 
     Fires with the MirrorReports in the order of `plans`, or, given
     `on_report`, with what it returns for each report as the report
@@ -435,10 +435,16 @@ def probe_mirrors(client, plans, clock, mirrors_in_flight=50,
     # learnt it, and the farm of a benchmark sees one path, not K.
     token = secrets.token_hex(8)
 
-    def one(plan):
-        d = limit.run(probe_mirror, client, plan, clock, token)
+    def probed(plan):
+        d = probe_mirror(client, plan, clock, token)
         if on_report is not None:
             d.addCallback(on_report)
         return d
+
+    def one(plan):
+        # A mirror keeps its place until `on_report` is done with its
+        # report (written, say): a writer slower than the network holds
+        # the probing back, instead of reports piling up in memory.
+        return limit.run(probed, plan)
 
     return defer.gatherResults([one(plan) for plan in plans])
