@@ -158,15 +158,19 @@ class IDistributionMirror(Interface):
     def disableAndNotifyOwner(log=None):
         """disable(notify_owner=True, log=log)."""
 
-    def guessPackagesPaths():
+    def expectedSeries():
+        """[IDistroSeries] of the distribution expected of the mirror
+        (IDistroSeries.isExpectedOf)."""
+
+    def guessPackagesPaths(series=None):
         """[(IDistroArchSeries, pocket, IComponent, path)] of every
         Packages.gz the mirror should carry: every official architecture of
-        every series expected of it (IDistroSeries.isExpectedOf), every
-        pocket, every component of the series, as
+        every series expected of it (`series`, default expectedSeries()),
+        every pocket, every component of the series, as
         <root>dists/<suite>/<component>/binary-<arch>/Packages.gz under the
         series' root."""
 
-    def guessSourcesPaths():
+    def guessSourcesPaths(series=None):
         """[(IDistroSeries, pocket, IComponent, path)] of every Sources.gz,
         as <root>dists/<suite>/<component>/source/Sources.gz."""
 

@@ -381,13 +381,13 @@ class DistributionMirror(Storm):
     def disableAndNotifyOwner(self, log=None):
         self.disable(notify_owner=True, log=log)
 
-    def _expectedSeries(self):
+    def expectedSeries(self):
         return [series for series in self.distribution.series
                 if series.isExpectedOf(self)]
 
-    def guessPackagesPaths(self):
+    def guessPackagesPaths(self, series=None):
         paths = []
-        for series in self._expectedSeries():
+        for series in self.expectedSeries() if series is None else series:
             components = series.components
             for arch in series.official_architectures:
                 for pocket in POCKET_ORDER:
@@ -397,9 +397,9 @@ class DistributionMirror(Storm):
                         paths.append((arch, pocket, component, path))
         return paths
 
-    def guessSourcesPaths(self):
+    def guessSourcesPaths(self, series=None):
         paths = []
-        for series in self._expectedSeries():
+        for series in self.expectedSeries() if series is None else series:
             components = series.components
             for pocket in POCKET_ORDER:
                 for component in components:

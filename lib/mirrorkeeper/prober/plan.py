@@ -114,6 +114,8 @@ class _ArchivePlaces:
         self.detectors = detectors
         self.control_limit = control_limit
         self._paths = {}
+        # {(id of each series expected): the places expected}
+        self._expected = {}
         self._detector_checks = master_detector_checks(
             store, distribution, detectors, timestamp_file, control_limit)
         self._release_files = master_release_files(store, distribution)
@@ -171,26 +173,40 @@ class _ArchivePlaces:
                 if directory in self._release_files)
             if path not in fetched)
 
-    def checks_for(self, mirror):
-        """The ContentChecks of `mirror`: every place it is expected to
-        carry that the master has, and the places of obsolete series,
-        unofficial architectures and suites the master lacks only where it
-        has a record of them already."""
-        base_url = mirror.base_url
+    def _expected_places(self, mirror):
+        """(kind, place, path, label) of each place `mirror` is expected to
+        carry that the master has: the same for every mirror expecting the
+        same series, so worked out once for each set of them."""
+        series = mirror.expectedSeries()
+        key = tuple(each.id for each in series)
+        if key in self._expected:
+            return self._expected[key]
         wanted = []
-        for arch, pocket, component, path in mirror.guessPackagesPaths():
+        for arch, pocket, component, path in mirror.guessPackagesPaths(
+                series):
             if not self.on_master(arch.distro_series, pocket):
                 continue
             wanted.append(("binary", (arch.id, pocket, component.id), path,
                            "%s/%s %s %s" % (
                                arch.distro_series.name, arch.architecture_tag,
                                component.name, pocket.name)))
-        for series, pocket, component, path in mirror.guessSourcesPaths():
-            if not self.on_master(series, pocket):
+        for each, pocket, component, path in mirror.guessSourcesPaths(
+                series):
+            if not self.on_master(each, pocket):
                 continue
-            wanted.append(("source", (series.id, pocket, component.id), path,
+            wanted.append(("source", (each.id, pocket, component.id), path,
                            "%s source %s %s" % (
-                               series.name, component.name, pocket.name)))
+                               each.name, component.name, pocket.name)))
+        self._expected[key] = wanted = tuple(wanted)
+        return wanted
+
+    def checks_for(self, mirror):
+        """The ContentChecks of `mirror`: every place it is expected to
+        carry that the master has, and the places of obsolete series,
+        unofficial architectures and suites the master lacks only where it
+        has a record of them already."""
+        base_url = mirror.base_url
+        wanted = list(self._expected_places(mirror))
         expected = {(kind, place) for kind, place, _, _ in wanted}
         for record in mirror.arch_series:
             place = (record.distro_arch_series_id, record.pocket,
