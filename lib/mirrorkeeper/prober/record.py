@@ -832,8 +832,15 @@ class ReportWriter:
         # The claim is checked in the transaction that writes the record,
         # and both run again if they lost to a concurrent writer (an
         # admin's edit of the mirror, another worker's claim).
-        return RecordedMirror.of(
-            report, committed(self._opened(), self._written, report))
+        store = self._opened()
+        try:
+            return RecordedMirror.of(
+                report, committed(store, self._written, report))
+        finally:
+            # Storm revalidates every object it still knows at each
+            # commit: the mirrors and records of the run so far would
+            # make each report's commit cost O(K).
+            store.reset()
 
     def _written(self, store, report):
         if self._worker is not None and not holds(
