@@ -38,7 +38,7 @@ from mirrorkeeper.prober.http import (
     Site,
 )
 from mirrorkeeper.enums import ProbeOutcome
-from mirrorkeeper.prober.result import ProbeLog, ProbeResult
+from mirrorkeeper.prober.result import ProbeResult, format_timestamp
 from mirrorkeeper.prober.rsync import (
     RsyncMissing, RsyncReplyError, RsyncRunner, RsyncTimeout)
 from mirrorkeeper.prober.slots import SlotAllocator
@@ -50,6 +50,10 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "rsync": 873}
 _METHODS = {"ftp": "SIZE", "rsync": "LIST"}
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _NOT_FOUND_STATUSES = frozenset({404, 410})
+# The last line of each probe's log, but for the detail: once per outcome,
+# not once per request.
+_RESULT_LINES = {outcome: f"Result: {outcome.name}. {outcome.message}"
+                 for outcome in ProbeOutcome}
 # Characters left alone when quoting a request target: the reserved set
 # and "%" so that an already quoted URL is not quoted twice.
 _TARGET_SAFE = "/?#[]@!$&'()*+,;=:%~-._"
@@ -356,10 +360,10 @@ class _Probe:
         self.max_body = max_body
         self.extra_headers = extra_headers
         self.keep_body = keep_body
-        self.log = ProbeLog(client._reactor)
+        # Timestamped lines saying what was asked and what came back.
+        self.lines = []
         self.started = client._reactor.seconds()
         self.redirects = []
-        self.visited = {url}
         self.status = None
         self.current = url
         self.deferred = defer.Deferred()
@@ -370,6 +374,11 @@ class _Probe:
     def start(self):
         self.hop(self.url)
         return self.deferred
+
+    def note(self, text):
+        """Add a line to the log, stamped with the reactor's time."""
+        self.lines.append(
+            f"{format_timestamp(self.client._reactor.seconds())} {text}")
 
     def hop(self, url):
         self.current = url
@@ -402,7 +411,7 @@ class _Probe:
     def skipped(self, site, state):
         reason = self.client._skip_reason(state)
         if reason:
-            self.log.add(f"Skipping {_site_url(site)}: {reason}.")
+            self.note(f"Skipping {_site_url(site)}: {reason}.")
             self.finish(ProbeOutcome.HOST_SKIPPED,
                         f"{_site_url(site)}: {reason}.")
             return True
@@ -413,13 +422,13 @@ class _Probe:
             message = f"no answer within {self.client.timeout:g} s"
         else:
             message = failure.getErrorMessage()
-        self.log.add(f"Cannot resolve the host of {self.current}: {message}.")
+        self.note(f"Cannot resolve the host of {self.current}: {message}.")
         self.finish(ProbeOutcome.DNS_ERROR, f"{message}.")
 
     def resolved(self, addresses, site, state, target, path):
         forbidden = self.client._resolver.forbidden(site.host, addresses)
         if forbidden:
-            self.log.add(
+            self.note(
                 f"Refusing {self.current}: {site.host} resolves to"
                 f" {', '.join(forbidden)}, which this prober may not probe."
             )
@@ -448,16 +457,16 @@ class _Probe:
         state.requests += 1
         client = self.client
         if site.scheme == "ftp":
-            self.log.add(f"SIZE {path} on {self.current}")
+            self.note(f"SIZE {path} on {self.current}")
             d = client._ftp.check(site, addresses, path)
         elif site.scheme == "rsync":
-            self.log.add(f"rsync --list-only {self.current}")
+            self.note(f"rsync --list-only {self.current}")
             if self.method == b"GET":
                 d = client._rsync.fetch(site, addresses, path, self.max_body)
             else:
                 d = client._rsync.check(site, addresses, path)
         else:
-            self.log.add(f"{self.method.decode()} {self.current}")
+            self.note(f"{self.method.decode()} {self.current}")
             try:
                 d = client._http.request(
                     site, addresses, self.method, target, self.extra_headers,
@@ -508,7 +517,7 @@ class _Probe:
                    " new one)")
         elif response.reused:
             how = " (over a kept-alive connection)"
-        self.log.add(f"{response.version} {status} {response.reason}{how}")
+        self.note(f"{response.version} {status} {response.reason}{how}")
         if status == 200:
             return self.finish(ProbeOutcome.FOUND, body=response.body,
                                sha256=response.sha256)
@@ -529,7 +538,7 @@ class _Probe:
         self.release()
         self.status = answer.code
         how = " (over a kept-alive session)" if answer.reused else ""
-        self.log.add(f"{answer.command}: {answer.reply}{how}")
+        self.note(f"{answer.command}: {answer.reply}{how}")
         if answer.found:
             return self.finish(ProbeOutcome.FOUND)
         if answer.command == "LIST" and (answer.code or 0) < 400:
@@ -543,7 +552,7 @@ class _Probe:
         state.answered = True
         self.release()
         self.status = answer.exit_code
-        self.log.add(f"rsync exit {answer.exit_code} from {answer.address}:"
+        self.note(f"rsync exit {answer.exit_code} from {answer.address}:"
                      f" {answer.reply}")
         if not answer.found:
             return self.finish(ProbeOutcome.NOT_FOUND, answer.reply)
@@ -561,14 +570,14 @@ class _Probe:
             url = urljoin(self.current, location)
             scheme = urlsplit(url).scheme.lower()
         except ValueError:
-            self.log.add(f"Bad redirect Location {location!r}")
+            self.note(f"Bad redirect Location {location!r}")
             return self.finish(ProbeOutcome.PROTOCOL_ERROR,
                                f"bad Location {location[:200]!r}.")
-        self.log.add(f"Redirected to {url}")
+        self.note(f"Redirected to {url}")
         if scheme not in _DEFAULT_PORTS:
             return self.finish(ProbeOutcome.REDIRECT_UNKNOWN_SCHEME,
                                f"Location: {url}")
-        if url in self.visited:
+        if url == self.url or url in self.redirects:
             return self.finish(ProbeOutcome.REDIRECT_LOOP,
                                f"{url} was already visited.")
         if _file_name(url) != _file_name(self.url):
@@ -581,7 +590,6 @@ class _Probe:
             return self.finish(ProbeOutcome.TOO_MANY_REDIRECTS,
                                f"more than {self.client.max_redirects}.")
         self.redirects.append(url)
-        self.visited.add(url)
         self.hop(url)
 
     def failed(self, failure, site, state):
@@ -598,7 +606,7 @@ class _Probe:
         self.release()
         message = failure.getErrorMessage()
         if self.timed_out:
-            self.log.add(f"No complete answer within"
+            self.note(f"No complete answer within"
                          f" {self.client.timeout:g} s; gave up.")
             return self.finish(ProbeOutcome.TIMEOUT,
                                f"after {self.client.timeout:g} s.")
@@ -606,7 +614,7 @@ class _Probe:
         if problem is not None:
             if site.scheme == "https":
                 state.bad_certificate = problem
-            self.log.add(f"TLS failure with {_site_url(site)}: {problem}.")
+            self.note(f"TLS failure with {_site_url(site)}: {problem}.")
             return self.finish(ProbeOutcome.TLS_ERROR, f"{problem}.")
         outcome = ProbeOutcome.CONNECTION_ERROR
         if failure.check(error.ConnectionRefusedError):
@@ -631,7 +639,7 @@ class _Probe:
         elif not failure.check(error.ConnectError, error.ConnectionClosed):
             log.failure("Unexpected failure probing {url}", failure,
                         url=self.current)
-        self.log.add(f"{outcome.title}: {message}")
+        self.note(f"{outcome.title}: {message}")
         return self.finish(outcome, message)
 
     def crashed(self, failure):
@@ -642,8 +650,8 @@ class _Probe:
     def finish(self, outcome, detail="", body=None, sha256=None):
         if self.deferred.called:
             return
-        self.log.add(f"Result: {outcome.name}. {outcome.message}"
-                     + (f" {detail}" if detail else ""))
+        self.note(f"{_RESULT_LINES[outcome]} {detail}" if detail
+                  else _RESULT_LINES[outcome])
         result = ProbeResult(
             url=self.url,
             outcome=outcome,
@@ -652,7 +660,7 @@ class _Probe:
             redirects=tuple(self.redirects),
             started=self.started,
             finished=self.client._reactor.seconds(),
-            log_lines=tuple(self.log.lines),
+            log_lines=tuple(self.lines),
             detail=detail,
             body=(body if outcome is ProbeOutcome.FOUND and self.keep_body
                   and self.method == b"GET" else None),

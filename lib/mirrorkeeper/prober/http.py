@@ -376,8 +376,10 @@ class HTTPClientProtocol(Protocol):
 
     @staticmethod
     def _persistent(version, headers):
-        tokens = {t.strip().lower()
-                  for t in headers.get("connection", "").split(",")}
+        connection = headers.get("connection")
+        if connection is None:
+            return version != "HTTP/1.0"
+        tokens = {t.strip().lower() for t in connection.split(",")}
         if version == "HTTP/1.0":
             return "keep-alive" in tokens
         return "close" not in tokens

@@ -105,18 +105,3 @@ class ProbeResult:
     def elapsed(self):
         """Seconds between start and finish on the reactor's clock."""
         return self.finished - self.started
-
-
-class ProbeLog:
-    """Collects timestamped lines for one probe.
-
-    @param clock: an L{IReactorTime} whose C{seconds()} stamps each line.
-    """
-
-    def __init__(self, clock):
-        self._clock = clock
-        self.lines = []
-
-    def add(self, text):
-        """Append one line, stamped with the clock's current time."""
-        self.lines.append(f"{format_timestamp(self._clock.seconds())} {text}")
