@@ -170,6 +170,7 @@ PAGES = {
     "protocol=rsync&q=" + "x" * 20,
     "listing-bad": "ubuntu/+archivemirrors?sort=" + "y" * 80,
     "cd-listing": "ubuntu/+cdmirrors",
+    "cd-listing-by-site": "ubuntu/+cdmirrors?group=site&sort=-name",
     "pending": "ubuntu/+pendingreviewmirrors",
     "disabled": "ubuntu/+disabledmirrors",
     "unofficial": "ubuntu/+unofficialmirrors",

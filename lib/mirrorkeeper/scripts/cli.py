@@ -20,7 +20,8 @@ COMMAND_MODULES = [database, registry, mirror, site, listing, archive,
 
 DESCRIPTION = """\
 Manage a distribution's mirror registry: the database schema, people,
-distributions and their series, and the mirrors themselves.
+distributions and their series, the mirrors themselves and the sites
+(organisations) that run them.
 
 Common options may be given before or after the command.  Exit status: 0 ok,
 1 error (nothing changed), 2 usage.
