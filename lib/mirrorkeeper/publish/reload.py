@@ -6,7 +6,8 @@ time, size and inode: a new snapshot is renamed into place, so the inode
 changes even within one second) and on SIGHUP; a changed file is read and
 indexed in a thread, and only when that succeeded does the new index
 replace the old one, in the reactor thread, between two requests.  A
-request in flight keeps the index it started with; a bad file is logged
+request in flight keeps the index it started with (see
+keep_out_of_collections for the garbage collector); a bad file is logged
 and the old snapshot goes on serving.  So is a snapshot whose serial is
 lower than the one in use: serials only grow (see
 mirrorkeeper.publish.snapshot.next_serial), and a lower one is an old file
@@ -18,6 +19,7 @@ facts that are missing, corrupt or of another snapshot are logged, and the
 snapshot serves all the same (only metalinks of pool files need them).
 """
 
+import gc
 import os
 import signal
 
@@ -51,6 +53,20 @@ def load_index(path, threshold, continent_overrides):
         index.pool_facts = PoolFacts.open(path, index.serial,
                                           snapshot.get("distribution"))
     return index
+
+
+def keep_out_of_collections():
+    """Take every object alive now (the index just put in use, and the rest
+    of the process) out of the garbage collector's full collections, after
+    one last full collection.  A full collection walks every object that
+    can hold others, and answers no request meanwhile: with an index of
+    1,000 mirrors one took 156 ms under wrk's 32 connections (11.7 ms
+    with the index left out), which was the daemon's p99.  What the index
+    drops is freed as before, by its count of references; its cycles, if
+    any, go at the next reload."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _signature(path):
@@ -103,6 +119,7 @@ class SnapshotSource(Service):
                       "{pid}", serial=self.current.serial,
                       generated=self.current.generated, pid=os.getpid())
         self._check_pool_facts(self.current)
+        keep_out_of_collections()
         self._poll = LoopingCall(self.check)
         self._poll.clock = self.reactor
         self._poll.start(self.interval, now=False)
@@ -159,6 +176,7 @@ class SnapshotSource(Service):
                       generated=index.generated, pid=os.getpid(),
                       old=old.serial if old else None)
         self._check_pool_facts(index)
+        keep_out_of_collections()
         return True
 
     def _check_pool_facts(self, index):
