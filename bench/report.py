@@ -167,7 +167,8 @@ class Goal:
     @ivar pattern: a regular expression the names of those figures match
         (each matching figure is a row of the summary).
     @ivar measure: "ratio" (against the figure's reference) or "value".
-    @ivar op: "<=" or ">=".
+    @ivar op: "<=" or ">=", or None for a figure shown beside the goals
+        without one of its own.
     @ivar bound: what the measure must be at most or at least.
     @ivar unit: the bound's unit, for a value.
     """
@@ -176,21 +177,23 @@ class Goal:
     benchmark: str
     pattern: str
     measure: str
-    op: str
-    bound: float
+    op: str | None
+    bound: float | None
     unit: str = ""
 
     def judge(self, figure):
         """(measured, met) of `figure`: met is None when nothing was
         measured."""
         measured = figure.ratio if self.measure == "ratio" else figure.value
-        if measured is None:
-            return None, None
+        if measured is None or self.op is None:
+            return measured, None
         met = measured <= self.bound if self.op == "<=" else \
             measured >= self.bound
         return measured, met
 
     def wanted(self):
+        if self.op is None:
+            return "-"
         return "%s %g%s" % (self.op, self.bound, "x" if self.measure ==
                             "ratio" else " " + self.unit)
 
@@ -215,9 +218,14 @@ GOALS = [
     Goal("/api/1/status at 1,000 mirrors, uncached", "web",
          r"^web: /api/1/status, .*uncached\)$", "value", ">=", 100.0,
          "req/s"),
-    Goal("archive listing at 1,000 mirrors, uncached", "web",
-         r"^web: archive listing, .*uncached\)$", "value", "<=", 50.0,
+    Goal("/api/1/status at 1,000 mirrors, after a change", "web",
+         r"^web: /api/1/status after a change, ", "value", None, None,
          "ms"),
+    # The site keeps each answer until a mirror changes: the first
+    # request after a change computes the page as every request did.
+    Goal("archive listing at 1,000 mirrors, uncached", "web",
+         r"^web: archive listing( after a change)?, .*\)$", "value", "<=",
+         50.0, "ms"),
 ]
 
 

@@ -18,7 +18,9 @@ def test_each_goal_is_judged_by_its_figures():
             Figure("mirrorlist, --workers 2: req/s (nginx static, same "
                    "bytes)", 100.0, "req/s", 10000.0, "nginx")],
         "web": [Figure("web: /api/1/status, 1,000 mirrors (wrk, 8 conns, "
-                       "uncached)", 120.0, "req/s")],
+                       "uncached)", 120.0, "req/s"),
+                Figure("web: /api/1/status after a change, 1,000 mirrors "
+                       "(first request, median)", 80.0, "ms")],
     }
     lines = summary(figures)
     text = "\n".join(lines)
@@ -31,8 +33,10 @@ def test_each_goal_is_judged_by_its_figures():
     # Figures no goal names are not in the table.
     assert "--workers" not in text
     status = [line for line in lines if "/api/1/status" in line]
-    assert len(status) == 1 and "120 req/s" in status[0]
+    assert len(status) == 2 and "120 req/s" in status[0]
     assert status[0].endswith("yes")
+    # A figure shown beside the goals, without one of its own.
+    assert "80 ms" in status[1] and status[1].split()[-2:] == ["-", "-"]
     prober = [line for line in lines if "(prober not run)" in line]
     assert len(prober) == len([g for g in GOALS if g.benchmark ==
                                "prober"])
