@@ -83,8 +83,10 @@ def populate(uri):
         MirrorContent.ARCHIVE, MirrorPulseType.PULL,
         http_base_url="http://waiting.example.pt/ubuntu/",
         official_candidate=True)
-    # Two of them run by one site, whose name is long and unbroken.
-    site = SiteSet(store).new("long-site", "Site" + "y" * 70, [olive])
+    # Two of them run by one site, whose name is long and unbroken, as is
+    # its second admin's.
+    team = PersonSet(store).newTeam("long-team", "Team" + "z" * 70)
+    site = SiteSet(store).new("long-site", "Site" + "y" * 70, [olive, team])
     for mirror in ubuntu.mirrors:
         if mirror.name in ("ufpr", "longhost"):
             mirror.site = site
@@ -186,7 +188,7 @@ PAGES = {
     "upstream": "ubuntu/+mirror/ufpr/+upstream",
     "probe-log": "ubuntu/+mirror/{mirror}/+probe/{probe}",
     "sessions": "+sessions", "not-found": "ubuntu/+nothing",
-    "statistics": "+statistics",
+    "statistics": "+statistics", "site": "+site/long-site",
 }
 
 

@@ -216,3 +216,57 @@ def test_a_mirror_moves_to_another_of_its_owners_sites(world, client,
     store.rollback()
     from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
     assert DistributionMirrorSet(store)["lone"].site.name == "olive-org"
+
+
+def admins_of(store, name):
+    store.rollback()
+    return [admin.name for admin in SiteSet(store)[name].admins]
+
+
+def test_an_admin_is_removed_on_the_sites_page(world, client, store):
+    """A site's admins remove one another, teams too, and themselves (and
+    still see its page); a site keeps its last admin, said in words; an
+    outsider's removal, or one without the form's token, is refused and
+    changes nothing."""
+    from mirrorkeeper.model.person import PersonSet
+    a_site(world)
+    remove = "/+site/olive-org/+admins/+remove"
+    client.login("olive")
+    alone = client.get("/+site/olive-org").text
+    assert remove not in alone and "keeps its last admin" in alone
+    last = client.post(remove, {"admin": "olive"})
+    assert last.status == 400 and 'role="alert"' in last.text
+    assert "olive is the last admin of the site olive-org" in last.text
+    assert admins_of(store, "olive-org") == ["olive"]
+    team = PersonSet(store).newTeam("uni-team", "Uni team")
+    SiteSet(store)["olive-org"].addAdmin(team)
+    store.commit()
+    assert client.post("/+site/olive-org/+admins",
+                       {"admin": "oscar"}).status == 303
+    page = client.get("/+site/olive-org").text
+    assert page.count('action="%s"' % (remove,)) == 3
+    assert 'name="admin" value="uni-team"' in page
+    # Refused, and nothing changed: an outsider, nobody, a form without
+    # the token or with another's, someone who is no admin.
+    outsider = client.elsewhere()
+    assert outsider.post(remove, {"admin": "oscar"}).status == 403
+    outsider.login("adam")
+    assert outsider.post(remove, {"admin": "oscar"}).status == 403
+    assert client.post(remove, {"admin": "oscar"}, csrf=False).status == 403
+    assert client.post(remove, {"admin": "oscar", "csrf_token":
+                                outsider.csrf_token()}).status == 403
+    stranger = client.post(remove, {"admin": "adam"})
+    assert stranger.status == 400
+    assert "adam is not an admin of the site olive-org" in stranger.text
+    assert client.post(remove, {"admin": "no-such-person"}).status == 400
+    assert admins_of(store, "olive-org") == ["olive", "oscar", "uni-team"]
+    # A site admin removes the team; olive removes herself.
+    outsider.login("sita")
+    assert outsider.post(remove, {"admin": "uni-team"}).status == 303
+    left = client.post(remove, {"admin": "olive"})
+    assert (left.status, left.headers["location"]) == (303,
+                                                       "/+site/olive-org")
+    assert admins_of(store, "olive-org") == ["oscar"]
+    after = client.get("/+site/olive-org")
+    assert after.status == 200 and remove not in after.text
+    assert "Oscar (oscar)" in after.text

@@ -78,6 +78,7 @@ pre.log { background: #f6f6f6; padding: .75rem; overflow-x: auto;
   vertical-align: middle; margin-right: .25rem; }
 svg.chart { max-width: 100%; height: auto; }
 .inline { margin: 0; }
+ul.admins form { display: inline; margin-left: .5rem; }
 form.view { display: flex; flex-wrap: wrap; gap: .5rem 1rem;
   align-items: flex-end; margin: .5rem 0 1rem; }
 form.view label { display: flex; flex-direction: column; font-size: .85rem;

@@ -14,7 +14,8 @@ resubmit it (BROKEN)   yes     no           no            yes
 delete it (unprobed)   yes     no           yes           yes
 read its probe logs    yes     no           yes           yes
 manage its site        yes     no           no            yes
-(admins, web address)
+(add or remove admins,
+web address)
 =====================  ======  ===========  ============  ==========
 
 "Owner" is the mirror's owner and every admin of its site (people, or

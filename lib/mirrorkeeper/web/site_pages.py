@@ -6,6 +6,8 @@ mirrors".
     GET|POST /+site/NAME/+edit     its display name and web address
     POST     /+site/NAME/+admins   add an admin (a person or team, by
                                    name or address)
+    POST     /+site/NAME/+admins/+remove
+                                   remove one (by name); never its last
     GET      /+mymirrors           every mirror the person logged in
                                    owns or helps run through their sites
 
@@ -138,7 +140,7 @@ class SitePage:
     web_url: str | None
     admins: tuple               # ((name, display name, is_team), ...)
     mirrors: tuple              # (OwnedMirror, ...)
-    may_add_admin: bool
+    may_manage: bool
 
 
 def _owned(store, mirrors, with_why):
@@ -187,6 +189,24 @@ def add_site_admin(store, who, name, admin_name):
                         "team with an account" % (admin_name,), "admin")
     site.addAdmin(person)
     return site.name
+
+
+def remove_site_admin(store, who, name, admin_name):
+    """The person or team `admin_name` is no longer an admin of site
+    `name`; FormError if they are not one or are its last (the model
+    keeps a site's last admin)."""
+    site = SiteSet(store)[name]
+    who.require(who.may_manage_site(site),
+                "remove admins of the site %s" % (site.name,))
+    admin_name = (admin_name or "").strip()[:TEXT_LIMITS["login"]]
+    person = PersonSet(store).getByName(admin_name)
+    if person is None:
+        raise FormError("%r is not an admin of the site %s"
+                        % (admin_name, site.name), "admin")
+    try:
+        site.removeAdmin(person)
+    except MirrorKeeperError as error:
+        raise FormError.from_error(error) from None
 
 
 SITE_FIELDS = [
@@ -289,7 +309,33 @@ def my_mirrors_page(rows, site_url):
     return body
 
 
-def site_page(page, csrf_token, site_url, error=None):
+def _admin_list(page, csrf_token, error):
+    """The site's admins, each with a button that removes them for those
+    who manage the site, but the last: a site keeps one."""
+    removable = page.may_manage and len(page.admins) > 1
+    items = []
+    for name, display_name, team in page.admins:
+        item = ["%s (%s)%s" % (display_name, name,
+                               ", a team" if team else "")]
+        if removable:
+            item.append(post_form(
+                site_href(page.name) + "/+admins/+remove", csrf_token,
+                tags.input(type="hidden", name="admin", value=name),
+                tags.button("Remove", type="submit", class_="inline",
+                            **{"aria-label": "Remove %s as an admin"
+                               % (name,)}),
+                class_="inline"))
+        items.append(tags.li(*item))
+    notes = []
+    if error:
+        notes.append(tags.div(error, class_="error", role="alert"))
+    elif page.may_manage and not removable:
+        notes.append(tags.p("A site keeps its last admin: add another "
+                            "before this one leaves.", class_="muted"))
+    return tags.div(tags.ul(*items, class_="admins"), *notes)
+
+
+def site_page(page, csrf_token, site_url, error=None, removal_error=None):
     body = [tags.h1(page.display_name)]
     if page.web_url:
         body.append(tags.p(tags.a(page.web_url, href=page.web_url,
@@ -301,11 +347,8 @@ def site_page(page, csrf_token, site_url, error=None):
         body.append(tags.p("It runs no mirror."))
     body += [tags.h2("Admins"),
              tags.p("Every admin of the site may change its mirrors."),
-             tags.ul(*[tags.li("%s (%s)%s" % (display_name, name,
-                                              ", a team" if team else ""))
-                       for name, display_name, team in page.admins],
-                     class_="admins")]
-    if page.may_add_admin:
+             _admin_list(page, csrf_token, removal_error)]
+    if page.may_manage:
         body.insert(1, tags.div(tags.a(
             "Edit", href=site_href(page.name) + "/+edit"), class_="actions"))
         body.append(post_form(
@@ -330,14 +373,23 @@ class SiteHandlers:
             page, ctx.csrf_token, self.site_url(ctx)))
 
     async def site_admins(self, ctx, name):
+        return await self._change_admins(ctx, name, add_site_admin, "error")
+
+    async def site_admin_removal(self, ctx, name):
+        return await self._change_admins(ctx, name, remove_site_admin,
+                                         "removal_error")
+
+    async def _change_admins(self, ctx, name, change, error_place):
+        """change(store, who, name, the form's admin), then the site's page
+        (whoever removed themselves may read it too); on a FormError, the
+        page with it where `error_place` says (400)."""
         try:
-            await self.change(ctx, add_site_admin, name,
-                              ctx.form.get("admin"))
+            await self.change(ctx, change, name, ctx.form.get("admin"))
         except FormError as error:
             viewer, page = await self.as_who(ctx, read_site, name)
             return self.page(ctx, viewer, page.display_name, site_page(
-                page, ctx.csrf_token, self.site_url(ctx), str(error)),
-                status=400)
+                page, ctx.csrf_token, self.site_url(ctx),
+                **{error_place: str(error)}), status=400)
         return redirect(site_href(name))
 
     async def site_edit(self, ctx, name):
