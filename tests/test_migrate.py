@@ -9,8 +9,8 @@ import pytest
 from mirrorkeeper.database.migrate import (
     SCHEMA_DIR, applied_patches, available_patches, is_current,
     pending_patches, split_statements, upgrade)
-from mirrorkeeper.database.store import open_store
 from mirrorkeeper.errors import SchemaError
+from tests.empty_stores import empty_store  # noqa: F401
 
 REAL_PATCHES = sorted(name for name in os.listdir(SCHEMA_DIR)
                       if name.startswith("patch-") and name.endswith(".sql"))
@@ -24,26 +24,6 @@ CREATE TABLE broken_first (
 INSERT INTO no_such_table (id) VALUES (1);
 CREATE TABLE broken_third (id INTEGER);
 """
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def empty_store(request, tmp_path):
-    """A store on a database with no schema at all, on each backend."""
-    if request.param == "sqlite":
-        uri = "sqlite:%s" % (tmp_path / "empty.db")
-        store = open_store(uri)
-        yield store
-        store.close()
-    else:
-        server = request.getfixturevalue("postgres_databases").server
-        name = "mirrorkeeper_empty_%d" % (os.getpid(),)
-        server.drop_database(name)
-        server.create_database(name)
-        store = open_store(server.uri(name))
-        yield store
-        store.rollback()
-        store.close()
-        server.drop_database(name)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 from zope.interface.verify import verifyObject
 
 from mirrorkeeper.database.migrate import SCHEMA_DIR, upgrade
-from mirrorkeeper.database.store import open_store
 from mirrorkeeper.enums import (
     MirrorContent, MirrorPulseType, MirrorSpeed, MirrorStatus)
 from mirrorkeeper.errors import DuplicateError, InvalidValueError
@@ -20,6 +19,7 @@ from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.model.person import PersonSet
 from mirrorkeeper.model.site import SiteSet
 from mirrorkeeper.sampledata import load_sample_data
+from tests.empty_stores import empty_store  # noqa: F401
 
 
 @pytest.fixture
@@ -89,25 +89,6 @@ def test_site_names_are_unique(store, people):
     SiteSet(store).new("once", "Once")
     with pytest.raises(DuplicateError):
         SiteSet(store).new("once", "Twice")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def empty_store(request, tmp_path):
-    """A store on a database with no schema, on each backend."""
-    if request.param == "sqlite":
-        store = open_store("sqlite:%s" % (tmp_path / "old.db"))
-        yield store
-        store.close()
-    else:
-        server = request.getfixturevalue("postgres_databases").server
-        name = "mirrorkeeper_sites_%d" % (os.getpid(),)
-        server.drop_database(name)
-        server.create_database(name)
-        store = open_store(server.uri(name))
-        yield store
-        store.rollback()
-        store.close()
-        server.drop_database(name)
 
 
 def test_upgrade_gives_each_mirror_a_site_owned_as_before(empty_store,

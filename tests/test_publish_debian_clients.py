@@ -8,16 +8,11 @@ through the redirector) and aria2c (through the Debian metalinks) fetch
 every file of the master."""
 
 import filecmp
-import functools
 import hashlib
-import http.server
 import logging
 import os
 import re
 import shutil
-import subprocess
-import sys
-import threading
 from datetime import timedelta
 
 import pytest
@@ -38,9 +33,10 @@ from mirrorkeeper.publish.snapshot import build_snapshot, write_snapshot
 from mirrorkeeper.timeutil import utcnow
 from tests.archive_builder import (
     DebianArchive, build_rpm_repository, make_signing_key, run, set_mtime)
-from tests.test_publish_daemon_process import fetch, free_port
+from tests.debian_clients import (
+    LoggingMirror, apt_root, client, dnf_makecache, start_daemon)
+from tests.test_publish_daemon_process import fetch
 
-BIN = os.path.dirname(sys.executable)
 LOG = logging.getLogger("mirrorkeeper.test-debian-clients")
 SUITE = "stable"
 OLD = "pool/main/h/hello/hello_1.0-1_amd64.deb"
@@ -50,43 +46,6 @@ INDEXES = ["dists/stable/main/binary-amd64/Packages.gz",
            "dists/stable/main/source/Sources.xz"]
 REPO = "releases/40/Everything/x86_64/os"
 METALINK = "/metalink?repo=releases-40-everything&arch=x86_64"
-APT_DIRS = ["etc/apt/apt.conf.d", "etc/apt/preferences.d",
-            "etc/apt/sources.list.d", "var/lib/apt/lists/partial",
-            "var/cache/apt/archives/partial", "var/lib/dpkg", "var/log/apt"]
-
-
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, code="-", size="-"):
-        self.server.answered.append((self.path, int(code)))
-
-    def log_message(self, format, *args):
-        pass
-
-
-class LoggingMirror:
-    """A directory served over HTTP on 127.0.0.1 (port 0) in a thread,
-    keeping (path, status) of every request it answered."""
-
-    def __init__(self, root):
-        handler = functools.partial(_Handler, directory=root)
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                     handler)
-        self.httpd.daemon_threads = True
-        self.httpd.answered = self.answered = []
-        self.root = root
-        self.url = "http://127.0.0.1:%d/" % self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever,
-                         daemon=True).start()
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def failures(self):
-        return [(path, code) for path, code in self.answered if code >= 400]
-
 
 def build_master(root, now, gnupghome):
     """The master: stable/amd64 with hello 1.0-1 three days old, its
@@ -211,28 +170,8 @@ class World:
         self.start_daemon()
 
     def start_daemon(self):
-        config = os.path.join(self.folder, "mirrorkeeper.conf")
-        with open(config, "w") as f:
-            f.write("[publication]\nfreshness_threshold = oneweekbehind\n"
-                    "minimum_mirrors = 5\nfallback_urls = %s\n"
-                    % (self.servers["master"].url,))
-        port = free_port()
-        self.daemon = subprocess.Popen(
-            [os.path.join(BIN, "mirrorkeeper"), "mirrorlist-server",
-             "--config", config, "--listen",
-             "tcp:%d:interface=127.0.0.1" % port,
-             "--snapshot", self.snapshot_path,
-             "--statistics", os.path.join(self.folder, "statistics"),
-             "--reload-interval", "3600"],
-            cwd=self.folder, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE)
-        self.base_url = "http://127.0.0.1:%d" % (port,)
-        try:
-            fetch(self.base_url + "/mirrors.txt", deadline=60)
-        except OSError:
-            self.daemon.kill()
-            raise AssertionError("the daemon did not answer: %s" % (
-                self.daemon.communicate()[1].decode("utf-8", "replace"),))
+        self.daemon, self.base_url = start_daemon(
+            self.folder, self.snapshot_path, self.servers["master"].url)
 
     def stop(self):
         if self.daemon.poll() is None:
@@ -251,13 +190,6 @@ class World:
         return {name: server.failures()
                 for name, server in self.servers.items()
                 if server.failures()}
-
-
-def client(*args, cwd=None):
-    """(exit code, stdout and stderr) of a real client."""
-    done = subprocess.run(args, cwd=cwd, capture_output=True, timeout=120)
-    return done.returncode, (done.stdout + done.stderr).decode(
-        "utf-8", "replace")
 
 
 @pytest.fixture
@@ -303,25 +235,10 @@ def test_curl_gets_every_master_file_through_the_redirect(world):
     assert world.failures() == {}
 
 
-def apt_root(world, source):
-    root = os.path.join(world.folder, "apt-%d" % len(os.listdir(
-        world.folder)))
-    for folder in APT_DIRS:
-        os.makedirs(os.path.join(root, folder))
-    open(os.path.join(root, "var/lib/dpkg/status"), "w").close()
-    with open(os.path.join(root, "etc/apt/sources.list"), "w") as f:
-        f.write("deb [trusted=yes] %s %s main\n" % (source, SUITE))
-    return root, [
-        "-o", "Dir=" + root,
-        "-o", "Dir::State::status=%s/var/lib/dpkg/status" % root,
-        "-o", "APT::Architecture=amd64", "-o", "Debug::NoLocking=1",
-        "-o", "APT::Sandbox::User=root", "-o", "Acquire::Retries=0"]
-
-
 def apt_fetches_the_newest_hello(world, source):
     """apt-get update then apt-get download of hello through `source`:
     whatever mirrors it is given, it gets the master's newest."""
-    root, options = apt_root(world, source)
+    root, options = apt_root(world.folder, source, SUITE)
     code, output = client("/usr/bin/apt-get", "update", *options)
     assert code == 0, output
     assert "Hash Sum mismatch" not in output, output
@@ -455,17 +372,7 @@ def test_dnf_through_the_metalink(world):
     """dnf makes its cache through the repository's metalink, whichever mirror
     it takes (the one behind holds the previous repomd.xml, an alternate of the
     metalink), with no 404 and no checksum error."""
-    root = os.path.join(world.folder, "dnf")
-    os.makedirs(os.path.join(root, "repos"))
-    with open(os.path.join(root, "repos", "mk.repo"), "w") as f:
-        f.write("[mk]\nname=mk\nmetalink=%s\ngpgcheck=0\n"
-                % (world.base_url + METALINK,))
-    with open(os.path.join(root, "dnf.conf"), "w") as f:
-        f.write("[main]\nreposdir=%s/repos\ncachedir=%s/cache\n"
-                "installroot=%s/root\ngpgcheck=0\n" % (root, root, root))
-    code, output = client("/usr/bin/dnf", "-c", root + "/dnf.conf",
-                          "--releasever=40", "--setopt=reposdir=%s/repos"
-                          % root, "-y", "makecache")
+    code, output = dnf_makecache(world.folder, world.base_url + METALINK)
     assert code == 0, output
     assert "Metadata cache created" in output
     assert world.failures() == {}

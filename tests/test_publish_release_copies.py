@@ -27,10 +27,11 @@ from mirrorkeeper.timeutil import utcnow
 from tests.archive_builder import (
     DebianArchive, build_rpm_repository, make_signing_key, run, set_mtime)
 from tests.farm.testing import ProberWorld
+from tests.debian_clients import (
+    LoggingMirror, apt_root, client, dnf_makecache)
 from tests.test_publish_daemon_process import fetch
 from tests.test_publish_debian_clients import (
-    METALINK, NEW, REPO, SUITE, LoggingMirror, World, apt_root, client,
-    corrupt, master_files)
+    METALINK, NEW, REPO, SUITE, World, corrupt, master_files)
 
 LOG = logging.getLogger("mirrorkeeper.test-release-copies")
 SUITE_DIR = "dists/%s/" % (SUITE,)
@@ -268,7 +269,7 @@ def test_curl_gets_every_dists_file_as_the_master_has_it(world):
 def apt_by_hash(world, source):
     """apt-get update and download of hello through `source`, asking for
     indexes by hash: the newest hello, with no 404 and no mismatch."""
-    root, options = apt_root(world, source)
+    root, options = apt_root(world.folder, source, SUITE)
     options += ["-o", "Acquire::By-Hash=force"]
     code, output = client("/usr/bin/apt-get", "update", *options)
     assert code == 0, output
@@ -314,17 +315,7 @@ def test_dnf_through_the_metalink_reads_a_consistent_copy(world):
     _, body = fetch(world.base_url + METALINK)
     urls = re.findall(r"<url[^>]*>([^<]*)</url>", body)
     assert urls[0] == world.url("current", REPO + "/repodata/repomd.xml")
-    root = os.path.join(world.folder, "dnf")
-    os.makedirs(os.path.join(root, "repos"))
-    with open(os.path.join(root, "repos", "mk.repo"), "w") as f:
-        f.write("[mk]\nname=mk\nmetalink=%s\ngpgcheck=0\n"
-                % (world.base_url + METALINK,))
-    with open(os.path.join(root, "dnf.conf"), "w") as f:
-        f.write("[main]\nreposdir=%s/repos\ncachedir=%s/cache\n"
-                "installroot=%s/root\ngpgcheck=0\n" % (root, root, root))
-    code, output = client("/usr/bin/dnf", "-c", root + "/dnf.conf",
-                          "--releasever=40", "--setopt=reposdir=%s/repos"
-                          % root, "-y", "makecache")
+    code, output = dnf_makecache(world.folder, world.base_url + METALINK)
     assert code == 0, output
     assert "Metadata cache created" in output
     assert world.failures() == {}

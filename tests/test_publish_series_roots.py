@@ -12,7 +12,6 @@ import hashlib
 import logging
 import os
 import shutil
-import subprocess
 from datetime import timedelta
 
 import pytest
@@ -32,8 +31,9 @@ from mirrorkeeper.publish.snapshot import build_snapshot, write_snapshot
 from mirrorkeeper.scripts.cli import main
 from mirrorkeeper.timeutil import utcnow
 from tests.archive_builder import DebianArchive, set_mtime
-from tests.test_publish_daemon_process import fetch, free_port
-from tests.test_publish_debian_clients import BIN, LoggingMirror, client
+from tests.debian_clients import (
+    LoggingMirror, apt_root, client, start_daemon)
+from tests.test_publish_daemon_process import fetch
 
 LOG = logging.getLogger("mirrorkeeper.test-series-roots")
 DEB = "pool/main/h/hello/hello_2.0-1_amd64.deb"
@@ -139,27 +139,8 @@ class World:
         write_snapshot(snapshot, path)
         self.store.rollback()
         self.stop_daemon()
-        config = os.path.join(self.folder, "mirrorkeeper.conf")
-        with open(config, "w") as f:
-            f.write("[publication]\nfreshness_threshold = oneweekbehind\n"
-                    "minimum_mirrors = 5\nfallback_urls = %s\n"
-                    % (self.servers["master"].url,))
-        port = free_port()
-        self.daemon = subprocess.Popen(
-            [os.path.join(BIN, "mirrorkeeper"), "mirrorlist-server",
-             "--config", config, "--listen",
-             "tcp:%d:interface=127.0.0.1" % port, "--snapshot", path,
-             "--statistics", os.path.join(self.folder, "statistics"),
-             "--reload-interval", "3600"],
-            cwd=self.folder, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE)
-        self.base_url = "http://127.0.0.1:%d" % (port,)
-        try:
-            fetch(self.base_url + "/mirrors.txt", deadline=60)
-        except OSError:
-            self.daemon.kill()
-            raise AssertionError("the daemon did not answer: %s" % (
-                self.daemon.communicate()[1].decode("utf-8", "replace"),))
+        self.daemon, self.base_url = start_daemon(
+            self.folder, path, self.servers["master"].url)
 
     def stop_daemon(self):
         if self.daemon is not None and self.daemon.poll() is None:
@@ -357,19 +338,8 @@ def test_rpm_repository_follows_its_series(store, database_uri, tmp_path):
 def apt_downloads_hello(world, source, suite):
     """apt-get update, then download of hello, from `source` for `suite`;
     the name of the file it got."""
-    from tests.test_publish_debian_clients import APT_DIRS
-    root = os.path.join(world.folder, "apt-%d" % len(os.listdir(
-        world.folder)))
-    for folder in APT_DIRS + ["download"]:
-        os.makedirs(os.path.join(root, folder))
-    open(os.path.join(root, "var/lib/dpkg/status"), "w").close()
-    with open(os.path.join(root, "etc/apt/sources.list"), "w") as f:
-        f.write("deb [trusted=yes] %s %s main\n" % (source, suite))
-    options = [
-        "-o", "Dir=" + root,
-        "-o", "Dir::State::status=%s/var/lib/dpkg/status" % root,
-        "-o", "APT::Architecture=amd64", "-o", "Debug::NoLocking=1",
-        "-o", "APT::Sandbox::User=root", "-o", "Acquire::Retries=0"]
+    root, options = apt_root(world.folder, source, suite)
+    os.makedirs(os.path.join(root, "download"))
     code, output = client("/usr/bin/apt-get", "update", *options)
     # (Not "404", which a port number may hold.)
     assert code == 0 and "Not Found" not in output, output
