@@ -15,6 +15,7 @@ visitor to log in; policy.Forbidden is 403; NotFoundError 404;
 InvalidValueError 400 (for the JSON API).
 """
 
+import functools
 import gzip
 import hashlib
 import json
@@ -191,6 +192,21 @@ def client_address(request):
     return getattr(peer, "host", None) or str(peer)
 
 
+@functools.lru_cache(maxsize=16)
+def _encoded(body, gzipped):
+    """(what is sent, its ETag) of an answer's `body`, gzipped or not.
+    Kept for the last few bodies: a cached answer (web.answers) is the
+    same bytes from one request to the next, and gzip took 9 ms of the
+    status of 1,000 mirrors, where the rest of a request served from the
+    cache takes about 2."""
+    suffix = ""
+    if gzipped:
+        # mtime=0: the same answer compresses to the same bytes.
+        body = gzip.compress(body, compresslevel=6, mtime=0)
+        suffix = "-gzip"
+    return body, '"%s%s"' % (hashlib.sha256(body).hexdigest()[:32], suffix)
+
+
 class WebResource(Resource):
     """The whole site: dispatches to `app`'s handlers by its ROUTES."""
 
@@ -322,13 +338,10 @@ class WebResource(Resource):
         with no body when the client already has it."""
         accepts = (request.getHeader(b"accept-encoding") or b"").lower()
         headers["Vary"] = "Accept-Encoding"
-        suffix = ""
-        if len(body) > GZIP_OVER and b"gzip" in accepts:
-            # mtime=0: the same answer compresses to the same bytes.
-            body = gzip.compress(body, compresslevel=6, mtime=0)
+        gzipped = len(body) > GZIP_OVER and b"gzip" in accepts
+        if gzipped:
             headers["Content-Encoding"] = "gzip"
-            suffix = "-gzip"
-        tag = '"%s%s"' % (hashlib.sha256(body).hexdigest()[:32], suffix)
+        body, tag = _encoded(body, gzipped)
         headers["ETag"] = tag
         wanted = (request.getHeader(b"if-none-match") or b"").decode(
             "latin-1")
