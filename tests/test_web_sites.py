@@ -270,3 +270,41 @@ def test_an_admin_is_removed_on_the_sites_page(world, client, store):
     after = client.get("/+site/olive-org")
     assert after.status == 200 and remove not in after.text
     assert "Oscar (oscar)" in after.text
+
+
+def test_the_api_says_each_mirrors_site(world, client, store):
+    """Each mirror in the API's answers names its site, as the site is
+    now (its display name changed on its page too); /api/1/sites lists
+    every site with its mirrors' names, a site that runs none too."""
+    a_site(world)
+    SiteSet(store).new("empty-org", "Runs nothing", [world.people["oscar"]])
+    store.commit()
+    olive_org = {"name": "olive-org", "display_name": "Olive's University"}
+    status = client.get("/api/1/status?distribution=ubuntu").json()
+    sites = {entry["name"]: entry["site"] for entry in status["mirrors"]}
+    assert sites["uni-one"] == sites["uni-two"] == olive_org
+    assert sites["oscars-mirror"]["name"] == "oscars-mirror"
+    client.login("olive")
+    assert client.post("/+site/olive-org/+edit", {
+        "display_name": "Renamed", "web_url": ""}).status == 303
+    renamed = dict(olive_org, display_name="Renamed")
+    checked = []
+    for path, key in [("/api/1/status?mirror=uni-two", "mirrors"),
+                      ("/api/1/mirrors?country=BR", "mirrors"),
+                      ("/api/1/mirrors/uni-one", "mirror")]:
+        answer = client.get(path)
+        assert answer.status == 200, path
+        found = answer.json()[key]
+        for entry in found if key == "mirrors" else [found]:
+            if entry["name"].startswith("uni-"):
+                assert entry["site"] == renamed, path
+                checked.append(entry["name"])
+    assert sorted(checked) == ["uni-one", "uni-one", "uni-two", "uni-two"]
+    listed = client.get("/api/1/sites").json()["sites"]
+    assert [(site["name"], site["display_name"], site["web_url"],
+             site["mirrors"]) for site in listed
+            if site["name"] in ("olive-org", "empty-org")] == [
+        ("empty-org", "Runs nothing", None, []),
+        ("olive-org", "Renamed", None, ["uni-one", "uni-two"])]
+    assert "/api/1/sites" in [endpoint["path"] for endpoint in
+                              client.get("/api/1/").json()["endpoints"]]

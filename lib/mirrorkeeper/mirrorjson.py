@@ -24,6 +24,14 @@ def speed_label(speed):
     return speed.name[1:]
 
 
+def site_json(state):
+    """The site (the organisation) that runs the mirror whose state this
+    is: its name and display name; None for none."""
+    if state.site is None:
+        return None
+    return {"name": state.site, "display_name": state.site_title}
+
+
 # What the JSON of every mirror says, from its state alone: each field
 # and how it is read, in order.
 SUMMARY = {
@@ -31,6 +39,7 @@ SUMMARY = {
     "distribution": lambda state: state.distribution,
     "display_name": lambda state: state.display_name,
     "title": lambda state: state.title,
+    "site": site_json,
     "country": lambda state: state.country_code,
     "country_name": lambda state: state.country_name,
     "continent": lambda state: state.continent_code,

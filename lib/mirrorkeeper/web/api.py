@@ -15,6 +15,9 @@
                                     and last probe, with totals
                                     (mirrorchecker's GET endpoints),
                                     ?distribution= or ?mirror= to narrow it
+    GET /api/1/sites                every site (the organisation that runs
+                                    mirrors, model.site) and its mirrors'
+                                    names
 
 Each mirror is written by mirrorkeeper.mirrorjson.mirror_json from its
 state in the read model (mirrorkeeper.model.mirrorstate), as `mirrorkeeper
@@ -37,6 +40,7 @@ from mirrorkeeper.model.country import CountrySet
 from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.distributionmirror import (
     DistributionMirror, DistributionMirrorSet)
+from mirrorkeeper.model.site import Site
 from mirrorkeeper.mirrorjson import enum_label, json_date, mirror_json
 from mirrorkeeper.timeutil import utcnow
 from mirrorkeeper.web import queries
@@ -51,13 +55,15 @@ ENDPOINTS = [
     ("/api/1/mirrors/NAME", "one mirror: details, records, last probe"),
     ("/api/1/status", "every mirror's freshness, lag and last probe, with "
      "totals; ?distribution= or ?mirror= to narrow it"),
+    ("/api/1/sites", "every site and its mirrors' names"),
 ]
 
 
 # The fields of each mirror in /api/1/status, as mirror_json writes them.
-STATUS_FIELDS = ("name", "distribution", "content", "status", "listed",
-                 "enabled", "owner_paused", "unreachable", "freshness",
-                 "lag_seconds", "last_probe", "last_probe_duration_seconds")
+STATUS_FIELDS = ("name", "distribution", "site", "content", "status",
+                 "listed", "enabled", "owner_paused", "unreachable",
+                 "freshness", "lag_seconds", "last_probe",
+                 "last_probe_duration_seconds")
 
 
 def index(store=None):
@@ -81,6 +87,21 @@ def distributions(store):
             "cdimage_mirrors": len(distribution.cdimage_mirrors),
         })
     return {"api_version": VERSION, "distributions": result}
+
+
+def sites(store):
+    """Every site by name, with the names of the mirrors it runs, in two
+    queries whatever their number."""
+    names = {}
+    for site_id, name in store.find(
+            (DistributionMirror.site_id, DistributionMirror.name),
+            DistributionMirror.site_id != None).order_by(  # noqa: E711
+                DistributionMirror.name):
+        names.setdefault(site_id, []).append(name)
+    return {"api_version": VERSION, "sites": [{
+        "name": site.name, "display_name": site.display_name,
+        "web_url": site.web_url, "mirrors": names.get(site.id, [])}
+        for site in store.find(Site).order_by(Site.name)]}
 
 
 def _parse_filter(enum_class, text, name):

@@ -126,6 +126,7 @@ class MirrorKeeperWeb(AccountHandlers, CheckinHandlers, NetworkHandlers,
         route("POST", "/api/1/mirrors/{name}/+probe", "api_probe",
               kind="json"),
         route("GET", "/api/1/status", "api_status", kind="json"),
+        route("GET", "/api/1/sites", "api_sites", kind="json"),
         route("GET", "/rsync_acl", "rsync_acl", kind="text"),
         route("GET", "/{distribution}", "distribution_page"),
         route("GET", "/{distribution}/+archivemirrors", "listing",
@@ -582,6 +583,9 @@ class MirrorKeeperWeb(AccountHandlers, CheckinHandlers, NetworkHandlers,
                 api.status, filters, self.states).addCallback(
                 lambda value: json_response(value).body))
         return Response(200, body, "application/json")
+
+    async def api_sites(self, ctx):
+        return json_response(await self.db.run(api.sites))
 
     async def metrics(self, ctx):
         data = await self.db.run(metrics.read)
