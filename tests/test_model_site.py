@@ -149,3 +149,53 @@ def test_upgrade_gives_each_mirror_a_site_owned_as_before(empty_store,
         CountrySet(store)["BR"], MirrorContent.ARCHIVE,
         MirrorPulseType.PULL, http_base_url="http://a1-new.example.org/")
     assert new.site.admins == [PersonSet(store)["owner-b"]]
+
+
+def test_two_admins_removing_each_other_at_once_leave_one(
+        postgres_databases):
+    """On PostgreSQL, two admins removing each other in concurrent
+    transactions: the second waits for the first, then, run again, finds
+    the last admin and is refused.  The site keeps one."""
+    import threading
+    from mirrorkeeper.database.store import open_store
+    from mirrorkeeper.database.transaction import committed
+    uri = postgres_databases.new()
+    first, watcher = open_store(uri), open_store(uri)
+    try:
+        people = PersonSet(first)
+        SiteSet(first).new("pair", "Pair", [people.new("ana", "Ana"),
+                                            people.new("ben", "Ben")])
+        first.commit()
+        SiteSet(first)["pair"].removeAdmin(people["ben"])
+        outcome = []
+
+        def remove_ana():
+            second = open_store(uri)
+            try:
+                committed(second, lambda store: SiteSet(store)[
+                    "pair"].removeAdmin(PersonSet(store)["ana"]))
+                outcome.append("removed")
+            except InvalidValueError as error:
+                outcome.append(str(error))
+            finally:
+                second.close()
+
+        thread = threading.Thread(target=remove_ana)
+        thread.start()
+        # Until the second waits on a lock (the old code never did: it
+        # removed ana at once) or is done.
+        while thread.is_alive() and not watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE "
+                "wait_event_type = 'Lock' AND datname = current_database()"
+        ).get_one()[0]:
+            watcher.rollback()
+            thread.join(0.01)
+        first.commit()
+        thread.join()
+        assert outcome == ["ana is the last admin of the site pair: add "
+                           "another first"]
+        assert [a.name for a in SiteSet(first)["pair"].admins] == ["ana"]
+    finally:
+        first.close()
+        watcher.close()
+        postgres_databases.drop(uri)

@@ -10,6 +10,7 @@ whose admin is its owner.
 
 from urllib.parse import urlsplit
 
+from storm.databases.postgres import Postgres
 from storm.locals import DateTime, Int, Reference, Storm, Unicode
 from zope.interface import implementer
 
@@ -101,6 +102,15 @@ class Site(Storm):
         NotFoundError if they were not one; InvalidValueError if they are
         its last: a site keeps someone to answer for its mirrors."""
         store = store_of(self)
+        if isinstance(store.get_database(), Postgres):
+            # Two admins removing each other at once would each count the
+            # other still there, and (repeatable read) leave no admin.
+            # With the site's admin rows locked first, the second waits
+            # for the first and then loses to it, a serialization failure
+            # that committed() runs again: it finds the last admin.
+            # SQLite has one writer at a time already.
+            store.execute("SELECT id FROM site_admin WHERE site = ? "
+                          "FOR UPDATE", (self.id,))
         found = store.find(SiteAdmin, site_id=self.id, person_id=person.id)
         if found.is_empty():
             raise NotFoundError("%s is not an admin of the site %s"
