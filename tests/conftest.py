@@ -68,6 +68,27 @@ def database_uri(request, tmp_path):
         databases.drop(uri)
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_databases(request, tmp_path_factory):
+    """new() gives the URI of a fresh database with the schema, as
+    `database_uri` does, on each backend, kept until the module's end: for
+    worlds that cost seconds to build (an archive, mirrors, a prober run,
+    a daemon) and that the module's tests only read."""
+    made = []
+
+    def new():
+        if request.param == "sqlite":
+            path = str(tmp_path_factory.mktemp("module-db") /
+                       "mirrorkeeper.db")
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+            return "sqlite:" + path
+        made.append(request.getfixturevalue("postgres_databases").new())
+        return made[-1]
+    yield new
+    for uri in made:
+        request.getfixturevalue("postgres_databases").drop(uri)
+
+
 @pytest.fixture
 def store(database_uri):
     store = open_store(database_uri)

@@ -160,17 +160,34 @@ class CopiesWorld:
         World.stop(self)
 
 
-@pytest.fixture(params=[None, "publishing"], ids=["checksum", "release"])
-def world(request, database_uri, store, tmp_path, smtp_server):
+# One world for each backend and kind of copy, shared by the module's
+# tests (each costs a prober run): they only read it, and each sees only
+# the requests made during it.
+pytestmark = pytest.mark.xdist_group("release-copies")
+
+
+@pytest.fixture(scope="module", params=[None, "publishing"],
+                ids=["checksum", "release"])
+def shared_world(request, module_databases, tmp_path_factory, smtp_server):
     """The world, its copies seen by the checksum detector's fetches or,
     with publishing history only, by the prober's own."""
-    prober_world = ProberWorld(database_uri, tmp_path, smtp_server)
-    made = CopiesWorld(prober_world, store, str(tmp_path / "world"),
+    folder = tmp_path_factory.mktemp("copies")
+    prober_world = ProberWorld(module_databases(), folder, smtp_server)
+    store = prober_world.store()
+    made = CopiesWorld(prober_world, store, str(folder / "world"),
                        request.param)
     # Each file is fetched once: by the detector when it fetches it.
     assert made.kinds == ({"release"} if request.param else {"detector"})
     yield made
     made.stop()
+    store.close()
+
+
+@pytest.fixture
+def world(shared_world):
+    for server in shared_world.servers.values():
+        del server.answered[:]
+    return shared_world
 
 
 def sha256_of(path):
