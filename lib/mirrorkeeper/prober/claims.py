@@ -115,14 +115,28 @@ def claim(store, run_id, worker, lease_seconds, limit, now=None):
         store.get_database(), Postgres) else ""
 
     def take(store):
-        taken = list(store.execute(
-            "UPDATE prober_claim SET worker = ?, lease_until = ?, "
-            "claims = claims + 1 WHERE prober_run = ? AND host IN ("
+        # Two statements, not an UPDATE of a LIMITed subquery: PostgreSQL
+        # may run such a subquery again for each row it updates, and so
+        # hand one worker more than `limit` groups (every group, once the
+        # planner's statistics said so).
+        free = [host for host, in store.execute(
             "SELECT host FROM prober_claim WHERE prober_run = ? AND "
             "date_done IS NULL AND (worker IS NULL OR lease_until < ?) "
-            "ORDER BY position LIMIT ?%s) RETURNING host, claims" % (lock,),
-            (worker, now + timedelta(seconds=lease_seconds), run_id, run_id,
-             now, limit)))
+            "ORDER BY position LIMIT ?%s" % (lock,), (run_id, now, limit))]
+        taken = []
+        for start in range(0, len(free), 500):
+            chunk = free[start:start + 500]
+            # Still free (SQLite's read took no lock), else left alone.
+            taken += store.execute(
+                "UPDATE prober_claim SET worker = ?, lease_until = ?, "
+                "claims = claims + 1 WHERE prober_run = ? AND "
+                "date_done IS NULL AND (worker IS NULL OR lease_until < ?) "
+                "AND host IN (%s) RETURNING host, claims" % (
+                    ", ".join(["?"] * len(chunk)),),
+                [worker, now + timedelta(seconds=lease_seconds), run_id,
+                 now] + chunk).get_all()
+        order = {host: position for position, host in enumerate(free)}
+        taken.sort(key=lambda row: order[row[0]])
         again = [host for host, claims in taken if claims > 1]
         if again:
             _abandon_records(store, run_id, again, now)
