@@ -65,7 +65,7 @@ def database_uri(request, tmp_path):
         databases = request.getfixturevalue("postgres_databases")
         uri = databases.new()
         yield uri
-        databases.drop(uri)
+        databases.release(uri)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

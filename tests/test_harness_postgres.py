@@ -134,6 +134,54 @@ def test_template_databases_are_independent_copies(server):
         server.database_names())
 
 
+def test_a_released_database_comes_back_as_the_template(server):
+    """release() empties a database back to the template's rows and
+    sequences for the next new(); one whose schema a test changed is
+    dropped instead."""
+    def prepare(uri):
+        store = Store(create_database(uri))
+        store.execute("CREATE TABLE country (id SERIAL PRIMARY KEY, "
+                      "code text UNIQUE)")
+        store.execute("CREATE TABLE mirror (id SERIAL PRIMARY KEY, "
+                      "country integer REFERENCES country(id))")
+        store.execute("INSERT INTO country (code) VALUES ('BR'), ('DE')")
+        store.commit()
+        store.close()
+
+    def contents(uri):
+        store = Store(create_database(uri))
+        rows = (list(store.execute("SELECT id, code FROM country "
+                                   "ORDER BY id")),
+                list(store.execute("SELECT * FROM mirror")),
+                store.execute("SELECT nextval('mirror_id_seq')").get_one())
+        store.rollback()
+        store.close()
+        return rows
+
+    databases = TemplateDatabases(server, prepare, template="tmpl_release")
+    first = databases.new()
+    fresh = contents(first)
+    store = Store(create_database(first))
+    store.execute("DELETE FROM country WHERE code = 'BR'")
+    store.execute("INSERT INTO country (code) VALUES ('FR')")
+    store.execute("INSERT INTO mirror (country) VALUES (2), (3)")
+    store.commit()
+    # A session the test left open does not stop it.
+    databases.release(first)
+    store.close()
+    again = databases.new()
+    assert again == first
+    assert contents(again) == fresh
+    store = Store(create_database(again))
+    store.execute("ALTER TABLE mirror ADD COLUMN name text")
+    store.commit()
+    store.close()
+    databases.release(again)
+    assert again.rsplit("/", 1)[1] not in server.database_names()
+    assert databases.new() != again
+    server.drop_database("tmpl_release")
+
+
 def test_stop_removes_everything():
     """stop() ends the postgres process and removes its directory."""
     server = PostgresServer().start()

@@ -40,10 +40,13 @@ behind by a killed run are removed by the next start().
 Cost, measured on a 2-CPU machine: start() about 1 s; a copy of a template
 about 0.05 s when the template is nearly empty, 0.3-0.5 s for one with ~40
 tables (PostgreSQL copies every file of the template and its catalogs).
+release() instead of drop() empties a database back to the template's rows
+and sequences, for the next new(), in a tenth of that.
 """
 
 import atexit
 import glob
+import io
 import os
 import pwd
 import re
@@ -476,6 +479,9 @@ class TemplateDatabases:
         self._prepared = False
         self._counter = 0
         self._lock = threading.Lock()
+        # Databases release() gave back, and what it puts back in them.
+        self._free = []
+        self._kept = None
 
     def prepare(self):
         """Create and prepare the template now, if not done yet."""
@@ -487,6 +493,11 @@ class TemplateDatabases:
             server.create_database(self.template)
             if self._prepare is not None:
                 self._prepare(server.uri(self.template))
+            connection = server.connect(self.template)
+            try:
+                self._remember(connection)
+            finally:
+                connection.close()
             # Sessions left open by prepare() would make every copy fail;
             # after this nobody can connect, so the template stays as built.
             server.execute(
@@ -500,18 +511,127 @@ class TemplateDatabases:
             self._prepared = True
 
     def new(self, name=None):
-        """Create a fresh copy of the template; returns its Storm URI."""
+        """A fresh copy of the template; returns its Storm URI.  Without a
+        `name`, one given back by release() is handed out again if there
+        is one: the same as a copy, and ten times cheaper."""
         self.prepare()
-        with self._lock:
-            self._counter += 1
-            name = name or "%s%d_%d" % (self._prefix, os.getpid(),
-                                        self._counter)
+        if name is None:
+            with self._lock:
+                if self._free:
+                    return self.server.uri(self._free.pop())
+                self._counter += 1
+                name = "%s%d_%d" % (self._prefix, os.getpid(),
+                                    self._counter)
         self.server.create_database(name, template=self.template)
         return self.server.uri(name)
 
     def drop(self, uri_or_name):
         """Drop a database made by new(), given its URI or name."""
         self.server.drop_database(uri_or_name.rsplit("/", 1)[-1])
+
+    def release(self, uri_or_name):
+        """Done with a database made by new(): brought back to the
+        template's state and kept for the next new(), or dropped if that
+        cannot be made sure of (the test changed the schema, or left a
+        session that would not end)."""
+        name = uri_or_name.rsplit("/", 1)[-1]
+        try:
+            reset = self._reset(name)
+        except psycopg2.Error:
+            reset = False
+        if reset:
+            with self._lock:
+                self._free.append(name)
+        else:
+            self.drop(name)
+
+    # What release() puts back: each table's rows, each sequence's value,
+    # and what the schema is made of, read from the template once.
+    _SCHEMA = """
+        SELECT (SELECT string_agg(x, ',' ORDER BY x) FROM (
+                  SELECT n.nspname || '.' || c.relname || ':' ||
+                         c.relkind::text
+                    FROM pg_class c
+                    JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname !~ '^(pg_|information_schema)') r(x)),
+               (SELECT string_agg(x, ',' ORDER BY x) FROM (
+                  SELECT attrelid::regclass || '.' || attname || ':' ||
+                         atttypid || ':' || attnotnull
+                    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+                   WHERE c.relnamespace = 'public'::regnamespace
+                     AND a.attnum > 0 AND NOT a.attisdropped) r(x)),
+               (SELECT string_agg(x, ',' ORDER BY x) FROM (
+                  SELECT conname || ':' || pg_get_constraintdef(oid)
+                    FROM pg_constraint
+                   WHERE connamespace = 'public'::regnamespace) r(x)),
+               (SELECT string_agg(x, ',' ORDER BY x) FROM (
+                  SELECT proname || ':' || md5(prosrc) FROM pg_proc
+                   WHERE pronamespace = 'public'::regnamespace) r(x)),
+               (SELECT string_agg(x, ',' ORDER BY x) FROM (
+                  SELECT tgname || ':' || tgenabled::text FROM pg_trigger
+                   WHERE NOT tgisinternal) r(x))
+    """
+
+    def _remember(self, connection):
+        with connection.cursor() as cursor:
+            cursor.execute(self._SCHEMA)
+            schema = cursor.fetchone()
+            cursor.execute("SELECT tablename FROM pg_tables "
+                           "WHERE schemaname = 'public' ORDER BY 1")
+            tables = [table for (table,) in cursor.fetchall()]
+            rows = {}
+            for table in tables:
+                data = io.BytesIO()
+                cursor.copy_expert(sql.SQL("COPY {} TO STDOUT").format(
+                    sql.Identifier(table)), data)
+                if data.getvalue():
+                    rows[table] = data.getvalue()
+            cursor.execute("SELECT sequencename FROM pg_sequences "
+                           "WHERE schemaname = 'public' ORDER BY 1")
+            sequences = {}
+            for (sequence,) in cursor.fetchall():
+                cursor.execute(sql.SQL(
+                    "SELECT last_value, is_called FROM {}").format(
+                        sql.Identifier(sequence)))
+                sequences[sequence] = cursor.fetchone()
+        connection.rollback()
+        self._kept = (schema, tables, rows, sequences)
+
+    def _reset(self, name):
+        schema, tables, rows, sequences = self._kept
+        self.server.execute(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+        connection = self.server.connect(name)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '5s'")
+                cursor.execute(self._SCHEMA)
+                if cursor.fetchone() != schema:
+                    return False
+                # No trigger and no foreign key check while the template's
+                # rows go back, in any order.  DELETE, not TRUNCATE: the
+                # tables are small, and TRUNCATE makes new files for each
+                # (ten times slower than a copy of the template).
+                cursor.execute("SET session_replication_role = replica")
+                cursor.execute(sql.SQL("; ").join(
+                    sql.SQL("DELETE FROM {}").format(sql.Identifier(table))
+                    for table in tables))
+                for table, data in rows.items():
+                    cursor.copy_expert(sql.SQL("COPY {} FROM STDIN").format(
+                        sql.Identifier(table)), io.BytesIO(data))
+                if sequences:
+                    cursor.execute(sql.SQL("SELECT {}").format(
+                        sql.SQL(", ").join(
+                            sql.SQL("setval({}, {}, {})").format(
+                                sql.Literal(sequence), sql.Literal(value),
+                                sql.Literal(called))
+                            for sequence, (value, called)
+                            in sequences.items())))
+            connection.commit()
+            return True
+        finally:
+            connection.close()
 
 
 _shared = None
