@@ -11,6 +11,8 @@ import os
 import subprocess
 import tempfile
 
+from mirrorkeeper.model.distribution import DistributionSet
+from mirrorkeeper.model.person import PersonSet
 from mirrorkeeper.model.publishing import pool_path
 
 MAINTAINER = "Test Maintainer <test@example.com>"
@@ -238,3 +240,16 @@ def build_rpm_repository(directory):
     os.makedirs(directory, exist_ok=True)
     run(["createrepo_c", "--quiet", "--no-database", directory])
     return os.path.join(directory, "repodata", "repomd.xml")
+
+
+def testix_distribution(store):
+    """The tests' distribution, Testix, with its owner and its mirror
+    admins' team; committed."""
+    people = PersonSet(store)
+    owner = people.new("owner", "Owner", "owner@example.com")
+    admins = people.newTeam("testix-mirror-admins", "Mirror Admins",
+                            members=[owner])
+    distribution = DistributionSet(store).new(
+        "testix", "Testix", "Testix Linux", owner, admins)
+    store.commit()
+    return distribution

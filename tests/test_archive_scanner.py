@@ -20,15 +20,14 @@ from mirrorkeeper.interfaces.archive import (
     IRPMRepository, IRPMRepositorySet, ITraceFileTimestamp,
     ITraceFileTimestampSet)
 from mirrorkeeper.model.country import CountrySet
-from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.distroseries import ComponentSet
 from mirrorkeeper.model.masterarchive import (
     MasterFileDetailSet, MasterReleaseIndex, RPMRepositorySet,
     TraceFileTimestampSet, consistency_files)
-from mirrorkeeper.model.person import PersonSet
 from mirrorkeeper.model.publishing import PublishingSet
 from tests.archive_builder import (
-    DebianArchive, build_rpm_repository, make_signing_key)
+    DebianArchive, build_rpm_repository, make_signing_key,
+    testix_distribution)
 
 LOG = logging.getLogger("mirrorkeeper.test-scanner")
 
@@ -62,14 +61,7 @@ def signing_key(tmp_path_factory):
 
 @pytest.fixture
 def distribution(store):
-    people = PersonSet(store)
-    owner = people.new("owner", "Owner", "owner@example.com")
-    admins = people.newTeam("testix-mirror-admins", "Mirror Admins",
-                            members=[owner])
-    distribution = DistributionSet(store).new(
-        "testix", "Testix", "Testix Linux", owner, admins)
-    store.commit()
-    return distribution
+    return testix_distribution(store)
 
 
 @pytest.fixture

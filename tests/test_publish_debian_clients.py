@@ -23,16 +23,15 @@ from mirrorkeeper.enums import (
     MirrorContent, MirrorFreshness as F, MirrorPulseType, MirrorSpeed,
     PackagePublishingPocket as P)
 from mirrorkeeper.model.country import CountrySet
-from mirrorkeeper.model.distribution import DistributionSet
 from mirrorkeeper.model.distroseries import ComponentSet
 from mirrorkeeper.model.masterarchive import RPMRepositorySet
-from mirrorkeeper.model.person import PersonSet
 from mirrorkeeper.publish.formats import METALINK4_NS
 from mirrorkeeper.publish.poolfacts import write_master_pool_facts
 from mirrorkeeper.publish.snapshot import build_snapshot, write_snapshot
 from mirrorkeeper.timeutil import utcnow
 from tests.archive_builder import (
-    DebianArchive, build_rpm_repository, make_signing_key, run, set_mtime)
+    DebianArchive, build_rpm_repository, make_signing_key, run, set_mtime,
+    testix_distribution)
 from tests.debian_clients import (
     LoggingMirror, apt_root, client, dnf_makecache, start_daemon)
 from tests.test_publish_daemon_process import fetch
@@ -103,13 +102,7 @@ class World:
         self.master_root = os.path.join(folder, "master")
         add_new = build_master(self.master_root, now,
                                os.path.join(folder, "gnupg"))
-        people = PersonSet(store)
-        owner = people.new("owner", "Owner", "owner@example.com")
-        admins = people.newTeam("testix-mirror-admins", "Mirror Admins",
-                                members=[owner])
-        distribution = DistributionSet(store).new(
-            "testix", "Testix", "Testix Linux", owner, admins)
-        store.commit()
+        distribution = testix_distribution(store)
         ArchiveScanner(store, distribution, self.master_root, LOG,
                        now - timedelta(days=3)).scan()
         behind = os.path.join(folder, "behind")
@@ -131,7 +124,8 @@ class World:
                 corrupt(os.path.join(root, damage))
             server = self.servers[name] = LoggingMirror(root)
             mirror = distribution.newMirror(
-                owner, name, MirrorSpeed.S1G, CountrySet(store)[country],
+                distribution.owner, name, MirrorSpeed.S1G,
+                CountrySet(store)[country],
                 MirrorContent.ARCHIVE, MirrorPulseType.PULL,
                 http_base_url=server.url, official_candidate=True,
                 enabled=True)

@@ -18,14 +18,13 @@ import pytest
 
 from mirrorkeeper.archive.debian import parse_release
 from mirrorkeeper.archive.scanner import ArchiveScanner
-from mirrorkeeper.model.distribution import DistributionSet
-from mirrorkeeper.model.person import PersonSet
 from mirrorkeeper.model.probefindings import control_file_copies
 from mirrorkeeper.publish.poolfacts import write_master_pool_facts
 from mirrorkeeper.publish.snapshot import build_snapshot, write_snapshot
 from mirrorkeeper.timeutil import utcnow
 from tests.archive_builder import (
-    DebianArchive, build_rpm_repository, make_signing_key, run, set_mtime)
+    DebianArchive, build_rpm_repository, make_signing_key, run, set_mtime,
+    testix_distribution)
 from tests.farm.testing import ProberWorld
 from tests.debian_clients import (
     LoggingMirror, apt_root, client, dnf_makecache)
@@ -84,13 +83,7 @@ class CopiesWorld:
                            mtime=now - timedelta(days=3))
         publish(archive, root, gnupghome, timedelta(days=3), now)
         build_rpm_repository(os.path.join(root, REPO))
-        people = PersonSet(store)
-        owner = people.new("owner", "Owner", "owner@example.com")
-        admins = people.newTeam("testix-mirror-admins", "Mirror Admins",
-                                members=[owner])
-        distribution = DistributionSet(store).new(
-            "testix", "Testix", "Testix Linux", owner, admins)
-        store.commit()
+        distribution = testix_distribution(store)
         ArchiveScanner(store, distribution, root, LOG,
                        now - timedelta(days=3)).scan()
         # The previous copy: its InRelease, indexes and by-hash files.
