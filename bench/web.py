@@ -39,8 +39,9 @@ MIRRORS = 1000
 LISTING_REQUESTS = {"quick": 10, "large": 40}
 DURATIONS = {"quick": 3, "large": 10}
 CONNECTIONS = 8
-# A page should be there in half a second; no goal was set for the API.
-LISTING_GOAL_MS = 500.0
+# Issue 15's goal for an archive listing of 1,000 mirrors; the API's is
+# a rate (bench/report.py).
+LISTING_GOAL_MS = 50.0
 COUNTRIES = ["DE", "US", "BR", "FR", "JP", "GB", "IN", "ZA", "AU", "CA",
              "SE", "NL", "IT", "ES", "KR", "AR", "CN", "RU", "PL", "KE"]
 
