@@ -1,7 +1,8 @@
 """The mirror list daemon's fast path: the groups select() keeps per
 snapshot answer exactly as the selection rules do, its pool of drawn
-orders keeps the bandwidth weighting, memory stays bounded, and nothing
-cached outlives its snapshot."""
+orders keeps the bandwidth weighting (also when the daemon keeps what it
+worked out for a client), memory stays bounded, and nothing cached
+outlives its snapshot."""
 
 import ipaddress
 import random
@@ -10,7 +11,8 @@ from collections import Counter
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from mirrorkeeper.publish import formats, selection
+from mirrorkeeper.publish import formats, selection, server
+from mirrorkeeper.publish.http import Request as HTTPRequest
 from mirrorkeeper.publish.selection import (
     Choice, Client, Request, index_snapshot, select, weighted_shuffle)
 from tests.mirrorlist_daemon import DaemonTestMixin, lines
@@ -362,3 +364,67 @@ def test_metalink3_refuses_what_xml_cannot_carry():
         except ValueError:
             continue
         raise AssertionError("%s accepted a control character" % build)
+
+
+class _Peer:
+    host = "127.0.0.1"
+
+
+class _Channel:
+    """What a publish.http Request asks of its connection."""
+
+    secure = False
+
+    class transport:
+        @staticmethod
+        def getPeer():
+            return _Peer
+
+
+class KeptChoicesTests(DaemonTestMixin, unittest.TestCase):
+    timeout = 30
+
+    def setUp(self):
+        return self.start_daemon(snapshot([mirror("big", "DE", bandwidth=400),
+                                           mirror("small", "DE",
+                                                  bandwidth=100)]),
+                                 minimum=1)
+
+    def redirect(self, forwarded, path=b"dists/noble/Release"):
+        request = HTTPRequest(_Channel, b"GET", b"/redirect/" + path, b"",
+                              {b"x-forwarded-for": forwarded})
+        self.service.web.factory.resource.render(request)
+        self.assertEqual(request.code, 302)
+        return request.lines.split(b"\r\n")[0]
+
+    def test_redirects_of_a_kept_client_keep_the_weights(self):
+        """Over 10,000 redirects of one client, answered from what the
+        daemon keeps of it, the mirror with four times the bandwidth is the
+        Location four times as often, to within 5 %; another client gets
+        the same mirrors."""
+        firsts = Counter(self.redirect(b"192.0.2.9")
+                         for _ in range(10000))
+        big = firsts[b"Location: http://big.example/ubuntu/dists/noble/"
+                     b"Release"]
+        small = firsts[b"Location: http://small.example/ubuntu/dists/"
+                       b"noble/Release"]
+        self.assertEqual(big + small, 10000)
+        self.assertLess(abs(big / small / 4 - 1), 0.05)
+        self.assertIn(self.redirect(b"192.0.2.10"), firsts)
+
+    def test_kept_choices_are_bounded(self):
+        """Past MAX_CACHED_CHOICES clients and contents the oldest is
+        forgotten, and its client is answered as before when it asks
+        again."""
+        resource = self.service.web.factory.resource
+        old, server.MAX_CACHED_CHOICES = server.MAX_CACHED_CHOICES, 3
+        try:
+            for n in range(6):
+                self.redirect(b"192.0.2.%d" % (n + 1))
+            self.assertEqual(len(resource._chosen), 3)
+            self.assertIn(self.redirect(b"192.0.2.1", b"pool/main/a.deb"), {
+                b"Location: http://%s.example/ubuntu/pool/main/a.deb" % name
+                for name in (b"big", b"small")})
+            self.assertEqual(len(resource._chosen), 3)
+        finally:
+            server.MAX_CACHED_CHOICES = old

@@ -304,13 +304,27 @@ def _document4(file_name, versions, urls, published):
                           pretty_print=True)
 
 
-def link_headers(urls):
-    """RFC 6249 Link header values for the mirrors after the first:
-    '<url>; rel=duplicate; pri=N; geo=cc'."""
-    values = []
-    for rank, (url, country) in enumerate(urls):
-        value = "<%s>; rel=duplicate; pri=%d" % (url, rank + 1)
+def redirect(urls, path_given=True):
+    """A redirect to a file under the first of the base URLs `urls`
+    [(URL, country or None)], offering it under the others as RFC 6249
+    duplicates ('<url>; rel=duplicate; pri=N; geo=cc'), in pieces between
+    which the file's path goes, so that it is written once for every path:
+    (header pieces, body pieces), bytes.  For a path (bytes, leading
+    slashes left out), path.join(header pieces) is the Location and Link
+    header lines, each ended by CRLF, and path.join(body pieces) the
+    body: the URLs as join() makes them, for a path given or not (a blank
+    one, `path_given` false)."""
+    bases = [((url.rstrip("/") + "/" if path_given else url).encode("utf-8"),
+              country) for url, country in urls]
+    # Each line as (what comes before the path, what comes after).
+    lines = [(b"Location: " + bases[0][0], b"\r\n")]
+    for rank, (base, country) in enumerate(bases[1:], 1):
+        after = b">; rel=duplicate; pri=%d" % rank
         if country:
-            value += "; geo=%s" % (country.lower(),)
-        values.append(value)
-    return values
+            after += b"; geo=" + country.lower().encode("utf-8")
+        lines.append((b"Link: <" + base, after + b"\r\n"))
+    headers = [lines[0][0]]
+    for (_, after), (before, _) in zip(lines, lines[1:]):
+        headers.append(after + before)
+    headers.append(lines[-1][1])
+    return tuple(headers), (bases[0][0], b"\n")

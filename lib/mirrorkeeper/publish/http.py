@@ -19,6 +19,14 @@ curl, aria2c, load balancers' health checks) need little of HTTP:
 
     HTTPFactory(resource, reactor): resource.render(request) answers a
     Request with the body bytes, setting its code and headers.
+
+An answer goes straight to the socket (tcp.Connection.writeSomeData)
+when nothing written before it is still waiting: the transport's write()
+would buffer it and send it on the reactor's next turn, registering the
+socket for writing and unregistering it again (two epoll_ctl calls and
+Twisted's doWrite), about 10 of the 60 microseconds of CPU a small
+answer costs.  What the socket does not take then, and every answer over
+TLS, goes through write() as before.
 """
 
 import time
@@ -30,6 +38,7 @@ from zope.interface import implementer
 from twisted.internet import protocol
 from twisted.internet.interfaces import (
     IProtocolNegotiationFactory, ISSLTransport)
+from twisted.internet.tcp import Server
 from twisted.logger import Logger
 from twisted.protocols.policies import TimeoutMixin
 from twisted.web.http import RESPONSES
@@ -47,9 +56,9 @@ class Request:
     (as sent, without the query), `args` ({name: [values]}, bytes, blank
     values kept, as twisted.web's) and its headers (getHeader()); and its
     answer, which the renderer sets (setResponseCode(), setHeader(),
-    addHeader())."""
+    addHeader(), addHeaderLines())."""
 
-    __slots__ = ("method", "path", "args", "code", "headers",
+    __slots__ = ("method", "path", "args", "code", "headers", "lines",
                  "_received", "_channel")
 
     def __init__(self, channel, method, path, query, received):
@@ -59,6 +68,8 @@ class Request:
         self.code = 200
         # {lower-case name: [values]} of the answer.
         self.headers = {}
+        # Answer header lines written as they are, after `headers`.
+        self.lines = b""
         self._received = received
         self._channel = channel
 
@@ -73,6 +84,12 @@ class Request:
     def addHeader(self, name, value):
         """Another line of answer header `name`."""
         self.headers.setdefault(name.lower(), []).append(value)
+
+    def addHeaderLines(self, lines):
+        """Answer header lines already written ("Name: value\\r\\n" each,
+        bytes), sent as they are after the others: for a renderer that
+        keeps them written."""
+        self.lines += lines
 
     def setResponseCode(self, code):
         self.code = code
@@ -268,6 +285,8 @@ class HTTPChannel(protocol.Protocol, TimeoutMixin):
             written = _name(name)
             for value in values:
                 lines.append(b"%s: %s\r\n" % (written, value))
+        if request.lines:
+            lines.append(request.lines)
         lines.append(b"Content-Length: %d\r\nDate: %s\r\n"
                      % (len(body), _Date.now()))
         if not keep:
@@ -277,10 +296,25 @@ class HTTPChannel(protocol.Protocol, TimeoutMixin):
         lines.append(b"\r\n")
         if not head_only:
             lines.append(body)
-        self.transport.write(b"".join(lines))
+        self._send(b"".join(lines))
         if not keep:
             self._closing = True
             self.transport.loseConnection()
+
+    def _send(self, data):
+        """Write `data`: straight to the socket when nothing written
+        before is waiting (see the module docstring)."""
+        transport = self.transport
+        if type(transport) is Server and transport.connected and not (
+                transport.dataBuffer or transport._tempDataBuffer
+                or transport.disconnecting):
+            sent = transport.writeSomeData(data)
+            if type(sent) is not int:
+                # The connection is lost: Twisted finds out on its own.
+                return
+            data = data[sent:]
+        if data:
+            transport.write(data)
 
     def _refuse(self, code, text):
         """Answer `code` with `text` and close the connection."""

@@ -270,6 +270,8 @@ class MirrorIndex:
     # bytes they hold, orders and renderings.
     groups_cache: dict = field(default_factory=dict, repr=False)
     pool_bytes: int = field(default=0, repr=False)
+    # file_facts() of the archive files asked for lately.
+    files_cache: dict = field(default_factory=dict, repr=False)
     # {(mirror index, protocols, group): Choice}, shared by the cached
     # groups; 1 / bandwidth of each mirror, by mirror index.
     choices: dict = field(default_factory=dict, repr=False)
@@ -540,6 +542,47 @@ def file_requirement(index, path):
     if moved is not None and moved > since[0]:
         since = (moved, since[1])
     return since
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    """What a redirect or metalink for an archive file depends on of the
+    file: its content key (content_for_path()), Request.since
+    (file_requirement()) and Request.copy (copy_requirement()), and the
+    master's versions of it (MirrorIndex.file_versions(), None when not
+    known) or the PoolFactsError that stopped them being read."""
+
+    content: tuple
+    since: tuple
+    copy: tuple
+    versions: list
+    error: PoolFactsError = None
+
+
+# The archive files whose FileFacts an index keeps: a suite's indexes
+# and the popular packages are asked for over and over, and each costs a
+# few path look-ups (and a pool file a query of its facts) to work out.
+MAX_CACHED_FILES = 16384
+
+
+def file_facts(index, path):
+    """The FileFacts of the archive file `path` in `index`, worked out once
+    for the MAX_CACHED_FILES asked for last (oldest out first)."""
+    cache = index.files_cache
+    found = cache.get(path)
+    if found is None:
+        versions = error = None
+        try:
+            versions = index.file_versions(path)
+        except PoolFactsError as failed:
+            error = failed
+        found = FileFacts(content_for_path(index, path),
+                          file_requirement(index, path),
+                          copy_requirement(index, path), versions, error)
+        if len(cache) >= MAX_CACHED_FILES:
+            del cache[next(iter(cache))]
+        cache[path] = found
+    return found
 
 
 # When a pool file unknown to the snapshot's facts was published, as far as
@@ -952,17 +995,25 @@ def cached_groups(index, client, request, rng, minimum=5):
 
 def remember(index, order, what, body):
     """Keep `body`, what the daemon rendered of `order` (drawn by select())
-    for `what`, in `order.rendered`, within the index's MAX_POOL_BYTES;
-    nothing is kept of an order whose list the index no longer holds."""
+    for `what` (bytes, or tuples of bytes), in `order.rendered`, within the
+    index's MAX_POOL_BYTES; nothing is kept of an order whose list the
+    index no longer holds."""
     pool = order.pool
     if pool is None:
         return
     before = order.rendered.get(what)
-    size = len(body) + (_OVERHEAD if before is None else -len(before))
+    size = _size(body) + (_OVERHEAD if before is None else -_size(before))
     order.rendered[what] = body
     pool.size += size
     index.pool_bytes += size
     _trim(index, keep=pool)
+
+
+def _size(rendered):
+    """About how many bytes `rendered` (bytes, or tuples of them) holds."""
+    if isinstance(rendered, tuple):
+        return sum(map(_size, rendered)) + 8 * len(rendered)
+    return len(rendered)
 
 
 def _forget_oldest(index):
@@ -1032,7 +1083,14 @@ def select(index, client, request, rng, minimum=5):
     The answer is an Order: one of the orders drawn for the combination
     of what decides the list, picked with `rng`; the caller may keep what
     it renders of it with remember()."""
-    pool = cached_groups(index, client, request, rng, minimum)
+    return pick(index, cached_groups(index, client, request, rng, minimum),
+                rng)
+
+
+def pick(index, pool, rng):
+    """One of the orders of `pool` (a CandidateList of cached_groups()),
+    picked with `rng` and drawn if it was not yet: select() for a caller
+    that keeps the list."""
     size = pool.size
     order = pool.order(int(rng.random() * len(pool.orders)), rng)
     if pool.size != size and pool.cached:

@@ -90,12 +90,11 @@ from mirrorkeeper.publish.metrics import CONTENT_TYPE as METRICS_TYPE
 from mirrorkeeper.publish.metrics import DaemonMetrics
 from mirrorkeeper.publish.geoip import Locator, parse_address
 from mirrorkeeper.publish.http import HTTPFactory
-from mirrorkeeper.publish.poolfacts import PoolFactsError
 from mirrorkeeper.publish.reload import SnapshotSource
 from mirrorkeeper.publish.selection import (
-    BadParameter, Client, Order, Request, UnknownContent, content_for_path,
-    content_key, copy_requirement, fallback_urls, file_requirement,
-    parse_protocols, redirect_protocols, remember, select, suite_copy,
+    BadParameter, Client, Order, Request, UnknownContent, cached_groups,
+    content_key, copy_requirement, fallback_urls, file_facts,
+    parse_protocols, pick, redirect_protocols, remember, suite_copy,
     suite_series)
 from mirrorkeeper.publish.statistics import (
     FLUSH_INTERVAL, LogRotation, Statistics)
@@ -113,6 +112,10 @@ MAX_LINK_HEADERS = 10
 # GeoIP look-up and address parsing saved on every request of a client
 # seen before, for about 200 bytes each.
 MAX_CACHED_CLIENTS = 65536
+# What _choose() worked out for a client and what it asks, kept for the
+# clients and contents asked for last: a client asking again (apt asks
+# for each file it fetches) then costs only the pick of an order.
+MAX_CACHED_CHOICES = 16384
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,21 @@ class _Choices:
         return self.choices[item]
 
 
+class _Chosen:
+    """What _choose() works out once for a client and what it asks: the
+    selection CandidateList its answers pick an order of (`pool`) with
+    the `note` to give with it, or else the fixed _Choices (the fallback,
+    or none)."""
+
+    __slots__ = ("client", "pool", "note", "choices")
+
+    def __init__(self, client, pool=None, note=None, choices=None):
+        self.client = client
+        self.pool = pool
+        self.note = note
+        self.choices = choices
+
+
 def _arg(request, name):
     values = request.args.get(name.encode())
     if not values:
@@ -218,6 +236,10 @@ class MirrorListResource:
         self._count = metrics.requests.count if metrics is not None \
             else (lambda endpoint, country, status: None)
         self._clients = {}
+        # _choose()'s _Chosen, for the index `_index`, whose
+        # X-Mirrorlist-Snapshot is `_snapshot`.
+        self._chosen = {}
+        self._index = self._snapshot = None
 
     # The client.
 
@@ -265,8 +287,11 @@ class MirrorListResource:
 
     def render(self, request):
         index = self.source.current
-        request.setHeader(SNAPSHOT_HEADER, ("%d %s" % (
-            index.serial, index.generated)).encode())
+        if index is not self._index:
+            self._index, self._chosen = index, {}
+            self._snapshot = ("%d %s" % (
+                index.serial, index.generated)).encode()
+        request.setHeader(SNAPSHOT_HEADER, self._snapshot)
         path = request.path.decode("utf-8", "replace")
         endpoint = _endpoint(path)
         try:
@@ -284,9 +309,10 @@ class MirrorListResource:
             if endpoint == "mirrorlist":
                 return self._mirrorlist(request, index, client, protocols)
             if endpoint == "metalink" and path != "/metalink":
+                path = path[len("/metalink/"):]
                 return self._file_metalink(request, index, client,
-                                           protocols,
-                                           path[len("/metalink/"):])
+                                           protocols, path,
+                                           file_facts(index, path))
             if endpoint == "metalink":
                 return self._metalink(request, index, client, protocols)
             if endpoint == "redirect":
@@ -347,11 +373,29 @@ class MirrorListResource:
         mirror is known to serve then gets the mirrors not known to lack
         IPv6; then the configured fallback URLs.  `since` is a pool
         file's Request.since, `copy` a suite's or repository's file's
-        Request.copy."""
+        Request.copy.  Worked out once for a client and what it asks (see
+        MAX_CACHED_CHOICES) while its list is kept: each answer then
+        picks one of the list's orders."""
+        protocols = protocols or default
+        key = (id(client), key, country, strict, protocols, since, copy)
+        chosen = self._chosen.get(key)
+        if chosen is None or chosen.client is not client or (
+                chosen.pool is not None and not chosen.pool.cached):
+            chosen = self._chosen[key] = self._work_out(
+                index, client, key[1], protocols, country, strict, since,
+                copy)
+            if len(self._chosen) > MAX_CACHED_CHOICES:
+                del self._chosen[next(iter(self._chosen))]
+        if chosen.pool is None:
+            return chosen.choices
+        return _Choices(pick(index, chosen.pool, self.rng), chosen.note)
+
+    def _work_out(self, index, client, key, protocols, country, strict,
+                  since, copy):
+        """The _Chosen of _choose()."""
         wanted = (country or "").upper() or None
         if wanted == "GLOBAL":
             wanted = "global"
-        protocols = protocols or default
         first = Request(key, wanted, strict, protocols, since=since,
                         copy=copy)
         attempts = [first]
@@ -361,10 +405,10 @@ class MirrorListResource:
             attempts += [replace(attempt, any_family=True)
                          for attempt in attempts]
         for attempt in attempts:
-            choices = select(index, client, attempt, self.rng,
-                             self.settings.minimum)
-            if choices:
-                return _Choices(choices, (
+            pool = cached_groups(index, client, attempt, self.rng,
+                                 self.settings.minimum)
+            if pool.groups:
+                return _Chosen(client, pool, (
                     "# no mirror is known to answer over IPv6: mirrors not "
                     "known to lack it\n") if attempt.any_family else None)
         configured = self.settings.fallback_urls
@@ -372,14 +416,16 @@ class MirrorListResource:
                     for url in fallback_urls(configured, protocols)]
         if not fallback:
             if configured:
-                return _Choices((), "# no mirror qualifies over %s, and no "
-                                "configured fallback URL is %s\n" % (
-                                    _over(protocols), _over(protocols)))
-            return _Choices((), "# no mirror qualifies, and no fallback URL "
-                            "is configured\n")
-        return _Choices(fallback, (
+                return _Chosen(client, choices=_Choices((), (
+                    "# no mirror qualifies over %s, and no configured "
+                    "fallback URL is %s\n" % (_over(protocols),
+                                              _over(protocols)))))
+            return _Chosen(client, choices=_Choices((), (
+                "# no mirror qualifies, and no fallback URL is "
+                "configured\n")))
+        return _Chosen(client, choices=_Choices(fallback, (
             "# no mirror is known to answer over IPv6: the configured "
-            "fallback URLs\n") if client.address.version == 6 else None)
+            "fallback URLs\n") if client.address.version == 6 else None))
 
     def _record(self, endpoint, client, content, status, index, asked):
         """Count a request; `asked` is the ?protocol= it gave (a tuple), or
@@ -511,83 +557,75 @@ class MirrorListResource:
         request.setHeader(b"content-type", _METALINK_TYPES[version])
         return formats.metalink(version, file_name, versions, urls)
 
-    def _file_choices(self, request, index, client, protocols, path):
-        """(content key, _Choices) of a redirect or metalink for the
-        archive file `path`.  A pool file only from mirrors that synced
-        after the master's copy appeared, whatever the threshold, and a
-        suite's or repository's files only from mirrors holding a version
-        of its Release or repomd.xml that lists them: else a 404 for a new
-        file, or an older copy whose hashes do not match."""
-        key = content_for_path(index, path)
-        return key, self._choose(index, client, key, protocols,
-                                 _arg(request, "country"),
-                                 since=file_requirement(index, path),
-                                 copy=copy_requirement(index, path))
+    def _file_choices(self, request, index, client, protocols, facts):
+        """_Choices of a redirect or metalink for the archive file of
+        `facts` (selection.file_facts()).  A pool file only from mirrors
+        that synced after the master's copy appeared, whatever the
+        threshold, and a suite's or repository's files only from mirrors
+        holding a version of its Release or repomd.xml that lists them:
+        else a 404 for a new file, or an older copy whose hashes do not
+        match."""
+        return self._choose(index, client, facts.content, protocols,
+                            _arg(request, "country"), since=facts.since,
+                            copy=facts.copy)
 
-    def _file_metalink(self, request, index, client, asked, path,
+    def _file_metalink(self, request, index, client, asked, path, facts,
                        version=None, protocols=None):
-        """The Metalink of the archive file `path` (see /metalink/PATH):
-        4 unless ?version=3 (or `version`).  `asked` is the ?protocol= the
-        client gave, `protocols` those it may be sent to (default:
-        `asked`)."""
+        """The Metalink of the archive file `path` (see /metalink/PATH), of
+        `facts`: 4 unless ?version=3 (or `version`).  `asked` is the
+        ?protocol= the client gave, `protocols` those it may be sent to
+        (default: `asked`)."""
         if protocols is None:
             protocols = asked
         asked_version = _arg(request, "version")
         if asked_version not in (None, "3", "4"):
             raise BadParameter("version=%s: a metalink's version is 3 or 4"
                                % (asked_version,))
-        try:
-            versions = index.file_versions(path)
-        except PoolFactsError as error:
+        if facts.error is not None:
             self._record("metalink", client, "unknown", 503, index, asked)
             if not index.pool_facts.reported:
                 # Once: the problem is the file's, not each request's.
                 index.pool_facts.reported = True
                 self.log.error("{error}: metalinks of pool files answer "
                                "503 while snapshot {serial} serves",
-                               error=error, serial=index.serial)
+                               error=facts.error, serial=index.serial)
             return self._error(request, 503, "the master's size and hashes "
                                "of %s are not available now; try "
                                "/redirect/%s\n" % (path, path))
+        versions = facts.versions
         if not versions:
             self._record("metalink", client, "unknown", 404, index, asked)
             return self._error(request, 404, "the master has no size and "
                                "hashes of %s\n" % (path,))
         if version is None:
             version = 3 if asked_version == "3" else 4
-        key, choices = self._file_choices(
+        choices = self._file_choices(
             request, index, client,
-            protocols or ("https", "http", "ftp"), path)
+            protocols or ("https", "http", "ftp"), facts)
         urls = _urls(choices, path, MAX_METALINK_URLS)
-        self._record("metalink", client, "metalink/" + "/".join(key), 200,
-                     index, asked)
+        self._record("metalink", client, "metalink/" + "/".join(
+            facts.content), 200, index, asked)
         return self._metalink_body(request, version, path.rsplit("/", 1)[-1],
                                    versions, urls)
-
-    def _known(self, index, path):
-        """Whether the master's size and hashes of `path` are known (a
-        redirect asked for a metalink gives one only then); facts that
-        cannot be read know nothing (the metalink says why)."""
-        try:
-            return bool(index.file_versions(path))
-        except PoolFactsError:
-            return False
 
     def _redirect(self, request, index, client, asked, path):
         secure = self.secure(request)
         # Asked over https: https only, unless ?protocol= says otherwise.
         protocols = redirect_protocols(asked, secure)
-        if self._known(index, path):
-            # The answer depends on Accept: caches must know.
+        facts = file_facts(index, path)
+        if facts.versions:
+            # The master's size and hashes are known, so a metalink can be
+            # given instead.  The answer depends on Accept: caches must
+            # know.
             request.setHeader(b"vary", b"Accept")
             accept = request.getHeader(b"accept") or b""
-            if formats.METALINK4_TYPE.encode() in accept:
+            if _METALINK4_ACCEPT in accept:
                 return self._file_metalink(request, index, client, asked,
-                                           path, version=4,
+                                           path, facts, version=4,
                                            protocols=protocols)
-        key, choices = self._file_choices(request, index, client, protocols,
-                                          path)
-        content = "redirect/" + "/".join(key)
+        choices = self._file_choices(request, index, client, protocols,
+                                     facts)
+        content = "redirect/" + "/".join(facts.content)
         if not choices:
             # Not a 404: the master may well have the file.
             self._record("redirect", client, content, 503, index, asked)
@@ -604,17 +642,23 @@ class MirrorListResource:
                 "URL is %s%s\n" % (path, _over(protocols), _over(protocols),
                                    why)))
         self._record("redirect", client, content, 302, index, asked)
-        urls = _urls(choices, path, MAX_LINK_HEADERS + 1)
+        # Rendered once per order, cut where the path goes.
+        given = bool(path)
+        headers, body = self._rendered(
+            index, choices, ("redirect", given), lambda: formats.redirect(
+                [(c.url, c.mirror and c.mirror.country)
+                 for c in choices[:MAX_LINK_HEADERS + 1]], given))
+        under = path.lstrip("/").encode("utf-8")
         request.setResponseCode(302)
-        request.setHeader(b"location", urls[0][0].encode("utf-8"))
-        for value in formats.link_headers(urls[1:]):
-            request.addHeader(b"link", value.encode())
-        request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
-        return (urls[0][0] + "\n").encode("utf-8")
+        request.addHeaderLines(under.join(headers))
+        request.setHeader(b"content-type", _TEXT_TYPE)
+        return under.join(body)
 
 
 _METALINK_TYPES = {3: formats.METALINK3_TYPE.encode(),
                    4: formats.METALINK4_TYPE.encode()}
+_METALINK4_ACCEPT = formats.METALINK4_TYPE.encode()
+_TEXT_TYPE = formats.TEXT_TYPE.encode()
 
 
 def _urls(choices, path, count):
