@@ -1,18 +1,23 @@
 """The mirror list daemon's request log and daily counts: the log rotated
-by day or by size with N kept, shared by workers flushing at once, and a
-corrupt counts file kept aside rather than overwritten."""
+by day or by size with N kept, shared by workers flushing at once, a
+corrupt counts file kept aside rather than overwritten, and the daemon's
+batches written outside the reactor's thread."""
 
 import configparser
 import json
 import multiprocessing
 import os
+import threading
 import time
 
 import pytest
+from twisted.internet import defer, reactor
 from twisted.logger import globalLogPublisher
+from twisted.trial import unittest
 
 from mirrorkeeper.config import DEFAULTS
 from mirrorkeeper.errors import ConfigurationError
+from mirrorkeeper.publish.server import StatisticsFlusher
 from mirrorkeeper.publish.statistics import (
     LogRotation, Statistics, read_statistics)
 
@@ -193,3 +198,37 @@ def test_rotation_settings_from_config():
     config.set("publication", "request_log_rotation", "weekly")
     with pytest.raises(ConfigurationError):
         LogRotation.from_config(config)
+
+
+class FlusherTests(unittest.TestCase):
+
+    @defer.inlineCallbacks
+    def test_batches_are_written_in_a_thread_in_order(self):
+        """The daemon's flusher writes each batch it takes in a thread of
+        the reactor's pool, in the order taken, and at stop what is left,
+        once each."""
+        folder = self.mktemp()
+        statistics = Statistics(folder, Clock(NOON), "p",
+                                rotation=LogRotation("none"))
+        threads = []
+        write = statistics.write
+
+        def writing(taken):
+            threads.append(threading.current_thread())
+            write(taken)
+        statistics.write = writing
+        flusher = StatisticsFlusher(reactor, statistics)
+        flusher.startService()
+        for country in ("DE", "FR", "BR"):
+            statistics.record(country, "apt/noble", 200, 1)
+            flusher.flush()
+        statistics.record("JP", "apt/noble", 200, 1)
+        yield flusher.stopService()
+        self.assertEqual([line.split()[1] for line in logs(folder)[
+            "requests.log"]], ["DE", "FR", "BR", "JP"])
+        self.assertEqual(
+            [thread is threading.main_thread() for thread in threads],
+            [False, False, False, True])
+        self.assertEqual(read_statistics(folder, "2024-06-01"), {
+            (country, "apt/noble", ""): 1
+            for country in ("DE", "FR", "BR", "JP")})
