@@ -3,6 +3,8 @@ and the address policy, against the fake mirror farm on loopback (and a
 fake clock where only timing matters)."""
 
 import socket
+import threading
+import time
 
 from twisted.internet import defer, reactor
 from twisted.internet.address import IPv4Address, IPv6Address
@@ -352,6 +354,66 @@ class DeadHostTests(FarmTestMixin, unittest.TestCase):
             [client.probe(mirror.url(f"{i}/" + RELEASE)) for i in range(8)])
         self.assertEqual([r.outcome for r in results], [Outcome.TIMEOUT] * 8)
         self.assertEqual(client.skipped_hosts(), {})
+
+
+class _AnswerDuringStall:
+    """A server in a thread of its own, on loopback: once it has read a
+    request, it stalls the reactor (as the prober's writer thread does when
+    what it hands back starts a long piece of work) with a call from its
+    thread that blocks for longer than C{stall} seconds, and answers 200
+    during that stall, while nothing reads it."""
+
+    def __init__(self, stall):
+        self.stall = stall
+        self.stalling = threading.Event()
+        self.finished = threading.Event()
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        connection, _ = self.listener.accept()
+        with connection:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += connection.recv(4096)
+            reactor.callFromThread(self.block)
+            self.stalling.wait(10)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+                               b"\r\n")
+            self.finished.wait(10)
+
+    def block(self):
+        self.stalling.set()
+        time.sleep(self.stall)
+
+    def close(self):
+        self.stalling.set()
+        self.finished.set()
+        self.listener.close()
+        self.thread.join(10)
+
+
+class StallTests(FarmTestMixin, unittest.TestCase):
+    """The event loop busy past the timeout while an answer waits."""
+
+    timeout = 20
+
+    @defer.inlineCallbacks
+    def test_answer_that_came_in_time_is_read_before_giving_up(self):
+        """An answer that reached the prober within the timeout, while its
+        event loop was stalled, is FOUND: the mirror is judged by what it
+        sent, not by how busy the prober was."""
+        server = _AnswerDuringStall(stall=1.0)
+        self.addCleanup(server.close)
+        client = self.make_client(timeout=0.3)
+        result = yield client.probe("http://127.0.0.1:%d/ubuntu/%s"
+                                    % (server.port, RELEASE))
+        self.assertEqual(result.outcome, Outcome.FOUND)
+        self.assertLogSays(result, "HTTP/1.1 200 OK")
 
 
 class ClockTests(unittest.TestCase):

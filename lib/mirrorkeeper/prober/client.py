@@ -492,6 +492,14 @@ class _Probe:
         d.addErrback(self.crashed)
 
     def time_out(self, d):
+        # A reactor runs the timers that are due before it reads its
+        # sockets: after a stall (the process starved of CPU, a long
+        # callback), an answer that came back in time may be there
+        # unread.  It is read first, and the request given up only if it
+        # did not come.
+        self.timer = self.client._reactor.callLater(0, self.give_up, d)
+
+    def give_up(self, d):
         self.timer = None
         self.timed_out = True
         d.cancel()
