@@ -40,7 +40,6 @@ from twisted.internet.interfaces import (
     IProtocolNegotiationFactory, ISSLTransport)
 from twisted.internet.tcp import Server
 from twisted.logger import Logger
-from twisted.protocols.policies import TimeoutMixin
 from twisted.web.http import RESPONSES
 
 # A request line and its headers: twisted.web's limit too.
@@ -95,7 +94,7 @@ class Request:
         self.code = code
 
     def getClientAddress(self):
-        return self._channel.transport.getPeer()
+        return self._channel.peer
 
     def isSecure(self):
         """Whether the request came over TLS."""
@@ -145,7 +144,7 @@ class _Date:
         return cls.value
 
 
-class HTTPChannel(protocol.Protocol, TimeoutMixin):
+class HTTPChannel(protocol.Protocol):
     """One connection: requests read from it in order, each answered by
     the factory's render(request)."""
 
@@ -153,22 +152,43 @@ class HTTPChannel(protocol.Protocol, TimeoutMixin):
 
     def __init__(self, render, clock):
         self.render = render
-        self.callLater = clock.callLater
+        self.clock = clock
         self.secure = False
+        self.peer = None
         self._buffer = b""
         # Bytes of a request body still to skip.
         self._skip = 0
         self._paused = False
         self._closing = False
+        # When data last came (the clock's seconds), and the call that
+        # looks whether it has been idle since: a request only notes the
+        # time, where moving a timeout's call on each one costs more.
+        self._active = None
+        self._idle_check = None
 
     def connectionMade(self):
         self.secure = ISSLTransport.providedBy(self.transport)
+        self.peer = self.transport.getPeer()
         self.transport.registerProducer(self, True)
-        self.setTimeout(IDLE_TIMEOUT)
+        self._active = self.clock.seconds()
+        self._idle_check = self.clock.callLater(IDLE_TIMEOUT, self._idle)
 
     def connectionLost(self, reason):
-        self.setTimeout(None)
+        if self._idle_check is not None and self._idle_check.active():
+            self._idle_check.cancel()
+        self._idle_check = None
         self._closing = True
+
+    def _idle(self):
+        """Close the connection if it has been idle IDLE_TIMEOUT seconds,
+        else look again when it will have been."""
+        idle = self.clock.seconds() - self._active
+        if idle >= IDLE_TIMEOUT:
+            self._idle_check = None
+            self.timeoutConnection()
+        else:
+            self._idle_check = self.clock.callLater(IDLE_TIMEOUT - idle,
+                                                    self._idle)
 
     # The transport's producer: while the client does not read its
     # answers, nothing more is read from it.
@@ -187,7 +207,7 @@ class HTTPChannel(protocol.Protocol, TimeoutMixin):
         self._closing = True
 
     def dataReceived(self, data):
-        self.resetTimeout()
+        self._active = self.clock.seconds()
         if self._skip:
             skipped = min(self._skip, len(data))
             self._skip -= skipped
