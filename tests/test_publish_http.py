@@ -120,8 +120,10 @@ def test_a_body_of_content_length_is_skipped():
 
 def test_refusals_are_answered_and_closed():
     """A malformed request line or header, a chunked body, a bad length,
-    an odd target or too long a head is answered with its error, and
-    the connection closed, the renderer never asked."""
+    an odd target (one with a control character, such as a line feed
+    that would split a redirect's Location header) or too long a head is
+    answered with its error, and the connection closed, the renderer
+    never asked."""
     cases = [
         (b"GARBAGE\r\n\r\n", 400),
         (b"GET / HTTP/2.0\r\n\r\n", 400),
@@ -131,6 +133,10 @@ def test_refusals_are_answered_and_closed():
         (b"GET / HTTP/1.1\r\nContent-Length: -3\r\n\r\n", 400),
         (b"GET / HTTP/1.1\r\nContent-Length: ten\r\n\r\n", 400),
         (b"GET ftp://h/x HTTP/1.1\r\n\r\n", 400),
+        (b"GET /redirect/a\nSet-Cookie:x HTTP/1.1\r\n\r\n", 400),
+        (b"GET /a\tb HTTP/1.1\r\n\r\n", 400),
+        (b"GET /a\x00b HTTP/1.1\r\n\r\n", 400),
+        (b"GET /a\x7fb HTTP/1.1\r\n\r\n", 400),
         (b"GET /" + b"a" * MAX_HEAD_BYTES + b" HTTP/1.1\r\n\r\n", 431),
         (b"GET /" + b"a" * (MAX_HEAD_BYTES + 10), 431),
     ]

@@ -13,8 +13,9 @@ curl, aria2c, load balancers' health checks) need little of HTTP:
   answered in order, and a client that does not read what it asked for
   is not read from until it does (the transport's producer);
 - a request body of Content-Length is skipped; a chunked one, a request
-  line or headers over MAX_HEAD_BYTES, or a malformed request is
-  answered with an error and the connection closed;
+  line or headers over MAX_HEAD_BYTES, a control character in the
+  request target, or a malformed request is answered with an error and
+  the connection closed;
 - a connection idle for IDLE_TIMEOUT seconds is closed.
 
     HTTPFactory(resource, reactor): resource.render(request) answers a
@@ -48,6 +49,10 @@ MAX_HEAD_BYTES = 16384
 IDLE_TIMEOUT = 60.0
 # A request is one line and its headers, ended by an empty line.
 _END = b"\r\n\r\n"
+# What a request target may hold: anything but control characters (and
+# space, which ends it).  Bytes over 127 are taken, as they were, read as
+# UTF-8.
+_TARGET_BYTES = bytes(range(0x21, 0x7f)) + bytes(range(0x80, 0x100))
 
 
 class Request:
@@ -265,6 +270,11 @@ class HTTPChannel(protocol.Protocol):
             length = -1
         if length < 0:
             return self._refuse(400, b"bad Content-Length\n")
+        if target.translate(None, _TARGET_BYTES):
+            # A control character (a bare line feed would end the
+            # Location header a redirect writes the path into).
+            return self._refuse(400, b"control character in the request "
+                                b"target\n")
         if not target.startswith(b"/"):
             # The absolute form a proxy may send: http://host/path.
             scheme, found, rest = target.partition(b"://")
