@@ -374,11 +374,7 @@ class _Channel:
     """What a publish.http Request asks of its connection."""
 
     secure = False
-
-    class transport:
-        @staticmethod
-        def getPeer():
-            return _Peer
+    peer = _Peer
 
 
 class KeptChoicesTests(DaemonTestMixin, unittest.TestCase):
