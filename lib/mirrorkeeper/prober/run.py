@@ -39,6 +39,12 @@ UNUSABLE = NETWORK_FAILURES | {
     ProbeOutcome.INVALID_URL, ProbeOutcome.PROBER_ERROR}
 
 
+# The content checks of one mirror in progress at once: each asks for its
+# index file, then for the files telling its freshness; four times the
+# per-host limit keeps the host's slots busy.
+CHECKS_AT_ONCE = 8
+
+
 def absent_path_name(token):
     """The name of the file asked for to see whether a mirror answers 200
     for anything: no archive has it."""
@@ -328,8 +334,8 @@ class _MirrorProbe:
                       "that cannot exist proves nothing by its answers")
         else:
             self.base_url = chosen or plan.base_url
-            content = yield defer.gatherResults(
-                [self.check_content(check) for check in plan.content_checks])
+            content = yield _InTurn(plan.content_checks, self.check_content,
+                                    CHECKS_AT_ONCE).deferred
             images = yield defer.gatherResults(
                 [self.check_cdimage(check) for check in plan.cdimage_checks])
             detected, unobserved = yield self.check_detectors()
@@ -397,6 +403,63 @@ class _Gathered:
         if not self.deferred.called:
             self.deferred.errback(defer.FirstError(failure, index))
         return failure
+
+
+class _InTurn:
+    """What gatherResults([work(item) for item in items]) does, with at
+    most `at_once` of the works started and not done at a time, in order:
+    a mirror's probes are made as its host can take them, not all at once
+    (a waiting probe is a few objects more for the garbage collector to
+    go through, and memory, for each of the mirrors in flight).
+    C{deferred} fires with the results in the order of `items`, or fails
+    with the first failure wrapped in a FirstError."""
+
+    def __init__(self, items, work, at_once):
+        self.deferred = defer.Deferred()
+        self.items = tuple(items)
+        self.results = [None] * len(self.items)
+        self.work = work
+        self.at_once = max(1, at_once)
+        self.started = self.running = 0
+        self.starting = False
+        if not self.items:
+            self.deferred.callback([])
+        else:
+            self.start()
+
+    def start(self):
+        if self.starting:
+            # A work that ended at once: the loop below goes on.
+            return
+        self.starting = True
+        try:
+            while self.started < len(self.items) and \
+                    self.running < self.at_once and not self.deferred.called:
+                index = self.started
+                self.started += 1
+                self.running += 1
+                try:
+                    d = self.work(self.items[index])
+                except Exception:
+                    d = defer.fail()
+                d.addCallbacks(self.one, self.failed, (index,), None,
+                               (index,))
+        finally:
+            self.starting = False
+
+    def one(self, result, index):
+        self.results[index] = result
+        self.running -= 1
+        if self.started == len(self.items) and not self.running:
+            if not self.deferred.called:
+                self.deferred.callback(self.results)
+        else:
+            self.start()
+
+    def failed(self, failure, index):
+        self.running -= 1
+        if not self.deferred.called:
+            self.deferred.errback(defer.FirstError(failure, index))
 
 
 def logged_duration(started, finished):
