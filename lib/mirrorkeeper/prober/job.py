@@ -154,12 +154,15 @@ class ProberRun:
 
     @property
     def mirrors_in_flight(self):
-        """How many mirrors are probed at once: enough that every global
-        slot stays busy even when each mirror has only a few requests left
-        under its per-host limit, yet few enough that what waits for a slot
-        stays small in memory."""
+        """How many mirrors are probed at once: twice as many as fill
+        every global slot at the per-host limit, so that the slots stay
+        busy while some mirrors wait for an answer that decides their next
+        requests, or for their report to be written; no more, since each
+        holds its plan, its log and its waiting probes in memory, for the
+        garbage collector to go through (a full collection over 200
+        mirrors in flight stalled the event loop past the timeout)."""
         options = self.options
-        return max(1, 4 * options.max_parallel //
+        return max(1, 2 * options.max_parallel //
                    max(1, options.max_parallel_per_host))
 
     def _client(self):
