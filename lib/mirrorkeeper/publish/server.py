@@ -450,7 +450,7 @@ class MirrorListResource:
 
     def _error(self, request, status, text):
         request.setResponseCode(status)
-        request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
+        request.setHeader(b"content-type", _TEXT_TYPE)
         return text.encode("utf-8")
 
     # The outputs.
@@ -471,7 +471,7 @@ class MirrorListResource:
                                default=("http", "https"))
         self._record("apt", client, "/".join(("apt",) + key[1:]) if kind ==
                      "archive" else "/".join(key), 200, index, protocols)
-        request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
+        request.setHeader(b"content-type", _TEXT_TYPE)
 
         def render():
             # apt's mirror method picks a mirror per file: those known to
@@ -522,7 +522,7 @@ class MirrorListResource:
                                _arg(request, "country"))
         self._record("mirrorlist", client, "repo/%s/%s" % key[1:], 200,
                      index, protocols)
-        request.setHeader(b"content-type", formats.TEXT_TYPE.encode())
+        request.setHeader(b"content-type", _TEXT_TYPE)
         return self._rendered(index, choices, ("mirrorlist",), lambda: (
             choices.note or "").encode("utf-8") + formats.mirrorlist(
                 self._consistent_first(index, choices, repository),
@@ -538,7 +538,7 @@ class MirrorListResource:
         versions = index.files.get(path, [])
         accept = request.getHeader(b"accept") or b""
         version = 4 if _arg(request, "version") == "4" or \
-            formats.METALINK4_TYPE.encode() in accept else 3
+            _METALINK4_ACCEPT in accept else 3
         self._record("metalink", client, "metalink/%s/%s" % key[1:], 200,
                      index, protocols)
         if not choices:

@@ -1,9 +1,10 @@
 """Usage statistics of the mirror list daemon, kept off the hot path.
 
-A request costs one list append in memory; flush() (the daemon's take()
-every FLUSH_INTERVAL seconds, then write() in a thread, and flush() when
-it stops) appends the request log lines to ``requests.log`` and adds the
-counts to ``YYYY-MM-DD.<process>.json`` in the statistics folder: a
+A request costs one list append and one counter increment in memory;
+flush() (the daemon's take() every FLUSH_INTERVAL seconds, then write()
+in a thread, and flush() when it stops) appends the request log lines
+to ``requests.log`` and adds the counts to ``YYYY-MM-DD.<process>.json``
+in the statistics folder: a
 JSON list of {"country", "content", "protocol", "requests"}, where
 "protocol" is the ?protocol= the client asked for as the daemon read it
 ("https,http"), "" for none.  Files written before the daemon counted
@@ -124,10 +125,10 @@ class Statistics:
         self._clock = clock
         self._process = process or "%s-%d" % (socket.gethostname(),
                                               os.getpid())
-        # (time, country, content, status, serial, protocols) of each
-        # request since the last take().
+        # The log lines and the counts since the last take().
         self._lines = []
-        self._second = self._stamp = None
+        self._counts = Counter()
+        self._second = self._day = self._stamp = None
 
     def record(self, country, content, status, serial, protocols=None):
         """Note one request: who (country), what (content, a string such
@@ -137,33 +138,37 @@ class Statistics:
         second = int(self._clock())
         if second != self._second:
             # Formatted once a second, not once a request.
+            moment = time.gmtime(second)
             self._second = second
-            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                        time.gmtime(second))
-        self._lines.append((self._stamp, country or "-", content, status,
-                            serial, protocols))
+            self._day = time.strftime("%Y-%m-%d", moment)
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", moment)
+        country = country or "-"
+        # A line is kept as text: a string is not the garbage collector's
+        # to look at, where thousands of tuples held until the next write
+        # would make it collect, and look at them all, again and again.
+        self._lines.append("%s %s %s %d %s\n" % (
+            self._stamp, country, content, status, serial))
+        self._counts[(self._day, country, content, protocols)] += 1
 
     def take(self):
         """What was recorded since the last take(), for write(); None when
         nothing was."""
         if not self._lines:
             return None
-        lines, self._lines = self._lines, []
-        return lines
+        taken = self._lines, self._counts
+        self._lines, self._counts = [], Counter()
+        return taken
 
     def write(self, taken):
         """Write what take() gave to the files.  It may run in a thread of
         its own, while requests are recorded, but one write() at a time, in
         the order taken."""
-        # By (day, country, content, protocols).
-        counts = Counter((line[0][:10], line[1], line[2], line[5])
-                         for line in taken)
+        lines, counts = taken
         os.makedirs(self.folder, exist_ok=True)
         # One append of the whole batch: the workers of one daemon share
         # requests.log, and a single O_APPEND write is not interleaved
         # with another process's.
-        data = "".join(["%s %s %s %d %s\n" % line[:5]
-                        for line in taken]).encode("utf-8")
+        data = "".join(lines).encode("utf-8")
         rotate(self.folder, self.rotation, len(data), self._clock())
         descriptor = os.open(os.path.join(self.folder, LOG_NAME),
                              os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
