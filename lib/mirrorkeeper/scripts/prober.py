@@ -22,6 +22,7 @@ one run only; while another run holds the lock it leaves the queue to the
 next minute and exits 0.
 """
 
+import gc
 import sys
 
 import attrs
@@ -174,6 +175,10 @@ class ProberScript(MirrorKeeperScript):
                     start_helpers=self._helpers_of(each, workers,
                                                    helpers)).run()))
             return summaries
+        # What is loaded by now (the modules, the configuration) lives as
+        # long as the process: left out of the garbage collector's full
+        # collections, each of which stalls the probes while it runs.
+        gc.freeze()
         try:
             summaries = run_reactor(probe_each)
         finally:
