@@ -536,9 +536,9 @@ class MirrorListResource:
                                default=("https", "http", "ftp"))
         path = repository["path"] + "/repodata/repomd.xml"
         versions = index.files.get(path, [])
-        accept = request.getHeader(b"accept") or b""
-        version = 4 if _arg(request, "version") == "4" or \
-            _METALINK4_ACCEPT in accept else 3
+        accept = request.getHeader(b"accept")
+        version = 4 if _arg(request, "version") == "4" or (
+            accept and _METALINK4_ACCEPT in accept) else 3
         self._record("metalink", client, "metalink/%s/%s" % key[1:], 200,
                      index, protocols)
         if not choices:
@@ -618,8 +618,8 @@ class MirrorListResource:
             # given instead.  The answer depends on Accept: caches must
             # know.
             request.setHeader(b"vary", b"Accept")
-            accept = request.getHeader(b"accept") or b""
-            if _METALINK4_ACCEPT in accept:
+            accept = request.getHeader(b"accept")
+            if accept and _METALINK4_ACCEPT in accept:
                 return self._file_metalink(request, index, client, asked,
                                            path, facts, version=4,
                                            protocols=protocols)
