@@ -1,6 +1,7 @@
 """Planning a prober run: what depends only on a distribution (its
-detectors, the files they fetch, the master's history of each) is read
-once per distribution, however many of its mirrors are probed."""
+detectors, the files they fetch, the master's history of each, its
+places and their freshness paths) is read once per distribution, however
+many of its mirrors are probed and in however many batches."""
 
 import hashlib
 from datetime import datetime, timedelta
@@ -12,7 +13,7 @@ from mirrorkeeper.model.masterarchive import (
     MasterFileDetailSet, RPMRepositorySet, TraceFileTimestampSet)
 from mirrorkeeper.model.timestamps import PlantedTimestampSet
 from mirrorkeeper.prober.detectors import TRACE_PATH
-from mirrorkeeper.prober.plan import plan_archive_mirrors
+from mirrorkeeper.prober.plan import ArchivePlanner, plan_archive_mirrors
 from tests.statements import recorded_statements
 
 NOW = datetime(2026, 11, 24, 12, 0)
@@ -20,6 +21,7 @@ HOUR = timedelta(hours=1)
 # The tables the detectors' planning reads the master's history from.
 MASTER_TABLES = ("planted_timestamp", "trace_file_timestamp",
                  "master_file_detail", "rpm_repository")
+
 EVERY_DETECTOR = {"*": ("publishing", "trace", "timestamp", "checksum")}
 
 
@@ -103,3 +105,54 @@ def test_every_mirror_gets_the_master_checks_at_its_own_url(sample_store):
         assert checks["rpms/40/x86_64/repodata/repomd.xml"] \
             .rpm_repository_id == repository.id
         assert checks["dists/warty/Release"].rpm_repository_id is None
+
+
+def planner():
+    return ArchivePlanner(when=NOW, freshness=EVERY_DETECTOR,
+                          timestamp_file="timestamp.txt")
+
+
+def test_a_batch_costs_the_same_statements_for_any_number_of_mirrors(
+        sample_store):
+    """Planning every mirror of a distribution at once runs as many
+    statements as planning one: each mirror's own records are read for
+    the whole batch."""
+    store = sample_store
+    ubuntu = DistributionSet(store)["ubuntu"]
+    master_history(store, ubuntu)
+    mirrors = archive_mirrors(ubuntu)
+    assert len(mirrors) >= 3
+    with recorded_statements() as one:
+        planner()(store, mirrors[:1])
+    with recorded_statements() as every:
+        plans = planner()(store, mirrors)
+    assert [plan.mirror_id for plan in plans] == [
+        mirror.id for mirror in mirrors]
+    assert len(every.statements) == len(one.statements)
+
+
+def test_later_batches_share_what_the_first_worked_out(sample_store):
+    """A run's planner makes, batch after batch, the plans one batch of
+    them all would have, reading its distribution's places and master
+    history only for the first; told to keep them no time, it reads them
+    again."""
+    store = sample_store
+    ubuntu = DistributionSet(store)["ubuntu"]
+    master_history(store, ubuntu)
+    mirrors = archive_mirrors(ubuntu)
+    together, _ = planned(store, mirrors)
+    run = planner()
+    first = run(store, mirrors[:1])
+    with recorded_statements() as later:
+        rest = [plan for mirror in mirrors[1:]
+                for plan in run(store, [mirror])]
+    assert first + rest == together
+    assert any(plan.content_checks for plan in together)
+    # Only the mirrors' own records.
+    assert later.statements
+    assert all(" FROM mirror_" in statement
+               for statement in later.statements)
+    run.share_seconds = 0
+    with recorded_statements() as again:
+        assert run(store, mirrors[1:2]) == together[1:2]
+    assert again.reading(*MASTER_TABLES)

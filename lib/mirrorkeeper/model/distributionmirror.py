@@ -14,6 +14,7 @@ from mirrorkeeper.interfaces.distributionmirror import (
     IDistributionMirror, IDistributionMirrorSet)
 from mirrorkeeper.model.base import EnumCol, StoreBoundSet, store_of
 from mirrorkeeper.model.country import Country
+from mirrorkeeper.model.distroseries import series_expected_of
 from mirrorkeeper.model.mirrorcontent import (
     MirrorCDImageDistroSeries, MirrorDistroArchSeries,
     MirrorDistroSeriesSource, MirrorFreshnessCheck, MirrorProbeRecord,
@@ -382,8 +383,8 @@ class DistributionMirror(Storm):
         self.disable(notify_owner=True, log=log)
 
     def expectedSeries(self):
-        return [series for series in self.distribution.series
-                if series.isExpectedOf(self)]
+        return series_expected_of(store_of(self), self.distribution.series,
+                                  [self])[self.id]
 
     def guessPackagesPaths(self, series=None):
         paths = []

@@ -135,13 +135,8 @@ class DistroSeries(Storm):
     # The release lifecycle.
 
     def isExpectedOf(self, mirror):
-        if self.status is SeriesStatus.OBSOLETE:
-            return False
-        if self.every_mirror or mirror.picks_up_new_series:
-            return True
-        return not store_of(self).find(
-            MirrorDistroSeries, distro_series_id=self.id,
-            distribution_mirror_id=mirror.id).is_empty()
+        return bool(series_expected_of(store_of(self), [self],
+                                       [mirror])[mirror.id])
 
     def takeOn(self, mirror):
         if mirror.distribution_id != self.distribution_id:
@@ -197,6 +192,35 @@ class MirrorDistroSeries(Storm):
         self.distribution_mirror_id = mirror.id
         self.distro_series_id = distro_series.id
         self.date_created = utcnow()
+
+
+def series_expected_of(store, series, mirrors):
+    """{mirror id: [each of `series` expected of it, in their order]} for
+    each of `mirrors` (IDistroSeries.isExpectedOf), in one query for
+    hundreds of mirrors.  `series` are anything with a series' id, status
+    and every_mirror; `mirrors`, with a mirror's id and
+    picks_up_new_series."""
+    series = [each for each in series
+              if each.status is not SeriesStatus.OBSOLETE]
+    taken = set()
+    if not all(each.every_mirror for each in series):
+        ids = [mirror.id for mirror in mirrors
+               if not mirror.picks_up_new_series]
+        for start in range(0, len(ids), _MIRRORS_A_QUERY):
+            taken.update(store.find(
+                (MirrorDistroSeries.distribution_mirror_id,
+                 MirrorDistroSeries.distro_series_id),
+                MirrorDistroSeries.distribution_mirror_id.is_in(
+                    ids[start:start + _MIRRORS_A_QUERY])))
+    return {mirror.id: [
+        each for each in series if each.every_mirror or
+        mirror.picks_up_new_series or (mirror.id, each.id) in taken]
+        for mirror in mirrors}
+
+
+# Ids in one IN (...): well under SQLite's oldest limit of 999
+# parameters.
+_MIRRORS_A_QUERY = 500
 
 
 # The statuses of a series not released yet.

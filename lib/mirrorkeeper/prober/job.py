@@ -29,7 +29,7 @@ from mirrorkeeper.model.mirrorstate import last_probe_durations
 from mirrorkeeper.prober import claims
 from mirrorkeeper.prober.client import ProbeClient
 from mirrorkeeper.prober.plan import (
-    ManifestError, parse_cdimage_manifest, plan_archive_mirrors,
+    ArchivePlanner, ManifestError, parse_cdimage_manifest,
     plan_cdimage_mirrors)
 from mirrorkeeper.prober.record import (
     ApplySettings, RecordedMirror, ReportWriter, apply_run, distrust_run,
@@ -446,8 +446,8 @@ class ProberRun:
         when they are given."""
         options = self.options
         if options.content_type is MirrorContent.ARCHIVE:
-            return lambda store, mirrors: plan_archive_mirrors(
-                store, mirrors, freshness=options.detectors,
+            return ArchivePlanner(
+                freshness=options.detectors,
                 timestamp_file=options.timestamp_file,
                 control_limit=options.max_control_file_bytes)
         url = options.cdimage_manifest_url

@@ -17,13 +17,18 @@ ones.  A file a checksum detector fetches already is not fetched twice:
 the detector's finding carries its SHA-256.
 """
 
+import time
+
 import attrs
 
-from mirrorkeeper.enums import MirrorContent, SeriesStatus
+from mirrorkeeper.enums import (
+    MirrorContent, PackagePublishingPocket, SeriesStatus)
+from mirrorkeeper.model.distroseries import series_expected_of
 from mirrorkeeper.model.mirrorcontent import (
     binary_paths_to_check, source_paths_to_check)
 from mirrorkeeper.prober.detectors import (
     MAX_CONTROL_FILE, TRACE_PATH, DetectorCheck)
+from mirrorkeeper.timeutil import utcnow
 
 
 @attrs.frozen
@@ -101,66 +106,98 @@ class MirrorPlan:
             yield check.url
 
 
-class _ArchivePlaces:
-    """The places of one distribution's archive, with their freshness paths,
-    and its freshness detectors' checks, computed once for all its
-    mirrors."""
+@attrs.frozen
+class _SeriesPlaces:
+    """The places of one series a mirror that expects it is asked for:
+    (kind, place, path, label, whether the master has its suite) of each
+    Packages.gz and each Sources.gz, as guessPackagesPaths and
+    guessSourcesPaths list them."""
 
-    def __init__(self, store, distribution, when, detectors=("publishing",),
-                 timestamp_file=None, control_limit=MAX_CONTROL_FILE):
-        self.store = store
-        self.distribution = distribution
+    id: int
+    status: SeriesStatus
+    every_mirror: bool
+    binary: tuple
+    source: tuple
+
+
+class _ArchivePlaces:
+    """What every mirror of one distribution is asked, as plain values
+    worked out once for all of them at `when`: its series' places, the
+    freshness paths of each place, its freshness detectors' checks and
+    the master's control files.  A plan is per mirror only in its base
+    URL and its own records."""
+
+    def __init__(self, store, distribution, mirror, when,
+                 detectors=("publishing",), timestamp_file=None,
+                 control_limit=MAX_CONTROL_FILE):
+        """`mirror` is any mirror of `distribution`."""
+        from mirrorkeeper.model.masterarchive import ArchiveScanStateSet
         self.when = when
         self.detectors = detectors
         self.control_limit = control_limit
-        self._paths = {}
-        # {(id of each series expected): the places expected}
-        self._expected = {}
         self._detector_checks = master_detector_checks(
             store, distribution, detectors, timestamp_file, control_limit)
+        self._fetched = {check.label for check in self._detector_checks}
         self._release_files = master_release_files(store, distribution)
-        from mirrorkeeper.model.masterarchive import ArchiveScanStateSet
+        self._repomd_directories = frozenset(
+            directory for directory, path in self._release_files.items()
+            if path[0].endswith("/repomd.xml"))
         # The suites the scanned master has; empty when it was never
         # scanned, and then every suite the registry implies is asked for.
-        self.suites = frozenset(
+        suites = frozenset(
             name[len("suite:"):] for name in
             ArchiveScanStateSet(store).all(distribution)
             if name.startswith("suite:"))
+        self.series = tuple(
+            self._series_places(mirror, series, suites)
+            for series in distribution.series
+            if series.status is not SeriesStatus.OBSOLETE)
+        # {(kind, place): {band: path}}
+        self._paths = {}
+        # {(kind, place): (path, label)} of the places of mirrors' own
+        # records that no series expects of them.
+        self._recorded = {}
+        # {(id of each series expected): the places expected}
+        self._expected = {}
 
-    def on_master(self, series, pocket):
-        """Whether the master has the suite of `series` and `pocket` (or
-        was never scanned, so that nothing tells)."""
-        return not self.suites or series.suite(pocket) in self.suites
+    @staticmethod
+    def _series_places(mirror, series, suites):
+        def on_master(pocket):
+            return not suites or series.suite(pocket) in suites
+        return _SeriesPlaces(
+            series.id, series.status, series.every_mirror,
+            tuple(("binary", (arch.id, pocket, component.id), path,
+                   "%s/%s %s %s" % (series.name, arch.architecture_tag,
+                                    component.name, pocket.name),
+                   on_master(pocket))
+                  for arch, pocket, component, path in
+                  mirror.guessPackagesPaths([series])),
+            tuple(("source", (series.id, pocket, component.id), path,
+                   "%s source %s %s" % (series.name, component.name,
+                                        pocket.name),
+                   on_master(pocket))
+                  for _, pocket, component, path in
+                  mirror.guessSourcesPaths([series])))
 
-    def _freshness_paths(self, kind, place):
+    def _freshness_paths(self, store, kind, place):
         if (kind, place) not in self._paths:
             finder = binary_paths_to_check if kind == "binary" \
                 else source_paths_to_check
             self._paths[(kind, place)] = finder(
-                self.store, place[0], place[2], place[1], self.when)
+                store, place[0], place[2], place[1], self.when)
         return self._paths[(kind, place)]
 
-    def detector_checks_for(self, mirror):
-        """The DetectorChecks of `mirror`, at its base URL."""
-        return tuple(attrs.evolve(check, url=mirror.base_url + check.url)
+    def detector_checks_for(self, base_url):
+        """The DetectorChecks of a mirror at `base_url`."""
+        return tuple(attrs.evolve(check, url=base_url + check.url)
                      for check in self._detector_checks)
 
-    def release_checks_for(self, mirror, content_checks=None):
-        """The ReleaseChecks of `mirror`: the InRelease (or Release) of
-        each suite it is expected to carry (that its `content_checks` are
-        of, when it has them), and every RPM repository's repomd.xml, but
-        for the files its detector checks fetch already."""
-        fetched = {check.label for check in self._detector_checks}
-        base_url = mirror.base_url
-        directories = {directory for directory, path in
-                       self._release_files.items()
-                       if path[0].endswith("/repomd.xml")}
-        if content_checks is None:
-            paths = [entry[-1] for entry in mirror.guessPackagesPaths()] + \
-                [entry[-1] for entry in mirror.guessSourcesPaths()]
-        else:
-            paths = [check.control_url[len(base_url):]
-                     for check in content_checks]
+    def release_checks_for(self, base_url, paths):
+        """The ReleaseChecks of a mirror at `base_url`: the InRelease (or
+        Release) of the suite of each of `paths` (the content it is
+        asked for), and every RPM repository's repomd.xml, but for the
+        files its detector checks fetch already."""
+        directories = set(self._repomd_directories)
         for path in paths:
             parts = path.split("/")
             if "dists" in parts:
@@ -171,106 +208,175 @@ class _ArchivePlaces:
             for path, current in sorted(
                 self._release_files[directory] for directory in directories
                 if directory in self._release_files)
-            if path not in fetched)
+            if path not in self._fetched)
 
-    def _expected_places(self, mirror):
-        """(kind, place, path, label) of each place `mirror` is expected to
-        carry that the master has: the same for every mirror expecting the
-        same series, so worked out once for each set of them."""
-        series = mirror.expectedSeries()
-        key = tuple(each.id for each in series)
-        if key in self._expected:
-            return self._expected[key]
-        wanted = []
-        for arch, pocket, component, path in mirror.guessPackagesPaths(
-                series):
-            if not self.on_master(arch.distro_series, pocket):
-                continue
-            wanted.append(("binary", (arch.id, pocket, component.id), path,
-                           "%s/%s %s %s" % (
-                               arch.distro_series.name, arch.architecture_tag,
-                               component.name, pocket.name)))
-        for each, pocket, component, path in mirror.guessSourcesPaths(
-                series):
-            if not self.on_master(each, pocket):
-                continue
-            wanted.append(("source", (each.id, pocket, component.id), path,
-                           "%s source %s %s" % (
-                               each.name, component.name, pocket.name)))
-        self._expected[key] = wanted = tuple(wanted)
-        return wanted
+    def expected_places(self, series, on_master=True):
+        """(kind, place, path, label) of each place expected of a mirror
+        expecting `series` (_SeriesPlaces), only those the master has
+        unless `on_master` is false; the same for every mirror expecting
+        the same series, so worked out once for each set of them."""
+        key = (tuple(each.id for each in series), on_master)
+        if key not in self._expected:
+            self._expected[key] = tuple(
+                place[:4] for kind in ("binary", "source")
+                for each in series for place in getattr(each, kind)
+                if place[4] or not on_master)
+        return self._expected[key]
 
-    def checks_for(self, mirror):
-        """The ContentChecks of `mirror`: every place it is expected to
-        carry that the master has, and the places of obsolete series,
-        unofficial architectures and suites the master lacks only where it
-        has a record of them already."""
-        base_url = mirror.base_url
-        wanted = list(self._expected_places(mirror))
+    def recorded_place(self, store, kind, place):
+        """(path, label) of a place a mirror has a record of."""
+        if (kind, place) not in self._recorded:
+            from mirrorkeeper.model.distroseries import (
+                Component, DistroArchSeries, DistroSeries)
+            place_id, pocket, component_id = place
+            component = store.get(Component, component_id)
+            if kind == "binary":
+                arch = store.get(DistroArchSeries, place_id)
+                series = arch.distro_series
+                self._recorded[(kind, place)] = (
+                    series.packagesPath(pocket, component,
+                                        arch.architecture_tag),
+                    "%s/%s %s %s" % (series.name, arch.architecture_tag,
+                                     component.name, pocket.name))
+            else:
+                series = store.get(DistroSeries, place_id)
+                self._recorded[(kind, place)] = (
+                    series.sourcesPath(pocket, component),
+                    "%s source %s %s" % (series.name, component.name,
+                                         pocket.name))
+        return self._recorded[(kind, place)]
+
+    def checks_for(self, store, base_url, series, records):
+        """The ContentChecks of a mirror at `base_url` expecting `series`
+        with content `records` ((kind, place) of each, in their order):
+        every place expected of it that the master has, and the places of
+        obsolete series, unofficial architectures and suites the master
+        lacks only where it has a record of them already."""
+        wanted = list(self.expected_places(series))
         expected = {(kind, place) for kind, place, _, _ in wanted}
-        for record in mirror.arch_series:
-            place = (record.distro_arch_series_id, record.pocket,
-                     record.component_id)
-            if ("binary", place) not in expected:
-                arch = record.distro_arch_series
-                wanted.append(("binary", place,
-                               arch.distro_series.packagesPath(
-                                   record.pocket, record.component,
-                                   arch.architecture_tag),
-                               "%s/%s %s %s" % (
-                                   arch.distro_series.name,
-                                   arch.architecture_tag,
-                                   record.component.name, record.pocket.name)))
-        for record in mirror.source_series:
-            place = (record.distro_series_id, record.pocket,
-                     record.component_id)
-            if ("source", place) not in expected:
-                series = record.distro_series
-                wanted.append(("source", place, series.sourcesPath(
-                                   record.pocket, record.component),
-                               "%s source %s %s" % (
-                                   series.name, record.component.name,
-                                   record.pocket.name)))
+        for kind, place in records:
+            if (kind, place) not in expected:
+                wanted.append((kind, place) + self.recorded_place(
+                    store, kind, place))
         return tuple(
             ContentCheck(kind, place, label, base_url + path, {
                 band: base_url + freshness_path
                 for band, freshness_path in
-                self._freshness_paths(kind, place).items()})
+                self._freshness_paths(store, kind, place).items()})
             for kind, place, path, label in wanted)
 
 
-def plan_archive_mirrors(store, mirrors, when=None, freshness=None,
-                         timestamp_file=None,
-                         control_limit=MAX_CONTROL_FILE):
-    """MirrorPlans for archive `mirrors` (model objects, read here).
+class ArchivePlanner:
+    """Makes the MirrorPlans of archive mirrors, batch after batch, for one
+    run: what a distribution's mirrors share (_ArchivePlaces) is worked
+    out at its first mirror and kept, as plain values, for the batches
+    that follow; each batch's own records are read in a few queries,
+    whatever its number of mirrors.
 
     `freshness` is what [freshness] configures (see detectors_for; without
     it every distribution gets publishing history only); publishing history
     works through the content checks, the others through detector checks.
     `timestamp_file` names the planted timestamp file, for the timestamp
-    detector.  What a distribution's mirrors share is planned once, at its
-    first mirror.  `control_limit` bounds the control files fetched.
-    """
-    places = {}
-    plans = []
-    for mirror in mirrors:
+    detector.  `control_limit` bounds the control files fetched.  Bands
+    are told at `when` (default: when the shared part is worked out)."""
+
+    # Seconds what a distribution's mirrors share is kept before it is
+    # worked out again: a long run's later batches then ask for the uploads
+    # the master gained meanwhile, with bands told from near the time they
+    # are probed, for a few queries a minute.
+    share_seconds = 60.0
+
+    def __init__(self, when=None, freshness=None, timestamp_file=None,
+                 control_limit=MAX_CONTROL_FILE):
+        self.when = when
+        self.freshness = freshness
+        self.timestamp_file = timestamp_file
+        self.control_limit = control_limit
+        # {distribution id: (monotonic time made, _ArchivePlaces)}
+        self._shared = {}
+
+    def _places(self, store, mirror):
         distribution = mirror.distribution
-        if distribution.id not in places:
-            detectors = ("publishing",) if freshness is None else \
-                detectors_for(store, distribution, freshness)
-            places[distribution.id] = _ArchivePlaces(
-                store, distribution, when, detectors, timestamp_file,
-                control_limit)
-        archive = places[distribution.id]
-        content = archive.checks_for(mirror) \
-            if "publishing" in archive.detectors else None
-        plans.append(MirrorPlan(
-            mirror.id, mirror.name, mirror.base_url, mirror.content,
-            mirror.enabled, content_checks=content or (),
-            detector_checks=archive.detector_checks_for(mirror),
-            base_urls=probed_base_urls(mirror),
-            release_checks=archive.release_checks_for(mirror, content)))
-    return plans
+        made, places = self._shared.get(distribution.id, (None, None))
+        now = time.monotonic()
+        if places is None or now - made > self.share_seconds:
+            detectors = ("publishing",) if self.freshness is None else \
+                detectors_for(store, distribution, self.freshness)
+            places = _ArchivePlaces(
+                store, distribution, mirror, self.when or utcnow(),
+                detectors, self.timestamp_file, self.control_limit)
+            self._shared[distribution.id] = (now, places)
+        return places
+
+    def __call__(self, store, mirrors):
+        """The MirrorPlans of `mirrors` (model objects, read here, with
+        `store`), in their order."""
+        mirrors = list(mirrors)
+        shared = {}
+        for mirror in mirrors:
+            if mirror.distribution_id not in shared:
+                shared[mirror.distribution_id] = self._places(store, mirror)
+        expected = {}
+        for distribution_id, places in shared.items():
+            expected.update(series_expected_of(store, places.series, [
+                mirror for mirror in mirrors
+                if mirror.distribution_id == distribution_id]))
+        records = _content_records(store, [mirror.id for mirror in mirrors])
+        plans = []
+        for mirror in mirrors:
+            places = shared[mirror.distribution_id]
+            base_url = mirror.base_url
+            series = expected[mirror.id]
+            if "publishing" in places.detectors:
+                content = places.checks_for(
+                    store, base_url, series, records.get(mirror.id, ()))
+                paths = [check.control_url[len(base_url):]
+                         for check in content]
+            else:
+                content = ()
+                paths = [place[2] for place in places.expected_places(
+                    series, on_master=False)]
+            plans.append(MirrorPlan(
+                mirror.id, mirror.name, base_url, mirror.content,
+                mirror.enabled, content_checks=content,
+                detector_checks=places.detector_checks_for(base_url),
+                base_urls=probed_base_urls(mirror),
+                release_checks=places.release_checks_for(base_url, paths)))
+        return plans
+
+
+def _content_records(store, mirror_ids):
+    """{mirror id: [(kind, place) of each of its content records, binary
+    ones first, each kind in the order they were made]}, a query per kind
+    for hundreds of mirrors."""
+    records = {}
+    for kind, table, place in (
+            ("binary", "mirror_distro_arch_series", "distro_arch_series"),
+            ("source", "mirror_distro_series_source", "distro_series")):
+        for start in range(0, len(mirror_ids), _MIRRORS_A_QUERY):
+            chunk = mirror_ids[start:start + _MIRRORS_A_QUERY]
+            for mirror_id, place_id, pocket, component_id in store.execute(
+                    "SELECT distribution_mirror, %s, pocket, component "
+                    "FROM %s WHERE distribution_mirror IN (%s) ORDER BY id"
+                    % (place, table, ", ".join("?" * len(chunk))), chunk):
+                records.setdefault(mirror_id, []).append((kind, (
+                    place_id, PackagePublishingPocket(pocket),
+                    component_id)))
+    return records
+
+
+# Mirror ids in one IN (...): well under SQLite's oldest limit of 999
+# parameters.
+_MIRRORS_A_QUERY = 500
+
+
+def plan_archive_mirrors(store, mirrors, when=None, freshness=None,
+                         timestamp_file=None,
+                         control_limit=MAX_CONTROL_FILE):
+    """MirrorPlans for archive `mirrors` (model objects, read here), made
+    by an ArchivePlanner of these arguments: one batch."""
+    return ArchivePlanner(when, freshness, timestamp_file, control_limit)(
+        store, mirrors)
 
 
 def detectors_for(store, distribution, configured):
