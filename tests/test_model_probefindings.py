@@ -190,7 +190,7 @@ def test_propagation_does_not_depend_on_the_log(world, log):
             binary_check(archive, mirror), True, band)], log=log))
         record = store.get(MirrorProbeRecord, record_id)
         record.date_created = when
-        apply_record(store, record, ApplySettings(notify_owners=False))
+        apply_record(store, record.id, ApplySettings(notify_owners=False))
         assert record.log == log.replace("\x00", "\ufffd")
     found = propagation(store, world.ubuntu, days=2)
     (warty,) = [series for series in found.series if series.name == "warty"]
@@ -339,8 +339,7 @@ def test_the_mail_tells_why_from_the_rows(world, store):
         binary_check(archive, mirror), False, F.UNKNOWN,
         ProbeOutcome.NOT_FOUND)], log="Alles kaputt\n",
         outcomes={ProbeOutcome.NOT_FOUND: 1}))
-    changes = apply_record(store, store.get(MirrorProbeRecord, record_id),
-                           ApplySettings())
+    changes = apply_record(store, record_id, ApplySettings())
     assert [change.change for change in changes] == ["disabled"]
     assert changes[0].why == why_disabled(store, [mirror])[mirror.id]
     bodies = [" ".join(message.message.split())
@@ -388,7 +387,7 @@ def test_upgrade_gives_older_records_their_rows(world):
     pending.state = ProbeRecordState.PENDING
     pending.findings = json.dumps(found)
     store.flush()
-    apply_record(store, pending, ApplySettings(notify_owners=False))
+    apply_record(store, pending.id, ApplySettings(notify_owners=False))
     assert has_findings(store, pending.id)
     assert json.loads(pending.findings)["version"] == 2
 

@@ -82,7 +82,7 @@ def test_places_the_run_did_not_observe_count_for_nothing(sample_store):
     sample_store.add(row)
     record = pending(sample_store, places.mirror,
                      findings(content=[places.binary(True)]))
-    apply_record(sample_store, record, ApplySettings())
+    apply_record(sample_store, record.id, ApplySettings())
     mirror = places.mirror
     assert mirror.arch_series.one().freshness is MirrorFreshness.UP
     assert mirror.source_series.one().freshness is MirrorFreshness.UNKNOWN
@@ -101,7 +101,7 @@ def test_a_place_hidden_by_the_network_keeps_its_record(sample_store):
                       outcome="timeout"),
         places.source(False, freshness=MirrorFreshness.UNKNOWN,
                       outcome="not-found")]))
-    changes = apply_record(sample_store, record, ApplySettings())
+    changes = apply_record(sample_store, record.id, ApplySettings())
     mirror = places.mirror
     assert mirror.arch_series.one().freshness is MirrorFreshness.UNKNOWN
     assert mirror.source_series.is_empty()
@@ -120,7 +120,7 @@ def test_unreachable_keeps_everything_until_the_limit(sample_store):
     settings = ApplySettings(disable_after_failed_runs=3)
     for run in (1, 2):
         changes = apply_record(sample_store,
-                               pending(sample_store, places.mirror, dark),
+                               pending(sample_store, places.mirror, dark).id,
                                settings)
         assert changes == []
         mirror = places.mirror
@@ -130,7 +130,7 @@ def test_unreachable_keeps_everything_until_the_limit(sample_store):
         assert mirror.has_ipv4 is True
         assert mirror.http_answered is False
     changes = apply_record(sample_store,
-                           pending(sample_store, places.mirror, dark),
+                           pending(sample_store, places.mirror, dark).id,
                            settings)
     assert [change.change for change in changes] == ["disabled"]
     assert "could not be reached in 3 consecutive probe runs" in \
@@ -149,12 +149,12 @@ def test_enabled_again_only_when_it_was_disabled(sample_store):
     mirror.failed_runs = 1
     found = findings(content=[places.binary(True)])
     changes = apply_record(sample_store, pending(sample_store, mirror,
-                                                 found), ApplySettings())
+                                                 found).id, ApplySettings())
     assert [(c.change, c.again) for c in changes] == [("enabled", False)]
     assert mirror.failed_runs == 0 and mirror.http_answered is True
     mirror.disable(notify_owner=False)
     changes = apply_record(sample_store, pending(sample_store, mirror,
-                                                 found), ApplySettings())
+                                                 found).id, ApplySettings())
     assert [(c.change, c.again) for c in changes] == [("enabled", True)]
 
 
@@ -167,7 +167,7 @@ def test_a_liar_loses_everything(sample_store):
     record = pending(sample_store, places.mirror, findings(
         lies="http://mirror.example/mirrorkeeper-absent-1",
         protocols={"http": "found"}, content=[places.binary(True)]))
-    changes = apply_record(sample_store, record,
+    changes = apply_record(sample_store, record.id,
                            ApplySettings(notify_owners=False))
     mirror = places.mirror
     assert mirror.arch_series.is_empty() and mirror.source_series.is_empty()

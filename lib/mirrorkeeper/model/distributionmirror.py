@@ -328,19 +328,8 @@ class DistributionMirror(Storm):
     # Probing.
 
     def newProbeRecord(self, log, date_created=None, duration_seconds=None):
-        if hasattr(log, "read"):
-            # A pipe has seek() but cannot: it is read from where it is.
-            seekable = getattr(log, "seekable", None)
-            if hasattr(log, "seek") and (seekable is None or seekable()):
-                log.seek(0)
-            log = log.read()
-        if isinstance(log, bytes):
-            log = log.decode("utf-8", "replace")
-        # PostgreSQL's text cannot hold NUL, which a hostile server's answer
-        # may bring into a log: it goes the way of undecodable bytes, the
-        # same on both backends.
-        log = log.replace("\x00", "\ufffd")
-        record = MirrorProbeRecord(self, log, date_created, duration_seconds)
+        record = MirrorProbeRecord(self, probe_log_text(log), date_created,
+                                   duration_seconds)
         store_of(self).add(record)
         return record
 
@@ -407,6 +396,22 @@ class DistributionMirror(Storm):
                     path = series.sourcesPath(pocket, component)
                     paths.append((series, pocket, component, path))
         return paths
+
+
+def probe_log_text(log):
+    """A probe record's log as it is stored, from text, bytes or a file."""
+    if hasattr(log, "read"):
+        # A pipe has seek() but cannot: it is read from where it is.
+        seekable = getattr(log, "seekable", None)
+        if hasattr(log, "seek") and (seekable is None or seekable()):
+            log.seek(0)
+        log = log.read()
+    if isinstance(log, bytes):
+        log = log.decode("utf-8", "replace")
+    # PostgreSQL's text cannot hold NUL, which a hostile server's answer
+    # may bring into a log: it goes the way of undecodable bytes, the
+    # same on both backends.
+    return log.replace("\x00", "\ufffd")
 
 
 @implementer(IDistributionMirrorSet)

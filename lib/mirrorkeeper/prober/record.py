@@ -32,14 +32,15 @@ from storm.expr import Not
 
 from mirrorkeeper.enums import (
     MirrorContent, MirrorFreshness, MirrorStatus, ProbeRecordState)
-from mirrorkeeper.model.distributionmirror import DistributionMirror
+from mirrorkeeper.model.distributionmirror import (
+    DistributionMirror, probe_log_text)
 from mirrorkeeper.database.bulk import insert_rows
 from mirrorkeeper.database.transaction import committed
 from mirrorkeeper.model.distroseries import DistroSeries
 from mirrorkeeper.model.mirrorcontent import (
     MirrorProbeRecord, ProberRunRecord)
 from mirrorkeeper.model.probefindings import (
-    has_findings, read_findings, why_disabled_by_record, write_findings)
+    read_findings, why_disabled_by_record, write_findings)
 from mirrorkeeper.enums import ProbeOutcome
 from mirrorkeeper.prober.claims import holds
 from mirrorkeeper.prober.result import format_timestamp
@@ -261,15 +262,18 @@ def write_record(store, mirror_id, log, findings, duration_seconds=None,
     `run_id`, with its `log` and the rows of its `findings` (as
     `findings_of` makes them), and commit; return the record's id, or
     None if the mirror is gone."""
-    mirror = store.get(DistributionMirror, mirror_id)
-    if mirror is None:
+    # Plain statements, no Storm object: one INSERT of the record, so the
+    # mirror's revision trigger (schema patch 0024) fires once.
+    if store.execute("SELECT 1 FROM distribution_mirror WHERE id = ?",
+                     (mirror_id,)).get_one() is None:
         return None
-    record = mirror.newProbeRecord(log, duration_seconds=duration_seconds)
-    record.state = ProbeRecordState.PENDING
-    record.prober_run_id = run_id
-    record.findings = _stored_json(findings)
-    store.flush()
-    record_id = record.id
+    [(record_id,)] = store.execute(
+        "INSERT INTO mirror_probe_record (distribution_mirror, log, "
+        "date_created, duration_seconds, prober_run, state, findings) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id", (
+            mirror_id, probe_log_text(log), utcnow(), duration_seconds,
+            run_id, ProbeRecordState.PENDING.value, _stored_json(findings))
+    ).get_all()
     write_findings(store, record_id, findings)
     store.commit()
     return record_id
@@ -392,30 +396,42 @@ class StatusChange:
     why: tuple = ()
 
 
-def apply_record(store, record, settings):
-    """Make the findings of one PENDING probe record take effect, from its
-    rows and its JSON, mark it APPLIED and commit; return the
-    StatusChanges made (none or one).  ValueError if its findings cannot
-    be read."""
-    mirror = record.distribution_mirror
-    findings = json.loads(record.findings) if record.findings else None
+def apply_record(store, record_id, settings):
+    """Make the findings of the probe record `record_id` take effect, from
+    its rows and its JSON, mark it APPLIED and commit, if it is PENDING;
+    return the StatusChanges made (none or one).  ValueError if its
+    findings cannot be read.  The record is read and marked by plain
+    statements (its log only if the mirror is disabled); the mirror is
+    the model's, whose rules enable and disable it."""
+    row = store.execute(
+        "SELECT distribution_mirror, state, findings FROM "
+        "mirror_probe_record WHERE id = ?", (record_id,)).get_one()
+    if row is None or row[1] != ProbeRecordState.PENDING.value:
+        return []
+    mirror_id, _, stored = row
+    findings = json.loads(stored) if stored else None
     changes = []
     if findings is not None:
-        if not has_findings(store, record.id):
+        found = read_findings(store, record_id)
+        if found is None:
             # Written before schema patch 0013 and left pending by a run
             # killed before `db upgrade`: its rows come from its JSON,
             # which held every finding.
-            whole = _whole_findings(record.findings)
-            write_findings(store, record.id, whole)
-            record.findings = _stored_json(whole)
-        findings.update(read_findings(store, record.id))
-        changes = _apply(store, mirror, record, findings, settings)
-    record.state = ProbeRecordState.APPLIED
+            whole = _whole_findings(stored)
+            write_findings(store, record_id, whole)
+            stored = _stored_json(whole)
+            found = read_findings(store, record_id)
+        findings.update(found)
+        mirror = store.get(DistributionMirror, mirror_id)
+        changes = _apply(store, mirror, record_id, findings, settings)
+    store.execute(
+        "UPDATE mirror_probe_record SET state = ?, findings = ? WHERE id = ?",
+        (ProbeRecordState.APPLIED.value, stored, record_id), noresult=True)
     store.commit()
     return changes
 
 
-def _apply(store, mirror, record, findings, settings):
+def _apply(store, mirror, record_id, findings, settings):
     reviewed = mirror.status in (MirrorStatus.OFFICIAL,
                                  MirrorStatus.UNOFFICIAL)
     _record_protocols(mirror, findings)
@@ -425,13 +441,13 @@ def _apply(store, mirror, record, findings, settings):
         mirror.failed_runs += 1
         if mirror.failed_runs < settings.disable_after_failed_runs:
             return []
-        return _disable(store, mirror, record, settings)
+        return _disable(store, mirror, record_id, settings)
     mirror.failed_runs = 0
     if findings["families"] is not None:
         mirror.has_ipv4, mirror.has_ipv6 = findings["families"]
     if findings["lies"]:
         _forget_content(mirror)
-        return _disable(store, mirror, record, settings)
+        return _disable(store, mirror, record_id, settings)
     _apply_content(store, mirror, findings["content"])
     _apply_cdimages(store, mirror, findings["cdimages"])
     _apply_detectors(store, mirror, findings["detectors"])
@@ -446,7 +462,7 @@ def _apply(store, mirror, record, findings, settings):
     else:
         disable = mirror.shouldDisable()
     if disable:
-        return _disable(store, mirror, record, settings)
+        return _disable(store, mirror, record_id, settings)
     if not mirror.enabled and reviewed:
         again = mirror.date_disabled is not None
         mirror.enable()
@@ -454,17 +470,20 @@ def _apply(store, mirror, record, findings, settings):
     return []
 
 
-def _disable(store, mirror, record, settings):
+def _disable(store, mirror, record_id, settings):
     """Disable `mirror`, telling its owner once, and why from the rows of
-    `record`: when it is disabled, or, for a mirror that never worked, the
-    first time it is found so."""
+    the record `record_id`: when it is disabled, or, for a mirror that
+    never worked, the first time it is found so."""
     was_enabled = mirror.enabled
     notify = settings.notify_owners and (
         was_enabled or mirror.date_disabled_notified is None)
     if not (was_enabled or notify):
         return []
-    why = why_disabled_by_record(store, record.id, mirror.failed_runs)
-    mirror.disable(notify_owner=notify, log=record.log, why=why,
+    why = why_disabled_by_record(store, record_id, mirror.failed_runs)
+    [(log,)] = store.execute(
+        "SELECT log FROM mirror_probe_record WHERE id = ?",
+        (record_id,)).get_all()
+    mirror.disable(notify_owner=notify, log=log, why=why,
                    config=settings.config)
     return [StatusChange(mirror.name, "disabled", notify, why=tuple(why))]
 
@@ -678,18 +697,17 @@ def apply_run(store, run_id, settings, logger=None):
     database error) is rolled back, logged through `logger` and marked
     ABANDONED, and the others are still applied."""
     changes = []
-    ids = list(store.find(
-        MirrorProbeRecord.id, MirrorProbeRecord.prober_run_id == run_id,
+    records = list(store.find(
+        (MirrorProbeRecord.id, MirrorProbeRecord.distribution_mirror_id),
+        MirrorProbeRecord.prober_run_id == run_id,
         MirrorProbeRecord.state == ProbeRecordState.PENDING).order_by(
             MirrorProbeRecord.id))
     store.rollback()
-    for record_id in ids:
-        record = store.get(MirrorProbeRecord, record_id)
-        if record is None or record.state is not ProbeRecordState.PENDING:
-            continue
-        mirror_id = record.distribution_mirror_id
+    for record_id, mirror_id in records:
         try:
-            changes += committed(store, _apply_pending, record_id, settings)
+            # Run again after losing to a concurrent writer, it reads the
+            # record afresh, and leaves it if it is PENDING no more.
+            changes += committed(store, apply_record, record_id, settings)
         except Exception as error:
             store.rollback()
             if logger is not None:
@@ -704,15 +722,6 @@ def apply_run(store, run_id, settings, logger=None):
         # run's worth of records would make each commit cost O(K).
         store.reset()
     return changes
-
-
-def _apply_pending(store, record_id, settings):
-    """apply_record() of the record `record_id` if it is still PENDING,
-    read afresh: it runs again after losing to a concurrent writer."""
-    record = store.get(MirrorProbeRecord, record_id)
-    if record is None or record.state is not ProbeRecordState.PENDING:
-        return []
-    return apply_record(store, record, settings)
 
 
 def recover(store, content, settings, logger=None):
