@@ -281,10 +281,10 @@ class ArchivePlanner:
     are told at `when` (default: when the shared part is worked out)."""
 
     # Seconds what a distribution's mirrors share is kept before it is
-    # worked out again: a long run's later batches then ask for the uploads
-    # the master gained meanwhile, with bands told from near the time they
-    # are probed, for a few queries a minute.
-    share_seconds = 60.0
+    # worked out again, so that a long run's later batches ask for the
+    # uploads the master gained meanwhile: well inside the half hour of
+    # slack each freshness band has, for a few queries every 5 minutes.
+    share_seconds = 300.0
 
     def __init__(self, when=None, freshness=None, timestamp_file=None,
                  control_limit=MAX_CONTROL_FILE):

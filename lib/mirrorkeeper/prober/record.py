@@ -10,7 +10,9 @@ off from the network never wipes a mirror's records or disables anybody:
    transaction of its own and by a writer thread
    (`ReportWriter`), so the database work overlaps the probing and the
    full log is let go at once.
-   What judging the run needs of a report is kept as a `RecordedMirror`.
+   Nothing of the report is kept: what judging the run needs is read
+   back, for every worker's records, as `RecordedMirror`s
+   (`recorded_of_run`).
 2. The run is judged (`judge_run`) on those summaries and its canary.
 3. A trusted run applies each record's findings (`apply_record`): content
    records, freshness, whether it is unreachable, enabling, disabling and
@@ -595,49 +597,70 @@ def _apply_detectors(store, mirror, detectors):
     """Keep one MirrorFreshnessCheck per detector and file probed, and the
     RPM repositories the mirror's repomd.xml files show it carries; a
     repository this run did not see (the network failed, or no detector
-    looked) keeps its record, its freshness unknown."""
-    from mirrorkeeper.model.mirrorcontent import (
-        MirrorFreshnessCheck, MirrorRPMRepository)
-    checks = {(row.detector, row.label): row
-              for row in mirror.freshness_checks}
-    carried = {record.rpm_repository_id: record
-               for record in mirror.rpm_repositories}
-    seen = set()
-    observed_repositories = set()
+    looked) keeps its record, its freshness unknown.
+
+    Set-wise, as _apply_content: the mirror's rows are read as plain
+    values (a query per table), and written by an UPDATE per row that
+    changed (as Storm did), one INSERT of the new rows and one DELETE of
+    those gone, with no Storm object made."""
+    checks = dict(((detector, label), check_id) for check_id, detector, label
+                  in store.execute(
+                      "SELECT id, detector, label FROM mirror_freshness_check"
+                      " WHERE distribution_mirror = ? ORDER BY id",
+                      (mirror.id,)))
+    carried = {repository_id: (record_id, freshness)
+               for repository_id, record_id, freshness in store.execute(
+                   "SELECT rpm_repository, id, freshness FROM "
+                   "mirror_rpm_repository WHERE distribution_mirror = ? "
+                   "ORDER BY id", (mirror.id,))}
+    unknown = MirrorFreshness.UNKNOWN.value
+    # {(detector, label): (freshness, lag, syncing, note)}, in the order
+    # first found; {repository id: freshness, or None once not carried}.
+    checked, repositories = {}, {}
     for finding in detectors:
         key = (finding["detector"], finding["label"])
-        seen.add(key)
-        row = checks.get(key)
-        if row is None:
-            row = checks[key] = MirrorFreshnessCheck(mirror, *key)
-            store.add(row)
-        freshness = finding["freshness"]
-        row.freshness = None if freshness is None else MirrorFreshness(
-            freshness)
-        row.lag_seconds = finding["lag_seconds"]
-        row.syncing = finding["syncing"]
-        row.note = finding["note"]
-        row.date_checked = utcnow()
+        checked[key] = (finding["freshness"], finding["lag_seconds"],
+                        finding["syncing"], finding["note"])
         repository_id = finding["rpm_repository"]
         if repository_id is None or not finding["observed"]:
             continue
-        observed_repositories.add(repository_id)
-        record = carried.get(repository_id)
-        if not finding["found"]:
-            if record is not None:
-                store.remove(carried.pop(repository_id))
-            continue
-        if record is None:
-            record = carried[repository_id] = MirrorRPMRepository(
-                mirror, repository_id)
-            store.add(record)
-        record.freshness = row.freshness or MirrorFreshness.UNKNOWN
-    for key, row in checks.items():
-        if key not in seen:
-            store.remove(row)
-    for repository_id, record in carried.items():
-        if repository_id not in observed_repositories:
-            record.freshness = MirrorFreshness.UNKNOWN
+        repositories[repository_id] = (
+            finding["freshness"] or unknown) if finding["found"] else None
+    now = utcnow()
+    for key, values in checked.items():
+        if key in checks:
+            store.execute(
+                "UPDATE mirror_freshness_check SET freshness = ?, "
+                "lag_seconds = ?, syncing = ?, note = ?, date_checked = ? "
+                "WHERE id = ?", values + (now, checks[key]), noresult=True)
+    insert_rows(store, "mirror_freshness_check", (
+        "distribution_mirror", "detector", "label", "freshness",
+        "lag_seconds", "syncing", "note", "date_checked"), [
+            (mirror.id,) + key + values + (now,)
+            for key, values in checked.items() if key not in checks])
+    _delete_rows(store, "mirror_freshness_check", [
+        check_id for key, check_id in checks.items() if key not in checked])
+    for repository_id, (record_id, was) in carried.items():
+        freshness = repositories.get(repository_id, unknown)
+        if freshness is not None and freshness != was:
+            store.execute(
+                "UPDATE mirror_rpm_repository SET freshness = ? WHERE id = ?",
+                (freshness, record_id), noresult=True)
+    insert_rows(store, "mirror_rpm_repository", (
+        "distribution_mirror", "rpm_repository", "freshness"), [
+            (mirror.id, repository_id, freshness)
+            for repository_id, freshness in repositories.items()
+            if freshness is not None and repository_id not in carried])
+    _delete_rows(store, "mirror_rpm_repository", [
+        record_id for repository_id, (record_id, _) in carried.items()
+        if repository_id in repositories and
+        repositories[repository_id] is None])
+
+
+def _delete_rows(store, table, ids):
+    for chunk in _id_chunks(ids):
+        store.execute("DELETE FROM %s WHERE id IN (%s)" % (
+            table, ", ".join("?" * len(chunk))), chunk, noresult=True)
 
 
 # Judging and recovering runs.
