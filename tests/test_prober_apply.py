@@ -208,3 +208,38 @@ def test_a_record_that_cannot_be_applied_is_abandoned_alone(sample_store):
     assert sample_store.get(MirrorProbeRecord, good_id).state is \
         ProbeRecordState.APPLIED
     assert len(errors) == 1 and "Could not apply" in errors[0]
+
+
+def test_writing_and_applying_touch_the_record_once_each(sample_store):
+    """Writing a probe record and applying it each write its row with one
+    statement, so that the mirror's revision triggers fire once each, and
+    neither loads a probe record, log and all, as an object."""
+    from mirrorkeeper.prober.record import write_record
+    from tests.statements import recorded_statements
+    places = Places(sample_store)
+    places.carry_both()
+    sample_store.commit()
+
+    def writes(log):
+        return [statement for statement in log.statements
+                if statement.split(None, 1)[0].upper() in (
+                    "INSERT", "UPDATE", "DELETE")
+                and "mirror_probe_record " in statement + " "]
+
+    def loads(log):
+        return [statement for statement in log.statements
+                if "mirror_probe_record.log" in statement]
+    with recorded_statements() as written:
+        record_id = write_record(
+            sample_store, places.mirror.id, "a probe\n", findings(
+                version=2, content=[places.binary(True)], releases=[]))
+    with recorded_statements() as applied:
+        changes = apply_record(sample_store, record_id, ApplySettings())
+    assert changes == []
+    assert len(writes(written)) == 1 and len(writes(applied)) == 1
+    assert not loads(written) and not loads(applied)
+    from mirrorkeeper.model.mirrorcontent import MirrorProbeRecord
+    record = sample_store.get(MirrorProbeRecord, record_id)
+    assert record.state is ProbeRecordState.APPLIED
+    assert record.log == "a probe\n"
+    assert places.mirror.arch_series.one().freshness is MirrorFreshness.UP
