@@ -22,6 +22,7 @@ from tests.farm import (
 )
 from tests.farm.archive import write_archive_tree
 from tests.farm.testing import PACKAGES, RELEASE, FarmTestMixin
+from tests.test_prober_http import Receiver
 
 
 class FarmTests(FarmTestMixin, unittest.TestCase):
@@ -62,9 +63,10 @@ class FarmTests(FarmTestMixin, unittest.TestCase):
         pool = HTTPConnectionPool(reactor)
         self.addCleanup(pool.close)
         site = Site("http", mirror.host, mirror.port)
-        response = yield pool.request(
-            site, mirror.host, b"HEAD",
-            b"/../pool/main/h/hello/hello_2.10-3.dsc")
+        receiver = Receiver()
+        pool.request(site, mirror.host, b"HEAD",
+                     b"/../pool/main/h/hello/hello_2.10-3.dsc", receiver)
+        response = yield receiver.deferred
         self.assertEqual(response.status, 404)
 
     @defer.inlineCallbacks

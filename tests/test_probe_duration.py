@@ -6,7 +6,6 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import attrs
-from twisted.internet import defer
 from twisted.internet.task import Clock
 
 from mirrorkeeper.enums import (
@@ -28,12 +27,11 @@ class SlowClient:
         self.clock = clock
         self.seconds = seconds
 
-    def probe(self, url):
+    def probe_then(self, url, callback, *args):
         self.clock.advance(self.seconds)
-        return defer.succeed(SimpleNamespace(
+        callback(SimpleNamespace(
             url=url, found=False, outcome=ProbeOutcome.NOT_FOUND,
-            log_lines=["%s HEAD %s: 404" % (
-                format_timestamp(self.clock.seconds()), url)]))
+            log=[(self.clock.seconds(), "HEAD %s: 404" % (url,))]), *args)
 
     def address_families(self, host):
         return None

@@ -4,6 +4,7 @@ servers on loopback."""
 import socket
 
 from twisted.internet import defer, reactor
+from twisted.internet.error import ConnectingCancelledError
 from twisted.internet.testing import StringTransport
 from twisted.trial import unittest
 
@@ -30,9 +31,13 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
         self.addCleanup(self.pool.close)
 
     def request(self, mirror, path="/" + RELEASE, method=b"HEAD", max_body=0):
+        """Send one request; a Deferred firing with what its receiver is
+        told (its C{handle} is the request in flight)."""
         site = Site("http", mirror.host, mirror.port)
-        return self.pool.request(site, mirror.host, method, path.encode(), (),
-                                 max_body)
+        receiver = Receiver()
+        receiver.deferred.handle = self.pool.request(
+            site, mirror.host, method, path.encode(), receiver, (), max_body)
+        return receiver.deferred
 
     def raw(self, response, close=False):
         return self.farm.add_mirror(
@@ -171,11 +176,34 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
         d = self.request(mirror)
         while mirror.counters.requests == 0:
             yield _turn()
-        d.cancel()
+        d.handle.cancel()
         yield self.assertFailure(d, defer.CancelledError)
         while mirror.counters.in_flight:
             yield _turn()
         self.assertEqual(mirror._tracking.protocols, {})
+
+    @defer.inlineCallbacks
+    def test_cancel_while_connecting(self):
+        """Cancelling a request still connecting stops the attempt; the
+        receiver is told so once."""
+        mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree)
+        d = self.request(mirror)
+        d.handle.cancel()
+        d.handle.cancel()
+        yield self.assertFailure(d, ConnectingCancelledError)
+        self.assertEqual(mirror.counters.requests, 0)
+
+    @defer.inlineCallbacks
+    def test_cancel_after_the_answer_leaves_the_connection(self):
+        """Cancelling a request that was answered changes nothing: its
+        connection carries the next request."""
+        mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree)
+        first = self.request(mirror)
+        yield first
+        first.handle.cancel()
+        second = yield self.request(mirror)
+        self.assertTrue(second.reused)
+        self.assertEqual(mirror.counters.connections, 1)
 
     @defer.inlineCallbacks
     def test_leftover_bytes_stop_reuse(self):
@@ -185,7 +213,6 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
         yield self.request(mirror)
         second = yield self.request(mirror)
         self.assertFalse(second.reused)
-
 
     @defer.inlineCallbacks
     def test_new_connection_tries_the_next_address(self):
@@ -200,11 +227,27 @@ class PoolTests(FarmTestMixin, unittest.TestCase):
             raise unittest.SkipTest(
                 f"cannot hold port {mirror.port} on ::1: {e}")
         site = Site("http", "dual.test", mirror.port)
-        response = yield self.pool.request(site, ["::1", "127.0.0.1"],
-                                           b"HEAD", b"/" + RELEASE.encode())
+        receiver = Receiver()
+        self.pool.request(site, ["::1", "127.0.0.1"], b"HEAD",
+                          b"/" + RELEASE.encode(), receiver)
+        response = yield receiver.deferred
         self.assertEqual(response.status, 200)
         families = self.pool.families.families("dual.test")
         self.assertEqual((families.ipv4, families.ipv6), (True, False))
+
+
+class Receiver:
+    """Turns what a request's receiver is told into a Deferred, and fails
+    the test if it is told twice."""
+
+    def __init__(self):
+        self.deferred = defer.Deferred()
+
+    def response_received(self, response):
+        self.deferred.callback(response)
+
+    def request_failed(self, failure):
+        self.deferred.errback(failure)
 
 
 def _turn():
@@ -245,13 +288,14 @@ class DirectSendTests(unittest.SynchronousTestCase):
         transport = _HandleTransport(sock)
         protocol = HTTPClientProtocol(on_idle=lambda c: None)
         protocol.makeConnection(transport)
-        d = protocol.request(b"HEAD", b"/a", b"Host: x\r\n")
+        receiver = Receiver()
+        protocol.request(b"HEAD", b"/a", b"Host: x\r\n", receiver)
         request = b"HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n"
         self.assertEqual(sock.taken[0] + transport.value(), request)
         protocol.dataReceived(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-        self.assertEqual(self.successResultOf(d).status, 200)
+        self.assertEqual(self.successResultOf(receiver.deferred).status, 200)
         transport.clear()
-        protocol.request(b"HEAD", b"/b", b"Host: x\r\n")
+        protocol.request(b"HEAD", b"/b", b"Host: x\r\n", Receiver())
         self.assertEqual(len(sock.taken), 1)
         self.assertEqual(transport.value(),
                          b"HEAD /b HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -262,6 +306,6 @@ class DirectSendTests(unittest.SynchronousTestCase):
         transport = _HandleTransport(object())
         protocol = HTTPClientProtocol()
         protocol.makeConnection(transport)
-        protocol.request(b"HEAD", b"/a", b"Host: x\r\n")
+        protocol.request(b"HEAD", b"/a", b"Host: x\r\n", Receiver())
         self.assertEqual(transport.value(),
                          b"HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n")

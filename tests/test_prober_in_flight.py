@@ -18,11 +18,11 @@ class AbsentClient:
     def __init__(self):
         self.asked = []
 
-    def probe(self, url):
+    def probe_then(self, url, callback, *args):
         self.asked.append(url)
-        return defer.succeed(SimpleNamespace(
-            url=url, found=False, outcome=ProbeOutcome.NOT_FOUND,
-            log_lines=[]))
+        callback(SimpleNamespace(url=url, found=False,
+                                 outcome=ProbeOutcome.NOT_FOUND, log=[]),
+                 *args)
 
     def address_families(self, host):
         return None

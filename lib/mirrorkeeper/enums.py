@@ -242,6 +242,11 @@ class ProbeOutcome(enum.Enum):
         member.message = message
         return member
 
+    # Outcomes are counted in dicts per request of a run: a member is its
+    # own identity, and hashing it so costs no Python call (Enum's hash
+    # hashes the name, in Python).
+    __hash__ = object.__hash__
+
     FOUND = ("found", "The file is there.")
     NOT_FOUND = ("not-found", "The file is not there.")
     HTTP_ERROR = (

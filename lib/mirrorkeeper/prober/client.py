@@ -5,6 +5,13 @@ L{ProbeResult}, following redirects, enforcing the global and per-host
 limits, the timeout, the address policy and host skipping.  The protocols
 underneath (L{mirrorkeeper.prober.http}, L{mirrorkeeper.prober.ftp},
 L{mirrorkeeper.prober.rsync}) know none of those rules.
+
+An HTTP probe is plain calls from end to end: the slot allocator calls it
+when it may send, the connection pool calls it with the answer, and it calls
+whoever asked with its result (L{ProbeClient.probe_then}); the timeouts of
+all requests share one timer (L{mirrorkeeper.prober.deadlines}).  Only
+L{ProbeClient.probe} and L{ProbeClient.fetch} make a Deferred, for callers
+that want one.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from mirrorkeeper.interfaces.prober import IProbeClient
 from mirrorkeeper.prober.addresses import (  # noqa: F401
     AddressFamilies, AddressPolicy, HostResolver)
 from mirrorkeeper.prober.connect import FamilyRecord
+from mirrorkeeper.prober.deadlines import Deadlines
 from mirrorkeeper.prober.ftp import (
     FTPReplyError, FTPSessionLost, FTPSessionPool)
 from mirrorkeeper.prober.http import (
@@ -38,7 +46,7 @@ from mirrorkeeper.prober.http import (
     Site,
 )
 from mirrorkeeper.enums import ProbeOutcome
-from mirrorkeeper.prober.result import ProbeResult, format_timestamp
+from mirrorkeeper.prober.result import ProbeResult
 from mirrorkeeper.prober.rsync import (
     RsyncMissing, RsyncReplyError, RsyncRunner, RsyncTimeout)
 from mirrorkeeper.prober.slots import SlotAllocator
@@ -249,18 +257,27 @@ class ProbeClient:
         # the many paths a mirror's plan asks at once.
         self._rsync = RsyncRunner(reactor, timeout=self.timeout,
                                   families=self._families, slots=self._slots)
+        self._deadlines = Deadlines(reactor, self.timeout)
         self._probes = 0
         self._outcomes = Counter()
 
     # The interface.
 
     def probe(self, url):
-        return _Probe(self, url, b"HEAD", 0, ()).start()
+        d = defer.Deferred()
+        _Probe(self, url, b"HEAD", 0, (), True, d.callback, ()).hop(url)
+        return d
+
+    def probe_then(self, url, callback, *args):
+        _Probe(self, url, b"HEAD", 0, (), True, callback, args).hop(url)
 
     def fetch(self, url, max_size, headers=(), keep_body=True):
         extra = tuple((k.encode("latin-1"), v.encode("latin-1"))
                       for k, v in headers)
-        return _Probe(self, url, b"GET", max_size, extra, keep_body).start()
+        d = defer.Deferred()
+        _Probe(self, url, b"GET", max_size, extra, keep_body, d.callback,
+               ()).hop(url)
+        return d
 
     @property
     def stats(self):
@@ -349,36 +366,44 @@ class _Probe:
     """One probe of one URL, through its redirects.
 
     The request in flight (one at a time) is C{ticket} (its slots),
-    C{timer} (its timeout) and C{timed_out}.
+    C{handle} (what cancels it), C{state} and C{site} (its host's), and
+    C{timed_out}; the client's L{Deadlines} times it.  It is the
+    L{mirrorkeeper.prober.http.IResponseReceiver} of its HTTP requests.
     """
 
+    __slots__ = ("client", "url", "method", "max_body", "extra_headers",
+                 "keep_body", "done", "done_args", "log", "started",
+                 "redirects", "status", "current", "finished", "ticket",
+                 "handle", "site", "state", "timed_out")
+
     def __init__(self, client, url, method, max_body, extra_headers,
-                 keep_body=True):
+                 keep_body, done, done_args):
         self.client = client
         self.url = url
         self.method = method
         self.max_body = max_body
         self.extra_headers = extra_headers
         self.keep_body = keep_body
-        # Timestamped lines saying what was asked and what came back.
-        self.lines = []
+        # Called with the result, then done_args.
+        self.done = done
+        self.done_args = done_args
+        # (seconds, text): what was asked and what came back, stamped
+        # with the reactor's time; formatted when a log is written.
+        self.log = []
         self.started = client._reactor.seconds()
         self.redirects = []
         self.status = None
         self.current = url
-        self.deferred = defer.Deferred()
+        self.finished = False
         self.ticket = None
-        self.timer = None
+        self.handle = None
+        self.site = None
+        self.state = None
         self.timed_out = False
-
-    def start(self):
-        self.hop(self.url)
-        return self.deferred
 
     def note(self, text):
         """Add a line to the log, stamped with the reactor's time."""
-        self.lines.append(
-            f"{format_timestamp(self.client._reactor.seconds())} {text}")
+        self.log.append((self.client._reactor.seconds(), text))
 
     def hop(self, url):
         self.current = url
@@ -409,6 +434,8 @@ class _Probe:
         d.addErrback(self.crashed)
 
     def skipped(self, site, state):
+        if not (state.timeouts or state.bad_certificate):
+            return False
         reason = self.client._skip_reason(state)
         if reason:
             self.note(f"Skipping {_site_url(site)}: {reason}.")
@@ -456,67 +483,65 @@ class _Probe:
             return self.release()
         state.requests += 1
         client = self.client
-        if site.scheme == "ftp":
+        self.site = site
+        self.state = state
+        self.timed_out = False
+        scheme = site.scheme
+        if scheme == "http" or scheme == "https":
+            self.log.append((client._reactor.seconds(),
+                             f"{self.method.decode()} {self.current}"))
+            # Timed from before it is sent: a request may end at once.
+            client._deadlines.start(self)
+            try:
+                self.handle = client._http.request(
+                    site, addresses, self.method, target, self,
+                    self.extra_headers, self.max_body, self.keep_body)
+            except Exception:
+                self.request_failed(Failure())
+            return
+        if scheme == "ftp":
             self.note(f"SIZE {path} on {self.current}")
             d = client._ftp.check(site, addresses, path)
-        elif site.scheme == "rsync":
+            client._deadlines.start(self)
+            self.handle = d
+            d.addCallbacks(self.ftp_answered, self.request_failed)
+        else:
+            # The rsync runner gives each client run its deadline: a path
+            # may wait for the run that lists it.
             self.note(f"rsync --list-only {self.current}")
             if self.method == b"GET":
                 d = client._rsync.fetch(site, addresses, path, self.max_body)
             else:
                 d = client._rsync.check(site, addresses, path)
-        else:
-            self.note(f"{self.method.decode()} {self.current}")
-            try:
-                d = client._http.request(
-                    site, addresses, self.method, target, self.extra_headers,
-                    self.max_body, self.keep_body
-                )
-            except Exception:
-                d = defer.fail()
-        self.timed_out = False
-        if site.scheme != "rsync":
-            # The rsync runner gives each client run its deadline: a path
-            # may wait for the run that lists it.
-            self.timer = client._reactor.callLater(client.timeout,
-                                                   self.time_out, d)
-        if site.scheme == "rsync":
-            d.addCallbacks(self.rsync_answered, self.failed,
-                           callbackArgs=(state,), errbackArgs=(site, state))
-        elif site.scheme == "ftp":
-            d.addCallbacks(self.ftp_answered, self.failed,
-                           callbackArgs=(state,), errbackArgs=(site, state))
-        else:
-            d.addCallbacks(self.answered, self.failed,
-                           callbackArgs=(state,), errbackArgs=(site, state))
+            d.addCallbacks(self.rsync_answered, self.request_failed)
         d.addErrback(self.crashed)
 
-    def time_out(self, d):
-        # A reactor runs the timers that are due before it reads its
-        # sockets: after a stall (the process starved of CPU, a long
-        # callback), an answer that came back in time may be there
-        # unread.  It is read first, and the request given up only if it
-        # did not come.
-        self.timer = self.client._reactor.callLater(0, self.give_up, d)
-
-    def give_up(self, d):
-        self.timer = None
+    def time_out(self):
+        """The request took the client's timeout (and its answer was not
+        there either when the sockets were read next): cancel it."""
         self.timed_out = True
-        d.cancel()
+        handle = self.handle
+        if handle is not None:
+            handle.cancel()
 
     def release(self):
-        """Stop the request's timer and give back its slots."""
-        timer, self.timer = self.timer, None
-        if timer is not None and timer.active():
-            timer.cancel()
+        """Stop timing the request and give back its slots."""
+        self.client._deadlines.stop(self)
+        self.handle = None
         ticket, self.ticket = self.ticket, None
         if ticket is not None and ticket.granted:
             self.client._slots.release(ticket)
 
-    def answered(self, response, state):
+    def response_received(self, response):
+        try:
+            self.answered(response)
+        except Exception:
+            self.crashed(Failure())
+
+    def answered(self, response):
         # Recorded before the slot goes to the next request, which is
         # judged (skipped or not) as soon as it gets the slot.
-        state.answered = True
+        self.state.answered = True
         self.release()
         self.status = status = response.status
         how = ""
@@ -525,7 +550,9 @@ class _Probe:
                    " new one)")
         elif response.reused:
             how = " (over a kept-alive connection)"
-        self.note(f"{response.version} {status} {response.reason}{how}")
+        self.log.append((self.client._reactor.seconds(),
+                         f"{response.version} {status} {response.reason}"
+                         f"{how}"))
         if status == 200:
             return self.finish(ProbeOutcome.FOUND, body=response.body,
                                sha256=response.sha256)
@@ -541,8 +568,8 @@ class _Probe:
         return self.finish(ProbeOutcome.HTTP_ERROR,
                            f"HTTP {status} {response.reason}.")
 
-    def ftp_answered(self, answer, state):
-        state.answered = True
+    def ftp_answered(self, answer):
+        self.state.answered = True
         self.release()
         self.status = answer.code
         how = " (over a kept-alive session)" if answer.reused else ""
@@ -556,8 +583,8 @@ class _Probe:
             return self.finish(ProbeOutcome.NOT_FOUND, f"FTP {answer.reply}")
         return self.finish(ProbeOutcome.FTP_ERROR, f"FTP {answer.reply}")
 
-    def rsync_answered(self, answer, state):
-        state.answered = True
+    def rsync_answered(self, answer):
+        self.state.answered = True
         self.release()
         self.status = answer.exit_code
         self.note(f"rsync exit {answer.exit_code} from {answer.address}:"
@@ -599,6 +626,12 @@ class _Probe:
                                f"more than {self.client.max_redirects}.")
         self.redirects.append(url)
         self.hop(url)
+
+    def request_failed(self, failure):
+        try:
+            self.failed(failure, self.site, self.state)
+        except Exception:
+            self.crashed(Failure())
 
     def failed(self, failure, site, state):
         # What the failure says about the host is recorded before the slot
@@ -656,10 +689,12 @@ class _Probe:
         self.finish(ProbeOutcome.PROBER_ERROR, failure.getErrorMessage())
 
     def finish(self, outcome, detail="", body=None, sha256=None):
-        if self.deferred.called:
+        if self.finished:
             return
-        self.note(f"{_RESULT_LINES[outcome]} {detail}" if detail
-                  else _RESULT_LINES[outcome])
+        self.finished = True
+        now = self.client._reactor.seconds()
+        self.log.append((now, f"{_RESULT_LINES[outcome]} {detail}" if detail
+                         else _RESULT_LINES[outcome]))
         result = ProbeResult(
             url=self.url,
             outcome=outcome,
@@ -667,8 +702,8 @@ class _Probe:
             final_url=self.current,
             redirects=tuple(self.redirects),
             started=self.started,
-            finished=self.client._reactor.seconds(),
-            log_lines=tuple(self.lines),
+            finished=now,
+            log=tuple(self.log),
             detail=detail,
             body=(body if outcome is ProbeOutcome.FOUND and self.keep_body
                   and self.method == b"GET" else None),
@@ -678,4 +713,8 @@ class _Probe:
                                 .lower(), self.method.decode()),
         )
         self.client._record(result)
-        self.deferred.callback(result)
+        try:
+            self.done(result, *self.done_args)
+        except Exception:
+            log.failure("Handing on the result of probing {url} failed",
+                        url=self.url)

@@ -9,8 +9,13 @@ L{HTTPClientProtocol} speaks HTTP on one connection.  L{HTTPConnectionPool}
 keeps idle connections per site (scheme, host, port) and reuses them,
 opening a fresh connection once when a reused one turns out to be dead.
 Address policy, limits, timeouts and redirects belong to the caller
-(L{mirrorkeeper.prober.client.ProbeClient}); cancelling a Deferred returned
-here aborts the connection it runs on.
+(L{mirrorkeeper.prober.client.ProbeClient}).
+
+A request tells its I{receiver} how it ended, by a plain call: no Deferred
+is made or fired per request, which is most of what a request cost when
+one was (Deferred callbacks, their contexts, a timer each).  Only opening
+a connection goes through a Deferred, the endpoint's.  Cancelling a request
+aborts the connection it runs on, or the attempt to open one.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ import socket
 from collections import namedtuple
 
 from twisted.internet import defer
+from twisted.internet.defer import CancelledError
 from twisted.internet.endpoints import wrapClientTLS
 from twisted.internet.error import ConnectionDone
 from twisted.internet.protocol import Factory, Protocol
+from twisted.python.failure import Failure
 
 from mirrorkeeper.prober.connect import AddressesEndpoint, FamilyRecord
 
@@ -96,6 +103,20 @@ class HTTPResponse:
 _NO_BODY_STATUSES = frozenset({204, 304})
 
 
+class IResponseReceiver:
+    """What a request tells how it ended (documentation only: any object
+    with these two methods will do).  Exactly one of them is called, once.
+    """
+
+    def response_received(self, response):
+        """The response came, an L{HTTPResponse}."""
+
+    def request_failed(self, failure):
+        """The request failed: a L{Failure} of L{HTTPProtocolError},
+        L{BodyTooLarge}, L{ConnectionDropped}, a connection error (e.g.
+        ConnectionRefusedError) or, once cancelled, CancelledError."""
+
+
 class HTTPClientProtocol(Protocol):
     """HTTP/1.1 on one connection, one request at a time.
 
@@ -134,23 +155,24 @@ class HTTPClientProtocol(Protocol):
         if isinstance(handle, socket.socket):
             self._socket = handle
 
-    def request(self, method, target, header_block, max_body=0,
+    def request(self, method, target, header_block, receiver, max_body=0,
                 keep_body=True):
         """Send one request.
 
         @param method: b"HEAD" or b"GET".
         @param target: the request target, bytes (path and query).
         @param header_block: the header lines, each ending in CRLF, bytes.
+        @param receiver: an L{IResponseReceiver}, told the
+            L{HTTPResponse}, or L{HTTPProtocolError}, L{BodyTooLarge},
+            L{ConnectionDropped} or (see L{cancel}) CancelledError.
         @param max_body: the most body bytes accepted (GET).
         @param keep_body: whether a GET's body is kept for the response;
             if not, each piece is hashed as it arrives and let go, so that
             a large body costs no more memory than the last read.
-        @return: a Deferred firing with an L{HTTPResponse}, or failing with
-            L{HTTPProtocolError}, L{BodyTooLarge} or L{ConnectionDropped}.
-            Cancelling it aborts the connection.
         """
         if self.closed or self._pending is not None:
-            return defer.fail(ConnectionDropped(None, False))
+            receiver.request_failed(Failure(ConnectionDropped(None, False)))
+            return
         self._method = method
         self._max_body = max_body
         self._body = [] if keep_body else None
@@ -160,11 +182,10 @@ class HTTPClientProtocol(Protocol):
         self._received_any = False
         self._buffer = b""
         self._state = _HEAD
-        self._pending = defer.Deferred(self._cancel)
+        self._pending = receiver
         self.requests_sent += 1
         self._write(b"%s %s HTTP/1.1\r\n%s\r\n"
                     % (method, target, header_block))
-        return self._pending
 
     def _write(self, data):
         """Send C{data}: straight on the socket if it all goes at once,
@@ -193,10 +214,15 @@ class HTTPClientProtocol(Protocol):
         self.transport.loseConnection()
         return d
 
-    def _cancel(self, d):
+    def cancel(self, receiver):
+        """Abort C{receiver}'s request, if it is the one in flight here, and
+        the connection with it; the receiver is told CancelledError."""
+        if self._pending is not receiver or receiver is None:
+            return
         self._pending = None
         self.reusable = False
         self.transport.abortConnection()
+        receiver.request_failed(Failure(CancelledError()))
 
     def dataReceived(self, data):
         if self._pending is None:
@@ -209,14 +235,16 @@ class HTTPClientProtocol(Protocol):
         try:
             self._process()
         except (HTTPProtocolError, BodyTooLarge) as e:
-            d, self._pending = self._pending, None
+            receiver, self._pending = self._pending, None
             self.reusable = False
             self.transport.abortConnection()
-            if d is not None:
-                d.errback(e)
+            if receiver is not None:
+                receiver.request_failed(Failure(e))
 
     def _process(self):
-        while self._pending is not None:
+        # Every state needs bytes to move on; a receiver told of a response
+        # may have sent the next request here already, on an empty buffer.
+        while self._buffer and self._pending is not None:
             state = self._state
             if state == _HEAD:
                 if not self._parse_head():
@@ -403,7 +431,7 @@ class HTTPClientProtocol(Protocol):
     def _complete(self):
         response = self._response
         self._finish_body(response)
-        d, self._pending = self._pending, None
+        receiver, self._pending = self._pending, None
         self._state = _IDLE
         if self._buffer or not self._keep_alive:
             # Leftover bytes mean the server and we disagree on framing.
@@ -413,23 +441,103 @@ class HTTPClientProtocol(Protocol):
         else:
             self.reusable = False
             self.transport.loseConnection()
-        d.callback(response)
+        receiver.response_received(response)
 
     def connectionLost(self, reason=ConnectionDone):
         self.closed = True
         self.reusable = False
-        d, self._pending = self._pending, None
-        if d is not None:
+        receiver, self._pending = self._pending, None
+        if receiver is not None:
             if self._state == _UNTIL_CLOSE and reason.check(ConnectionDone):
                 self._finish_body(self._response)
-                d.callback(self._response)
+                receiver.response_received(self._response)
             else:
-                d.errback(ConnectionDropped(reason, self._received_any))
+                receiver.request_failed(Failure(
+                    ConnectionDropped(reason, self._received_any)))
         if self._on_lost is not None:
             self._on_lost(self)
         waiters, self._lost_waiters = self._lost_waiters, []
         for waiter in waiters:
             waiter.callback(None)
+
+
+class _Exchange:
+    """One request through the pool: what it takes to send it again on a
+    fresh connection, and what to cancel.  The pool's connections report
+    to it, and it to the caller's receiver."""
+
+    __slots__ = ("pool", "site", "addresses", "method", "target",
+                 "header_block", "max_body", "keep_body", "receiver",
+                 "connection", "connecting", "peer", "stale_possible",
+                 "retried")
+
+    def __init__(self, pool, site, addresses, method, target, header_block,
+                 max_body, keep_body, receiver):
+        self.pool = pool
+        self.site = site
+        self.addresses = addresses
+        self.method = method
+        self.target = target
+        self.header_block = header_block
+        self.max_body = max_body
+        self.keep_body = keep_body
+        self.receiver = receiver
+        self.connection = None
+        self.connecting = None
+        self.peer = None
+        self.stale_possible = False
+        self.retried = False
+
+    def connect(self):
+        """Send the request on a new connection."""
+        pool = self.pool
+        d = pool._endpoint(self.site, self.addresses).connect(
+            _PoolFactory(pool, self.site))
+        self.connecting = d
+        d.addCallback(self._connected).addErrback(self._not_connected)
+
+    def _connected(self, connection):
+        self.connecting = None
+        pool = self.pool
+        pool.connections_opened += 1
+        pool.requests_sent += 1
+        # Which family answers is learnt once per connection, from its
+        # first response; the requests reusing it cost nothing more.
+        self.peer = connection.transport.getPeer().host
+        self.connection = connection
+        connection.request(self.method, self.target, self.header_block,
+                           self, self.max_body, self.keep_body)
+
+    def _not_connected(self, failure):
+        self.connecting = None
+        self.receiver.request_failed(failure)
+
+    def response_received(self, response):
+        if self.peer is not None:
+            self.pool.families.answered(self.site.host, self.peer)
+        response.retried = self.retried
+        self.receiver.response_received(response)
+
+    def request_failed(self, failure):
+        # A server may close an idle connection just as we reuse it; the
+        # request never reached it, so sending it again, once, is safe.
+        if (self.stale_possible and failure.check(ConnectionDropped)
+                and not failure.value.response_started):
+            self.stale_possible = False
+            self.retried = True
+            self.connection = None
+            self.connect()
+            return
+        self.receiver.request_failed(failure)
+
+    def cancel(self):
+        """Abort the connection attempt or the request on its connection.
+        """
+        connecting, self.connecting = self.connecting, None
+        if connecting is not None:
+            connecting.cancel()
+        elif self.connection is not None:
+            self.connection.cancel(self)
 
 
 class _PoolFactory(Factory):
@@ -481,8 +589,8 @@ class HTTPConnectionPool:
         self.connections_opened = 0
         self.requests_sent = 0
 
-    def request(self, site, addresses, method, target, extra_headers=(),
-                max_body=0, keep_body=True):
+    def request(self, site, addresses, method, target, receiver,
+                extra_headers=(), max_body=0, keep_body=True):
         """Send one request to C{site}, over an idle connection if one is
         there.
 
@@ -492,73 +600,40 @@ class HTTPConnectionPool:
             L{AddressesEndpoint} does), or one str.
         @param method: b"HEAD" or b"GET".
         @param target: the request target, bytes.
+        @param receiver: an L{IResponseReceiver}, told the L{HTTPResponse}
+            or the failure (as L{HTTPClientProtocol.request} says, or the
+            connection error, e.g. ConnectionRefusedError).
         @param extra_headers: (name, value) pairs of bytes to add.
         @param max_body: the most body bytes accepted.
         @param keep_body: whether the body is kept (else only its SHA-256:
             see L{HTTPClientProtocol.request}).
-        @return: a Deferred firing with an L{HTTPResponse}; it fails as
-            L{HTTPClientProtocol.request} does, or with the connection
-            error (e.g. ConnectionRefusedError).  Cancelling it aborts the
-            connection attempt or the connection.
+        @return: the request in flight: its C{cancel()} aborts the
+            connection attempt or the connection, and the receiver is told
+            ConnectingCancelledError or CancelledError (if it was not told
+            already).
         """
         header_block = self._header_blocks.get((site, extra_headers))
         if header_block is None:
             header_block = self._header_block(site, extra_headers)
             self._header_blocks[site, extra_headers] = header_block
+        exchange = _Exchange(self, site, addresses, method, target,
+                             header_block, max_body, keep_body, receiver)
         idle = self._idle.get(site)
         while idle:
             connection = idle.pop()
             if connection.closed:
                 continue
             self.requests_sent += 1
-            # The response says reused: the connection carried a request
-            # before.
-            d = connection.request(method, target, header_block, max_body,
-                                   keep_body)
-            d.addErrback(self._retry_if_stale, site, addresses, method,
-                         target, header_block, max_body, keep_body)
-            return d
-        return self._fresh(site, addresses, method, target, header_block,
-                           max_body, keep_body, False)
-
-    def _retry_if_stale(self, failure, site, addresses, method, target,
-                        header_block, max_body, keep_body):
-        # A server may close an idle connection just as we reuse it; the
-        # request never reached it, so sending it again is safe.
-        if (failure.check(ConnectionDropped)
-                and not failure.value.response_started):
-            return self._fresh(site, addresses, method, target, header_block,
-                               max_body, keep_body, True)
-        return failure
-
-    def _fresh(self, site, addresses, method, target, header_block, max_body,
-               keep_body, retried):
-        d = self._endpoint(site, addresses).connect(_PoolFactory(self, site))
-
-        def connected(connection):
-            self.connections_opened += 1
-            self.requests_sent += 1
-            # Which family answers is learnt once per connection, from its
-            # first response; the requests reusing it cost nothing more.
-            peer = connection.transport.getPeer().host
-            answer = connection.request(method, target, header_block,
-                                        max_body, keep_body)
-            answer.addCallback(self._answered, site.host, peer)
-            return answer
-
-        d.addCallback(connected)
-        if retried:
-            d.addCallback(self._mark_retried)
-        return d
-
-    def _answered(self, response, host, address):
-        self.families.answered(host, address)
-        return response
-
-    @staticmethod
-    def _mark_retried(response):
-        response.retried = True
-        return response
+            # A server may close an idle connection just as we reuse it:
+            # see _Exchange.request_failed.  The response says reused: the
+            # connection carried a request before.
+            exchange.stale_possible = True
+            exchange.connection = connection
+            connection.request(method, target, header_block, exchange,
+                               max_body, keep_body)
+            return exchange
+        exchange.connect()
+        return exchange
 
     def _endpoint(self, site, addresses):
         if isinstance(addresses, str):

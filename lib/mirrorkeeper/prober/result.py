@@ -46,6 +46,14 @@ def format_timestamp(seconds):
     return "%s%03dZ" % (prefix, micro // 1000)
 
 
+def format_log(entries):
+    """The lines of a log, each stamped as L{format_timestamp} says, from
+    its C{entries}: (POSIX seconds, text) pairs.  A probe keeps its times
+    raw and they are formatted here, once, when its log is made."""
+    return ["%s %s" % (format_timestamp(seconds), text)
+            for seconds, text in entries]
+
+
 @attrs.frozen
 class ProbeResult:
     """The result of probing one URL, redirects included.
@@ -59,8 +67,8 @@ class ProbeResult:
         redirects); the last one is C{final_url}.
     @ivar started: when the probe began, POSIX seconds on the reactor's clock.
     @ivar finished: when the probe ended, same clock.
-    @ivar log_lines: timestamped lines saying what was asked and what came
-        back, ready to go into a probe log.
+    @ivar log: what was asked and what came back, (POSIX seconds, text)
+        pairs on the reactor's clock; see L{log_lines}.
     @ivar detail: more words on the failure (an exception's text, the
         offending Location), or "".
     @ivar body: for fetches (GET), the body received when FOUND and kept
@@ -77,7 +85,7 @@ class ProbeResult:
     redirects: tuple[str, ...] = ()
     started: float = 0.0
     finished: float = 0.0
-    log_lines: tuple[str, ...] = ()
+    log: tuple[tuple[float, str], ...] = ()
     detail: str = ""
     body: bytes | None = attrs.field(default=None, repr=False)
     sha256: str | None = attrs.field(repr=False)
@@ -88,6 +96,11 @@ class ProbeResult:
         if self.body is None:
             return None
         return hashlib.sha256(self.body).hexdigest()
+
+    @property
+    def log_lines(self):
+        """The log as timestamped lines, as they go into a probe log."""
+        return tuple(format_log(self.log))
 
     @property
     def found(self):

@@ -18,7 +18,7 @@ from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.freshness import freshness_found
 from mirrorkeeper.prober.detectors import judge, sync_marker_url
 from mirrorkeeper.enums import ProbeOutcome
-from mirrorkeeper.prober.result import format_timestamp
+from mirrorkeeper.prober.result import format_log
 from mirrorkeeper.timeutil import as_utc
 
 # Outcomes that say the network, not the mirror, failed: nothing came back
@@ -178,7 +178,8 @@ class _MirrorProbe:
         self.plan = plan
         self.clock = clock
         self.token = token
-        self.lines = []
+        # (seconds, text), formatted once the report is made.
+        self.log = []
         self.requests = 0
         self.outcomes = {}
         self.base_url = plan.base_url
@@ -186,14 +187,14 @@ class _MirrorProbe:
     def note(self, text):
         """Log `text` stamped with the clock's time; return that time."""
         now = self.clock.seconds()
-        self.lines.append("%s %s" % (format_timestamp(now), text))
+        self.log.append((now, text))
         return now
 
     def _record(self, result):
         self.requests += 1
         self.outcomes[result.outcome] = \
             self.outcomes.get(result.outcome, 0) + 1
-        self.lines.extend(result.log_lines)
+        self.log.extend(result.log)
         return result
 
     def url(self, url):
@@ -201,15 +202,16 @@ class _MirrorProbe:
         return rebased(url, self.plan.base_url, self.base_url)
 
     def probe(self, url):
-        return self.client.probe(self.url(url)).addCallback(self._record)
+        return self.probe_all((url,)).addCallback(lambda results: results[0])
 
     def probe_all(self, urls):
         """Probe `urls` at once: a Deferred firing with their results, in
         order, once all are in (or failing with the first failure, wrapped
         in a FirstError, as gatherResults does)."""
-        return _Gathered(
-            [self.client.probe(self.url(url)) for url in urls],
-            self._record).deferred
+        base, probed = self.plan.base_url, self.base_url
+        if probed != base:
+            urls = [rebased(url, base, probed) for url in urls]
+        return _Gathered(self.client, urls, self._record).deferred
 
     def absent_url(self, base_url):
         """A URL beside the first file the plan asks for, at `base_url`,
@@ -284,8 +286,7 @@ class _MirrorProbe:
                        for check in self.plan.detector_checks)
         if not checks:
             return (), frozenset()
-        marker = yield self.client.probe(
-            sync_marker_url(self.base_url)).addCallback(self._record)
+        marker = yield self.probe(sync_marker_url(self.base_url))
         if marker.found:
             self.note("The mirror is syncing: %s is there" % (marker.url,))
         # A control file is judged by its SHA-256 alone: its body is let
@@ -365,7 +366,8 @@ class _MirrorProbe:
         if families is not None:
             families = (families.ipv4, families.ipv6)
         return MirrorReport(plan, tuple(content), tuple(images), detected,
-                            "\n".join(self.lines) + "\n", self.requests,
+                            "\n".join(format_log(self.log)) + "\n",
+                            self.requests,
                             dict(self.outcomes), families,
                             logged_duration(started, finished),
                             protocols=protocols, base_url=self.base_url,
@@ -374,19 +376,20 @@ class _MirrorProbe:
 
 
 class _Gathered:
-    """What gatherResults does for the probes of one check, with one
-    counter instead of a DeferredList: C{deferred} fires with the results
-    of `deferreds`, each passed through `each` first, in order."""
+    """What gatherResults does for the probes of one check, without a
+    Deferred per probe: C{deferred} fires with the results of probing
+    `urls` with `client` (an IProbeClient), each passed through `each`
+    first, in order; or fails, with a FirstError, if `each` raises."""
 
-    def __init__(self, deferreds, each):
+    def __init__(self, client, urls, each):
         self.deferred = defer.Deferred()
-        self.results = [None] * len(deferreds)
-        self.waiting = len(deferreds)
+        self.results = [None] * len(urls)
+        self.waiting = len(urls)
         self.each = each
-        if not deferreds:
+        if not urls:
             self.deferred.callback([])
-        for index, d in enumerate(deferreds):
-            d.addCallbacks(self.one, self.failed, (index,), None, (index,))
+        for index, url in enumerate(urls):
+            client.probe_then(url, self.one, index)
 
     def one(self, result, index):
         try:
@@ -397,12 +400,10 @@ class _Gathered:
         self.waiting -= 1
         if not self.waiting and not self.deferred.called:
             self.deferred.callback(self.results)
-        return result
 
     def failed(self, failure, index):
         if not self.deferred.called:
             self.deferred.errback(defer.FirstError(failure, index))
-        return failure
 
 
 class _InTurn:
