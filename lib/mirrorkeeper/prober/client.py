@@ -56,6 +56,7 @@ log = Logger()
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "rsync": 873}
 # What a probe over each protocol but HTTP sends, for its result.
 _METHODS = {"ftp": "SIZE", "rsync": "LIST"}
+_VERBS = {b"HEAD": "HEAD", b"GET": "GET"}
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _NOT_FOUND_STATUSES = frozenset({404, 410})
 # The last line of each probe's log, but for the detail: once per outcome,
@@ -416,7 +417,8 @@ class _Probe:
             return self.finish(ProbeOutcome.INVALID_URL,
                                "Fetching over FTP is not supported.")
         state = client._host(site)
-        if self.skipped(site, state):
+        if (state.timeouts or state.bad_certificate) and self.skipped(
+                site, state):
             return
         addresses = client._resolver.known(site.host)
         if addresses is not None:
@@ -434,8 +436,9 @@ class _Probe:
         d.addErrback(self.crashed)
 
     def skipped(self, site, state):
-        if not (state.timeouts or state.bad_certificate):
-            return False
+        """Finish the probe HOST_SKIPPED if the run gave up on C{site};
+        True if it did.  (Only a host with a timeout or a bad certificate
+        may be: callers look at those first.)"""
         reason = self.client._skip_reason(state)
         if reason:
             self.note(f"Skipping {_site_url(site)}: {reason}.")
@@ -479,7 +482,8 @@ class _Probe:
             self.crashed(Failure())
 
     def _send(self, site, state, addresses, target, path):
-        if self.skipped(site, state):
+        if (state.timeouts or state.bad_certificate) and self.skipped(
+                site, state):
             return self.release()
         state.requests += 1
         client = self.client
@@ -488,10 +492,10 @@ class _Probe:
         self.timed_out = False
         scheme = site.scheme
         if scheme == "http" or scheme == "https":
-            self.log.append((client._reactor.seconds(),
-                             f"{self.method.decode()} {self.current}"))
+            now = client._reactor.seconds()
+            self.log.append((now, f"{_VERBS[self.method]} {self.current}"))
             # Timed from before it is sent: a request may end at once.
-            client._deadlines.start(self)
+            client._deadlines.start(self, now)
             try:
                 self.handle = client._http.request(
                     site, addresses, self.method, target, self,
@@ -528,8 +532,9 @@ class _Probe:
         """Stop timing the request and give back its slots."""
         self.client._deadlines.stop(self)
         self.handle = None
+        # A probe holds a ticket only once it is granted (see send).
         ticket, self.ticket = self.ticket, None
-        if ticket is not None and ticket.granted:
+        if ticket is not None:
             self.client._slots.release(ticket)
 
     def response_received(self, response):

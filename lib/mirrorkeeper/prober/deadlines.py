@@ -40,14 +40,19 @@ class Deadlines:
     def __len__(self):
         return len(self._pending)
 
-    def start(self, request):
-        """Time C{request} from now; its C{time_out()} is called at the
-        deadline unless L{stop} is called first.  Starting a request
-        already timed restarts its time."""
+    def start(self, request, now=None):
+        """Time C{request} from C{now} (the clock's time, if the caller has
+        not just read it); its C{time_out()} is called once the deadline
+        has come (on the reactor's next pass) unless L{stop} is called
+        first.  Starting a request already timed
+        restarts its time."""
+        if now is None:
+            now = self._clock.seconds()
         pending = self._pending
         pending.pop(request, None)
-        self._due.pop(request, None)
-        pending[request] = deadline = self._clock.seconds() + self.timeout
+        if self._due:
+            self._due.pop(request, None)
+        pending[request] = deadline = now + self.timeout
         if self._timer is None:
             self._set_timer(deadline)
 
@@ -55,7 +60,8 @@ class Deadlines:
         """Stop timing C{request} (it ended); nothing if it is not timed."""
         pending = self._pending
         pending.pop(request, None)
-        self._due.pop(request, None)
+        if self._due:
+            self._due.pop(request, None)
         if not pending and self._timer is not None:
             # Nothing left to time: no timer outlives the requests.
             self._timer.cancel()

@@ -21,6 +21,7 @@ aborts the connection it runs on, or the attempt to open one.
 from __future__ import annotations
 
 import hashlib
+import re
 import socket
 from collections import namedtuple
 
@@ -142,6 +143,8 @@ class HTTPClientProtocol(Protocol):
         self.reusable = True
         self.requests_sent = 0
         self._socket = None
+        # Where the connection goes, for its pool.
+        self.site = None
 
     def connectionMade(self):
         # Over plain TCP a request is sent straight on the socket when it
@@ -339,30 +342,12 @@ class HTTPClientProtocol(Protocol):
             raise HTTPProtocolError(
                 f"response headers larger than {self.max_header_bytes} bytes")
         head, self._buffer = buffer[:end], buffer[end + sep:]
-        lines = head.split(b"\n")
-        status_line = lines[0].rstrip(b"\r")
-        parts = status_line.split(None, 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
-            raise HTTPProtocolError(f"bad status line {status_line[:80]!r}")
-        version = parts[0].decode("ascii", "replace")
-        if not (len(parts[1]) == 3 and parts[1].isdigit()):
-            raise HTTPProtocolError(f"bad status code {parts[1][:20]!r}")
-        status = int(parts[1])
-        reason = parts[2].decode("latin-1") if len(parts) > 2 else ""
-        headers = {}
-        name = None
-        for raw in lines[1:]:
-            raw = raw.rstrip(b"\r")
-            if raw[:1] in (b" ", b"\t") and name is not None:
-                headers[name] += " " + raw.strip().decode("latin-1")
-                continue
-            key, colon, value = raw.partition(b":")
-            if not colon or not key or key != key.strip():
-                raise HTTPProtocolError(f"bad header line {raw[:80]!r}")
-            name = key.decode("latin-1").lower()
-            value = value.strip().decode("latin-1")
-            headers[name] = (f"{headers[name]}, {value}" if name in headers
-                             else value)
+        status_line, newline, fields = head.partition(b"\n")
+        known = _STATUS_LINES.get(status_line)
+        if known is None:
+            known = _status_of(status_line)
+        version, status, reason = known
+        headers = _header_fields(fields) if newline else {}
         if 100 <= status < 200 and status != 101:
             # An interim response (100 Continue, 103 Early Hints); the real
             # one follows.
@@ -540,6 +525,91 @@ class _Exchange:
             self.connection.cancel(self)
 
 
+# The status lines read so far, to what _status_of made of them: a server
+# sends the same few ("HTTP/1.1 200 OK") again and again.  Bounded, so that
+# a server sending a new one each time costs no memory.
+_STATUS_LINES = {}
+_MAX_STATUS_LINES = 64
+
+
+def _status_of(line):
+    """(version, status code, reason) of a status C{line} (bytes, without
+    its "\\n").
+
+    @raise HTTPProtocolError: if it is not an HTTP/1.x status line.
+    """
+    status_line = line.rstrip(b"\r")
+    parts = status_line.split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
+        raise HTTPProtocolError(f"bad status line {status_line[:80]!r}")
+    version = parts[0].decode("ascii", "replace")
+    if not (len(parts[1]) == 3 and parts[1].isdigit()):
+        raise HTTPProtocolError(f"bad status code {parts[1][:20]!r}")
+    status = int(parts[1])
+    reason = parts[2].decode("latin-1") if len(parts) > 2 else ""
+    known = (version, status, reason)
+    if len(_STATUS_LINES) < _MAX_STATUS_LINES:
+        _STATUS_LINES[line] = known
+    return known
+
+
+def _header_fields(block):
+    """The header fields of C{block}, the header lines (bytes, without
+    the status line): a dict of lower-case name to value.
+
+    @raise HTTPProtocolError: for a line that is not a header field.
+    """
+    # Most answers are a few lines of "Name: value", each name once: read
+    # all of them with a few regular expressions instead of a few calls a
+    # line.  Anything else (folded lines, repeated names, errors) is read
+    # by the general rules, which give the same fields for these.
+    text = block.decode("latin-1")
+    if _SIMPLE_FIELDS.fullmatch(text):
+        names = _FIELD_NAMES.findall(text.lower())
+        headers = dict(zip(names, _FIELD_VALUES.findall(text)))
+        if len(headers) == len(names):
+            return headers
+    return _folded_fields(block.split(b"\n"))
+
+
+def _folded_fields(lines):
+    """The header fields of C{lines} (bytes, each without its "\\n"), by
+    the general rules: see L{_header_fields}."""
+    headers = {}
+    name = None
+    for raw in lines:
+        raw = raw.rstrip(b"\r")
+        if raw[:1] in (b" ", b"\t") and name is not None:
+            headers[name] += " " + raw.strip().decode("latin-1")
+            continue
+        key, colon, value = raw.partition(b":")
+        if not colon or not key or key != key.strip():
+            raise HTTPProtocolError(f"bad header line {raw[:80]!r}")
+        name = key.decode("latin-1").lower()
+        value = value.strip().decode("latin-1")
+        headers[name] = (f"{headers[name]}, {value}" if name in headers
+                         else value)
+    return headers
+
+
+# What _header_fields reads at once: lines of a name (no white space at
+# either end, as bytes.strip() sees it, and no colon), a colon and a value
+# (without the white space around it), as the general rules read them.
+# Each line is an atomic group and the value ends at its last non-space:
+# a hostile line costs time in proportion to its length, never more.
+_EDGE = "[^ \t\n\r\x0b\x0c:]"
+_NAME = f"{_EDGE}(?:[^:\n]*{_EDGE})?"
+_SPACE = "[ \t\r\x0b\x0c]*"
+_VALUE = "(?:[^\n]*[^ \t\r\x0b\x0c\n])?"
+_SIMPLE_FIELDS = re.compile(
+    f"(?>{_NAME}:{_SPACE}+{_VALUE}{_SPACE}\n)*"
+    f"(?>{_NAME}:{_SPACE}+{_VALUE}{_SPACE})")
+_FIELD_NAMES = re.compile(
+    f"(?>({_NAME}):{_SPACE}+{_VALUE}{_SPACE})(?:\n|\\Z)")
+_FIELD_VALUES = re.compile(
+    f"(?>{_NAME}:{_SPACE}+({_VALUE}){_SPACE})(?:\n|\\Z)")
+
+
 class _PoolFactory(Factory):
     def __init__(self, pool, site):
         self.pool = pool
@@ -663,23 +733,24 @@ class HTTPConnectionPool:
 
     def _build_protocol(self, site):
         connection = HTTPClientProtocol(
-            on_idle=lambda c: self._put_idle(site, c),
-            on_lost=lambda c: self._forget(site, c),
+            on_idle=self._put_idle,
+            on_lost=self._forget,
             max_header_bytes=self._max_header_bytes,
         )
+        connection.site = site
         self._open.add(connection)
         return connection
 
-    def _put_idle(self, site, connection):
-        idle = self._idle.setdefault(site, [])
+    def _put_idle(self, connection):
+        idle = self._idle.setdefault(connection.site, [])
         if len(idle) >= self.max_idle_per_site:
             connection.close()
         else:
             idle.append(connection)
 
-    def _forget(self, site, connection):
+    def _forget(self, connection):
         self._open.discard(connection)
-        idle = self._idle.get(site)
+        idle = self._idle.get(connection.site)
         if idle and connection in idle:
             idle.remove(connection)
 

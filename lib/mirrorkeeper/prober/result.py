@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
-from math import modf
 
 import attrs
 
@@ -21,37 +20,36 @@ def _format_timestamp(seconds):
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-# The last whole second formatted: (second, "YYYY-MM-DDTHH:MM:SS.").
-_last_second = (None, "")
-
-
 def format_timestamp(seconds):
     """An ISO 8601 UTC timestamp with milliseconds for a POSIX time."""
-    global _last_second
-    if seconds < 0:
-        return _format_timestamp(seconds)
-    # Round to the microsecond as datetime.fromtimestamp does (half to
-    # even on the fraction), then cut to the millisecond as isoformat does;
-    # the date and time of day are formatted once per second.
-    fraction, whole = modf(seconds)
-    micro = round(fraction * 1e6)
-    second = int(whole)
-    if micro >= 1000000:
-        second += 1
-        micro -= 1000000
-    cached, prefix = _last_second
-    if cached != second:
-        prefix = _format_timestamp(second)[:-4]
-        _last_second = (second, prefix)
-    return "%s%03dZ" % (prefix, micro // 1000)
+    return format_log(((seconds, ""),))[0][:-1]
 
 
 def format_log(entries):
-    """The lines of a log, each stamped as L{format_timestamp} says, from
-    its C{entries}: (POSIX seconds, text) pairs.  A probe keeps its times
-    raw and they are formatted here, once, when its log is made."""
-    return ["%s %s" % (format_timestamp(seconds), text)
-            for seconds, text in entries]
+    """The lines of a log from its C{entries}, (POSIX seconds, text)
+    pairs: each line the text stamped as L{format_timestamp} says.  A probe
+    keeps its times raw and they are formatted here, once, when its log is
+    made."""
+    lines = []
+    second = prefix = None
+    for seconds, text in entries:
+        if seconds < 0:
+            lines.append(f"{_format_timestamp(seconds)} {text}")
+            continue
+        # Round to the microsecond as datetime.fromtimestamp does (half to
+        # even on the fraction, which % takes exactly), then cut to the
+        # millisecond as isoformat does; the date and time of day are
+        # formatted once per second.
+        micro = round(seconds % 1.0 * 1e6)
+        whole = int(seconds)
+        if micro >= 1000000:
+            whole += 1
+            micro -= 1000000
+        if whole != second:
+            second = whole
+            prefix = _format_timestamp(whole)[:-4]
+        lines.append("%s%03dZ %s" % (prefix, micro // 1000, text))
+    return lines
 
 
 @attrs.frozen
