@@ -66,6 +66,28 @@ class OutcomeTests(FarmTestMixin, unittest.TestCase):
         self.assertLessEqual(result.started, result.finished)
 
     @defer.inlineCallbacks
+    def test_probe_then_calls_back_with_the_result(self):
+        """probe_then hands the result to its callback, with its arguments,
+        as probe's Deferred would; a callback that raises is logged and the
+        run goes on."""
+        mirror = self.farm.add_mirror("m", ServeTree(), root=self.tree)
+        answered = defer.Deferred()
+
+        def broken(result):
+            raise RuntimeError("a broken callback")
+
+        self.client.probe_then(mirror.url(RELEASE), broken)
+        self.client.probe_then(mirror.url(RELEASE),
+                               lambda *given: answered.callback(given), 7)
+        result, seven = yield answered
+        self.assertEqual((result.outcome, seven), (Outcome.FOUND, 7))
+        self.assertLogSays(result, f"HEAD {mirror.url(RELEASE)}",
+                           "HTTP/1.1 200 OK", "Result: FOUND")
+        again = yield self.client.probe(mirror.url(RELEASE))
+        self.assertEqual(again.outcome, Outcome.FOUND)
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+    @defer.inlineCallbacks
     def test_not_found(self):
         """A missing file is NOT_FOUND with status 404."""
         mirror = self.farm.add_mirror("m", NotFound())

@@ -59,6 +59,17 @@ class IProbeClient(Interface):
         @return: a Deferred firing with a ProbeResult.
         """
 
+    def probe_then(url, callback, *args):
+        """Probe C{url} as L{probe} does, and call C{callback(result,
+        *args)} with its ProbeResult instead of firing a Deferred: the
+        form the prober's own run uses, one Deferred less a probe.
+
+        C{callback} is called once, perhaps before this returns; what it
+        raises is logged and goes no further.
+
+        @return: None.
+        """
+
     def fetch(url, max_size, headers=(), keep_body=True):
         """Fetch a body (an image manifest, a trace file, a control file)
         with GET.

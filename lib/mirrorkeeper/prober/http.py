@@ -3,7 +3,11 @@
 A run sends tens of thousands of HEAD requests.  twisted.web.client.Agent
 spends about 240 microseconds of CPU on each; this protocol, which does only
 what a probe needs (one request at a time per connection, HEAD and small
-GETs, no pipelining, no streaming), spends about 45.  See doc/design.md.
+GETs, no pipelining, no streaming), spends about 45 (see doc/design.md;
+both measured on an idle machine against nginx).  With its pool, it makes
+58 Python function calls a request, the reactor's included, where it made
+104 when each request fired a Deferred (20,000 HEADs to 100 sites on
+loopback, under cProfile).
 
 L{HTTPClientProtocol} speaks HTTP on one connection.  L{HTTPConnectionPool}
 keeps idle connections per site (scheme, host, port) and reuses them,
@@ -12,9 +16,8 @@ Address policy, limits, timeouts and redirects belong to the caller
 (L{mirrorkeeper.prober.client.ProbeClient}).
 
 A request tells its I{receiver} how it ended, by a plain call: no Deferred
-is made or fired per request, which is most of what a request cost when
-one was (Deferred callbacks, their contexts, a timer each).  Only opening
-a connection goes through a Deferred, the endpoint's.  Cancelling a request
+is made or fired per request.  Only opening a connection goes through a
+Deferred, the endpoint's.  Cancelling a request
 aborts the connection it runs on, or the attempt to open one.
 """
 
