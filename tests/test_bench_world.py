@@ -115,8 +115,11 @@ def head(address, port, target, connection=None):
     return connection, response
 
 
-@pytest.fixture
-def farm(tmp_path):
+@pytest.fixture(scope="module")
+def running_farm(tmp_path_factory):
+    """The farm of one mirror of each behaviour, started once for the
+    module's farm tests (they share one xdist worker)."""
+    tmp_path = tmp_path_factory.mktemp("bench-farm")
     world = world_of(9, port=_free_port())
     kinds = ["fresh", "behind", "partial", "slow", "flaky", "redirecting",
              "empty", "refusing", "dead"]
@@ -138,12 +141,25 @@ def farm(tmp_path):
         yield world, running
 
 
+@pytest.fixture
+def farm(running_farm):
+    """The running farm, its counters at zero."""
+    world, running = running_farm
+    running.reset()
+    return world, running
+
+
+# The farm tests share the module's farm: one worker runs them all.
+on_the_farm = pytest.mark.xdist_group("bench-farm")
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.77.0.1", 0))
         return s.getsockname()[1]
 
 
+@on_the_farm
 def test_farm_answers_head_from_the_behaviour_table(farm):
     world, running = farm
     targets = [BASE_PATH + world.index_path(place)
@@ -168,6 +184,7 @@ def test_farm_answers_head_from_the_behaviour_table(farm):
     assert fresh == [len(targets), len(targets), 0, 1]
 
 
+@on_the_farm
 def test_farm_statuses_differ_by_behaviour(farm):
     world, _ = farm
     fresh, behind, partial, slow, flaky, redirecting, empty = \
@@ -193,6 +210,7 @@ def test_farm_statuses_differ_by_behaviour(farm):
     assert 503 in statuses
 
 
+@on_the_farm
 def test_farm_refuses_and_hangs(farm):
     world, running = farm
     refusing, dead = world.mirrors[7], world.mirrors[8]
