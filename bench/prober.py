@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 
 from bench.farm import Farm
 from bench.report import Figure
@@ -174,10 +175,25 @@ def build_world(size, mirrors, seed, directory):
     return world, world_file, uri, time.monotonic() - started
 
 
+def _probe_started(mirror, default):
+    """When `mirror`'s last probe started, from the first line of its log
+    (its plan, and so the freshness bands it was judged by, were made just
+    before), or `default` if it has none."""
+    record = mirror.last_probe_record
+    try:
+        # Zoneless UTC, as the model's dates are.
+        return datetime.strptime(record.log[:23], "%Y-%m-%dT%H:%M:%S.%f")
+    except (AttributeError, ValueError):
+        return default
+
+
 def check_records(world, uri, when):
     """(mirrors whose records are as the world says, mismatches) after a
     run that started at `when`; mismatches are (mirror, place, expected,
-    recorded), the first few only."""
+    recorded), the first few only.  Each mirror is judged by the world as
+    it was when its probe started: a long run probes its last mirrors
+    after some uploads have crossed into an older freshness band, which a
+    run starting at `when` would not yet see."""
     from mirrorkeeper.database.store import open_store
     from mirrorkeeper.model import register_utilities
     from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
@@ -197,7 +213,8 @@ def check_records(world, uri, when):
             for r in record.source_series:
                 found[(r.distro_series.name, "source", r.pocket.name,
                        r.component.name)] = r.freshness.name
-            expected = world.expected_records(mirror, when)
+            expected = world.expected_records(
+                mirror, _probe_started(record, when))
             if found == expected:
                 good += 1
             elif len(mismatches) < 10:
