@@ -1,10 +1,12 @@
 """probe_mirrors: a mirror counts as in flight until its report is handed
 on, so that reports never pile up behind a slow writer."""
 
+import gc
 from types import SimpleNamespace
 
 from twisted.internet import defer
 from twisted.internet.task import Clock
+from twisted.logger import globalLogPublisher
 
 from mirrorkeeper.enums import (
     MirrorContent, PackagePublishingPocket, ProbeOutcome)
@@ -65,17 +67,36 @@ def test_next_mirror_waits_for_the_report_to_be_handed_on():
 
 
 def test_a_failed_write_gives_the_place_back():
-    """A report whose writing fails frees its place for the next mirror
-    (the failure is the caller's to log)."""
+    """A report whose writing fails frees its place for the next mirror;
+    the run's result fails with that failure (the caller's to log), and
+    no failure is left over to be reported as unhandled."""
     client = AbsentClient()
     writes = []
+    unhandled = []
 
     def failing_writer(report):
         writes.append(defer.Deferred())
         return writes[-1]
 
-    done = probe_mirrors(client, [plan(1), plan(2)], Clock(),
-                         mirrors_in_flight=1, on_report=failing_writer)
-    done.addErrback(lambda failure: None)
-    writes[0].errback(RuntimeError("disk full"))
-    assert asked_of(client, 2)
+    def observe(event):
+        if event.get("isError") or event.get("log_failure") is not None:
+            unhandled.append(event)
+    globalLogPublisher.addObserver(observe)
+    try:
+        done = probe_mirrors(client, [plan(1), plan(2), plan(3)], Clock(),
+                             mirrors_in_flight=1, on_report=failing_writer)
+        failures = []
+        done.addErrback(failures.append)
+        writes[0].errback(RuntimeError("disk full"))
+        assert asked_of(client, 2)
+        writes[1].errback(RuntimeError("disk still full"))
+        assert asked_of(client, 3)
+        writes[2].callback(3)
+        assert len(failures) == 1
+        failures[0].trap(defer.FirstError)
+        assert str(failures[0].value.subFailure.value) == "disk full"
+        del done, writes, failures
+        gc.collect()
+    finally:
+        globalLogPublisher.removeObserver(observe)
+    assert unhandled == []

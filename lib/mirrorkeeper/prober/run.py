@@ -491,7 +491,8 @@ def probe_mirrors(client, plans, clock, mirrors_in_flight=50,
     Fires with the MirrorReports in the order of `plans`, or, given
     `on_report`, with what it returns for each report as the report
     completes (a value or a Deferred), so that a caller can hand each
-    report on and keep only what it needs of it.
+    report on and keep only what it needs of it.  If `on_report` fails, the
+    result fails at once with a FirstError wrapping that failure.
     """
     if limit is None:
         limit = defer.DeferredSemaphore(max(1, mirrors_in_flight))
@@ -511,4 +512,7 @@ def probe_mirrors(client, plans, clock, mirrors_in_flight=50,
         # the probing back, instead of reports piling up in memory.
         return limit.run(probed, plan)
 
-    return defer.gatherResults([one(plan) for plan in plans])
+    # The first failure fails the whole; the others are consumed here, not
+    # left to be reported as unhandled whenever they are collected.
+    return defer.gatherResults([one(plan) for plan in plans],
+                               consumeErrors=True)
