@@ -95,7 +95,8 @@ def test_a_failed_write_gives_the_place_back():
         assert len(failures) == 1
         failures[0].trap(defer.FirstError)
         assert str(failures[0].value.subFailure.value) == "disk full"
-        del done, writes, failures
+        writes.clear()
+        del done, failures
         gc.collect()
     finally:
         globalLogPublisher.removeObserver(observe)
