@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bench.farm import Farm
 from bench.report import Figure
@@ -187,13 +187,33 @@ def _probe_started(mirror, default):
         return default
 
 
+def _bands_told(started):
+    """The instants before `started` at which the bands a mirror was
+    judged by may have been told, latest first: the prober's planner
+    tells them when it works out what a distribution's mirrors share, and
+    keeps that ArchivePlanner.share_seconds, and a batch's plans are made
+    before its mirrors wait for a place (a minute is allowed for that)."""
+    from mirrorkeeper.prober.plan import ArchivePlanner
+
+    step = 5
+    window = int(ArchivePlanner.share_seconds) + 60
+    return (started - timedelta(seconds=back)
+            for back in range(step, window + step, step))
+
+
 def check_records(world, uri, when):
     """(mirrors whose records are as the world says, mismatches) after a
     run that started at `when`; mismatches are (mirror, place, expected,
     recorded), the first few only.  Each mirror is judged by the world as
     it was when its probe started: a long run probes its last mirrors
     after some uploads have crossed into an older freshness band, which a
-    run starting at `when` would not yet see."""
+    run starting at `when` would not yet see.  Its bands may have been
+    told a few minutes before (_bands_told): a record that is as the world
+    was at one of those instants is right too.  Which upload stands for a
+    band then differs, and on a flaky mirror, whose 503s fall by path,
+    so can the band found: at K=5,000, 4 of 5,000 were counted wrong,
+    and the three shown were flaky mirrors probed late in the run,
+    ONEHOURBEHIND expected and TWOHOURSBEHIND recorded."""
     from mirrorkeeper.database.store import open_store
     from mirrorkeeper.model import register_utilities
     from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
@@ -213,9 +233,11 @@ def check_records(world, uri, when):
             for r in record.source_series:
                 found[(r.distro_series.name, "source", r.pocket.name,
                        r.component.name)] = r.freshness.name
-            expected = world.expected_records(
-                mirror, _probe_started(record, when))
-            if found == expected:
+            started = _probe_started(record, when)
+            expected = world.expected_records(mirror, started)
+            if found == expected or any(
+                    found == world.expected_records(mirror, earlier)
+                    for earlier in _bands_told(started)):
                 good += 1
             elif len(mismatches) < 10:
                 for place in sorted(set(found) | set(expected)):
