@@ -302,6 +302,55 @@ def run_one(size, mirrors, seed=1, keep=False, profile=False, log=print):
             shutil.rmtree(directory, ignore_errors=True)
 
 
+def _probe(farm, world, command, environment, uri, directory, name):
+    """Run the prober once against `farm`; returns what was measured of
+    the run, named `name` in its files."""
+    from mirrorkeeper.timeutil import utcnow
+
+    farm.reset()
+    before = farm.stats()
+    url_files = farm.record(os.path.join(directory, name + "-answered"))
+    run_started = utcnow()
+    with open(os.path.join(directory, name + ".log"), "w+") as err:
+        status, wall, usage, samples, peak_kb = run_measured(
+            command, subprocess.DEVNULL, err, env=environment)
+        err.seek(0)
+        stderr_text = err.read()
+    farm.stop_recording()
+    after = farm.stats()
+    if status != 0:
+        raise RuntimeError("the prober failed (exit status %d):\n%s"
+                           % (status, stderr_text[-3000:]))
+
+    # The lower bound, from what each mirror was actually asked.
+    hosts = {}
+    received = answered = hung = 0
+    for m in world.hosts:
+        requests_, answered_, hung_, _ = after["mirrors"][m["name"]]
+        received += requests_
+        answered += answered_
+        hung += hung_
+        if requests_:
+            hosts[m["name"]] = (answered_, m["latency"], hung_, TIMEOUT)
+    # The network phase: from the first request to the last answer, or
+    # to the timeout of the last request never answered if later.
+    first, last = after["first"], after["last"]
+    if after["last_hung"] is not None:
+        last = max(last, after["last_hung"] + TIMEOUT)
+    good, mismatches = check_records(world, uri, run_started)
+    return {
+        "url_files": url_files, "summary": _summary(stderr_text),
+        "wall": wall, "samples": samples, "peak_kb": peak_kb,
+        "received": received, "answered": answered, "hung": hung,
+        "bound": lower_bound(hosts, MAX_PARALLEL, MAX_PARALLEL_PER_HOST),
+        "first": first, "last": last, "network": last - first,
+        "network_cpu": _cpu_at(samples, last) - _cpu_at(samples, first),
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "farm_cpu": after["cpu"] - before["cpu"],
+        "good": good, "mismatches": mismatches,
+    }
+
+
 def _run_one(size, mirrors, seed, directory, profile, log):
     load_before = os.getloadavg()[0]
     if load_before > (os.cpu_count() or 1) / 2:
@@ -317,57 +366,37 @@ def _run_one(size, mirrors, seed, directory, profile, log):
     environment.pop("MIRRORKEEPER_DATABASE", None)
     command = [sys.executable, CRONSCRIPT, "--config", config,
                "--no-owner-notification"]
+    # The next day's run, as cron starts it: it knows how long each
+    # mirror's probe took and starts the slowest first (--force: the
+    # mirrors were probed minutes ago, not a day).
+    next_command = command + ["--force"]
     if profile:
         # Every thread's CPU, the writer's included (bench.cpuprofile).
-        command[1:1] = ["-m", "bench.cpuprofile",
-                        os.path.join(directory, "prober.prof")]
-
-    from mirrorkeeper.timeutil import utcnow
+        next_command[1:1] = ["-m", "bench.cpuprofile",
+                             os.path.join(directory, "prober.prof")]
 
     with Farm(world_file, log_dir=directory) as farm:
         workers = farm.workers
-        farm.reset()
-        before = farm.stats()
-        url_files = farm.record(os.path.join(directory, "answered"))
-        run_started = utcnow()
-        with open(os.path.join(directory, "prober.log"), "w+") as err:
-            status, wall, usage, samples, peak_kb = run_measured(
-                command, subprocess.DEVNULL, err, env=environment)
-            err.seek(0)
-            stderr_text = err.read()
-        farm.stop_recording()
-        after = farm.stats()
-        if status != 0:
-            raise RuntimeError("the prober failed (exit status %d):\n%s"
-                               % (status, stderr_text[-3000:]))
-        summary = _summary(stderr_text)
-
-        # The lower bound, from what each mirror was actually asked.
-        hosts = {}
-        received = answered = hung = 0
-        for m in world.hosts:
-            requests_, answered_, hung_, _ = after["mirrors"][m["name"]]
-            received += requests_
-            answered += answered_
-            hung += hung_
-            if requests_:
-                hosts[m["name"]] = (answered_, m["latency"], hung_, TIMEOUT)
-        bound = lower_bound(hosts, MAX_PARALLEL, MAX_PARALLEL_PER_HOST)
-        # The network phase: from the first request to the last answer, or
-        # to the timeout of the last request never answered if later.
-        first, last = after["first"], after["last"]
-        if after["last_hung"] is not None:
-            last = max(last, after["last_hung"] + TIMEOUT)
-        network = last - first
-        prober_network_cpu = _cpu_at(samples, last) - _cpu_at(samples, first)
-        prober_cpu = usage.ru_utime + usage.ru_stime
-        farm_cpu = after["cpu"] - before["cpu"]
-
-        good, mismatches = check_records(world, uri, run_started)
+        # The first run ever knows no mirror's duration: it starts them in
+        # the order of their ids.  The figures are of the next one, the
+        # run of every day after; the first's network phase is shown too.
+        first_run = _probe(farm, world, command, environment, uri,
+                           directory, "first")
+        run = _probe(farm, world, next_command, environment, uri,
+                     directory, "next")
+        summary, samples, peak_kb = run["summary"], run["samples"], \
+            run["peak_kb"]
+        received, answered, hung = run["received"], run["answered"], \
+            run["hung"]
+        bound, network, wall = run["bound"], run["network"], run["wall"]
+        first, last = run["first"], run["last"]
+        prober_network_cpu, prober_cpu = run["network_cpu"], run["cpu"]
+        farm_cpu = run["farm_cpu"]
+        good, mismatches = run["good"], run["mismatches"]
 
         # curl, over the same answered requests, against the same farm.
         curl_file = os.path.join(directory, "curl.conf")
-        curl_urls = _curl_config(url_files, curl_file)
+        curl_urls = _curl_config(run["url_files"], curl_file)
         farm.reset()
         before_curl = farm.stats()
         curl_status, curl_wall, curl_usage, _, curl_peak_kb = run_measured(
@@ -394,6 +423,9 @@ def _run_one(size, mirrors, seed, directory, profile, log):
     figures = [
         Figure(prefix + "network phase wall time", network, "s", bound[
             "seconds"], "lower bound (latency, limits)", "<= 1.2"),
+        Figure(prefix + "network phase wall time, first run",
+               first_run["network"], "s", first_run["bound"]["seconds"],
+               "lower bound (latency, limits)"),
         Figure(prefix + "whole run wall time", wall, "s", network,
                "of which network phase"),
         Figure(prefix + "requests/s (network phase)", answered / network,
@@ -408,13 +440,18 @@ def _run_one(size, mirrors, seed, directory, profile, log):
         Figure(prefix + "CPU per request (whole run)",
                per_k(prober_cpu, answered), "us",
                per_k(curl_cpu, curl_answered), "curl --parallel-max 100"),
-        Figure(prefix + "peak memory (RSS)", peak_kb / 1024, "MB",
+        # The higher of the two runs'.
+        Figure(prefix + "peak memory (RSS)",
+               max(peak_kb, first_run["peak_kb"]) / 1024, "MB",
                curl_peak_kb / 1024, "curl --parallel-max 100"),
         Figure(prefix + "farm CPU per request", per_k(farm_cpu, answered),
                "us", per_k(prober_network_cpu, answered), "prober's"),
         Figure(prefix + "mirrors recorded as the world says", good,
                "mirrors", len(world.mirrors), "mirrors in the world",
                "= 1"),
+        Figure(prefix + "mirrors recorded as the world says, first run",
+               first_run["good"], "mirrors", len(world.mirrors),
+               "mirrors in the world", "= 1"),
     ]
     details = {
         "load_average_before": load_before,
@@ -441,6 +478,13 @@ def _run_one(size, mirrors, seed, directory, profile, log):
         "curl_cpu_seconds": curl_cpu, "curl_peak_rss_kb": curl_peak_kb,
         "records_correct": good, "mismatches": [list(map(str, m))
                                                 for m in mismatches],
+        "first_run": {
+            key: first_run[key] for key in (
+                "summary", "wall", "peak_kb", "received", "answered",
+                "hung", "bound", "network", "network_cpu", "cpu",
+                "farm_cpu", "good")},
+        "first_run_mismatches": [list(map(str, m))
+                                 for m in first_run["mismatches"]],
         "behaviours": dict(collections.Counter(
             m["behaviour"] for m in world.mirrors)),
         "farm_cpu_during_curl": after_curl["cpu"] - before_curl["cpu"],
@@ -462,9 +506,12 @@ def run(size, seed=1, keep=False, profile=False, log=print,
                        log=log)
         for figure in f:
             log(figure.line("prober "))
-        if d["mismatches"]:
-            log("  first mismatches (mirror, behaviour, place, expected, "
-                "recorded): %s" % (d["mismatches"][:3],))
+        for which in ("first_run_mismatches", "mismatches"):
+            if d[which]:
+                log("  %s: first mismatches (mirror, behaviour, place, "
+                    "expected, recorded): %s" % (
+                        "first run" if which.startswith("first")
+                        else "next run", d[which][:3]))
         log("  network %.1f s of %.1f s (before %.1f s, after %.1f s); "
             "lower bound: global %.1f s, slowest host %.1f s (%s); "
             "%.0f requests in flight on average" % (
