@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bench.farm import Farm
 from bench.report import Figure
@@ -175,45 +175,30 @@ def build_world(size, mirrors, seed, directory):
     return world, world_file, uri, time.monotonic() - started
 
 
-def _probe_started(mirror, default):
-    """When `mirror`'s last probe started, from the first line of its log
-    (its plan, and so the freshness bands it was judged by, were made just
-    before), or `default` if it has none."""
+def _bands_as_of(mirror, default):
+    """The instant the freshness bands of `mirror`'s last probe were told
+    at, as its record's findings say (the prober's planner tells them
+    when it works out what a distribution's mirrors share, and keeps that
+    for minutes), or `default` if they say none."""
+    import json
+
     record = mirror.last_probe_record
     try:
+        told = json.loads(record.findings)["bands_as_of"]
         # Zoneless UTC, as the model's dates are.
-        return datetime.strptime(record.log[:23], "%Y-%m-%dT%H:%M:%S.%f")
-    except (AttributeError, ValueError):
+        return datetime.strptime(told, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except (AttributeError, KeyError, TypeError, ValueError):
         return default
-
-
-def _bands_told(started):
-    """The instants before `started` at which the bands a mirror was
-    judged by may have been told, latest first: the prober's planner
-    tells them when it works out what a distribution's mirrors share, and
-    keeps that ArchivePlanner.share_seconds, and a batch's plans are made
-    before its mirrors wait for a place (a minute is allowed for that)."""
-    from mirrorkeeper.prober.plan import ArchivePlanner
-
-    step = 5
-    window = int(ArchivePlanner.share_seconds) + 60
-    return (started - timedelta(seconds=back)
-            for back in range(step, window + step, step))
 
 
 def check_records(world, uri, when):
     """(mirrors whose records are as the world says, mismatches) after a
     run that started at `when`; mismatches are (mirror, place, expected,
     recorded), the first few only.  Each mirror is judged by the world as
-    it was when its probe started: a long run probes its last mirrors
-    after some uploads have crossed into an older freshness band, which a
-    run starting at `when` would not yet see.  Its bands may have been
-    told a few minutes before (_bands_told): a record that is as the world
-    was at one of those instants is right too.  Which upload stands for a
-    band then differs, and on a flaky mirror, whose 503s fall by path,
-    so can the band found: at K=5,000, 4 of 5,000 were counted wrong,
-    and the three shown were flaky mirrors probed late in the run,
-    ONEHOURBEHIND expected and TWOHOURSBEHIND recorded."""
+    it was when its bands were told (_bands_as_of): a long run probes its
+    last mirrors after some uploads have crossed into an older freshness
+    band, and on a flaky mirror, whose 503s fall by path, which upload
+    stands for a band decides the band found."""
     from mirrorkeeper.database.store import open_store
     from mirrorkeeper.model import register_utilities
     from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
@@ -233,11 +218,9 @@ def check_records(world, uri, when):
             for r in record.source_series:
                 found[(r.distro_series.name, "source", r.pocket.name,
                        r.component.name)] = r.freshness.name
-            started = _probe_started(record, when)
-            expected = world.expected_records(mirror, started)
-            if found == expected or any(
-                    found == world.expected_records(mirror, earlier)
-                    for earlier in _bands_told(started)):
+            expected = world.expected_records(
+                mirror, _bands_as_of(record, when))
+            if found == expected:
                 good += 1
             elif len(mismatches) < 10:
                 for place in sorted(set(found) | set(expected)):

@@ -166,7 +166,7 @@ def test_a_new_record_keeps_its_places_once(world):
     stored = json.loads(world.store.get(MirrorProbeRecord,
                                         record_id).findings)
     assert set(stored) == {"version", "protocols", "families",
-                           "expected_cdimages"}
+                           "expected_cdimages", "bands_as_of"}
     assert stored["version"] == 2
     assert len(read_findings(world.store, record_id)["content"]) == 1
 

@@ -156,3 +156,32 @@ def test_later_batches_share_what_the_first_worked_out(sample_store):
     with recorded_statements() as again:
         assert run(store, mirrors[1:2]) == together[1:2]
     assert again.reading(*MASTER_TABLES)
+
+
+def test_a_plan_says_when_its_freshness_bands_were_told(sample_store):
+    """A plan whose content checks have freshness bands says the instant
+    they were told at: the planner's `when`, or, without one, when the
+    distribution's shared part was worked out, which a later batch
+    shares until it is worked out again."""
+    from mirrorkeeper.timeutil import utcnow
+
+    store = sample_store
+    ubuntu = DistributionSet(store)["ubuntu"]
+    master_history(store, ubuntu)
+    mirrors = archive_mirrors(ubuntu)
+    plans, _ = planned(store, mirrors)
+    banded = [plan for plan in plans if any(
+        check.freshness_urls for check in plan.content_checks)]
+    assert banded
+    assert {plan.bands_as_of for plan in banded} == {NOW}
+    assert all(plan.bands_as_of is None for plan in plans
+               if plan not in banded)
+
+    run = ArchivePlanner()
+    before = utcnow()
+    first = run(store, mirrors[:1])[0]
+    after = utcnow()
+    assert before <= first.bands_as_of <= after
+    assert run(store, mirrors[:1])[0].bands_as_of == first.bands_as_of
+    run.share_seconds = 0
+    assert run(store, mirrors[:1])[0].bands_as_of > first.bands_as_of

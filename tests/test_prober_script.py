@@ -1,12 +1,13 @@
 """The prober cronscript, run as cron runs it, against real mirrors on
 loopback, on both database backends."""
 
+import json
 import fcntl
 import os
 import socket
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -132,8 +133,13 @@ def world(database_uri, tmp_path, smtp_server):
 
 
 def test_run_records_content_and_freshness(world):
-    """A run finds what valid-mirror carries and how fresh each part is."""
+    """A run finds what valid-mirror carries and how fresh each part is,
+    and its record says when the freshness bands were told."""
+    from mirrorkeeper.timeutil import utcnow
+
+    started = utcnow()
     process = world.run()
+    ended = utcnow()
     assert process.returncode == 0, process.stderr
     assert "INFO    Probing Distribution Mirrors" in process.stderr
     assert "INFO    Probed 2 mirrors." in process.stderr
@@ -156,6 +162,12 @@ def test_run_records_content_and_freshness(world):
     assert "HEAD %sdists/warty/main/source/Sources.gz" % mirror.base_url \
         in log
     assert "Carries warty source main RELEASE: SIXHOURSBEHIND" in log
+    told = json.loads(mirror.last_probe_record.findings)["bands_as_of"]
+    assert started <= datetime.strptime(told, "%Y-%m-%dT%H:%M:%S.%fZ") \
+        <= ended
+    assert log.splitlines()[1].endswith(
+        " Freshness is judged by the uploads the master had published as"
+        " of %s" % (told,))
     store.close()
 
 

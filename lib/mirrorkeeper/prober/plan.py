@@ -28,7 +28,7 @@ from mirrorkeeper.model.mirrorcontent import (
     binary_paths_to_check, source_paths_to_check)
 from mirrorkeeper.prober.detectors import (
     MAX_CONTROL_FILE, TRACE_PATH, DetectorCheck)
-from mirrorkeeper.timeutil import utcnow
+from mirrorkeeper.timeutil import as_utc, utcnow
 
 
 @attrs.frozen
@@ -75,7 +75,10 @@ class MirrorPlan:
     """What to ask one mirror.  Every URL of the checks is under
     `base_url`, the mirror's preferred URL; `base_urls` are all its URLs
     the prober speaks, ((scheme, base URL), ...) in order of preference,
-    the content being probed at the first that answers."""
+    the content being probed at the first that answers.  `bands_as_of`
+    is the instant (zoneless UTC) the content checks' freshness bands
+    were told at: each band asks for an upload the master had published
+    that long before then (None when no check has bands)."""
 
     mirror_id: int
     name: str
@@ -87,6 +90,7 @@ class MirrorPlan:
     detector_checks: tuple = ()
     base_urls: tuple = attrs.field()
     release_checks: tuple = ()
+    bands_as_of: object = None
 
     @base_urls.default
     def _only_base_url(self):
@@ -341,7 +345,9 @@ class ArchivePlanner:
                 mirror.enabled, content_checks=content,
                 detector_checks=places.detector_checks_for(base_url),
                 base_urls=probed_base_urls(mirror),
-                release_checks=places.release_checks_for(base_url, paths)))
+                release_checks=places.release_checks_for(base_url, paths),
+                bands_as_of=as_utc(places.when) if any(
+                    check.freshness_urls for check in content) else None))
         return plans
 
 

@@ -46,7 +46,7 @@ from mirrorkeeper.model.probefindings import (
 from mirrorkeeper.enums import ProbeOutcome
 from mirrorkeeper.prober.claims import holds
 from mirrorkeeper.prober.result import format_timestamp
-from mirrorkeeper.prober.run import UNUSABLE
+from mirrorkeeper.prober.run import UNUSABLE, bands_timestamp
 from mirrorkeeper.settings import Prober
 from mirrorkeeper.timeutil import utcnow
 
@@ -65,8 +65,9 @@ FINDINGS_VERSION = 2
 WHOLE_FINDINGS_VERSION = 1
 
 # What a probe record's findings JSON holds: what applying needs that no
-# row of mirrorkeeper.model.probefindings says.
-STORED_JSON = ("protocols", "families", "expected_cdimages")
+# row of mirrorkeeper.model.probefindings says, and the instant the
+# freshness bands were told at (for whoever reads the record).
+STORED_JSON = ("protocols", "families", "expected_cdimages", "bands_as_of")
 
 
 @attrs.frozen
@@ -226,6 +227,9 @@ def findings_of(report):
             for finding in report.cdimage_findings],
         "expected_cdimages": [[check.series_id, check.flavour]
                               for check in plan.cdimage_checks],
+        # When the freshness bands were told (run.bands_timestamp).
+        "bands_as_of": (None if plan.bands_as_of is None
+                        else bands_timestamp(plan.bands_as_of)),
         "detectors": [
             {"detector": finding.check.detector,
              "label": finding.check.label,
@@ -285,7 +289,9 @@ def _stored_json(findings):
     """The findings JSON of a record that found `findings`: version first,
     so that one of version 2 is told by its first characters."""
     stored = {"version": FINDINGS_VERSION}
-    stored.update((key, findings[key]) for key in STORED_JSON)
+    # A record of version 1 has no "bands_as_of": nor has its conversion.
+    stored.update((key, findings[key]) for key in STORED_JSON
+                  if key in findings)
     return json.dumps(stored, separators=(",", ":"))
 
 

@@ -327,6 +327,10 @@ class _MirrorProbe:
         plan = self.plan
         started = self.note("Probing %s (%s) at %s" % (
             plan.name, plan.content.title, plan.base_url))
+        if plan.bands_as_of is not None:
+            self.note("Freshness is judged by the uploads the master had "
+                      "published as of %s" % (
+                          bands_timestamp(plan.bands_as_of),))
         protocols, chosen, lies = yield self.choose_protocol()
         content = images = detected = releases = ()
         unobserved = frozenset()
@@ -461,6 +465,12 @@ class _InTurn:
         self.running -= 1
         if not self.deferred.called:
             self.deferred.errback(defer.FirstError(failure, index))
+
+
+def bands_timestamp(when):
+    """How the log and the findings say `when` (a zoneless UTC datetime),
+    the instant a plan's freshness bands were told at."""
+    return when.isoformat(timespec="milliseconds") + "Z"
 
 
 def logged_duration(started, finished):
