@@ -22,10 +22,18 @@ from tests.farm.testing import PROBER, ROOT, ProberWorld
 from tests.mirror_servers import write_archive
 
 # Farm mirrors, each on a port of its own: slow enough that a run lasts
-# long enough to kill a worker in it.
+# long enough to kill a worker in it.  A serving mirror answers about 43
+# requests, one at a time (max_parallel_per_host), DELAY seconds late
+# each: a worker holds its claim on it for 2 s at least, ample for
+# wait_for_claims (which polls every 0.1 s) to see it and kill the holder;
+# and the run's first process, alone for the second or so its helpers
+# take to start, has one slot of the three, so cannot finish before they
+# claim (about 17 s of serving alone).  0.1 s doubled the run for nothing
+# more.
 SERVING = ["w-serve-%d" % n for n in range(8)]
 MISSING = ["w-missing-%d" % n for n in range(2)]
 LEASE = 3
+DELAY = 0.05
 
 
 class World(ProberWorld):
@@ -38,7 +46,7 @@ class World(ProberWorld):
         ubuntu = self.load_sample(store)
         tree = str(tmp_path / "archive")
         write_archive(tree, store)
-        farm = {name: "slow:0.1" for name in SERVING}
+        farm = {name: "slow:%s" % DELAY for name in SERVING}
         farm.update((name, "notfound") for name in MISSING)
         urls = self.start_farm(tree, farm)
         for name, url in urls.items():
