@@ -9,6 +9,7 @@ import concurrent.futures
 import json
 import os
 import shutil
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from mirrorkeeper.model.masterarchive import MasterFileDetailSet
 from mirrorkeeper.timeutil import utcnow
 from tests.archive_builder import DebianArchive
 from tests.farm.certificates import TestCA
+from tests.harness.postgres import TemplateDatabases
 from tests.test_prober_script import World as ProberWorld
 from tests.web_harness import InProcessClient, World
 from tests.web_server import WebServer
@@ -234,6 +236,8 @@ class Site:
     partly knows."""
 
     def __init__(self, tmp_path, database_uri):
+        """`database_uri`: a database as WebServer.populate() leaves it
+        (see PopulatedDatabases)."""
         self.tmp_path = tmp_path
         ca = TestCA()
         self.ca_file = tmp_path / "ca.pem"
@@ -245,7 +249,6 @@ class Site:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption()) + issued.dumpPEM())
         self.server = WebServer(tmp_path, database_uri)
-        self.server.populate()
         with open(self.server.config, "a") as f:
             f.write("base_url = https://127.0.0.1\n[checkin]\n"
                     "probe_interval_minutes = 15\n")
@@ -316,11 +319,75 @@ class Site:
             store.close()
 
 
+class PopulatedDatabases:
+    """Databases as WebServer.populate() leaves them (schema, sample data,
+    sita the site admin and olive an owner, with their passwords): made
+    by the real command line once per module and backend, then copied for
+    each test, as conftest copies its templates.  populate() runs five
+    `mirrorkeeper` processes, 3 s of each Site's 4 s; none of these tests
+    is about them (tests/test_cli.py is)."""
+
+    def __init__(self, request, tmp_path_factory):
+        self.request = request
+        self.tmp_path_factory = tmp_path_factory
+        self._sqlite = None
+        self._postgres = None
+        self._made = []
+
+    def new(self, database_uri):
+        """A populated database on `database_uri`'s backend: on SQLite,
+        `database_uri` itself, its file replaced by a copy; on PostgreSQL,
+        a new database (give it back with release())."""
+        if database_uri.startswith("sqlite:"):
+            if self._sqlite is None:
+                directory = self.tmp_path_factory.mktemp("populated")
+                WebServer(directory).populate()
+                self._sqlite = str(directory / "web.db")
+            # The backup API, not a file copy: whatever the journal mode.
+            source = sqlite3.connect(self._sqlite)
+            target = sqlite3.connect(database_uri[len("sqlite:"):])
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+                source.close()
+            return database_uri
+        if self._postgres is None:
+            server = self.request.getfixturevalue("postgres_databases").server
+            directory = self.tmp_path_factory.mktemp("populated-postgres")
+            self._postgres = TemplateDatabases(
+                server, template="mirrorkeeper_checkin_site",
+                prefix="mirrorkeeper_checkin_",
+                prepare=lambda uri: WebServer(directory, uri).populate())
+        uri = self._postgres.new()
+        self._made.append(uri)
+        return uri
+
+    def release(self, uri):
+        if self._postgres is not None and uri in self._made:
+            self._postgres.release(uri)
+
+    def close(self):
+        if self._postgres is not None:
+            for uri in set(self._made):
+                self._postgres.drop(uri)
+            self._postgres.server.drop_database(self._postgres.template)
+
+
+@pytest.fixture(scope="module")
+def populated_databases(request, tmp_path_factory):
+    databases = PopulatedDatabases(request, tmp_path_factory)
+    yield databases
+    databases.close()
+
+
 @pytest.fixture
-def site(tmp_path, database_uri):
-    site = Site(tmp_path, database_uri)
+def site(tmp_path, database_uri, populated_databases):
+    uri = populated_databases.new(database_uri)
+    site = Site(tmp_path, uri)
     yield site
     site.server.stop()
+    populated_databases.release(uri)
 
 
 def test_the_client_reports_the_tree_over_https(site):
