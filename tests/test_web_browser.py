@@ -3,6 +3,7 @@ package) against the `mirrorkeeper web` daemon on loopback.  An owner
 logs in and registers a mirror; a site admin reviews it; screenshots of
 the listing and the mirror page, at a phone's width, are not blank."""
 
+import sqlite3
 from urllib.parse import quote
 
 import pytest
@@ -15,9 +16,25 @@ pytestmark = pytest.mark.skipif(
     "installs it)")
 
 
+@pytest.fixture(scope="module")
+def populated(tmp_path_factory):
+    """The SQLite file WebServer.populate() makes (five `mirrorkeeper`
+    processes), made once: each test's daemon gets a copy of its own."""
+    made = WebServer(tmp_path_factory.mktemp("populated")).populate()
+    return made.database_uri[len("sqlite:"):]
+
+
 @pytest.fixture
-def server(tmp_path):
-    server = WebServer(tmp_path).populate()
+def server(tmp_path, populated):
+    server = WebServer(tmp_path)
+    # The backup API, not a file copy: whatever the journal mode.
+    source = sqlite3.connect(populated)
+    target = sqlite3.connect(server.database_uri[len("sqlite:"):])
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
     server.start()
     yield server
     server.stop()
