@@ -16,7 +16,8 @@ from mirrorkeeper.model.masterarchive import TraceFileTimestampSet
 from mirrorkeeper.prober.detectors import TRACE_PATH
 from mirrorkeeper.model.publishing import PublishingSet
 from mirrorkeeper.timeutil import utcnow
-from tests.farm.testing import prober_world  # noqa: F401
+from tests.farm.testing import ProberWorld, prober_world  # noqa: F401
+from tests.harness.smtp import SMTPServer
 from tests.mirror_servers import write_archive
 from tests.rsync_daemon import RsyncDaemon
 
@@ -27,9 +28,23 @@ TREES = {"r-full": None, "r-behind": ["hello_1.1-1"], "r-empty": ["/"]}
 RSYNC_ONLY = "r-only"
 
 
-@pytest.fixture
-def rsync_run(prober_world, tmp_path):
-    world = prober_world
+@pytest.fixture(scope="module")
+def rsync_world(module_databases, tmp_path_factory):
+    """The run both tests of it only read, made once per backend: its own
+    SMTP server, so that no other test's clear() takes its mail."""
+    tmp_path = tmp_path_factory.mktemp("rsync-run")
+    with SMTPServer() as smtp_server:
+        world = ProberWorld(module_databases(), tmp_path, smtp_server)
+        daemon = _set_up(world, tmp_path)
+        try:
+            yield world.run(), world
+        finally:
+            daemon.stop()
+
+
+def _set_up(world, tmp_path):
+    """The mirrors of TREES and RSYNC_ONLY on a real rsync daemon, which
+    is returned, started."""
     store = world.store()
     ubuntu = world.load_sample(store)
     warty = ubuntu.getSeries("warty")
@@ -58,11 +73,18 @@ def rsync_run(prober_world, tmp_path):
     store.commit()
     store.close()
     world.config = world.write_config(prober={"timeout": 5})
-    prober = world.run()
+    return daemon
+
+
+@pytest.fixture
+def rsync_run(rsync_world):
+    """The prober's run, the mirrors on a store of the test's own, and the
+    SMTP server it mailed."""
+    prober, world = rsync_world
     store = world.store()
     yield prober, DistributionMirrorSet(store), world.smtp_server
+    store.rollback()
     store.close()
-    daemon.stop()
 
 
 def test_rsync_mirrors_judged(rsync_run):
