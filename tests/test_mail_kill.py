@@ -61,10 +61,19 @@ def make_message(number):
     return message
 
 
-def start_child(database_uri, server):
+def start_child(database_uri, server, go=False):
+    """The delivering child; with `go`, it waits for go(child) after its
+    READY (see tests/outbox_child.py)."""
     return subprocess.Popen(
-        [sys.executable, CHILD, database_uri, server.host, str(server.port)],
+        [sys.executable, CHILD, database_uri, server.host, str(server.port)]
+        + (["--go"] if go else []),
+        stdin=subprocess.PIPE if go else subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def go(child):
+    child.stdin.write(b"GO\n")
+    child.stdin.flush()
 
 
 def read_line(child, timeout=30):
@@ -117,16 +126,31 @@ def test_kill_9_never_sends_a_message_twice(database_uri):
         store.commit()
 
     with SMTPServer(quit_delay=QUIT_DELAY, data_delay=DATA_DELAY) as server:
-        for _ in range(KILLS):
-            top_up()
-            connections = {event["connection"] for event in server.events()}
-            child = start_child(database_uri, server)
-            assert read_line(child) == "READY"
-            wait_to_kill(server, connections, time.monotonic(),
-                         rng.uniform(0, LATEST_KILL))
-            child.send_signal(signal.SIGKILL)
-            child.communicate()
-            assert child.returncode == -signal.SIGKILL
+        # Each child is started while the one before it delivers, and
+        # told to go once the outbox is topped up: its Python starts
+        # meanwhile, not between the kills.
+        following = start_child(database_uri, server, go=True)
+        try:
+            for kill in range(KILLS):
+                child = following
+                top_up()
+                assert read_line(child) == "READY"
+                connections = {event["connection"]
+                               for event in server.events()}
+                go(child)
+                ready = time.monotonic()
+                following = None
+                if kill + 1 < KILLS:
+                    following = start_child(database_uri, server, go=True)
+                wait_to_kill(server, connections, ready,
+                             rng.uniform(0, LATEST_KILL))
+                child.send_signal(signal.SIGKILL)
+                child.communicate()
+                assert child.returncode == -signal.SIGKILL
+        finally:
+            if following is not None:
+                following.kill()
+                following.communicate()
         # Runs to the end, the last of them with nothing left to send.
         for _ in range(3):
             store.rollback()
