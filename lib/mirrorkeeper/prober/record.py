@@ -291,7 +291,7 @@ def _stored_json(findings):
     stored = {"version": FINDINGS_VERSION}
     # A record of version 1 has no "bands_as_of": nor has its conversion.
     stored.update((key, findings[key]) for key in STORED_JSON
-                  if key in findings)
+                  if key != "bands_as_of" or key in findings)
     return json.dumps(stored, separators=(",", ":"))
 
 

@@ -47,8 +47,8 @@ PROGRESS_INTERVAL = 5.0
 # makes and drops a few dozen objects (its probe, its log lines, its
 # result), nearly none of them in a cycle: at Python's default of 700, the
 # young generation was collected every couple of dozen requests, and the
-# collections took about a tenth of the prober's CPU.  At 20,000 they take
-# about 8 % less of the whole run's CPU (`python -m bench --only prober`)
+# collections took about 8 % of the prober's CPU (perf).  At 20,000 a
+# whole run takes about 8 % less CPU (`python -m bench --only prober`),
 # for 4 MB more at the peak.
 GC_THRESHOLDS = (20000, 20, 10)
 
