@@ -9,7 +9,6 @@ import concurrent.futures
 import json
 import os
 import shutil
-import sqlite3
 import ssl
 import subprocess
 import sys
@@ -36,7 +35,7 @@ from tests.farm.certificates import TestCA
 from tests.harness.postgres import TemplateDatabases
 from tests.test_prober_script import World as ProberWorld
 from tests.web_harness import InProcessClient, World
-from tests.web_server import WebServer
+from tests.web_server import WebServer, copy_sqlite
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLIENT = os.path.join(ROOT, "lib", "mirrorkeeper", "checkin",
@@ -343,14 +342,7 @@ class PopulatedDatabases:
                 directory = self.tmp_path_factory.mktemp("populated")
                 WebServer(directory).populate()
                 self._sqlite = str(directory / "web.db")
-            # The backup API, not a file copy: whatever the journal mode.
-            source = sqlite3.connect(self._sqlite)
-            target = sqlite3.connect(database_uri[len("sqlite:"):])
-            try:
-                source.backup(target)
-            finally:
-                target.close()
-                source.close()
+            copy_sqlite(self._sqlite, database_uri[len("sqlite:"):])
             return database_uri
         if self._postgres is None:
             server = self.request.getfixturevalue("postgres_databases").server

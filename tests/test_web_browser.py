@@ -3,13 +3,12 @@ package) against the `mirrorkeeper web` daemon on loopback.  An owner
 logs in and registers a mirror; a site admin reviews it; screenshots of
 the listing and the mirror page, at a phone's width, are not blank."""
 
-import sqlite3
 from urllib.parse import quote
 
 import pytest
 
 from tests.cdp import Browser, chromium_path, distinct_colours
-from tests.web_server import PASSWORD, WebServer
+from tests.web_server import PASSWORD, WebServer, copy_sqlite
 
 pytestmark = pytest.mark.skipif(
     chromium_path() is None, reason="chromium is not installed (.ci/run "
@@ -27,14 +26,7 @@ def populated(tmp_path_factory):
 @pytest.fixture
 def server(tmp_path, populated):
     server = WebServer(tmp_path)
-    # The backup API, not a file copy: whatever the journal mode.
-    source = sqlite3.connect(populated)
-    target = sqlite3.connect(server.database_uri[len("sqlite:"):])
-    try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
+    copy_sqlite(populated, server.database_uri[len("sqlite:"):])
     server.start()
     yield server
     server.stop()

@@ -7,6 +7,7 @@ import os
 import re
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -107,3 +108,15 @@ class WebServer:
             self._log_copier.join(10)
         if self.process is not None:
             self.process.stderr.close()
+
+
+def copy_sqlite(source, target):
+    """Make the SQLite file `target` a copy of `source` (paths), through
+    the backup API rather than a file copy: whatever the journal mode."""
+    source = sqlite3.connect(source)
+    target = sqlite3.connect(target)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
