@@ -347,6 +347,12 @@ def _run_one(size, mirrors, seed, directory, profile, log):
     config = _write_config(directory, uri)
     environment = dict(os.environ, MIRRORKEEPER_CONFIG=config)
     environment.pop("MIRRORKEEPER_DATABASE", None)
+    # Compiled modules are cached, as they are where the prober is
+    # installed: the first run writes the cache and the next one, whose
+    # figures these are, reads it (without, each run compiles every
+    # module of ours again, about 0.1 s of CPU).
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    environment["PYTHONPYCACHEPREFIX"] = os.path.join(directory, "pycache")
     command = [sys.executable, CRONSCRIPT, "--config", config,
                "--no-owner-notification"]
     # The next day's run, as cron starts it: it knows how long each

@@ -11,10 +11,15 @@ class StatementLog:
 
     def __init__(self):
         self.statements = []
+        self.commits = 0
 
     def connection_raw_execute(self, connection, raw_cursor, statement,
                                params):
         self.statements.append(statement)
+        if statement == "COMMIT":
+            # Storm's SQLite connection commits by this statement, never
+            # calling connection_commit.
+            self.commits += 1
 
     def connection_raw_execute_error(self, *args):
         pass
@@ -23,7 +28,7 @@ class StatementLog:
         pass
 
     def connection_commit(self, *args):
-        pass
+        self.commits += 1
 
     def connection_rollback(self, *args):
         pass

@@ -8,9 +8,11 @@ import json
 from datetime import datetime
 
 from mirrorkeeper.enums import (
-    MirrorFreshness, MirrorStatus, PackagePublishingPocket as P,
+    MirrorContent, MirrorFreshness, MirrorStatus,
+    PackagePublishingPocket as P,
     ProbeRecordState)
-from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
+from mirrorkeeper.model.distributionmirror import (
+    DistributionMirror, DistributionMirrorSet)
 from mirrorkeeper.model.masterarchive import RPMRepositorySet
 from mirrorkeeper.model.mirrorcontent import MirrorRPMRepository
 from mirrorkeeper.prober.record import ApplySettings, apply_record
@@ -208,6 +210,42 @@ def test_a_record_that_cannot_be_applied_is_abandoned_alone(sample_store):
     assert sample_store.get(MirrorProbeRecord, good_id).state is \
         ProbeRecordState.APPLIED
     assert len(errors) == 1 and "Could not apply" in errors[0]
+
+
+def test_a_run_is_applied_a_batch_of_mirrors_a_transaction(sample_store):
+    """A trusted run's records are applied APPLY_BATCH to a transaction:
+    a query for their mirrors, one for their places and a commit for the
+    lot, where a transaction a mirror cost each of them per mirror."""
+    from mirrorkeeper.prober.record import (
+        apply_run, start_run, trust_run, write_record)
+    from tests.statements import recorded_statements
+    places = Places(sample_store)
+    mirrors = [mirror for mirror in DistributionMirrorSet(sample_store)
+               if mirror.distribution == places.mirror.distribution
+               and mirror.content is MirrorContent.ARCHIVE]
+    assert len(mirrors) >= 3
+    for mirror in mirrors:
+        mirror.status = MirrorStatus.OFFICIAL
+    mirror_ids = [mirror.id for mirror in mirrors]
+    sample_store.commit()
+    run_id = start_run(sample_store, MirrorContent.ARCHIVE)
+    for mirror in mirrors:
+        write_record(sample_store, mirror.id, "a probe\n", findings(
+            version=2, content=[places.binary(True)], releases=[]),
+            run_id=run_id)
+    trust_run(sample_store, run_id)
+    with recorded_statements() as applied:
+        apply_run(sample_store, run_id, ApplySettings())
+    assert applied.commits == 1
+    assert len(applied.reading("FROM mirror_probe_place")) == 1
+    assert len(applied.reading("FROM distribution_mirror WHERE")) == 1
+    from mirrorkeeper.model.mirrorcontent import MirrorProbeRecord
+    assert {record.state for record in sample_store.find(
+        MirrorProbeRecord, prober_run_id=run_id)} == {
+            ProbeRecordState.APPLIED}
+    for mirror_id in mirror_ids:
+        assert sample_store.get(DistributionMirror, mirror_id).arch_series.one(
+            ).freshness is MirrorFreshness.UP
 
 
 def test_writing_and_applying_touch_the_record_once_each(sample_store):

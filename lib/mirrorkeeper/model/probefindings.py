@@ -39,8 +39,8 @@ from mirrorkeeper.timeutil import utcnow
 
 __all__ = ["MirrorProbeOutcome", "MirrorProbePlace", "MirrorProbeResult",
            "control_file_copies", "freshness_history", "has_findings",
-           "read_findings", "series_freshness", "why_disabled",
-           "why_disabled_by_record", "write_findings"]
+           "read_findings", "read_findings_of", "series_freshness",
+           "why_disabled", "why_disabled_by_record", "write_findings"]
 
 # The kinds of place a probe checks (mirror_probe_place.kind); a
 # 'release' row is a mirror's copy of a suite's InRelease or Release (or
@@ -181,49 +181,70 @@ def read_findings(store, record_id):
     `write_findings` takes (its "content", "cdimages" and "detectors",
     and how its requests ended), or None if it has no rows.  Applying a
     record reads it so: the per-place lists are stored once, as rows."""
-    result = store.execute(
-        "SELECT requests, unreachable, lies, base_url FROM "
-        "mirror_probe_result WHERE probe_record = ?", (record_id,)).get_one()
-    if result is None:
-        return None
-    requests, unreachable, lies, base_url = result
-    found = {"requests": requests, "unreachable": bool(unreachable),
-             "lies": lies or "", "base_url": base_url or "",
-             "outcomes": dict(store.execute(
-                 "SELECT outcome, requests FROM mirror_probe_outcome "
-                 "WHERE probe_record = ?", (record_id,))),
-             "content": [], "cdimages": [], "detectors": []}
-    for (kind, series_id, arch_series_id, pocket, component_id, flavour,
-         repository_id, label, url, carried, freshness, detector,
-         lag_seconds, outcome, images, missing, syncing, note) in \
-            store.execute(
-                "SELECT kind, distro_series, distro_arch_series, pocket, "
-                "component, flavour, rpm_repository, label, url, found, "
-                "freshness, detector, lag_seconds, outcome, images, "
-                "missing, syncing, note FROM mirror_probe_place WHERE "
-                "probe_record = ? ORDER BY id", (record_id,)):
-        carried = None if carried is None else bool(carried)
-        if kind in CONTENT_KINDS:
-            found["content"].append({
-                "kind": kind, "pocket": pocket, "component": component_id,
-                "place": (arch_series_id if kind == "binary"
-                          else series_id),
-                "label": label, "url": url, "found": carried,
-                "freshness": freshness, "detector": detector,
-                "outcome": outcome})
-        elif kind == "cdimage":
-            found["cdimages"].append({
-                "series": series_id, "flavour": flavour, "found": carried,
-                "images": images, "missing": missing})
-        elif kind == "detector":
-            # found is NULL for a file the network kept the probe from.
-            found["detectors"].append({
-                "detector": detector, "label": label,
-                "freshness": freshness, "lag_seconds": lag_seconds,
-                "syncing": None if syncing is None else bool(syncing),
-                "note": note, "found": bool(carried),
-                "observed": carried is not None,
-                "rpm_repository": repository_id})
+    return read_findings_of(store, [record_id]).get(record_id)
+
+
+def read_findings_of(store, record_ids):
+    """{record id: what it found, as read_findings says} of those of the
+    probe records `record_ids` that have rows: three queries for a few
+    hundred records."""
+    found = {}
+    record_ids = list(record_ids)
+    for chunk in _chunks(record_ids):
+        marks = ", ".join("?" * len(chunk))
+        for record_id, requests, unreachable, lies, base_url in \
+                store.execute(
+                    "SELECT probe_record, requests, unreachable, lies, "
+                    "base_url FROM mirror_probe_result WHERE probe_record "
+                    "IN (%s)" % (marks,), chunk):
+            found[record_id] = {
+                "requests": requests, "unreachable": bool(unreachable),
+                "lies": lies or "", "base_url": base_url or "",
+                "outcomes": {}, "content": [], "cdimages": [],
+                "detectors": []}
+        for record_id, outcome, requests in store.execute(
+                "SELECT probe_record, outcome, requests FROM "
+                "mirror_probe_outcome WHERE probe_record IN (%s)"
+                % (marks,), chunk):
+            if record_id in found:
+                found[record_id]["outcomes"][outcome] = requests
+        for (record_id, kind, series_id, arch_series_id, pocket,
+             component_id, flavour, repository_id, label, url, carried,
+             freshness, detector, lag_seconds, outcome, images, missing,
+             syncing, note) in store.execute(
+                "SELECT probe_record, kind, distro_series, "
+                "distro_arch_series, pocket, component, flavour, "
+                "rpm_repository, label, url, found, freshness, detector, "
+                "lag_seconds, outcome, images, missing, syncing, note "
+                "FROM mirror_probe_place WHERE probe_record IN (%s) "
+                "ORDER BY id" % (marks,), chunk):
+            if record_id not in found:
+                continue
+            record = found[record_id]
+            carried = None if carried is None else bool(carried)
+            if kind in CONTENT_KINDS:
+                record["content"].append({
+                    "kind": kind, "pocket": pocket,
+                    "component": component_id,
+                    "place": (arch_series_id if kind == "binary"
+                              else series_id),
+                    "label": label, "url": url, "found": carried,
+                    "freshness": freshness, "detector": detector,
+                    "outcome": outcome})
+            elif kind == "cdimage":
+                record["cdimages"].append({
+                    "series": series_id, "flavour": flavour,
+                    "found": carried, "images": images, "missing": missing})
+            elif kind == "detector":
+                # found is NULL for a file the network kept the probe
+                # from.
+                record["detectors"].append({
+                    "detector": detector, "label": label,
+                    "freshness": freshness, "lag_seconds": lag_seconds,
+                    "syncing": None if syncing is None else bool(syncing),
+                    "note": note, "found": bool(carried),
+                    "observed": carried is not None,
+                    "rpm_repository": repository_id})
     return found
 
 

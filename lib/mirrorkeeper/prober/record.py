@@ -14,11 +14,12 @@ off from the network never wipes a mirror's records or disables anybody:
    back, for every worker's records, as `RecordedMirror`s
    (`recorded_of_run`).
 2. The run is judged (`judge_run`) on those summaries and its canary.
-3. A trusted run applies each record's findings (`apply_record`): content
-   records, freshness, whether it is unreachable, enabling, disabling and
-   the owner's mail, all in one transaction per mirror, the record marked
-   APPLIED in the same one.  A distrusted run marks its records DISTRUSTED,
-   with why at the top of each log, and changes nothing else.
+3. A trusted run applies each record's findings (`apply_records`):
+   content records, freshness, whether it is unreachable, enabling,
+   disabling and the owner's mail, each mirror's in the transaction that
+   marks its record APPLIED (one for a batch of mirrors, APPLY_BATCH).
+   A distrusted run marks its records DISTRUSTED, with why at the top of
+   each log, and changes nothing else.
 
 Killed in step 1, a run leaves PENDING records of an unjudged run: the next
 run marks them ABANDONED (`recover`).  Killed in step 3, it leaves PENDING
@@ -42,7 +43,7 @@ from mirrorkeeper.model.distroseries import DistroSeries
 from mirrorkeeper.model.mirrorcontent import (
     MirrorProbeRecord, ProberRunRecord)
 from mirrorkeeper.model.probefindings import (
-    read_findings, why_disabled_by_record, write_findings)
+    read_findings, read_findings_of, why_disabled_by_record, write_findings)
 from mirrorkeeper.enums import ProbeOutcome
 from mirrorkeeper.prober.claims import holds
 from mirrorkeeper.prober.result import format_timestamp
@@ -56,6 +57,12 @@ from mirrorkeeper.timeutil import utcnow
 # could not be reached, however few.  Such a run changes nothing.
 MAX_UNREACHABLE_RATIO = 0.8
 MIN_MIRRORS_FOR_RATIO = 5
+
+# Records a trusted run applies in one transaction (apply_run): a commit
+# and the queries that read records, findings and mirrors are paid per
+# batch, not per mirror.  A batch commits or rolls back whole, so each
+# mirror is still updated whole or not at all.
+APPLY_BATCH = 50
 
 # The version of the findings' JSON form.  Version 1 held every finding;
 # version 2 holds only what has no row (STORED_JSON), the per-place lists
@@ -408,34 +415,58 @@ def apply_record(store, record_id, settings):
     """Make the findings of the probe record `record_id` take effect, from
     its rows and its JSON, mark it APPLIED and commit, if it is PENDING;
     return the StatusChanges made (none or one).  ValueError if its
-    findings cannot be read.  The record is read and marked by plain
-    statements (its log only if the mirror is disabled); the mirror is
-    the model's, whose rules enable and disable it."""
-    row = store.execute(
-        "SELECT distribution_mirror, state, findings FROM "
-        "mirror_probe_record WHERE id = ?", (record_id,)).get_one()
-    if row is None or row[1] != ProbeRecordState.PENDING.value:
-        return []
-    mirror_id, _, stored = row
-    findings = json.loads(stored) if stored else None
-    changes = []
-    if findings is not None:
-        found = read_findings(store, record_id)
-        if found is None:
-            # Written before schema patch 0013 and left pending by a run
-            # killed before `db upgrade`: its rows come from its JSON,
-            # which held every finding.
-            whole = _whole_findings(stored)
-            write_findings(store, record_id, whole)
-            stored = _stored_json(whole)
-            found = read_findings(store, record_id)
-        findings.update(found)
-        mirror = store.get(DistributionMirror, mirror_id)
-        changes = _apply(store, mirror, record_id, findings, settings)
-    store.execute(
-        "UPDATE mirror_probe_record SET state = ?, findings = ? WHERE id = ?",
-        (ProbeRecordState.APPLIED.value, stored, record_id), noresult=True)
+    findings cannot be read."""
+    changes = apply_records(store, [record_id], settings)
     store.commit()
+    return changes
+
+
+def apply_records(store, record_ids, settings):
+    """apply_record for each of the probe records `record_ids`, in their
+    order, in the store's transaction, which the caller commits: each
+    mirror is still updated whole or not at all, and a batch of them
+    costs one commit, a query for their mirrors and three for their
+    findings.  A record
+    that is PENDING no more is left as it is.  The records are read and
+    marked by plain statements (a log only if its mirror is disabled);
+    each mirror is the model's, whose rules enable and disable it."""
+    rows = {}
+    for start in range(0, len(record_ids), _IDS_A_STATEMENT):
+        chunk = tuple(record_ids[start:start + _IDS_A_STATEMENT])
+        for record_id, mirror_id, state, stored in store.execute(
+                "SELECT id, distribution_mirror, state, findings FROM "
+                "mirror_probe_record WHERE id IN (%s)" % (
+                    ", ".join("?" * len(chunk)),), chunk):
+            if state == ProbeRecordState.PENDING.value:
+                rows[record_id] = (mirror_id, stored)
+    found = read_findings_of(store, [
+        record_id for record_id, (_, stored) in rows.items() if stored])
+    # Loaded at once: store.get() finds each in Storm's cache.
+    mirrors = {mirror.id: mirror for mirror in store.find(
+        DistributionMirror, DistributionMirror.id.is_in(
+            list({mirror_id for mirror_id, _ in rows.values()})))}
+    changes = []
+    for record_id in record_ids:
+        if record_id not in rows:
+            continue
+        mirror_id, stored = rows[record_id]
+        findings = json.loads(stored) if stored else None
+        if findings is not None:
+            if record_id not in found:
+                # Written before schema patch 0013 and left pending by a
+                # run killed before `db upgrade`: its rows come from its
+                # JSON, which held every finding.
+                whole = _whole_findings(stored)
+                write_findings(store, record_id, whole)
+                stored = _stored_json(whole)
+                found[record_id] = read_findings(store, record_id)
+            findings.update(found[record_id])
+            changes += _apply(store, mirrors[mirror_id], record_id,
+                              findings, settings)
+        store.execute(
+            "UPDATE mirror_probe_record SET state = ?, findings = ? "
+            "WHERE id = ?", (ProbeRecordState.APPLIED.value, stored,
+                             record_id), noresult=True)
     return changes
 
 
@@ -720,11 +751,12 @@ def trust_run(store, run_id):
 
 
 def apply_run(store, run_id, settings, logger=None):
-    """Apply every PENDING record of the trusted run `run_id`, one mirror a
-    transaction, in the order they were written; return the
+    """Apply every PENDING record of the trusted run `run_id`, in the order
+    they were written, APPLY_BATCH records a transaction; return the
     StatusChanges made.  A record that cannot be applied (a bug, or a
     database error) is rolled back, logged through `logger` and marked
-    ABANDONED, and the others are still applied."""
+    ABANDONED, and the others are still applied: a batch that fails is
+    applied again a record a transaction."""
     changes = []
     records = list(store.find(
         (MirrorProbeRecord.id, MirrorProbeRecord.distribution_mirror_id),
@@ -732,25 +764,46 @@ def apply_run(store, run_id, settings, logger=None):
         MirrorProbeRecord.state == ProbeRecordState.PENDING).order_by(
             MirrorProbeRecord.id))
     store.rollback()
-    for record_id, mirror_id in records:
+    for start in range(0, len(records), APPLY_BATCH):
+        batch = records[start:start + APPLY_BATCH]
         try:
             # Run again after losing to a concurrent writer, it reads the
-            # record afresh, and leaves it if it is PENDING no more.
-            changes += committed(store, apply_record, record_id, settings)
-        except Exception as error:
+            # records afresh, and leaves those PENDING no more.
+            changes += committed(store, apply_records,
+                                 [record_id for record_id, _ in batch],
+                                 settings)
+        except Exception:
             store.rollback()
-            if logger is not None:
-                logger.error("Could not apply the probe of mirror %d: %s",
-                             mirror_id, error)
-            _mark_records(store, ProbeRecordState.ABANDONED,
-                          "Applying what this probe found failed (%s): "
-                          "nothing it found took effect." % (error,),
-                          record_id=record_id)
-            store.commit()
+            store.reset()
+            # A record a transaction: the one that cannot be applied is
+            # ABANDONED, and the others of the batch still take effect.
+            for record_id, mirror_id in batch:
+                changes += _apply_alone(store, record_id, mirror_id,
+                                        settings, logger)
         # Storm revalidates every object it still knows at each commit: a
         # run's worth of records would make each commit cost O(K).
         store.reset()
     return changes
+
+
+def _apply_alone(store, record_id, mirror_id, settings, logger):
+    """apply_record in a transaction of its own; a record that cannot be
+    applied is logged and marked ABANDONED."""
+    try:
+        return committed(store, apply_records, [record_id], settings)
+    except Exception as error:
+        store.rollback()
+        if logger is not None:
+            logger.error("Could not apply the probe of mirror %d: %s",
+                         mirror_id, error)
+        _mark_records(store, ProbeRecordState.ABANDONED,
+                      "Applying what this probe found failed (%s): "
+                      "nothing it found took effect." % (error,),
+                      record_id=record_id)
+        store.commit()
+        return []
+    finally:
+        store.reset()
 
 
 def recover(store, content, settings, logger=None):
