@@ -1,9 +1,14 @@
-"""run._Gathered: the probes of one check gathered with a counter."""
+"""run._Gathered: the probes of one check gathered with a counter; and
+run._ContentChecked, a content check's probes, with one Deferred."""
 
 from twisted.internet import defer
 from twisted.trial import unittest
 
-from mirrorkeeper.prober.run import _Gathered
+from mirrorkeeper.enums import MirrorFreshness, ProbeOutcome
+from mirrorkeeper.freshness import freshness_found
+from mirrorkeeper.prober.plan import ContentCheck
+from mirrorkeeper.prober.result import ProbeResult
+from mirrorkeeper.prober.run import _ContentChecked, _Gathered
 
 
 class _HeldClient:
@@ -56,3 +61,93 @@ class GatheredTests(unittest.SynchronousTestCase):
         self.assertEqual(failure.value.index, 1)
         self.assertTrue(failure.value.subFailure.check(ValueError))
         client.answer("a", 1)
+
+
+class _Probe:
+    """What _ContentChecked asks of a _MirrorProbe: its client, its URLs
+    at the base being probed, and the recording of each result."""
+
+    def __init__(self, client):
+        self.client = client
+        self.recorded = []
+
+    def url(self, url):
+        return url
+
+    def _record(self, result):
+        if result.outcome is ProbeOutcome.PROBER_ERROR:
+            raise ValueError(result.url)
+        self.recorded.append(result.url)
+        return result
+
+
+def _result(url, outcome):
+    return ProbeResult(url=url, outcome=outcome)
+
+
+class ContentCheckedTests(unittest.SynchronousTestCase):
+    bands = {MirrorFreshness.UP: "up", MirrorFreshness.ONEDAYBEHIND: "day",
+             MirrorFreshness.ONEWEEKBEHIND: "week"}
+
+    def checked(self):
+        client = _HeldClient()
+        probe = _Probe(client)
+        check = ContentCheck("binary", (1, None, 1), "a place", "control",
+                             dict(self.bands))
+        return client, probe, check, _ContentChecked(probe, check)
+
+    def test_freshness_files_asked_once_the_control_file_is_there(self):
+        """The freshness files are asked for once the control file is
+        found, all at once; their answers, in any order, make the band
+        freshness_found tells of them."""
+        client, probe, check, checked = self.checked()
+        self.assertEqual(list(client.asked), ["control"])
+        client.answer("control", _result("control", ProbeOutcome.FOUND))
+        self.assertEqual(sorted(client.asked), ["day", "up", "week"])
+        client.answer("week", _result("week", ProbeOutcome.FOUND))
+        client.answer("up", _result("up", ProbeOutcome.NOT_FOUND))
+        self.assertNoResult(checked.deferred)
+        client.answer("day", _result("day", ProbeOutcome.FOUND))
+        finding = self.successResultOf(checked.deferred)
+        self.assertIs(finding.check, check)
+        self.assertIs(finding.found, True)
+        self.assertIs(finding.freshness, freshness_found(
+            self.bands, {"day", "week"}))
+        self.assertIsNot(finding.freshness, MirrorFreshness.UNKNOWN)
+        self.assertEqual(probe.recorded, ["control", "week", "up", "day"])
+
+    def test_a_missing_control_file_asks_nothing_more(self):
+        client, probe, check, checked = self.checked()
+        client.answer("control", _result("control", ProbeOutcome.NOT_FOUND))
+        finding = self.successResultOf(checked.deferred)
+        self.assertEqual((finding.found, finding.freshness, finding.outcome),
+                         (False, MirrorFreshness.UNKNOWN,
+                          ProbeOutcome.NOT_FOUND))
+        self.assertEqual(client.asked, {})
+
+    def test_the_network_failing_tells_nothing(self):
+        """A control file the network kept from us leaves whether it is
+        carried unknown; a freshness file, how fresh."""
+        client, _, _, checked = self.checked()
+        client.answer("control", _result("control", ProbeOutcome.TIMEOUT))
+        finding = self.successResultOf(checked.deferred)
+        self.assertEqual((finding.found, finding.freshness),
+                         (None, MirrorFreshness.UNKNOWN))
+        client, _, _, checked = self.checked()
+        client.answer("control", _result("control", ProbeOutcome.FOUND))
+        for url in ("up", "day"):
+            client.answer(url, _result(url, ProbeOutcome.FOUND))
+        client.answer("week", _result("week", ProbeOutcome.TIMEOUT))
+        finding = self.successResultOf(checked.deferred)
+        self.assertEqual((finding.found, finding.freshness),
+                         (True, MirrorFreshness.UNKNOWN))
+
+    def test_a_result_that_cannot_be_recorded_fails_the_check_once(self):
+        client, _, _, checked = self.checked()
+        client.answer("control", _result("control", ProbeOutcome.FOUND))
+        client.answer("up", _result("up", ProbeOutcome.PROBER_ERROR))
+        failure = self.failureResultOf(checked.deferred, ValueError)
+        self.assertEqual(str(failure.value), "up")
+        # The answers still to come change nothing.
+        client.answer("day", _result("day", ProbeOutcome.FOUND))
+        client.answer("week", _result("week", ProbeOutcome.FOUND))
