@@ -60,8 +60,10 @@ def _plans_of(store, planner, mirror_ids):
         DistributionMirror, DistributionMirror.id.is_in(mirror_ids))}
     plans = planner(store, [found[mirror_id] for mirror_id in mirror_ids
                             if mirror_id in found])
-    store.rollback()
+    # Forgotten first, read only as they were: a rollback would mark each
+    # object's every column to be read again, for nothing.
     store.reset()
+    store.rollback()
     return plans
 
 
