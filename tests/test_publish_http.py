@@ -6,6 +6,7 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
+from mirrorkeeper.publish import http
 from mirrorkeeper.publish.http import (
     IDLE_TIMEOUT, MAX_HEAD_BYTES, HTTPFactory, query_args)
 
@@ -186,6 +187,37 @@ def test_an_idle_connection_is_closed():
     assert not transport.disconnecting
     clock.advance(2)
     assert transport.disconnecting
+
+
+def test_header_blocks_read_last_are_kept_and_bounded(monkeypatch):
+    """A block of header lines is read once while kept, for every
+    connection sending it, at most MAX_CACHED_BLOCKS of them (oldest out
+    first) and none over MAX_CACHED_BLOCK_BYTES; a kept block answers as
+    one read anew, its values per request."""
+    blocks = {}
+    monkeypatch.setattr(http, "_BLOCKS", blocks)
+    monkeypatch.setattr(http, "MAX_CACHED_BLOCKS", 2)
+    monkeypatch.setattr(http, "MAX_CACHED_BLOCK_BYTES", 40)
+    sent = [b"X-Forwarded-For: 192.0.2.%d" % n for n in (1, 2, 1, 3)]
+    seen = []
+    for block in sent:
+        channel, transport, echo, _ = connect()
+        channel.dataReceived(b"GET /a HTTP/1.1\r\n" + block + b"\r\n\r\n")
+        seen.append(echo.seen[0].getHeader(b"x-forwarded-for"))
+        assert answers(transport.value())[0][0] == b"HTTP/1.1 200 OK"
+    assert seen == [b"192.0.2.1", b"192.0.2.2", b"192.0.2.1", b"192.0.2.3"]
+    assert list(blocks) == [sent[1], sent[3]]
+    long_block = b"X-Forwarded-For: " + b"1" * 40
+    channel, transport, echo, _ = connect()
+    channel.dataReceived(b"GET /a HTTP/1.1\r\n" + long_block + b"\r\n\r\n"
+                         b"GET /b HTTP/1.1\r\nConnection: close\r\n\r\n")
+    assert list(blocks) == [sent[3], b"Connection: close"]
+    assert echo.seen[0].getHeader(b"X-Forwarded-For") == b"1" * 40
+    assert transport.disconnecting
+    channel, transport, echo, _ = connect()
+    channel.dataReceived(b"GET /a HTTP/1.1\r\nno colon\r\n\r\n")
+    assert list(blocks) == [sent[3], b"Connection: close"]
+    assert not echo.seen and transport.disconnecting
 
 
 def test_query_args_as_urllib_reads_them():

@@ -28,6 +28,14 @@ socket for writing and unregistering it again (two epoll_ctl calls and
 Twisted's doWrite), about 10 of the 60 microseconds of CPU a small
 answer costs.  What the socket does not take then, and every answer over
 TLS, goes through write() as before.
+
+What the rest of a request costs is kept small the same way: a block of
+header lines is read once and kept by its bytes (a client sends the same
+ones with each request of a connection; see MAX_CACHED_BLOCKS), an
+answer's header lines are written when set and its head is one join.
+On this project's 2-core machine (wrk, 32 connections, `python -m bench
+--only mirrorlist`, one process) that took the daemon's CPU per redirect
+from about 28 to 26 microseconds, a metalink's from 38 to 32.
 """
 
 import time
@@ -68,9 +76,10 @@ class Request:
     def __init__(self, channel, method, path, query, received):
         self.method = method
         self.path = path
-        self.args = query_args(query) if query else {}
+        self.args = query_args(query) if query else _NO_ARGS
         self.code = 200
-        # {lower-case name: [values]} of the answer.
+        # {lower-case name: its lines, written} of the answer: written
+        # when set, so that the answer only joins them.
         self.headers = {}
         # Answer header lines written as they are, after `headers`.
         self.lines = b""
@@ -83,11 +92,14 @@ class Request:
         return self._received.get(name.lower())
 
     def setHeader(self, name, value):
-        self.headers[name.lower()] = [value]
+        name = name.lower()
+        self.headers[name] = _name(name) + b": " + value + b"\r\n"
 
     def addHeader(self, name, value):
         """Another line of answer header `name`."""
-        self.headers.setdefault(name.lower(), []).append(value)
+        name = name.lower()
+        self.headers[name] = self.headers.get(name, b"") + _name(name) + \
+            b": " + value + b"\r\n"
 
     def addHeaderLines(self, lines):
         """Answer header lines already written ("Name: value\\r\\n" each,
@@ -104,6 +116,11 @@ class Request:
     def isSecure(self):
         """Whether the request came over TLS."""
         return self._channel.secure
+
+
+# The args of a request without a query: one dict for all of them, which
+# no renderer changes.
+_NO_ARGS = {}
 
 
 def query_args(query):
@@ -139,18 +156,81 @@ def _name(lower):
 
 
 class _Date:
-    """The Date header's value, made once a second."""
+    """The Date header's line, made once a second."""
 
     second = None
     value = b""
 
     @classmethod
-    def now(cls):
+    def line(cls):
         second = int(time.time())
         if second != cls.second:
-            cls.value = formatdate(second, usegmt=True).encode("ascii")
+            cls.value = b"Date: %s\r\n" % formatdate(
+                second, usegmt=True).encode("ascii")
             cls.second = second
         return cls.value
+
+
+def _status_line(code):
+    return b"HTTP/1.1 %d %s\r\n" % (code, RESPONSES.get(code, b""))
+
+
+# {code: its status line}, of the codes HTTP names.
+_STATUS_LINES = {code: _status_line(code) for code in RESPONSES}
+# What ends an answer's head after its Date: for an HTTP/1.0 client that
+# asked to keep the connection, for one whose connection is closed.
+_KEEP_ALIVE_END = b"Connection: keep-alive\r\n\r\n"
+_CLOSE_END = b"Connection: close\r\n\r\n"
+
+
+class _Headers:
+    """What a block of request header lines says: `received` ({lower-case
+    name: value}, several lines of a name joined by commas), the body's
+    `length` (-1 for a bad Content-Length), whether it is `chunked` (any
+    Transfer-Encoding), and whether an HTTP/1.1 (`keep_1_1`) or other
+    HTTP/1 (`keep_1_0`) client's connection is kept after the answer."""
+
+    __slots__ = ("received", "length", "chunked", "keep_1_1", "keep_1_0")
+
+    @classmethod
+    def read(cls, block):
+        """The _Headers of `block` (the lines after the request line, CRLF
+        between them); None if a line is not a header."""
+        received = {}
+        if block:
+            for line in block.split(b"\r\n"):
+                name, colon, value = line.partition(b":")
+                name = name.lower()
+                if not colon or not name or name != name.strip():
+                    return None
+                value = value.strip()
+                if name in received:
+                    value = received[name] + b", " + value
+                received[name] = value
+        headers = cls()
+        headers.received = received
+        headers.chunked = b"transfer-encoding" in received
+        try:
+            headers.length = max(-1, int(received.get(b"content-length",
+                                                      0)))
+        except ValueError:
+            headers.length = -1
+        connection = received.get(b"connection", b"").lower()
+        headers.keep_1_1 = not connection or b"close" not in connection
+        headers.keep_1_0 = bool(connection) and b"keep-alive" in connection
+        return headers
+
+
+# The _Headers of the header blocks read last, by the block's bytes: a
+# client sends the same headers with each request of a connection, and
+# the clients of one version (or one proxy) the same ones as each other.
+# Bounded, oldest out first, and only of blocks up to
+# MAX_CACHED_BLOCK_BYTES: headers that vary with every request (an
+# attacker's) cost one read each, as without it, and at most about
+# MAX_CACHED_BLOCKS * MAX_CACHED_BLOCK_BYTES of memory.
+MAX_CACHED_BLOCKS = 4096
+MAX_CACHED_BLOCK_BYTES = 1024
+_BLOCKS = {}
 
 
 class HTTPChannel(protocol.Protocol):
@@ -250,28 +330,28 @@ class HTTPChannel(protocol.Protocol):
         if len(head) > MAX_HEAD_BYTES:
             return self._refuse(431, b"request line and headers over %d "
                                 b"bytes\n" % MAX_HEAD_BYTES)
-        lines = head.split(b"\r\n")
-        parts = lines[0].split(b" ")
+        end = head.find(b"\r\n")
+        if end < 0:
+            line, block = head, b""
+        else:
+            line, block = head[:end], head[end + 2:]
+        parts = line.split(b" ")
         if len(parts) != 3 or not parts[2].startswith(b"HTTP/1."):
             return self._refuse(400, b"not an HTTP/1 request line\n")
         method, target, version = parts
-        received = {}
-        for line in lines[1:]:
-            name, colon, value = line.partition(b":")
-            name = name.lower()
-            if not colon or not name or name != name.strip():
+        headers = _BLOCKS.get(block)
+        if headers is None:
+            headers = _Headers.read(block)
+            if headers is None:
                 return self._refuse(400, b"malformed header line\n")
-            value = value.strip()
-            if name in received:
-                value = received[name] + b", " + value
-            received[name] = value
-        if b"transfer-encoding" in received:
+            if len(block) <= MAX_CACHED_BLOCK_BYTES:
+                if len(_BLOCKS) >= MAX_CACHED_BLOCKS:
+                    del _BLOCKS[next(iter(_BLOCKS))]
+                _BLOCKS[block] = headers
+        if headers.chunked:
             return self._refuse(501, b"request bodies other than of a "
                                 b"Content-Length are not taken\n")
-        try:
-            length = int(received.get(b"content-length", 0))
-        except ValueError:
-            length = -1
+        length = headers.length
         if length < 0:
             return self._refuse(400, b"bad Content-Length\n")
         if target.translate(None, _TARGET_BYTES):
@@ -279,26 +359,26 @@ class HTTPChannel(protocol.Protocol):
             # Location header a redirect writes the path into).
             return self._refuse(400, b"control character in the request "
                                 b"target\n")
-        if not target.startswith(b"/"):
+        if target[:1] != b"/":
             # The absolute form a proxy may send: http://host/path.
             scheme, found, rest = target.partition(b"://")
             if not found or scheme.lower() not in (b"http", b"https"):
                 return self._refuse(400, b"bad request target\n")
             target = b"/" + rest.partition(b"/")[2]
         path, _, query = target.partition(b"?")
-        connection = received.get(b"connection", b"").lower()
         if version == b"HTTP/1.1":
-            keep = not connection or b"close" not in connection
+            keep, old_client = headers.keep_1_1, False
         else:
-            keep = bool(connection) and b"keep-alive" in connection
-        request = Request(self, method, path, query, received)
-        if method in (b"GET", b"HEAD"):
+            keep, old_client = headers.keep_1_0, version == b"HTTP/1.0"
+        request = Request(self, method, path, query, headers.received)
+        if method == b"GET" or method == b"HEAD":
             try:
                 body = self.render(request)
             except Exception:
                 self.log.failure("Answering {method} {target}",
                                  method=method, target=target)
-                request = Request(self, method, path, query, received)
+                request = Request(self, method, path, query,
+                                  headers.received)
                 request.code = 500
                 request.setHeader(b"content-type",
                                   b"text/plain; charset=utf-8")
@@ -308,29 +388,21 @@ class HTTPChannel(protocol.Protocol):
             request.setHeader(b"allow", b"GET, HEAD")
             request.setHeader(b"content-type", b"text/plain; charset=utf-8")
             body = b"only GET and HEAD are answered here\n"
-        self._answer(request, body, method == b"HEAD", keep,
-                     version == b"HTTP/1.0")
+        self._answer(request, body, method == b"HEAD", keep, old_client)
         return length
 
     def _answer(self, request, body, head_only, keep, old_client):
-        code = request.code
-        lines = [b"HTTP/1.1 %d %s\r\n" % (code, RESPONSES.get(code, b""))]
-        for name, values in request.headers.items():
-            written = _name(name)
-            for value in values:
-                lines.append(b"%s: %s\r\n" % (written, value))
-        if request.lines:
-            lines.append(request.lines)
-        lines.append(b"Content-Length: %d\r\nDate: %s\r\n"
-                     % (len(body), _Date.now()))
-        if not keep:
-            lines.append(b"Connection: close\r\n")
-        elif old_client:
-            lines.append(b"Connection: keep-alive\r\n")
-        lines.append(b"\r\n")
-        if not head_only:
-            lines.append(body)
-        self._send(b"".join(lines))
+        status = _STATUS_LINES.get(request.code)
+        if status is None:
+            status = _status_line(request.code)
+        if keep:
+            end = _KEEP_ALIVE_END if old_client else b"\r\n"
+        else:
+            end = _CLOSE_END
+        self._send(b"".join((
+            status, *request.headers.values(), request.lines,
+            b"Content-Length: %d\r\n" % len(body), _Date.line(), end,
+            b"" if head_only else body)))
         if not keep:
             self._closing = True
             self.transport.loseConnection()
