@@ -232,3 +232,33 @@ class FlusherTests(unittest.TestCase):
         self.assertEqual(read_statistics(folder, "2024-06-01"), {
             (country, "apt/noble", ""): 1
             for country in ("DE", "FR", "BR", "JP")})
+
+
+def test_log_lines_kept_written_are_bounded(tmp_path, monkeypatch):
+    """The log lines kept written by what they say are at most
+    MAX_ENTRIES, emptied when full; every request is logged and counted
+    all the same, across seconds and days, in order."""
+    from mirrorkeeper.publish import statistics as module
+    monkeypatch.setattr(module, "MAX_ENTRIES", 2)
+    clock = Clock(NOON)
+    statistics = Statistics(str(tmp_path), clock, "p")
+    for country in ["DE", "FR", "DE", "JP", None]:
+        statistics.record(country, "apt/noble", 200, 1)
+        assert len(statistics._entries) <= 2
+        clock.now += 1
+    clock.now += 86400
+    statistics.record("DE", "redirect/archive", 302, 2, ("https",))
+    statistics.flush()
+    with open(tmp_path / "requests.log") as f:
+        lines = f.read().splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == [
+        "DE apt/noble 200 1", "FR apt/noble 200 1", "DE apt/noble 200 1",
+        "JP apt/noble 200 1", "- apt/noble 200 1",
+        "DE redirect/archive 302 2"]
+    assert lines[0].startswith("2024-06-01T12:00:00Z ")
+    assert lines[-1].startswith("2024-06-02T12:00:05Z ")
+    assert read_statistics(str(tmp_path), "2024-06-01") == {
+        ("DE", "apt/noble", ""): 2, ("FR", "apt/noble", ""): 1,
+        ("JP", "apt/noble", ""): 1, ("-", "apt/noble", ""): 1}
+    assert read_statistics(str(tmp_path), "2024-06-02") == {
+        ("DE", "redirect/archive", "https"): 1}

@@ -39,6 +39,10 @@ from mirrorkeeper.settings import Publication
 
 # Often enough that a crash loses little, rarely enough to cost nothing.
 FLUSH_INTERVAL = 10.0
+# Log lines kept written, by what they say (each about 200 bytes with its
+# key): countries, contents, statuses and protocols asked for are each
+# few, but their combinations are not; emptied when full.
+MAX_ENTRIES = 16384
 
 LOG_NAME = "requests.log"
 ROTATIONS = Publication.request_log_rotation.kind.words
@@ -125,10 +129,18 @@ class Statistics:
         self._clock = clock
         self._process = process or "%s-%d" % (socket.gethostname(),
                                               os.getpid())
-        # The log lines and the counts since the last take().
-        self._lines = []
-        self._counts = Counter()
-        self._second = self._day = self._stamp = None
+        # What was recorded since the last take(): the request log as
+        # [(a second's stamp, [its lines after the stamp])], the lines
+        # shared with _entries, and {day: {entry key: requests}}.
+        self._seconds = []
+        self._days = {}
+        self._lines = self._today = None
+        self._second = self._day = None
+        # {(country, content, status, serial, protocols): the log line
+        # after its stamp}: each request of what was recorded before adds
+        # a string already written to a list, and an object of its own
+        # for the collector to look at only once a second.
+        self._entries = {}
 
     def record(self, country, content, status, serial, protocols=None):
         """Note one request: who (country), what (content, a string such
@@ -137,38 +149,57 @@ class Statistics:
         as selection.parse_protocols reads ?protocol=; None for none)."""
         second = int(self._clock())
         if second != self._second:
-            # Formatted once a second, not once a request.
-            moment = time.gmtime(second)
-            self._second = second
-            self._day = time.strftime("%Y-%m-%d", moment)
-            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", moment)
-        country = country or "-"
-        # A line is kept as text: a string is not the garbage collector's
-        # to look at, where thousands of tuples held until the next write
-        # would make it collect, and look at them all, again and again.
-        self._lines.append("%s %s %s %d %s\n" % (
-            self._stamp, country, content, status, serial))
-        self._counts[(self._day, country, content, protocols)] += 1
+            self._new_second(second)
+        key = (country, content, status, serial, protocols)
+        line = self._entries.get(key)
+        if line is None:
+            # A line is kept as text: a string is not the garbage
+            # collector's to look at, where thousands of tuples held
+            # until the next write would make it collect, and look at
+            # them all, again and again.
+            line = "%s %s %d %s\n" % (country or "-", content, status,
+                                       serial)
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = line
+        self._lines.append(line)
+        today = self._today
+        today[key] = today.get(key, 0) + 1
+
+    def _new_second(self, second):
+        # Formatted once a second, not once a request.
+        moment = time.gmtime(second)
+        self._second = second
+        self._lines = []
+        self._seconds.append((time.strftime("%Y-%m-%dT%H:%M:%SZ ", moment),
+                              self._lines))
+        day = time.strftime("%Y-%m-%d", moment)
+        if day != self._day or self._today is None:
+            self._day = day
+            self._today = self._days.setdefault(day, {})
 
     def take(self):
         """What was recorded since the last take(), for write(); None when
         nothing was."""
-        if not self._lines:
+        if not self._seconds:
             return None
-        taken = self._lines, self._counts
-        self._lines, self._counts = [], Counter()
+        taken = self._seconds, self._days
+        self._seconds, self._days = [], {}
+        self._lines = self._today = None
+        self._second = self._day = None
         return taken
 
     def write(self, taken):
         """Write what take() gave to the files.  It may run in a thread of
         its own, while requests are recorded, but one write() at a time, in
         the order taken."""
-        lines, counts = taken
+        seconds, days = taken
         os.makedirs(self.folder, exist_ok=True)
         # One append of the whole batch: the workers of one daemon share
         # requests.log, and a single O_APPEND write is not interleaved
         # with another process's.
-        data = "".join(lines).encode("utf-8")
+        data = "".join([stamp + line for stamp, lines in seconds
+                        for line in lines]).encode("utf-8")
         rotate(self.folder, self.rotation, len(data), self._clock())
         descriptor = os.open(os.path.join(self.folder, LOG_NAME),
                              os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -178,11 +209,12 @@ class Statistics:
                 view = view[os.write(descriptor, view):]
         finally:
             os.close(descriptor)
-        by_day = {}
-        for (day, country, content, protocols), count in counts.items():
-            by_day.setdefault(day, Counter())[(
-                country, content, ",".join(protocols or ()))] += count
-        for day, day_counts in by_day.items():
+        for day, entries in days.items():
+            day_counts = Counter()
+            for (country, content, _, _, protocols), count in \
+                    entries.items():
+                day_counts[(country or "-", content,
+                            ",".join(protocols or ()))] += count
             path = os.path.join(self.folder, "%s.%s.json"
                                 % (day, self._process))
             totals = _read_counts(path, keep_aside=True, now=self._clock())
