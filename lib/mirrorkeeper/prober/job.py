@@ -9,7 +9,7 @@
         -> once every claim is done, the run judged once, here, on what
            every worker recorded (canary, mass network failure)
         -> findings applied, enable/disable, mail queued (only when the
-           run is trusted; one transaction per mirror)
+           run is trusted; fifty mirrors a transaction, each whole)
         -> mail (delivered from the outbox after commit)
 """
 
