@@ -426,13 +426,12 @@ def apply_records(store, record_ids, settings):
     order, in the store's transaction, which the caller commits: each
     mirror is still updated whole or not at all, and a batch of them
     costs one commit, a query for their mirrors and three for their
-    findings.  A record
-    that is PENDING no more is left as it is.  The records are read and
-    marked by plain statements (a log only if its mirror is disabled);
-    each mirror is the model's, whose rules enable and disable it."""
+    findings.  A record that is PENDING no more is left as it is.  The
+    records are read and marked by plain statements (a log only if its
+    mirror is disabled); each mirror is the model's, whose rules enable
+    and disable it."""
     rows = {}
-    for start in range(0, len(record_ids), _IDS_A_STATEMENT):
-        chunk = tuple(record_ids[start:start + _IDS_A_STATEMENT])
+    for chunk in _id_chunks(record_ids):
         for record_id, mirror_id, state, stored in store.execute(
                 "SELECT id, distribution_mirror, state, findings FROM "
                 "mirror_probe_record WHERE id IN (%s)" % (
@@ -441,7 +440,7 @@ def apply_records(store, record_ids, settings):
                 rows[record_id] = (mirror_id, stored)
     found = read_findings_of(store, [
         record_id for record_id, (_, stored) in rows.items() if stored])
-    # Loaded at once: store.get() finds each in Storm's cache.
+    # The batch's mirrors, in one query.
     mirrors = {mirror.id: mirror for mirror in store.find(
         DistributionMirror, DistributionMirror.id.is_in(
             list({mirror_id for mirror_id, _ in rows.values()})))}
