@@ -17,6 +17,7 @@ from mirrorkeeper.interfaces.distribution import (
 from mirrorkeeper.interfaces.distributionmirror import IDistributionMirrorSet
 from mirrorkeeper.interfaces.person import IPersonSet
 from mirrorkeeper.mail.outbox import OutboxMessage
+from mirrorkeeper.model.distributionmirror import MirrorToProbe
 from mirrorkeeper.model.mirrorcontent import (
     MirrorDistroArchSeries, MirrorProbeRecord)
 from mirrorkeeper.timeutil import utcnow
@@ -215,6 +216,21 @@ def test_mirrors_to_probe_sample(mirrors):
     assert names(mirrors.getMirrorsToProbe(MirrorContent.RELEASE)) == [
         "invalid-mirror"]
 
+
+
+def test_mirrors_to_probe_are_plain_values(mirrors, db):
+    """Each is its id, name and base URLs, https first, then http, ftp and
+    rsync, those it lacks left out."""
+    mirror = mirrors["valid-mirror"]
+    mirror.https_base_url = "https://valid.example.org/ubuntu/"
+    mirror.ftp_base_url = None
+    mirror.rsync_base_url = "rsync://valid.example.org/ubuntu/"
+    db.flush()
+    [found] = [each for each in mirrors.getMirrorsToProbe()
+               if each.name == "valid-mirror"]
+    assert found == MirrorToProbe(mirror.id, "valid-mirror", (
+        "https://valid.example.org/ubuntu/", mirror.http_base_url,
+        "rsync://valid.example.org/ubuntu/"))
 
 def test_mirrors_to_probe_exclusions(mirrors, db):
     """Paused, pending-review and broken mirrors are not probed, enabled or

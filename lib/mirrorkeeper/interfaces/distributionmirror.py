@@ -268,7 +268,8 @@ class IDistributionMirrorSet(Interface):
 
     def getMirrorsToProbe(content_type=None, ignore_last_probe=False,
                           limit=None, mirror_ids=None):
-        """The mirrors the prober should probe now.
+        """The mirrors the prober should probe now, as MirrorToProbe values
+        (id, name, base URLs).
 
         These are the mirrors of `content_type` (default ARCHIVE) of
         distributions that support mirrors, that were reviewed as OFFICIAL

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+import attrs
 from storm.expr import And, Coalesce, Desc, LeftJoin, Max, Or
 from storm.locals import Bool, DateTime, Int, Reference, Storm, Unicode
 from zope.interface import implementer
@@ -27,6 +28,17 @@ from mirrorkeeper.validators import normalise_base_url
 PROBE_INTERVAL = timedelta(days=1)
 
 URL_SCHEMES = ("http", "https", "ftp", "rsync")
+
+
+@attrs.frozen
+class MirrorToProbe:
+    """A mirror the prober is to probe, as plain values: its id, its name
+    and its base URLs (https, http, ftp, rsync: those it has, in that
+    order), which are all a run needs until it plans a batch of them."""
+
+    id: int
+    name: str
+    base_urls: tuple
 
 
 class MirrorNetblock(Storm):
@@ -463,7 +475,8 @@ class DistributionMirrorSet(StoreBoundSet):
                          record.state == ProbeRecordState.APPLIED)),
             Distribution,
         ).find(
-            mirror,
+            (mirror.id, mirror.name, mirror.https_base_url,
+             mirror.http_base_url, mirror.ftp_base_url, mirror.rsync_base_url),
             mirror.content == content_type,
             mirror.owner_paused == False,  # noqa: E712 (an SQL expression)
             # A private mirror is not reachable from here: what it carries
@@ -484,4 +497,8 @@ class DistributionMirrorSet(StoreBoundSet):
             Coalesce(last_probe, datetime(1970, 1, 1)), mirror.id)
         if limit is not None:
             result = result[:limit]
-        return list(result)
+        # Plain values, not model objects: a run offers thousands of mirrors
+        # before it plans any, and a loaded mirror costs ten kilobytes.
+        return [MirrorToProbe(mirror_id, name,
+                              tuple(url for url in urls if url))
+                for mirror_id, name, *urls in result]

@@ -125,6 +125,9 @@ class RunSummary:
 class ProberRun:
     """A run of the prober over one store, logging through `logger`."""
 
+    # Mirrors loaded at once to check them against the CD image manifest.
+    PLANNED_AT_ONCE = 500
+
     def __init__(self, reactor, store, options, logger, mail_delivery=None,
                  *, database_uri, start_helpers=None):
         """`store` is read in the reactor's thread before and after the
@@ -203,17 +206,15 @@ class ProberRun:
             return
         client = self._probe_client = self._client()
         try:
-            planner = yield self._planner(client, mirrors)
+            planner = yield self._planner(
+                client, [mirror.id for mirror in mirrors])
             if planner is None:
                 return
             self._total = len(mirrors)
             if options.dry_run:
                 recorded = yield self._dry_run(client, planner, mirrors)
-                del mirrors
             else:
                 run_id, groups = self._offer(mirrors)
-                # Storm marks every object still alive for reloading at
-                # each commit: let the mirrors go before the recording.
                 del mirrors
                 canary = yield self._canary(client, run_id)
                 if self.start_helpers is not None:
@@ -276,10 +277,7 @@ class ProberRun:
         ordered = sorted(mirrors, key=lambda mirror: -durations.get(
             mirror.id, float("inf")))
         groups = claims.host_groups(
-            (mirror.id, [url for url in (
-                mirror.https_base_url, mirror.http_base_url,
-                mirror.ftp_base_url, mirror.rsync_base_url) if url])
-            for mirror in ordered)
+            (mirror.id, mirror.base_urls) for mirror in ordered)
         self.store.rollback()
         run_id = start_run(self.store, self.options.content_type)
         claims.offer(self.store, run_id, groups)
@@ -301,7 +299,8 @@ class ProberRun:
     @defer.inlineCallbacks
     def _dry_run(self, client, planner, mirrors):
         """Probe every mirror in this process and record nothing."""
-        plans = planner(self.store, mirrors)
+        plans = _plans_of(self.store, planner,
+                          [mirror.id for mirror in mirrors])
         durations = last_probe_durations(
             self.store, [plan.mirror_id for plan in plans])
         self.store.rollback()
@@ -442,12 +441,12 @@ class ProberRun:
             self._report_changes(changes)
 
     @defer.inlineCallbacks
-    def _planner(self, client, mirrors):
+    def _planner(self, client, mirror_ids):
         """Fires with what plans a batch of mirrors: a function of a store
         and mirrors (model objects) returning their MirrorPlans; or None,
         with the summary's error set, when they cannot be planned.  The
-        CD image manifest is fetched once, and checked against `mirrors`
-        when they are given."""
+        CD image manifest is fetched once, and checked against the mirrors
+        `mirror_ids` when they are given."""
         options = self.options
         if options.content_type is MirrorContent.ARCHIVE:
             return ArchivePlanner(
@@ -475,15 +474,19 @@ class ProberRun:
                 "%s" % (url, error)
             self.logger.error(self.summary.error)
             return None
-        if mirrors is not None and not any(
+        def planner(store, mirrors):
+            return plan_cdimage_mirrors(mirrors, entries)
+        if mirror_ids is not None and not any(
                 plan.cdimage_checks
-                for plan in plan_cdimage_mirrors(mirrors, entries)):
+                for start in range(0, len(mirror_ids), self.PLANNED_AT_ONCE)
+                for plan in _plans_of(self.store, planner, mirror_ids[
+                    start:start + self.PLANNED_AT_ONCE])):
             self.summary.error = (
                 "the CD image manifest %s lists no image of a current "
                 "series of the mirrors' distributions" % (url,))
             self.logger.error(self.summary.error)
             return None
-        return lambda store, mirrors: plan_cdimage_mirrors(mirrors, entries)
+        return planner
 
     def _reported(self, report):
         self._done += 1
