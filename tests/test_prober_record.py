@@ -40,21 +40,20 @@ class ReportWriterTests(unittest.TestCase):
         store.close()
         self.logger = logging.getLogger("test-report-writer")
 
-    def test_report_is_committed_and_summarised(self):
+    def test_report_is_committed(self):
         """A report is committed as a pending probe record with its whole
-        log and what it found, and summarised without its log."""
+        log and what it found, and the record's id is handed back."""
         writer = ReportWriter(reactor, self.uri, self.logger)
         writer.start()
         d = writer.record(self.report)
 
-        def check(summary):
-            self.assertTrue(summary.recorded)
-            self.assertEqual(summary.mirror_id, self.mirror_id)
-            self.assertFalse(hasattr(summary, "log"))
+        def check(record_id):
             store = open_store(self.uri)
             mirror = DistributionMirrorSet(store)["valid-mirror"]
+            self.assertEqual(mirror.id, self.mirror_id)
             record = mirror.last_probe_record
-            self.assertEqual(record.id, summary.record_id)
+            self.assertIsNotNone(record_id)
+            self.assertEqual(record.id, record_id)
             self.assertEqual(record.log, self.report.log)
             self.assertIs(record.state, ProbeRecordState.PENDING)
             self.assertEqual(json.loads(record.findings)["families"],
@@ -69,8 +68,7 @@ class ReportWriterTests(unittest.TestCase):
 
     def test_a_failed_write_is_logged_and_left_to_the_next_run(self):
         """When the database cannot take the findings (here it has no
-        schema), the mirror is summarised as not recorded and the error is
-        logged."""
+        schema), no record id is handed back and the error is logged."""
         messages = []
         handler = logging.Handler()
         handler.emit = lambda record: messages.append(record.getMessage())
@@ -81,9 +79,8 @@ class ReportWriterTests(unittest.TestCase):
         writer.start()
         d = writer.record(self.report)
 
-        def check(summary):
-            self.assertFalse(summary.recorded)
-            self.assertEqual(summary.name, "valid-mirror")
+        def check(record_id):
+            self.assertIsNone(record_id)
             self.assertEqual(len(messages), 1)
             self.assertIn("Could not record the probe of valid-mirror",
                           messages[0])

@@ -9,49 +9,56 @@ from mirrorkeeper.model.country import CountrySet
 from mirrorkeeper.model.distributionmirror import DistributionMirrorSet
 from mirrorkeeper.prober import claims
 from mirrorkeeper.prober.record import (
-    MIN_MIRRORS_FOR_RATIO, RecordedMirror, judge_run, recorded_of_run,
-    start_run, write_record)
+    MIN_MIRRORS_FOR_RATIO, RunTally, judge_run, start_run, tally_of_run,
+    write_record)
 from tests.probe_findings import findings
 
 
-def share(worker, reachable, unreachable, start=0):
-    """RecordedMirrors of `worker`: `reachable` that answered, then
-    `unreachable` that did not."""
-    return [RecordedMirror(start + n, "m%d" % (start + n),
-                           n >= reachable, 10, {}, start + n, worker)
-            for n in range(reachable + unreachable)]
+def share(worker, reachable, unreachable):
+    """The counts of `worker`'s mirrors: `reachable` that answered and
+    `unreachable` that did not, ten requests each."""
+    return worker, reachable + unreachable, unreachable
+
+
+def tally(*shares):
+    """The RunTally of a run of those shares."""
+    counted = RunTally()
+    for worker, mirrors, unreachable in shares:
+        counted.add(mirrors, unreachable, 10 * mirrors, {}, worker)
+    return counted
 
 
 def test_a_worker_cut_off_distrusts_the_run():
     """Twenty mirrors answered worker a; all six of worker b's failed:
     under the run's ratio (6 of 26), but worker b saw no network."""
-    verdict = judge_run(share("a:1", 20, 0) + share("b:2", 0, 6, 100))
+    verdict = judge_run(tally(share("a:1", 20, 0), share("b:2", 0, 6)))
     assert not verdict.trusted
     assert "worker b:2" in verdict.reason
     assert "6 of the 6" in verdict.reason
 
 
 def test_a_worker_is_held_to_the_run_ratio():
-    assert not judge_run(share("a:1", 20, 0)
-                         + share("b:2", 1, 4, 100)).trusted
-    assert judge_run(share("a:1", 20, 0) + share("b:2", 2, 3, 100)).trusted
+    assert not judge_run(tally(share("a:1", 20, 0),
+                               share("b:2", 1, 4))).trusted
+    assert judge_run(tally(share("a:1", 20, 0), share("b:2", 2, 3))).trusted
 
 
 def test_a_worker_with_few_mirrors_is_judged_with_the_run():
     """Below MIN_MIRRORS_FOR_RATIO a worker's share says too little: its
     dead mirrors are unreachable, as in a run of one process."""
     few = MIN_MIRRORS_FOR_RATIO - 1
-    assert judge_run(share("a:1", 20, 0) + share("b:2", 0, few, 100)).trusted
+    assert judge_run(tally(share("a:1", 20, 0),
+                           share("b:2", 0, few))).trusted
 
 
 def test_one_process_is_judged_as_before():
-    assert judge_run(share(None, 12, 8)).trusted
-    assert judge_run(share("a:1", 12, 8)).trusted
-    assert not judge_run(share("a:1", 2, 8)).trusted
+    assert judge_run(tally(share(None, 12, 8))).trusted
+    assert judge_run(tally(share("a:1", 12, 8))).trusted
+    assert not judge_run(tally(share("a:1", 2, 8))).trusted
 
 
 def test_the_judgement_reads_who_wrote_each_record(sample_store):
-    """recorded_of_run gives each record the worker whose claim it was
+    """tally_of_run counts each record for the worker whose claim it was
     written under, from the claims table, and the run is distrusted for
     the worker whose every mirror failed."""
     store = sample_store
@@ -83,11 +90,11 @@ def test_the_judgement_reads_who_wrote_each_record(sample_store):
                 unreachable=(worker == "b:2"),
                 outcomes={"connection error": 1} if worker == "b:2"
                 else {"found": 1}), run_id=run_id)
-    recorded, canary_failure = recorded_of_run(store, run_id)
+    counted, canary_failure = tally_of_run(store, run_id)
     assert canary_failure is None
-    workers = {each.mirror_id: each.worker for each in recorded}
-    assert workers == dict(
-        [(mirror_id, "a:1") for _, (mirror_id,) in held_by_a]
-        + [(mirror_id, "b:2") for _, (mirror_id,) in held_by_b])
-    verdict = judge_run(recorded)
+    assert counted.workers == {"a:1": [half, 0], "b:2": [half, half]}
+    assert (counted.mirrors, counted.unreachable, counted.requests) == (
+        2 * half, half, 2 * half)
+    assert counted.outcomes == {"connection error": half, "found": half}
+    verdict = judge_run(counted)
     assert not verdict.trusted and "worker b:2" in verdict.reason

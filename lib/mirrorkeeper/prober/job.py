@@ -32,8 +32,8 @@ from mirrorkeeper.prober.plan import (
     ArchivePlanner, ManifestError, parse_cdimage_manifest,
     plan_cdimage_mirrors)
 from mirrorkeeper.prober.record import (
-    ApplySettings, RecordedMirror, ReportWriter, apply_run, distrust_run,
-    judge_run, prune_probe_records, recorded_of_run, recover, start_run,
+    ApplySettings, ReportWriter, RunTally, apply_run, distrust_run,
+    judge_run, prune_probe_records, recover, start_run, tally_of_run,
     trust_run)
 from mirrorkeeper.settings import Prober, Timestamps
 from mirrorkeeper.timeutil import utcnow
@@ -212,7 +212,7 @@ class ProberRun:
                 return
             self._total = len(mirrors)
             if options.dry_run:
-                recorded = yield self._dry_run(client, planner, mirrors)
+                tally = yield self._dry_run(client, planner, mirrors)
             else:
                 run_id, groups = self._offer(mirrors)
                 del mirrors
@@ -224,14 +224,14 @@ class ProberRun:
             yield client.close()
         self._log_skipped(client)
         if options.dry_run:
-            self._count(recorded)
+            self._count(tally)
             log.info("Dry run: nothing recorded.")
             return
         # The whole run, whoever probed it: judged once, here.
         self.store.rollback()  # See what the workers committed.
-        recorded, canary_failure = recorded_of_run(self.store, run_id)
-        self._count(recorded)
-        self._judge(run_id, recorded, canary, canary_failure)
+        tally, canary_failure = tally_of_run(self.store, run_id)
+        self._count(tally)
+        self._judge(run_id, tally, canary, canary_failure)
 
     @defer.inlineCallbacks
     def _join(self):
@@ -298,26 +298,29 @@ class ProberRun:
 
     @defer.inlineCallbacks
     def _dry_run(self, client, planner, mirrors):
-        """Probe every mirror in this process and record nothing."""
+        """Probe every mirror in this process and record nothing; fires
+        with the RunTally of their reports."""
         plans = _plans_of(self.store, planner,
                           [mirror.id for mirror in mirrors])
         durations = last_probe_durations(
             self.store, [plan.mirror_id for plan in plans])
         self.store.rollback()
 
+        tally = RunTally()
+
         def reported(report):
             self._reported(report)
-            return RecordedMirror.of(report)
+            tally.add_report(report)
         progress = self._start_progress()
         try:
-            recorded = yield probe_mirrors(
+            yield probe_mirrors(
                 client, longest_first(plans, durations), self.reactor,
                 mirrors_in_flight=self.mirrors_in_flight,
                 on_report=reported)
         finally:
             if progress is not None:
                 progress.stop()
-        return recorded
+        return tally
 
     @defer.inlineCallbacks
     def _work(self, client, planner, run_id):
@@ -347,8 +350,8 @@ class ProberRun:
 
         def reported(report):
             self._reported(report)
-            # Judging reads what every worker wrote: nothing is kept of a
-            # mirror once its record is.
+            # Judging counts what every worker wrote: nothing is kept of
+            # a mirror once its record is.
             return writer.record(report).addCallback(lambda _: None)
 
         def probed(_, hosts, batch):
@@ -404,20 +407,17 @@ class ProberRun:
         self._failures.append(failure)
         self.logger.error("Probing failed: %s", failure.getErrorMessage())
 
-    def _count(self, recorded):
-        """The summary's counts, from what each mirror's probe did."""
+    def _count(self, tally):
+        """The summary's counts, from the RunTally of the run."""
         from mirrorkeeper.enums import ProbeOutcome
         summary = self.summary
-        summary.probed = len(recorded)
-        summary.unreachable = sum(1 for each in recorded if each.unreachable)
-        failures = {}
-        for each in recorded:
-            summary.requests += each.requests
-            for outcome, count in each.outcomes.items():
-                if outcome != ProbeOutcome.FOUND.value:
-                    name = ProbeOutcome(outcome).name
-                    failures[name] = failures.get(name, 0) + count
-        summary.failures = failures
+        summary.probed = tally.mirrors
+        summary.unreachable = tally.unreachable
+        summary.requests = tally.requests
+        summary.failures = {
+            ProbeOutcome(outcome).name: count
+            for outcome, count in sorted(tally.outcomes.items())
+            if outcome != ProbeOutcome.FOUND.value}
 
     def _settings(self):
         options = self.options
@@ -507,9 +507,9 @@ class ProberRun:
                          self._done, self._total,
                          self._probe_client.stats.requests)
 
-    def _judge(self, run_id, recorded, canary, canary_failure=None):
+    def _judge(self, run_id, tally, canary, canary_failure=None):
         log = self.logger
-        verdict = judge_run(recorded, canary, canary_failure)
+        verdict = judge_run(tally, canary, canary_failure)
         self.summary.verdict = verdict
         # For /metrics; committed with the verdict, trusted or not.
         record_prober_run_counts(self.store, run_id, self.summary)

@@ -11,9 +11,9 @@ off from the network never wipes a mirror's records or disables anybody:
    (`ReportWriter`), so the database work overlaps the probing and the
    full log is let go at once.
    Nothing of the report is kept: what judging the run needs is read
-   back, for every worker's records, as `RecordedMirror`s
-   (`recorded_of_run`).
-2. The run is judged (`judge_run`) on those summaries and its canary.
+   back, for every worker's records, as counters (`tally_of_run`, a
+   `RunTally`).
+2. The run is judged (`judge_run`) on those counters and its canary.
 3. A trusted run applies each record's findings (`apply_records`):
    content records, freshness, whether it is unreachable, enabling,
    disabling and the owner's mail, each mirror's in the transaction that
@@ -77,32 +77,42 @@ WHOLE_FINDINGS_VERSION = 1
 STORED_JSON = ("protocols", "families", "expected_cdimages", "bands_as_of")
 
 
-@attrs.frozen
-class RecordedMirror:
-    """What judging the run needs of a mirror's report, once its probe
-    record is written (`record_id`; None when it was not)."""
+@attrs.define
+class RunTally:
+    """What judging a run and its summary need of its mirrors' probes, as
+    counters, whatever the number of mirrors: how many mirrors each
+    worker recorded and how many of them were unreachable (`workers`,
+    {worker: [mirrors, unreachable]}; the worker None: nobody claimed
+    them), and their requests and how those ended (`outcomes`, {outcome
+    value: requests})."""
 
-    mirror_id: int
-    name: str
-    unreachable: bool
+    workers: dict = attrs.Factory(dict)
     requests: int = 0
     outcomes: dict = attrs.Factory(dict)
-    record_id: int | None = None
-    # The worker whose claim the record was written under (see
-    # mirrorkeeper.prober.claims); None when nobody claimed it.
-    worker: str | None = None
 
     @property
-    def recorded(self):
-        return self.record_id is not None
+    def mirrors(self):
+        return sum(mirrors for mirrors, _ in self.workers.values())
 
-    @classmethod
-    def of(cls, report, record_id=None):
-        return cls(report.plan.mirror_id, report.plan.name,
-                   report.unreachable, report.requests,
-                   {outcome.value: count
-                    for outcome, count in report.outcomes.items()},
-                   record_id)
+    @property
+    def unreachable(self):
+        return sum(unreachable for _, unreachable in self.workers.values())
+
+    def add(self, mirrors, unreachable, requests, outcomes, worker=None):
+        """Count `mirrors` more of `worker`, `unreachable` of them, that
+        made `requests` ending as `outcomes` says."""
+        share = self.workers.setdefault(worker, [0, 0])
+        share[0] += mirrors
+        share[1] += unreachable
+        self.requests += requests
+        for outcome, count in outcomes.items():
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + count
+
+    def add_report(self, report):
+        """Count the mirror of `report` (a MirrorReport)."""
+        self.add(1, int(report.unreachable), report.requests,
+                 {outcome.value: count
+                  for outcome, count in report.outcomes.items()})
 
 
 @attrs.frozen
@@ -113,11 +123,11 @@ class RunVerdict:
     reason: str = ""
 
 
-def judge_run(reports, canary_result=None, canary_failure=None):
-    """The RunVerdict for a run's reports (anything with `unreachable`) and
-    its canary probe (a ProbeResult of a URL that must always answer, or
-    None if none is configured); `canary_failure` says how the canary
-    failed for another worker of the run, or is None."""
+def judge_run(tally, canary_result=None, canary_failure=None):
+    """The RunVerdict for a run whose mirrors' probes `tally` (a RunTally)
+    counts, and for its canary probe (a ProbeResult of a URL that must
+    always answer, or None if none is configured); `canary_failure` says
+    how the canary failed for another worker of the run, or is None."""
     if canary_result is not None and not canary_result.found:
         return RunVerdict(False, "the canary %s failed (%s): the prober "
                           "cannot trust its view of the network"
@@ -127,71 +137,62 @@ def judge_run(reports, canary_result=None, canary_failure=None):
                           "run, %s: part of the run was probed by a "
                           "process that cannot trust its view of the "
                           "network" % (canary_failure,))
-    unreachable = sum(1 for report in reports if report.unreachable)
-    if reports and unreachable == len(reports):
+    mirrors, unreachable = tally.mirrors, tally.unreachable
+    if mirrors and unreachable == mirrors:
         return RunVerdict(False, "every one of the %d mirrors probed failed "
                           "at the network level: the prober cannot trust "
-                          "its view of the network" % (len(reports),))
-    if len(reports) >= MIN_MIRRORS_FOR_RATIO and \
-            unreachable >= MAX_UNREACHABLE_RATIO * len(reports):
+                          "its view of the network" % (mirrors,))
+    if mirrors >= MIN_MIRRORS_FOR_RATIO and \
+            unreachable >= MAX_UNREACHABLE_RATIO * mirrors:
         return RunVerdict(False, "%d of %d mirrors were unreachable at once"
-                          % (unreachable, len(reports)))
-    return _judge_each_worker(reports)
+                          % (unreachable, mirrors))
+    return _judge_each_worker(tally.workers)
 
 
-def _judge_each_worker(reports):
+def _judge_each_worker(workers):
     """A run shared by workers (on several machines, say) is also judged
     worker by worker: one whose own network failed would otherwise have
     its share of the mirrors called unreachable, and left out of the
-    lists, while the others' shares hide it from the whole run's ratio."""
-    shares = {}
-    for report in reports:
-        shares.setdefault(getattr(report, "worker", None), []).append(report)
-    if len(shares) < 2:
+    lists, while the others' shares hide it from the whole run's ratio.
+    `workers` is a RunTally's."""
+    if len(workers) < 2:
         return RunVerdict(True)
-    for worker, share in sorted(shares.items(), key=lambda item: (
-            item[0] is None, item[0] or "")):
-        unreachable = sum(1 for report in share if report.unreachable)
-        if len(share) >= MIN_MIRRORS_FOR_RATIO and \
-                unreachable >= MAX_UNREACHABLE_RATIO * len(share):
+    for worker, (mirrors, unreachable) in sorted(
+            workers.items(), key=lambda item: (item[0] is None,
+                                               item[0] or "")):
+        if mirrors >= MIN_MIRRORS_FOR_RATIO and \
+                unreachable >= MAX_UNREACHABLE_RATIO * mirrors:
             return RunVerdict(False, "%d of the %d mirrors probed by the "
                               "worker %s were unreachable at once: that "
                               "worker cannot trust its view of the network"
-                              % (unreachable, len(share), worker))
+                              % (unreachable, mirrors, worker))
     return RunVerdict(True)
 
 
-def recorded_of_run(store, run_id):
+def tally_of_run(store, run_id):
     """What judging the run `run_id` needs, from what its workers wrote:
-    ([RecordedMirror of each PENDING record], how the canary failed for a
-    worker or None).  A few queries, whatever the number of mirrors."""
-    recorded = {}
-    for record_id, mirror_id, name, unreachable, requests, worker in \
-            store.execute(
-            "SELECT r.id, r.distribution_mirror, m.name, p.unreachable, "
-            "p.requests, c.worker FROM mirror_probe_record r JOIN "
-            "mirror_probe_result p ON p.probe_record = r.id JOIN "
-            "distribution_mirror m ON m.id = r.distribution_mirror "
+    (a RunTally of its PENDING records, how the canary failed for a worker
+    or None).  Two queries, counted by the database: nothing is held per
+    mirror, whatever the number of mirrors."""
+    tally = RunTally()
+    pending = ProbeRecordState.PENDING.value
+    for worker, mirrors, unreachable, requests in store.execute(
+            "SELECT c.worker, COUNT(*), SUM(CASE WHEN p.unreachable THEN 1 "
+            "ELSE 0 END), SUM(p.requests) FROM mirror_probe_record r JOIN "
+            "mirror_probe_result p ON p.probe_record = r.id "
             "LEFT JOIN prober_claim_mirror cm ON cm.prober_run = "
             "r.prober_run AND cm.distribution_mirror = r.distribution_mirror "
             "LEFT JOIN prober_claim c ON c.prober_run = cm.prober_run AND "
             "c.host = cm.host WHERE r.prober_run = ? AND r.state = ? "
-            "ORDER BY r.id", (run_id, ProbeRecordState.PENDING.value)):
-        recorded[record_id] = (mirror_id, name, bool(unreachable),
-                               requests, {}, worker)
-    for record_id, outcome, requests in store.execute(
-            "SELECT o.probe_record, o.outcome, o.requests FROM "
-            "mirror_probe_outcome o JOIN mirror_probe_record r ON "
-            "r.id = o.probe_record WHERE r.prober_run = ? AND r.state = ?",
-            (run_id, ProbeRecordState.PENDING.value)):
-        if record_id in recorded:
-            recorded[record_id][4][outcome] = requests
+            "GROUP BY c.worker", (run_id, pending)):
+        tally.add(mirrors, unreachable or 0, requests or 0, {}, worker)
+    tally.outcomes = {outcome: requests for outcome, requests in store.execute(
+        "SELECT o.outcome, SUM(o.requests) FROM mirror_probe_outcome o JOIN "
+        "mirror_probe_record r ON r.id = o.probe_record WHERE "
+        "r.prober_run = ? AND r.state = ? GROUP BY o.outcome",
+        (run_id, pending))}
     canary_failure = store.get(ProberRunRecord, run_id).canary_failure
-    return [RecordedMirror(mirror_id, name, unreachable, requests,
-                           outcomes, record_id, worker)
-            for record_id, (mirror_id, name, unreachable, requests,
-                            outcomes, worker) in recorded.items()], \
-        canary_failure
+    return tally, canary_failure
 
 
 # Findings as data.
@@ -884,16 +885,17 @@ class ReportWriter:
         self._pool.start()
 
     def record(self, report):
-        """A Deferred firing with the report's RecordedMirror, once it is
-        committed (or rolled back, if writing it failed: logged, and the
-        mirror is then left to the next run)."""
+        """A Deferred firing with the id of the report's probe record, once
+        it is committed; with None if it was not written (the mirror is
+        gone, or this worker lost its claim), or if writing it failed
+        (logged, and the mirror is then left to the next run)."""
         from twisted.internet.threads import deferToThreadPool
         d = deferToThreadPool(self._reactor, self._pool, self._write, report)
 
         def failed(failure):
             self._logger.error("Could not record the probe of %s: %s",
                                report.plan.name, failure.getErrorMessage())
-            return RecordedMirror.of(report)
+            return None
         return d.addErrback(failed)
 
     def call(self, function, *args):
@@ -924,8 +926,7 @@ class ReportWriter:
         # admin's edit of the mirror, another worker's claim).
         store = self._opened()
         try:
-            return RecordedMirror.of(
-                report, committed(store, self._written, report))
+            return committed(store, self._written, report)
         finally:
             # Storm revalidates every object it still knows at each
             # commit: the mirrors and records of the run so far would
