@@ -101,3 +101,27 @@ def test_a_failed_write_gives_the_place_back():
     finally:
         globalLogPublisher.removeObserver(observe)
     assert unhandled == []
+
+
+def test_the_room_tells_when_several_mirrors_may_start():
+    """ProberRun's room of mirrors in flight fires `free(n)` once n tokens
+    are free at once, only after the mirrors waiting for one took theirs,
+    so a claim of the next groups waits for room for a few of them."""
+    from mirrorkeeper.prober.job import _Room
+    room = _Room(3)
+    held = [room.acquire() for _ in range(3)]
+    assert all(d.called for d in held)
+    waiting = room.acquire()
+    ready = []
+    room.free(2).addCallback(ready.append)
+    assert not waiting.called and not ready
+    room.release()
+    # The waiting mirror took the token: none is free.
+    assert waiting.called and room.tokens == 0 and not ready
+    room.release()
+    assert room.tokens == 1 and not ready
+    room.release()
+    assert room.tokens == 2 and ready == [room]
+    # Enough room already: at once.
+    assert room.free(2).called
+    assert not room.free(3).called

@@ -67,6 +67,33 @@ def _plans_of(store, planner, mirror_ids):
     return plans
 
 
+class _Room(defer.DeferredSemaphore):
+    """The mirrors in flight: a DeferredSemaphore that also tells when
+    `count` of its tokens are free at once (`free`)."""
+
+    def __init__(self, tokens):
+        super().__init__(tokens)
+        self._watchers = []
+
+    def free(self, count):
+        """A Deferred firing once at least `count` tokens are free (at
+        once if they are), after the waiters for one took theirs."""
+        if self.tokens >= count:
+            return defer.succeed(self)
+        d = defer.Deferred()
+        self._watchers.append((count, d))
+        return d
+
+    def release(self):
+        super().release()
+        watchers, self._watchers = self._watchers, []
+        for count, d in watchers:
+            if self.tokens >= count:
+                d.callback(self)
+            else:
+                self._watchers.append((count, d))
+
+
 @attrs.define
 class ProberOptions:
     content_type: MirrorContent = MirrorContent.ARCHIVE
@@ -326,15 +353,20 @@ class ProberRun:
     def _work(self, client, planner, run_id):
         """Claim host groups of the run, plan, probe and record their
         mirrors, and mark them done, until the run has none left; the
-        next groups are claimed as soon as there is room for them in the
-        mirrors in flight, so that the slots stay busy.  Every database
+        next groups are claimed once there is room for a few of them in
+        the mirrors in flight, so that the slots stay busy.  Every database
         step runs in the writer's thread."""
         options = self.options
         lease = options.claim_lease_seconds
         writer = ReportWriter(self.reactor, self.database_uri, self.logger,
                               run_id, worker=self.worker)
         writer.start()
-        room = defer.DeferredSemaphore(self.mirrors_in_flight)
+        room = _Room(self.mirrors_in_flight)
+        # Claiming and planning cost a few transactions a batch, however
+        # small: once mirrors are in flight, the next groups are claimed
+        # when an eighth of the room is free, not at each mirror's end.
+        # The slots stay busy: the mirrors in flight want twice as many.
+        refill = max(1, self.mirrors_in_flight // 8)
         batches = []
 
         def renew():
@@ -359,10 +391,10 @@ class ProberRun:
             return writer.call(claims.finish, run_id, self.worker, hosts)
         try:
             while not self._failures:
-                # Wait for a free slot: the batches already started take
-                # theirs first.
-                yield room.acquire()
-                room.release()
+                # Wait for room (a slot, or `refill` of them while some
+                # batches are in flight): the mirrors of the batches
+                # already started take theirs first.
+                yield room.free(refill if batches else 1)
                 groups = yield writer.call(
                     claims.claim, run_id, self.worker, lease,
                     max(1, room.tokens))
