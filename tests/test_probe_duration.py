@@ -36,6 +36,9 @@ class SlowClient:
     def address_families(self, host):
         return None
 
+    def forget(self, urls):
+        pass
+
 
 def plan(mirror_id=1, name="slow-mirror"):
     checks = tuple(ContentCheck(

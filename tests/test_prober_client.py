@@ -7,6 +7,7 @@ import threading
 import time
 
 from twisted.internet import defer, reactor
+from twisted.internet.task import deferLater
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IHostnameResolver
 from twisted.internet.error import CannotListenError
@@ -17,6 +18,7 @@ from zope.interface.verify import verifyObject
 
 from mirrorkeeper.interfaces.prober import IProbeClient
 from mirrorkeeper.prober.client import AddressFamilies, ProbeClient
+from mirrorkeeper.prober.http import Site
 from mirrorkeeper.enums import ProbeOutcome
 from tests.farm import (
     Behaviour,
@@ -378,6 +380,105 @@ class DeadHostTests(FarmTestMixin, unittest.TestCase):
         self.assertEqual(client.skipped_hosts(), {})
 
 
+class ForgetTests(FarmTestMixin, unittest.TestCase):
+    """forget: a run lets go of the sites it is done with, so that its
+    memory and sockets follow the mirrors in flight."""
+
+    timeout = 20
+
+    def setUp(self):
+        self.tree = self.make_tree()
+        self.farm = self.make_farm()
+
+    @defer.inlineCallbacks
+    def closed(self, mirror):
+        """Fires once the mirror has no connection open (or fails the
+        test after five seconds)."""
+        for _ in range(500):
+            if not mirror.open_connections:
+                return
+            yield deferLater(reactor, 0.01, lambda: None)
+        self.fail(f"{mirror} still has {mirror.open_connections} open")
+
+    def url(self, mirror, host="named.test", path=RELEASE):
+        return f"{mirror.scheme}://{host}:{mirror.port}/{path}"
+
+    @defer.inlineCallbacks
+    def test_a_forgotten_site_is_closed_and_measured_afresh(self):
+        """Its idle connections (HTTP and FTP) are closed and what the run
+        learnt of its host let go; asked again, it is reached on a new
+        connection and measured anew."""
+        web = self.farm.add_mirror("web", ServeTree(), root=self.tree)
+        ftp = self.farm.add_ftp_mirror("ftp", self.tree)
+        client = self.make_client(hosts={"named.test": ["127.0.0.1"]})
+        for mirror in (web, ftp):
+            result = yield client.probe(self.url(mirror))
+            self.assertEqual(result.outcome, Outcome.FOUND)
+        self.assertEqual((web.open_connections, ftp.open_connections),
+                         (1, 1))
+        self.assertIsNotNone(client.address_families("named.test"))
+        client.forget([self.url(web, path=""), self.url(ftp, path="x/")])
+        yield self.closed(web)
+        yield self.closed(ftp)
+        self.assertIsNone(client.address_families("named.test"))
+        result = yield client.probe(self.url(web))
+        self.assertEqual(result.outcome, Outcome.FOUND)
+        self.assertEqual(web.counters.connections, 2)
+        self.assertEqual(client.address_families("named.test"),
+                         AddressFamilies(ipv4=True, ipv6=False))
+
+    @defer.inlineCallbacks
+    def test_a_host_is_kept_while_another_of_its_sites_is(self):
+        """Forgetting one site of a host name keeps what the run knows of
+        the name while another of its sites is kept: a mirror still in
+        flight there reports the families it was measured on."""
+        one = self.farm.add_mirror("one", ServeTree(), root=self.tree)
+        two = self.farm.add_mirror("two", ServeTree(), root=self.tree)
+        client = self.make_client(hosts={"named.test": ["127.0.0.1"]})
+        for mirror in (one, two):
+            yield client.probe(self.url(mirror))
+        client.forget([self.url(one)])
+        yield self.closed(one)
+        self.assertEqual(two.open_connections, 1)
+        self.assertEqual(client.address_families("named.test"),
+                         AddressFamilies(ipv4=True, ipv6=False))
+        client.forget([self.url(two)])
+        self.assertIsNone(client.address_families("named.test"))
+
+    @defer.inlineCallbacks
+    def test_a_site_with_requests_in_flight_is_kept(self):
+        """A site requests are in flight to, or wait for, is not
+        forgotten: the run goes on counting its timeouts, gives up on it
+        and names it among the skipped."""
+        mirror = self.farm.add_mirror("dead", Hang())
+        client = self.make_client(timeout=0.2)
+        probes = [client.probe(mirror.url(f"{i}/" + RELEASE))
+                  for i in range(6)]
+        client.forget([mirror.base_url])
+        results = yield defer.gatherResults(probes)
+        self.assertEqual([r.outcome for r in results].count(
+            Outcome.HOST_SKIPPED), 2)
+        self.assertEqual(list(client.skipped_hosts()),
+                         [mirror.base_url.rstrip("/")])
+
+    @defer.inlineCallbacks
+    def test_a_skipped_site_stays_skipped(self):
+        """A site the run gave up on is still named by skipped_hosts once
+        forgotten, and asked again is skipped without a request."""
+        mirror = self.farm.add_mirror("dead", Hang())
+        client = self.make_client(timeout=0.2)
+        yield defer.gatherResults(
+            [client.probe(mirror.url(f"{i}/" + RELEASE)) for i in range(6)])
+        skipped = client.skipped_hosts()
+        self.assertEqual(len(skipped), 1)
+        asked = mirror.counters.requests
+        client.forget([mirror.base_url])
+        self.assertEqual(client.skipped_hosts(), skipped)
+        result = yield client.probe(mirror.url(RELEASE))
+        self.assertEqual(result.outcome, Outcome.HOST_SKIPPED)
+        self.assertEqual(mirror.counters.requests, asked)
+
+
 class _AnswerDuringStall:
     """A server in a thread of its own, on loopback: once it has read a
     request, it stalls the reactor (as the prober's writer thread does when
@@ -637,7 +738,7 @@ class ClockTests(unittest.TestCase):
     def test_skip_threshold(self):
         """Three requests per timeout keep a host that answered in the run;
         fewer skip it."""
-        state = self.client._host(("http", "192.0.2.7", 80))
+        state = self.client._host(Site("http", "192.0.2.7", 80))
         state.answered = True
         state.requests, state.timeouts = 30, 10
         self.assertIsNone(self.client._skip_reason(state))
@@ -647,7 +748,7 @@ class ClockTests(unittest.TestCase):
     def test_skip_threshold_without_answer(self):
         """Two timeouts keep a host that never answered in the run; three
         skip it."""
-        state = self.client._host(("http", "192.0.2.7", 80))
+        state = self.client._host(Site("http", "192.0.2.7", 80))
         state.requests, state.timeouts = 2, 2
         self.assertIsNone(self.client._skip_reason(state))
         state.requests, state.timeouts = 3, 3

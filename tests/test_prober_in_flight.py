@@ -19,6 +19,7 @@ class AbsentClient:
 
     def __init__(self):
         self.asked = []
+        self.forgotten = []
 
     def probe_then(self, url, callback, *args):
         self.asked.append(url)
@@ -29,14 +30,19 @@ class AbsentClient:
     def address_families(self, host):
         return None
 
+    def forget(self, urls):
+        self.forgotten.append(sorted(urls))
 
-def plan(mirror_id):
-    base = "http://mirror-%d.example.org/ubuntu/" % (mirror_id,)
+
+def plan(mirror_id, base=None, base_urls=None):
+    base = base or "http://mirror-%d.example.org/ubuntu/" % (mirror_id,)
     check = ContentCheck("binary", (1, PackagePublishingPocket.RELEASE, 1),
                          "warty/i386 main", base + "dists/warty/Packages.gz",
                          {})
     return MirrorPlan(mirror_id, "mirror-%d" % (mirror_id,), base,
-                      MirrorContent.ARCHIVE, True, (check,))
+                      MirrorContent.ARCHIVE, True, (check,),
+                      **({} if base_urls is None else {
+                          "base_urls": base_urls}))
 
 
 def asked_of(client, mirror_id):
@@ -125,3 +131,29 @@ def test_the_room_tells_when_several_mirrors_may_start():
     # Enough room already: at once.
     assert room.free(2).called
     assert not room.free(3).called
+
+
+def test_a_site_is_forgotten_once_no_mirror_of_the_call_uses_it():
+    """Once a mirror's report is made, the client is told to forget each
+    of its sites that no mirror still to finish in the call is probed
+    on: a site two mirrors share (however its URLs are spelt) is
+    forgotten with the second, each site once."""
+    client = AbsentClient()
+    writes = []
+
+    def slow_writer(report):
+        writes.append(defer.Deferred())
+        return writes[-1]
+
+    shared = plan(1, "http://shared.example.org/ubuntu/", (
+        ("http", "http://shared.example.org/ubuntu/"),
+        ("ftp", "ftp://ftp.one.example.org/ubuntu/")))
+    also = plan(2, "http://SHARED.example.org:80/debian/")
+    alone = plan(3)
+    probe_mirrors(client, [shared, also, alone], Clock(),
+                  mirrors_in_flight=1, on_report=slow_writer)
+    assert client.forgotten == [["ftp://ftp.one.example.org/ubuntu/"]]
+    writes[0].callback(None)
+    assert client.forgotten[1:] == [["http://SHARED.example.org:80/debian/"]]
+    writes[1].callback(None)
+    assert client.forgotten[2:] == [["http://mirror-3.example.org/ubuntu/"]]

@@ -86,6 +86,34 @@ class SlotAllocatorTests(unittest.SynchronousTestCase):
         self.assertEqual(sorted(recorder.granted), asked)
         self.assertEqual((allocator.used, allocator.waiting()), (0, 0))
 
+    def test_only_keys_holding_or_waiting_are_kept(self):
+        """Under random requests, releases and cancels, the allocator
+        keeps the keys that hold or wait for a slot, and no other: once
+        all is given back it keeps none, however many keys asked."""
+        allocator = SlotAllocator(3, 1)
+        rng = random.Random(11)
+        tickets = []
+        for i in range(3000):
+            if tickets and rng.random() < 0.5:
+                ticket = tickets.pop(rng.randrange(len(tickets)))
+                if ticket.granted:
+                    allocator.release(ticket)
+                else:
+                    allocator.cancel(ticket)
+            else:
+                tickets.append(allocator.acquire(
+                    f"h{rng.randrange(50)}", lambda ticket: None))
+            busy = {t.key for t in tickets}
+            self.assertEqual(allocator.busy_keys(), len(busy))
+            self.assertEqual({key for key in (f"h{k}" for k in range(50))
+                              if allocator.busy(key)}, busy)
+        for ticket in tickets:
+            allocator.cancel(ticket)
+        for ticket in tickets:
+            if ticket.granted:
+                allocator.release(ticket)
+        self.assertEqual((allocator.busy_keys(), allocator.used), (0, 0))
+
     def test_cancel_waiting_for_key_releases_nothing(self):
         """Cancelling a request that waits for its key's slot frees no slot
         and lets the next waiter keep its place."""

@@ -183,6 +183,11 @@ class FakeMirror:
         """The URL of C{path} (relative or absolute) on this mirror."""
         return self.base_url + path.lstrip("/")
 
+    @property
+    def open_connections(self):
+        """The connections to this mirror not closed yet."""
+        return len(self._tracking.protocols) if self._tracking else 0
+
     def _stop(self):
         if self._reserved is not None:
             self._reserved.close()

@@ -105,6 +105,19 @@ class IProbeClient(Interface):
         @return: a dict of "scheme://host:port" to a sentence saying why.
         """
 
+    def forget(urls):
+        """The run is done with the sites (scheme, host and port) of
+        C{urls}: close their idle connections and let go of what the
+        client learnt of them, so that a run's memory follows the mirrors
+        in flight, not all it probed.  A site with a request in flight or
+        waiting is kept, as is one the run skips (L{skipped_hosts} still
+        names it, and it stays skipped).  A site asked again afterwards
+        is looked up and measured afresh.
+
+        @param urls: an iterable of str; one that cannot be probed is
+            ignored.
+        """
+
     def close():
         """Close every kept-alive connection and FTP session.
 

@@ -134,6 +134,16 @@ class HostResolver:
                                                ipv6=6 in versions)
         return addresses
 
+    def forget(self, host):
+        """Let go of what the run learnt of C{host} (its addresses and
+        their verdicts), unless it is being looked up: asked again, it is
+        looked up and judged afresh."""
+        if host in self._waiting:
+            return
+        self._addresses.pop(host, None)
+        self._families.pop(host, None)
+        self._verdicts.pop(host, None)
+
     def forbidden(self, host, addresses):
         """The addresses of C{host} the policy refuses (judged once per
         host)."""

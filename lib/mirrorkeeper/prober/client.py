@@ -54,6 +54,8 @@ from mirrorkeeper.prober.slots import SlotAllocator
 log = Logger()
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "rsync": 873}
+# The parsed "scheme://host:port" prefixes kept between two forgets.
+_SITES_CACHED = 1024
 # What a probe over each protocol but HTTP sends, for its result.
 _METHODS = {"ftp": "SIZE", "rsync": "LIST"}
 _VERBS = {b"HEAD": "HEAD", b"GET": "GET"}
@@ -163,6 +165,15 @@ def _parse(url, sites=None):
     return site, target.encode("ascii"), unquote(parts.path or "/")
 
 
+def site_of(url):
+    """The L{Site} (scheme, host and port) the requests for C{url} go to,
+    or None if it cannot be probed."""
+    try:
+        return _parse(url)[0]
+    except _InvalidURL:
+        return None
+
+
 @implementer(IProbeClient)
 class ProbeClient:
     """Probes mirrors for one run.  See L{IProbeClient}.
@@ -239,6 +250,10 @@ class ProbeClient:
         self._slots = SlotAllocator(self.max_parallel,
                                     self.max_parallel_per_host)
         self._host_states = {}
+        # How many sites of each host name have a state: what is known of
+        # a name (its addresses, families, TLS options) is let go with
+        # its last site.
+        self._sites_of_host = Counter()
         self._sites = {}
         self._tls_options = {}
         # Which addresses of each host connected and which families
@@ -305,6 +320,31 @@ class ProbeClient:
                 skipped[_site_url(site)] = reason
         return skipped
 
+    def forget(self, urls):
+        sites = {site_of(url) for url in urls}
+        sites.discard(None)
+        hosts = set()
+        for site in sites:
+            if self._slots.busy(site):
+                continue
+            self._http.forget(site)
+            self._ftp.forget(site)
+            state = self._host_states.get(site)
+            if state is None or self._skip_reason(state):
+                continue
+            del self._host_states[site]
+            self._sites_of_host[site.host] -= 1
+            if not self._sites_of_host[site.host]:
+                del self._sites_of_host[site.host]
+                hosts.add(site.host)
+        for host in hosts:
+            self._resolver.forget(host)
+            self._families.forget(host)
+            self._tls_options.pop(host, None)
+        # Only a cache of parsed URL prefixes: kept small, not pruned.
+        if len(self._sites) > _SITES_CACHED:
+            self._sites.clear()
+
     def close(self):
         d = defer.gatherResults([self._http.close(), self._ftp.close()])
         d.addCallback(lambda _: None)
@@ -316,6 +356,7 @@ class ProbeClient:
         state = self._host_states.get(site)
         if state is None:
             state = self._host_states[site] = _HostState()
+            self._sites_of_host[site.host] += 1
         return state
 
     def _skip_reason(self, state):

@@ -108,6 +108,11 @@ class FamilyRecord:
         """An answer came back from C{host} over a connection to C{address}."""
         self._host(host).answered.add(family(address))
 
+    def forget(self, host):
+        """Let go of what connections to C{host} did: the run is done with
+        it."""
+        self._hosts.pop(host, None)
+
     def families(self, host):
         """The IP families over which C{host} answered in this run.
 

@@ -95,6 +95,8 @@ class FTPSession(FTPClient):
         self._on_lost = on_lost
         self.closed = False
         self.uses = 0
+        # The Site it is logged in to, once connected.
+        self.site = None
 
     def queueLogin(self, username, password):
         # FTPClient logs in from its constructor and reports a refusal only
@@ -229,6 +231,8 @@ class FTPSessionPool:
         idle = self._idle.get(site)
         while idle:
             session = idle.pop()
+            if not idle:
+                del self._idle[site]
             if session.closed:
                 continue
             state["session"] = session
@@ -325,9 +329,16 @@ class FTPSessionPool:
 
     def _forget(self, session):
         self._open.discard(session)
-        for idle in self._idle.values():
-            if session in idle:
-                idle.remove(session)
+        idle = self._idle.get(session.site)
+        if idle and session in idle:
+            idle.remove(session)
+            if not idle:
+                del self._idle[session.site]
+
+    def forget(self, site):
+        """Close the idle sessions to C{site}: the run is done with it."""
+        for session in self._idle.pop(site, ()):
+            session.transport.loseConnection()
 
     def close(self):
         """Close every session; the Deferred fires when all are closed."""

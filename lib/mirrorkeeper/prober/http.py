@@ -685,15 +685,20 @@ class HTTPConnectionPool:
             ConnectingCancelledError or CancelledError (if it was not told
             already).
         """
-        header_block = self._header_blocks.get((site, extra_headers))
+        blocks = self._header_blocks.get(site)
+        if blocks is None:
+            blocks = self._header_blocks[site] = {}
+        header_block = blocks.get(extra_headers)
         if header_block is None:
-            header_block = self._header_block(site, extra_headers)
-            self._header_blocks[site, extra_headers] = header_block
+            header_block = blocks[extra_headers] = self._header_block(
+                site, extra_headers)
         exchange = _Exchange(self, site, addresses, method, target,
                              header_block, max_body, keep_body, receiver)
         idle = self._idle.get(site)
         while idle:
             connection = idle.pop()
+            if not idle:
+                del self._idle[site]
             if connection.closed:
                 continue
             self.requests_sent += 1
@@ -756,6 +761,16 @@ class HTTPConnectionPool:
         idle = self._idle.get(connection.site)
         if idle and connection in idle:
             idle.remove(connection)
+            if not idle:
+                del self._idle[connection.site]
+
+    def forget(self, site):
+        """Close the idle connections to C{site} and let go of its header
+        blocks: the run is done with it.  (A request in flight to it
+        keeps its connection, and puts it back as idle when done.)"""
+        self._header_blocks.pop(site, None)
+        for connection in self._idle.pop(site, ()):
+            connection.close()
 
     def close(self):
         """Close every connection; the Deferred fires when all are closed."""

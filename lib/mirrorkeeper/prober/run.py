@@ -7,6 +7,7 @@ the reports is another step (mirrorkeeper.prober.record).
 """
 
 import secrets
+from collections import Counter
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from twisted.python.failure import Failure
 
 from mirrorkeeper.enums import MirrorFreshness
 from mirrorkeeper.freshness import freshness_found
+from mirrorkeeper.prober.client import site_of
 from mirrorkeeper.prober.detectors import judge, sync_marker_url
 from mirrorkeeper.enums import ProbeOutcome
 from mirrorkeeper.prober.result import format_log
@@ -543,6 +545,13 @@ def probe_mirror(client, plan, clock, token=None):
                         token or secrets.token_hex(8)).run()
 
 
+def _sites_of(plan):
+    """The sites a plan's mirror is probed on, each with its URL there."""
+    sites = {site_of(url): url for _, url in plan.base_urls}
+    sites.pop(None, None)
+    return sites
+
+
 def probe_mirrors(client, plans, clock, mirrors_in_flight=50,
                   on_report=None, limit=None):
     """Probe every plan, at most `mirrors_in_flight` mirrors at once (the
@@ -561,9 +570,24 @@ def probe_mirrors(client, plans, clock, mirrors_in_flight=50,
     # One name a run: a server that answers 200 for anything cannot have
     # learnt it, and the farm of a benchmark sees one path, not K.
     token = secrets.token_hex(8)
+    # The plans still to finish on each site: once a site has none, the
+    # client lets it go (mirrors sharing a site come in one call).
+    users = Counter(site for plan in plans for site in _sites_of(plan))
+
+    def finished(result, plan):
+        done = []
+        for site, url in _sites_of(plan).items():
+            users[site] -= 1
+            if not users[site]:
+                del users[site]
+                done.append(url)
+        if done:
+            client.forget(done)
+        return result
 
     def probed(plan):
         d = probe_mirror(client, plan, clock, token)
+        d.addBoth(finished, plan)
         if on_report is not None:
             d.addCallback(on_report)
         return d

@@ -62,6 +62,9 @@ class SlotAllocator:
     it returns, in order.  A
     callback that raises is logged; the slot stays held until released.
 
+    A key is kept only while it holds or waits for a slot: a run over
+    thousands of hosts keeps those it is asking, not every one it asked.
+
     @param limit: slots held at once across all keys, at least 1.
     @param per_key: slots held at once for one key, at least 1.
     """
@@ -108,6 +111,14 @@ class SlotAllocator:
         return len(self._waiters) + sum(len(q.waiters)
                                         for q in self._keys.values())
 
+    def busy(self, key):
+        """Whether C{key} holds or waits for a slot."""
+        return key in self._keys
+
+    def busy_keys(self):
+        """How many keys hold or wait for a slot."""
+        return len(self._keys)
+
     def release(self, ticket):
         """Give back the slots a granted C{ticket} holds; the next waiters
         get them straight away."""
@@ -128,6 +139,7 @@ class SlotAllocator:
         state = ticket.state
         if state == _WAITING_FOR_KEY:
             ticket.state = _CANCELLED
+            # Its key holds a slot (else it would not wait): it stays.
             self._keys[ticket.key].waiters.remove(ticket)
         elif state == _WAITING_FOR_GLOBAL:
             ticket.state = _CANCELLED
@@ -140,6 +152,8 @@ class SlotAllocator:
             self._want_global(queue.waiters.popleft())
         else:
             queue.used -= 1
+            if not queue.used:
+                del self._keys[key]
 
     def _want_global(self, ticket):
         if self.used < self.limit and not self._waiters:
