@@ -43,15 +43,6 @@ FORBIDDEN_ADDRESS = ProbeOutcome.FORBIDDEN_ADDRESS.name
 # How often a run on a terminal says how far it is.
 PROGRESS_INTERVAL = 5.0
 
-# The garbage collector's thresholds while the probes run.  Each request
-# makes and drops a few dozen objects (its probe, its log lines, its
-# result), nearly none of them in a cycle: at Python's default of 700, the
-# young generation was collected every couple of dozen requests, and the
-# collections took about 8 % of the prober's CPU (perf).  At 20,000 a
-# whole run takes about 8 % less CPU (`python -m bench --only prober`),
-# for 4 MB more at the peak.
-GC_THRESHOLDS = (20000, 20, 10)
-
 
 def _positive(text):
     value = int(text)
@@ -186,14 +177,12 @@ class ProberScript(MirrorKeeperScript):
             return summaries
         # What is loaded by now (the modules, the configuration) lives as
         # long as the process: left out of the garbage collector's full
-        # collections, each of which stalls the probes while it runs.
+        # collections, each of which stalls the probes while it runs.  (A
+        # run tunes the collector for its probes: job.collecting_rarely.)
         gc.freeze()
-        thresholds = gc.get_threshold()
-        gc.set_threshold(*GC_THRESHOLDS)
         try:
             summaries = run_reactor(probe_each)
         finally:
-            gc.set_threshold(*thresholds)
             self._wait_for(helpers)
         failed = False
         for each, summary in zip(runs, summaries):
